@@ -23,8 +23,11 @@ ANSWERS = ["A", "B", "C", "D", "E"]
 AWARDS = ["一等奖", "二等奖", "三等奖", "优秀奖", "未获奖"]
 
 
-def _text(label: str, description: str, rule: str = "文本，不能为空", **kw) -> object:
-    return pa.Field(alias=label, description=description, metadata={"rule": rule}, **kw)
+def _text(
+    label: str, description: str, rule: str = "文本，不能为空", personal: str = "", **kw
+) -> object:
+    meta = {"rule": rule, "personal": personal} if personal else {"rule": rule}
+    return pa.Field(alias=label, description=description, metadata=meta, **kw)
 
 
 def _count(label: str, description: str) -> object:
@@ -45,21 +48,22 @@ def _date(label: str, description: str, in_year: bool = True) -> object:
 
 
 def _valid(data: pa.PolarsData, predicate) -> pl.LazyFrame:
-    return data.lazyframe.select(
-        pl.col(data.key).map_elements(predicate, return_dtype=pl.Boolean)
-    )
+    return data.lazyframe.select(pl.col(data.key).map_elements(predicate, return_dtype=pl.Boolean))
 
 
 class JobFairs(pa.DataFrameModel):
-    fair_id: str = _text("招聘会编号", "招聘会编号，在本区县本年度内唯一", unique=True,
-                         rule="文本，区县年度内唯一")
+    fair_id: str = _text(
+        "招聘会编号", "招聘会编号，在本区县本年度内唯一", unique=True, rule="文本，区县年度内唯一"
+    )
     held_on: pl.Date = _date("举办日期", "招聘会举办日期")
     venue: str = _text("地点", "举办地点")
     employers: int = _count("参会用人单位数", "参会用人单位数")
     positions: int = _count("提供岗位数", "提供岗位数")
     jobseekers: int = _count("参会残疾人数", "参会残疾人数")
     intent_matches: int = pa.Field(
-        alias="达成就业意向人数", ge=0, description="达成就业意向人数",
+        alias="达成就业意向人数",
+        ge=0,
+        description="达成就业意向人数",
         metadata={"rule": "整数，0 ≤ 值 ≤ 参会残疾人数"},
     )
     spent_yuan: pl.Decimal(18, 2) = _money("支出金额(元)", "本场招聘会支出金额")
@@ -78,11 +82,13 @@ class JobFairs(pa.DataFrameModel):
 class FairEmployers(pa.DataFrameModel):
     fair_id: str = _text("招聘会编号", "所参加招聘会的编号", rule="须在「招聘会」表中存在")
     employer_name: str = _text("单位名称", "用人单位名称")
-    credit_code: str = _text("统一社会信用代码", "统一社会信用代码",
-                             rule="18 位，符合 GB 32100-2015 校验规则")
+    credit_code: str = _text(
+        "统一社会信用代码", "统一社会信用代码", rule="18 位，符合 GB 32100-2015 校验规则"
+    )
     positions_for_disabled: int = _count("残疾人岗位数", "为残疾人提供的岗位数")
-    intends_to_hire: bool = pa.Field(alias="有意向招聘残疾人", description="是否有意向招聘残疾人",
-                                     metadata={"rule": "是 / 否"})
+    intends_to_hire: bool = pa.Field(
+        alias="有意向招聘残疾人", description="是否有意向招聘残疾人", metadata={"rule": "是 / 否"}
+    )
 
     @pa.check("统一社会信用代码", name="credit_code_valid")
     def _credit_code(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -94,15 +100,27 @@ class FairEmployers(pa.DataFrameModel):
 
 
 class Visits(pa.DataFrameModel):
-    cert_no: str = _text("残疾人证号", "残疾人证号（个人敏感信息，入库前加密散列）",
-                         rule="20 位：18 位身份证号（GB 11643 校验）+ 残疾类别 1–7 + 等级 1–4")
-    name: str = _text("姓名", "姓名（个人敏感信息，不入库）")
-    category: str = pa.Field(alias="人员类别", isin=["就业困难", "失业"], description="人员类别",
-                             metadata={"rule": "就业困难 / 失业"})
+    cert_no: str = _text(
+        "残疾人证号",
+        "残疾人证号（个人敏感信息，入库前加密散列）",
+        rule="20 位：18 位身份证号（GB 11643 校验）+ 残疾类别 1–7 + 等级 1–4",
+        personal="cert",
+    )
+    name: str = _text("姓名", "姓名（个人敏感信息，不入库）", personal="name")
+    category: str = pa.Field(
+        alias="人员类别",
+        isin=["就业困难", "失业"],
+        description="人员类别",
+        metadata={"rule": "就业困难 / 失业"},
+    )
     visited_on: pl.Date = _date("慰问日期", "慰问日期")
     amount_yuan: pl.Decimal(18, 2) = _money("慰问金额(元)", "慰问金额", positive=True)
-    paid_via: str = pa.Field(alias="发放方式", isin=["现金", "银行转账"], description="发放方式",
-                             metadata={"rule": "现金 / 银行转账"})
+    paid_via: str = pa.Field(
+        alias="发放方式",
+        isin=["现金", "银行转账"],
+        description="发放方式",
+        metadata={"rule": "现金 / 银行转账"},
+    )
 
     @pa.check("残疾人证号", name="cert_no_valid")
     def _cert_no(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -114,13 +132,18 @@ class Visits(pa.DataFrameModel):
 
 
 class CompetitionEntries(pa.DataFrameModel):
-    cert_no: str = _text("残疾人证号", "残疾人证号（个人敏感信息，入库前加密散列）",
-                         rule="20 位：18 位身份证号（GB 11643 校验）+ 残疾类别 1–7 + 等级 1–4")
-    name: str = _text("姓名", "姓名（个人敏感信息，不入库）")
+    cert_no: str = _text(
+        "残疾人证号",
+        "残疾人证号（个人敏感信息，入库前加密散列）",
+        rule="20 位：18 位身份证号（GB 11643 校验）+ 残疾类别 1–7 + 等级 1–4",
+        personal="cert",
+    )
+    name: str = _text("姓名", "姓名（个人敏感信息，不入库）", personal="name")
     event: str = _text("竞赛项目", "竞赛项目")
     held_on: pl.Date = _date("比赛日期", "比赛日期")
-    award: str = pa.Field(alias="获奖等次", isin=AWARDS, description="获奖等次",
-                          metadata={"rule": " / ".join(AWARDS)})
+    award: str = pa.Field(
+        alias="获奖等次", isin=AWARDS, description="获奖等次", metadata={"rule": " / ".join(AWARDS)}
+    )
 
     @pa.check("残疾人证号", name="cert_no_valid")
     def _cert_no(cls, data: pa.PolarsData) -> pl.LazyFrame:
@@ -132,8 +155,12 @@ class CompetitionEntries(pa.DataFrameModel):
 
 
 def _answer(n: int) -> object:
-    return pa.Field(alias=f"第{n}题", isin=ANSWERS, description=f"第{n}题的答案",
-                    metadata={"rule": "A / B / C / D / E（非常满意 … 很不满意）"})
+    return pa.Field(
+        alias=f"第{n}题",
+        isin=ANSWERS,
+        description=f"第{n}题的答案",
+        metadata={"rule": "A / B / C / D / E（非常满意 … 很不满意）"},
+    )
 
 
 class SurveyResponses(pa.DataFrameModel):
@@ -156,9 +183,11 @@ class SurveyResponses(pa.DataFrameModel):
 
 
 class Funds(pa.DataFrameModel):
-    budget_line: str = pa.Field(alias="支出事项", description="支出事项（programme.yaml 的预算科目）",
-                                metadata={"rule": "programme.yaml 中的预算科目代码或名称",
-                                          "budget_line": True})
+    budget_line: str = pa.Field(
+        alias="支出事项",
+        description="支出事项（programme.yaml 的预算科目）",
+        metadata={"rule": "programme.yaml 中的预算科目代码或名称", "budget_line": True},
+    )
     allocated_yuan: pl.Decimal(18, 2) = _money("下达金额(元)", "下达金额")
     spent_yuan: pl.Decimal(18, 2) = _money("使用金额(元)", "使用金额")
     voucher_no: str = _text("凭证号", "凭证号", nullable=True, rule="文本，可空")
@@ -170,20 +199,26 @@ class Funds(pa.DataFrameModel):
 
 # Template order: job_fairs before fair_employers, whose rows reference it.
 MODELS: tuple[type[pa.DataFrameModel], ...] = (
-    JobFairs, FairEmployers, Visits, CompetitionEntries, SurveyResponses, Funds,
+    JobFairs,
+    FairEmployers,
+    Visits,
+    CompetitionEntries,
+    SurveyResponses,
+    Funds,
 )
 
 
-def contract(model: type[pa.DataFrameModel], year: int, budget_lines: list[str]) -> pa.DataFrameSchema:
+def contract(
+    model: type[pa.DataFrameModel], year: int, budget_lines: list[str]
+) -> pa.DataFrameSchema:
     """The model's schema with the programme's year and budget lines filled in."""
     schema = model.to_schema()
     updates = {}
     for label, column in schema.columns.items():
         meta = column.metadata or {}
         if meta.get("in_year"):
-            checks = [pa.Check.in_range(dt.date(year, 1, 1), dt.date(year, 12, 31),
-                                        name="in_programme_year")]
-            updates[label] = {"checks": [*column.checks, *checks]}
+            in_year = pa.Check.in_range(dt.date(year, 1, 1), dt.date(year, 12, 31))
+            updates[label] = {"checks": [*column.checks, in_year]}
         if meta.get("budget_line"):
             updates[label] = {"checks": [*column.checks, pa.Check.isin(budget_lines)]}
     return schema.update_columns(updates) if updates else schema
@@ -200,9 +235,12 @@ class Sheet:
         self.labels: dict[str, str] = {}  # key -> Chinese label
         self.dtypes: dict[str, pl.DataType] = {}  # key -> polars dtype
         self.columns = schema.columns  # label -> pandera Column
+        self.personal: dict[str, str] = {}  # key -> "cert" | "name"
         for _, field in model.__fields__.values():
             self.labels[field.original_name] = field.alias
             self.dtypes[field.original_name] = schema.columns[field.alias].dtype.type
+            if kind := (field.metadata or {}).get("personal"):
+                self.personal[field.original_name] = kind
 
     def key_of(self, label: str) -> str:
         return {v: k for k, v in self.labels.items()}[label]

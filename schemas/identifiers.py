@@ -45,17 +45,15 @@ def is_cert_no(value: str) -> bool:
 
 
 def org_code_check(first8: str) -> str:
-    """The GB 11714 check character of the 9-character organisation code."""
-    total = sum(CREDIT_CHARSET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    """The GB 11714 check character of the 9-character organisation code (A=10 … Z=35)."""
+    total = sum(int(c, 36) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
     digit = 11 - total % 11
     return {10: "X", 11: "0"}.get(digit, str(digit))
 
 
 def credit_code_check(first17: str) -> str:
     """The GB 32100-2015 check character for the first 17 characters."""
-    total = sum(
-        CREDIT_CHARSET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True)
-    )
+    total = sum(CREDIT_CHARSET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
     return CREDIT_CHARSET[(31 - total % 31) % 31]
 
 

@@ -1,0 +1,112 @@
+"""The `jixiao` command (SPEC §2). Exit 0: completed (refusals are results); 1: could not
+complete; 2: misuse. Errors are one sentence, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+import flows  # noqa: F401 - Prefect settings before Prefect is imported
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
+)
+err = Console(stderr=True)
+out = Console()
+_lang = {"value": "zh"}
+
+RAW = typer.Option(Path("data/raw"), "--raw", help="报送数据目录 / input folder")
+DB = typer.Option(Path("data/curated/warehouse.duckdb"), "--db", help="数据仓库文件 / warehouse")
+OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
+
+
+@app.callback()
+def main(lang: str = typer.Option("zh", "--lang", help="zh | en")) -> None:
+    if lang not in ("zh", "en"):
+        raise typer.BadParameter("--lang 只能是 zh 或 en / must be zh or en")
+    _lang["value"] = lang
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]错误[/]：{message}" if _lang["value"] == "zh" else f"Error: {message}")
+    raise typer.Exit(1)
+
+
+def _run(raw: Path, db: Path, out_dir: Path) -> None:
+    from flows.nightly import nightly
+    from ingest.personal import HashKeyError
+    from publish.warehouse import WarehouseBusy
+    from schemas.programme import ProgrammeError
+
+    if not raw.is_dir():
+        _fail(f"输入目录 {raw} 不存在。")
+    try:
+        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"])
+    except (ProgrammeError, HashKeyError, WarehouseBusy) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"无法写入 {exc.filename or db}：{exc.strerror}。")
+    _summary(result, db)
+
+
+def _summary(result: dict, db: Path) -> None:
+    zh = _lang["value"] == "zh"
+    table = Table(title="本次运行" if zh else "This run")
+    for name in ("文件", "状态", "行数", "问题") if zh else ("file", "status", "rows", "problems"):
+        table.add_column(name)
+    from flows.nightly import STATUS_ZH
+
+    for o in result["outcomes"]:
+        if o.status != "skipped":
+            table.add_row(
+                o.file,
+                STATUS_ZH[o.status] if zh else o.status,
+                str(o.rows or ""),
+                str(o.problems or ""),
+            )
+    if table.row_count:
+        out.print(table)
+    counts = (
+        result["files_accepted"],
+        result["files_refused"],
+        result["files_superseded"],
+        result["files_skipped"],
+        result["rows_loaded"],
+    )
+    out.print(
+        "接收 {} 个文件，拒收 {} 个，替代 {} 个，未变化跳过 {} 个；入库 {} 行。".format(*counts)
+        if zh
+        else "accepted {}, refused {}, superseded {}, unchanged {}; {} rows loaded.".format(*counts)
+    )
+    out.print(
+        f"数据仓库：{db}；退回说明：{db.parent / 'feedback'}"
+        if zh
+        else f"warehouse: {db}; feedback: {db.parent / 'feedback'}"
+    )
+
+
+@app.command()
+def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
+    """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
+    _run(raw, db, out_dir)
+
+
+@app.command()
+def demo(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
+    """写入内置样例（若不存在），然后运行 `run`。"""
+    from sample.generate import sample_folder, write_sample
+
+    if not sample_folder(raw).exists():
+        folder = write_sample(raw)
+        out.print(
+            f"已写入内置样例：{folder}" if _lang["value"] == "zh" else f"sample written: {folder}"
+        )
+    _run(raw, db, out_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,152 @@
+"""The nightly consolidation: ingest what is new or changed, load, publish atomically.
+
+The flow only orchestrates; every step is a plain function in ingest/ or publish/.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import time
+import uuid
+from collections import Counter
+from importlib.metadata import version
+from pathlib import Path
+
+import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from ingest.discover import programme_dirs, submissions
+from ingest.intake import Context, Outcome, process
+from ingest.load import create_tables, refresh_budget_lines
+from ingest.personal import load_or_create_key
+from publish import dictionary, warehouse
+from publish.files import write_atomic
+from schemas.programme import Programme, load_programme
+
+STATUS_ZH = {
+    "accepted": "已接收",
+    "refused": "已拒收",
+    "superseded": "已被新版本替代",
+    "skipped": "未变化，跳过",
+}
+
+
+def code_version() -> str:
+    """Package version plus the git commit the code runs from, when there is one."""
+    here = Path(__file__).resolve().parent.parent
+    try:
+        sha = subprocess.run(
+            ["git", "-C", str(here), "describe", "--always", "--dirty"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"jixiao {version('jixiao')}" + (f"+{sha}" if sha else "")
+
+
+@task(cache_policy=NO_CACHE)
+def load_programmes(raw_dir: Path) -> list[tuple[Path, Programme]]:
+    """Every programme.yaml is read before anything is written: a bad one stops the run."""
+    return [(d, load_programme(d / "programme.yaml")) for d in programme_dirs(raw_dir)]
+
+
+@task(cache_policy=NO_CACHE)
+def ingest(
+    programmes: list[tuple[Path, Programme]],
+    staging: Path,
+    feedback_dir: Path,
+    run_id: str,
+    lang: str,
+) -> tuple[list[Outcome], list[dict]]:
+    """All county files of all programmes, one transaction each, in a stable order."""
+    logger = get_run_logger()
+    key = load_or_create_key(logger.warning)
+    outcomes, inputs = [], []
+    with duckdb.connect(staging) as con:
+        create_tables(con)
+        for programme_dir, programme in programmes:
+            refresh_budget_lines(con, programme)
+            ctx = Context(programme, con, key, run_id, feedback_dir, lang)
+            subs = submissions(programme_dir)
+            for i, sub in enumerate(subs, 1):
+                outcome = process(sub, ctx)
+                outcomes.append(outcome)
+                inputs.append(
+                    {"programme": programme.code, "file": sub.rel, "sha256": outcome.sha256}
+                )
+                logger.info(
+                    "[%s %d/%d] %s：%s%s",
+                    programme.code,
+                    i,
+                    len(subs),
+                    sub.rel,
+                    STATUS_ZH[outcome.status],
+                    f"，{outcome.rows} 行"
+                    if outcome.rows
+                    else f"，{outcome.problems} 处问题"
+                    if outcome.problems
+                    else "",
+                )
+    return outcomes, inputs
+
+
+@task(cache_policy=NO_CACHE)
+def record_run(staging: Path, run: dict) -> None:
+    with duckdb.connect(staging) as con:
+        columns = ", ".join(run)
+        con.execute(
+            f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())
+        )
+        con.execute("CHECKPOINT")
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+def publish(staging: Path, db_path: Path) -> None:
+    warehouse.publish(staging, db_path)
+    write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render())
+
+
+@flow(name="nightly")
+def nightly(
+    raw_dir: str = "data/raw",
+    db: str = "data/curated/warehouse.duckdb",
+    out: str = "data/curated/reports",
+    lang: str = "zh",
+) -> dict:
+    """One full consolidation (SPEC §2 `jixiao run`)."""
+    started, clock = dt.datetime.now(dt.UTC), time.monotonic()
+    raw, db_path = Path(raw_dir), Path(db)
+    programmes = load_programmes(raw)
+    Path(out).mkdir(parents=True, exist_ok=True)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    with warehouse.exclusive(db_path):
+        staging = warehouse.begin(db_path)
+        outcomes, inputs = ingest(programmes, staging, db_path.parent / "feedback", run_id, lang)
+        counts = Counter(o.status for o in outcomes)
+        run = {
+            "run_id": run_id,
+            "flow_run_id": str(get_run_context().flow_run.id),
+            "started_at": started,
+            "finished_at": dt.datetime.now(dt.UTC),
+            "duration_s": round(time.monotonic() - clock, 3),
+            "raw_dir": str(raw),
+            "inputs": json.dumps(inputs, ensure_ascii=False),
+            "files_seen": len(outcomes),
+            "files_skipped": counts["skipped"],
+            "files_accepted": counts["accepted"],
+            "files_refused": counts["refused"],
+            "files_superseded": counts["superseded"],
+            "rows_loaded": sum(o.rows for o in outcomes),
+            "code_version": code_version(),
+            "status": "completed",
+        }
+        record_run(staging, run)
+        publish(staging, db_path)
+    return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes]}

@@ -1,0 +1,210 @@
+"""Read one cell's text, as county offices really type it, into a typed value.
+
+Every ``parse_*`` function is pure and total: it returns the value, or ``None``
+when the text cannot be read with confidence. Deciding whether ``None`` is an
+error (required column) or fine (optional column) is the contract's job, so
+nothing here raises on bad data. Guessing is avoided: ambiguous text such as
+``1,2`` or ``11/30/2022`` is unreadable rather than read one way.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+
+import polars as pl
+
+# Invisible characters pasted in from web pages and WeChat; never meaningful in this data.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# NFKC leaves these dashes alone, but to a county they are a minus sign.
+_MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
+
+_INT64_MAX = 2**63 - 1
+# DECIMAL(18, 2) holds at most 16 digits before the point.
+_MONEY_LIMIT = Decimal(10) ** 16
+_FEN = Decimal("0.01")
+
+# An unsigned number: digits with optional correct thousands grouping, optional fraction.
+# Loose grouping ("1,2", "12,00") is refused: it is as likely a typo for a decimal point.
+_NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+_INT_RE = re.compile(rf"([+-]?)({_NUMBER})")
+_MONEY_RE = re.compile(rf"([+-]?)\s*¥?\s*([+-]?)({_NUMBER})\s*(万元|万|元)?")
+
+_TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_DATE_RES = (
+    re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}"),  # 2022-11-30, 2022/11/30
+    re.compile(rf"(\d{{4}})\s*(年)\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*[日号]?{_TIME}"),
+    re.compile(rf"(\d{{4}})()(\d{{2}})(\d{{2}}){_TIME}"),  # 20221130
+)
+_SERIAL_RE = re.compile(r"(\d{1,7})(?:\.0+)?")
+# Excel's largest date serial is 9999-12-31.
+_SERIAL_MAX = 2958465
+
+_YES = frozenset({"是", "y", "yes", "true", "1"})
+_NO = frozenset({"否", "n", "no", "false", "0"})
+
+
+def clean_text(text: str | None) -> str | None:
+    """Full-width ASCII to half-width (NFKC), drop invisible characters, strip; '' -> None.
+
+    NFKC also turns U+3000 and NBSP into ordinary spaces, so ``strip`` removes them.
+    Inner spaces are kept: they can be part of a name or an address.
+    """
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    text = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).strip()
+    return text or None
+
+
+def _number_text(text: str | None) -> str | None:
+    cleaned = clean_text(text)
+    return cleaned.translate(_MINUS) if cleaned else None
+
+
+def parse_int(text: str | None) -> int | None:
+    """``12``, ``１２``, ``1,200``, ``12.0``, `` 12 ``, ``-3`` -> int; anything else None.
+
+    A fraction is accepted only when it is all zeros (Excel renders 12 as ``12.0``
+    in some exports). Refused: ``12.5``, scientific notation such as ``1e3`` (never
+    typed by a county, and our readers never render numbers that way), units such
+    as ``12人`` (the unit could be the wrong one), and values outside Int64.
+    Negative numbers are returned: the contract reports them as out of range.
+    """
+    cleaned = _number_text(text)
+    match = _INT_RE.fullmatch(cleaned) if cleaned else None
+    if not match:
+        return None
+    sign, number = match.groups()
+    whole, _, fraction = number.replace(",", "").partition(".")
+    if fraction.strip("0"):
+        return None
+    value = -int(whole) if sign == "-" else int(whole)
+    return value if -_INT64_MAX - 1 <= value <= _INT64_MAX else None
+
+
+def parse_money(text: str | None) -> Decimal | None:
+    """Money in yuan, exact, quantized to 0.01: ``400``, ``400元``, ``¥4,000.00``, ``0.04万元``.
+
+    ``万``/``万元`` multiply by 10 000 in Decimal, never via float. A sign may stand
+    before or after ``¥`` (``-¥400``, ``¥-400``). Amounts finer than one fen
+    (``400.005``, ``0.0000001万``) are refused rather than rounded: rounding would
+    silently change what the county reported. Values too large for DECIMAL(18, 2)
+    are refused. Negative amounts are returned for the contract to reject.
+    """
+    cleaned = _number_text(text)
+    match = _MONEY_RE.fullmatch(cleaned) if cleaned else None
+    if not match:
+        return None
+    sign_before, sign_after, number, unit = match.groups()
+    if sign_before and sign_after:
+        return None
+    try:
+        amount = Decimal(number.replace(",", ""))
+    except InvalidOperation:  # unreachable given the regex; kept so we never raise
+        return None
+    if unit and unit.startswith("万"):
+        amount *= 10000
+    if "-" in (sign_before, sign_after):
+        amount = -amount
+    fen = amount.quantize(_FEN)
+    if fen != amount or abs(fen) >= _MONEY_LIMIT:
+        return None
+    return fen if fen else Decimal("0.00")  # no "-0.00"
+
+
+def _from_serial(serial: int) -> datetime.date | None:
+    # 1900 date system. Excel counts the nonexistent 1900-02-29 as serial 60 (the Lotus
+    # 1-2-3 bug), so serials from 61 on are offset from 1899-12-30, earlier ones from 1899-12-31.
+    if serial < 1 or serial > _SERIAL_MAX or serial == 60:
+        return None
+    base = datetime.date(1899, 12, 30) if serial > 60 else datetime.date(1899, 12, 31)
+    return base + datetime.timedelta(days=serial)
+
+
+def parse_date(text: str | None) -> datetime.date | None:
+    """A calendar date from the forms counties type, or None.
+
+    Read: ``2022-11-30``, ``2022/11/30``, ``2022.11.30``, ``2022年11月30日`` (also
+    ``号`` or no suffix), ``20221130``, full-width digits, any of these followed by a
+    time of day (``2022-11-30 00:00:00``, as a spreadsheet datetime renders; the time
+    is dropped), and Excel serials as text (``44895``, ``44895.0``; integral values
+    1-2958465 in the 1900 date system). Refused: impossible dates (``2022年2月30日``),
+    two-digit years and month-first or day-first orders (ambiguous), fractional serials.
+    """
+    cleaned = clean_text(text)
+    if not cleaned:
+        return None
+    serial = _SERIAL_RE.fullmatch(cleaned)
+    if serial:
+        return _from_serial(int(serial.group(1)))
+    for pattern in _DATE_RES:
+        match = pattern.fullmatch(cleaned)
+        if match:
+            year, _, month, day = match.groups()
+            try:
+                return datetime.date(int(year), int(month), int(day))
+            except ValueError:
+                return None
+    return None
+
+
+def parse_yes_no(text: str | None) -> bool | None:
+    """是/否, Y/N, yes/no, TRUE/FALSE (an Excel boolean cell), 1/0 -> bool; else None."""
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return None
+    word = cleaned.lower()
+    if word in _YES:
+        return True
+    if word in _NO:
+        return False
+    return None
+
+
+def county_code(text: str | None, counties: dict[str, str]) -> str | None:
+    """The county's code from its code (``530102``) or its full name (``五华区``), else None.
+
+    ``counties`` maps code to name. Abbreviated names (``五华``) are not read:
+    several Chinese counties share a stem, so a stem is not an identity.
+    """
+    cleaned = clean_text(text)
+    if cleaned is None:
+        return None
+    if cleaned in counties:
+        return cleaned
+    for code, name in counties.items():
+        if clean_text(name) == cleaned:
+            return code
+    return None
+
+
+_PARSERS: tuple[tuple[type[pl.DataType], Callable[[str | None], object]], ...] = (
+    (pl.String, clean_text),
+    (pl.Int64, parse_int),
+    (pl.Decimal, parse_money),
+    (pl.Date, parse_date),
+    (pl.Boolean, parse_yes_no),
+)
+
+
+def normalise_column(values: pl.Series, dtype: pl.DataType) -> pl.Series:
+    """Type a column of raw text cells: String, Int64, Decimal(18, 2), Date or Boolean.
+
+    Unreadable cells become null (the caller compares with the raw column to report
+    them). Each distinct text is parsed once and mapped back, so a column of a
+    million rows with a few hundred distinct values costs a few hundred Python calls.
+    Raises ValueError for an unsupported dtype: that is a programming error, not data.
+    """
+    parser = next((fn for kind, fn in _PARSERS if dtype == kind), None)
+    if parser is None:
+        raise ValueError(f"normalise_column does not handle {dtype}")
+    text = values.cast(pl.String)
+    distinct = text.unique().drop_nulls().to_list()
+    return text.replace_strict(
+        distinct, [parser(value) for value in distinct], default=None, return_dtype=dtype
+    )

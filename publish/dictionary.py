@@ -1,0 +1,29 @@
+"""DICTIONARY.md: the warehouse's tables and columns for analysts, generated from the schemas."""
+
+from __future__ import annotations
+
+from schemas.warehouse import TABLES
+
+
+def render() -> str:
+    lines = [
+        "# jixiao warehouse — data dictionary",
+        "",
+        "Generated from `schemas/` at every run; do not edit. Open the warehouse read-only:",
+        "`duckdb.connect('data/curated/warehouse.duckdb', read_only=True)`.",
+        "Personal data (SPEC §4): certificate numbers are stored only as a keyed hash with the",
+        "region, birth date, category and grade parts; names are not stored.",
+        "",
+    ]
+    for table in TABLES:
+        lines += [
+            f"## `{table.name}` — {table.title}",
+            "",
+            table.description,
+            "",
+            "| column | type | meaning |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in table.columns]
+        lines.append("")
+    return "\n".join(lines)

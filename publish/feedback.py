@@ -1,0 +1,57 @@
+"""Feedback to a county: what to fix in a refused file, row by row, in Chinese."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest.problems import Problem
+
+LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
+
+
+def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, file: str) -> Path:
+    return feedback_dir / (county or "unknown") / programme_code / (Path(file).name + ".md")
+
+
+def render(file: str, programme_name: str, problems: list[Problem], lang: str = "zh") -> str:
+    zh = lang == "zh"
+    head = (
+        [
+            f"# 报送文件退回说明：{file}",
+            "",
+            f"项目：{programme_name}",
+            "",
+            f"该文件未被接收，共发现 {len(problems)} 处问题。请逐条修改后重新报送"
+            "（可另存为 `区县代码.v2.xlsx` 作为新版本，新版本将整体替代旧版本）。",
+            "",
+            "| 序号 | 工作表 | 行 | 列 | 单元格内容 | 问题 |",
+            "|---|---|---|---|---|---|",
+        ]
+        if zh
+        else [
+            f"# Returned submission: {file}",
+            "",
+            f"Programme: {programme_name}",
+            "",
+            f"The file was not accepted: {len(problems)} problem(s). Fix each and resubmit "
+            "(e.g. as `<county>.v2.xlsx`, which replaces the earlier version).",
+            "",
+            "| # | sheet | row | column | cell | problem |",
+            "|---|---|---|---|---|---|",
+        ]
+    )
+    rows = [
+        "| {} | {} | {} | {} | {} | {} |".format(
+            i, _cell(p.sheet), p.row or "", _cell(p.column), _cell(p.value), _cell(p.message(lang))
+        )
+        for i, p in enumerate(problems[:LIMIT], 1)
+    ]
+    tail = []
+    if len(problems) > LIMIT:
+        more = len(problems) - LIMIT
+        tail = ["", f"另有 {more} 处问题未列出。" if zh else f"{more} more problem(s) not listed."]
+    return "\n".join(head + rows + tail) + "\n"
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")

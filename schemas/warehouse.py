@@ -1,0 +1,151 @@
+"""The warehouse's tables: names, columns, types and descriptions, declared once.
+
+Sheet tables derive from the contracts (SPEC §3): the sheet's column keys, with
+personal columns replaced as SPEC §4 says, plus scope and lineage columns.
+DDL and DICTIONARY.md are both generated from these declarations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from schemas.contracts import SHEETS, Sheet
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    title: str
+    description: str
+    columns: tuple[Column, ...]
+
+    def ddl(self) -> str:
+        cols = ",\n  ".join(f"{c.name} {c.type}" for c in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols}\n)"
+
+
+_SQL_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE", pl.Boolean: "BOOLEAN"}
+
+
+def _sql_type(dtype: pl.DataType) -> str:
+    return "DECIMAL(18,2)" if isinstance(dtype, pl.Decimal) else _SQL_TYPES[dtype]
+
+
+SCOPE = (
+    Column("programme_code", "VARCHAR", "项目代码（programme.yaml 的 code）"),
+    Column("year", "INTEGER", "项目年度"),
+    Column("county_code", "VARCHAR", "区县代码（GB/T 2260）"),
+)
+LINEAGE = (
+    Column("source_file", "VARCHAR", "来源文件（项目目录下的相对路径）"),
+    Column("source_sha256", "VARCHAR", "来源文件的 SHA-256"),
+    Column("source_sheet", "VARCHAR", "来源工作表（CSV 为文件名）"),
+    Column("source_row", "BIGINT", "来源行号（与 Excel 中所见一致，表头为第 1 行）"),
+)
+# What a certificate number becomes in the warehouse: no clear identifier, only what checks need.
+CERT_COLUMNS = (
+    Column("cert_hash", "VARCHAR", "残疾人证号的带密钥散列（HMAC-SHA256），同一人各表一致"),
+    Column("region_code", "VARCHAR", "身份证号前 6 位：户籍地行政区划代码"),
+    Column("birth_date", "DATE", "出生日期（用于就业年龄段核查）"),
+    Column("disability_category", "VARCHAR", "残疾类别（1–7）"),
+    Column("disability_grade", "VARCHAR", "残疾等级（1–4）"),
+)
+
+
+def _sheet_table(sheet: Sheet) -> Table:
+    columns = list(SCOPE)
+    for key, label in sheet.labels.items():
+        personal = sheet.personal.get(key)
+        if personal == "cert":
+            columns += CERT_COLUMNS
+        elif personal is None:
+            column = sheet.columns[label]
+            rule = (column.metadata or {}).get("rule", "")
+            columns.append(
+                Column(
+                    key, _sql_type(sheet.dtypes[key]), f"{label}：{column.description}（{rule}）"
+                )
+            )
+    return Table(
+        sheet.key,
+        sheet.title,
+        f"区县报送表「{sheet.title}」中通过契约校验的行。",
+        (*columns, *LINEAGE),
+    )
+
+
+SHEET_TABLES: dict[str, Table] = {key: _sheet_table(s) for key, s in SHEETS.items()}
+
+BUDGET_LINES = Table(
+    "budget_lines",
+    "预算科目",
+    "programme.yaml 中的预算科目及预算金额。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("code", "VARCHAR", "预算科目代码"),
+        Column("name", "VARCHAR", "预算科目名称"),
+        Column("amount_yuan", "DECIMAL(18,2)", "预算金额（元）"),
+    ),
+)
+
+INGEST_LOG = Table(
+    "ingest_log",
+    "报送文件日志",
+    "每个见到的报送文件：一次接收、拒收或被替代一行。",
+    (
+        Column("run_id", "VARCHAR", "处理该文件的运行编号（runs.run_id）"),
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("county_code", "VARCHAR", "区县代码；无法识别时为空"),
+        Column("file", "VARCHAR", "文件（项目目录下的相对路径）"),
+        Column("version", "INTEGER", "报送版本（.v2 为 2，缺省为 1）"),
+        Column("sha256", "VARCHAR", "文件内容的 SHA-256；相同内容不重复处理"),
+        Column("size_bytes", "BIGINT", "文件大小（字节）"),
+        Column("sheets", "VARCHAR[]", "文件包含的表（键名）"),
+        Column("status", "VARCHAR", "accepted 已接收 / refused 已拒收 / superseded 已被新版本替代"),
+        Column("rows_read", "BIGINT", "读取的数据行数"),
+        Column("rows_loaded", "BIGINT", "入库的行数"),
+        Column("error_count", "INTEGER", "问题条数"),
+        Column(
+            "errors", "JSON", "问题明细（规则、工作表、行、列、值、要求、说明），个人信息已遮蔽"
+        ),
+        Column("feedback_file", "VARCHAR", "给区县的整改反馈文件（feedback/ 下的相对路径）"),
+        Column("superseded_by", "VARCHAR", "替代它的文件"),
+        Column("ingested_at", "TIMESTAMPTZ", "处理时间"),
+    ),
+)
+
+RUNS = Table(
+    "runs",
+    "运行记录",
+    "每次运行一行：输入、计数、耗时与代码版本。",
+    (
+        Column("run_id", "VARCHAR", "运行编号"),
+        Column("flow_run_id", "VARCHAR", "Prefect 流程运行编号"),
+        Column("started_at", "TIMESTAMPTZ", "开始时间"),
+        Column("finished_at", "TIMESTAMPTZ", "结束时间"),
+        Column("duration_s", "DOUBLE", "耗时（秒）"),
+        Column("raw_dir", "VARCHAR", "输入目录"),
+        Column("inputs", "JSON", "本次见到的全部输入文件及其 SHA-256"),
+        Column("files_seen", "INTEGER", "见到的文件数"),
+        Column("files_skipped", "INTEGER", "内容未变而跳过的文件数"),
+        Column("files_accepted", "INTEGER", "接收的文件数"),
+        Column("files_refused", "INTEGER", "拒收的文件数"),
+        Column("files_superseded", "INTEGER", "到达时已有更新版本、未入库的文件数"),
+        Column("rows_loaded", "BIGINT", "入库的行数"),
+        Column("code_version", "VARCHAR", "jixiao 版本与 git 提交"),
+        Column("status", "VARCHAR", "completed"),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (*SHEET_TABLES.values(), BUDGET_LINES, INGEST_LOG, RUNS)
