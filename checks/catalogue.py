@@ -206,7 +206,7 @@ _INGEST = (
         "error",
         "日期不在项目年度内",
         "Date outside the programme year",
-        "日期「{value}」不在项目年度 {expected} 内。",
+        "日期「{value}」不在项目年度 {expected} 年内。",
         "Date '{value}' is outside the programme year {expected}.",
         "Activity dates must fall inside the programme year of programme.yaml.",
         "慰问日期 2021-12-28 for a 2022 programme",

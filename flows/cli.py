@@ -3,6 +3,8 @@ complete; 2: misuse. Errors are one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -31,8 +33,38 @@ def main(lang: str = typer.Option("zh", "--lang", help="zh | en")) -> None:
     _lang["value"] = lang
 
 
-def _fail(message: str) -> None:
-    err.print(f"[bold red]错误[/]：{message}" if _lang["value"] == "zh" else f"Error: {message}")
+class _Brief(logging.Formatter):
+    """Console lines without tracebacks: the user gets one sentence, the Prefect run history
+    keeps the full record (its API handler sees the record before the console does)."""
+
+    def __init__(self, inner: logging.Formatter | None):
+        super().__init__()
+        self.inner = inner or logging.Formatter()
+
+    def format(self, record: logging.LogRecord) -> str:
+        saved = record.exc_info, record.exc_text
+        record.exc_info = record.exc_text = None
+        try:
+            return self.inner.format(record)
+        finally:
+            record.exc_info, record.exc_text = saved
+
+
+def _console_without_tracebacks() -> None:
+    from prefect.logging.configuration import setup_logging
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    setup_logging()
+    loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        for handler in getattr(logger, "handlers", []):
+            if isinstance(handler, PrefectConsoleHandler):
+                handler.setFormatter(_Brief(handler.formatter))
+
+
+def _fail(zh: str, en: str | None = None) -> None:
+    line = f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}"
+    err.print(line, style="bold red", soft_wrap=True, markup=False, highlight=False)
     raise typer.Exit(1)
 
 
@@ -43,13 +75,27 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
     from schemas.programme import ProgrammeError
 
     if not raw.is_dir():
-        _fail(f"输入目录 {raw} 不存在。")
+        _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
+    debug = bool(os.environ.get("JIXIAO_DEBUG"))
+    if not debug:
+        _console_without_tracebacks()
     try:
         result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"])
     except (ProgrammeError, HashKeyError, WarehouseBusy) as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(f"无法写入 {exc.filename or db}：{exc.strerror}。")
+        _fail(
+            f"无法写入 {exc.filename or db}：{exc.strerror}。",
+            f"cannot write {exc.filename or db}: {exc.strerror}.",
+        )
+    except Exception as exc:
+        if debug:
+            raise
+        _fail(
+            f"运行未完成（{type(exc).__name__}: {exc}）；设置 JIXIAO_DEBUG=1 可查看详细信息。",
+            f"the run did not complete ({type(exc).__name__}: {exc}); set JIXIAO_DEBUG=1 "
+            "for details.",
+        )
     _summary(result, db)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -19,6 +19,7 @@ from ingest.load import (
     warehouse_rows,
 )
 from ingest.normalise import clean_text, county_code
+from ingest.personal import masked
 from ingest.problems import FileRefused, Problem
 from ingest.readers import RawSheet, read_csv, read_workbook
 from ingest.validate import SheetResult, validate_sheet
@@ -28,6 +29,14 @@ from schemas.contracts import SHEETS
 from schemas.programme import Programme
 
 log = logging.getLogger(__name__)
+
+# Personal columns by every name a file may give them (key or Chinese label).
+_PERSONAL = {
+    name: kind
+    for sheet in SHEETS.values()
+    for key, kind in sheet.personal.items()
+    for name in (key, sheet.labels[key])
+}
 
 
 @dataclass(frozen=True)
@@ -58,14 +67,19 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def already_seen(con: duckdb.DuckDBPyConnection, programme: str, file: str, sha: str) -> bool:
-    return (
-        con.execute(
-            "SELECT 1 FROM ingest_log WHERE programme_code = ? AND file = ? AND sha256 = ? LIMIT 1",
-            [programme, file, sha],
-        ).fetchone()
-        is not None
-    )
+def unchanged(con: duckdb.DuckDBPyConnection, programme: str, file: str, sha: str) -> bool:
+    """The file's content is what was last processed under its name."""
+    last = con.execute(
+        "SELECT sha256 FROM ingest_log WHERE programme_code = ? AND file = ? "
+        "ORDER BY ingested_at DESC LIMIT 1",
+        [programme, file],
+    ).fetchone()
+    return last is not None and last[0] == sha
+
+
+def mask(problems: list[Problem]) -> list[Problem]:
+    """Values of personal columns (formula text included) never reach a log or a page."""
+    return [replace(p, value=masked(_PERSONAL.get(p.column or ""), p.value)) for p in problems]
 
 
 def read_sheets(sub: Submission) -> dict[str, RawSheet]:
@@ -130,7 +144,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
     """Accept, refuse or supersede one file; never raises for anything the file contains."""
     programme = ctx.programme
     sha = sha256_of(sub.path)
-    if already_seen(ctx.con, programme.code, sub.rel, sha):
+    if unchanged(ctx.con, programme.code, sub.rel, sha):
         return Outcome(sub.rel, sha, None, "skipped", 0, 0)
     county = county_code(sub.county_text, programme.counties)
     entry = {
@@ -153,12 +167,13 @@ def process(sub: Submission, ctx: Context) -> Outcome:
     except Exception as exc:  # a reader failing on bytes it cannot parse must not stop the run
         log.warning("unreadable file %s", sub.rel, exc_info=True)
         problems = [Problem("FILE.CORRUPT", detail=type(exc).__name__)]
+    problems = mask(problems)
     entry |= {
         "sheets": list(results) or ([sub.sheet] if sub.sheet else []),
         "rows_read": sum(r.rows_read for r in results.values()),
     }
+    path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
     if problems:
-        path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         rel = path.relative_to(ctx.feedback_dir).as_posix()
         with transaction(ctx.con):
@@ -191,4 +206,5 @@ def process(sub: Submission, ctx: Context) -> Outcome:
     with transaction(ctx.con):
         loaded = replace_county_rows(ctx.con, programme.code, county, tables, sub.rel)
         log_entry(ctx.con, entry | {"status": "accepted", "rows_loaded": loaded}, [])
+    path.unlink(missing_ok=True)  # an earlier refusal of this file no longer applies
     return Outcome(sub.rel, sha, county, "accepted", loaded, 0)

@@ -58,7 +58,7 @@ def warehouse_rows(
     for col in sheet.labels:
         kind = sheet.personal.get(col)
         if kind == "cert":
-            cert = pl.col(col)
+            cert = pl.col(col).str.to_uppercase()  # a check character typed as x is X
             exprs += [
                 cert.map_elements(lambda c: cert_hash(key, c), return_dtype=pl.String).alias(
                     "cert_hash"

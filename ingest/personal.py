@@ -66,3 +66,11 @@ def mask_cert(value: str) -> str:
 
 def mask_name(value: str) -> str:
     return value[:1] + "*" * (len(value) - 1) if value else value
+
+
+_MASKS = {"cert": mask_cert, "name": mask_name}
+
+
+def masked(kind: str | None, value: str | None) -> str | None:
+    """A value as people may see it: masked when it belongs to a personal column."""
+    return _MASKS[kind](value) if kind and value else value

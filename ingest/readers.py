@@ -118,16 +118,14 @@ def _open_package(path: Path) -> zipfile.ZipFile:
     if not magic:
         raise _refuse("FILE.EMPTY")
     if magic == _OLE2_MAGIC:
-        raise _refuse(
-            "FILE.NOT_WORKBOOK", detail="an Excel 97-2003 .xls or a password-protected workbook"
-        )
+        raise _refuse("FILE.NOT_WORKBOOK", detail="Excel 97-2003 .xls 格式或设有密码的工作簿")
     if magic not in _ZIP_MAGIC:
-        raise _refuse("FILE.NOT_WORKBOOK", detail="not a zip package")
+        raise _refuse("FILE.NOT_WORKBOOK", detail="不是 xlsx 文件包")
     try:
         package = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         # Starts like a zip but its directory, at the end, is gone: cut off in transit.
-        raise _refuse("FILE.CORRUPT", detail="zip directory missing, file truncated") from None
+        raise _refuse("FILE.CORRUPT", detail="文件包目录缺失，文件可能被截断") from None
     entries = package.infolist()
     sizes = [entry.file_size for entry in entries]  # as declared in the zip directory
     if (
@@ -136,7 +134,7 @@ def _open_package(path: Path) -> zipfile.ZipFile:
         or (sum(sizes) > MAX_TOTAL_BYTES)
     ):
         package.close()
-        raise _refuse("FILE.CORRUPT", detail="implausibly large content (zip bomb?)")
+        raise _refuse("FILE.CORRUPT", detail="解压后内容异常庞大（疑似压缩炸弹）")
     return package
 
 
@@ -145,22 +143,22 @@ def _check_package(package: zipfile.ZipFile) -> dict[str, str]:
     names = set(package.namelist())
     if "xl/workbook.xml" not in names:
         if any(name.startswith("xl/") for name in names):
-            raise _refuse("FILE.CORRUPT", detail="xl/workbook.xml missing")
-        raise _refuse("FILE.NOT_WORKBOOK", detail="a zip package without xl/workbook.xml")
+            raise _refuse("FILE.CORRUPT", detail="缺少 xl/workbook.xml")
+        raise _refuse("FILE.NOT_WORKBOOK", detail="压缩包中没有 xl/workbook.xml")
     try:
         # Reads each entry no further than its declared size, so this stays bounded.
         bad = package.testzip()
     except Exception as error:  # zlib, unsupported compression, encryption, bad headers
-        raise _refuse("FILE.CORRUPT", detail=f"unreadable zip entry ({error})") from None
+        raise _refuse("FILE.CORRUPT", detail=f"无法读取的文件包条目（{error}）") from None
     if bad:
-        raise _refuse("FILE.CORRUPT", detail=f"damaged part {bad}")
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {bad} 已损坏")
     try:
         rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
         book = ElementTree.fromstring(package.read("xl/workbook.xml"))
     except KeyError:
-        raise _refuse("FILE.CORRUPT", detail="xl/_rels/workbook.xml.rels missing") from None
+        raise _refuse("FILE.CORRUPT", detail="缺少 xl/_rels/workbook.xml.rels") from None
     except ElementTree.ParseError:
-        raise _refuse("FILE.CORRUPT", detail="workbook.xml is not valid XML") from None
+        raise _refuse("FILE.CORRUPT", detail="workbook.xml 不是有效的 XML") from None
     targets = {
         rel.get("Id"): rel.get("Target", "") for rel in rels if _local(rel.tag) == "Relationship"
     }
@@ -174,7 +172,7 @@ def _check_package(package: zipfile.ZipFile) -> dict[str, str]:
         part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
         part = posixpath.normpath(part)
         if part not in names:
-            raise _refuse("FILE.CORRUPT", detail=f"sheet part {part} missing")
+            raise _refuse("FILE.CORRUPT", detail=f"缺少工作表部件 {part}")
         parts[element.get("name", "")] = part
     return parts
 
@@ -232,7 +230,7 @@ def _formula_problems(package: zipfile.ZipFile, parts: dict[str, str]) -> list[P
                     Problem("SHEET.FORMULA", sheet=sheet, row=row, cell=ref, value=f"={formula}")
                 )
         except ElementTree.ParseError:
-            raise _refuse("FILE.CORRUPT", detail=f"{part} is not valid XML") from None
+            raise _refuse("FILE.CORRUPT", detail=f"{part} 不是有效的 XML") from None
     return problems
 
 
@@ -300,35 +298,35 @@ def _nul_guess(data: bytes) -> str:
     # is a NUL; binary data with scattered NULs is not called text.
     odd, even, share = data[1::2].count(0), data[::2].count(0), len(data) // 16
     if odd > 4 * even and odd > share:
-        return "UTF-16 LE without a byte order mark"
+        return "无字节顺序标记的 UTF-16 LE"
     if even > 4 * odd and even > share:
-        return "UTF-16 BE without a byte order mark"
+        return "无字节顺序标记的 UTF-16 BE"
     # UTF-32 of any BMP text has a NUL in every fourth byte.
     if not data[3::4].strip(b"\0") or not data[::4].strip(b"\0"):
-        return "UTF-32 without a byte order mark"
-    return "binary data"
+        return "无字节顺序标记的 UTF-32"
+    return "二进制数据"
 
 
 def _decode(data: bytes) -> str:
     """UTF-8 (BOM or not), else GB18030, strictly; anything else is FILE.ENCODING."""
     for bom, name in _WIDE_BOMS:
         if data.startswith(bom):
-            raise _refuse("FILE.ENCODING", detail=f"{name} (byte order mark {bom.hex(' ')})")
+            raise _refuse("FILE.ENCODING", detail=f"{name}（字节顺序标记 {bom.hex(' ')}）")
     if data.startswith(b"PK\x03\x04"):
-        raise _refuse("FILE.ENCODING", detail="an Excel workbook named .csv, not text")
+        raise _refuse("FILE.ENCODING", detail="这是改名为 .csv 的 Excel 工作簿，不是文本")
     if b"\x00" in data:
-        raise _refuse("FILE.ENCODING", detail=f"NUL bytes: looks like {_nul_guess(data)}")
+        raise _refuse("FILE.ENCODING", detail=f"含 NUL 字节，疑似 {_nul_guess(data)}")
     if data.startswith(b"\xef\xbb\xbf"):
         try:
             return data[3:].decode("utf-8")
         except UnicodeDecodeError:
-            raise _refuse("FILE.ENCODING", detail="UTF-8 BOM but invalid UTF-8") from None
+            raise _refuse("FILE.ENCODING", detail="带 UTF-8 BOM 但内容不是有效的 UTF-8") from None
     for encoding in ("utf-8", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise _refuse("FILE.ENCODING", detail="neither UTF-8 nor GB18030")
+    raise _refuse("FILE.ENCODING", detail="既不是 UTF-8 也不是 GB18030")
 
 
 def read_csv(path: Path) -> RawSheet:
@@ -356,7 +354,7 @@ def read_csv(path: Path) -> RawSheet:
             for number, record in enumerate(reader, start=1)
         ]
     except csv.Error as error:
-        raise _refuse("FILE.CORRUPT", detail=f"CSV line {reader.line_num}: {error}") from None
+        raise _refuse("FILE.CORRUPT", detail=f"CSV 第 {reader.line_num} 行：{error}") from None
     sheet = _sheet(path.stem, numbered)
     if not sheet.header:
         raise _refuse("SHEET.EMPTY_HEADER", sheet=sheet.name)

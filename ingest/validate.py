@@ -12,7 +12,6 @@ import pandera.polars as pa
 import polars as pl
 
 from ingest.normalise import clean_text, normalise_column
-from ingest.personal import mask_cert, mask_name
 from ingest.problems import Problem
 from ingest.readers import RawSheet
 from schemas.contracts import Sheet, contract
@@ -21,7 +20,6 @@ from schemas.programme import Programme
 ROW = "_row"  # the sheet row each record came from (lineage)
 
 _TYPE_NAMES = {pl.Int64: "整数", pl.Date: "日期", pl.Boolean: "是 / 否"}
-_MASKS = {"cert": mask_cert, "name": mask_name}
 
 
 @dataclass
@@ -35,12 +33,6 @@ class SheetResult:
 
 def _type_name(dtype: pl.DataType, fallback: str | None) -> str | None:
     return "金额（元）" if isinstance(dtype, pl.Decimal) else _TYPE_NAMES.get(dtype, fallback)
-
-
-def shown(sheet: Sheet, key: str, value: str | None) -> str | None:
-    """A cell's text as feedback may show it: personal data masked."""
-    kind = sheet.personal.get(key)
-    return _MASKS[kind](value) if kind and value else value
 
 
 def map_header(raw: RawSheet, sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
@@ -123,7 +115,7 @@ def _problems(
             )
             continue
         key = sheet.key_of(label)
-        value = shown(sheet, key, strings[key][index] if index is not None else None)
+        value = strings[key][index] if index is not None else None
         column = sheet.columns[label]
         rule_text = (column.metadata or {}).get("rule")
         if check == "not_nullable":
@@ -143,7 +135,7 @@ def _problems(
             problem = Problem("VALUE.DUPLICATE_KEY", raw.name, row, label, value)
         elif check.startswith("in_range") and (column.metadata or {}).get("in_year"):
             problem = Problem(
-                "VALUE.OUTSIDE_YEAR", raw.name, row, label, value, f"{programme.year} 年"
+                "VALUE.OUTSIDE_YEAR", raw.name, row, label, value, str(programme.year)
             )
         elif check.endswith("_valid"):
             problem = Problem("VALUE.CHECK_DIGIT", raw.name, row, label, value, label)

@@ -10,7 +10,10 @@ LIMIT = 1000  # rows listed; a file with more problems says how many are not sho
 
 
 def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, file: str) -> Path:
-    return feedback_dir / (county or "unknown") / programme_code / (Path(file).name + ".md")
+    """One page per submitted file: its path under counties/ flattened, so that
+    `530102/visits.csv` and `五华区/visits.csv` never share a page."""
+    flat = "_".join(Path(file).parts[1:]) or Path(file).name
+    return feedback_dir / (county or "unknown") / programme_code / (flat + ".md")
 
 
 def render(file: str, programme_name: str, problems: list[Problem], lang: str = "zh") -> str:

@@ -201,7 +201,7 @@ def test_workbook_zip_bomb_refused_cheaply(tmp_path: Path) -> None:
     assert (tmp_path / "a.xlsx").stat().st_size < 2 * 1024 * 1024
     problem = _only(read_workbook, tmp_path / "a.xlsx")
     assert problem.rule_id == "FILE.CORRUPT"
-    assert "large" in (problem.detail or "")
+    assert "庞大" in (problem.detail or "")
 
 
 def test_workbook_formula_cells_refused_one_problem_each(tmp_path: Path) -> None:
@@ -315,9 +315,9 @@ def test_csv_without_any_value_has_no_header(tmp_path: Path) -> None:
         (CSV_TEXT.encode("utf-32"), "UTF-32 LE"),
         (CSV_TEXT.encode("utf-32-be"), "UTF-32"),
         (b"\xfe\xff" + CSV_TEXT.encode("utf-16-be"), "UTF-16 BE"),
-        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "binary"),
-        (b"PK\x03\x04" + b"\x00" * 40, "Excel workbook"),
-        (b"a,b\n1,\x80\x80\n", "neither"),
+        (b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4, "二进制"),
+        (b"PK\x03\x04" + b"\x00" * 40, "Excel 工作簿"),
+        (b"a,b\n1,\x80\x80\n", "既不是"),
         (b"\xef\xbb\xbfa,b\n\xd5\xc5\xc8\xfd,1\n", "UTF-8 BOM"),  # GB18030 after a UTF-8 BOM
     ],
 )

@@ -1,0 +1,25 @@
+"""Shared test set-up: an isolated hashing key and Prefect home, and one Prefect harness."""
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Set before any test module imports Prefect or reads the key: nothing touches the user's home.
+_HOME = Path(tempfile.mkdtemp(prefix="jixiao-tests-"))
+os.environ["JIXIAO_HASH_KEY_FILE"] = str(_HOME / "hash.key")
+os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def prefect_api():
+    """One temporary Prefect server for every flow test; yields its API URL for subprocesses."""
+    from prefect.settings import PREFECT_API_URL
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield PREFECT_API_URL.value()

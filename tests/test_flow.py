@@ -1,0 +1,232 @@
+"""The nightly flow, run for real on the bundled sample: warehouse, log, feedback, reruns."""
+
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.nightly import nightly
+from ingest.readers import read_csv, read_workbook
+from ingest.validate import map_header
+from publish import warehouse
+from sample.generate import sample_folder, write_sample
+from schemas.contracts import SHEETS
+from schemas.warehouse import TABLES
+
+pytestmark = pytest.mark.flow
+
+SURVEY = {  # the seed report's answer counts per question: A, B, C
+    "q1": (32, 3, 2), "q2": (29, 6, 2), "q3": (31, 3, 3), "q4": (31, 5, 1), "q5": (33, 1, 3),
+    "q6": (30, 4, 3), "q7": (30, 4, 3), "q8": (33, 1, 3), "q9": (33, 0, 4), "q10": (29, 4, 4),
+}  # fmt: skip
+
+
+def query(db: Path, sql: str, params=()) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params).fetchall()
+
+
+def snapshot(db: Path) -> dict[str, str]:
+    """A digest of every table's contents, to tell whether a run changed anything."""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in TABLES:
+            if table.name in ("runs",):
+                continue
+            cols = ", ".join(
+                c.name for c in table.columns if c.name not in ("run_id", "ingested_at")
+            )
+            rows = con.execute(f"SELECT {cols} FROM {table.name} ORDER BY ALL").fetchall()
+            out[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return out
+
+
+def personal_values(folder: Path) -> set[str]:
+    """Every certificate number and name typed in the county files, to hunt for in outputs."""
+    found = set()
+    for path in folder.rglob("*"):
+        try:
+            sheets = read_workbook(path) if path.suffix == ".xlsx" else {"x": read_csv(path)}
+        except Exception:  # refused files: their readable siblings cover the same people
+            continue
+        for raw in sheets.values():
+            for sheet in (SHEETS["visits"], SHEETS["competition_entries"]):
+                positions, problems = map_header(raw, sheet)
+                for key in ("cert_no", "name"):
+                    if key in positions:
+                        found |= {r[positions[key]] for r in raw.rows if r[positions[key]]}
+    return found
+
+
+@pytest.fixture(scope="module")
+def demo(prefect_api, tmp_path_factory):
+    base = tmp_path_factory.mktemp("demo")
+    raw, db = base / "raw", base / "curated" / "warehouse.duckdb"
+    write_sample(raw)
+    result = nightly(raw_dir=str(raw), db=str(db), out=str(base / "curated" / "reports"))
+    return {"raw": raw, "db": db, "result": result, "base": base}
+
+
+def test_sample_totals_in_warehouse(demo):
+    db = demo["db"]
+    assert query(db, "SELECT count(*), sum(amount_yuan) FROM visits") == [
+        (300, __import__("decimal").Decimal("120000.00"))
+    ]
+    assert query(db, "SELECT count(*) FROM job_fairs") == [(5,)]
+    assert query(
+        db, "SELECT count(DISTINCT credit_code) FROM fair_employers WHERE intends_to_hire"
+    ) == [(84,)]
+    assert query(db, "SELECT count(*) FROM competition_entries") == [(51,)]
+    assert query(db, "SELECT count(*) FROM survey_responses") == [(37,)]
+    for q, (a, b, c) in SURVEY.items():
+        counts = dict(query(db, f"SELECT {q}, count(*) FROM survey_responses GROUP BY 1"))
+        assert counts == {k: v for k, v in {"A": a, "B": b, "C": c}.items() if v}, q
+    assert query(db, "SELECT typeof(amount_yuan) FROM visits LIMIT 1") == [("DECIMAL(18,2)",)]
+
+
+def test_refused_files_logged_with_reasons_and_feedback(demo):
+    db = demo["db"]
+    refused = {
+        file: (json.loads(errors)[0]["rule_id"], feedback)
+        for file, errors, feedback in query(
+            db, "SELECT file, errors, feedback_file FROM ingest_log WHERE status = 'refused'"
+        )
+    }
+    assert {f: r for f, (r, _) in refused.items()} == {
+        "counties/530113/visits.csv": "FILE.ENCODING",
+        "counties/530124.xlsx": "VALUE.CHECK_DIGIT",
+        "counties/530125.xlsx": "VALUE.OUTSIDE_YEAR",
+        "counties/530126.xlsx": "COLUMN.MISSING",
+    }
+    feedback_dir = db.parent / "feedback"
+    page = (feedback_dir / refused["counties/530125.xlsx"][1]).read_text(encoding="utf-8")
+    assert (
+        "| 慰问 | " in page
+        and "慰问日期" in page
+        and "日期「2021-12-28」不在项目年度 2022 年内" in page
+    )
+    assert refused["counties/530125.xlsx"][1].startswith("530125/")
+    page = (feedback_dir / refused["counties/530126.xlsx"][1]).read_text(encoding="utf-8")
+    assert "缺少列「慰问金额(元)」" in page
+    # A refused county contributes nothing; the others are all there.
+    assert query(db, "SELECT count(*) FROM visits WHERE county_code IN ('530124','530125')") == [
+        (0,)
+    ]
+
+
+def test_resubmission_replaces_rows_and_keeps_both_versions(demo):
+    db = demo["db"]
+    log = dict(query(db, "SELECT file, status FROM ingest_log WHERE county_code = '530111'"))
+    assert log == {"counties/530111.xlsx": "superseded", "counties/530111.v2.xlsx": "accepted"}
+    assert query(
+        db,
+        "SELECT count(*), min(amount_yuan), min(source_file) FROM visits WHERE county_code = '530111'",
+    ) == [(30, __import__("decimal").Decimal("400.00"), "counties/530111.v2.xlsx")]
+
+
+def test_lineage_and_run_record(demo):
+    db = demo["db"]
+    assert query(
+        db,
+        "SELECT count(*) FROM visits v JOIN ingest_log l ON l.file = v.source_file "
+        "AND l.sha256 = v.source_sha256 WHERE v.source_row >= 2 AND v.source_sheet IS NOT NULL",
+    ) == [(300,)]
+    (run,) = query(
+        db, "SELECT files_seen, files_accepted, files_refused, inputs, code_version FROM runs"
+    )
+    assert run[:3] == (30, 26, 4)
+    assert len(json.loads(run[3])) == 30
+    assert run[4].startswith("jixiao ")
+    dictionary = (db.parent / "DICTIONARY.md").read_text(encoding="utf-8")
+    for table in TABLES:
+        assert f"## `{table.name}`" in dictionary
+
+
+def test_no_personal_data_in_clear_under_curated(demo):
+    secrets = personal_values(sample_folder(demo["raw"]))
+    assert len(secrets) > 600  # cert numbers and names of every person in the sample
+    leaks = []
+    for path in (demo["db"].parent).rglob("*"):
+        if path.is_file():
+            text = path.read_bytes().decode("utf-8", "replace")
+            leaks += [(path.name, s) for s in secrets if s in text]
+    assert leaks == []
+
+
+def test_second_run_skips_unchanged_files(demo):
+    db = demo["db"]
+    before = snapshot(db)
+    result = nightly(raw_dir=str(demo["raw"]), db=str(db), out=str(demo["base"] / "reports"))
+    assert result["files_skipped"] == 30 and result["rows_loaded"] == 0
+    assert snapshot(db) == before
+    assert query(db, "SELECT count(*) FROM runs") == [(2,)]
+
+
+def withdraw_one_visit(raw: Path) -> None:
+    """County 530112 resubmits its visits CSV with the last row removed."""
+    visits = sample_folder(raw) / "counties" / "530112" / "visits.csv"
+    lines = visits.read_text(encoding="utf-8-sig").splitlines()
+    visits.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8-sig")
+
+
+def test_changed_file_only_is_processed(demo, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(demo["raw"], raw)
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo["db"], db)
+    withdraw_one_visit(raw)
+    result = nightly(raw_dir=str(raw), db=str(db), out=str(tmp_path / "reports"))
+    changed = [o for o in result["outcomes"] if o.status != "skipped"]
+    assert [(o.file, o.status, o.rows) for o in changed] == [
+        ("counties/530112/visits.csv", "accepted", 29)
+    ]
+    assert query(db, "SELECT count(*) FROM visits") == [(299,)]
+
+
+def test_reader_keeps_reading_during_a_run(demo, tmp_path, prefect_api):
+    """An analyst's read-only connection, in another process, is never broken by a run."""
+    raw = tmp_path / "raw"
+    shutil.copytree(demo["raw"], raw)
+    withdraw_one_visit(raw)
+    db = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(demo["db"], db)
+    (runs_before,) = query(db, "SELECT count(*) FROM runs")
+    log = tmp_path / "reader.log"
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+        import duckdb, time
+        con = duckdb.connect({str(db)!r}, read_only=True)
+        with open({str(log)!r}, "w") as out:
+            end = time.time() + 8
+            while time.time() < end:
+                out.write(str(con.execute("SELECT count(*) FROM visits").fetchone()[0]) + "\\n")
+                out.flush()
+                time.sleep(0.05)
+    """),
+        ]
+    )
+    time.sleep(1.5)  # the reader holds the file open before the run starts
+    nightly(raw_dir=str(raw), db=str(db), out=str(tmp_path / "reports"))
+    assert reader.wait(timeout=60) == 0
+    counts = log.read_text().split()
+    assert len(counts) > 20 and set(counts) == {"300"}  # its snapshot, whole, throughout
+    # A new connection sees the new run.
+    assert query(db, "SELECT count(*) FROM runs") == [(runs_before[0] + 1,)]
+    assert query(db, "SELECT count(*) FROM visits") == [(299,)]
+
+
+def test_second_writer_is_turned_away(demo, tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    with warehouse.exclusive(db), pytest.raises(warehouse.WarehouseBusy, match="另一个 jixiao"):
+        nightly(raw_dir=str(demo["raw"]), db=str(db), out=str(tmp_path / "reports"))
+    assert not db.exists()

@@ -1,0 +1,730 @@
+"""One county file from disk to the warehouse, or back to its county with reasons (SPEC §1–§4).
+
+Every test builds a programme folder in tmp_path, writes county files with the sample
+writers, opens a real DuckDB file and runs ``process()`` over ``submissions()``: no Prefect.
+Valid files start from one small valid six-sheet workbook; each bad file changes one thing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import xlsxwriter
+
+from ingest.discover import submissions
+from ingest.intake import Context, Outcome, process
+from ingest.load import create_tables
+from ingest.personal import cert_hash
+from sample.generate import PROGRAMME_YAML, write_csv, write_workbook
+from schemas.contracts import SHEETS
+from schemas.identifiers import credit_code_check, org_code_check, resident_id_check
+from schemas.programme import load_programme
+
+KEY = b"k" * 32
+CODE = "530100-disability-employment"
+TITLE = {key: sheet.title for key, sheet in SHEETS.items()}  # sheet key -> 招聘会 …
+LABEL = {key: sheet.labels for key, sheet in SHEETS.items()}  # sheet key -> column key -> label
+
+Sheets = dict[str, tuple[list[str], list[list[object]]]]  # sheet title -> (header, rows)
+Edit = Callable[[Sheets], None]
+
+
+# --- valid records ------------------------------------------------------------------------
+
+
+def cert(county: str, born: str, seq: int, category: int = 1, grade: int = 2) -> str:
+    """残疾人证号: resident ID with its GB 11643 check digit + category + grade."""
+    first17 = f"{county}{born}{seq:03d}"
+    return f"{first17}{resident_id_check(first17)}{category}{grade}"
+
+
+def credit(county: str, org8: str) -> str:
+    """统一社会信用代码 with valid GB 11714 and GB 32100 check characters."""
+    first17 = f"91{county}{org8}{org_code_check(org8)}"
+    return first17 + credit_code_check(first17)
+
+
+def wrong_check(code: str, at: int) -> str:
+    """The same identifier with the check character at ``at`` mistyped."""
+    return code[:at] + ("1" if code[at] == "0" else "0") + code[at + 1 :]
+
+
+NAMES = ["张秀英", "李建国", "王桂兰", "赵志刚", "刘淑珍"]
+
+
+def records(county: str = "530102") -> dict[str, list[list[object]]]:
+    """Small valid rows for one county, by sheet key, in template column order."""
+    people = [cert(county, f"19{70 + i}0{i + 1}1{i}", 11 + i, i + 1, i % 4 + 1) for i in range(5)]
+    return {
+        "job_fairs": [
+            ["ZP-01", dt.date(2022, 11, 30), "人力资源市场", 3, 50, 100, 30, 21000],
+            ["ZP-02", dt.date(2022, 12, 15), "文体中心", 2, 40, 80, 20, 21000],
+        ],
+        "fair_employers": [
+            ["ZP-01", "昆明滇池科技有限公司", credit(county, "A1234567"), 3, "是"],
+            ["ZP-01", "云南茶马贸易有限公司", credit(county, "B7654321"), 0, "否"],
+            ["ZP-02", "昆明春城物流有限公司", credit(county, "C2468024"), 2, "是"],
+        ],
+        "visits": [
+            [people[0], NAMES[0], "就业困难", dt.date(2022, 3, 15), 400, "现金"],
+            [people[1], NAMES[1], "失业", dt.date(2022, 6, 1), 400, "银行转账"],
+            [people[2], NAMES[2], "就业困难", dt.date(2022, 11, 30), 400, "现金"],
+        ],
+        "competition_entries": [
+            [people[3], NAMES[3], "电子商务", dt.date(2022, 10, 30), "一等奖"],
+            [people[4], NAMES[4], "手工编织", dt.date(2022, 10, 30), "未获奖"],
+        ],
+        "survey_responses": [
+            ["MYD-001", dt.date(2023, 4, 21), *"AAAAAAAAAA"],
+            ["MYD-002", dt.date(2023, 4, 22), *"ABACAAEAAD"],
+        ],
+        "funds": [
+            ["job_fairs", 42000, 42000, "记-2022-0001"],
+            ["慰问就业困难残疾人和残疾失业人员家庭", 1200, "1,200.00", "记-2022-0002"],
+            ["competitions", 11000, 10000, "记-2022-0003"],
+        ],
+    }
+
+
+# --- the builder and the one-thing edits --------------------------------------------------
+
+
+def county_file(path: Path, *edits: Edit, county: str = "530102") -> Path:
+    """Write a valid six-sheet workbook (Chinese sheet names and headers), edited by ``edits``."""
+    sheets: Sheets = {
+        TITLE[key]: (list(LABEL[key].values()), [list(row) for row in rows])
+        for key, rows in records(county).items()
+    }
+    for edit in edits:
+        edit(sheets)
+    return write_workbook(path, sheets)
+
+
+def set_cell(title: str, row: int, label: str, value: object) -> Edit:
+    """Put ``value`` in Excel row ``row`` (header is row 1), column ``label``."""
+
+    def edit(sheets: Sheets) -> None:
+        header, rows = sheets[title]
+        rows[row - 2][header.index(label)] = value
+
+    return edit
+
+
+def drop_row(title: str, row: int) -> Edit:
+    return lambda sheets: sheets[title][1].pop(row - 2)
+
+
+def blank_row(title: str, row: int) -> Edit:
+    """An empty row at Excel row ``row``; the rows below move down one."""
+    return lambda sheets: sheets[title][1].insert(row - 2, [None] * len(sheets[title][0]))
+
+
+def drop_sheet(title: str) -> Edit:
+    return lambda sheets: sheets.pop(title)
+
+
+def drop_column(title: str, label: str) -> Edit:
+    def edit(sheets: Sheets) -> None:
+        header, rows = sheets[title]
+        i = header.index(label)
+        sheets[title] = (header[:i] + header[i + 1 :], [r[:i] + r[i + 1 :] for r in rows])
+
+    return edit
+
+
+def repeat_column(title: str, label: str, alias: str) -> Edit:
+    """The column once more at the end, headed by ``alias`` (its key)."""
+
+    def edit(sheets: Sheets) -> None:
+        header, rows = sheets[title]
+        i = header.index(label)
+        sheets[title] = ([*header, alias], [[*r, r[i]] for r in rows])
+
+    return edit
+
+
+# --- file writers for the refusal table: (counties dir, file stem) -> None -----------------
+
+Writer = Callable[[Path, str], None]
+
+
+def xlsx(*edits: Edit) -> Writer:
+    return lambda counties, stem: county_file(counties / f"{stem}.xlsx", *edits)
+
+
+def raw_bytes(make: Callable[[], bytes]) -> Writer:
+    def write(counties: Path, stem: str) -> None:
+        counties.mkdir(parents=True, exist_ok=True)
+        (counties / f"{stem}.xlsx").write_bytes(make())
+
+    return write
+
+
+def truncated(counties: Path, stem: str) -> None:
+    path = county_file(counties / f"{stem}.xlsx")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def unknown_county(counties: Path, stem: str) -> None:
+    county_file(counties / "530199.xlsx")
+
+
+def with_formula(title: str, cell: str, formula: str, cached: object) -> Writer:
+    """A valid workbook with a formula in ``title!cell`` (xlsxwriter write_formula)."""
+
+    def write(counties: Path, stem: str) -> None:
+        counties.mkdir(parents=True, exist_ok=True)
+        book = xlsxwriter.Workbook(counties / f"{stem}.xlsx")
+        for key, rows in records().items():
+            sheet = book.add_worksheet(TITLE[key])
+            sheet.write_row(0, 0, list(LABEL[key].values()))
+            for r, row in enumerate(rows, start=1):
+                sheet.write_row(r, 0, [v.isoformat() if isinstance(v, dt.date) else v for v in row])
+        book.get_worksheet_by_name(title).write_formula(cell, formula, None, cached)
+        book.close()
+
+    return write
+
+
+def utf16_csv(counties: Path, stem: str) -> None:
+    county, dot, version = stem.partition(".")
+    write_csv(
+        counties / county / f"visits{dot}{version}.csv",
+        list(LABEL["visits"].values()),
+        records(county)["visits"],
+        encoding="utf-16",
+    )
+
+
+VISIT_AMOUNT = LABEL["visits"]["amount_yuan"]
+
+# writer, rule id, sheet, row, column of the problem the county is told about
+REFUSALS = [
+    pytest.param(raw_bytes(lambda: b""), "FILE.EMPTY", None, None, None, id="empty-file"),
+    pytest.param(
+        raw_bytes(lambda: "招聘会编号,地点\r\nZP-01,文体中心\r\n".encode()),
+        "FILE.NOT_WORKBOOK",
+        None,
+        None,
+        None,
+        id="text-renamed-xlsx",
+    ),
+    pytest.param(truncated, "FILE.CORRUPT", None, None, None, id="truncated-xlsx"),
+    pytest.param(xlsx(drop_sheet("慰问")), "SHEET.MISSING", "慰问", None, None, id="sheet-missing"),
+    pytest.param(
+        xlsx(drop_column("慰问", VISIT_AMOUNT)),
+        "COLUMN.MISSING",
+        "慰问",
+        1,
+        VISIT_AMOUNT,
+        id="column-missing",
+    ),
+    pytest.param(
+        xlsx(repeat_column("慰问", "姓名", "name")),
+        "COLUMN.DUPLICATE",
+        "慰问",
+        1,
+        "姓名",
+        id="column-label-and-key",
+    ),
+    pytest.param(unknown_county, "FILE.UNKNOWN_COUNTY", None, None, None, id="unknown-county"),
+    pytest.param(
+        xlsx(set_cell("慰问", 3, "慰问日期", dt.date(2021, 12, 28))),
+        "VALUE.OUTSIDE_YEAR",
+        "慰问",
+        3,
+        "慰问日期",
+        id="date-in-2021",
+    ),
+    pytest.param(
+        xlsx(set_cell("慰问", 2, VISIT_AMOUNT, -400)),
+        "VALUE.RANGE",
+        "慰问",
+        2,
+        VISIT_AMOUNT,
+        id="negative-money",
+    ),
+    pytest.param(
+        xlsx(set_cell("经费", 3, "使用金额(元)", "四百块")),
+        "VALUE.TYPE",
+        "经费",
+        3,
+        "使用金额(元)",
+        id="money-in-words",
+    ),
+    pytest.param(
+        xlsx(set_cell("招聘会", 3, "招聘会编号", "ZP-01")),
+        "VALUE.DUPLICATE_KEY",
+        "招聘会",
+        3,
+        "招聘会编号",
+        id="duplicate-fair-id",
+    ),
+    pytest.param(
+        xlsx(set_cell("满意度问卷", 3, "问卷编号", "MYD-001")),
+        "VALUE.DUPLICATE_KEY",
+        "满意度问卷",
+        3,
+        "问卷编号",
+        id="duplicate-response-id",
+    ),
+    pytest.param(
+        xlsx(set_cell("慰问", 3, "残疾人证号", wrong_check(records()["visits"][1][0], 17))),
+        "VALUE.CHECK_DIGIT",
+        "慰问",
+        3,
+        "残疾人证号",
+        id="cert-no-check-digit",
+    ),
+    pytest.param(
+        xlsx(
+            set_cell(
+                "参会用人单位",
+                4,
+                "统一社会信用代码",
+                wrong_check(records()["fair_employers"][2][2], 17),
+            )
+        ),
+        "VALUE.CHECK_DIGIT",
+        "参会用人单位",
+        4,
+        "统一社会信用代码",
+        id="credit-code-check-digit",
+    ),
+    pytest.param(
+        with_formula("慰问", "E2", "=200*2", 400),
+        "SHEET.FORMULA",
+        "慰问",
+        2,
+        VISIT_AMOUNT,
+        id="formula-cell",
+    ),
+    pytest.param(utf16_csv, "FILE.ENCODING", None, None, None, id="utf16-csv"),
+    pytest.param(
+        xlsx(set_cell("参会用人单位", 3, "招聘会编号", "ZP-09")),
+        "VALUE.FOREIGN_KEY",
+        "参会用人单位",
+        3,
+        "招聘会编号",
+        id="employer-at-unknown-fair",
+    ),
+    pytest.param(
+        xlsx(set_cell("招聘会", 2, "达成就业意向人数", 101)),
+        "VALUE.CROSS_FIELD",
+        "招聘会",
+        2,
+        "达成就业意向人数",
+        id="matches-exceed-jobseekers",
+    ),
+    pytest.param(
+        xlsx(set_cell("慰问", 4, "发放方式", "支付宝")),
+        "VALUE.ENUM",
+        "慰问",
+        4,
+        "发放方式",
+        id="paid-via-alipay",
+    ),
+    pytest.param(
+        xlsx(set_cell("招聘会", 2, "地点", None)),
+        "VALUE.REQUIRED",
+        "招聘会",
+        2,
+        "地点",
+        id="venue-empty",
+    ),
+]
+
+
+# --- running intake -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """<tmp>/2022/530100-disability-employment/ with the sample programme.yaml, no counties."""
+    path = tmp_path / "raw" / "2022" / CODE
+    path.mkdir(parents=True)
+    shutil.copyfile(PROGRAMME_YAML, path / "programme.yaml")
+    return path
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, folder: Path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    yield Context(
+        load_programme(folder / "programme.yaml"),
+        con,
+        hash_key=KEY,
+        run_id="t",
+        feedback_dir=tmp_path / "feedback",
+        lang="zh",
+    )
+    con.close()
+
+
+def run(folder: Path, ctx: Context) -> dict[str, Outcome]:
+    """process() every submission in the folder; outcomes by file (relative path)."""
+    return {sub.rel: process(sub, ctx) for sub in submissions(folder)}
+
+
+def query(ctx: Context, sql: str, *params: object) -> list[dict]:
+    cursor = ctx.con.execute(sql, list(params))
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def log(ctx: Context) -> dict[str, dict]:
+    rows = query(
+        ctx,
+        "SELECT file, county_code, version, sha256, status, rows_loaded, error_count, "
+        "errors, feedback_file, superseded_by FROM ingest_log",
+    )
+    return {row["file"]: row | {"errors": json.loads(row["errors"])} for row in rows}
+
+
+def count(ctx: Context, table: str, county: str = "530102") -> int:
+    return ctx.con.execute(
+        f"SELECT count(*) FROM {table} WHERE county_code = ?", [county]
+    ).fetchone()[0]
+
+
+def loaded(ctx: Context, county: str = "530102") -> dict[str, int]:
+    return {key: count(ctx, key, county) for key in SHEETS}
+
+
+VALID_COUNTS = {key: len(rows) for key, rows in records().items()}
+
+
+def assert_refused(ctx: Context, outcome: Outcome, rule_id, sheet, row, column) -> None:
+    """Refused, logged with the rule and location, and explained in the county's feedback."""
+    assert outcome.status == "refused"
+    entry = log(ctx)[outcome.file]
+    assert (entry["status"], entry["rows_loaded"]) == ("refused", 0)
+    assert entry["error_count"] == len(entry["errors"]) >= 1
+    assert {e["rule_id"] for e in entry["errors"]} == {rule_id}
+    where = [(e["sheet"], e["row"], e["column"]) for e in entry["errors"]]
+    assert (sheet, row, column) in where
+    problem = entry["errors"][where.index((sheet, row, column))]
+    message = problem["message"]
+    assert message.endswith("。") and message.count("。") == 1, message  # one sentence
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message  # in Chinese
+    feedback = (ctx.feedback_dir / entry["feedback_file"]).read_text(encoding="utf-8")
+    assert feedback.startswith(f"# 报送文件退回说明：{outcome.file}\n")
+    assert f"| {sheet or ''} | {row or ''} | {column or ''} | " in feedback
+    assert message in feedback
+
+
+# --- refusals -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("write", "rule_id", "sheet", "row", "column"), REFUSALS)
+def test_bad_file_is_refused_with_reasons(folder, ctx, write, rule_id, sheet, row, column):
+    write(folder / "counties", "530102")
+    [outcome] = run(folder, ctx).values()
+    assert_refused(ctx, outcome, rule_id, sheet, row, column)
+    assert sum(loaded(ctx, outcome.county).values()) == 0
+    expected_dir = ctx.feedback_dir / (outcome.county or "unknown") / CODE
+    flat = "_".join(Path(outcome.file).parts[1:])  # the file's path under counties/
+    assert [p.name for p in expected_dir.iterdir()] == [flat + ".md"]
+
+
+def test_bad_files_do_not_stop_the_other_counties(folder, ctx):
+    counties = folder / "counties"
+    others = [c for c in ctx.programme.counties if c != "530102"]
+    expected = {}
+    for i, case in enumerate(REFUSALS):
+        write, rule_id, *where = case.values
+        version = i // len(others) + 1
+        stem = others[i % len(others)] + (f".v{version}" if version > 1 else "")
+        before = set(counties.rglob("*"))
+        write(counties, stem)
+        [new] = {p for p in counties.rglob("*") if p.is_file()} - before
+        expected[new.relative_to(folder).as_posix()] = (rule_id, *where)
+    county_file(counties / "530102.xlsx")
+
+    outcomes = run(folder, ctx)
+
+    assert outcomes.pop("counties/530102.xlsx").status == "accepted"
+    assert loaded(ctx) == VALID_COUNTS
+    assert set(outcomes) == set(expected)
+    for file, outcome in outcomes.items():
+        assert_refused(ctx, outcome, *expected[file])
+    assert len(log(ctx)) == len(REFUSALS) + 1
+    assert ctx.con.execute("SELECT count(DISTINCT county_code) FROM visits").fetchone() == (1,)
+
+
+# --- what counties really send is accepted -----------------------------------------------
+
+
+def test_gb18030_csv_without_bom_is_accepted_with_chinese_intact(folder, ctx):
+    county = folder / "counties" / "530103"
+    for key, rows in records("530103").items():
+        write_csv(county / f"{key}.csv", list(LABEL[key].values()), rows, encoding="gb18030")
+    data = (county / "visits.csv").read_bytes()
+    assert not data.startswith(b"\xef\xbb\xbf")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+
+    outcomes = run(folder, ctx)
+
+    assert {o.status for o in outcomes.values()} == {"accepted"}
+    assert loaded(ctx, "530103") == VALID_COUNTS
+    assert query(ctx, "SELECT venue FROM job_fairs ORDER BY fair_id") == [
+        {"venue": "人力资源市场"},
+        {"venue": "文体中心"},
+    ]
+    assert [r["employer_name"] for r in query(ctx, "SELECT * FROM fair_employers")] == [
+        row[1] for row in records()["fair_employers"]
+    ]
+    visits = query(ctx, "SELECT category, paid_via, source_sheet FROM visits ORDER BY source_row")
+    assert [(v["category"], v["paid_via"]) for v in visits] == [
+        (row[2], row[5]) for row in records()["visits"]
+    ]
+    assert {v["source_sheet"] for v in visits} == {"visits"}
+    assert query(ctx, "SELECT event, award FROM competition_entries ORDER BY source_row") == [
+        {"event": "电子商务", "award": "一等奖"},
+        {"event": "手工编织", "award": "未获奖"},
+    ]
+    assert [r["budget_line"] for r in query(ctx, "SELECT * FROM funds ORDER BY source_row")] == [
+        "job_fairs",
+        "visits",
+        "competitions",
+    ]
+
+
+def test_money_in_wan_is_exact(folder, ctx):
+    county_file(folder / "counties" / "530102.xlsx", set_cell("慰问", 2, VISIT_AMOUNT, "0.04万"))
+    [outcome] = run(folder, ctx).values()
+    assert outcome.status == "accepted"
+    rows = query(ctx, "SELECT source_row, amount_yuan FROM visits ORDER BY source_row")
+    assert rows[0] == {"source_row": 2, "amount_yuan": Decimal("400.00")}
+    assert ctx.con.execute("SELECT sum(spent_yuan) FROM funds").fetchone() == (Decimal("53200.00"),)
+
+
+def test_county_given_by_name(folder, ctx):
+    county_file(folder / "counties" / "五华区.xlsx")
+    [outcome] = run(folder, ctx).values()
+    assert (outcome.status, outcome.county) == ("accepted", "530102")
+    assert log(ctx)["counties/五华区.xlsx"]["county_code"] == "530102"
+    assert loaded(ctx, "530102") == VALID_COUNTS
+
+
+# --- resubmissions ------------------------------------------------------------------------
+
+V2 = (
+    drop_row("慰问", 4),
+    set_cell("慰问", 2, VISIT_AMOUNT, 500),
+    set_cell("慰问", 3, VISIT_AMOUNT, 500),
+)
+
+
+def visit_totals(ctx: Context) -> tuple:
+    return ctx.con.execute(
+        "SELECT count(*), sum(amount_yuan), any_value(source_file) FROM visits "
+        "WHERE county_code = '530102'"
+    ).fetchone()
+
+
+def test_v2_replaces_v1(folder, ctx):
+    counties = folder / "counties"
+    county_file(counties / "530102.xlsx")
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "accepted"
+    assert visit_totals(ctx) == (3, Decimal("1200.00"), "counties/530102.xlsx")
+
+    county_file(counties / "530102.v2.xlsx", *V2)
+    outcomes = run(folder, ctx)
+
+    assert outcomes["counties/530102.xlsx"].status == "skipped"
+    assert outcomes["counties/530102.v2.xlsx"].status == "accepted"
+    assert visit_totals(ctx) == (2, Decimal("1000.00"), "counties/530102.v2.xlsx")
+    assert loaded(ctx) == VALID_COUNTS | {"visits": 2}
+    for key in SHEETS:  # every sheet now comes from v2 alone
+        assert query(ctx, f"SELECT DISTINCT source_file FROM {key}") == [
+            {"source_file": "counties/530102.v2.xlsx"}
+        ]
+    entries = log(ctx)
+    assert entries["counties/530102.xlsx"]["status"] == "superseded"
+    assert entries["counties/530102.xlsx"]["superseded_by"] == "counties/530102.v2.xlsx"
+    assert entries["counties/530102.v2.xlsx"]["status"] == "accepted"
+
+
+def test_refused_v2_leaves_v1_in_place(folder, ctx):
+    counties = folder / "counties"
+    county_file(counties / "530102.xlsx")
+    run(folder, ctx)
+    county_file(counties / "530102.v2.xlsx", *V2, set_cell("慰问", 2, VISIT_AMOUNT, "四百块"))
+
+    assert run(folder, ctx)["counties/530102.v2.xlsx"].status == "refused"
+
+    assert visit_totals(ctx) == (3, Decimal("1200.00"), "counties/530102.xlsx")
+    assert loaded(ctx) == VALID_COUNTS
+    entries = log(ctx)
+    assert entries["counties/530102.xlsx"]["status"] == "accepted"
+    assert entries["counties/530102.xlsx"]["superseded_by"] is None
+    assert entries["counties/530102.v2.xlsx"]["status"] == "refused"
+
+
+def test_unchanged_file_is_skipped(folder, ctx):
+    county_file(folder / "counties" / "530102.xlsx")
+    first = run(folder, ctx)["counties/530102.xlsx"]
+    second = run(folder, ctx)["counties/530102.xlsx"]
+    assert (first.status, second.status) == ("accepted", "skipped")
+    assert second.sha256 == first.sha256
+    assert ctx.con.execute("SELECT count(*) FROM ingest_log").fetchone() == (1,)
+    assert loaded(ctx) == VALID_COUNTS
+
+
+def test_refused_file_unchanged_is_skipped_too(folder, ctx):
+    county_file(folder / "counties" / "530102.xlsx", set_cell("慰问", 2, VISIT_AMOUNT, -1))
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "refused"
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "skipped"
+    assert ctx.con.execute("SELECT count(*) FROM ingest_log").fetchone() == (1,)
+
+
+def test_late_v1_does_not_overwrite_v2(folder, ctx):
+    counties = folder / "counties"
+    county_file(counties / "530102.v2.xlsx", *V2)
+    assert run(folder, ctx)["counties/530102.v2.xlsx"].status == "accepted"
+
+    county_file(counties / "530102.xlsx")
+    outcome = run(folder, ctx)["counties/530102.xlsx"]
+
+    assert (outcome.status, outcome.rows) == ("superseded", 0)
+    assert visit_totals(ctx) == (2, Decimal("1000.00"), "counties/530102.v2.xlsx")
+    entries = log(ctx)
+    assert entries["counties/530102.xlsx"]["status"] == "superseded"
+    assert entries["counties/530102.xlsx"]["superseded_by"] == "counties/530102.v2.xlsx"
+    assert entries["counties/530102.xlsx"]["rows_loaded"] == 0
+    assert entries["counties/530102.v2.xlsx"]["status"] == "accepted"
+
+
+# --- lineage and personal data ------------------------------------------------------------
+
+# A column that tells each sheet's rows apart (cert_no is stored as its keyed hash).
+IDENTITY = {
+    "job_fairs": "fair_id",
+    "fair_employers": "credit_code",
+    "visits": "cert_no",
+    "competition_entries": "cert_no",
+    "survey_responses": "response_id",
+    "funds": "voucher_no",
+}
+
+
+def test_lineage_names_file_sheet_and_excel_row(folder, ctx):
+    path = county_file(
+        folder / "counties" / "530102.xlsx", blank_row("慰问", 3), blank_row("经费", 2)
+    )
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    excel_rows = {"visits": [2, 4, 5], "funds": [3, 4, 5]}  # the blank rows keep their number
+    [outcome] = run(folder, ctx).values()
+    assert (outcome.status, outcome.sha256) == ("accepted", sha)
+
+    for key, rows in records().items():
+        column = IDENTITY[key]
+        position = list(LABEL[key]).index(column)
+        idents = [row[position] for row in rows]
+        if column == "cert_no":
+            column, idents = "cert_hash", [cert_hash(KEY, c) for c in idents]
+        numbers = excel_rows.get(key, range(2, len(rows) + 2))
+        expected = {
+            ident: ("counties/530102.xlsx", sha, TITLE[key], number)
+            for ident, number in zip(idents, numbers, strict=True)
+        }
+        got = {
+            r[column]: (r["source_file"], r["source_sha256"], r["source_sheet"], r["source_row"])
+            for r in query(ctx, f"SELECT * FROM {key}")
+        }
+        assert got == expected, key
+
+
+def test_no_clear_personal_data_in_warehouse_or_feedback(folder, ctx):
+    counties = folder / "counties"
+    county_file(counties / "530102.xlsx")
+    for key, rows in records("530103").items():
+        write_csv(counties / "530103" / f"{key}.csv", list(LABEL[key].values()), rows)
+    bad = wrong_check(records()["visits"][1][0], 17)
+    county_file(counties / "530111.xlsx", set_cell("慰问", 3, "残疾人证号", bad))
+    county_file(counties / "530112.xlsx", set_cell("慰问", 2, "姓名", None))
+    county_file(counties / "530113.xlsx", set_cell("竞赛", 3, "获奖等次", "特等奖"))
+    for i, case in enumerate(REFUSALS):  # every way a file can be refused
+        case.values[0](counties, f"530115.v{i + 1}")
+    outcomes = run(folder, ctx)
+    assert outcomes["counties/530102.xlsx"].status == "accepted"
+    assert {outcomes[f"counties/530103/{key}.csv"].status for key in SHEETS} == {"accepted"}
+    assert loaded(ctx, "530103") == VALID_COUNTS
+
+    certs = [
+        row[0]
+        for c in ("530102", "530103")
+        for k in ("visits", "competition_entries")
+        for row in records(c)[k]
+    ] + [bad]
+    secrets = {c[:18] for c in certs} | set(NAMES)  # the resident ID alone is personal too
+
+    text_columns = query(
+        ctx,
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE data_type IN ('VARCHAR', 'JSON', 'VARCHAR[]')",
+    )
+    assert {"ingest_log"} < {c["table_name"] for c in text_columns}
+    for col in text_columns:
+        table, column = col["table_name"], col["column_name"]
+        values = ctx.con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM {table}').fetchall()
+        for (value,) in values:
+            leaked = [s for s in secrets if value and s in value]
+            assert not leaked, f"{table}.{column}: {leaked}"
+
+    feedback = {p: p.read_text(encoding="utf-8") for p in ctx.feedback_dir.rglob("*.md")}
+    assert len(feedback) == len(REFUSALS) + 3
+    for path, text in feedback.items():
+        leaked = [s for s in secrets if s in text]
+        assert not leaked, f"{path}: {leaked}"
+    masked = bad[:6] + "*" * 10 + bad[-4:]
+    assert masked in (ctx.feedback_dir / "530111" / CODE / "530111.xlsx.md").read_text()
+    assert masked in json.dumps(log(ctx)["counties/530111.xlsx"]["errors"], ensure_ascii=False)
+
+
+def test_formula_in_a_personal_column_is_masked(folder, ctx):
+    cert_no = records()["visits"][0][0]
+    with_formula("慰问", "A2", f'="{cert_no}"', cert_no)(folder / "counties", "530102")
+    [outcome] = run(folder, ctx).values()
+    assert_refused(ctx, outcome, "SHEET.FORMULA", "慰问", 2, "残疾人证号")
+    entry = log(ctx)[outcome.file]
+    feedback = (ctx.feedback_dir / entry["feedback_file"]).read_text(encoding="utf-8")
+    assert cert_no[:18] not in json.dumps(entry["errors"], ensure_ascii=False)
+    assert cert_no[:18] not in feedback
+
+
+def test_file_changed_back_to_earlier_content_is_loaded_again(folder, ctx):
+    path = folder / "counties" / "530102.xlsx"
+    county_file(path)
+    run(folder, ctx)
+    county_file(path, set_cell("慰问", 2, VISIT_AMOUNT, 500))
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "accepted"
+    assert visit_totals(ctx)[:2] == (3, Decimal("1300.00"))
+
+    county_file(path)  # the county sends its first file again, same name
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "accepted"
+    assert visit_totals(ctx)[:2] == (3, Decimal("1200.00"))
+
+
+def test_each_refused_file_keeps_its_own_feedback(folder, ctx):
+    for county in ("530198", "530199"):
+        utf16_csv(folder / "counties", county)
+    outcomes = run(folder, ctx)
+    assert {o.status for o in outcomes.values()} == {"refused"}
+    files = {e["feedback_file"] for e in log(ctx).values()}
+    assert len(files) == 2
+    for file, entry in log(ctx).items():
+        text = (ctx.feedback_dir / entry["feedback_file"]).read_text(encoding="utf-8")
+        assert text.startswith(f"# 报送文件退回说明：{file}\n")
