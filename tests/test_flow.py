@@ -65,13 +65,22 @@ def personal_values(folder: Path) -> set[str]:
     return found
 
 
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
 @pytest.fixture(scope="module")
 def demo(prefect_api, tmp_path_factory):
     base = tmp_path_factory.mktemp("demo")
     raw, db = base / "raw", base / "curated" / "warehouse.duckdb"
     write_sample(raw)
+    before = tree_digest(raw)
     result = nightly(raw_dir=str(raw), db=str(db), out=str(base / "curated" / "reports"))
-    return {"raw": raw, "db": db, "result": result, "base": base}
+    return {"raw": raw, "db": db, "result": result, "base": base, "raw_digest": before}
 
 
 def test_sample_totals_in_warehouse(demo):
@@ -230,3 +239,8 @@ def test_second_writer_is_turned_away(demo, tmp_path):
     with warehouse.exclusive(db), pytest.raises(warehouse.WarehouseBusy, match="另一个 jixiao"):
         nightly(raw_dir=str(demo["raw"]), db=str(db), out=str(tmp_path / "reports"))
     assert not db.exists()
+
+
+def test_raw_inputs_never_modified(demo):
+    # Runs above read these files (some twice); none may change, appear or vanish.
+    assert tree_digest(demo["raw"]) == demo["raw_digest"]
