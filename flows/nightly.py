@@ -11,6 +11,7 @@ import subprocess
 import time
 import uuid
 from collections import Counter
+from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -51,6 +52,18 @@ def code_version() -> str:
     return f"jixiao {version('jixiao')}" + (f"+{sha}" if sha else "")
 
 
+def describe(outcome: Outcome) -> str:
+    """One progress line: the file, what became of it, and how much."""
+    amount = (
+        f"，{outcome.rows} 行"
+        if outcome.rows
+        else f"，{outcome.problems} 处问题"
+        if outcome.problems
+        else ""
+    )
+    return f"{outcome.file}：{STATUS_ZH[outcome.status]}{amount}"
+
+
 @task(cache_policy=NO_CACHE)
 def load_programmes(raw_dir: Path) -> list[tuple[Path, Programme]]:
     """Every programme.yaml is read before anything is written: a bad one stops the run."""
@@ -81,19 +94,21 @@ def ingest(
                 inputs.append(
                     {"programme": programme.code, "file": sub.rel, "sha256": outcome.sha256}
                 )
-                logger.info(
-                    "[%s %d/%d] %s：%s%s",
-                    programme.code,
-                    i,
-                    len(subs),
-                    sub.rel,
-                    STATUS_ZH[outcome.status],
-                    f"，{outcome.rows} 行"
-                    if outcome.rows
-                    else f"，{outcome.problems} 处问题"
-                    if outcome.problems
-                    else "",
-                )
+                logger.info("[%s %d/%d] %s", programme.code, i, len(subs), describe(outcome))
+        # A file accepted earlier in this run and replaced by a later version (v1 then v2)
+        # is reported as superseded, so the run's counts say what the warehouse now holds.
+        replaced = {
+            tuple(row)
+            for row in con.execute(
+                "SELECT programme_code, file FROM ingest_log "
+                "WHERE run_id = ? AND status = 'superseded'",
+                [run_id],
+            ).fetchall()
+        }
+    outcomes = [
+        replace(o, status="superseded", rows=0) if (o.programme, o.file) in replaced else o
+        for o in outcomes
+    ]
     return outcomes, inputs
 
 

@@ -41,6 +41,7 @@ _PERSONAL = {
 
 @dataclass(frozen=True)
 class Outcome:
+    programme: str
     file: str
     sha256: str
     county: str | None
@@ -145,7 +146,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
     programme = ctx.programme
     sha = sha256_of(sub.path)
     if unchanged(ctx.con, programme.code, sub.rel, sha):
-        return Outcome(sub.rel, sha, None, "skipped", 0, 0)
+        return Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0)
     county = county_code(sub.county_text, programme.counties)
     entry = {
         "run_id": ctx.run_id,
@@ -182,7 +183,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
                 entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel},
                 problems,
             )
-        return Outcome(sub.rel, sha, county, "refused", 0, len(problems))
+        return Outcome(programme.code, sub.rel, sha, county, "refused", 0, len(problems))
     newer = newer_version_loaded(ctx.con, programme.code, county, list(results), sub.version)
     if newer:
         with transaction(ctx.con):
@@ -191,7 +192,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
                 entry | {"status": "superseded", "rows_loaded": 0, "superseded_by": newer},
                 [],
             )
-        return Outcome(sub.rel, sha, county, "superseded", 0, 0)
+        return Outcome(programme.code, sub.rel, sha, county, "superseded", 0, 0)
     scope = {"programme_code": programme.code, "year": programme.year, "county_code": county}
     tables = {
         key: warehouse_rows(
@@ -207,4 +208,4 @@ def process(sub: Submission, ctx: Context) -> Outcome:
         loaded = replace_county_rows(ctx.con, programme.code, county, tables, sub.rel)
         log_entry(ctx.con, entry | {"status": "accepted", "rows_loaded": loaded}, [])
     path.unlink(missing_ok=True)  # an earlier refusal of this file no longer applies
-    return Outcome(sub.rel, sha, county, "accepted", loaded, 0)
+    return Outcome(programme.code, sub.rel, sha, county, "accepted", loaded, 0)

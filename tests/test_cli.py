@@ -25,7 +25,7 @@ def test_demo_from_nothing_then_again(prefect_api, tmp_path):
     first = jixiao("demo", cwd=tmp_path, api=prefect_api)
     assert first.returncode == 0, first.stderr
     assert (sample_folder(tmp_path / "data" / "raw") / "programme.yaml").exists()
-    assert "接收 26 个文件，拒收 4 个" in first.stdout
+    assert "接收 25 个文件，拒收 4 个，替代 1 个" in first.stdout
     assert (tmp_path / "data" / "curated" / "warehouse.duckdb").exists()
     assert (tmp_path / "data" / "curated" / "feedback" / "530124").is_dir()
     second = jixiao("demo", cwd=tmp_path, api=prefect_api)
