@@ -99,7 +99,9 @@ class FairEmployers(pa.DataFrameModel):
         title = "参会用人单位"
 
 
-class Visits(pa.DataFrameModel):
+class _Person(pa.DataFrameModel):
+    """The two personal columns that lead the 慰问 and 竞赛 sheets."""
+
     cert_no: str = _text(
         "残疾人证号",
         "残疾人证号（个人敏感信息，入库前加密散列）",
@@ -107,6 +109,13 @@ class Visits(pa.DataFrameModel):
         personal="cert",
     )
     name: str = _text("姓名", "姓名（个人敏感信息，不入库）", personal="name")
+
+    @pa.check("残疾人证号", name="cert_no_valid")
+    def _cert_no(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _valid(data, is_cert_no)
+
+
+class Visits(_Person):
     category: str = pa.Field(
         alias="人员类别",
         isin=["就业困难", "失业"],
@@ -122,32 +131,17 @@ class Visits(pa.DataFrameModel):
         metadata={"rule": "现金 / 银行转账"},
     )
 
-    @pa.check("残疾人证号", name="cert_no_valid")
-    def _cert_no(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _valid(data, is_cert_no)
-
     class Config:
         name = "visits"
         title = "慰问"
 
 
-class CompetitionEntries(pa.DataFrameModel):
-    cert_no: str = _text(
-        "残疾人证号",
-        "残疾人证号（个人敏感信息，入库前加密散列）",
-        rule="20 位：18 位身份证号（GB 11643 校验）+ 残疾类别 1–7 + 等级 1–4",
-        personal="cert",
-    )
-    name: str = _text("姓名", "姓名（个人敏感信息，不入库）", personal="name")
+class CompetitionEntries(_Person):
     event: str = _text("竞赛项目", "竞赛项目")
     held_on: pl.Date = _date("比赛日期", "比赛日期")
     award: str = pa.Field(
         alias="获奖等次", isin=AWARDS, description="获奖等次", metadata={"rule": " / ".join(AWARDS)}
     )
-
-    @pa.check("残疾人证号", name="cert_no_valid")
-    def _cert_no(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _valid(data, is_cert_no)
 
     class Config:
         name = "competition_entries"

@@ -19,13 +19,9 @@ from publish import warehouse
 from sample.generate import sample_folder, write_sample
 from schemas.contracts import SHEETS
 from schemas.warehouse import TABLES
+from tests.test_sample import SURVEY  # the seed report's answer counts per question
 
 pytestmark = pytest.mark.flow
-
-SURVEY = {  # the seed report's answer counts per question: A, B, C
-    "q1": (32, 3, 2), "q2": (29, 6, 2), "q3": (31, 3, 3), "q4": (31, 5, 1), "q5": (33, 1, 3),
-    "q6": (30, 4, 3), "q7": (30, 4, 3), "q8": (33, 1, 3), "q9": (33, 0, 4), "q10": (29, 4, 4),
-}  # fmt: skip
 
 
 def query(db: Path, sql: str, params=()) -> list[tuple]:
