@@ -49,6 +49,7 @@ import xlsxwriter
 import yaml
 from faker import Faker
 
+from sample.report_writer import write_sample_report
 from schemas.contracts import SHEETS
 from schemas.identifiers import credit_code_check, org_code_check, resident_id_check
 
@@ -100,7 +101,7 @@ SURVEY_COUNTS = {
     "q10": (29, 4, 4),
 }
 SURVEY_COUNTIES = {"530102": 8, "530103": 8, "530111": 7, "530112": 7, "530114": 7}
-SURVEY_FROM, SURVEY_TO = dt.date(2023, 4, 21), dt.date(2023, 5, 25)
+SURVEY_FROM, SURVEY_TO = dt.date(2023, 4, 21), dt.date(2023, 5, 10)  # within the evaluation period
 # Org-code characters: digits and A–H only, where CREDIT_CHARSET's index equals GB 11714's
 # letter value, so the codes are valid under the standard as well as under our checker.
 ORG_CHARS = "0123456789" * 3 + "ABCDEFGH"
@@ -483,6 +484,7 @@ def write_sample(raw_root: Path, seed: int = YEAR) -> Path:
         shutil.rmtree(counties)  # wholly generated: stale files would change what ingest sees
     counties.mkdir(parents=True)
     shutil.copyfile(PROGRAMME_YAML, folder / "programme.yaml")
+    write_sample_report(folder)
 
     reg = _Registry(seed)
     records = _records(reg, prog)
