@@ -283,7 +283,7 @@ def _report(
     )
 
 
-# The report against itself (SPEC §1.3). Parameters: {subject} what it is about, {claimed}
+# The report against itself (SPEC §1.3). Parameters: {label} what it is about, {claimed}
 # the figures as written, {observed} what the arithmetic or the other statement gives,
 # {where} the other place. Figures disagree only when no values inside their rounding
 # intervals satisfy the relation (DESIGN, "Rounding, the way XBRL does it").
@@ -293,8 +293,8 @@ _REPORT = (
         "error",
         "同一数据前后不一致",
         "Same figure stated differently",
-        "「{subject}」在不同位置表述不一致：{claimed}，而{where}为 {observed}。",
-        "'{subject}' is stated differently: {claimed}, while {where} says {observed}.",
+        "「{label}」在不同位置表述不一致：{claimed}，而{where}为 {observed}。",
+        "'{label}' is stated differently: {claimed}, while {where} says {observed}.",
         "The same subject and measure (and role: target or actual) stated with values whose "
         "rounding intervals do not overlap, in two places of the report. Left out: figures of "
         "different roles (a target and an actual), different units of count.",
@@ -305,8 +305,8 @@ _REPORT = (
         "error",
         "表格合计不符",
         "Table total does not add up",
-        "表格「{subject}」合计不符：{claimed}，按明细计算应为 {observed}。",
-        "Table '{subject}': the total {claimed} does not match its parts, {observed}.",
+        "表格「{label}」合计不符：{claimed}，按明细计算应为 {observed}。",
+        "Table '{label}': the total {claimed} does not match its parts, {observed}.",
         "A total row or column (合计, 总计, 合计人数) against the sum of its parts, and a "
         "remainder column (结余 = 下达 − 使用). Left out: a table cut off or of uneven rows "
         "(REPORT.TABLE_UNVERIFIABLE instead).",
@@ -317,8 +317,8 @@ _REPORT = (
         "error",
         "占比合计不等于 100%",
         "Shares do not sum to 100%",
-        "「{subject}」各项占比合计为 {observed}，不等于 100%（报告写为 {claimed}）。",
-        "The shares of '{subject}' sum to {observed}, not 100% (the report says {claimed}).",
+        "「{label}」各项占比合计为 {observed}，不等于 100%（报告写为 {claimed}）。",
+        "The shares of '{label}' sum to {observed}, not 100% (the report says {claimed}).",
         "Shares of one whole (a survey question's answers) must sum to 100% within rounding.",
         "78.38% + 16.22% + 5.41% + 5.41% = 105.42%",
     ),
@@ -327,8 +327,8 @@ _REPORT = (
         "error",
         "占比与人数不符",
         "Share not supported by counts",
-        "「{subject}」的占比 {claimed} 与人数不符：按人数计算应为 {observed}。",
-        "'{subject}': the share {claimed} does not follow from the counts, {observed}.",
+        "「{label}」的占比 {claimed} 与人数不符：按人数计算应为 {observed}。",
+        "'{label}': the share {claimed} does not follow from the counts, {observed}.",
         "A share next to its count and total (人数 / 合计人数) recomputed; a share or score "
         "with no count behind it is an error.",
         "D 5.41% with 0 people of 37",
@@ -338,8 +338,8 @@ _REPORT = (
         "error",
         "分数与占比不符",
         "Score not supported",
-        "「{subject}」的分数 {claimed} 与占比和权重不符：应为 {observed}。",
-        "'{subject}': the score {claimed} does not follow from shares and weights, {observed}.",
+        "「{label}」的分数 {claimed} 与占比和权重不符：应为 {observed}。",
+        "'{label}': the score {claimed} does not follow from shares and weights, {observed}.",
         "Survey scores: share × the answer's weight, and a question's score as the sum; the "
         "overall satisfaction score as the sum over questions (or recomputed from the counts).",
         "question 2 stated 9.57, counts give 9.46",
@@ -359,8 +359,8 @@ _REPORT = (
         "error",
         "比率与其分子分母不符",
         "Rate does not follow",
-        "「{subject}」的比率 {claimed} 与其数据不符：按报告数据计算应为 {observed}。",
-        "'{subject}': the rate {claimed} does not follow from its own figures, {observed}.",
+        "「{label}」的比率 {claimed} 与其数据不符：按报告数据计算应为 {observed}。",
+        "'{label}': the rate {claimed} does not follow from its own figures, {observed}.",
         "完成率 = actual / target (capped at 100% when the target is a floor), 执行率 = "
         "spent / budget, 得分率 = score / weight, recomputed with the rounding of the "
         "figures as written.",
@@ -371,8 +371,8 @@ _REPORT = (
         "warning",
         "百分比无法由整数人数得到",
         "Percentage impossible for a head-count",
-        "「{subject}」的 {claimed} 不可能由 {observed} 人中的整数人得到。",
-        "'{subject}': {claimed} cannot be a whole number of people out of {observed}.",
+        "「{label}」的 {claimed} 不可能由 {observed} 人中的整数人得到。",
+        "'{label}': {claimed} cannot be a whole number of people out of {observed}.",
         "A percentage of people for which no whole count k of the stated N gives k / N inside "
         "the percentage's rounding interval.",
         "34.88% of 51 entrants (17/51 = 33.33%, 18/51 = 35.29%)",
@@ -382,8 +382,8 @@ _REPORT = (
         "error",
         "数量×标准与金额不符",
         "Count × standard against amount",
-        "「{subject}」：{claimed}，乘积应为 {observed}。",
-        "'{subject}': {claimed}; the product is {observed}.",
+        "「{label}」：{claimed}，乘积应为 {observed}。",
+        "'{label}': {claimed}; the product is {observed}.",
         "A count and its unit standard (人均, 每户, 每场) against the amount stated for them.",
         "300 户 × 400 元 against 12 万元",
     ),
@@ -392,8 +392,8 @@ _REPORT = (
         "error",
         "得分与等级或权重不符",
         "Score, grade and weights disagree",
-        "{subject}：{claimed}，而{observed}。",
-        "{subject}: {claimed}, whereas {observed}.",
+        "{label}：{claimed}，而{observed}。",
+        "{label}: {claimed}, whereas {observed}.",
         "The total score against its grade band (优 ≥ 90, 良 80–90, 中 60–80, 差 < 60); a "
         "level-1 score above its weight; level-1 scores against the total.",
         "93 分 rated 良",
@@ -403,8 +403,8 @@ _REPORT = (
         "error",
         "日期前后矛盾",
         "Dates contradict",
-        "「{subject}」日期矛盾：{claimed}，而{where}为 {observed}。",
-        "'{subject}': dates contradict: {claimed}, while {where} says {observed}.",
+        "「{label}」日期矛盾：{claimed}，而{where}为 {observed}。",
+        "'{label}': dates contradict: {claimed}, while {where} says {observed}.",
         "The same activity's deadline stated differently; the report dated before the "
         "evaluation work it describes had ended, or outside the year after the programme.",
         "招聘会 by 2022-11-30 in the targets, by 2022-12-30 in 实施流程",
@@ -414,8 +414,8 @@ _REPORT = (
         "warning",
         "报告内容不完整",
         "Report incomplete",
-        "{subject}：{claimed}，但{observed}。",
-        "{subject}: {claimed}, but {observed}.",
+        "{label}：{claimed}，但{observed}。",
+        "{label}: {claimed}, but {observed}.",
         "An indicator set as a target and never reported on; a stated number of indicators "
         "or questions against the number listed; an appendix referred to but absent or of "
         "another year.",
@@ -447,8 +447,8 @@ _REPORT = (
         "warning",
         "未完成目标表述为已完成",
         "Missed target described as achieved",
-        "报告称{claimed}，但「{subject}」{observed}。",
-        "The report says {claimed}, but '{subject}' {observed}.",
+        "报告称{claimed}，但「{label}」{observed}。",
+        "The report says {claimed}, but '{label}' {observed}.",
         "Text that says every target was achieved (完成全年预定的绩效目标, 较好实现) while an "
         "indicator's actual is below its target.",
         "5 of 9 job fairs beside 项目完成全年预定的绩效目标",
@@ -458,8 +458,8 @@ _REPORT = (
         "warning",
         "经费全额执行而产出明显不足",
         "Full spend with output far below target",
-        "「{subject}」经费执行 {claimed}，但产出仅完成 {observed}。",
-        "'{subject}': spending {claimed}, but output only {observed}.",
+        "「{label}」经费执行 {claimed}，但产出仅完成 {observed}。",
+        "'{label}': spending {claimed}, but output only {observed}.",
         "A budget line spent in full (≥ 95%) while its output is below 80% of target: the cost "
         "per unit is far above plan.",
         "10.5万 spent on 5 of 9 planned job fairs: 21000 元 each against 11667 planned",
@@ -469,8 +469,8 @@ _REPORT = (
         "info",
         "表格不完整，无法核对",
         "Table cannot be verified",
-        "表格「{subject}」不完整（{observed}），无法核对其合计。",
-        "Table '{subject}' is incomplete ({observed}); its totals cannot be verified.",
+        "表格「{label}」不完整（{observed}），无法核对其合计。",
+        "Table '{label}' is incomplete ({observed}); its totals cannot be verified.",
         "A table cut off or with rows of differing width: reported as not verifiable, never "
         "as a mismatch.",
         "a survey table whose last rows are missing",

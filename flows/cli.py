@@ -23,6 +23,9 @@ _lang = {"value": "zh"}
 
 RAW = typer.Option(Path("data/raw"), "--raw", help="报送数据目录 / input folder")
 DB = typer.Option(Path("data/curated/warehouse.duckdb"), "--db", help="数据仓库文件 / warehouse")
+REPORT_FILE = typer.Argument(..., help="绩效自评报告（.txt 或 .docx）/ the report")
+PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
+FORMAT = typer.Option("table", "--format", help="table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
 
 
@@ -139,6 +142,43 @@ def _summary(result: dict, db: Path) -> None:
 def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
     _run(raw, db, out_dir)
+
+
+@app.command("check-report")
+def check_report_command(
+    file: Path = REPORT_FILE, programme: Path | None = PROGRAMME, fmt: str = FORMAT
+) -> None:
+    """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。"""
+    from checks.report_check import check_report
+    from ingest.report import ReportError
+    from publish import findings as out_formats
+    from schemas.programme import ProgrammeError, load_programme
+
+    if fmt not in ("table", "json", "md", "html"):
+        raise typer.BadParameter(
+            "--format 只能是 table、json、md 或 html / must be table|json|md|html"
+        )
+    lang = _lang["value"]
+    try:
+        prog = load_programme(programme) if programme else None
+        audit = check_report(file, prog)
+    except (ProgrammeError, ReportError) as exc:
+        _fail(str(exc))
+    title = ("自评报告审核：" if lang == "zh" else "Report audit: ") + file.name
+    if fmt == "json":
+        print(out_formats.as_json(audit.findings, lang))
+    elif fmt == "md":
+        print(out_formats.as_markdown(audit.findings, title, lang), end="")
+    elif fmt == "html":
+        print(out_formats.as_html(audit.findings, title, lang), end="")
+    else:
+        table = Table(title=title, show_lines=True)
+        for name in out_formats.HEAD[lang][:5]:
+            table.add_column(name)
+        for row in out_formats.table_rows(audit.findings, lang):
+            table.add_row(*row[:5])
+        out.print(table)
+        out.print(out_formats.summary(audit.findings, lang))
 
 
 @app.command()

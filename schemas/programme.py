@@ -63,6 +63,7 @@ class Programme(BaseModel):
     budget_lines: list[BudgetLine]
     survey: Survey | None = None
     indicators: list[Indicator]
+    vocabulary: dict | None = None  # extends the shared report vocabulary (schemas/vocabulary.yaml)
 
     @model_validator(mode="after")
     def _weights_sum_to_100(self) -> Programme:

@@ -1,0 +1,99 @@
+"""A finding (SPEC §3.1): problem, basis, evidence, amount, suggestion — as auditors read them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+
+from checks.catalogue import rule
+
+# What every report finding rests on, and what the unit should do (依据 / 整改建议).
+BASIS = "《项目支出绩效评价管理办法》（财预〔2020〕10号）：自评报告数据应真实、准确、前后一致"
+SUGGESTION = {
+    "error": "请核实原始资料，更正报告中的错误数据，并说明差异原因。",
+    "warning": "请核实相关表述与数据，补充依据或修改报告。",
+    "info": "请补全相关内容后重新提交，以便核对。",
+}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a figure stands: report section and line, or a table cell."""
+
+    section: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule_id: str
+    subject: str
+    claimed: str
+    observed: str
+    evidence: tuple[Evidence, ...]
+    where: str = ""  # the other place, for messages that name it
+    label: str = ""  # the subject as a reader names it (招聘会（县区数）); defaults to subject
+    amount_yuan: Decimal | None = None
+    params: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def severity(self) -> str:
+        return rule(self.rule_id).severity
+
+    def message(self, lang: str = "zh") -> str:
+        return rule(self.rule_id).message(
+            lang,
+            subject=self.subject,
+            label=self.label or self.subject,
+            claimed=self.claimed,
+            observed=self.observed,
+            where=self.where,
+            **self.params,
+        )
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable night to night: the rule, the subject and the figures, not line numbers
+        (an edit above a contradiction must not make it look new)."""
+        key = json.dumps([self.rule_id, self.subject, self.claimed, self.observed])
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+    def as_dict(self, lang: str = "zh") -> dict:
+        r = rule(self.rule_id)
+        return {
+            "rule_id": self.rule_id,
+            "severity": self.severity,
+            "subject": self.subject,
+            "claimed": self.claimed,
+            "observed": self.observed,
+            "message": self.message(lang),
+            "evidence": [asdict(e) for e in self.evidence],
+            "fingerprint": self.fingerprint,
+            "amount_yuan": str(self.amount_yuan) if self.amount_yuan is not None else None,
+            "basis": f"{r.title_zh}（{r.id}）；{BASIS}",
+            "suggestion": SUGGESTION[self.severity],
+        }
+
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Most severe first, then by where they stand; duplicates (same fingerprint) once."""
+    seen, out = set(), []
+    for f in sorted(
+        findings,
+        key=lambda f: (
+            SEVERITY_ORDER[f.severity],
+            f.evidence[0].line if f.evidence else 0,
+            f.rule_id,
+            f.subject,
+        ),
+    ):
+        if f.fingerprint not in seen:
+            seen.add(f.fingerprint)
+            out.append(f)
+    return out

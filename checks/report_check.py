@@ -1,0 +1,71 @@
+"""Audit one report on its own: extract every figure, then run every REPORT.* rule."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from checks import report_tables, report_text
+from checks.findings import Finding, ordered
+from ingest.claims import Claim, extract_claims
+from ingest.report import Document, read_report
+from schemas.programme import Programme
+from schemas.vocabulary import Vocabulary, load_vocabulary
+
+MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
+               "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
+               "level": "水平", "percent": "比例", "score": "得分"}  # fmt: skip
+FIXED_ZH = {"budget:total": "预算总额", "report:date": "报告日期", "survey:overall": "满意度综合得分",
+            "survey:questions": "满意度调查问题数", "score:grade": "自评得分与等级"}  # fmt: skip
+
+
+def label(subject: str, vocab: Vocabulary) -> str:
+    """A finding's subject as the report's reader names it, from the vocabulary's words."""
+    if subject in FIXED_ZH:
+        return FIXED_ZH[subject]
+    kind, _, rest = subject.partition(":")
+    name, _, measure = rest.partition(":")
+    if kind in ("indicator", "deadline"):
+        word = next((w for w, v in vocab.subjects.words.items() if v == name), name)
+        suffix = "完成时限" if kind == "deadline" else MEASURES_ZH.get(measure, "")
+        return f"{word}（{suffix}）" if suffix else word
+    if kind == "survey":
+        question, _, answer = rest.partition(":")
+        number = re.match(r"\d+", question)
+        name = f"问卷第{number.group()}题" if number else f"问卷「{question.rstrip('：:')}」"
+        return name + (f"选项 {answer[:1]}" if answer else "")
+    if kind == "appendix":
+        return f"附表{rest}"
+    return rest
+
+
+@dataclass
+class ReportAudit:
+    document: Document
+    claims: list[Claim]
+    findings: list[Finding]
+
+
+def check_report(path: Path, programme: Programme | None = None) -> ReportAudit:
+    doc = read_report(path)
+    vocab = load_vocabulary(programme.vocabulary if programme else None)
+    claims = extract_claims(doc, vocab)
+    weights = programme.survey.weights if programme and programme.survey else None
+    findings = [
+        *report_tables.table_findings(doc, weights),
+        *report_text.figure_disagrees(claims, vocab),
+        *report_text.rates(claims),
+        *report_text.products(claims),
+        *report_text.headcount_percent(claims),
+        *report_text.budget_total(doc, claims),
+        *report_text.grades(doc, claims),
+        *report_text.dates(doc, claims),
+        *report_text.completeness(doc, claims),
+        *report_text.name_variants(doc),
+        *report_text.rankings(doc),
+        *report_text.missed_target_claimed(doc, claims),
+        *report_text.cost_per_unit(doc, claims, vocab),
+    ]
+    findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
+    return ReportAudit(doc, claims, ordered(findings))

@@ -1,0 +1,295 @@
+"""Rules over the report's tables: totals, remainders, rates, shares and survey scores."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from checks.findings import Evidence, Finding
+from checks.tables import Figure, Grid, grid
+from ingest.report import Document
+
+COUNT_KINDS = ("人数", "数量", "份数", "户数", "个数")
+SHARE_KINDS = ("占比", "比例", "百分比", "比重")
+SCORE_KINDS = ("分数", "得分", "分值")
+RATE_HEADERS = ("率", "占比", "比例")
+MINUENDS = ("下达", "预算", "批复", "权重", "满分", "计划")
+SUBTRAHENDS = ("使用", "支出", "实际", "执行", "得分")
+
+
+def _q(x: Decimal) -> str:
+    return format(x.normalize(), "f") if x == x.to_integral() else f"{x:.2f}"
+
+
+def _sum(figs: list[Figure]) -> tuple[Decimal, Decimal, Decimal]:
+    return (sum(f.value for f in figs), sum(f.lo for f in figs), sum(f.hi for f in figs))
+
+
+def _evidence(g: Grid, r: int, c: int) -> Evidence:
+    section = " › ".join((*g.table.section, g.title))
+    label = " ".join(x for x in (g.group(r), g.kind(r) or "", g.header[c]) if x)
+    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}")
+
+
+def _has(text: str | None, words: tuple[str, ...]) -> bool:
+    return bool(text) and any(w in text for w in words)
+
+
+def _finding(rule_id: str, g: Grid, cells: list[tuple[int, int]], claimed: str, observed: str,
+             subject: str | None = None) -> Finding:  # fmt: skip
+    return Finding(
+        rule_id,
+        subject or f"table:{g.title}",
+        claimed,
+        observed,
+        tuple(_evidence(g, r, c) for r, c in cells),
+    )
+
+
+def table_findings(doc: Document, weights: dict[str, Decimal] | None = None) -> list[Finding]:
+    out: list[Finding] = []
+    for table in doc.tables:
+        g = grid(table)
+        if g is None or not g.value_cols:
+            continue
+        if table.truncated:
+            out.append(
+                Finding(
+                    "REPORT.TABLE_UNVERIFIABLE",
+                    g.title,
+                    "",
+                    "行宽不一或表格被截断",
+                    (Evidence(" › ".join(table.section), table.line, g.title),),
+                )
+            )
+            continue
+        out += list(_column_totals(g))
+        out += list(_row_relations(g))
+        out += list(_survey(g, weights))
+    return out
+
+
+def _parts(g: Grid, total: int) -> list[int]:
+    """The rows a total row adds up: the non-total rows of its kind above it."""
+    kind = g.kind(total)
+    start = max((r for r in range(total) if g.total_row(r)), default=-1) + 1
+    return [
+        r for r in range(start, total) if not g.total_row(r) and (kind is None or g.kind(r) == kind)
+    ]
+
+
+def _rate_col(g: Grid, c: int) -> bool:
+    return _has(g.header[c], RATE_HEADERS)
+
+
+def _column_totals(g: Grid) -> Iterator[Finding]:
+    for t in range(len(g.rows)):
+        if not g.total_row(t) or _has(g.kind(t), SHARE_KINDS):
+            continue
+        parts = _parts(g, t)
+        for c in g.value_cols:
+            total = g.fig(t, c)
+            figs = [f for r in parts if (f := g.fig(r, c)) is not None]
+            if total is None or total.percent or _rate_col(g, c) or len(figs) < 2:
+                continue
+            value, lo, hi = _sum(figs)
+            if hi < total.lo or lo > total.hi:
+                yield _finding(
+                    "REPORT.TABLE_TOTAL",
+                    g,
+                    [(t, c)],
+                    f"{g.header[c]}合计 {total.text}",
+                    f"{_q(value)}（{' + '.join(f.text for f in figs)}）",
+                )
+
+
+def _row_relations(g: Grid) -> Iterator[Finding]:
+    """Within a row: parts against a total column, a remainder, a rate."""
+    total_col = g.col("合计", "总计", "小计")
+    minuend = g.col(*MINUENDS, exclude=RATE_HEADERS)
+    subtrahend = g.col(*SUBTRAHENDS, exclude=(*RATE_HEADERS, *MINUENDS))
+    remainder = g.col("结余", "余额", "扣分", "差额")
+    rate = g.col("得分率", "执行率", "完成率", "使用率")
+    for r in range(len(g.rows)):
+        if _has(g.kind(r), SHARE_KINDS):
+            continue  # shares are the share rules' business
+        if total_col is not None and (total := g.fig(r, total_col)) and not total.percent:
+            figs = [f for c in g.value_cols if c < total_col and (f := g.fig(r, c))]
+            if len(figs) >= 2 and not any(f.percent for f in figs):
+                value, lo, hi = _sum(figs)
+                if hi < total.lo or lo > total.hi:
+                    yield _finding(
+                        "REPORT.TABLE_TOTAL",
+                        g,
+                        [(r, total_col)],
+                        f"{g.group(r)} {g.kind(r) or ''}{g.header[total_col]} {total.text}",
+                        f"{_q(value)}（{' + '.join(f.text for f in figs)}）",
+                    )
+        a = g.fig(r, minuend) if minuend is not None else None
+        b = g.fig(r, subtrahend) if subtrahend is not None else None
+        if a is None or b is None:
+            continue
+        d = g.fig(r, remainder) if remainder is not None else None
+        if d is not None and (a.lo - b.hi > d.hi or a.hi - b.lo < d.lo):
+            yield _finding(
+                "REPORT.TABLE_TOTAL",
+                g,
+                [(r, remainder)],
+                f"{g.group(r)} {g.header[remainder]} {d.text}",
+                f"{g.header[minuend]} {a.text} − {g.header[subtrahend]} {b.text} = {_q(a.value - b.value)}",
+            )
+        p = g.fig(r, rate) if rate is not None else None
+        if p is not None and a.value > 0 and p.percent:
+            lo, hi = 100 * b.lo / a.hi, 100 * b.hi / a.lo
+            if hi < p.lo or lo > p.hi:
+                yield _finding(
+                    "REPORT.RATE_RECOMPUTED",
+                    g,
+                    [(r, rate)],
+                    f"{g.group(r)} {g.header[rate]} {p.text}",
+                    f"{b.text} / {a.text} = {100 * b.value / a.value:.2f}%",
+                    subject=f"{g.title}:{g.group(r)}",
+                )
+
+
+def _answer_cols(g: Grid) -> list[int]:
+    total = g.col("合计", "总计")
+    return [c for c in g.value_cols if c != total]
+
+
+def _survey(g: Grid, weights: dict[str, Decimal] | None) -> Iterator[Finding]:
+    """Tables whose rows come in groups of counts, shares and scores (满意度问卷统计表)."""
+    kinds = {g.kind(r) for r in range(len(g.rows))}
+    if not (any(_has(k, COUNT_KINDS) for k in kinds) and any(_has(k, SHARE_KINDS) for k in kinds)):
+        return
+    answers = _answer_cols(g)
+    total_col = g.col("合计", "总计")
+    groups: dict[str, dict[str, int]] = {}
+    for r in range(len(g.rows)):
+        for name, words in (("count", COUNT_KINDS), ("share", SHARE_KINDS), ("score", SCORE_KINDS)):
+            if _has(g.kind(r), words):
+                groups.setdefault(g.group(r), {})[name] = r
+    w = _weights(g, groups, answers, weights)
+    overall: list[Decimal] = []
+    for label, rows in groups.items():
+        if "count" not in rows:
+            continue
+        rc = rows["count"]
+        counts = {c: g.fig(rc, c) for c in answers}
+        if any(f is None for f in counts.values()):
+            continue
+        n = sum(f.value for f in counts.values())
+        stated_n = g.fig(rc, total_col) if total_col is not None else None
+        if stated_n is not None and not stated_n.percent:
+            n = stated_n.value
+        if n <= 0:
+            continue
+        subject = f"survey:{label[:24]}"
+        if "share" in rows:
+            yield from _shares(g, rows["share"], counts, n, total_col, subject)
+        if "score" in rows and not g.total_row(rc):
+            yield from _scores(g, rows["score"], counts, n, w, subject)
+        if not g.total_row(rc) and all(c in w for c in answers):
+            overall.append(sum(counts[c].value * w[c] for c in answers) / n)
+    yield from _overall(g, overall)
+
+
+def _shares(g, rs, counts, n, total_col, subject) -> Iterator[Finding]:
+    shares = [(c, g.fig(rs, c)) for c in counts]
+    for c, share in shares:
+        if share is None:
+            continue
+        expected = 100 * counts[c].value / n
+        if not (share.lo <= expected <= share.hi):
+            yield _finding(
+                "REPORT.SHARE_UNSUPPORTED",
+                g,
+                [(rs, c), (rs - 1 if rs else rs, c)],
+                f"{g.header[c]} {share.text}",
+                f"{counts[c].text} / {_q(n)} = {expected:.2f}%",
+                subject=f"{subject}:{g.header[c]}",
+            )
+    figs = [f for _, f in shares if f is not None]
+    value, lo, hi = _sum(figs)
+    if figs and (hi < 100 or lo > 100):
+        stated = g.fig(rs, total_col) if total_col is not None else None
+        yield _finding(
+            "REPORT.SHARES_NOT_100",
+            g,
+            [(rs, c) for c, f in shares if f is not None][:1],
+            stated.text if stated else "—",
+            f"{_q(value)}%",
+            subject=subject,
+        )
+
+
+DEFAULT_WEIGHTS = tuple(Decimal(x) for x in (10, 8, 6, 4, 2))
+
+
+def _weights(g: Grid, groups, answers, given: dict[str, Decimal] | None) -> dict[int, Decimal]:
+    """Points per answer column: the programme's; else the common 10/8/6/4/2 where every
+    supported cell agrees with it; else read off the cells the counts support."""
+    if given:
+        by_letter = {c: given[k] for c in answers for k in given if g.header[c].startswith(k)}
+        if len(by_letter) == len(answers):
+            return by_letter
+    cells: dict[int, list[tuple[Decimal, Figure]]] = {}  # column -> (count share, score)
+    for rows in groups.values():
+        if not {"count", "score"} <= rows.keys():
+            continue
+        total = sum((f.value for x in answers if (f := g.fig(rows["count"], x))), Decimal(0))
+        for c in answers:
+            n, score = g.fig(rows["count"], c), g.fig(rows["score"], c)
+            if n and score and n.value > 0 and total > 0:
+                cells.setdefault(c, []).append((n.value / total, score))
+    weights = {}
+    for i, c in enumerate(answers):
+        default = DEFAULT_WEIGHTS[i] if i < len(DEFAULT_WEIGHTS) else Decimal(0)
+        seen = cells.get(c, [])
+        # The half-point weight that most supported cells agree with, the common one first.
+        candidates = [default, *(Decimal(k) / 2 for k in range(0, 41))]
+        weights[c] = max(
+            candidates, key=lambda w: sum(s.lo <= share * w <= s.hi for share, s in seen)
+        )
+    return weights
+
+
+def _scores(g, rs, counts, n, w, subject) -> Iterator[Finding]:
+    for c, count in counts.items():
+        score = g.fig(rs, c)
+        if score is None:
+            continue
+        expected = count.value * w[c] / n
+        if not (score.lo <= expected <= score.hi):
+            yield _finding(
+                "REPORT.SCORE_UNSUPPORTED",
+                g,
+                [(rs, c)],
+                f"{g.header[c]} {score.text}",
+                f"{count.text} / {_q(n)} × {_q(w[c])} = {expected:.2f}",
+                subject=f"{subject}:{g.header[c]}",
+            )
+
+
+def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:
+    """The table's final score (最终得分 / 综合得分) against the score the counts give."""
+    if not per_question:
+        return
+    expected = sum(per_question)
+    for r in range(len(g.rows)):
+        label = " ".join(g.rows[r][: (g.value_cols[0] if g.value_cols else 1)])
+        if not any(w in label for w in ("最终得分", "综合得分", "满意度得分", "总得分")):
+            continue
+        figs = [f for c in g.value_cols if (f := g.fig(r, c)) is not None] or [
+            f for c in range(len(g.rows[r])) if (f := g.fig(r, c)) is not None
+        ]
+        if figs and not (
+            figs[-1].lo - Decimal("0.05") <= expected <= figs[-1].hi + Decimal("0.05")
+        ):
+            yield Finding(
+                "REPORT.SCORE_UNSUPPORTED",
+                "survey:overall",
+                f"{label.strip()} {figs[-1].text}",
+                f"按各题人数与权重计算为 {expected:.2f}",
+                (Evidence(" › ".join((*g.table.section, g.title)), g.lines[r], label),),
+            )

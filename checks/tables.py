@@ -1,0 +1,117 @@
+"""Report tables as grids of figures: which columns are labels, which rows are totals.
+
+Merged label cells come out of a text export as a short row (合计 spanning 序号 and
+项目名称): such a row is re-aligned on its right, so its figures stay under their headers.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ingest.report import Table
+
+TOTAL_WORDS = ("合计", "总计", "小计", "合 计", "总 计")
+_NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?%?$")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A numeric cell: its value, the rounding interval it stands for, and whether it is %."""
+
+    value: Decimal
+    lo: Decimal
+    hi: Decimal
+    percent: bool
+    text: str
+    line: int
+
+
+def figure(text: str, line: int = 0) -> Figure | None:
+    t = text.replace(" ", "").replace("％", "%")
+    if not _NUMBER.match(t):
+        return None
+    percent = t.endswith("%")
+    digits = t.rstrip("%").replace(",", "")
+    value = Decimal(digits)
+    half = Decimal(5) * Decimal(10) ** (value.as_tuple().exponent - 1)
+    return Figure(value, value - half, value + half, percent, text, line)
+
+
+def is_total(text: str) -> bool:
+    return text.replace(" ", "") in {w.replace(" ", "") for w in TOTAL_WORDS}
+
+
+@dataclass
+class Grid:
+    table: Table
+    header: list[str]
+    rows: list[list[str]]  # data rows, aligned to the header's width
+    lines: list[int]
+    label_cols: list[int]
+    value_cols: list[int]
+
+    def fig(self, r: int, c: int) -> Figure | None:
+        return figure(self.rows[r][c], self.lines[r]) if c < len(self.rows[r]) else None
+
+    def group(self, r: int) -> str:
+        """The row's group label: its first label cell, or the nearest one above."""
+        for i in range(r, -1, -1):
+            if self.label_cols and self.rows[i][self.label_cols[0]]:
+                return self.rows[i][self.label_cols[0]]
+        return ""
+
+    def kind(self, r: int) -> str | None:
+        """The row's kind when a second label column names it (人数 / 占比 / 分数)."""
+        if len(self.label_cols) < 2:
+            return None
+        return self.rows[r][self.label_cols[-1]] or None
+
+    def total_row(self, r: int) -> bool:
+        first = self.value_cols[0] if self.value_cols else len(self.header)
+        if any(is_total(t) for t in self.rows[r][:first]):
+            return True
+        # A continuation row (人数 / 占比 / 分数 under 合计) belongs to its group's total.
+        return (
+            bool(self.label_cols)
+            and not self.rows[r][self.label_cols[0]]
+            and is_total(self.group(r))
+        )
+
+    def col(self, *words: str, exclude: tuple[str, ...] = ()) -> int | None:
+        """The first value column whose header holds one of ``words``."""
+        for c in self.value_cols:
+            h = self.header[c]
+            if any(w in h for w in words) and not any(x in h for x in exclude):
+                return c
+        return None
+
+    @property
+    def title(self) -> str:
+        return self.table.title or (self.header[0] if self.header else f"表{self.table.index + 1}")
+
+
+def grid(table: Table) -> Grid | None:
+    if len(table.rows) < 2:
+        return None
+    header = [c.text for c in table.rows[0]]
+    width = len(header)
+    rows, lines = [], []
+    for cells in table.rows[1:]:
+        texts = [c.text for c in cells]
+        if len(texts) < width and texts and is_total(texts[0]):
+            texts = [texts[0], *[""] * (width - len(texts)), *texts[1:]]
+        rows.append((texts + [""] * width)[:width])
+        lines.append(cells[0].line if cells else table.line)
+    numeric = [
+        c
+        for c in range(width)
+        if header[c] not in ("序号", "编号")
+        and sum(figure(r[c]) is not None for r in rows) * 2 >= max(1, sum(bool(r[c]) for r in rows))
+        and any(figure(r[c]) is not None for r in rows)
+    ]
+    first = min(numeric, default=width)
+    labels = [c for c in range(first) if header[c] not in ("序号", "编号")]
+    values = [c for c in numeric if c > first - 1]
+    return Grid(table, header, rows, lines, labels, values)

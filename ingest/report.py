@@ -1,0 +1,655 @@
+"""A self-evaluation report (绩效自评报告) as structure: sections, paragraphs, tables.
+
+Plain text (SPEC §1.3: a table is one cell per line, each starting with a tab,
+rows separated by a blank line) and .docx (real Word tables) both become a
+``Document``. Every paragraph and cell keeps where it stands: its line (for
+.docx, the paragraph's position counting table rows as lines) and the path of
+headings above it, so a finding can say 三、评价结论 › （二）具体绩效分析, line 112.
+
+How the layout is read (heuristics, each documented where it is decided):
+
+- Headings are recognised by their numbering: 摘要/正文/附件 (parts), 第一章, 一、,
+  （一）, 1. or 1、, （1）, ①, outermost first; a heading closes every heading at its
+  level and below. A numbered line is a heading only when it reads as a title
+  (``_title_like``); ``1.建立了…工作体系`` is, ``（1）6个县市区残联完成…。`` is not.
+  In .docx a ``Heading N`` style makes an unnumbered paragraph a heading too.
+- Tables in text: consecutive lines starting with a tab; a blank line ends a row; a
+  line of several tab-separated cells is a row by itself; the table ends at the
+  first non-empty line that does not start with a tab. Lines that only ever give
+  one-cell rows are indented prose, not a table. The caption is up to three short
+  lines just above (``_caption_like``); ``单位：万元`` among them gives the unit.
+- A row with fewer cells than most rows is placed under the columns its cells fit
+  (text under label columns, figures under figure columns), the gap filled with
+  ``merged`` cells: ``合计`` spanning 序号 and 项目名称 lines up with the amounts.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from schemas.vocabulary import fold
+
+
+class ReportError(Exception):
+    """The report cannot be read at all; the message is one Chinese sentence."""
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    line: int
+    # The headings from the outermost in, e.g. ("三、评价结论", "（一）评价结论").
+    section: tuple[str, ...]
+    # body | heading | title | caption | signature. A heading's section ends with itself;
+    # a caption is a table's title or unit line; a signature the unit and date at the end.
+    kind: str = "body"
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    row: int  # 0-based within the table; row 0 is the header
+    col: int  # 0-based
+    line: int
+    merged: bool = False  # the covered part of a cell merged across columns: no text of its own
+
+
+@dataclass
+class Table:
+    index: int  # 0-based order in the document
+    title: str | None  # the caption just above (e.g. 项目支出明细表), joined when several lines
+    unit: str | None  # from a caption like 单位：万元, else None
+    rows: list[list[Cell]]
+    line: int  # the line of the first cell
+    section: tuple[str, ...]
+    truncated: bool = False  # rows of differing width or a table cut off: cannot verify
+    problem: str | None = None  # why it is truncated, one Chinese phrase for the finding
+
+    def text(self, row: int, col: int) -> str:
+        cells = self.rows[row]
+        return cells[col].text if col < len(cells) else ""
+
+    def header(self, col: int) -> str:
+        """Row 0's text above ``col``; under a merged header cell, the cell it belongs to."""
+        cells = self.rows[0] if self.rows else []
+        for c in range(min(col, len(cells) - 1), -1, -1):
+            if not cells[c].merged:
+                return cells[c].text
+        return ""
+
+    def index_columns(self) -> frozenset[int]:
+        """Column 0 when it numbers the rows 1, 2, 3 … (序号): labels, not figures."""
+        numbers = [r[0].text for r in self.rows[1:] if r and _NUMBER_ONLY.fullmatch(r[0].text)]
+        if len(numbers) >= 2 and numbers == [str(i) for i in range(1, len(numbers) + 1)]:
+            return frozenset({0})
+        return frozenset()
+
+    def first_value_col(self, row: int) -> int:
+        """The column of the row's first figure (index columns aside), or the row's width."""
+        skip = self.index_columns()
+        cells = self.rows[row]
+        return next((c.col for c in cells if c.col not in skip and is_value(c.text)), len(cells))
+
+    def row_label(self, row: int) -> str:
+        """The text cells left of the row's first figure, joined by " / ".
+
+        Empty label cells left of the row's first label take the text above them (a
+        label merged down the rows, as a survey question over its 人数 / 占比 / 分数
+        rows); an empty cell after a label (合计 spanning 序号 and 名称) takes nothing.
+        Row numbers in an index column are skipped.
+        """
+        skip = self.index_columns()
+        cells = [
+            c
+            for c in range(self.first_value_col(row))
+            if not (c in skip and _NUMBER_ONLY.fullmatch(self.text(row, c)))
+        ]
+        own = [c for c in cells if self.text(row, c) and not is_value(self.text(row, c))]
+        parts = []
+        for col in cells:
+            text = self.text(row, col)
+            if not text and own and col < own[0]:
+                above = (self.text(r, col) for r in range(row - 1, 0, -1))
+                text = next((t for t in above if t), "")
+            if text and not is_value(text):
+                parts.append(text)
+        return " / ".join(dict.fromkeys(parts))
+
+
+@dataclass
+class Document:
+    path: Path
+    title: str | None  # the report's title line (…绩效自评报告)
+    unit: str | None  # the reporting unit as it signs the report
+    dated: dt.date | None  # the date under the signature
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+
+# --- dates ------------------------------------------------------------------------------
+
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "两": 2}
+_Y = r"\d{4}|[〇零一二三四五六七八九]{4}"
+_MD = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
+_DATE = re.compile(
+    rf"(?<!\d)(?P<y>{_Y})\s*年\s*(?P<m>{_MD})\s*月\s*(?P<d>{_MD})\s*[日号]"
+    rf"|(?<![\d.])(?P<y2>\d{{4}})(?P<sep>[-/.])(?P<m2>\d{{1,2}})(?P=sep)(?P<d2>\d{{1,2}})(?![\d.])"
+)
+# The second date of a range: 2023年4月21日至5月25日, 至25日; missing parts come from the first.
+_RANGE_END = re.compile(
+    rf"\s*(?:至|到|—|–|-|~|～)\s*(?:(?P<y>{_Y})\s*年\s*)?(?:(?P<m>{_MD})\s*月\s*)?(?P<d>{_MD})\s*[日号]"
+)
+
+
+def _small_int(text: str) -> int:
+    """``30``, ``十七``, ``二〇二三`` → int (digit by digit when there is no 十)."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return int("".join(str(_CN_DIGITS[c]) for c in text))
+    tens, _, units = text.partition("十")
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
+
+
+def _date(y: str, m: str, d: str) -> dt.date | None:
+    try:
+        return dt.date(_small_int(y), _small_int(m), _small_int(d))
+    except (ValueError, KeyError):
+        return None
+
+
+def find_dates(text: str) -> list[tuple[int, int, dt.date]]:
+    """Every full date in ``text`` (folded) as (start, end, date), ranges as two dates.
+
+    Month-only dates (2022年12月) are not dates here: a day is needed to check one.
+    """
+    found: list[tuple[int, int, dt.date]] = []
+    for m in _DATE.finditer(text):
+        y, mo, d = (m["y"], m["m"], m["d"]) if m["y"] else (m["y2"], m["m2"], m["d2"])
+        first = _date(y, mo, d)
+        if first is None:
+            continue
+        found.append((m.start(), m.end(), first))
+        if end := _RANGE_END.match(text, m.end()):
+            second = _date(end["y"] or y, end["m"] or mo, end["d"])
+            if second is not None:
+                start = (
+                    end.start("y") if end["y"] else end.start("m") if end["m"] else end.start("d")
+                )
+                found.append((start, end.end(), second))
+    return found
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A text that is one date and nothing else (``2023年5月17日``, ``二〇二三年五月十七日``)."""
+    text = fold(text).strip()
+    dates = find_dates(text)
+    return dates[0][2] if len(dates) == 1 and dates[0][:2] == (0, len(text)) else None
+
+
+# --- cells --------------------------------------------------------------------------------
+
+_NUMBER_ONLY = re.compile(r"\d+")
+# A figure as a table cell holds it: a bound sign, a number, a short unit (5个县市区, 33.5万元).
+_VALUE = re.compile(
+    r"[≥≤<>=]{0,2}\s*[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*(?:%|‰|[\u4e00-\u9fff（）/]{0,6})"
+)
+
+
+# A target cell says 不低于9场 or 2023年6月30日前: still a figure, not a label.
+_BOUND_WORDS = re.compile(r"^(?:不低于|不少于|不超过|不高于|至少)|(?:之前|以前|前|以上|以下|以内)$")
+
+
+def is_value(text: str) -> bool:
+    """Whether a cell holds a figure (a number with an optional short unit, or a date)."""
+    text = _BOUND_WORDS.sub("", fold(text).strip()).strip()
+    return bool(text) and (bool(_VALUE.fullmatch(text)) or parse_date(text) is not None)
+
+
+# --- headings -----------------------------------------------------------------------------
+
+_PART = re.compile(
+    r"(摘要|正文|目录|前言|附件|附表|附录)\s*[\d一二三四五六七八九十]*\s*(?:[：:].*)?"
+)
+_NUMBERING = (
+    (1, re.compile(r"第[一二三四五六七八九十百]+(?:章|部分|篇)\s*")),
+    (2, re.compile(r"[一二三四五六七八九十]+\s*[、．.]\s*")),
+    (3, re.compile(r"（[一二三四五六七八九十]+）\s*")),
+    (4, re.compile(r"\d{1,2}\s*(?:[、．]|\.(?!\d))\s*")),
+    (5, re.compile(r"（\d{1,2}）\s*")),
+    (6, re.compile(r"[①-⑳]\s*")),
+)
+_ASIDE = re.compile(r"（[^（）]*）|“[^”]*”")
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
+# A quantity or a full date in a line makes it content, not a title.
+_QUANTITY = re.compile(
+    r"\d+(?:\.\d+)?\s*(?:%|[万亿千]?[元人户场期次家个名项份分])|\d{4}\s*年\s*\d{1,2}\s*月"
+)
+_TITLE_MAX = 25  # characters of a heading's words, asides in brackets not counted
+
+
+def _title_like(rest: str) -> str | None:
+    """The heading's words when ``rest`` (the line after its numbering) reads as a title.
+
+    Its first sentence, brackets aside, is at most _TITLE_MAX characters and has no
+    comma, and the line states no quantity or date outside brackets (项目决策（满分20分）
+    is a heading, 6个县市区残联完成招聘会 is not). A run-in heading (``4.组织及管理情况。包括…``) is
+    a heading named by its first sentence; the whole line stays its paragraph text.
+    """
+    head = _SENTENCE_END.split(rest, maxsplit=1)[0].strip()
+    bare = _ASIDE.sub("", fold(head)).strip(" ：:")
+    if not bare or len(bare) > _TITLE_MAX or re.search(r"[，,]", bare):
+        return None
+    if _QUANTITY.search(_ASIDE.sub("", fold(rest))):
+        return None  # states a quantity outside brackets: content (（9）…不少于30家)
+    return head.rstrip(" ：:.、")
+
+
+def _heading(text: str, style_level: int | None) -> tuple[int, str] | None:
+    """(level, section name) when the line is a heading."""
+    folded = fold(text)
+    if len(text) <= 40 and "。" not in text and _PART.fullmatch(folded):
+        return 0, text.rstrip("：:")
+    for level, numbering in _NUMBERING:
+        if m := numbering.match(folded):
+            name = _title_like(text[m.end() :])
+            return (level, (text[: m.end()] + name).strip()) if name else None
+    if style_level is not None and len(text) <= 40:
+        return style_level, text.rstrip("：:。")
+    return None
+
+
+# --- the reading --------------------------------------------------------------------------
+
+
+@dataclass
+class _Line:
+    text: str
+    line: int
+    style_level: int | None = None  # .docx Heading N
+
+
+@dataclass
+class _RawCell:
+    text: str
+    line: int
+    col: int | None = None  # known in .docx (grid column); placed by _layout in text
+    merged: bool = False
+
+
+@dataclass
+class _RawTable:
+    rows: list[list[_RawCell]]
+
+
+def read_report(path: Path) -> Document:
+    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030) or .docx report. Raises ReportError."""
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise ReportError(f"找不到报告文件「{name}」。")
+    suffix = path.suffix.lower()
+    if suffix not in (".txt", ".docx"):
+        raise ReportError(
+            f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，请提供 .txt 或 .docx 文件。"
+        )
+    data = path.read_bytes()
+    if not data.strip():
+        raise ReportError(f"报告文件「{name}」为空。")
+    if suffix == ".txt":
+        document = parse_text(_decode(data, name), path)
+    else:
+        document = _build(path, _docx_items(path, name))
+    if not document.paragraphs and not document.tables:
+        raise ReportError(f"报告文件「{name}」没有可读的正文。")
+    return document
+
+
+def parse_text(text: str, path: Path = Path("report.txt")) -> Document:
+    """A report already decoded to text (the layout of SPEC §1.3)."""
+    return _build(path, _text_items(text))
+
+
+def _decode(data: bytes, name: str) -> str:
+    if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04")):
+        raise ReportError(
+            f"报告文件「{name}」不是 UTF-8 或 GB18030 编码的文本，请另存为 UTF-8 文本后再提交。"
+        )
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。")
+
+
+def _text_items(text: str) -> list[_Line | _RawTable]:
+    lines = text.splitlines()
+    items: list[_Line | _RawTable] = []
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("\t"):
+            items.append(_Line(lines[i], i + 1))
+            i += 1
+            continue
+        rows: list[list[_RawCell]] = []
+        row: list[_RawCell] = []
+        while i < len(lines) and (lines[i].startswith("\t") or not lines[i].strip()):
+            line = lines[i]
+            i += 1
+            if not line.strip() and not line.startswith("\t"):
+                if row:
+                    rows.append(row)
+                    row = []
+                continue
+            cells = [_RawCell(t.strip(), i) for t in line[1:].rstrip().split("\t")]
+            if len(cells) > 1:  # a whole row on one line
+                if row:
+                    rows.append(row)
+                rows.append(cells)
+                row = []
+            else:
+                row.extend(cells)
+        if row:
+            rows.append(row)
+        if any(len(r) > 1 for r in rows):
+            items.append(_RawTable(rows))
+        else:  # indented prose, not a table
+            items.extend(_Line(c.text, c.line) for r in rows for c in r)
+    return items
+
+
+def _docx_items(path: Path, name: str) -> list[_Line | _RawTable]:
+    try:
+        import docx
+        from docx.oxml.ns import qn
+        from docx.text.paragraph import Paragraph as DocxParagraph
+
+        document = docx.Document(str(path))
+    except ImportError:
+        raise ReportError("读取 .docx 报告需要安装 python-docx。") from None
+    except Exception:
+        raise ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。") from None
+    items: list[_Line | _RawTable] = []
+    line = 0
+    body = document._body  # the parent python-docx needs to resolve paragraph styles
+
+    def paragraph_text(el) -> str:
+        return DocxParagraph(el, body).text
+
+    def walk(parent) -> None:
+        nonlocal line
+        for el in parent.iterchildren():
+            if el.tag == qn("w:p"):
+                line += 1
+                p = DocxParagraph(el, body)
+                style = re.fullmatch(r"(?:Heading|标题)\s*(\d)", p.style.name if p.style else "")
+                level = int(style[1]) + 1 if style else None
+                # A soft line break starts a new line of the same paragraph.
+                items.extend(_Line(part, line, level) for part in (p.text.split("\n") or [""]))
+            elif el.tag == qn("w:tbl"):
+                rows = []
+                for tr in el.iterchildren(qn("w:tr")):
+                    line += 1
+                    col = tr.grid_before
+                    cells = [_RawCell("", line, c, True) for c in range(col)]
+                    for tc in tr.iterchildren(qn("w:tc")):
+                        text = "\n".join(paragraph_text(p) for p in tc.iterchildren(qn("w:p")))
+                        cells.append(_RawCell(text.strip(), line, col))
+                        cells += [_RawCell("", line, col + k, True) for k in range(1, tc.grid_span)]
+                        col += tc.grid_span
+                    if cells:
+                        rows.append(cells)
+                if any(len(r) > 1 for r in rows):
+                    items.append(_RawTable(rows))
+                else:  # a one-column layout table: its text is prose
+                    items.extend(
+                        _Line(t, c.line) for r in rows for c in r for t in c.text.split("\n")
+                    )
+            elif el.tag == qn("w:sdt") and (content := el.find(qn("w:sdtContent"))) is not None:
+                walk(content)
+
+    walk(document.element.body)
+    return items
+
+
+_NO_SENTENCE = re.compile(r"[。，,；;！!？?]")
+_UNIT_CAPTION = re.compile(r"[（]?\s*(?:金额)?单位\s*[：:]\s*([^\s，,；;）]+)\s*[）]?")
+_REPORT_TITLE = re.compile(r"绩效.{0,6}报告")
+_SEAL = re.compile(r"[（(]\s*(?:盖章|公章|签章)\s*[）)]|^(?:报告|填报|编制)?单位\s*[：:]")
+
+
+def _caption_like(p: Paragraph) -> bool:
+    """A short line that is no sentence: ends without punctuation, holds no 。，；."""
+    return (
+        p.kind == "body"
+        and len(p.text) <= 60
+        and not _NO_SENTENCE.search(fold(p.text))
+        and not p.text.endswith(("：", ":"))
+    )
+
+
+def _build(path: Path, items: list[_Line | _RawTable]) -> Document:
+    paragraphs: list[Paragraph] = []
+    positions: list[int] = []  # each paragraph's position in ``items``
+    tables: list[tuple[int, _RawTable, tuple[str, ...]]] = []
+    stack: list[tuple[int, str]] = []
+    for pos, item in enumerate(items):
+        section = tuple(name for _, name in stack)
+        if isinstance(item, _RawTable):
+            tables.append((pos, item, section))
+            continue
+        text = item.text.strip()
+        if not text:
+            continue
+        heading = _heading(text, item.style_level)
+        if heading:
+            level, name = heading
+            stack = [(lv, n) for lv, n in stack if lv < level] + [(level, name)]
+            section = tuple(n for _, n in stack)
+        paragraphs.append(Paragraph(text, item.line, section, "heading" if heading else "body"))
+        positions.append(pos)
+    at = {pos: i for i, pos in enumerate(positions)}
+
+    title = _title(paragraphs, positions, at)
+    built = []
+    for index, (pos, raw, section) in enumerate(tables):
+        caption = []  # paragraph indices, bottom-up
+        p = pos - 1
+        if p not in at and p - 1 in at and isinstance(items[p], _Line):
+            p -= 1  # one blank line between caption and table
+        while p in at and len(caption) < 3 and _caption_like(paragraphs[at[p]]):
+            caption.append(at[p])
+            p -= 1
+        for i in caption:
+            paragraphs[i] = replace(paragraphs[i], kind="caption")
+        table_title, unit = _caption([paragraphs[i].text for i in reversed(caption)])
+        ends = not any(q > pos for q in positions)
+        built.append(_table(index, raw, section, table_title, unit, ends))
+    unit, dated = _signature(paragraphs, positions, tables[-1][0] if tables else -1)
+    return Document(path, title, unit, dated, paragraphs, built)
+
+
+def _title(paragraphs: list[Paragraph], positions: list[int], at: dict[int, int]) -> str | None:
+    """The first short line naming a 绩效…报告; a bare 绩效自评报告 takes the line above."""
+    for i, p in enumerate(paragraphs):
+        if p.kind == "body" and _REPORT_TITLE.search(p.text) and _caption_like(p):
+            paragraphs[i] = replace(p, kind="title")
+            above = at.get(positions[i] - 1)
+            if p.text.startswith("绩效") and above is not None and _caption_like(paragraphs[above]):
+                paragraphs[above] = replace(paragraphs[above], kind="title")
+                return paragraphs[above].text + p.text
+            return p.text
+    return None
+
+
+def _caption(lines: list[str]) -> tuple[str | None, str | None]:
+    unit = None
+    parts = []
+    for text in lines:
+        if m := _UNIT_CAPTION.search(fold(text)):
+            unit = m[1]
+            text = (text[: m.start()] + text[m.end() :]).strip()
+        if text:
+            parts.append(text)
+    return "".join(parts) or None, unit
+
+
+_APPENDIX = re.compile(r"^\s*附[表件]\s*\d*\s*([:：《].*)?$")
+
+
+def _signature(
+    paragraphs: list[Paragraph], positions: list[int], last_table: int
+) -> tuple[str | None, dt.date | None]:
+    """The unit and date signing the report: a date line among its last three lines.
+
+    The date may share its line with the unit; otherwise the unit is the line above,
+    when that is a short name (no sentence punctuation), with 单位：/（盖章） removed.
+    """
+    tails = [[i for i, pos in enumerate(positions) if pos > last_table][-3:]]
+    # Appendices (附表1 …) may follow the signature: then it is what precedes them.
+    appendix = next(
+        (
+            i
+            for i, p in enumerate(paragraphs)
+            if _APPENDIX.match(p.text) and i > len(paragraphs) // 2
+        ),
+        None,
+    )
+    if appendix is not None:
+        tails.append(list(range(max(0, appendix - 3), appendix)))
+    for tail in tails:
+        found = _signed(paragraphs, tail)
+        if found[1] is not None:
+            return found
+    return None, None
+
+
+def _signed(paragraphs: list[Paragraph], tail: list[int]) -> tuple[str | None, dt.date | None]:
+    for i in reversed(tail):
+        text = fold(paragraphs[i].text)
+        dates = find_dates(text)
+        if not dates or dates[-1][1] != len(text.rstrip()):
+            continue
+        start, _, dated = dates[-1]
+        before = paragraphs[i].text[:start]
+        if before.strip() and not before[-1].isspace():
+            continue  # a sentence ending in a date, not a signature
+        name = _SEAL.sub("", before).strip(" ：:")
+        paragraphs[i] = replace(paragraphs[i], kind="signature")
+        if not name and i - 1 >= 0 and i - 1 in tail:
+            above = paragraphs[i - 1]
+            candidate = _SEAL.sub("", above.text).strip(" ：:")
+            if candidate and _caption_like(above) and not find_dates(fold(above.text)):
+                paragraphs[i - 1] = replace(above, kind="signature")
+                name = candidate
+        if name and (len(name) > 40 or _NO_SENTENCE.search(name) or find_dates(fold(name))):
+            name = ""
+        return name or None, dated
+    return None, None
+
+
+# --- table layout -------------------------------------------------------------------------
+
+
+def _kind(text: str) -> str:
+    return "empty" if not text else "value" if is_value(text) else "text"
+
+
+def _place(kinds: list[str], profile: list[set[str]]) -> list[int]:
+    """Columns for a short row's cells, in order, where their kinds fit the columns best.
+
+    Ties go to labels as far left and figures as far right as they fit: a footer such
+    as 最终得分 / 权重 / 96.49 puts its figure under the last (total) column.
+    """
+    n, width = len(kinds), len(profile)
+    best: dict[tuple[int, int], tuple[tuple[int, int], list[int]]] = {}
+    for j, kind in enumerate(kinds):
+        for c in range(j, width - (n - j) + 1):
+            gain = (int(kind in profile[c]), c if kind == "value" else -c if kind == "text" else 0)
+            if j == 0:
+                best[j, c] = (gain, [c])
+                continue
+            prior = [best[j - 1, p] for p in range(j - 1, c) if (j - 1, p) in best]
+            if not prior:
+                continue
+            (score, tie), cols = max(prior, key=lambda b: b[0])
+            best[j, c] = ((score + gain[0], tie + gain[1]), [*cols, c])
+    return max((best[n - 1, c] for c in range(width) if (n - 1, c) in best), key=lambda b: b[0])[1]
+
+
+def _table(
+    index: int,
+    raw: _RawTable,
+    section: tuple[str, ...],
+    title: str | None,
+    unit: str | None,
+    ends_document: bool,
+) -> Table:
+    """Lay the rows out on one grid of columns and decide whether the table is whole.
+
+    Truncated (cannot be verified) when: a row has more cells than most rows and the
+    extra ones are not empty; a row has fewer and the missing places fall under figure
+    columns — unless it is the last row, holds at most half the columns and text
+    follows the table (a footer such as 最终得分 merged across the columns); or the
+    table ends the document while its header names a 合计/总计 and no row is one. One-cell rows (a heading row spanning the table)
+    and a short header are never a problem.
+    """
+    rows = raw.rows
+    widths = Counter(_width(r) for r in rows if len(r) > 1)
+    width = max(widths, key=lambda w: (widths[w], w)) if widths else 1
+    full = [r for r in rows[1:] if _width(r) == width] or [r for r in rows if _width(r) == width]
+    profile = [set() for _ in range(width)]
+    for r in full:
+        for c, cell in zip(_columns(r), r, strict=True):
+            profile[c].add(_kind(cell.text))
+    numbers = [r[0].text for r in full if r and _NUMBER_ONLY.fullmatch(r[0].text)]
+    index_col = len(numbers) >= 2 and numbers == [str(i) for i in range(1, len(numbers) + 1)]
+
+    problem = None
+    grid: list[list[Cell]] = []
+    for i, r in enumerate(rows):
+        line = r[0].line
+        if len(r) == 1 or _width(r) >= width:
+            cols = _columns(r)
+            extra = [cell for c, cell in zip(cols, r, strict=True) if c >= width and cell.text]
+            if extra and problem is None:
+                problem = f"第{i + 1}行有{len(r)}个单元格，多数行为{width}个"
+        else:
+            placed = r[0].col is not None
+            cols = _columns(r) if placed else _place([_kind(c.text) for c in r], profile)
+            if i == 0 and not placed:
+                cols = list(range(len(r)))
+            taken = set(cols)
+            gaps = [c for c in range(width) if c not in taken]
+            missing = [c for c in gaps if "value" in profile[c] and not (c == 0 and index_col)]
+            # A last row merged across most of the table (最终得分 / 权重 / 96.49), with text
+            # after the table, is a footer; one missing a cell or two is damaged.
+            footer = i == len(rows) - 1 and not ends_document and len(r) <= width // 2
+            if i > 0 and missing and not footer and problem is None:
+                problem = f"第{i + 1}行只有{len(r)}个单元格，多数行为{width}个"
+            by_col = dict(zip(cols, r, strict=True))
+            r = [by_col.get(c) or _RawCell("", line, c, True) for c in range(max(width, len(r)))]
+            cols = list(range(len(r)))
+        grid.append(
+            [Cell(cell.text, i, c, cell.line, cell.merged) for c, cell in zip(cols, r, strict=True)]
+        )
+    if problem is None and ends_document and rows:
+        promises = any(re.search("合计|总计", c.text) for c in grid[0])
+        if promises and not any(re.match("合计|总计", c.text) for r in grid[1:] for c in r):
+            problem = "表格位于文末，缺少表头所示的合计行，疑似被截断"
+    first = next((c.line for r in grid for c in r), 0)
+    return Table(index, title, unit, grid, first, section, problem is not None, problem)
+
+
+def _columns(row: list[_RawCell]) -> list[int]:
+    return [c.col if c.col is not None else i for i, c in enumerate(row)]
+
+
+def _width(row: list[_RawCell]) -> int:
+    """Cells in the row (grid columns in .docx, where merged cells are already spread)."""
+    return (row[-1].col + 1) if row and row[-1].col is not None else len(row)
