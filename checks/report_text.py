@@ -4,7 +4,7 @@ completeness, names, rankings and claims of success."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -481,7 +481,8 @@ def _count(text: str) -> int | None:
 
 
 def completeness(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
-    yield from _unreported_indicators(claims)
+    yield from _unreported_indicators(doc, claims)
+    yield from _indicator_count(doc)
     yield from _question_count(doc)
     yield from _appendices(doc)
 
@@ -494,37 +495,76 @@ def _top(section: tuple[str, ...]) -> str:
     return next((h for h in section if _TOP.match(h)), section[0] if section else "")
 
 
-def _unreported_indicators(claims: list[Claim]) -> Iterator[Finding]:
-    """Indicator lines (a target with its bound and an actual) listed where targets are set,
-    missing where they are reported on: two listings of mostly the same lines."""
-    lines: dict[int, list[Claim]] = defaultdict(list)
+def _unreported_indicators(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
+    """Targets listed where they are set and missing from a second listing where they are
+    reported on. A listing entry is a bounded target on an enumerated line ((1)…不低于9场)
+    or beside its actual; entries are matched by what they say (unit, bound, value, date),
+    not by a subject two phrasings may attribute differently. Within one top-level section,
+    subsections repeating the same targets (绩效目标, 实施流程) count once."""
+    items = {p.line for p in doc.paragraphs if _ITEM.match(p.text)}
+    by_line: dict[int, list[Claim]] = defaultdict(list)
     for c in _prose(claims):
-        lines[c.line].append(c)
-    listings: dict[str, dict[tuple, Claim]] = defaultdict(dict)
-    for line in lines.values():
-        actual_units = {c.unit for c in line if c.role == "actual"}
-        targets = [c for c in line if c.role == "target" and c.bound and c.subject]
-        if not any(c.unit in actual_units for c in targets):
-            continue  # a deadline in a plan, not an indicator with its result
-        key = tuple(
-            sorted((c.subject, c.unit, c.bound, str(c.value), str(c.date)) for c in targets)
-        )
-        listings[_top(targets[0].section)].setdefault(key, targets[0])
-    ranked = sorted(listings.items(), key=lambda kv: len(kv[1]), reverse=True)
+        by_line[c.line].append(c)
+    paths: dict[str, dict[tuple, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    first: dict[tuple, Claim] = {}
+    for line, found in sorted(by_line.items()):
+        actual_units = {c.unit for c in found if c.role == "actual"}
+        for c in found:
+            if c.role != "target" or not c.bound or not (line in items or c.unit in actual_units):
+                continue
+            key = (c.unit, c.bound, str(c.value), str(c.date))
+            if (line, key) not in first:
+                first[(line, key)] = c
+                paths[_top(c.section)][c.section][key] += 1
+    listings: dict[str, Counter] = {}
+    for top, per in paths.items():
+        union = Counter()
+        for counter in per.values():
+            union |= counter
+        listings[top] = union
+    ranked = sorted(listings.items(), key=lambda kv: sum(kv[1].values()), reverse=True)
     if len(ranked) < 2:
         return
-    _, full = ranked[0]
+    top, full = ranked[0]
     for section, other in ranked[1:]:
-        if len(other) < 3 or len(full.keys() & other.keys()) * 2 < len(full):
+        shared = sum((full & other).values())
+        if sum(other.values()) < 3 or shared * 2 < sum(full.values()):
             continue  # not a second listing of the same indicators
-        for key in sorted(full.keys() - other.keys(), key=lambda k: full[k].line):
-            c = full[key]
+        missing = full - other
+        for (_, key), c in sorted(first.items()):
+            if missing[key] > 0 and _top(c.section) == top:
+                missing[key] -= 1
+                yield Finding(
+                    "REPORT.INCOMPLETE",
+                    f"indicator:{c.subject}",
+                    f"目标「{c.sentence[:40]}」",
+                    f"「{section}」未报告其完成情况",
+                    (ev(c),),
+                )
+
+
+_DECLARED = re.compile(r"共(?:设置|设立|设定|有|计)?\s*([0-9一二两三四五六七八九十]{1,3})\s*(?:项|个)(?:绩效)?指标")
+
+
+def _indicator_count(doc: Document) -> Iterator[Finding]:
+    """共设置14项绩效指标 against the enumerated lines that follow it in its section."""
+    paragraphs = doc.paragraphs
+    for i, p in enumerate(paragraphs):
+        m = _DECLARED.search(p.text)
+        if not m or (n := _count(m.group(1))) is None:
+            continue
+        listed = 0
+        for q in paragraphs[i + 1 :]:
+            if not _ITEM.match(q.text):
+                break
+            listed += 1
+        if listed >= 2 and listed != n:
             yield Finding(
                 "REPORT.INCOMPLETE",
-                f"indicator:{c.subject}",
-                f"目标「{c.sentence[:40]}」",
-                f"「{section}」未报告其完成情况",
-                (ev(c),),
+                "indicators:count",
+                f"「{m.group(0)}」",
+                f"其后列出 {listed} 项",
+                (Evidence(" › ".join(p.section), p.line, m.group(0)),),
             )
 
 
