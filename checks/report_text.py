@@ -56,14 +56,15 @@ _MARKER = re.compile(r"^\s*([（(]\s*\d+\s*[)）]|\d+[.、]|[①-⑳])\s*")
 _NOT_NAMING = r"[^\u4e00-\u9fa5A-Za-z]|目标|实际|不低于|不少于|不超过|不高于|完成|计划|评价|得分|为"
 
 
-def clause_context(c: Claim) -> str:
+def clause_context(c: Claim, occurrence: int = 0) -> str:
     """The clause a figure stands in, with the figure taken out, so that two statements of
     one thing read alike (6个县市区残联完成招聘会 / 5个县市区残联完成招聘会). A clause too
     short to name its subject (目标不少于#) takes the clauses before it (发放补贴人数：…)."""
     clauses = [x for x in _CLAUSE.split(c.sentence) if x]
-    at = next((i for i, x in enumerate(clauses) if c.text in x), None)
-    if at is None:
+    holding = [i for i, x in enumerate(clauses) if c.text in x]
+    if not holding:
         return ""
+    at = holding[min(occurrence, len(holding) - 1)]
     context = clauses[at].replace(c.text, "#", 1)
     while at > 0 and len(re.sub(_NOT_NAMING, "", context)) < 6:
         at -= 1
@@ -83,8 +84,10 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
     prose = [c for c in _prose(claims) if c.value is not None and c.kind != "date"]
     by_clause: dict[tuple, list[Claim]] = defaultdict(list)
     groups: dict[tuple, list[Claim]] = defaultdict(list)
+    seen_text: Counter = Counter()
     for c in prose:
-        context = clause_context(c)
+        seen_text[(c.line, c.text)] += 1  # the second 十个县 of a line is its second clause
+        context = clause_context(c, seen_text[(c.line, c.text)] - 1)
         if len(context) >= 6 and context != "#":
             by_clause[(context, c.unit)].append(c)
         role = c.role
@@ -417,17 +420,21 @@ def _level1(doc: Document) -> Iterator[Finding]:
 def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
     """Deadlines of one activity stated differently; the report dated before its own
     evaluation work ended."""
-    deadlines: dict[str, list[Claim]] = defaultdict(list)
-    for c in _prose(claims):
-        if c.date and c.bound == "by" and c.subject:
-            deadlines[c.subject].append(c)
-    for subject, group in deadlines.items():
-        distinct = sorted({c.date: c for c in group}.values(), key=lambda c: c.line)
-        if len(distinct) == 2 and distinct[0].section != distinct[1].section:
-            a, b = distinct
+    deadlines = [c for c in _prose(claims) if c.date and c.bound == "by"]
+    seen = set()
+    for i, a in enumerate(deadlines):
+        for b in deadlines[i + 1 :]:
+            if a.date == b.date or a.section == b.section:
+                continue
+            if not (a.subject and a.subject == b.subject) and not _same_activity(a, b):
+                continue
+            key = (a.subject or _activity(a), frozenset((a.date, b.date)))
+            if key in seen:
+                continue
+            seen.add(key)
             yield Finding(
                 "REPORT.DATE_CONFLICT",
-                f"deadline:{subject}",
+                f"deadline:{a.subject or _activity(a)[:16]}",
                 f"{a.date.isoformat()} 前",
                 f"{b.date.isoformat()} 前",
                 (ev(a), ev(b)),
@@ -453,6 +460,20 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     (ev(end),),
                     where=f"第 {end.line} 行",
                 )
+
+
+_DATE_TEXT = re.compile(
+    r"\d{4}年\d{1,2}月\d{1,2}日|[（(]?\d+[)）.、]|目标|实际|按时|完成|前|之前|以前"
+)
+
+
+def _activity(c: Claim) -> str:
+    """What a deadline is for: its sentence without dates, numbering and cue words."""
+    return re.sub(r"[^\u4e00-\u9fa5]", "", _DATE_TEXT.sub("", c.sentence))
+
+
+def _same_activity(a: Claim, b: Claim) -> bool:
+    return _shared(_activity(a), _activity(b), 6)
 
 
 _CN = {
@@ -543,7 +564,9 @@ def _unreported_indicators(doc: Document, claims: list[Claim]) -> Iterator[Findi
                 )
 
 
-_DECLARED = re.compile(r"共(?:设置|设立|设定|有|计)?\s*([0-9一二两三四五六七八九十]{1,3})\s*(?:项|个)(?:绩效)?指标")
+_DECLARED = re.compile(
+    r"共(?:设置|设立|设定|有|计)?\s*([0-9一二两三四五六七八九十]{1,3})\s*(?:项|个)(?:绩效)?指标"
+)
 
 
 def _indicator_count(doc: Document) -> Iterator[Finding]:
