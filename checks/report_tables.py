@@ -52,13 +52,13 @@ def table_findings(doc: Document, weights: dict[str, Decimal] | None = None) -> 
         g = grid(table)
         if g is None or not g.value_cols:
             continue
-        if table.truncated:
+        if table.truncated or _cut_off(g):
             out.append(
                 Finding(
                     "REPORT.TABLE_UNVERIFIABLE",
                     g.title,
                     "",
-                    "行宽不一或表格被截断",
+                    table.problem or ("末行只有名称、没有数据" if _cut_off(g) else "行宽不一"),
                     (Evidence(" › ".join(table.section), table.line, g.title),),
                 )
             )
@@ -67,6 +67,18 @@ def table_findings(doc: Document, weights: dict[str, Decimal] | None = None) -> 
         out += list(_row_relations(g))
         out += list(_survey(g, weights))
     return out
+
+
+def _cut_off(g: Grid) -> bool:
+    """A last row that names an item but holds none of the figures every other row has."""
+    last = len(g.rows) - 1
+    filled = [r for r in range(last) if all(g.fig(r, c) for c in g.value_cols)]
+    return (
+        last >= 1
+        and len(filled) == last
+        and any(g.rows[last][c] for c in g.label_cols)
+        and not any(g.rows[last][c] for c in g.value_cols)
+    )
 
 
 def _parts(g: Grid, total: int) -> list[int]:
