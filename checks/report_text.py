@@ -169,17 +169,13 @@ def rates(claims: list[Claim]) -> Iterator[Finding]:
         for r in rs:
             rlo, rhi = interval(r)
             if rhi < lo or rlo > hi:
-                exact = (
-                    min(100 * a.value / t.value, Decimal(100))
+                observed = (
+                    f"{a.text} / {t.text} = {min(100 * a.value / t.value, Decimal(100)):.2f}%"
                     if t.bound == ">="
-                    else 100 * a.value / t.value
+                    else f"实际 {a.text} 未超过上限 {t.text}，应为 100%"
                 )
                 yield Finding(
-                    "REPORT.RATE_RECOMPUTED",
-                    f"indicator:{t.subject}",
-                    r.text,
-                    f"{a.text} / {t.text} = {exact:.2f}%",
-                    (ev(r),),
+                    "REPORT.RATE_RECOMPUTED", f"indicator:{t.subject}", r.text, observed, (ev(r),)
                 )
 
 

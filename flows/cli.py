@@ -172,11 +172,17 @@ def check_report_command(
     elif fmt == "html":
         print(out_formats.as_html(audit.findings, title, lang), end="")
     else:
+        zh = lang == "zh"
         table = Table(title=title, show_lines=True)
-        for name in out_formats.HEAD[lang][:5]:
-            table.add_column(name)
-        for row in out_formats.table_rows(audit.findings, lang):
-            table.add_row(*row[:5])
+        for name in (
+            ("序号", "严重程度", "问题", "位置") if zh else ("#", "severity", "problem", "where")
+        ):
+            table.add_column(name, overflow="fold")
+        for i, f in enumerate(audit.findings, 1):
+            lines = "、".join(str(e.line) for e in f.evidence if e.line)
+            where = (f"第 {lines} 行" if zh else f"line {lines}") if lines else ""
+            severity = out_formats.SEVERITY_ZH[f.severity] if zh else f.severity
+            table.add_row(str(i), severity, f.message(lang), where)
         out.print(table)
         out.print(out_formats.summary(audit.findings, lang))
 

@@ -20,10 +20,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
+from checks.report_check import check_report
 from ingest.discover import programme_dirs, submissions
-from ingest.intake import Context, Outcome, process
-from ingest.load import create_tables, refresh_budget_lines
+from ingest.intake import Context, Outcome, process, sha256_of
+from ingest.load import create_tables, refresh_budget_lines, replace_claims
 from ingest.personal import load_or_create_key
+from ingest.report import ReportError
 from publish import dictionary, warehouse
 from publish.files import write_atomic
 from schemas.programme import Programme, load_programme
@@ -112,6 +114,33 @@ def ingest(
     return outcomes, inputs
 
 
+def report_path(programme_dir: Path) -> Path | None:
+    """The programme's self-evaluation report: report.docx, else report.txt."""
+    return next((p for p in (programme_dir / "report.docx", programme_dir / "report.txt")
+                 if p.exists()), None)  # fmt: skip
+
+
+@task(cache_policy=NO_CACHE)
+def extract_claims(programmes: list[tuple[Path, Programme]], staging: Path) -> int:
+    """Every figure each programme's report states, into `claims` (SPEC §1.3)."""
+    logger = get_run_logger()
+    total = 0
+    with duckdb.connect(staging) as con:
+        for programme_dir, programme in programmes:
+            path = report_path(programme_dir)
+            if path is None:
+                continue
+            try:
+                audit = check_report(path, programme)
+            except ReportError as exc:
+                logger.warning("%s", exc)
+                continue
+            total += replace_claims(con, programme, path.name, sha256_of(path), audit.claims)
+            logger.info("[%s] %s：%d 个数据，%d 条发现", programme.code, path.name,
+                        len(audit.claims), len(audit.findings))  # fmt: skip
+    return total
+
+
 @task(cache_policy=NO_CACHE)
 def record_run(staging: Path, run: dict) -> None:
     with duckdb.connect(staging) as con:
@@ -144,6 +173,7 @@ def nightly(
     with warehouse.exclusive(db_path):
         staging = warehouse.begin(db_path)
         outcomes, inputs = ingest(programmes, staging, db_path.parent / "feedback", run_id, lang)
+        extract_claims(programmes, staging)
         counts = Counter(o.status for o in outcomes)
         run = {
             "run_id": run_id,

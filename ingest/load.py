@@ -144,3 +144,38 @@ def replace_county_rows(
         [file, programme, county, list(tables)],
     )
     return loaded
+
+
+def replace_claims(con: duckdb.DuckDBPyConnection, programme: Programme, report_file: str,
+                   sha: str, claims: list) -> int:  # fmt: skip
+    """The programme's report claims, replaced whole: a report is one statement."""
+    rows = [
+        [
+            programme.code,
+            programme.year,
+            report_file,
+            sha,
+            c.text,
+            c.value,
+            c.exponent,
+            c.unit,
+            c.kind,
+            c.subject,
+            c.measure,
+            c.role,
+            c.bound,
+            c.date,
+            c.line,
+            " › ".join(c.section),
+            c.sentence,
+            c.table,
+            c.row,
+            c.col,
+        ]  # fmt: skip
+        for c in claims
+    ]
+    with transaction(con):
+        con.execute("DELETE FROM claims WHERE programme_code = ?", [programme.code])
+        if rows:
+            con.executemany(f"INSERT INTO claims VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    return len(rows)

@@ -148,4 +148,42 @@ RUNS = Table(
     ),
 )
 
-TABLES: tuple[Table, ...] = (*SHEET_TABLES.values(), BUDGET_LINES, INGEST_LOG, RUNS)
+CLAIMS = Table(
+    "claims",
+    "报告数据",
+    "自评报告中陈述的每一个数据及其位置（jixiao check-report 抽取）。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("report_file", "VARCHAR", "报告文件（项目目录下的相对路径）"),
+        Column("report_sha256", "VARCHAR", "报告文件的 SHA-256"),
+        Column("text", "VARCHAR", "原文写法，如 33.5万元、九场、55.56%"),
+        Column("value", "DECIMAL(38,6)", "规范化数值：金额为元，百分比为百分点；日期为空"),
+        Column(
+            "exponent",
+            "INTEGER",
+            "最后一位有效数字的量级（55.56% 为 -2，33.5万元 为 3），用于舍入区间",
+        ),
+        Column("unit", "VARCHAR", "规范化单位：元、%、分、场、户、人 …"),
+        Column("kind", "VARCHAR", "money | percent | count | score | date | number"),
+        Column("subject", "VARCHAR", "所指对象（词表中的主题，如 job_fairs）"),
+        Column("measure", "VARCHAR", "度量（场次、户数、比率 …）"),
+        Column("role", "VARCHAR", "target 目标 / actual 实际 / rate 比率"),
+        Column("bound", "VARCHAR", ">= 不低于 / <= 不超过 / by 期限"),
+        Column("date", "DATE", "日期型数据的日期"),
+        Column("line", "INTEGER", "所在行"),
+        Column("section", "VARCHAR", "所在章节路径"),
+        Column("sentence", "VARCHAR", "所在语句；表格单元格为 表名 › 行 › 列"),
+        Column("table_index", "INTEGER", "表格序号（从 0 起）；正文为空"),
+        Column("table_row", "INTEGER", "表格行（0 为表头）"),
+        Column("table_col", "INTEGER", "表格列"),
+    ),
+)
+
+TABLES: tuple[Table, ...] = (
+    *SHEET_TABLES.values(),
+    BUDGET_LINES,
+    CLAIMS,
+    INGEST_LOG,
+    RUNS,
+)

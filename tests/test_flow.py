@@ -136,6 +136,14 @@ def test_resubmission_replaces_rows_and_keeps_both_versions(demo):
     ) == [(30, __import__("decimal").Decimal("400.00"), "counties/530111.v2.xlsx")]
 
 
+def test_report_claims_in_warehouse(demo):
+    db = demo["db"]
+    rows = query(db, "SELECT DISTINCT report_file, value, role FROM claims WHERE text = '9场'")
+    assert rows == [("report.docx", __import__("decimal").Decimal("9.000000"), "target")]
+    (n,) = query(db, "SELECT count(*) FROM claims WHERE table_index IS NOT NULL")[0]
+    assert n > 100  # the report's tables, cell by cell
+
+
 def test_lineage_and_run_record(demo):
     db = demo["db"]
     assert query(
