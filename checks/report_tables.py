@@ -94,6 +94,16 @@ def _rate_col(g: Grid, c: int) -> bool:
     return _has(g.header[c], RATE_HEADERS)
 
 
+def _total_mismatch(g: Grid, cell: tuple[int, int], claimed: str, total: Figure,
+                    figs: list[Figure]) -> Finding | None:  # fmt: skip
+    """A stated total that no values within its parts' rounding can add up to."""
+    value, lo, hi = _sum(figs)
+    if hi < total.lo or lo > total.hi:
+        parts = " + ".join(f.text for f in figs)
+        return _finding("REPORT.TABLE_TOTAL", g, [cell], claimed, f"{_q(value)}（{parts}）")
+    return None
+
+
 def _column_totals(g: Grid) -> Iterator[Finding]:
     for t in range(len(g.rows)):
         if not g.total_row(t) or _has(g.kind(t), SHARE_KINDS):
@@ -104,15 +114,8 @@ def _column_totals(g: Grid) -> Iterator[Finding]:
             figs = [f for r in parts if (f := g.fig(r, c)) is not None]
             if total is None or total.percent or _rate_col(g, c) or len(figs) < 2:
                 continue
-            value, lo, hi = _sum(figs)
-            if hi < total.lo or lo > total.hi:
-                yield _finding(
-                    "REPORT.TABLE_TOTAL",
-                    g,
-                    [(t, c)],
-                    f"{g.header[c]}合计 {total.text}",
-                    f"{_q(value)}（{' + '.join(f.text for f in figs)}）",
-                )
+            if found := _total_mismatch(g, (t, c), f"{g.header[c]}合计 {total.text}", total, figs):
+                yield found
 
 
 def _row_relations(g: Grid) -> Iterator[Finding]:
@@ -128,15 +131,9 @@ def _row_relations(g: Grid) -> Iterator[Finding]:
         if total_col is not None and (total := g.fig(r, total_col)) and not total.percent:
             figs = [f for c in g.value_cols if c < total_col and (f := g.fig(r, c))]
             if len(figs) >= 2 and not any(f.percent for f in figs):
-                value, lo, hi = _sum(figs)
-                if hi < total.lo or lo > total.hi:
-                    yield _finding(
-                        "REPORT.TABLE_TOTAL",
-                        g,
-                        [(r, total_col)],
-                        f"{g.group(r)} {g.kind(r) or ''}{g.header[total_col]} {total.text}",
-                        f"{_q(value)}（{' + '.join(f.text for f in figs)}）",
-                    )
+                claimed = f"{g.group(r)} {g.kind(r) or ''}{g.header[total_col]} {total.text}"
+                if found := _total_mismatch(g, (r, total_col), claimed, total, figs):
+                    yield found
         a = g.fig(r, minuend) if minuend is not None else None
         b = g.fig(r, subtrahend) if subtrahend is not None else None
         if a is None or b is None:
