@@ -478,7 +478,113 @@ _REPORT = (
 )
 
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in (*_INGEST, *_REPORT)}
+def _records(rule_id: str, severity: str, title_zh: str, title_en: str, template_zh: str,
+             template_en: str, description: str, example: str) -> Rule:  # fmt: skip
+    return Rule(rule_id, severity, title_zh, title_en, template_zh, template_en, description,
+                example, ("records",))  # fmt: skip
+
+
+# The records against themselves and the report against the records (SPEC §1.2, §3).
+# Parameters as for the report rules; {label} names the county, person or indicator.
+_RECORDS = (
+    _records(
+        "RECORDS.DUPLICATE_PAYMENT",
+        "error",
+        "同一人重复发放",
+        "Same person paid twice",
+        "{label}：同一残疾人证号被慰问发放 {claimed} 次，{observed}。",
+        "{label}: one certificate number was paid {claimed} times, {observed}.",
+        "Visits are one per person per year: the same keyed hash of 残疾人证号 paid more than "
+        "once, by one county or by two.",
+        "one person visited by 530102 and again by 530103",
+    ),
+    _records(
+        "RECORDS.OUT_OF_COUNTY",
+        "warning",
+        "人员户籍不在发放区县",
+        "Person outside the paying county",
+        "{label}：身份证号地区码 {observed} 不属于发放区县 {claimed}。",
+        "{label}: resident-ID region {observed} is outside the paying county {claimed}.",
+        "The region code of the resident ID (first six digits) against the county that paid "
+        "or entered the person.",
+        "a 530124 resident paid by 530102",
+    ),
+    _records(
+        "RECORDS.AGE_OUT_OF_RANGE",
+        "warning",
+        "年龄不在就业年龄段",
+        "Outside working age",
+        "{label}：{claimed} 时年龄 {observed}，不在就业年龄段（16–60 岁）内。",
+        "{label}: aged {observed} on {claimed}, outside working age (16–60).",
+        "Competition entrants and visited job seekers are of working age on the date.",
+        "an entrant aged 72 on the competition date",
+    ),
+    _records(
+        "RECORDS.EMPLOYER_COUNTED_TWICE",
+        "warning",
+        "同一用人单位重复计数",
+        "Employer counted twice",
+        "{label}：同一统一社会信用代码在 {claimed} 场招聘会中各计一次，{observed}。",
+        "{label}: one credit code counted at {claimed} fairs, {observed}.",
+        "An employer attending two fairs is one employer intending to hire, not two.",
+        "one credit code at two fairs",
+    ),
+    _records(
+        "RECORDS.OUTSIDE_YEAR",
+        "error",
+        "活动日期不在项目年度",
+        "Activity outside the year",
+        "{label}：日期 {claimed} 不在项目年度 {observed} 内。",
+        "{label}: date {claimed} is outside the programme year {observed}.",
+        "Visits, fairs and competitions held inside the programme year.",
+        "a visit dated 2021-12-28",
+    ),
+    _records(
+        "RECORDS.OVERSPENT",
+        "error",
+        "使用金额超过下达金额",
+        "Spent above allocated",
+        "{label}：使用 {claimed} 元，超过下达 {observed} 元。",
+        "{label}: spent {claimed} yuan, above the {observed} yuan allocated.",
+        "Per county and budget line, money spent is at most money allocated.",
+        "530102 visits line: 13000 spent of 12000",
+    ),
+    _records(
+        "RECORDS.AMOUNT_NOT_STANDARD",
+        "warning",
+        "发放金额不符合标准",
+        "Amount off the standard",
+        "{label}：慰问金额 {claimed} 元，不等于人均标准 {observed} 元。",
+        "{label}: paid {claimed} yuan, not the standard {observed} yuan.",
+        "Each visit pays the programme's per-household standard.",
+        "a visit paid 300 元 against a 400 元 standard",
+    ),
+    _records(
+        "REPORT.RECORDS_DISAGREE",
+        "error",
+        "报告数据与报送记录不符",
+        "Report against records",
+        "「{label}」报告为 {claimed}，而区县报送记录为 {observed}。",
+        "'{label}': the report says {claimed}, the county records give {observed}.",
+        "A figure the report claims for an indicator with a metric, against the metric "
+        "computed from the warehouse, within the figure's rounding interval.",
+        "the report says 6 job fairs; the records hold 5",
+    ),
+    _records(
+        "REPORT.SCORE_DIFFERS",
+        "warning",
+        "自评得分与重新计算不符",
+        "Self-score differs",
+        "「{label}」自评得分 {claimed}，按评分规则重新计算为 {observed}。",
+        "'{label}': self-assessed {claimed}, recomputed by the rules as {observed}.",
+        "Indicator and level-1 scores the report states against the programme's scoring rules "
+        "applied to the records (SCORING.md).",
+        "项目绩效 55 claimed, 57.33 recomputed",
+    ),
+)
+
+
+RULES: dict[str, Rule] = {rule.id: rule for rule in (*_INGEST, *_REPORT, *_RECORDS)}
 
 
 def rule(rule_id: str) -> Rule:

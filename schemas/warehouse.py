@@ -180,6 +180,71 @@ CLAIMS = Table(
     ),
 )
 
+METRICS = Table(
+    "metrics",
+    "指标实际值",
+    "每次运行按 programme.yaml 中各指标的 SQL 度量从仓库计算出的实际值。",
+    (
+        Column("run_id", "VARCHAR", "运行编号"),
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("indicator_id", "VARCHAR", "指标 id（programme.yaml）"),
+        Column("name", "VARCHAR", "指标名称"),
+        Column("value", "DECIMAL(38,6)", "实际值（数值型指标）"),
+        Column("value_date", "DATE", "实际日期（时效型指标）"),
+        Column("unit", "VARCHAR", "单位"),
+        Column("metric_sql", "VARCHAR", "所用 SQL"),
+    ),
+)
+
+SCORES = Table(
+    "scores",
+    "指标得分",
+    "按 programme.yaml 的评分规则重新计算的得分，与报告自评得分并列。",
+    (
+        Column("run_id", "VARCHAR", "运行编号"),
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("level", "INTEGER", "3 为指标，1 为一级指标合计，0 为总分"),
+        Column("indicator_id", "VARCHAR", "指标 id；一级指标与总分为其名称"),
+        Column("level1", "VARCHAR", "一级指标"),
+        Column("name", "VARCHAR", "名称"),
+        Column(
+            "kind",
+            "VARCHAR",
+            "评分方式：higher / lower / equal / deadline / qualitative / budget_execution",
+        ),
+        Column("weight", "DECIMAL(9,2)", "权重（满分）"),
+        Column("target", "VARCHAR", "目标值"),
+        Column("actual", "VARCHAR", "实际值"),
+        Column("score", "DECIMAL(9,2)", "重新计算的得分"),
+        Column("deduction", "DECIMAL(9,2)", "扣分"),
+        Column("claimed_score", "DECIMAL(9,2)", "报告自评得分（若报告给出）"),
+        Column("grade", "VARCHAR", "等级（总分行：优 / 良 / 中 / 差）"),
+        Column("explanation", "VARCHAR", "得分与扣分的说明"),
+    ),
+)
+
+FINDINGS = Table(
+    "findings",
+    "审计发现",
+    "每次运行的全部发现（SPEC §3.1），按指纹跟踪新增与已整改。",
+    (
+        Column("run_id", "VARCHAR", "运行编号"),
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("rule_id", "VARCHAR", "规则 id（checks/CATALOGUE.md）"),
+        Column("severity", "VARCHAR", "error / warning / info"),
+        Column("subject", "VARCHAR", "所涉对象"),
+        Column("claimed", "VARCHAR", "报告所述"),
+        Column("observed", "VARCHAR", "记录或计算所得"),
+        Column("message", "VARCHAR", "说明（中文）"),
+        Column("evidence", "JSON", "证据：报告章节与行，或文件、工作表、行"),
+        Column("fingerprint", "VARCHAR", "跨运行稳定的指纹"),
+        Column("amount_yuan", "DECIMAL(18,2)", "涉及金额（元）"),
+        Column("basis", "VARCHAR", "依据"),
+        Column("suggestion", "VARCHAR", "整改建议"),
+        Column("status", "VARCHAR", "new 新增 / open 持续 （相对上一次运行）"),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (
     *SHEET_TABLES.values(),
     BUDGET_LINES,
