@@ -763,10 +763,13 @@ def _refresh(fig: ReportFigures) -> ReportFigures:
 
 
 def write_sample_report(folder: Path) -> tuple[Path, Path]:
-    """Write report.txt and report.docx of the bundled programme into its raw folder."""
+    """Write report.txt and report.docx of the bundled programme into its raw folder.
+
+    Like the real report it imitates, it has one slip for the audit to find: its summary
+    says six counties held job fairs where the body — and the records — say five."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fig = sample_figures()
+    fig = replace(sample_figures(), overrides={"counties.summary.job_fairs_held": "六"})
     text = folder / "report.txt"
     text.write_bytes(render_text(fig).encode("utf-8"))  # bytes: no platform newline translation
     return text, render_docx(fig, folder / "report.docx")

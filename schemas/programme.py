@@ -42,6 +42,7 @@ class Indicator(BaseModel):
     late: Literal["zero", "per_day"] | None = None
     score: Decimal | None = None  # qualitative: the auditor's score
     reason: str | None = None
+    subject: str | None = None  # the report vocabulary's subject; read from the name if absent
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Indicator:
@@ -51,6 +52,18 @@ class Indicator(BaseModel):
         elif self.target is None or not self.metric:
             raise ValueError(f"指标「{self.name}」须给出目标值 target 和度量 metric")
         return self
+
+
+class Fact(BaseModel):
+    """A figure the records measure and reports state, but no indicator scores
+    (the number of counties that held job fairs): named SQL, like an indicator's metric."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    name: str
+    subject: str  # the report vocabulary's subject
+    unit: str
+    metric: str
 
 
 class Programme(BaseModel):
@@ -63,6 +76,7 @@ class Programme(BaseModel):
     budget_lines: list[BudgetLine]
     survey: Survey | None = None
     indicators: list[Indicator]
+    facts: list[Fact] = []
     vocabulary: dict | None = None  # extends the shared report vocabulary (schemas/vocabulary.yaml)
 
     @model_validator(mode="after")

@@ -75,12 +75,17 @@ def test_every_seed_finding_says_where_it_stands(seed_findings):
         assert d["message"] and d["basis"] and d["suggestion"] and len(d["fingerprint"]) == 16
 
 
-def test_bundled_sample_report_is_clean(tmp_path):
-    """The sample report honestly reports the missed job-fair target; the only finding is
-    the warning that follows from it: the line was spent in full for 5 of 9 fairs."""
+def test_bundled_sample_report_findings():
+    """The sample report honestly reports the missed job-fair target, with one slip like the
+    real report's: its summary says six counties held fairs, its body five. Besides that
+    slip, the only finding is the warning that follows from the shortfall."""
     for name in ("report.txt", "report.docx"):
         findings = check_report(SAMPLE / name).findings
-        assert [(f.rule_id, f.severity) for f in findings] == [("REPORT.COST_PER_UNIT", "warning")]
+        assert [(f.rule_id, f.claimed, f.observed) for f in findings if f.severity == "error"] == [
+            ("REPORT.FIGURE_DISAGREES", "六个县（市、区）", "5个县（市、区）")
+        ]
+        warnings = [f.rule_id for f in findings if f.severity != "error"]
+        assert warnings == ["REPORT.COST_PER_UNIT"]
 
 
 @settings(
@@ -158,7 +163,8 @@ def test_cli_formats(tmp_path):
     report = SAMPLE / "report.txt"
     as_json = run("check-report", str(report), "--format", "json", cwd=tmp_path)
     assert as_json.returncode == 0, as_json.stderr
-    [finding] = json.loads(as_json.stdout)
+    first, finding = json.loads(as_json.stdout)  # the slip (error), then the warning
+    assert first["rule_id"] == "REPORT.FIGURE_DISAGREES" and first["evidence"][0]["line"] > 0
     assert set(finding) == {"rule_id", "severity", "subject", "claimed", "observed", "message",
                             "evidence", "fingerprint", "amount_yuan", "basis", "suggestion"}  # fmt: skip
     assert finding["amount_yuan"] and "招聘会" in finding["message"]
@@ -169,7 +175,7 @@ def test_cli_formats(tmp_path):
     assert html.returncode == 0 and "<table>" in html.stdout
     assert "http://" not in html.stdout and "https://" not in html.stdout  # works offline
     table = run("check-report", str(report), cwd=tmp_path)
-    assert table.returncode == 0 and "共 1 条发现" in table.stdout
+    assert table.returncode == 0 and "共 2 条发现" in table.stdout
 
 
 def test_cli_errors(tmp_path):

@@ -403,7 +403,8 @@ def test_random_figures_cover_both_outcomes():
 
 
 def test_every_report_rule_can_be_planted():
-    report_rules = {r for r in RULES if r.startswith("REPORT.")}
+    # The rules a report breaks on its own (those against the records need records).
+    report_rules = {r.id for r in RULES.values() if "report" in r.tags}
     assert set(PLANTABLE) == report_rules - {UNVERIFIABLE}
 
 

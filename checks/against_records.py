@@ -1,0 +1,87 @@
+"""The report against the records (REPORT.RECORDS_DISAGREE): every figure the report claims
+for something the records measure — an indicator's metric, a fact, a budget line's spending —
+compared with what the county submissions give, within the figure's rounding interval."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from checks.findings import Evidence, Finding
+from checks.report_text import SAME_SCALE, ev
+from ingest.claims import Claim, interval
+from schemas.programme import Programme
+from schemas.vocabulary import Vocabulary
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Something the records measure, and how a report would state it."""
+
+    id: str
+    name: str
+    subject: str | None
+    unit: str
+    value: Decimal
+    source: str  # where the value comes from, for the evidence
+
+
+def _subject(name: str, vocab: Vocabulary) -> str | None:
+    hits = [h.value for h in vocab.subjects.hits(name) if h.value not in vocab.generic]
+    return hits[0] if hits else None
+
+
+def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, Decimal],
+             vocab: Vocabulary) -> list[Measured]:  # fmt: skip
+    """Indicators and facts with a numeric metric, and each budget line's spending."""
+    out = []
+    for ind in programme.indicators:
+        if ind.id in values and ind.kind in ("higher", "lower", "equal") and ind.unit:
+            out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab),
+                                ind.unit, values[ind.id], f"指标度量 {ind.id}"))  # fmt: skip
+    for fact in programme.facts:
+        if fact.id in values:
+            out.append(Measured(fact.id, fact.name, fact.subject, fact.unit, values[fact.id],
+                                f"度量 {fact.id}"))  # fmt: skip
+    for line in programme.budget_lines:
+        if line.code in spent:
+            out.append(Measured(f"budget:{line.code}", f"{line.name}使用经费",
+                                _subject(line.name, vocab), "元", spent[line.code],
+                                "区县「经费」表使用金额合计"))  # fmt: skip
+    return [m for m in out if m.subject]
+
+
+def _comparable(c: Claim, m: Measured) -> bool:
+    if c.subject != m.subject or c.value is None or c.kind == "date" or c.bound:
+        return False
+    if c.role not in ("actual", None) or c.measure == "per_unit":
+        return False
+    same_unit = c.unit == m.unit or (c.unit in SAME_SCALE and m.unit in SAME_SCALE)
+    return same_unit and not (m.unit == "元" and c.role is None and c.table is not None)
+
+
+def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Finding]:
+    out, seen = [], set()
+    for m in measures:
+        for c in claims:
+            if not _comparable(c, m) or (m.id, c.value) in seen:
+                continue
+            lo, hi = interval(c)
+            if lo <= m.value <= hi:
+                continue
+            if m.unit == "元" and c.table is None and c.value > 5 * m.value:
+                continue  # a budget or a total, not this line's spending
+            seen.add((m.id, c.value))
+            shown = format(m.value.normalize(), "f")
+            out.append(
+                Finding(
+                    "REPORT.RECORDS_DISAGREE",
+                    f"indicator:{m.id}",
+                    c.text,
+                    f"{shown}{m.unit if m.unit != '元' else ' 元'}",
+                    (ev(c), Evidence("warehouse", 0, f"{m.name}：{shown}（{m.source}）")),
+                    label=m.name,
+                    amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
+                )
+            )
+    return out
