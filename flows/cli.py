@@ -188,6 +188,34 @@ def check_report_command(
 
 
 @app.command()
+def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
+    """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。"""
+    from prefect import serve as prefect_serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.serve import SCHEDULE, deployment, find_or_start_server
+
+    try:
+        api, server = find_or_start_server()
+    except RuntimeError as exc:
+        _fail(str(exc))
+    ui = api.removesuffix("/api")
+    out.print(
+        f"按计划 {SCHEDULE.cron}（{SCHEDULE.timezone}）运行 nightly；运行记录：{ui}"
+        if _lang["value"] == "zh"
+        else f"serving nightly on {SCHEDULE.cron} ({SCHEDULE.timezone}); run history: {ui}"
+    )
+    try:
+        with temporary_settings({PREFECT_API_URL: api}):
+            prefect_serve(
+                deployment(raw.resolve(), db.resolve(), out_dir.resolve(), _lang["value"])
+            )
+    finally:
+        if server is not None:
+            server.terminate()
+
+
+@app.command()
 def demo(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     """写入内置样例（若不存在），然后运行 `run`。"""
     from sample.generate import sample_folder, write_sample

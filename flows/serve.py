@@ -1,0 +1,64 @@
+"""`jixiao serve`: the nightly schedule as a long-running Prefect process.
+
+It uses the Prefect server named by PREFECT_API_URL, or one already listening on this
+machine, or starts one (with its UI, which ships inside the prefect wheel and works
+offline), so the run history survives the process and can be looked at in a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from prefect.schedules import Cron
+
+from flows.nightly import nightly
+
+SCHEDULE = Cron("0 2 * * *", timezone="Asia/Shanghai")
+LOCAL_API = "http://127.0.0.1:4200/api"
+
+
+def deployment(raw: Path, db: Path, out: Path, lang: str = "zh"):
+    """The nightly flow at 02:00 Asia/Shanghai; a transient failure (a locked file, a full
+    disk freed later) is retried, and a retry redoes only what is not yet in the warehouse."""
+    flow = nightly.with_options(retries=2, retry_delay_seconds=600)
+    return flow.to_deployment(
+        name="nightly",
+        schedules=[SCHEDULE],
+        parameters={"raw_dir": str(raw), "db": str(db), "out": str(out), "lang": lang},
+    )
+
+
+def healthy(api: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api.rstrip('/')}/health", timeout=timeout) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def find_or_start_server(wait_s: float = 120) -> tuple[str, subprocess.Popen | None]:
+    """The API to use, and the server process when this call started one."""
+    api = os.environ.get("PREFECT_API_URL") or LOCAL_API
+    if healthy(api):
+        return api, None
+    prefect = shutil.which("prefect", path=str(Path(sys.executable).parent)) or "prefect"
+    server = subprocess.Popen(
+        [prefect, "server", "start", "--host", "127.0.0.1", "--port", "4200"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + wait_s
+    while time.monotonic() < deadline:
+        if healthy(LOCAL_API):
+            return LOCAL_API, server
+        if server.poll() is not None:
+            break
+        time.sleep(1)
+    server.terminate()
+    raise RuntimeError(f"无法启动本地 Prefect 服务器（{LOCAL_API}）。")
