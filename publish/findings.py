@@ -1,43 +1,93 @@
 """Findings as auditors read them (working-paper order: problem, basis, evidence, amount,
-suggestion), in JSON, Markdown and self-contained HTML."""
+suggestion), in JSON, Markdown and self-contained HTML.
+
+The pieces here (rows, evidence text, masking, the HTML table, the CSS) are shared by the
+`check-report` CLI and the nightly programme report (publish/report.py, publish/excel.py).
+"""
 
 from __future__ import annotations
 
 import html
 import json
+import re
+from collections.abc import Collection
+from decimal import Decimal
 
 from checks.findings import Finding
+from ingest.personal import mask_cert
 
 SEVERITY_ZH = {"error": "错误", "warning": "警示", "info": "提示"}
 HEAD = {
     "zh": ("序号", "严重程度", "问题", "依据", "证据", "涉及金额（元）", "整改建议"),
     "en": ("#", "severity", "problem", "basis", "evidence", "amount (yuan)", "suggestion"),
 }
+NEW = {"zh": "新增", "en": "new"}
+
+# A resident ID (18) or disability certificate number (20) left in clear by a check: reports
+# must never show one (SPEC §4), so the renderers mask whatever slips through.
+_CERT = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?:[0-9]{2})?(?![0-9A-Za-z])")
+
+
+def mask_text(text: str) -> str:
+    return _CERT.sub(lambda m: mask_cert(m.group(0)), text)
+
+
+def _masked(value):
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    return value
+
+
+def public_dict(f: Finding, lang: str = "zh") -> dict:
+    """Finding.as_dict (SPEC §3.1) as published: personal numbers masked."""
+    return _masked(f.as_dict(lang))
 
 
 def as_json(findings: list[Finding], lang: str = "zh") -> str:
-    return json.dumps([f.as_dict(lang) for f in findings], ensure_ascii=False, indent=2)
+    return json.dumps([public_dict(f, lang) for f in findings], ensure_ascii=False, indent=2)
 
 
-def _evidence(d: dict, lang: str) -> str:
-    line = "第 {} 行" if lang == "zh" else "line {}"
-    return "；".join(
-        " ".join(
-            x
-            for x in (e["section"], line.format(e["line"]) if e["line"] else "", f"「{e['text']}」")
-            if x
+def evidence_text(d: dict, lang: str = "zh") -> str:
+    """Each piece of evidence down to where it stands: file, sheet, row, and/or report
+    section and line, then the words quoted."""
+    zh = lang == "zh"
+    row = "第 {} 行" if zh else "row {}"
+    line = "第 {} 行" if zh else "line {}"
+    sheet = "工作表「{}」" if zh else "sheet '{}'"
+    pieces = []
+    for e in d["evidence"]:
+        bits = (
+            e.get("file") or "",
+            sheet.format(e["sheet"]) if e.get("sheet") else "",
+            row.format(e["row"]) if e.get("row") else "",
+            e.get("section") or "",
+            line.format(e["line"]) if e.get("line") else "",
+            f"「{e['text']}」" if e.get("text") else "",
         )
-        for e in d["evidence"]
-    )
+        pieces.append(" ".join(b for b in bits if b))
+    return "；".join(pieces)
 
 
-def table_rows(findings: list[Finding], lang: str) -> list[tuple[str, ...]]:
+def amount_text(amount: str | Decimal | None) -> str:
+    return f"{Decimal(amount):,.2f}" if amount not in (None, "") else ""
+
+
+def table_rows(
+    findings: list[Finding], lang: str, new: Collection[str] = ()
+) -> list[tuple[str, ...]]:
+    """One row per finding in HEAD order; the severity cell says 新增 for a new fingerprint."""
     rows = []
     for i, f in enumerate(findings, 1):
-        d = f.as_dict(lang)
+        d = public_dict(f, lang)
         severity = SEVERITY_ZH[d["severity"]] if lang == "zh" else d["severity"]
-        rows.append((str(i), severity, d["message"], d["basis"], _evidence(d, lang),
-                     d["amount_yuan"] or "", d["suggestion"]))  # fmt: skip
+        if f.fingerprint in new:
+            severity += f"（{NEW['zh']}）" if lang == "zh" else f" ({NEW['en']})"
+        rows.append((str(i), severity, d["message"], d["basis"], evidence_text(d, lang),
+                     amount_text(d["amount_yuan"]), d["suggestion"]))  # fmt: skip
     return rows
 
 
@@ -48,31 +98,66 @@ def summary(findings: list[Finding], lang: str = "zh") -> str:
     return "{} findings: {} errors, {} warnings, {} info.".format(len(findings), *counts.values())
 
 
+def md_cell(text: str) -> str:
+    """A Markdown table cell: pipes and newlines would break the row, and angle brackets
+    would pass through as raw HTML in most renderers."""
+    out = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
+    return out.replace(">", "\\>").replace("\r", " ").replace("\n", " ")
+
+
+def md_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    lines = ["| " + " | ".join(map(md_cell, head)) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(map(md_cell, row)) + " |" for row in rows]
+
+
 def as_markdown(findings: list[Finding], title: str, lang: str = "zh") -> str:
-    cell = lambda t: t.replace("|", "\\|").replace("\n", " ")  # noqa: E731
-    lines = [f"# {title}", "", summary(findings, lang), "", "| " + " | ".join(HEAD[lang]) + " |",
-             "|" + "---|" * len(HEAD[lang])]  # fmt: skip
-    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in table_rows(findings, lang)]
+    lines = [f"# {title}", "", summary(findings, lang), ""]
+    lines += md_table(HEAD[lang], table_rows(findings, lang))
     return "\n".join(lines) + "\n"
 
 
-_CSS = """body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:2em}
-table{border-collapse:collapse;width:100%}th,td{border:1px solid #bbb;padding:.4em;vertical-align:top}
-th{background:#f0f0f0}.error td:nth-child(2){color:#b00020;font-weight:bold}
-.warning td:nth-child(2){color:#a05a00}.info td:nth-child(2){color:#555}"""
+# System fonts only (the report opens on an intranet with no network): CJK faces first.
+FONTS = '"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",sans-serif'
+CSS = f"""body{{font-family:{FONTS};margin:2em;color:#222;line-height:1.5}}
+table{{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}}
+th,td{{border:1px solid #bbb;padding:.4em;vertical-align:top}}th{{background:#f0f0f0}}
+td.num{{text-align:right;white-space:nowrap}}
+.error td:nth-child(2){{color:#b00020;font-weight:bold}}
+.warning td:nth-child(2){{color:#a05a00}}.info td:nth-child(2){{color:#555}}
+.new{{display:inline-block;margin-left:.3em;padding:0 .3em;border-radius:3px;background:#b00020;
+color:#fff;font-size:.8em;font-weight:normal}}
+tr.level1 td{{background:#f7f7f7;font-weight:bold}}tr.level0 td{{background:#e8eef7;font-weight:bold}}
+.meta{{color:#555}}figure{{margin:1em 0}}figcaption{{font-weight:bold;margin-bottom:.3em}}
+svg text{{font-size:12px}}
+@media print{{body{{margin:0}}tr{{break-inside:avoid}}}}"""
+
+
+def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = ()) -> str:
+    """The findings as an HTML table, every cell escaped; new fingerprints get a 新增 badge."""
+    esc = html.escape
+    body = []
+    for f, row in zip(findings, table_rows(findings, lang), strict=True):
+        cells = [f"<td>{esc(c)}</td>" for c in row]
+        if f.fingerprint in new:
+            cells[1] = f'<td>{esc(row[1])}<span class="new">{NEW[lang]}</span></td>'
+        cells[5] = f'<td class="num">{esc(row[5])}</td>'
+        body.append(f'<tr class="{f.severity}">' + "".join(cells) + "</tr>")
+    head = "".join(f"<th>{esc(h)}</th>" for h in HEAD[lang])
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def page(title: str, body: str, lang: str = "zh") -> str:
+    """One file, no outside address: it opens on an intranet with no network."""
+    return (
+        f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
+        f'<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n"
+    )
 
 
 def as_html(findings: list[Finding], title: str, lang: str = "zh") -> str:
-    """One file, no outside address: it opens on an intranet with no network."""
     esc = html.escape
-    body = "".join(
-        f'<tr class="{f.severity}">' + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>"
-        for f, row in zip(findings, table_rows(findings, lang), strict=True)
+    body = f"<h1>{esc(title)}</h1><p>{esc(summary(findings, lang))}</p>" + findings_table(
+        findings, lang
     )
-    head = "".join(f"<th>{esc(h)}</th>" for h in HEAD[lang])
-    return (
-        f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
-        f"<title>{esc(title)}</title><style>{_CSS}</style></head><body><h1>{esc(title)}</h1>"
-        f"<p>{esc(summary(findings, lang))}</p><table><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table></body></html>\n"
-    )
+    return page(title, body, lang)

@@ -1,0 +1,50 @@
+"""Findings night to night: each run's findings kept with the run; by fingerprint, what is
+new since the programme's previous run and what was resolved."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from checks.findings import Finding
+
+
+def previous(con: duckdb.DuckDBPyConnection, programme_code: str, run_id: str) -> dict[str, dict]:
+    """The findings of the programme's latest earlier run, by fingerprint."""
+    rows = con.execute(
+        """
+        SELECT fingerprint, rule_id, severity, subject, claimed, observed, message
+        FROM findings
+        WHERE programme_code = ? AND run_id = (
+            SELECT max(run_id) FROM findings WHERE programme_code = ? AND run_id <> ?)
+        """,
+        [programme_code, programme_code, run_id],
+    ).fetchall()
+    keys = ("fingerprint", "rule_id", "severity", "subject", "claimed", "observed", "message")
+    return {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
+
+
+def store(con: duckdb.DuckDBPyConnection, run_id: str, programme_code: str,
+          findings: list[Finding], lang: str = "zh") -> tuple[set[str], list[dict]]:  # fmt: skip
+    """Insert this run's findings; return the new fingerprints and the resolved findings.
+
+    A run whose programme had no earlier run reports everything as new."""
+    before = previous(con, programme_code, run_id)
+    new = {f.fingerprint for f in findings} - before.keys()
+    rows = []
+    for f in findings:
+        d = f.as_dict(lang)
+        rows.append([
+            run_id, programme_code, d["rule_id"], d["severity"], d["subject"], d["claimed"],
+            d["observed"], d["message"], json.dumps(d["evidence"], ensure_ascii=False),
+            d["fingerprint"], d["amount_yuan"], d["basis"], d["suggestion"],
+            "new" if f.fingerprint in new else "open",
+        ])  # fmt: skip
+    con.execute("DELETE FROM findings WHERE run_id = ? AND programme_code = ?",
+                [run_id, programme_code])  # fmt: skip
+    if rows:
+        con.executemany(f"INSERT INTO findings VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    current = {f.fingerprint for f in findings}
+    resolved = [v for k, v in before.items() if k not in current]
+    return new, resolved

@@ -1,0 +1,375 @@
+"""A programme's published report (SPEC §3): report.html, report.md, findings.json and
+findings.xlsx in ``reports/<year>/<programme_code>/``.
+
+Sections follow the order auditors read: summary, charts, scorecard, findings (working-paper
+order), findings resolved since the last run. The HTML is one self-contained file with charts
+drawn here as inline SVG: no script, no web font, no outside address, so it opens on an
+intranet with no network.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from checks.findings import Finding
+from publish.excel import write_findings_xlsx
+from publish.files import write_atomic
+from publish.findings import (
+    HEAD,
+    SEVERITY_ZH,
+    as_json,
+    findings_table,
+    mask_text,
+    md_table,
+    page,
+    summary,
+    table_rows,
+)
+
+
+@dataclass
+class Publication:
+    programme_code: str
+    programme_name: str
+    year: int
+    unit: str
+    run_id: str
+    generated_at: datetime
+    findings: list[Finding]  # this run's, sorted by severity
+    new: set[str] = field(default_factory=set)  # fingerprints new since the last run
+    resolved: list[dict] = field(default_factory=list)  # findings (as dicts) gone since it
+    scores: list[dict] = field(default_factory=list)  # rows shaped like the `scores` table
+    # per indicator: id, name, unit, target, claimed (the report), recorded (the metric)
+    indicators: list[dict] = field(default_factory=list)
+    survey: dict[str, dict[str, int]] | None = None  # question -> answer -> count
+
+    @property
+    def title(self) -> str:
+        return f"{self.programme_name}绩效评价审核报告"
+
+
+H_SUMMARY, H_CHARTS, H_SCORES = "一、总体情况", "二、指标完成情况与满意度", "三、评分表"
+H_FINDINGS, H_RESOLVED = "四、审计发现", "五、已整改问题"
+LEVEL1_HEAD = ("一级指标", "权重", "重新计算得分", "自评得分", "差异")
+SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分")
+INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
+RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
+SERIES = (("target", "目标值", "#9e9e9e"), ("claimed", "报告所述", "#3b78c2"),
+          ("recorded", "记录实际", "#e07b00"))  # fmt: skip
+ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
+
+
+def _num(value) -> str:
+    """A figure as written in a report: no trailing zeros, at most two decimals."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, int | float | Decimal):
+        return format(Decimal(str(value)).quantize(Decimal("0.01")).normalize(), "f")
+    return str(value)
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else None
+    except ArithmeticError:
+        return None
+
+
+# --- what both formats say ---------------------------------------------------------------
+
+
+def _level(pub: Publication, level: int) -> list[dict]:
+    return [s for s in pub.scores if s.get("level") == level]
+
+
+def summary_lines(pub: Publication) -> list[str]:
+    lines = []
+    total = next(iter(_level(pub, 0)), None)
+    if total is None:
+        lines.append("本次未能重新计算总分。")
+    else:
+        line = f"重新计算总分 {_num(total.get('score'))} 分，等级「{total.get('grade') or '—'}」"
+        score, claimed = _decimal(total.get("score")), _decimal(total.get("claimed_score"))
+        if claimed is None:
+            lines.append(line + "；报告未给出自评总分。")
+        else:
+            if score is None or score == claimed:
+                gap = "无法比较" if score is None else "两者一致"
+            else:
+                gap = f"重新计算{'低' if score < claimed else '高'}于自评 {_num(abs(score - claimed))} 分"
+            lines.append(line + f"；报告自评 {_num(claimed)} 分，{gap}。")
+    lines.append(summary(pub.findings))
+    new = sum(f.fingerprint in pub.new for f in pub.findings)
+    lines.append(f"与上次运行相比：新增 {new} 条，已整改 {len(pub.resolved)} 条。")
+    return lines
+
+
+def _meta(pub: Publication) -> list[str]:
+    return [
+        f"项目单位：{pub.unit}",
+        f"项目代码：{pub.programme_code}　年度：{pub.year}",
+        f"运行编号：{pub.run_id}　生成时间：{pub.generated_at:%Y-%m-%d %H:%M}",
+    ]
+
+
+def level1_rows(pub: Publication) -> list[tuple[str, ...]]:
+    rows = []
+    for s in _level(pub, 1):
+        score, claimed = _decimal(s.get("score")), _decimal(s.get("claimed_score"))
+        gap = _num(score - claimed) if score is not None and claimed is not None else "—"
+        rows.append((s.get("name") or s.get("level1") or "", _num(s.get("weight")),
+                     _num(score), _num(claimed), gap))  # fmt: skip
+    return rows
+
+
+def scorecard_rows(pub: Publication) -> list[tuple[int, tuple[str, ...]]]:
+    """Indicators under their level-1 heading, each group closed by its subtotal, then the
+    total; (level, cells) so the HTML can style the subtotal rows."""
+
+    def cells(s: dict) -> tuple[str, ...]:
+        explanation = s.get("explanation") or ""
+        if s.get("level") == 0 and s.get("grade"):
+            explanation = f"等级：{s['grade']}" + (f"；{explanation}" if explanation else "")
+        return (s.get("name") or s.get("indicator_id") or "", _num(s.get("weight")),
+                _num(s.get("target")), _num(s.get("actual")), _num(s.get("score")),
+                _num(s.get("deduction")), explanation, _num(s.get("claimed_score")))  # fmt: skip
+
+    groups = list(dict.fromkeys(s.get("level1") or "" for s in _level(pub, 3)))
+    subtotal = {s.get("level1") or s.get("name") or "": s for s in _level(pub, 1)}
+    groups += [g for g in subtotal if g not in groups]
+    rows = []
+    for g in groups:
+        rows += [(3, cells(s)) for s in _level(pub, 3) if (s.get("level1") or "") == g]
+        if g in subtotal:
+            rows.append((1, cells(subtotal[g])))
+    return rows + [(0, cells(s)) for s in _level(pub, 0)]
+
+
+def _ratio(value, target) -> Decimal | None:
+    value, target = _decimal(value), _decimal(target)
+    if value is None or not target:  # no target, or 0: no 100% mark to measure against
+        return None
+    return value / target * 100
+
+
+def indicator_rows(pub: Publication) -> list[tuple[str, ...]]:
+    rows = []
+    for i in pub.indicators:
+        ratio = _ratio(i.get("recorded"), i.get("target"))
+        rows.append((i.get("name") or i.get("id") or "", i.get("unit") or "",
+                     _num(i.get("target")), _num(i.get("claimed")), _num(i.get("recorded")),
+                     f"{ratio:.1f}%" if ratio is not None else "—"))  # fmt: skip
+    return rows
+
+
+def _letters(survey: dict[str, dict[str, int]]) -> list[str]:
+    return sorted({a for answers in survey.values() for a in answers})
+
+
+def survey_rows(survey: dict[str, dict[str, int]]) -> tuple[tuple[str, ...], list[tuple]]:
+    letters = _letters(survey)
+    head = ("题目", *letters, "合计")
+    rows = [(q, *(str(a.get(x, 0)) for x in letters), str(sum(a.values())))
+            for q, a in survey.items()]  # fmt: skip
+    return head, rows
+
+
+def resolved_rows(pub: Publication) -> list[tuple[str, ...]]:
+    return [(str(i), SEVERITY_ZH.get(d.get("severity"), d.get("severity") or ""),
+             mask_text(d.get("message") or ""), mask_text(d.get("subject") or ""),
+             d.get("fingerprint") or "") for i, d in enumerate(pub.resolved, 1)]  # fmt: skip
+
+
+# --- charts: inline SVG, drawn here --------------------------------------------------------
+
+_LABEL_W, _PLOT_W, _TEXT_W = 230, 440, 170  # name column, bars, value labels
+
+
+def _short(name: str, n: int = 16) -> str:
+    return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def _svg(width: int, height: int, label: str, parts: list[str]) -> str:
+    # No xmlns: inline SVG in HTML needs none, and the file must hold no outside address.
+    return (f'<svg class="chart" role="img" aria-label="{html.escape(label)}" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}"><title>{html.escape(label)}</title>'
+            + "".join(parts) + "</svg>")  # fmt: skip
+
+
+def _legend(items: list[tuple[str, str]], y: int = 14) -> list[str]:
+    parts, x = [], _LABEL_W
+    for name, colour in items:
+        parts.append(f'<rect x="{x}" y="{y - 10}" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{x + 16}" y="{y}">{html.escape(name)}</text>')  # fmt: skip
+        x += 28 + 13 * len(name)
+    return parts
+
+
+def indicator_chart(indicators: list[dict]) -> str:
+    """Grouped bars of target, claimed and recorded per indicator, each as % of its target so
+    that 场, 户 and % share one axis; the labels give the actual values."""
+    rows = [i for i in indicators if _decimal(i.get("target"))]  # no target: no 100% mark
+    if not rows:
+        return ""
+    ratios = [_ratio(i.get(k), i["target"]) for i in rows for k in ("claimed", "recorded")]
+    top = max([Decimal(100), *(r for r in ratios if r is not None)])
+    # Round the axis up to a tick; cap it so one outlier does not flatten the rest.
+    top = min(int(math.ceil(top / 25) * 25), 300)
+    step = 25 if top <= 150 else 50
+    bar, gap, head, foot = 13, 16, 30, 34
+    group = len(SERIES) * (bar + 2) + gap
+    height = head + group * len(rows) + foot
+    bottom = height - foot + 4
+    width = _LABEL_W + _PLOT_W + _TEXT_W
+
+    def x(pct: Decimal) -> float:
+        return _LABEL_W + _PLOT_W * float(min(max(pct, Decimal(0)), Decimal(top))) / top
+
+    parts = _legend([(name, colour) for _, name, colour in SERIES])
+    for t in range(0, top + 1, step):
+        colour, dash = ("#555", ' stroke-dasharray="4 3"') if t == 100 else ("#ddd", "")
+        parts.append(f'<line x1="{x(Decimal(t)):.1f}" y1="{head - 4}" x2="{x(Decimal(t)):.1f}" '
+                     f'y2="{bottom}" stroke="{colour}"{dash}/>'
+                     f'<text x="{x(Decimal(t)):.1f}" y="{bottom + 14}" text-anchor="middle">'
+                     f"{t}%</text>")  # fmt: skip
+    parts.append(f'<text x="{_LABEL_W + _PLOT_W / 2}" y="{bottom + 28}" text-anchor="middle">'
+                 "占目标值的百分比（标签为实际数值）</text>")  # fmt: skip
+    for n, i in enumerate(rows):
+        y0 = head + n * group
+        name, unit = i.get("name") or i.get("id") or "", i.get("unit") or ""
+        parts.append(f'<text x="{_LABEL_W - 8}" y="{y0 + group / 2 - 2:.1f}" text-anchor="end">'
+                     f"<title>{html.escape(name)}</title>{html.escape(_short(name))}</text>")  # fmt: skip
+        for k, (key, series, colour) in enumerate(SERIES):
+            y = y0 + k * (bar + 2)
+            value = i.get(key)
+            pct = _ratio(value, i["target"])
+            if pct is None:
+                missing = "报告未述及" if key == "claimed" else "无记录"
+                parts.append(f'<text x="{_LABEL_W + 4}" y="{y + bar - 2}" fill="#888">'
+                             f"{series}：{missing}</text>")  # fmt: skip
+                continue
+            label = f"{_num(value)}{unit}" + ("" if key == "target" else f"（{pct:.1f}%）")
+            parts.append(
+                f'<rect class="bar bar-{key}" x="{_LABEL_W}" y="{y}" width="{x(pct) - _LABEL_W:.1f}" '
+                f'height="{bar}" fill="{colour}"><title>{html.escape(f"{name} {series}：{label}")}'
+                f'</title></rect><text x="{x(pct) + 4:.1f}" y="{y + bar - 2}">'
+                f"{html.escape(label)}{' ›' if pct > top else ''}</text>"
+            )
+    return _svg(width, height, "指标目标值、报告所述与记录实际对比", parts)
+
+
+def survey_chart(survey: dict[str, dict[str, int]]) -> str:
+    """One stacked bar per question, answers as shares of that question's respondents."""
+    letters = _letters(survey)
+    bar, gap, head = 18, 10, 30
+    height = head + (bar + gap) * len(survey) + 10
+    width = _LABEL_W + _PLOT_W + 80
+    parts = _legend([(a, ANSWER_COLOURS.get(a, "#bbbbbb")) for a in letters])
+    for n, (question, answers) in enumerate(survey.items()):
+        y = head + n * (bar + gap)
+        total = sum(answers.values())
+        parts.append(f'<text x="{_LABEL_W - 8}" y="{y + bar - 4}" text-anchor="end">'
+                     f"{html.escape(_short(question))}</text>")  # fmt: skip
+        x = float(_LABEL_W)
+        for a in letters:
+            count = answers.get(a, 0)
+            if not total or not count:
+                continue
+            w = _PLOT_W * count / total
+            tip = f"{question} {a}：{count} 人（{100 * count / total:.2f}%）"
+            parts.append(f'<rect class="bar bar-{html.escape(a)}" x="{x:.1f}" y="{y}" width="{w:.1f}" '
+                         f'height="{bar}" fill="{ANSWER_COLOURS.get(a, "#bbbbbb")}">'
+                         f"<title>{html.escape(tip)}</title></rect>")  # fmt: skip
+            if w >= 22:
+                parts.append(f'<text x="{x + w / 2:.1f}" y="{y + bar - 4}" text-anchor="middle">'
+                             f"{count}</text>")  # fmt: skip
+            x += w
+        parts.append(f'<text x="{_LABEL_W + _PLOT_W + 6}" y="{y + bar - 4}">'
+                     f"{'无回答' if not total else f'共 {total} 人'}</text>")  # fmt: skip
+    return _svg(width, height, "满意度调查各题答案分布", parts)
+
+
+# --- renderers ----------------------------------------------------------------------------
+
+
+def _html_table(head, rows, classes=None, numeric=()) -> str:
+    esc = html.escape
+    th = "".join(f"<th>{esc(h)}</th>" for h in head)
+    body = []
+    for n, row in enumerate(rows):
+        cls = f' class="{classes[n]}"' if classes else ""
+        tds = "".join(
+            f'<td class="num">{esc(c)}</td>' if k in numeric else f"<td>{esc(c)}</td>"
+            for k, c in enumerate(row)
+        )
+        body.append(f"<tr{cls}>{tds}</tr>")
+    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def render_html(pub: Publication) -> str:
+    esc = html.escape
+    out = [f"<h1>{esc(pub.title)}</h1>"]
+    out += [f'<p class="meta">{esc(m)}</p>' for m in _meta(pub)]
+    out.append(f"<h2>{H_SUMMARY}</h2>")
+    out += [f"<p>{esc(line)}</p>" for line in summary_lines(pub)]
+    if level1_rows(pub):
+        out.append(_html_table(LEVEL1_HEAD, level1_rows(pub), numeric=(1, 2, 3, 4)))
+    out.append(f"<h2>{H_CHARTS}</h2>")
+    chart = indicator_chart(pub.indicators)
+    out.append(f"<figure><figcaption>图1　指标目标值、报告所述与记录实际</figcaption>{chart}</figure>"
+               if chart else "<p>无可对比的量化指标。</p>")  # fmt: skip
+    out.append(f"<figure><figcaption>图2　满意度调查答案分布</figcaption>{survey_chart(pub.survey)}</figure>"
+               if pub.survey else "<p>无满意度调查记录。</p>")  # fmt: skip
+    out.append(f"<h2>{H_SCORES}</h2>")
+    rows = scorecard_rows(pub)
+    out.append(_html_table(SCORE_HEAD, [r for _, r in rows], [f"level{lv}" for lv, _ in rows],
+                           numeric=(1, 4, 5, 7)) if rows else "<p>无评分结果。</p>")  # fmt: skip
+    out.append(f"<h2>{H_FINDINGS}</h2><p>{esc(summary(pub.findings))}</p>")
+    out.append(findings_table(pub.findings, "zh", pub.new))
+    out.append(f"<h2>{H_RESOLVED}</h2>")
+    out.append(_html_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else "<p>无。</p>")
+    return page(pub.title, "\n".join(out))
+
+
+def render_markdown(pub: Publication) -> str:
+    """The HTML's content without the charts (their figures are given as tables)."""
+    out = [f"# {pub.title}", "", *(f"- {m}" for m in _meta(pub)), "", f"## {H_SUMMARY}", ""]
+    for line in summary_lines(pub):
+        out += [line, ""]
+    if level1_rows(pub):
+        out += [*md_table(LEVEL1_HEAD, level1_rows(pub)), ""]
+    out += [f"## {H_CHARTS}", ""]
+    out += [*md_table(INDICATOR_HEAD, indicator_rows(pub)), ""] if pub.indicators else []
+    if pub.survey:
+        out += [*md_table(*survey_rows(pub.survey)), ""]
+    out += [f"## {H_SCORES}", "", *md_table(SCORE_HEAD, [r for _, r in scorecard_rows(pub)]), ""]
+    out += [f"## {H_FINDINGS}", "", summary(pub.findings), ""]
+    out += [*md_table(HEAD["zh"], table_rows(pub.findings, "zh", pub.new)), ""]
+    out += [f"## {H_RESOLVED}", ""]
+    out += md_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else ["无。"]
+    return "\n".join(out) + "\n"
+
+
+def write_reports(pub: Publication, folder: Path) -> list[Path]:
+    """The four files, each replaced whole: a reader never opens half a report."""
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = {
+        "report.html": render_html(pub),
+        "report.md": render_markdown(pub),
+        "findings.json": as_json(pub.findings) + "\n",
+    }
+    for name, text in texts.items():
+        write_atomic(folder / name, text)
+    target, tmp = folder / "findings.xlsx", folder / "findings.xlsx.tmp"
+    try:
+        write_findings_xlsx(pub.findings, tmp, pub.new)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return [folder / name for name in texts] + [target]

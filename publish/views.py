@@ -1,0 +1,133 @@
+"""The views an analyst opens first, declared once with a one-line description each
+(DICTIONARY.md lists them from VIEWS).
+
+"Latest run" is per programme: the greatest run_id among its scores, metrics and findings.
+Run ids begin with the UTC start time (flows/nightly.py), so the greatest is the newest, and a
+run that left no finding still counts because it left scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+from schemas.warehouse import FINDINGS, INGEST_LOG, METRICS, RUNS, SCORES
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    description: str
+    select: str
+
+    @property
+    def sql(self) -> str:
+        return f"CREATE OR REPLACE VIEW {self.name} AS\n{self.select.strip()}"
+
+
+_SEVERITY_ZH = "CASE severity WHEN 'error' THEN '错误' WHEN 'warning' THEN '警示' ELSE '提示' END"
+
+VIEWS: tuple[View, ...] = (
+    View(
+        "v_latest_run",
+        "每个项目最近一次运行的编号（其余视图据此取最新结果）。",
+        """
+SELECT programme_code, max(run_id) AS run_id
+FROM (
+  SELECT programme_code, run_id FROM scores
+  UNION ALL SELECT programme_code, run_id FROM metrics
+  UNION ALL SELECT programme_code, run_id FROM findings
+)
+GROUP BY programme_code
+""",
+    ),
+    View(
+        "v_latest_findings",
+        "最近一次运行的全部审计发现，含中文严重程度、状态（新增 / 持续）与排序用的严重程度序号。",
+        f"""
+SELECT f.*,
+  {_SEVERITY_ZH} AS severity_zh,
+  CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END AS severity_rank,
+  CASE status WHEN 'new' THEN '新增' WHEN 'open' THEN '持续' ELSE status END AS status_zh
+FROM findings f
+JOIN v_latest_run l ON l.programme_code = f.programme_code AND l.run_id = f.run_id
+""",
+    ),
+    View(
+        "v_findings_by_county",
+        "最近一次运行的发现按区县与严重程度计数（区县取自 subject 的 county:530102 或证据中的 "
+        "counties/530102…；涉及多个区县的发现在每个区县各计一次；county_code 为空即报告或全项目层面）。",
+        f"""
+WITH located AS (
+  SELECT programme_code, run_id, severity, status, amount_yuan,
+    unnest(CASE WHEN len(codes) = 0 THEN [NULL::VARCHAR] ELSE codes END) AS county_code
+  FROM (
+    SELECT *, list_distinct(list_concat(
+      regexp_extract_all(coalesce(subject, ''), 'county:([0-9]{{6}})', 1),
+      regexp_extract_all(coalesce(CAST(evidence AS VARCHAR), ''), 'counties/([0-9]{{6}})', 1)
+    )) AS codes
+    FROM v_latest_findings
+  )
+)
+SELECT programme_code, run_id, county_code, severity, {_SEVERITY_ZH} AS severity_zh,
+  count(*) AS findings,
+  count(*) FILTER (WHERE status = 'new') AS new_findings,
+  sum(amount_yuan) AS amount_yuan
+FROM located
+GROUP BY ALL
+""",
+    ),
+    View(
+        "v_indicator_status",
+        "最近一次运行的三级指标：目标、记录实际值、报告自评得分与不符的报告数据、重新计算得分、权重、扣分及项目总分等级。",
+        """
+WITH latest AS (
+  SELECT s.* FROM scores s
+  JOIN v_latest_run l ON l.programme_code = s.programme_code AND l.run_id = s.run_id
+),
+disputed AS (  -- the report's figure, where REPORT.RECORDS_DISAGREE found it against the records
+  SELECT programme_code, run_id, substr(subject, length('indicator:') + 1) AS indicator_id,
+    string_agg(claimed, '；' ORDER BY claimed) AS disputed_claim
+  FROM findings
+  WHERE rule_id = 'REPORT.RECORDS_DISAGREE' AND subject LIKE 'indicator:%'
+  GROUP BY ALL
+)
+SELECT s.programme_code, s.run_id, s.level1, s.indicator_id, s.name, s.kind, m.unit,
+  s.weight, s.target, s.actual, m.value AS recorded, m.value_date AS recorded_date,
+  d.disputed_claim, s.claimed_score, s.score, s.deduction,
+  s.score - s.claimed_score AS score_gap, t.grade, s.explanation
+FROM latest s
+LEFT JOIN metrics m
+  ON m.programme_code = s.programme_code AND m.run_id = s.run_id AND m.indicator_id = s.indicator_id
+LEFT JOIN disputed d
+  ON d.programme_code = s.programme_code AND d.run_id = s.run_id AND d.indicator_id = s.indicator_id
+LEFT JOIN (SELECT programme_code, run_id, grade FROM latest WHERE level = 0) t
+  ON t.programme_code = s.programme_code AND t.run_id = s.run_id
+WHERE s.level = 3
+""",
+    ),
+    View(
+        "v_ingest_status",
+        "每个报送文件的最新状态（已接收 / 已拒收 / 已被替代）、行数、问题条数与反馈文件。",
+        """
+SELECT programme_code, year, county_code, file, version, status,
+  CASE status WHEN 'accepted' THEN '已接收' WHEN 'refused' THEN '已拒收'
+    WHEN 'superseded' THEN '已被替代' ELSE status END AS status_zh,
+  rows_read, rows_loaded, error_count, feedback_file, superseded_by, sha256, run_id, ingested_at
+FROM ingest_log
+QUALIFY row_number() OVER (
+  PARTITION BY programme_code, year, file ORDER BY ingested_at DESC, run_id DESC
+) = 1
+""",
+    ),
+)
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Create (or refresh) every view. The tables they read are created first if missing
+    (IF NOT EXISTS: a no-op after a run), so the views also work on an empty warehouse."""
+    for table in (INGEST_LOG, RUNS, METRICS, SCORES, FINDINGS):
+        con.execute(table.ddl())
+    for view in VIEWS:
+        con.execute(view.sql)

@@ -1,0 +1,409 @@
+"""The published programme report (SPEC §3): the four files written for real and read back
+the way their readers open them — a browser's parser, Excel's (python-calamine), json, DuckDB."""
+
+import json
+import zipfile
+from datetime import UTC, datetime
+from decimal import Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from python_calamine import CalamineWorkbook
+
+from checks.findings import Evidence, Finding, ordered
+from ingest.load import create_tables
+from publish import findings as out_formats
+from publish.excel import COLUMNS, excel_text, write_findings_xlsx
+from publish.report import Publication, render_html, render_markdown, write_reports
+from publish.views import VIEWS, create_views
+
+DANGER = "=cmd|' /C calc'!A0"
+MASKED = "530102**********1234"
+SPEC_FIELDS = {"rule_id", "severity", "subject", "claimed", "observed", "message", "evidence",
+               "fingerprint", "amount_yuan", "basis", "suggestion"}  # fmt: skip
+
+
+def _findings() -> list[Finding]:
+    return ordered([
+        Finding("REPORT.FIGURE_DISAGREES", "indicator:job_fairs_held", "6个", "5个",
+                (Evidence("一、项目基本情况 › 项目实施", 12, "6个县市区残联完成招聘会"),
+                 Evidence("三、绩效目标完成情况", 41, "完成5个")),
+                where="第 41 行", label="招聘会（县区数）"),
+        Finding("RECORDS.DUPLICATE_PAYMENT", "county:530102:visits", "2",
+                f"证号 {MASKED} 由 530102、530103 各发放一次",
+                (Evidence("counties/530102.xlsx › 慰问", 14, f"{MASKED} 400"),),
+                label="五华区", amount_yuan=Decimal("400.00")),
+        # County-typed text that Excel would run as a formula (label starts the message).
+        Finding("RECORDS.AMOUNT_NOT_STANDARD", "county:530112:visits", "300", "400",
+                (Evidence("counties/530112/visits.csv", 7, "<b>300</b>"),),
+                label=DANGER, amount_yuan=Decimal("100")),
+        Finding("RECORDS.OVERSPENT", "county:530103:budget:visits", "13000", "12000",
+                (Evidence("counties/530103.xlsx › 经费", 3, "visits 12000 13000"),),
+                label="- 盘龙区慰问经费", amount_yuan=Decimal("1000.50")),
+        Finding("REPORT.HEADCOUNT_PERCENT", "survey:q2", "34.88%", "51",
+                (Evidence("四、满意度调查", 77, "34.88%"),), label="获奖比例"),
+        Finding("REPORT.TABLE_UNVERIFIABLE", "survey:table", "", "缺少末 2 行",
+                (Evidence("四、满意度调查 › 表3", 80, "满意度调查统计表"),), label="满意度调查统计表"),
+    ])  # fmt: skip
+
+
+def _scores() -> list[dict]:
+    def row(level, indicator_id, level1, name, weight, score, claimed, **kw):
+        return {"run_id": "r2", "programme_code": "530100-disability-employment", "level": level,
+                "indicator_id": indicator_id, "level1": level1, "name": name, "kind": kw.get("kind"),
+                "weight": Decimal(weight), "target": kw.get("target"), "actual": kw.get("actual"),
+                "score": Decimal(score), "deduction": Decimal(weight) - Decimal(score),
+                "claimed_score": Decimal(claimed) if claimed else None, "grade": kw.get("grade"),
+                "explanation": kw.get("explanation", "")}  # fmt: skip
+
+    return [
+        row(3, "budget_execution", "项目管理", "预算执行率", "10", "9.85", "10", kind="budget_execution",
+            target="100", actual="98.5", explanation="10 × 98.5% = 9.85"),
+        row(3, "job_fairs_held", "项目绩效", "开展招聘会场次", "6", "3.33", "6", kind="higher",
+            target="9", actual="5", explanation="实际 5 场低于目标 9 场：6 × 5 / 9 = 3.33"),
+        row(3, "households_visited", "项目绩效", "慰问就业困难户数", "6", "6", "6", kind="higher",
+            target="300", actual="312", explanation="达到目标"),
+        row(1, "项目管理", "项目管理", "项目管理", "20", "17.85", "20"),
+        row(1, "项目绩效", "项目绩效", "项目绩效", "60", "55.33", "60"),
+        row(0, "总分", None, "总分", "100", "86.50", "95", grade="良"),
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def pub() -> Publication:
+    findings = _findings()
+    gone = Finding("REPORT.TABLE_TOTAL", "table:funds", "33.5", "33.0",
+                   (Evidence("二、资金情况 › 表1", 20, "合计 33.5"),), label="资金表")  # fmt: skip
+    return Publication(
+        programme_code="530100-disability-employment",
+        programme_name="昆明市残疾人综合服务中心2022年残疾人就业服务（对下）补助项目",
+        year=2022,
+        unit="昆明市残疾人综合服务中心",
+        run_id="20230115T020000Z-1a2b3c4d",
+        generated_at=datetime(2023, 1, 15, 2, 5, tzinfo=UTC),
+        findings=findings,
+        new={findings[0].fingerprint, next(f for f in findings if f.label == DANGER).fingerprint},
+        resolved=[gone.as_dict()],
+        scores=_scores(),
+        indicators=[
+            {
+                "id": "job_fairs_held",
+                "name": "开展招聘会场次",
+                "unit": "场",
+                "target": Decimal(9),
+                "claimed": Decimal(6),
+                "recorded": Decimal(5),
+            },
+            {
+                "id": "households_visited",
+                "name": "慰问就业困难户数",
+                "unit": "户",
+                "target": Decimal(300),
+                "claimed": Decimal(300),
+                "recorded": Decimal(312),
+            },
+            {
+                "id": "award_ratio",
+                "name": "竞赛取得名次比例",
+                "unit": "%",
+                "target": Decimal(30),
+                "claimed": Decimal("34.88"),
+                "recorded": Decimal("33.333333"),
+            },
+            {
+                "id": "budget_execution",
+                "name": "预算执行率",
+                "unit": "%",
+                "target": Decimal(100),
+                "claimed": None,
+                "recorded": Decimal("98.5"),
+            },
+            {
+                "id": "job_fairs_by",
+                "name": "补助县（市）区至少完成一期招聘会",
+                "unit": "",
+                "target": None,
+                "claimed": None,
+                "recorded": None,
+            },
+        ],  # fmt: skip
+        survey={
+            "第1题": {"A": 32, "B": 5},
+            "第2题": {"A": 29, "B": 6, "C": 2},
+            "第3题": {"A": 30, "B": 4, "C": 2, "D": 1},
+        },  # fmt: skip
+    )
+
+
+class Page(HTMLParser):
+    """Collects tags and text, and checks every element is closed in order."""
+
+    VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "line"}
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.tags, self.texts, self.headings = [], [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs), list(self.stack)))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs), list(self.stack)))
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.texts.append(data)
+        if self.stack and self.stack[-1] in ("h1", "h2"):
+            self.headings.append(data)
+
+
+@pytest.fixture
+def written(pub, tmp_path) -> Path:
+    folder = tmp_path / "reports" / "2022" / pub.programme_code
+    paths = write_reports(pub, folder)
+    assert sorted(p.name for p in paths) == [
+        "findings.json", "findings.xlsx", "report.html", "report.md"]  # fmt: skip
+    assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in paths)  # no temp
+    return folder
+
+
+def test_html_is_self_contained_chinese_and_complete(pub, written):
+    raw = (written / "report.html").read_text(encoding="utf-8")
+    page = Page()
+    page.feed(raw)
+    page.close()
+    assert page.stack == []
+    assert "http://" not in raw and "https://" not in raw and "<script" not in raw
+    assert "@import" not in raw and "url(" not in raw and "@font-face" not in raw
+    assert '"Noto Sans CJK SC"' in raw and "sans-serif" in raw
+    assert page.headings[1:] == ["一、总体情况", "二、指标完成情况与满意度", "三、评分表",
+                                 "四、审计发现", "五、已整改问题"]  # fmt: skip
+    text = "".join(page.texts)
+    assert "重新计算总分 86.5 分，等级「良」；报告自评 95 分，重新计算低于自评 8.5 分。" in text
+    assert out_formats.summary(pub.findings) in text
+    assert "与上次运行相比：新增 2 条，已整改 1 条。" in text
+    for f in pub.findings:
+        assert f.message() in text
+    assert "counties/530102.xlsx › 慰问 第 14 行" in text  # evidence down to file and row
+    assert "一、项目基本情况 › 项目实施 第 12 行" in text  # and to report section and line
+    assert "1,000.50" in text
+    assert pub.resolved[0]["message"] in text
+    # Text from the records is text, never markup.
+    assert "<b>300</b>" not in raw and "&lt;b&gt;300&lt;/b&gt;" in raw
+    # New findings carry the marker; the others do not.
+    badges = [t for t in page.tags if t[1].get("class") == "new"]
+    assert len(badges) == len(pub.new) and "新增" in text
+    # Two charts, each with bars; the indicator without a numeric target is left out.
+    svgs = [t for t in page.tags if t[0] == "svg"]
+    assert len(svgs) == 2
+    bars = [t for t in page.tags if t[0] == "rect" and "bar" in t[1].get("class", "").split()]
+    in_first = [b for b in bars if b[2].count("svg") == 1 and "bar-target" in b[1]["class"]]
+    assert len(in_first) == 4  # one target bar per indicator with a target
+    assert sum("bar-claimed" in b[1]["class"] for b in bars) == 3  # 预算执行率 not claimed
+    assert sum(b[1]["class"] in ("bar bar-A", "bar bar-B", "bar bar-C", "bar bar-D")
+               for b in bars) == 2 + 3 + 4  # fmt: skip
+    assert "5场（55.6%）" in text and "312户（104.0%）" in text  # actual values labelled
+    assert "报告未述及" in text
+    assert "补助县（市）区至少完成一期招聘会" not in text.split("图2")[0].split("图1")[1]
+
+
+def test_scorecard_groups_indicators_under_their_level1(pub):
+    page = Page()
+    page.feed(render_html(pub))
+    rows = [
+        t[1].get("class")
+        for t in page.tags
+        if t[0] == "tr" and t[1].get("class", "").startswith("level")
+    ]
+    assert rows == ["level3", "level1", "level3", "level3", "level1", "level0"]
+    text = "".join(page.texts)
+    assert "实际 5 场低于目标 9 场：6 × 5 / 9 = 3.33" in text and "等级：良" in text
+
+
+def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
+    path = written / "findings.xlsx"
+    book = CalamineWorkbook.from_path(str(path))
+    assert book.sheet_names == ["错误", "警示", "提示"]
+    sheets = {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names}
+    for rows in sheets.values():
+        assert tuple(rows[0]) == COLUMNS
+    by_severity = {"错误": "error", "警示": "warning", "提示": "info"}
+    for name, rows in sheets.items():
+        expected = [f for f in pub.findings if f.severity == by_severity[name]]
+        assert [r[9] for r in rows[1:]] == [f.fingerprint for f in expected]
+    cells = [c for rows in sheets.values() for r in rows[1:] for c in r]
+    danger = next(f for f in pub.findings if f.label == DANGER)
+    assert danger.message().startswith("=") and "'" + danger.message() in cells
+    dash = next(f for f in pub.findings if f.label.startswith("-"))
+    assert "'" + dash.message() in cells
+    assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for c in cells)
+    amounts = {r[9]: r[4] for rows in sheets.values() for r in rows[1:]}
+    assert amounts[dash.fingerprint] == 1000.5 and isinstance(amounts[danger.fingerprint], float)
+    new = {r[9] for rows in sheets.values() for r in rows[1:] if r[6] == "新增"}
+    assert new == pub.new
+    with zipfile.ZipFile(path) as z:
+        sheet_xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
+        assert len(sheet_xml) == 3
+        for xml in sheet_xml:
+            assert "<f>" not in xml and "<f " not in xml
+            assert "<autoFilter" in xml and 'state="frozen"' in xml
+
+
+def test_xlsx_keeps_empty_severities_with_header(tmp_path):
+    errors = [f for f in _findings() if f.severity == "error"]
+    book = CalamineWorkbook.from_path(str(write_findings_xlsx(errors, tmp_path / "f.xlsx")))
+    assert [len(book.get_sheet_by_name(n).to_python()) for n in book.sheet_names] == [4, 1, 1]
+    assert tuple(book.get_sheet_by_name("提示").to_python()[0]) == COLUMNS
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
+def test_excel_text_escapes_formula_starts(text):
+    assert excel_text(text) == "'" + text
+    assert excel_text("盘龙区 -1") == "盘龙区 -1"
+
+
+def test_json_round_trips_to_spec_fields(pub, written):
+    data = json.loads((written / "findings.json").read_text(encoding="utf-8"))
+    assert isinstance(data, list) and len(data) == len(pub.findings)
+    assert all(set(d) == SPEC_FIELDS for d in data)
+    assert data == [f.as_dict() for f in pub.findings]
+    assert [d["severity"] for d in data] == ["error"] * 3 + ["warning"] * 2 + ["info"]
+    assert MASKED in json.dumps(data, ensure_ascii=False)
+
+
+def test_markdown_has_summary_and_tables(pub, written):
+    md = (written / "report.md").read_text(encoding="utf-8")
+    assert md.startswith(f"# {pub.title}\n")
+    assert out_formats.summary(pub.findings) in md.splitlines()
+    assert "| 序号 | 严重程度 | 问题 | 依据 | 证据 | 涉及金额（元） | 整改建议 |" in md
+    assert "| 指标 | 权重 | 目标值 | 实际值 | 得分 | 扣分 | 说明 | 自评得分 |" in md
+    assert "| 开展招聘会场次 | 场 | 9 | 6 | 5 | 55.6% |" in md
+    assert "| 第3题 | 30 | 4 | 2 | 1 | 37 |" in md
+    assert "错误（新增）" in md and "<svg" not in md
+    assert "=cmd\\|' /C calc'!A0" in md  # the pipe escaped: the row stays one row
+    for line in md.splitlines():
+        if line.startswith("| ") and "fingerprint" not in line:
+            assert line.endswith(" |")
+
+
+def test_clear_certificate_numbers_are_masked_everywhere(pub, tmp_path):
+    clear = "53010219800101001234"
+    pub.findings = [Finding("RECORDS.AGE_OUT_OF_RANGE", "county:530102:visits", "2022-05-01",
+                            "72", (Evidence("counties/530102.xlsx › 慰问", 9, f"证号 {clear}"),),
+                            label=f"证号 {clear}")]  # fmt: skip
+    folder = write_reports(pub, tmp_path)[0].parent
+    for name in ("report.html", "report.md", "findings.json"):
+        text = (folder / name).read_text(encoding="utf-8")
+        assert clear not in text and MASKED in text
+    with zipfile.ZipFile(folder / "findings.xlsx") as z:
+        strings = z.read("xl/sharedStrings.xml").decode()
+        assert clear not in strings and MASKED in strings
+
+
+def test_cli_renderers_still_work():
+    findings = _findings()
+    page = Page()
+    page.feed(out_formats.as_html(findings, "自评报告审核：report.txt"))
+    assert page.stack == [] and sum(t[0] == "tr" for t in page.tags) == len(findings) + 1
+    md = out_formats.as_markdown(findings, "自评报告审核：report.txt")
+    assert md.count("\n| ") == len(findings) + 1
+    assert json.loads(out_formats.as_json(findings, "en"))[0]["message"] == findings[0].message(
+        "en"
+    )
+
+
+def _insert(con, table: str, rows: list[dict]) -> None:
+    for row in rows:
+        cols = ", ".join(row)
+        con.execute(f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})",
+                    list(row.values()))  # fmt: skip
+
+
+def test_views_on_a_real_warehouse(tmp_path):
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    create_tables(con)
+    create_views(con)
+    for view in VIEWS:  # an empty warehouse: every view answers, with nothing
+        assert con.execute(f"SELECT count(*) FROM {view.name}").fetchone() == (0,)
+    assert all(v.description and v.sql.startswith("CREATE OR REPLACE VIEW") for v in VIEWS)
+
+    code = "530100-disability-employment"
+    findings = []
+    for run, f in [("20230114T020000Z-aaaa", _findings()[0])] + [
+        ("20230115T020000Z-bbbb", f) for f in _findings()
+    ]:
+        d = f.as_dict()
+        findings.append({**d, "run_id": run, "programme_code": code,
+                         "evidence": json.dumps(d["evidence"], ensure_ascii=False),
+                         "amount_yuan": f.amount_yuan,
+                         "status": "open" if f.rule_id == "REPORT.FIGURE_DISAGREES" else "new"})  # fmt: skip
+    findings.append({**findings[-1], "rule_id": "REPORT.RECORDS_DISAGREE", "fingerprint": "x1",
+                     "subject": "indicator:job_fairs_held", "claimed": "6场", "severity": "error",
+                     "run_id": "20230115T020000Z-bbbb"})  # fmt: skip
+    _insert(con, "findings", findings)
+    _insert(con, "scores", [{**s, "run_id": "20230115T020000Z-bbbb"} for s in _scores()])
+    _insert(con, "metrics", [{"run_id": "20230115T020000Z-bbbb", "programme_code": code,
+                              "indicator_id": "job_fairs_held", "name": "开展招聘会场次",
+                              "value": Decimal(5), "unit": "场", "metric_sql": "SELECT 5"}])  # fmt: skip
+    log = {"programme_code": code, "year": 2022, "county_code": "530111", "version": 1,
+           "rows_read": 10, "rows_loaded": 10, "error_count": 0}  # fmt: skip
+    _insert(con, "ingest_log", [
+        {**log, "run_id": "r1", "file": "counties/530111.xlsx", "status": "accepted",
+         "ingested_at": datetime(2023, 1, 14, 2, tzinfo=UTC)},
+        {**log, "run_id": "r2", "file": "counties/530111.xlsx", "status": "superseded",
+         "superseded_by": "counties/530111.v2.xlsx", "ingested_at": datetime(2023, 1, 15, 2, tzinfo=UTC)},
+        {**log, "run_id": "r2", "file": "counties/530111.v2.xlsx", "status": "refused",
+         "version": 2, "rows_loaded": 0, "error_count": 3,
+         "ingested_at": datetime(2023, 1, 15, 2, tzinfo=UTC)},
+    ])  # fmt: skip
+    con.close()
+
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)  # as analysts do
+    latest = con.execute("SELECT run_id, severity_zh, status_zh FROM v_latest_findings").fetchall()
+    assert len(latest) == len(_findings()) + 1 and {r[0] for r in latest} == {
+        "20230115T020000Z-bbbb"
+    }
+    by_county = {(c, s): (n, new, amount) for c, s, n, new, amount in con.execute(
+        "SELECT county_code, severity, findings, new_findings, amount_yuan FROM v_findings_by_county"
+    ).fetchall()}  # fmt: skip
+    assert by_county[("530102", "error")] == (1, 1, Decimal("400.00"))
+    assert by_county[("530112", "warning")] == (1, 1, Decimal("100.00"))  # from evidence path
+    assert by_county[("530103", "error")] == (1, 1, Decimal("1000.50"))
+    assert by_county[(None, "error")][0] == 2  # report-level findings
+    status = con.execute(
+        "SELECT indicator_id, weight, target, recorded, disputed_claim, claimed_score, score, "
+        "deduction, grade FROM v_indicator_status ORDER BY indicator_id"
+    ).fetchall()
+    assert [s[0] for s in status] == ["budget_execution", "households_visited", "job_fairs_held"]
+    assert status[2] == ("job_fairs_held", Decimal("6"), "9", Decimal(5), "6场", Decimal("6"),
+                         Decimal("3.33"), Decimal("2.67"), "良")  # fmt: skip
+    files = dict(con.execute("SELECT file, status_zh FROM v_ingest_status").fetchall())
+    assert files == {"counties/530111.xlsx": "已被替代", "counties/530111.v2.xlsx": "已拒收"}
+
+
+def test_a_quiet_programme_still_gets_every_section(pub):
+    pub.findings, pub.new, pub.resolved, pub.scores, pub.indicators, pub.survey = (
+        [],
+        set(),
+        [],
+        [],
+        [],
+        None,
+    )
+    page = Page()
+    page.feed(render_html(pub))
+    assert page.stack == [] and len(page.headings) == 6
+    assert not [t for t in page.tags if t[0] == "svg"]
+    text = "".join(page.texts)
+    assert "本次未能重新计算总分。" in text and "无满意度调查记录。" in text
+    md = render_markdown(pub)
+    assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and md.rstrip().endswith("无。")
