@@ -52,12 +52,16 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
 
 
 def _comparable(c: Claim, m: Measured) -> bool:
+    """A statement in the prose of what was done (tables are the table rules' business: a
+    survey share is not the satisfaction level), about the same thing, in the same unit."""
     if c.subject != m.subject or c.value is None or c.kind == "date" or c.bound:
         return False
-    if c.role not in ("actual", None) or c.measure == "per_unit":
+    # A count stated with no cue (六个县（市、区）举办招聘会) reports what was done; a score
+    # or share with no cue may be anything (the lowest question's 9.35分).
+    stated = c.role == "actual" or (c.role is None and c.kind == "count")
+    if not stated or c.measure == "per_unit" or c.table is not None:
         return False
-    same_unit = c.unit == m.unit or (c.unit in SAME_SCALE and m.unit in SAME_SCALE)
-    return same_unit and not (m.unit == "元" and c.role is None and c.table is not None)
+    return c.unit == m.unit or (c.unit in SAME_SCALE and m.unit in SAME_SCALE)
 
 
 def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Finding]:
@@ -69,10 +73,13 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
             lo, hi = interval(c)
             if lo <= m.value <= hi:
                 continue
-            if m.unit == "元" and c.table is None and c.value > 5 * m.value:
-                continue  # a budget or a total, not this line's spending
+            if m.unit == "元" and not m.value / 5 <= c.value <= 5 * m.value:
+                continue  # a standard or a total, not this line's spending
             seen.add((m.id, c.value))
-            shown = format(m.value.normalize(), "f")
+            rounded = (
+                m.value.quantize(Decimal("0.01")) if m.value != m.value.to_integral() else m.value
+            )
+            shown = format(rounded.normalize(), "f")
             out.append(
                 Finding(
                     "REPORT.RECORDS_DISAGREE",

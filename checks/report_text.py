@@ -61,11 +61,13 @@ def clause_context(c: Claim, occurrence: int = 0) -> str:
     one thing read alike (6个县市区残联完成招聘会 / 5个县市区残联完成招聘会). A clause too
     short to name its subject (目标不少于#) takes the clauses before it (发放补贴人数：…)."""
     clauses = [x for x in _CLAUSE.split(c.sentence) if x]
-    holding = [i for i, x in enumerate(clauses) if c.text in x]
+    # Whole figures only: 一个县 is not the tail of 十一个县.
+    figure = re.compile(r"(?<![0-9.零一二两三四五六七八九十百千万])" + re.escape(c.text))
+    holding = [i for i, x in enumerate(clauses) if figure.search(x)]
     if not holding:
         return ""
     at = holding[min(occurrence, len(holding) - 1)]
-    context = clauses[at].replace(c.text, "#", 1)
+    context = figure.sub("#", clauses[at], count=1)
     while at > 0 and len(re.sub(_NOT_NAMING, "", context)) < 6:
         at -= 1
         context = clauses[at] + "：" + context

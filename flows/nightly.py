@@ -17,17 +17,18 @@ from pathlib import Path
 
 import duckdb
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from checks.report_check import check_report
+from flows.audit import AuditResult, audit_programme
 from ingest.discover import programme_dirs, submissions
-from ingest.intake import Context, Outcome, process, sha256_of
-from ingest.load import create_tables, refresh_budget_lines, replace_claims
+from ingest.intake import Context, Outcome, process
+from ingest.load import create_tables, refresh_budget_lines
 from ingest.personal import load_or_create_key
-from ingest.report import ReportError
 from publish import dictionary, warehouse
 from publish.files import write_atomic
+from publish.views import create_views
 from schemas.programme import Programme, load_programme
 
 STATUS_ZH = {
@@ -114,31 +115,25 @@ def ingest(
     return outcomes, inputs
 
 
-def report_path(programme_dir: Path) -> Path | None:
-    """The programme's self-evaluation report: report.docx, else report.txt."""
-    return next((p for p in (programme_dir / "report.docx", programme_dir / "report.txt")
-                 if p.exists()), None)  # fmt: skip
-
-
 @task(cache_policy=NO_CACHE)
-def extract_claims(programmes: list[tuple[Path, Programme]], staging: Path) -> int:
-    """Every figure each programme's report states, into `claims` (SPEC §1.3)."""
+def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, run_id: str,
+          lang: str) -> list[AuditResult]:  # fmt: skip
+    """Each programme's metrics, checks, scores, findings and published reports."""
     logger = get_run_logger()
-    total = 0
+    results = []
     with duckdb.connect(staging) as con:
         for programme_dir, programme in programmes:
-            path = report_path(programme_dir)
-            if path is None:
-                continue
-            try:
-                audit = check_report(path, programme)
-            except ReportError as exc:
-                logger.warning("%s", exc)
-                continue
-            total += replace_claims(con, programme, path.name, sha256_of(path), audit.claims)
-            logger.info("[%s] %s：%d 个数据，%d 条发现", programme.code, path.name,
-                        len(audit.claims), len(audit.findings))  # fmt: skip
-    return total
+            result = audit_programme(con, programme_dir, programme, out, run_id, lang)
+            logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
+                        programme.code, result.total, result.grade, result.findings, result.new,
+                        result.resolved, result.folder)  # fmt: skip
+            create_markdown_artifact(
+                key=f"summary-{programme.code}".lower(), markdown=result.markdown,
+                description="jixiao 每晚审计摘要",
+            )  # fmt: skip
+            results.append(result)
+        create_views(con)
+    return results
 
 
 @task(cache_policy=NO_CACHE)
@@ -173,7 +168,7 @@ def nightly(
     with warehouse.exclusive(db_path):
         staging = warehouse.begin(db_path)
         outcomes, inputs = ingest(programmes, staging, db_path.parent / "feedback", run_id, lang)
-        extract_claims(programmes, staging)
+        audits = audit(programmes, staging, Path(out), run_id, lang)
         counts = Counter(o.status for o in outcomes)
         run = {
             "run_id": run_id,
@@ -194,4 +189,5 @@ def nightly(
         }
         record_run(staging, run)
         publish(staging, db_path)
-    return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes]}
+    return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes],
+                  "audits": audits}  # fmt: skip

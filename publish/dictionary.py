@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from publish.views import VIEWS
 from schemas.warehouse import TABLES
 
 
@@ -26,4 +27,7 @@ def render() -> str:
         ]
         lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in table.columns]
         lines.append("")
-    return "\n".join(lines)
+    lines += ["## Views", "", "Start here: the latest run, ready to read.", "",
+              "| view | meaning |", "|---|---|"]  # fmt: skip
+    lines += [f"| `{v.name}` | {v.description} |" for v in VIEWS]
+    return "\n".join(lines) + "\n"

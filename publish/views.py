@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from schemas.warehouse import FINDINGS, INGEST_LOG, METRICS, RUNS, SCORES
-
 
 @dataclass(frozen=True)
 class View:
@@ -125,9 +123,6 @@ QUALIFY row_number() OVER (
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Create (or refresh) every view. The tables they read are created first if missing
-    (IF NOT EXISTS: a no-op after a run), so the views also work on an empty warehouse."""
-    for table in (INGEST_LOG, RUNS, METRICS, SCORES, FINDINGS):
-        con.execute(table.ddl())
+    """Create (or refresh) every view over the tables `ingest.load.create_tables` made."""
     for view in VIEWS:
         con.execute(view.sql)

@@ -249,6 +249,9 @@ TABLES: tuple[Table, ...] = (
     *SHEET_TABLES.values(),
     BUDGET_LINES,
     CLAIMS,
+    METRICS,
+    SCORES,
+    FINDINGS,
     INGEST_LOG,
     RUNS,
 )

@@ -60,7 +60,6 @@ def compute_metrics(
 
 def store_metrics(con: duckdb.DuckDBPyConnection, metrics: list[Metric]) -> None:
     """Insert ``metrics``; a run's earlier rows for the same programme are replaced."""
-    con.execute(METRICS.ddl())
     if not metrics:
         return
     for run_id, code in {(m.run_id, m.programme_code) for m in metrics}:

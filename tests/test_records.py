@@ -1,0 +1,355 @@
+"""The records against themselves (RECORDS.* rules) in SQL, and the same checks as Great
+Expectations suites with offline Data Docs.
+
+The bundled sample is loaded into a real DuckDB warehouse the way the pipeline does it
+(``process()`` over ``submissions()``); a copy of it then gets planted rows, inserted with
+their lineage directly (bypassing the contracts, as a stale or hand-edited warehouse would),
+one fault each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import shutil
+import socket
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from checks.expectations import offline, run_expectations
+from checks.findings import Evidence, Finding
+from checks.records import CAP, record_findings, visit_standard
+from ingest.discover import submissions
+from ingest.intake import Context, process
+from ingest.load import create_tables
+from sample.generate import sample_folder
+from schemas.contracts import SHEETS
+from schemas.programme import load_programme
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE = sample_folder(REPO / "data" / "raw")
+PROGRAMME = load_programme(SAMPLE / "programme.yaml")
+CODE, YEAR = PROGRAMME.code, PROGRAMME.year
+KEY = b"k" * 32
+
+F1, F2, F3 = "planted/530102.xlsx", "planted/530103.xlsx", "planted/530124.xlsx"
+EMPLOYER = "91530102PLANTED01X"
+
+
+def at(file: str, table: str, *rows: int) -> list[tuple[str, int]]:
+    return [(f"{file} › {SHEETS[table].title}", row) for row in rows]
+
+
+def rows_of(f: Finding) -> list[tuple[str, int]]:
+    return [(e.section, e.line) for e in f.evidence if e.line]
+
+
+def by_rule(findings: list[Finding], rule_id: str) -> list[Finding]:
+    return [f for f in findings if f.rule_id == rule_id]
+
+
+# --- warehouses ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory) -> Path:
+    """The bundled sample, loaded by the pipeline's own intake."""
+    root = tmp_path_factory.mktemp("sample")
+    db = root / "warehouse.duckdb"
+    con = duckdb.connect(str(db))
+    create_tables(con)
+    ctx = Context(PROGRAMME, con, hash_key=KEY, run_id="t", feedback_dir=root / "feedback")
+    outcomes = [process(sub, ctx) for sub in submissions(SAMPLE)]
+    con.close()
+    assert sum(o.status == "accepted" and o.rows > 0 for o in outcomes) >= 10
+    return db
+
+
+@pytest.fixture
+def sample(sample_db: Path):
+    con = duckdb.connect(str(sample_db), read_only=True)  # as analysts open the warehouse
+    yield con
+    con.close()
+
+
+def add(con, table: str, file: str, row: int, county: str, **values: object) -> None:
+    """One warehouse row with its scope and lineage."""
+    values = {
+        "programme_code": CODE,
+        "year": YEAR,
+        "county_code": county,
+        "source_file": file,
+        "source_sha256": "0" * 64,
+        "source_sheet": SHEETS[table].title,
+        "source_row": row,
+        **values,
+    }
+    columns = ", ".join(values)
+    con.execute(
+        f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(values))})",
+        list(values.values()),
+    )
+
+
+def person(key: str, region: str = "530102", born: dt.date = dt.date(1980, 1, 1)) -> dict:
+    return {
+        "cert_hash": hashlib.sha256(key.encode()).hexdigest(),
+        "region_code": region,
+        "birth_date": born,
+        "disability_category": "1",
+        "disability_grade": "2",
+    }
+
+
+def visit(con, file: str, row: int, county: str, who: dict, on: dt.date, yuan: int = 400):
+    add(con, "visits", file, row, county, **who, category="就业困难", visited_on=on,
+        amount_yuan=Decimal(yuan), paid_via="现金")  # fmt: skip
+
+
+def entry(con, row: int, who: dict, on: dt.date) -> None:
+    add(con, "competition_entries", F1, row, "530102", **who, event="电子商务", held_on=on,
+        award="未获奖")  # fmt: skip
+
+
+def employer(con, file: str, row: int, county: str, fair: str, intends: bool) -> None:
+    add(con, "fair_employers", file, row, county, fair_id=fair, employer_name="滇池重复科技有限公司",
+        credit_code=EMPLOYER, positions_for_disabled=2, intends_to_hire=intends)  # fmt: skip
+
+
+def funds(con, row: int, allocated: int, spent: int) -> None:
+    add(con, "funds", F3, row, "530124", budget_line="visits", allocated_yuan=Decimal(allocated),
+        spent_yuan=Decimal(spent), voucher_no=None)  # fmt: skip
+
+
+@pytest.fixture
+def planted(sample_db: Path, tmp_path: Path):
+    """The sample plus one row (or two) per fault."""
+    db = tmp_path / "planted.duckdb"
+    shutil.copyfile(sample_db, db)
+    con = duckdb.connect(str(db))
+    a, b = person("A"), person("B")
+    visit(con, F1, 2, "530102", a, dt.date(2022, 3, 1))  # A twice in one county
+    visit(con, F1, 3, "530102", a, dt.date(2022, 6, 1))
+    visit(con, F1, 4, "530102", b, dt.date(2022, 4, 1))  # B in two counties
+    visit(con, F2, 2, "530103", b | {"region_code": "530103"}, dt.date(2022, 8, 1))
+    visit(con, F1, 5, "530102", person("C", region="530124"), dt.date(2022, 5, 1))
+    visit(con, F1, 6, "530102", person("G"), dt.date(2021, 12, 28))  # before the year
+    visit(con, F1, 7, "530102", person("H"), dt.date(2022, 7, 1), yuan=300)
+    on = dt.date(2022, 10, 30)
+    entry(con, 2, person("D", born=dt.date(1950, 5, 1)), on)  # 72
+    entry(con, 3, person("E", born=dt.date(2007, 5, 1)), dt.date(2022, 5, 20))  # 15
+    entry(con, 4, person("F60", born=dt.date(1961, 10, 31)), on)  # 60 until the next day
+    entry(con, 5, person("F16", born=dt.date(2006, 10, 30)), on)  # 16 on the day
+    entry(con, 6, person("F61", born=dt.date(1961, 10, 30)), on)  # 61 on the day
+    employer(con, F1, 2, "530102", "ZP-P1", True)  # at two fairs, intending at both
+    employer(con, F2, 2, "530103", "ZP-P1", True)
+    employer(con, F2, 3, "530103", "ZP-P2", False)  # a third fair, not intending: not counted
+    funds(con, 2, 12000, 12000)  # 530124 visits line: 13000 spent of 12000
+    funds(con, 3, 0, 1000)
+    yield con
+    con.close()
+
+
+# --- SQL findings -------------------------------------------------------------------------
+
+
+def test_visit_standard_is_read_from_the_programme():
+    assert visit_standard(PROGRAMME) == Decimal("400")
+    without = PROGRAMME.model_copy(
+        update={"indicators": [i for i in PROGRAMME.indicators if i.id != "visit_standard"]}
+    )
+    assert visit_standard(without) is None
+
+
+def test_the_sample_has_no_record_errors_only_its_four_repeat_employers(sample):
+    findings = record_findings(sample, PROGRAMME, None)
+    assert [f.severity for f in findings if f.severity == "error"] == []
+    assert {f.rule_id for f in findings} == {"RECORDS.EMPLOYER_COUNTED_TWICE"}
+    assert len(findings) == 4  # the generator repeats four employers at the next county's fair
+    for f in findings:
+        assert f.claimed == "2" and f.observed == "应计 1 家，多计 1 家"
+        assert len(rows_of(f)) == 2 and len({county for county, _ in rows_of(f)}) == 2
+
+
+def test_same_person_paid_twice_in_one_county_and_across_two(planted):
+    a, b = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.DUPLICATE_PAYMENT")
+    by_rows = {tuple(rows_of(f)): f for f in (a, b)}
+    one = by_rows[tuple(at(F1, "visits", 2, 3))]
+    two = by_rows[tuple(at(F1, "visits", 4) + at(F2, "visits", 2))]
+    assert one.subject == "person:" + person("A")["cert_hash"][:12]
+    assert (one.claimed, one.observed, one.amount_yuan) == ("2", "多发 400 元", Decimal("400"))
+    assert one.message() == "五华区慰问对象：同一残疾人证号被慰问发放 2 次，多发 400 元。"
+    assert one.severity == "error"
+    assert two.label == "五华区、盘龙区慰问对象" and two.amount_yuan == Decimal("400")
+
+
+def test_person_outside_the_paying_county(planted):
+    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.OUT_OF_COUNTY")
+    assert f.subject == "person:" + person("C")["cert_hash"][:12]
+    assert (f.claimed, f.observed) == ("530102（五华区）", "530124（富民县）")
+    assert rows_of(f) == at(F1, "visits", 5) and f.amount_yuan == Decimal("400")
+    assert (
+        f.message() == "慰问对象：身份证号地区码 530124（富民县） 不属于发放区县 530102（五华区）。"
+    )
+
+
+def test_entrants_outside_working_age_on_the_day_bounds_included(planted):
+    found = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.AGE_OUT_OF_RANGE")
+    got = {(f.claimed, f.observed): rows_of(f) for f in found}
+    assert got == {
+        ("2022-10-30", "72"): at(F1, "competition_entries", 2),
+        ("2022-05-20", "15"): at(F1, "competition_entries", 3),
+        ("2022-10-30", "61"): at(F1, "competition_entries", 6),
+    }
+    assert all(f.amount_yuan is None and f.label == "五华区竞赛参赛人员" for f in found)
+
+
+def test_employer_counted_at_two_fairs(planted):
+    found = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.EMPLOYER_COUNTED_TWICE")
+    (f,) = [f for f in found if f.subject == f"employer:{EMPLOYER}"]
+    assert rows_of(f) == at(F1, "fair_employers", 2) + at(F2, "fair_employers", 2)
+    assert f.claimed == "2" and f.label == "滇池重复科技有限公司" and f.severity == "warning"
+    assert len(found) == 5  # with the sample's four
+
+
+def test_visit_outside_the_year(planted):
+    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.OUTSIDE_YEAR")
+    assert (f.subject, f.claimed, f.observed) == ("county:530102:visits", "2021-12-28", "2022")
+    assert rows_of(f) == at(F1, "visits", 6) and f.amount_yuan == Decimal("400")
+    assert f.message() == "五华区慰问：日期 2021-12-28 不在项目年度 2022 内。"
+
+
+def test_overspent_county_budget_line(planted):
+    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.OVERSPENT")
+    assert (f.subject, f.claimed, f.observed) == ("county:530124:visits", "13000", "12000")
+    assert rows_of(f) == at(F3, "funds", 2, 3) and f.amount_yuan == Decimal("1000")
+    assert f.message() == (
+        "富民县「慰问就业困难残疾人和残疾失业人员家庭」：使用 13000 元，超过下达 12000 元。"
+    )
+
+
+def test_amount_off_the_standard(planted):
+    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.AMOUNT_NOT_STANDARD")
+    assert (f.subject, f.claimed, f.observed) == ("county:530102", "300", "400")
+    assert rows_of(f) == at(F1, "visits", 7) and f.amount_yuan == Decimal("100")
+    assert f.message() == "五华区 1 户：慰问金额 300 元，不等于人均标准 400 元。"
+
+
+def test_standard_given_explicitly_wins(sample):
+    found = record_findings(sample, PROGRAMME, Decimal("300"))
+    off = by_rule(found, "RECORDS.AMOUNT_NOT_STANDARD")
+    assert len(off) == 10  # every visiting county pays 400
+    assert sum(f.amount_yuan for f in off) == Decimal(300 * 100)
+
+
+def test_planted_faults_are_all_and_only_what_is_found(planted):
+    found = record_findings(planted, PROGRAMME, None)
+    counts = {}
+    for f in found:
+        counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
+    assert counts == {
+        "RECORDS.DUPLICATE_PAYMENT": 2,
+        "RECORDS.OUT_OF_COUNTY": 1,
+        "RECORDS.AGE_OUT_OF_RANGE": 3,
+        "RECORDS.EMPLOYER_COUNTED_TWICE": 5,
+        "RECORDS.OUTSIDE_YEAR": 1,
+        "RECORDS.OVERSPENT": 1,
+        "RECORDS.AMOUNT_NOT_STANDARD": 1,
+    }
+    hashes = planted.execute("SELECT cert_hash FROM visits").fetchall()
+    text = " ".join(f.message() + repr(f.evidence) + f.subject for f in found)
+    assert not any(h in text for (h,) in hashes)  # a person is only a 12-character prefix
+
+
+def test_evidence_is_capped_and_scoped_to_the_programme(tmp_path: Path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    create_tables(con)
+    who = person("many")
+    for row in range(2, 2 + CAP + 5):
+        visit(con, F1, row, "530102", who, dt.date(2022, 1, 1) + dt.timedelta(days=row))
+    visit(con, F1, 99, "530102", person("once"), dt.date(2022, 1, 2))
+    con.execute("UPDATE visits SET programme_code = 'other' WHERE source_row = 99")
+    visit(con, F1, 100, "530102", person("once"), dt.date(2022, 1, 3))  # once in this programme
+    (f,) = record_findings(con, PROGRAMME, None)
+    assert f.claimed == str(CAP + 5) and f.amount_yuan == Decimal(400 * (CAP + 4))
+    assert rows_of(f) == at(F1, "visits", *range(2, 2 + CAP))
+    assert f.evidence[-1] == Evidence("", 0, "另有 5 行未列出")
+    con.close()
+
+
+# --- Great Expectations -------------------------------------------------------------------
+
+
+@pytest.fixture
+def offline_only(monkeypatch):
+    """Any attempt to open a network connection fails the test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError(f"network access attempted: {args[:2]}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+def no_outside_address(site: Path) -> None:
+    pages = [p for p in site.rglob("*") if p.suffix in {".html", ".css", ".js", ".svg", ".json"}]
+    assert pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8").lower()
+        assert "http://" not in text and "https://" not in text, page
+        assert "<script" not in text, page
+
+
+@pytest.mark.parametrize("engine", ["pandas", "sql"])
+def test_suites_agree_with_the_sql_findings_offline(planted, tmp_path, offline_only, engine):
+    out = tmp_path / "out"
+    report = run_expectations(planted, PROGRAMME, out, engine=engine)
+    findings = record_findings(planted, PROGRAMME, None)
+    results = report.by_rule()
+    assert len(results) == 7 and not report.success
+    for rule_id, r in results.items():
+        expected = len(by_rule(findings, rule_id))
+        assert (r.unexpected_count, r.success) == (expected, expected == 0), rule_id
+    assert sorted(results["RECORDS.AGE_OUT_OF_RANGE"].observed) == [15, 61, 72]
+    assert results["RECORDS.DUPLICATE_PAYMENT"].observed == [2, 2]
+    site = out / "data_docs"
+    assert [p.name for p in out.iterdir()] == ["data_docs"]  # no scratch left behind
+    assert report.data_docs == site / "index.html"
+    index = report.data_docs.read_text(encoding="utf-8")
+    assert index.count("未通过") == 1 + 7  # the summary line and every row
+    for suite in ("person_visits", "person_ages", "funds_totals", "visit_amounts"):
+        assert f"validations/{suite}/" in index and f"expectations/{suite}.html" in index
+    no_outside_address(site)
+
+
+def test_the_sample_fails_only_the_employer_suite(sample, tmp_path, offline_only):
+    report = run_expectations(sample, PROGRAMME, tmp_path / "out")
+    failed = [r for r in report.results if not r.success]
+    assert [(r.rule_id, r.unexpected_count) for r in failed] == [
+        ("RECORDS.EMPLOYER_COUNTED_TWICE", 4)
+    ]
+    assert all(r.element_count for r in report.results)
+    no_outside_address(tmp_path / "out" / "data_docs")
+
+
+def test_offline_rewrites_cdn_references(tmp_path: Path):
+    page = tmp_path / "page.html"
+    page.write_text(
+        '<html><head><link rel="stylesheet" href="https://cdn.example/b.css">'
+        '<script src="https://cdn.example/j.js"></script><script>$(x)</script>'
+        "<style>a{background:url('https://cdn.example/logo.png')}</style></head><body>"
+        '<img src="//cdn.example/logo.png"><a href="https://greatexpectations.io">GX</a>'
+        '<a href="validations/x.html">x</a><table><tr><td>42</td></tr></table>'
+        "<footer><a href='https://example/news'>news</a></footer></body></html>",
+        encoding="utf-8",
+    )
+    offline(tmp_path)
+    text = page.read_text(encoding="utf-8")
+    assert "http" not in text and "//cdn" not in text and "<script" not in text
+    assert "<td>42</td>" in text and '<a href="validations/x.html">x</a>' in text
+    assert ">GX<" in text and "news" not in text and text.count("<style>") == 2
