@@ -5,6 +5,7 @@ time, and the published reports. Plain functions; the nightly flow calls `audit_
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +46,8 @@ class AuditResult:
     claimed_total: Decimal | None
     grade: str
     markdown: str  # the summary, for the Prefect artifact
+    gx_s: float  # Great Expectations' validation time, beside the same checks as SQL
+    sql_s: float
 
 
 def report_path(programme_dir: Path) -> Path | None:
@@ -100,13 +103,16 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     )
 
     folder.mkdir(parents=True, exist_ok=True)
-    run_expectations(con, programme, folder)
+    expectations = run_expectations(con, programme, folder)
+    clock = time.perf_counter()
+    on_records = record_findings(con, programme)
+    sql_s = time.perf_counter() - clock
     measures = measured(programme, values, _spent(con, programme), vocab)
     findings: list[Finding] = ordered([
         *report.findings,
         *records_disagree(report.claims, measures),
         *score_findings(card, claimed),
-        *record_findings(con, programme),
+        *on_records,
     ])  # fmt: skip
     new, resolved = history.store(con, run_id, programme.code, findings, lang)
 
@@ -137,4 +143,5 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         f"- 报告：`{folder / 'report.html'}`",
     ])  # fmt: skip
     return AuditResult(programme.code, folder, len(findings), len(new), len(resolved),
-                       total["score"], total["claimed_score"], total["grade"], markdown)  # fmt: skip
+                       total["score"], total["claimed_score"], total["grade"], markdown,
+                       expectations.seconds, sql_s)  # fmt: skip

@@ -127,6 +127,8 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
                         programme.code, result.total, result.grade, result.findings, result.new,
                         result.resolved, result.folder)  # fmt: skip
+            logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒",
+                        programme.code, result.gx_s, result.sql_s)  # fmt: skip
             create_markdown_artifact(
                 key=f"summary-{programme.code}".lower(), markdown=result.markdown,
                 description="jixiao 每晚审计摘要",
