@@ -64,6 +64,20 @@ def _comparable(c: Claim, m: Measured) -> bool:
     return c.unit == m.unit or (c.unit in SAME_SCALE and m.unit in SAME_SCALE)
 
 
+def _overlap(a: str, b: str) -> int:
+    """The longest run of characters two texts share."""
+    return max((n for n in range(len(a), 0, -1) for i in range(len(a) - n + 1) if a[i : i + n] in b),
+               default=0)  # fmt: skip
+
+
+def claimed_value(claims: list[Claim], m: Measured) -> Decimal | None:
+    """What the report says for ``m``: the comparable claim whose sentence reads most like
+    the measure's name (开展招聘会场次 … 实际完成5场), if any reads like it at all."""
+    scored = [(_overlap(m.name, c.sentence), c) for c in claims if _comparable(c, m)]
+    best = max(scored, key=lambda sc: sc[0], default=(0, None))
+    return best[1].value if best[0] >= 4 else None
+
+
 def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Finding]:
     out, seen = [], set()
     for m in measures:

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from checks import history
-from checks.against_records import measured, records_disagree
+from checks.against_records import claimed_value, measured, records_disagree
 from checks.expectations import run_expectations
 from checks.findings import Finding, ordered
 from checks.records import record_findings
@@ -121,12 +121,11 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         if ind.kind in ("qualitative", "deadline"):
             continue
         said = next((m for m in measures if m.id == ind.id), None)
-        claim = next((c for c in report.claims if said and c.subject == said.subject
-                      and c.role == "actual" and c.unit == ind.unit and c.value is not None), None)  # fmt: skip
+        claim = claimed_value(report.claims, said) if said else None
         indicators.append({
             "id": ind.id, "name": ind.name, "unit": ind.unit or "",
             "target": Decimal(str(ind.target)) if ind.target is not None else None,
-            "claimed": claim.value if claim else None, "recorded": values.get(ind.id),
+            "claimed": claim, "recorded": values.get(ind.id),
         })  # fmt: skip
     pub = Publication(
         programme.code, programme.name, programme.year, programme.unit, run_id,

@@ -142,6 +142,10 @@ def _round(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+def _shown(value: Decimal | dt.date) -> str:
+    return _num(value) if isinstance(value, Decimal) else str(value)
+
+
 def _num(value: Decimal) -> str:
     """9 → "9", 35.294118 → "35.29", 3.5 → "3.5": as an auditor writes it."""
     if value == value.to_integral_value():
@@ -318,7 +322,7 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str) -> list[di
                 "kind": ind.kind,
                 "weight": ind.weight,
                 "target": None if ind.target is None else str(ind.target),
-                "actual": None if s.actual is None else str(s.actual),
+                "actual": None if s.actual is None else _shown(s.actual),
                 "score": s.score,
                 "deduction": s.deduction,
                 "claimed_score": card.claimed.get(ind.id),
