@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from checks.findings import Evidence, Finding
-from checks.report_text import SAME_SCALE, ev
+from checks.report_text import SAME_SCALE, ev, indicator_lines
 from ingest.claims import Claim, interval
 from schemas.programme import Programme
 from schemas.vocabulary import Vocabulary
@@ -105,4 +105,38 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
                     amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
                 )
             )
+    return out
+
+
+def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, Decimal],
+                   vocab: Vocabulary) -> list[Finding]:  # fmt: skip
+    """A 完成率 the report states for an indicator against the rate its metric gives
+    (a floor reached counts 100%)."""
+    out = []
+    for target, _, rates in indicator_lines(claims):
+        ind = next(
+            (i for i in programme.indicators
+             if i.kind == "higher" and i.id in values and i.unit == target.unit
+             and isinstance(i.target, Decimal) and i.target == target.value
+             and (i.subject or _subject(i.name, vocab)) == target.subject),
+            None,
+        )  # fmt: skip
+        if ind is None or ind.target <= 0:
+            continue
+        recomputed = min(100 * values[ind.id] / ind.target, Decimal(100))
+        for rate in rates:
+            lo, hi = interval(rate)
+            if not lo <= recomputed <= hi:
+                out.append(
+                    Finding(
+                        "REPORT.RECORDS_DISAGREE",
+                        f"rate:{ind.id}",
+                        rate.text,
+                        f"{recomputed:.2f}%",
+                        (ev(rate), Evidence("warehouse", 0, f"{ind.name}：记录实际 "
+                                            f"{values[ind.id].normalize():f}{ind.unit}，目标 "
+                                            f"{ind.target.normalize():f}{ind.unit}")),
+                        label=f"{ind.name}完成率",
+                    )
+                )  # fmt: skip
     return out

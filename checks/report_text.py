@@ -135,7 +135,7 @@ def _same_paragraph(claims: list[Claim]) -> dict[int, list[Claim]]:
     return by_line
 
 
-def _indicator_lines(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, list[Claim]]]:
+def indicator_lines(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, list[Claim]]]:
     """Lines that state an indicator: a target with a floor or ceiling, the actual of the
     same subject and measure, and the rates on the line."""
     for line in _same_paragraph(claims).values():
@@ -158,7 +158,7 @@ def _indicator_lines(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, list[C
 
 
 def rates(claims: list[Claim]) -> Iterator[Finding]:
-    for t, a, rs in _indicator_lines(claims):
+    for t, a, rs in indicator_lines(claims):
         (tlo, thi), (alo, ahi) = interval(t), interval(a)
         if tlo <= 0 and t.bound == ">=":
             continue
@@ -183,7 +183,7 @@ def rates(claims: list[Claim]) -> Iterator[Finding]:
 
 def missed_target_claimed(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
     missed = [
-        (t, a) for t, a, _ in _indicator_lines(claims) if t.bound == ">=" and a.value < t.value
+        (t, a) for t, a, _ in indicator_lines(claims) if t.bound == ">=" and a.value < t.value
     ]
     if not missed:
         return
@@ -737,7 +737,7 @@ def cost_per_unit(doc: Document, claims: list[Claim], vocab: Vocabulary) -> Iter
     """A budget line spent in full (≥ 95%) while its counted output is below 80% of target."""
     shortfalls = [
         (t, a)
-        for t, a, _ in _indicator_lines(claims)
+        for t, a, _ in indicator_lines(claims)
         if t.bound == ">="
         and t.kind == "count"
         and t.value > 0

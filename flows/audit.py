@@ -13,7 +13,12 @@ from pathlib import Path
 import duckdb
 
 from checks import history
-from checks.against_records import claimed_value, measured, records_disagree
+from checks.against_records import (
+    claimed_value,
+    measured,
+    rates_disagree,
+    records_disagree,
+)
 from checks.expectations import run_expectations
 from checks.findings import Finding, ordered
 from checks.records import record_findings
@@ -111,6 +116,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     findings: list[Finding] = ordered([
         *report.findings,
         *records_disagree(report.claims, measures),
+        *rates_disagree(report.claims, programme, values, vocab),
         *score_findings(card, claimed),
         *on_records,
     ])  # fmt: skip

@@ -1,0 +1,54 @@
+"""The report against the records: stated figures and rates against what the records give."""
+
+from decimal import Decimal
+from pathlib import Path
+
+from checks.against_records import claimed_value, measured, rates_disagree, records_disagree
+from ingest.claims import extract_claims
+from ingest.report import parse_text
+from schemas.programme import load_programme
+from schemas.vocabulary import load_vocabulary
+
+PROGRAMME = load_programme(Path(__file__).resolve().parent.parent / "sample" / "programme.yaml")
+VOCAB = load_vocabulary(PROGRAMME.vocabulary)
+REPORT = """一、项目概况
+本年度，六个县（市、区）举办残疾人就业专场招聘会。
+二、绩效分析
+（1）开展招聘会场次：目标不少于9场，实际完成6场，完成率66.67%。
+（2）慰问就业困难户数：目标不少于300户，实际完成300户，完成率100.00%。
+"""
+
+
+def audit(values: dict[str, Decimal]):
+    claims = extract_claims(parse_text(REPORT), VOCAB)
+    measures = measured(PROGRAMME, values, {}, VOCAB)
+    return (
+        claims,
+        measures,
+        [
+            *records_disagree(claims, measures),
+            *rates_disagree(claims, PROGRAMME, values, VOCAB),
+        ],
+    )
+
+
+def test_figures_and_rates_that_the_records_contradict():
+    values = {"job_fairs_held": Decimal(5), "households_visited": Decimal(300),
+              "job_fair_counties": Decimal(5)}  # fmt: skip
+    _, _, findings = audit(values)
+    got = {(f.subject, f.claimed, f.observed) for f in findings}
+    assert got == {
+        ("indicator:job_fairs_held", "6场", "5场"),
+        ("indicator:job_fair_counties", "六个县（市、区）", "5个"),
+        ("rate:job_fairs_held", "66.67%", "55.56%"),
+    }
+    assert all(f.severity == "error" and f.evidence[-1].section == "warehouse" for f in findings)
+
+
+def test_records_that_agree_raise_nothing():
+    values = {"job_fairs_held": Decimal(6), "households_visited": Decimal(300),
+              "job_fair_counties": Decimal(6)}  # fmt: skip
+    claims, measures, findings = audit(values)
+    assert findings == []
+    fairs = next(m for m in measures if m.id == "job_fairs_held")
+    assert claimed_value(claims, fairs) == Decimal(6)
