@@ -76,6 +76,7 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
     from ingest.personal import HashKeyError
     from publish.warehouse import WarehouseBusy
     from schemas.programme import ProgrammeError
+    from scoring import MetricError
 
     if not raw.is_dir():
         _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
@@ -84,7 +85,7 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
         _console_without_tracebacks()
     try:
         result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"])
-    except (ProgrammeError, HashKeyError, WarehouseBusy) as exc:
+    except (ProgrammeError, HashKeyError, WarehouseBusy, MetricError) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(

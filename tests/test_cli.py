@@ -63,3 +63,18 @@ def test_misuse_and_missing_input(prefect_api, tmp_path, args, code, says):
     assert done.returncode == code
     assert says in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_broken_metric_is_one_sentence_exit_1(prefect_api, tmp_path):
+    raw = tmp_path / "raw"
+    shutil.copytree(sample_folder(Path(__file__).parent.parent / "data" / "raw"),
+                    sample_folder(raw))  # fmt: skip
+    yaml = sample_folder(raw) / "programme.yaml"
+    text = yaml.read_text(encoding="utf-8")
+    yaml.write_text(text.replace("SELECT count(*) FROM job_fairs", "SELECT count(*) FROM fairs"),
+                    encoding="utf-8")  # fmt: skip
+    done = jixiao("run", "--raw", str(raw), "--db", str(tmp_path / "w.duckdb"), cwd=tmp_path,
+                  api=prefect_api)  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    assert "开展招聘会场次" in done.stderr and "job_fairs_held" in done.stderr
+    assert not (tmp_path / "w.duckdb").exists()  # nothing half-published
