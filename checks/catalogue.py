@@ -257,6 +257,147 @@ _INGEST = (
         "80 matches from 50 jobseekers",
         ("value",),
     ),
+    # Limits (ingest/limits.py): checked before the file is parsed, so an oversized or
+    # hostile file costs the run neither its time nor its memory.
+    Rule(
+        "FILE.TOO_LARGE",
+        "error",
+        "文件过大",
+        "File too large",
+        "文件大小为 {detail}，超过上限 {expected}，请删除多余内容或分批报送。",
+        "The file is {detail}, over the limit of {expected}; remove unneeded content or "
+        "split it and resubmit.",
+        "A county file larger on disk than JIXIAO_MAX_FILE_MB (default 50 MB) is refused "
+        "before it is read.",
+        "a 120 MB CSV",
+        ("file", "limit"),
+    ),
+    Rule(
+        "FILE.UNSAFE",
+        "error",
+        "文件含不安全内容",
+        "Unsafe file",
+        "文件含有不安全的内容（{detail}），未予读取，请用 Excel 重新导出后报送。",
+        "The file holds unsafe content ({detail}) and was not read; export it again "
+        "from Excel and resubmit.",
+        "Excel never writes XML document type (DOCTYPE) or entity declarations into a "
+        "workbook; they are how entity-expansion bombs and external-entity reads work, so a "
+        "part carrying one is refused unparsed. A symbolic link under counties/ is not "
+        "followed: it could point outside the programme folder.",
+        "a sheet part opening with <!DOCTYPE …> and a billion-laughs entity",
+        ("file",),
+    ),
+    Rule(
+        "FILE.ENCRYPTED",
+        "error",
+        "工作簿设有密码",
+        "Password-protected workbook",
+        "工作簿设有打开密码，无法读取，请取消密码后另存为 .xlsx 再报送。",
+        "The workbook is protected by a password and cannot be read; remove the password, "
+        "save as .xlsx and resubmit.",
+        "An .xlsx saved with a password to open is an encrypted OLE container, not a "
+        "readable package.",
+        "530102.xlsx saved with 文件—信息—用密码进行加密",
+        ("file",),
+    ),
+    Rule(
+        "SHEET.TOO_MANY",
+        "error",
+        "工作表过多",
+        "Too many sheets",
+        "工作簿有 {detail} 个工作表，超过上限 {expected} 个，请只保留模板中的工作表后报送。",
+        "The workbook has {detail} sheets, over the limit of {expected}; keep only the "
+        "template's sheets and resubmit.",
+        "A workbook with more sheets than JIXIAO_MAX_SHEETS (default 50) is refused before "
+        "any sheet is read.",
+        "a workbook of 1,000 sheets",
+        ("sheet", "limit"),
+    ),
+    Rule(
+        "SHEET.TOO_MANY_ROWS",
+        "error",
+        "行数过多",
+        "Too many rows",
+        "工作表有 {detail} 行，超过上限 {expected} 行，请删除多余的行（包括远处零散的单元格）"
+        "或分批报送。",
+        "The sheet has {detail} rows, over the limit of {expected}; delete unneeded rows "
+        "(stray cells far below included) or split the submission.",
+        "A sheet's last row holding a value, or a CSV's record count, above JIXIAO_MAX_ROWS "
+        "(default 100,000). Counted from the sheet's XML before it is loaded, so one stray "
+        "cell in row 1,048,576 cannot make the reader allocate a million empty rows.",
+        "a value typed in 慰问!A1048576",
+        ("sheet", "limit"),
+    ),
+    Rule(
+        "SHEET.TOO_MANY_COLUMNS",
+        "error",
+        "列数过多",
+        "Too many columns",
+        "工作表有 {detail} 列，超过上限 {expected} 列，请删除多余的列（包括远处零散的单元格）"
+        "后报送。",
+        "The sheet has {detail} columns, over the limit of {expected}; delete unneeded "
+        "columns (stray cells far to the right included) and resubmit.",
+        "A sheet's last column holding a value above JIXIAO_MAX_COLUMNS (default 256).",
+        "a header row of 10,000 columns",
+        ("sheet", "limit"),
+    ),
+    Rule(
+        "SHEET.TOO_MANY_CELLS",
+        "error",
+        "单元格过多",
+        "Too many cells",
+        "各工作表合计 {detail} 个单元格（行数 × 列数），超过上限 {expected} 个，"
+        "请删除多余的行和列或分批报送。",
+        "The sheets hold {detail} cells together (rows × columns), over the limit of "
+        "{expected}; delete unneeded rows and columns or split the submission.",
+        "The reader holds every cell of a sheet's used rectangle in memory, empty ones "
+        "included, so the rectangles of all sheets (or a CSV's cells) added up must stay "
+        "within JIXIAO_MAX_CELLS (default 2,000,000; a 100,000-row sheet of 12 columns is "
+        "1,200,000).",
+        "100,000 rows × 256 columns",
+        ("sheet", "limit"),
+    ),
+    Rule(
+        "SHEET.LINE_TOO_LONG",
+        "error",
+        "CSV 行过长",
+        "CSV line too long",
+        "该行长 {detail}，超过单行上限 {expected}，请检查是否缺少换行或有未闭合的引号。",
+        "This line is {detail} long, over the limit of {expected}; check for missing line "
+        "breaks or an unclosed quote.",
+        "One physical line of a CSV longer than JIXIAO_MAX_LINE_KB (default 1024 KB); "
+        "measured in bounded chunks, never held in memory whole.",
+        "a 100 MB CSV without a single line break",
+        ("sheet", "limit"),
+    ),
+    Rule(
+        "VALUE.TOO_LONG",
+        "error",
+        "单元格内容过长",
+        "Cell too long",
+        "单元格 {cell} 内容长 {detail}，超过上限 {expected}，请删减后报送。",
+        "Cell {cell} holds {detail}, over the limit of {expected}; shorten it and resubmit.",
+        "A cell longer than JIXIAO_MAX_CELL_CHARS (default 32,767 characters, Excel's own "
+        "limit for a cell); the value itself is not repeated in the message.",
+        "a 1 MB text pasted into 慰问!B2",
+        ("value", "limit"),
+    ),
+    Rule(
+        "VALUE.CONTROL_CHAR",
+        "error",
+        "含控制字符",
+        "Control character",
+        "单元格 {cell} 含有不可见的控制字符（{detail}），请删除后报送。",
+        "Cell {cell} holds invisible control characters ({detail}); delete them and resubmit.",
+        "Control characters (U+0000–U+001F except tab and the line breaks U+000A–U+000D, "
+        "which Excel and Word put in cells; U+007F–U+009F) and "
+        "the bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) "
+        "are refused in every cell, names included: they are never typed, and they can make "
+        "what a reader sees differ from what is stored. Invisible marks that change nothing "
+        "(zero-width space, LRM/RLM, BOM) are dropped by normalisation instead.",
+        "地点 '文体中心\\x1b[2J' or a name starting with U+202E",
+        ("value",),
+    ),
 )
 
 

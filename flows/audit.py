@@ -23,6 +23,7 @@ from checks.expectations import run_expectations
 from checks.findings import Finding, ordered
 from checks.records import record_findings
 from checks.report_check import ReportAudit, check_report
+from flows.crash import checkpoint
 from ingest.intake import sha256_of
 from ingest.load import replace_claims
 from publish.findings import summary
@@ -88,12 +89,14 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     vocab = load_vocabulary(programme.vocabulary)
     metrics = compute_metrics(con, programme, run_id)
     store_metrics(con, metrics)
+    checkpoint("audit.metrics_stored")
     values = {m.indicator_id: m.value for m in metrics if m.value is not None}
 
     path = report_path(programme_dir)
     report = check_report(path, programme) if path else ReportAudit(None, [], [])
     if path:
         replace_claims(con, programme, path.name, sha256_of(path), report.claims)
+        checkpoint("audit.claims_replaced")
 
     claimed = claimed_scores(report.claims, programme)
     card = score(programme, {m.indicator_id: m for m in metrics}, claimed)
@@ -106,9 +109,11 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         f"INSERT INTO scores ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
         [[row[c] for c in columns] for row in rows],
     )
+    checkpoint("audit.scores_stored")
 
     folder.mkdir(parents=True, exist_ok=True)
     expectations = run_expectations(con, programme, folder)
+    checkpoint("audit.expectations_done")
     clock = time.perf_counter()
     on_records = record_findings(con, programme)
     sql_s = time.perf_counter() - clock
@@ -121,6 +126,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         *on_records,
     ])  # fmt: skip
     new, resolved = history.store(con, run_id, programme.code, findings, lang)
+    checkpoint("audit.findings_stored")
 
     indicators = []
     for ind in programme.indicators:
@@ -139,6 +145,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         _survey(con, programme),
     )  # fmt: skip
     write_reports(pub, folder)
+    checkpoint("audit.reports_written")
     total = next(r for r in rows if r["level"] == 0)
     markdown = "\n".join([
         f"## {programme.name}",

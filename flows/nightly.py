@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
 from flows.audit import AuditResult, audit_programme
+from flows.crash import checkpoint
 from ingest.discover import programme_dirs, submissions
 from ingest.intake import Context, Outcome, process
 from ingest.load import create_tables, refresh_budget_lines
@@ -87,10 +88,12 @@ def ingest(
     outcomes, inputs = [], []
     with duckdb.connect(staging) as con:
         create_tables(con)
+        checkpoint("ingest.tables_created")
         for programme_dir, programme in programmes:
             refresh_budget_lines(con, programme)
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
             subs = submissions(programme_dir)
+            checkpoint("ingest.discovered")
             for i, sub in enumerate(subs, 1):
                 outcome = process(sub, ctx)
                 outcomes.append(outcome)
@@ -98,6 +101,7 @@ def ingest(
                     {"programme": programme.code, "file": sub.rel, "sha256": outcome.sha256}
                 )
                 logger.info("[%s %d/%d] %s", programme.code, i, len(subs), describe(outcome))
+        checkpoint("ingest.done")
         # A file accepted earlier in this run and replaced by a later version (v1 then v2)
         # is reported as superseded, so the run's counts say what the warehouse now holds.
         replaced = {
@@ -135,6 +139,7 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             )  # fmt: skip
             results.append(result)
         create_views(con)
+        checkpoint("audit.views_created")
     return results
 
 
@@ -145,13 +150,16 @@ def record_run(staging: Path, run: dict) -> None:
         con.execute(
             f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())
         )
+        checkpoint("nightly.runs_row_inserted")
         con.execute("CHECKPOINT")
+    checkpoint("nightly.staging_checkpointed")
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def publish(staging: Path, db_path: Path) -> None:
     warehouse.publish(staging, db_path)
     write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render())
+    checkpoint("nightly.dictionary_written")
 
 
 @flow(name="nightly")
@@ -165,6 +173,7 @@ def nightly(
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
     programmes = load_programmes(raw)
+    checkpoint("nightly.programmes_loaded")
     Path(out).mkdir(parents=True, exist_ok=True)
     run_id = started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     with warehouse.exclusive(db_path):
@@ -191,5 +200,6 @@ def nightly(
         }
         record_run(staging, run)
         publish(staging, db_path)
+        checkpoint("nightly.published")
     return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes],
                   "audits": audits}  # fmt: skip

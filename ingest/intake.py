@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from flows.crash import checkpoint
 from ingest.discover import Submission
 from ingest.load import (
     log_entry,
@@ -121,7 +122,9 @@ def foreign_keys(results: dict[str, SheetResult], known_fairs: set[str]) -> list
 
 
 def _validate(sub: Submission, ctx: Context, county: str) -> tuple[dict[str, SheetResult], list]:
+    checkpoint("intake.before_read")
     raw = read_sheets(sub)
+    checkpoint("intake.read")
     results = {key: validate_sheet(sheet, SHEETS[key], ctx.programme) for key, sheet in raw.items()}
     problems = [p for r in results.values() for p in r.problems]
     if not problems:
@@ -138,6 +141,7 @@ def _validate(sub: Submission, ctx: Context, county: str) -> tuple[dict[str, She
             }
         )
         problems = foreign_keys(results, known)
+    checkpoint("intake.validated")
     return results, problems
 
 
@@ -145,6 +149,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
     """Accept, refuse or supersede one file; never raises for anything the file contains."""
     programme = ctx.programme
     sha = sha256_of(sub.path)
+    checkpoint("intake.hashed")
     if unchanged(ctx.con, programme.code, sub.rel, sha):
         return Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0)
     county = county_code(sub.county_text, programme.counties)
@@ -176,6 +181,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
     path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
     if problems:
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
+        checkpoint("intake.feedback_written")
         rel = path.relative_to(ctx.feedback_dir).as_posix()
         with transaction(ctx.con):
             log_entry(
@@ -183,6 +189,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
                 entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel},
                 problems,
             )
+        checkpoint("intake.refused_logged")
         return Outcome(programme.code, sub.rel, sha, county, "refused", 0, len(problems))
     newer = newer_version_loaded(ctx.con, programme.code, county, list(results), sub.version)
     if newer:
@@ -192,6 +199,7 @@ def process(sub: Submission, ctx: Context) -> Outcome:
                 entry | {"status": "superseded", "rows_loaded": 0, "superseded_by": newer},
                 [],
             )
+        checkpoint("intake.superseded_logged")
         return Outcome(programme.code, sub.rel, sha, county, "superseded", 0, 0)
     scope = {"programme_code": programme.code, "year": programme.year, "county_code": county}
     tables = {
@@ -204,8 +212,12 @@ def process(sub: Submission, ctx: Context) -> Outcome:
         )
         for key, r in results.items()
     }
+    checkpoint("intake.rows_prepared")
     with transaction(ctx.con):
         loaded = replace_county_rows(ctx.con, programme.code, county, tables, sub.rel)
         log_entry(ctx.con, entry | {"status": "accepted", "rows_loaded": loaded}, [])
+        checkpoint("intake.before_commit")
+    checkpoint("intake.committed")
     path.unlink(missing_ok=True)  # an earlier refusal of this file no longer applies
+    checkpoint("intake.feedback_removed")
     return Outcome(programme.code, sub.rel, sha, county, "accepted", loaded, 0)

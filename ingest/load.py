@@ -8,6 +8,7 @@ import json
 import duckdb
 import polars as pl
 
+from flows.crash import checkpoint
 from ingest.personal import cert_hash
 from ingest.problems import Problem
 from ingest.validate import ROW
@@ -31,6 +32,7 @@ def refresh_budget_lines(con: duckdb.DuckDBPyConnection, programme: Programme) -
                 for b in programme.budget_lines
             ],
         )
+    checkpoint("load.budget_lines_refreshed")
 
 
 class transaction:  # noqa: N801 - used as a statement: `with transaction(con):`
@@ -104,6 +106,7 @@ def log_entry(
         f"INSERT INTO ingest_log ({columns}) VALUES ({', '.join('?' * len(row))})",
         list(row.values()),
     )
+    checkpoint("load.ingest_log_row")
 
 
 def newer_version_loaded(
@@ -133,9 +136,11 @@ def replace_county_rows(
             f"DELETE FROM {sheet_key} WHERE programme_code = ? AND county_code = ?",
             [programme, county],
         )
+        checkpoint("load.after_delete")
         con.register("incoming", rows)
         con.execute(f"INSERT INTO {sheet_key} BY NAME SELECT * FROM incoming")
         con.unregister("incoming")
+        checkpoint("load.after_insert")
         loaded += rows.height
     con.execute(
         "UPDATE ingest_log SET status = 'superseded', superseded_by = ? "
@@ -143,6 +148,7 @@ def replace_county_rows(
         "AND list_has_any(sheets, ?::VARCHAR[])",
         [file, programme, county, list(tables)],
     )
+    checkpoint("load.superseded_marked")
     return loaded
 
 
@@ -178,4 +184,5 @@ def replace_claims(con: duckdb.DuckDBPyConnection, programme: Programme, report_
         con.execute("DELETE FROM claims WHERE programme_code = ?", [programme.code])
         if rows:
             con.executemany(f"INSERT INTO claims VALUES ({', '.join('?' * len(rows[0]))})", rows)
+        checkpoint("load.claims_before_commit")
     return len(rows)

@@ -17,12 +17,18 @@ from decimal import Decimal, InvalidOperation
 
 import polars as pl
 
-# Invisible characters pasted in from web pages and WeChat; never meaningful in this data.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Invisible characters pasted in from web pages and WeChat; never meaningful in this data:
+# zero-width space / non-joiner / joiner, word joiner, BOM, soft hyphen, and the left-to-right,
+# right-to-left and Arabic letter marks. The marks only nudge how neutral characters are laid
+# out next to right-to-left text, which this data has none of. The bidirectional embeddings,
+# overrides and isolates (U+202A–U+202E, U+2066–U+2069), which do reorder what is shown, are
+# not dropped here: the readers refuse them (VALUE.CONTROL_CHAR), like control characters.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f\u061c"))
 # NFKC leaves these dashes alone, but to a county they are a minus sign.
 _MINUS = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-"})
 
 _INT64_MAX = 2**63 - 1
+_INT64_DIGITS = 19
 # DECIMAL(18, 2) holds at most 16 digits before the point.
 _MONEY_LIMIT = Decimal(10) ** 16
 _FEN = Decimal("0.01")
@@ -83,6 +89,9 @@ def parse_int(text: str | None) -> int | None:
     whole, _, fraction = number.replace(",", "").partition(".")
     if fraction.strip("0"):
         return None
+    if len(whole.lstrip("0")) > _INT64_DIGITS:  # before int(): 5,000 digits would raise
+        return None
+    whole = whole.lstrip("0") or "0"
     value = -int(whole) if sign == "-" else int(whole)
     return value if -_INT64_MAX - 1 <= value <= _INT64_MAX else None
 
@@ -103,15 +112,18 @@ def parse_money(text: str | None) -> Decimal | None:
     sign_before, sign_after, number, unit = match.groups()
     if sign_before and sign_after:
         return None
-    try:
-        amount = Decimal(number.replace(",", ""))
-    except InvalidOperation:  # unreachable given the regex; kept so we never raise
+    digits = number.replace(",", "")
+    if len(digits.partition(".")[0].lstrip("0")) > 16:  # beyond DECIMAL(18, 2) even in yuan
         return None
-    if unit and unit.startswith("万"):
-        amount *= 10000
-    if "-" in (sign_before, sign_after):
-        amount = -amount
-    fen = amount.quantize(_FEN)
+    try:
+        amount = Decimal(digits)
+        if unit and unit.startswith("万"):
+            amount *= 10000
+        if "-" in (sign_before, sign_after):
+            amount = -amount
+        fen = amount.quantize(_FEN)
+    except InvalidOperation:  # a fraction too long for the context; never raise
+        return None
     if fen != amount or abs(fen) >= _MONEY_LIMIT:
         return None
     return fen if fen else Decimal("0.00")  # no "-0.00"

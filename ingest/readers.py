@@ -3,35 +3,60 @@
 Typing is ``ingest.normalise``'s job; here we only turn what the county sees in
 Excel into text and keep track of where each cell came from. A file that cannot
 be read at all raises ``FileRefused`` carrying catalogue problems.
+
+County files are untrusted. Before anything heavy runs, every file is held to the
+limits of ``ingest.limits`` (size on disk first; for a workbook the zip directory,
+every part's declared and actual uncompressed size, the sheet count, and each sheet's
+rows, columns and cell lengths, counted from its XML before python-calamine loads it;
+for a CSV every physical line's length, in bounded chunks, before it is decoded). A
+workbook part carrying a DOCTYPE or entity declaration is refused unparsed, and the
+bytes python-calamine parses are the very bytes that were checked: the file is opened
+once, without following a symbolic link, and read into memory (it is at most
+``JIXIAO_MAX_FILE_MB``).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
+import errno
 import io
+import itertools
+import math
+import os
 import posixpath
 import re
+import stat
+import struct
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, replace
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from xml.etree import ElementTree
+from typing import BinaryIO
+from xml.parsers import expat
 
 from python_calamine import CalamineWorkbook
 
+from ingest.limits import Limits
 from ingest.problems import FileRefused, Problem
-
-# Zip sanity limits: a county workbook is a few MB. Declared sizes are checked
-# before anything is decompressed, so a disguised zip bomb is refused cheaply.
-MAX_ENTRY_BYTES = 200 * 1024 * 1024
-MAX_TOTAL_BYTES = 500 * 1024 * 1024
-MAX_ENTRIES = 10_000
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls, or an encrypted .xlsx
+# An .xlsx saved with a password to open is an OLE container holding these two streams.
+_ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 _CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
+_ANY_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
+_DRIVE = re.compile(r"[A-Za-z]:")
+_CHUNK = 1 << 16  # decompression and XML feeding
+_CSV_CHUNK = 1 << 20  # CSV scanning
+
+# Never typed by a county; they can make what a reader sees differ from what is stored.
+# Tab and the line breaks are ordinary: Alt+Enter makes a line feed in a cell, and text pasted
+# from Word brings its manual line break as a vertical tab (U+000B) and page break as U+000C.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass
@@ -55,8 +80,20 @@ class RawSheet:
     header_row: int
 
 
-def _refuse(rule_id: str, detail: str | None = None, sheet: str | None = None) -> FileRefused:
-    return FileRefused(Problem(rule_id, sheet=sheet, detail=detail))
+def _refuse(rule_id: str, detail: str | None = None, sheet: str | None = None, **kw) -> FileRefused:
+    return FileRefused(Problem(rule_id, sheet=sheet, detail=detail, **kw))
+
+
+def _shown(text: str, limit: int = 80) -> str:
+    """Text from inside the file (part and sheet names, parser errors) safe to put in a message:
+    control characters escaped, no full stop that would end the sentence, bounded length."""
+    text = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    text = text.replace("\n", " ").replace("\r", " ").replace("。", ".")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1 << 20):,.1f} MB"
 
 
 def _text(value: object) -> str | None:
@@ -70,6 +107,14 @@ def _text(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        if abs(value) >= 1e15:
+            # Beyond 15 significant digits Excel shows a number in scientific notation
+            # (1E+308); digits of float noise would only mislead in a message.
+            return format(value, ".15G")
         if value.is_integer():
             return str(int(value))
         # Excel shows at most 15 significant digits, so 0.1+0.2 stored as
@@ -103,106 +148,549 @@ def _sheet(name: str, numbered_rows: Iterable[tuple[int, list[str | None]]]) -> 
     return RawSheet(name, header, rows, numbers, header_row)
 
 
+# --- cells the county must fix, whatever the reader ----------------------------------------
+
+
+@dataclass
+class _CellIssues:
+    """Cells refused for what they hold (controls, length), by (row, column index)."""
+
+    sheet: str
+    controls: list[tuple[int, int, str]] = field(default_factory=list)  # row, col, raw text
+    too_long: list[tuple[int, int, int]] = field(default_factory=list)  # row, col, length
+
+    def check_controls(self, row: int, values: list[object]) -> None:
+        """Record every string cell of the row holding a control character (one regex per row)."""
+        strings = [(i, v) for i, v in enumerate(values) if isinstance(v, str) and v]
+        if strings and _CONTROL.search("\t".join(v for _, v in strings)):
+            self.controls += [(row, i, v) for i, v in strings if _CONTROL.search(v)]
+
+    def problems(self, sheet: RawSheet | None, limits: Limits) -> list[Problem]:
+        out = []
+        for row, col, length in sorted(self.too_long):
+            out.append(
+                Problem(
+                    "VALUE.TOO_LONG",
+                    sheet=self.sheet,
+                    row=row,
+                    column=_label(sheet, row, col),
+                    cell=f"{_column_letters(col)}{row}",
+                    detail=f"{length:,} 个字符",
+                    expected=f"{limits.cell_chars:,} 个字符",
+                )
+            )
+        for row, col, text in sorted(self.controls):
+            found = sorted({f"U+{ord(c):04X}" for c in _CONTROL.findall(text)})
+            escaped = _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+            out.append(
+                Problem(
+                    "VALUE.CONTROL_CHAR",
+                    sheet=self.sheet,
+                    row=row,
+                    column=_label(sheet, row, col),
+                    value=escaped if len(escaped) <= 200 else escaped[:199] + "…",
+                    cell=f"{_column_letters(col)}{row}",
+                    detail="、".join(found[:5]) + ("等" if len(found) > 5 else ""),
+                )
+            )
+        return out
+
+
+def _label(sheet: RawSheet | None, row: int, col: int) -> str | None:
+    """The header label above a data cell (None on or above the header row)."""
+    if sheet is None or not sheet.header_row or row <= sheet.header_row:
+        return None
+    label = sheet.header[col] if col < len(sheet.header) else None
+    return label if label is None or len(label) <= 100 else None
+
+
+# --- opening a file ----------------------------------------------------------------------
+
+
+def _open(path: Path, limits: Limits) -> tuple[BinaryIO, int]:
+    """Open a county file for reading after the cheapest refusals: a symbolic link, not a
+    regular file, empty, too large. The link check is made by the open itself (O_NOFOLLOW),
+    so the file cannot be swapped for a link between a check and the read."""
+    if path.is_symlink():
+        raise _refuse("FILE.UNSAFE", detail="文件是符号链接（快捷方式），不予跟随")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _refuse("FILE.UNSAFE", detail="文件是符号链接（快捷方式），不予跟随") from None
+        raise _refuse(
+            "FILE.CORRUPT", detail=f"无法打开文件（{_shown(error.strerror or '')}）"
+        ) from None
+    handle = os.fdopen(fd, "rb")
+    info = os.fstat(handle.fileno())
+    if not stat.S_ISREG(info.st_mode):
+        handle.close()
+        raise _refuse("FILE.UNSAFE", detail="不是普通文件")
+    if info.st_size == 0:
+        handle.close()
+        raise _refuse("FILE.EMPTY")
+    if info.st_size > limits.file_bytes:
+        handle.close()
+        raise _refuse("FILE.TOO_LARGE", detail=_mb(info.st_size), expected=f"{limits.file_mb} MB")
+    return handle, info.st_size
+
+
 # --- workbooks ------------------------------------------------------------------------
 
 
 def _local(tag: str) -> str:
-    """An XML tag or attribute name without its namespace (strict OOXML uses other URIs)."""
-    return tag.rpartition("}")[2]
+    """An XML tag or attribute name without its prefix (``x:c``) or namespace URI."""
+    return tag.rpartition("}")[2].rpartition(":")[2]
 
 
-def _open_package(path: Path) -> zipfile.ZipFile:
-    """Open the file as a zip package after the cheap refusals: empty, not a zip, bomb."""
-    with path.open("rb") as handle:
-        magic = handle.read(4)
-    if not magic:
-        raise _refuse("FILE.EMPTY")
-    if magic == _OLE2_MAGIC:
-        raise _refuse("FILE.NOT_WORKBOOK", detail="Excel 97-2003 .xls 格式或设有密码的工作簿")
-    if magic not in _ZIP_MAGIC:
-        raise _refuse("FILE.NOT_WORKBOOK", detail="不是 xlsx 文件包")
+class _Names(dict):
+    """Tag -> local name, computed once per distinct tag (a sheet has a handful)."""
+
+    def __missing__(self, tag: str) -> str:
+        local = _local(tag)
+        if len(self) < 4096:
+            self[tag] = local
+        return local
+
+
+_EOCD = struct.Struct("<4s4H2LH")
+
+
+def _declared_directory(data: bytes) -> tuple[int, int] | None:
+    """(entries, central directory bytes) as the zip's end record declares them, read
+    before zipfile builds one object per entry; None when there is no end record."""
+    pos = data.rfind(b"PK\x05\x06", max(0, len(data) - _EOCD.size - 0xFFFF))
+    if pos < 0 or pos + _EOCD.size > len(data):
+        return None
+    entries, cd_size = _EOCD.unpack_from(data, pos)[4:6]
+    locator = pos - 20
+    if (entries == 0xFFFF or cd_size == 0xFFFFFFFF) and data[
+        locator : locator + 4
+    ] == b"PK\x06\x07":
+        (offset,) = struct.unpack_from("<Q", data, locator + 8)
+        if offset + 56 <= len(data) and data[offset : offset + 4] == b"PK\x06\x06":
+            entries, cd_size = struct.unpack_from("<QQ", data, offset + 32)
+    return entries, cd_size
+
+
+def _not_a_workbook(data: bytes) -> FileRefused:
+    if data.startswith(_OLE2_MAGIC):
+        if any(name in data for name in _ENCRYPTED_STREAMS):
+            return _refuse("FILE.ENCRYPTED", detail="设有打开密码的工作簿（加密的 OLE 容器）")
+        return _refuse("FILE.NOT_WORKBOOK", detail="Excel 97-2003 .xls 格式或设有密码的工作簿")
+    kind = _binary_kind(data)
+    return _refuse(
+        "FILE.NOT_WORKBOOK", detail=f"这是改名为 .xlsx 的{kind}" if kind else "不是 xlsx 文件包"
+    )
+
+
+def _open_package(data: bytes, limits: Limits) -> zipfile.ZipFile:
+    """The bytes as a zip package after the cheap refusals: not a zip, too many parts, bomb."""
+    if data[:4] not in _ZIP_MAGIC:
+        raise _not_a_workbook(data)
+    declared = _declared_directory(data)
+    if declared is None:
+        raise _refuse("FILE.CORRUPT", detail="文件包目录缺失，文件可能被截断")
+    entries, cd_size = declared
+    if entries > limits.zip_entries:
+        raise _refuse(
+            "FILE.CORRUPT",
+            detail=f"文件包含 {entries:,} 个部件，超过上限 {limits.zip_entries:,} 个",
+        )
+    if cd_size > limits.zip_entries * 1024:
+        raise _refuse("FILE.CORRUPT", detail=f"文件包目录异常庞大（{_mb(cd_size)}）")
     try:
-        package = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
+        package = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
         # Starts like a zip but its directory, at the end, is gone: cut off in transit.
         raise _refuse("FILE.CORRUPT", detail="文件包目录缺失，文件可能被截断") from None
-    entries = package.infolist()
-    sizes = [entry.file_size for entry in entries]  # as declared in the zip directory
-    if (
-        len(sizes) > MAX_ENTRIES
-        or max(sizes, default=0) > MAX_ENTRY_BYTES
-        or (sum(sizes) > MAX_TOTAL_BYTES)
-    ):
+    try:
+        _check_entries(package.infolist(), limits)
+    except FileRefused:
         package.close()
-        raise _refuse("FILE.CORRUPT", detail="解压后内容异常庞大（疑似压缩炸弹）")
+        raise
     return package
 
 
-def _check_package(package: zipfile.ZipFile) -> dict[str, str]:
-    """Verify every entry's CRC and return sheet name -> sheet part path."""
-    names = set(package.namelist())
-    if "xl/workbook.xml" not in names:
-        if any(name.startswith("xl/") for name in names):
+def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
+    if len(entries) > limits.zip_entries:
+        raise _refuse(
+            "FILE.CORRUPT",
+            detail=f"文件包含 {len(entries):,} 个部件，超过上限 {limits.zip_entries:,} 个",
+        )
+    seen: set[str] = set()
+    for entry in entries:
+        name = entry.orig_filename.replace("\\", "/")
+        if name.startswith("/") or _DRIVE.match(name) or ".." in name.split("/"):
+            # Nothing is ever extracted, but Excel never names a part this way either.
+            raise _refuse("FILE.UNSAFE", detail=f"部件名 {_shown(name)} 指向文件包之外")
+        if entry.filename in seen:
+            # Readers disagree on which copy wins: what we check might not be what is read.
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 出现了两次")
+        seen.add(entry.filename)
+        if entry.flag_bits & 0x1:
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 被单独加密")
+        if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _refuse(
+                "FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 使用了 Excel 不用的压缩方式"
+            )
+    total = sum(entry.file_size for entry in entries)  # as declared in the zip directory
+    if total > limits.unpacked_bytes:
+        raise _refuse(
+            "FILE.CORRUPT",
+            detail=f"解压后共 {_mb(total)}，超过上限 {limits.unpacked_mb} MB，"
+            "内容异常庞大（疑似压缩炸弹）",
+        )
+
+
+def _inflate(data: bytes, entry: zipfile.ZipInfo) -> Iterator[bytes]:
+    """An entry's content in bounded chunks, checked against its declared size and CRC.
+
+    Decompression stops the moment the output passes the declared size, so a part whose
+    directory entry understates it (a disguised bomb) costs no more than what it declares.
+    """
+    name = _shown(entry.filename)
+    start = entry.header_offset
+    if data[start : start + 4] != b"PK\x03\x04":
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的文件头缺失")
+    name_length, extra_length = struct.unpack_from("<HH", data, start + 26)
+    begin = start + 30 + name_length + extra_length
+    end = begin + entry.compress_size
+    if end > len(data):
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
+    raw = memoryview(data)[begin:end]
+    crc = size = 0
+    if entry.compress_type == zipfile.ZIP_STORED:
+        if entry.compress_size != entry.file_size:
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的大小与声明不符")
+        for offset in range(0, len(raw), _CHUNK):
+            piece = bytes(raw[offset : offset + _CHUNK])
+            crc, size = zlib.crc32(piece, crc), size + len(piece)
+            yield piece
+    else:
+        inflater = zlib.decompressobj(-15)
+        try:
+            for offset in range(0, len(raw), _CHUNK):
+                pending = raw[offset : offset + _CHUNK]
+                while pending and not inflater.eof:
+                    piece = inflater.decompress(pending, _CHUNK)
+                    pending = inflater.unconsumed_tail
+                    size += len(piece)
+                    if size > entry.file_size:
+                        raise _refuse(
+                            "FILE.CORRUPT",
+                            detail=f"部件 {name} 解压后超过其声明的大小，内容异常庞大（疑似压缩炸弹）",
+                        )
+                    crc = zlib.crc32(piece, crc)
+                    yield piece
+                if inflater.eof:
+                    break
+            while not inflater.eof:  # output still held inside zlib
+                piece = inflater.decompress(b"", _CHUNK)
+                if not piece:
+                    break
+                size += len(piece)
+                if size > entry.file_size:
+                    raise _refuse(
+                        "FILE.CORRUPT",
+                        detail=f"部件 {name} 解压后超过其声明的大小，内容异常庞大（疑似压缩炸弹）",
+                    )
+                crc = zlib.crc32(piece, crc)
+                yield piece
+        except zlib.error:
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏") from None
+        if not inflater.eof:
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
+    if size != entry.file_size or crc != entry.CRC:
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏")
+
+
+def _is_xml(name: str) -> bool:
+    return name.lower().endswith((".xml", ".rels"))
+
+
+def _parse_xml(
+    data: bytes,
+    entry: zipfile.ZipInfo,
+    start: Callable[[str, dict[str, str]], None] | None = None,
+    end: Callable[[str], None] | None = None,
+    text: Callable[[str], None] | None = None,
+) -> None:
+    """Stream one XML part through expat, refusing any DTD before it is expanded.
+
+    Excel never writes a DOCTYPE; a part declaring one (or an entity) is how entity
+    expansion bombs and external entity reads are built, so it is refused as FILE.UNSAFE
+    the moment expat sees the declaration, before any entity is defined or expanded.
+    """
+    name = _shown(entry.filename)
+
+    def unsafe(*_: object) -> None:
+        raise _refuse("FILE.UNSAFE", detail=f"部件 {name} 含有 DOCTYPE 或实体声明")
+
+    parser = expat.ParserCreate()  # no namespace processing: local names are all we need
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = unsafe
+    parser.EntityDeclHandler = unsafe
+    parser.UnparsedEntityDeclHandler = unsafe
+    parser.ExternalEntityRefHandler = unsafe
+    parser.buffer_text = True
+    parser.ordered_attributes = False
+    if start:
+        parser.StartElementHandler = start
+    if end:
+        parser.EndElementHandler = end
+    if text:
+        parser.CharacterDataHandler = text
+    try:
+        for piece in _inflate(data, entry):
+            parser.Parse(piece, False)
+        parser.Parse(b"", True)
+    except expat.ExpatError as error:
+        raise _refuse(
+            "FILE.CORRUPT", detail=f"{name} 不是有效的 XML（第 {error.lineno} 行）"
+        ) from None
+    except (ValueError, RecursionError):  # a bad row number; absurd nesting
+        raise _refuse("FILE.CORRUPT", detail=f"{name} 不是有效的 XML") from None
+
+
+@dataclass
+class _SheetStats:
+    """What a sheet part holds, counted while streaming its XML."""
+
+    name: str
+    max_row: int = 0  # last row with a value (or a formula)
+    max_column: int = 0  # last column (1-based) with a value (or a formula)
+    formulas: list[tuple[str, int, str]] = field(default_factory=list)  # cell, row, text
+    too_long: list[tuple[int, int, int]] = field(default_factory=list)  # row, col (0-based), length
+
+
+class _SheetScan:
+    """expat handlers for a worksheet: rows, columns, formulas and over-long cells."""
+
+    def __init__(self, name: str, long_strings: dict[int, int], limits: Limits):
+        self.stats = _SheetStats(name)
+        self.long_strings = long_strings
+        self.cell_limit = limits.cell_chars
+        self.keep = max(limits.cell_chars, 64)
+        self.row = self.column = self.cell_row = 0
+        self.kind = ""
+        self.content = False
+        self.length = 0
+        self.field: str | None = None
+        self.pieces: list[str] = []
+        self.kept = 0
+        self.shared_index: str | None = None
+        self.shared: dict[str, str] = {}  # a shared formula's text lives on its first cell only
+        self.names = _Names()
+        self.columns: dict[str, int] = {}  # column letters -> 1-based index, computed once
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = self.names[tag]
+        if tag == "c":
+            ref = attrs.get("r")
+            if ref:
+                # python-calamine reads any number of letters, in either case (ZZZZZZZ1,
+                # xfd1048576): count the column the way it will, or refuse the reference.
+                match = _ANY_CELL_REF.fullmatch(ref)
+                if not match:
+                    raise ValueError(ref)
+                letters = match.group(1)
+                column = self.columns.get(letters)
+                if column is None:
+                    column = _column_index(letters.upper()) + 1 if len(letters) <= 7 else 26**8
+                    self.columns[letters] = column
+                self.column = column
+                self.cell_row = int(match.group(2))
+            else:  # the r attributes are optional in OOXML: count positions when absent
+                self.column += 1
+                self.cell_row = self.row
+            self.kind = attrs.get("t") or "n"
+            self.content = False
+            self.length = 0
+        elif tag == "row":
+            self.row = int(attrs.get("r") or self.row + 1)
+            self.column = 0
+        elif tag in ("v", "t", "f"):
+            self.field = tag
+            self.pieces, self.kept = [], 0
+            if tag == "f":
+                self.shared_index = attrs.get("si")
+
+    def text(self, data: str) -> None:
+        if self.field is None:
+            return
+        if self.field != "f":
+            self.length += len(data)
+        if self.kept < self.keep and self.field != "t":
+            self.pieces.append(data)
+            self.kept += len(data)
+
+    def end(self, tag: str) -> None:
+        tag = self.names[tag]
+        if tag == "c":
+            if self.content:
+                stats = self.stats
+                if self.cell_row > stats.max_row:
+                    stats.max_row = self.cell_row
+                if self.column > stats.max_column:
+                    stats.max_column = self.column
+            if self.length > self.cell_limit:
+                self.stats.too_long.append((self.cell_row, self.column - 1, self.length))
+        elif self.field == tag:
+            text = "".join(self.pieces)
+            self.field = None
+            if tag == "f":
+                index = self.shared_index
+                if index is not None and text:
+                    self.shared[index] = text
+                elif index is not None:
+                    text = self.shared.get(index, "")
+                ref = f"{_column_letters(self.column - 1)}{self.cell_row}"
+                self.stats.formulas.append((ref, self.cell_row, text))
+                self.content = True
+            elif tag == "v":
+                if text or self.length:
+                    self.content = True
+                if self.kind == "s":  # an index into the shared strings
+                    self.length = self.long_strings.get(int(text), 0) if text.isdigit() else 0
+            else:
+                self.content = self.content or self.length > 0
+
+
+class _SharedScan:
+    """expat handlers for sharedStrings.xml: which strings are longer than a cell may be."""
+
+    def __init__(self, limits: Limits):
+        self.limit = limits.cell_chars
+        self.max_strings = limits.cells
+        self.index = 0
+        self.length = 0
+        self.in_text = False
+        self.phonetic = 0
+        self.long: dict[int, int] = {}
+        self.names = _Names()
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        tag = self.names[tag]
+        if tag == "si":
+            self.length = 0
+        elif tag == "rPh":
+            self.phonetic += 1
+        elif tag == "t" and not self.phonetic:
+            self.in_text = True
+
+    def text(self, data: str) -> None:
+        if self.in_text:
+            self.length += len(data)
+
+    def end(self, tag: str) -> None:
+        tag = self.names[tag]
+        if tag == "t":
+            self.in_text = False
+        elif tag == "rPh":
+            self.phonetic -= 1
+        elif tag == "si":
+            if self.length > self.limit:
+                self.long[self.index] = self.length
+            self.index += 1
+            if self.index > self.max_strings:
+                # More distinct strings than the workbook may have cells: python-calamine
+                # would hold every one (38 million empty ones are 900 MB from a 300 KB file).
+                raise _refuse(
+                    "FILE.CORRUPT",
+                    detail=f"共享字符串表超过 {self.max_strings:,} 项，内容异常庞大",
+                )
+
+
+def _part_path(target: str, base: str = "xl") -> str:
+    """A relationship target as a package path: relative to xl/, or absolute in the package."""
+    part = target.lstrip("/") if target.startswith("/") else posixpath.join(base, target)
+    return posixpath.normpath(part)
+
+
+def _scan_package(
+    data: bytes, package: zipfile.ZipFile, limits: Limits
+) -> tuple[dict[str, str], list[_SheetStats]]:
+    """Verify every entry and scan every XML part; sheet name -> part, and each sheet's stats.
+
+    Order: workbook.xml (sheet count refused before any sheet is touched), its
+    relationships, the shared strings, the sheets, then every other part.
+    """
+    entries = {entry.filename: entry for entry in package.infolist()}
+    if "xl/workbook.xml" not in entries:
+        if any(name.startswith("xl/") for name in entries):
             raise _refuse("FILE.CORRUPT", detail="缺少 xl/workbook.xml")
         raise _refuse("FILE.NOT_WORKBOOK", detail="压缩包中没有 xl/workbook.xml")
-    try:
-        # Reads each entry no further than its declared size, so this stays bounded.
-        bad = package.testzip()
-    except Exception as error:  # zlib, unsupported compression, encryption, bad headers
-        raise _refuse("FILE.CORRUPT", detail=f"无法读取的文件包条目（{error}）") from None
-    if bad:
-        raise _refuse("FILE.CORRUPT", detail=f"部件 {bad} 已损坏")
-    try:
-        rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
-        book = ElementTree.fromstring(package.read("xl/workbook.xml"))
-    except KeyError:
-        raise _refuse("FILE.CORRUPT", detail="缺少 xl/_rels/workbook.xml.rels") from None
-    except ElementTree.ParseError:
-        raise _refuse("FILE.CORRUPT", detail="workbook.xml 不是有效的 XML") from None
-    targets = {
-        rel.get("Id"): rel.get("Target", "") for rel in rels if _local(rel.tag) == "Relationship"
-    }
+    if "xl/_rels/workbook.xml.rels" not in entries:
+        raise _refuse("FILE.CORRUPT", detail="缺少 xl/_rels/workbook.xml.rels")
+    done: set[str] = set()
+
+    sheets: list[tuple[str, str | None]] = []
+    count = 0
+
+    def sheet_element(tag: str, attrs: dict[str, str]) -> None:
+        nonlocal count
+        if _local(tag) != "sheet":
+            return
+        count += 1
+        if count <= limits.sheets:
+            rel_id = next((v for k, v in attrs.items() if _local(k) == "id"), None)
+            sheets.append((attrs.get("name", ""), rel_id))
+
+    _parse_xml(data, entries["xl/workbook.xml"], start=sheet_element)
+    done.add("xl/workbook.xml")
+    if count > limits.sheets:
+        raise _refuse("SHEET.TOO_MANY", detail=f"{count:,}", expected=f"{limits.sheets:,}")
+
+    wanted = {rel_id for _, rel_id in sheets}
+    targets: dict[str, str] = {}
+    shared_parts = {"xl/sharedStrings.xml"}
+
+    def relationship(tag: str, attrs: dict[str, str]) -> None:
+        if _local(tag) != "Relationship":
+            return
+        if (
+            attrs.get("Type", "").endswith("/sharedStrings")
+            and attrs.get("TargetMode") != "External"
+        ):
+            shared_parts.add(_part_path(attrs.get("Target", "")))
+        if attrs.get("Id") in wanted:
+            targets[attrs["Id"]] = attrs.get("Target", "")
+
+    _parse_xml(data, entries["xl/_rels/workbook.xml.rels"], start=relationship)
+    done.add("xl/_rels/workbook.xml.rels")
+
     parts: dict[str, str] = {}
-    for element in book.iter():
-        if _local(element.tag) != "sheet":
+    for name, rel_id in sheets:
+        part = _part_path(targets.get(rel_id or "", ""))
+        if part not in entries:
+            raise _refuse("FILE.CORRUPT", detail=f"缺少工作表部件 {_shown(part)}")
+        parts[name] = part
+
+    shared = _SharedScan(limits)
+    for part in sorted(shared_parts & set(entries)):
+        _parse_xml(data, entries[part], shared.start, shared.end, shared.text)
+        done.add(part)
+
+    stats = []
+    for name, part in parts.items():
+        scan = _SheetScan(name, shared.long, limits)
+        if part not in done:
+            _parse_xml(data, entries[part], scan.start, scan.end, scan.text)
+            done.add(part)
+        stats.append(scan.stats)
+
+    for name, entry in entries.items():
+        if name in done:
             continue
-        rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
-        target = targets.get(rel_id, "")
-        # Targets are relative to xl/, or absolute within the package.
-        part = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
-        part = posixpath.normpath(part)
-        if part not in names:
-            raise _refuse("FILE.CORRUPT", detail=f"缺少工作表部件 {part}")
-        parts[element.get("name", "")] = part
-    return parts
-
-
-def _formula_cells(package: zipfile.ZipFile, part: str) -> Iterator[tuple[str, int, str]]:
-    """Yield (cell ref, row, formula text) for every formula cell of a sheet part, streaming."""
-    shared: dict[str, str] = {}  # a shared formula's text lives on its first cell only
-    row, column, ref = 0, 0, ""
-    with package.open(part) as stream:
-        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
-            tag = _local(element.tag)
-            if event == "start":
-                # The r attributes are optional in OOXML: count positions when absent.
-                if tag == "row":
-                    row = int(element.get("r") or row + 1)
-                    column = 0
-                elif tag == "c":
-                    match = _CELL_REF.fullmatch(element.get("r") or "")
-                    column = _column_index(match.group(1)) + 1 if match else column + 1
-                    ref = f"{_column_letters(column - 1)}{row}"
-            elif tag == "f":
-                text = element.text or ""
-                index = element.get("si")
-                if index is not None and text:
-                    shared[index] = text
-                elif index is not None:
-                    text = shared.get(index, "")
-                yield ref, row, text
-            elif tag == "row":
-                element.clear()  # keep memory flat on long sheets
+        if _is_xml(name):
+            _parse_xml(data, entry)
+        else:
+            for _ in _inflate(data, entry):
+                pass
+    return parts, stats
 
 
 def _column_index(letters: str) -> int:
@@ -221,16 +709,32 @@ def _column_letters(index: int) -> str:
     return letters
 
 
-def _formula_problems(package: zipfile.ZipFile, parts: dict[str, str]) -> list[Problem]:
+def _size_problems(stats: list[_SheetStats], limits: Limits) -> list[Problem]:
     problems = []
-    for sheet, part in parts.items():
-        try:
-            for ref, row, formula in _formula_cells(package, part):
-                problems.append(
-                    Problem("SHEET.FORMULA", sheet=sheet, row=row, cell=ref, value=f"={formula}")
+    cells = sum(sheet.max_row * sheet.max_column for sheet in stats)
+    if cells > limits.cells:  # what python-calamine and the RawSheets will hold
+        problems.append(
+            Problem("SHEET.TOO_MANY_CELLS", detail=f"{cells:,}", expected=f"{limits.cells:,}")
+        )
+    for sheet in stats:
+        if sheet.max_row > limits.rows:
+            problems.append(
+                Problem(
+                    "SHEET.TOO_MANY_ROWS",
+                    sheet=_shown(sheet.name),
+                    detail=f"{sheet.max_row:,}",
+                    expected=f"{limits.rows:,}",
                 )
-        except ElementTree.ParseError:
-            raise _refuse("FILE.CORRUPT", detail=f"{part} 不是有效的 XML") from None
+            )
+        if sheet.max_column > limits.columns:
+            problems.append(
+                Problem(
+                    "SHEET.TOO_MANY_COLUMNS",
+                    sheet=_shown(sheet.name),
+                    detail=f"{sheet.max_column:,}",
+                    expected=f"{limits.columns:,}",
+                )
+            )
     return problems
 
 
@@ -245,38 +749,79 @@ def _with_column_label(problem: Problem, sheets: dict[str, RawSheet]) -> Problem
     return replace(problem, column=label)
 
 
-def read_workbook(path: Path) -> dict[str, RawSheet]:
+def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawSheet]:
     """Every sheet of an .xlsx as text cells, keyed by sheet name, in workbook order.
 
-    Refusals (``FileRefused``): FILE.EMPTY for 0 bytes; FILE.NOT_WORKBOOK when the
-    bytes are not an OOXML zip (text renamed .xlsx, an old .xls); FILE.CORRUPT with a
-    short ``detail`` for a truncated or damaged package, a missing part, or an
-    implausibly large entry; SHEET.FORMULA, one problem per formula cell (all of them),
-    with ``sheet``, ``row``, ``cell`` (``F10``), ``value`` (``=SUM(F2:F9)``) and
-    ``column`` (the header label above it, if any).
+    Refusals (``FileRefused``), cheapest first: FILE.UNSAFE for a symbolic link;
+    FILE.EMPTY for 0 bytes; FILE.TOO_LARGE above ``limits.file_mb``; FILE.ENCRYPTED for a
+    password-protected workbook; FILE.NOT_WORKBOOK when the bytes are not an OOXML zip
+    (text renamed .xlsx, an old .xls, a PDF or image); FILE.CORRUPT with a short
+    ``detail`` for a truncated or damaged package, a missing part, a duplicated part,
+    too many parts, or parts that unpack (as declared or in fact) beyond
+    ``limits.unpacked_mb`` (a zip bomb); FILE.UNSAFE for a DOCTYPE or entity declaration
+    in any XML part; SHEET.TOO_MANY above ``limits.sheets``; SHEET.TOO_MANY_ROWS and
+    SHEET.TOO_MANY_COLUMNS when a sheet's last value lies beyond ``limits.rows`` /
+    ``limits.columns`` (counted from the XML, so a stray cell in XFD1048576 never makes
+    python-calamine allocate the empty rectangle before it); then, all of them at once,
+    SHEET.FORMULA, one problem per formula cell, with ``sheet``, ``row``, ``cell``
+    (``F10``), ``value`` (``=SUM(F2:F9)``) and ``column`` (the header label above it, if
+    any); VALUE.TOO_LONG for a cell longer than ``limits.cell_chars`` (its text is not
+    repeated); VALUE.CONTROL_CHAR for a cell holding a control or bidirectional override
+    character (its text shown with them escaped).
 
     Cell text: strings stripped; numbers as Excel shows them (``400``, ``0.3``);
     booleans ``TRUE``/``FALSE`` (what Excel shows; ``parse_yes_no`` reads them);
     dates ``YYYY-MM-DD``, datetimes with a time of day ``YYYY-MM-DD HH:MM:SS``.
     A sheet with no non-empty row (or a chart sheet) comes back with ``header == []``:
-    whether that is an error depends on the sheet, so the caller decides.
+    whether that is an error depends on the sheet, so the caller decides. Hyperlinks keep
+    their text only: the link target is never read.
     """
-    with _open_package(path) as package:
-        parts = _check_package(package)
-        formulas = _formula_problems(package, parts)
+    limits = limits if limits is not None else Limits.from_env()
+    handle, size = _open(path, limits)
+    with handle:
+        data = handle.read(limits.file_bytes + 1)
+    if not data:
+        raise _refuse("FILE.EMPTY")
+    if len(data) > limits.file_bytes:  # grew since it was opened
+        raise _refuse("FILE.TOO_LARGE", detail=_mb(len(data)), expected=f"{limits.file_mb} MB")
+    with _open_package(data, limits) as package:
+        parts, stats = _scan_package(data, package, limits)
+    formulas = [
+        Problem("SHEET.FORMULA", sheet=_shown(s.name), row=row, cell=ref, value=f"={text}")
+        for s in stats
+        for ref, row, text in s.formulas
+    ]
+    oversized = _size_problems(stats, limits)
+    if oversized:  # never hand python-calamine a sheet it would have to allocate whole
+        long_cells = [
+            problem
+            for s in stats
+            for problem in _CellIssues(_shown(s.name), too_long=s.too_long).problems(None, limits)
+        ]
+        raise FileRefused(*oversized, *formulas, *long_cells)
     try:
-        book = CalamineWorkbook.from_path(path)
-        sheets = {}
+        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets: dict[str, RawSheet] = {}
+        cell_problems: list[Problem] = []
+        by_name = {s.name: s for s in stats}
         for name in book.sheet_names:
             # skip_empty_area=False keeps row 1 / column A at index 0: numbering stays true.
             cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            numbered = ((i, [_text(v) for v in row]) for i, row in enumerate(cells, start=1))
+            scanned = by_name.get(name)
+            issue = _CellIssues(_shown(name), too_long=scanned.too_long if scanned else [])
+            numbered = []
+            for number, row in enumerate(cells, start=1):
+                issue.check_controls(number, row)
+                numbered.append((number, [_text(v) for v in row]))
+            del cells
             sheets[name] = _sheet(name, numbered)
+            cell_problems += issue.problems(sheets[name], limits)
     except Exception as error:  # calamine's errors carry no stable types worth telling apart
-        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
-        raise _refuse("FILE.CORRUPT", detail=reason) from None
-    if formulas:
-        raise FileRefused(*(_with_column_label(p, sheets) for p in formulas))
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise _refuse("FILE.CORRUPT", detail=_shown(reason, 120)) from None
+    if formulas or cell_problems:
+        by_shown = {_shown(name): sheet for name, sheet in sheets.items()}
+        raise FileRefused(*(_with_column_label(p, by_shown) for p in formulas), *cell_problems)
     return sheets
 
 
@@ -288,6 +833,25 @@ _WIDE_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
     (b"\xff\xfe", "UTF-16 LE"),
     (b"\xfe\xff", "UTF-16 BE"),
 )
+_UTF8_BOM = b"\xef\xbb\xbf"
+# Files that are not text at all, by their first bytes, for the county's error message.
+_BINARY_MAGIC = (
+    (b"%PDF-", " PDF 文件"),
+    (b"\x89PNG\r\n\x1a\n", " PNG 图片"),
+    (b"\xff\xd8\xff", " JPEG 图片"),
+    (b"GIF87a", " GIF 图片"),
+    (b"GIF89a", " GIF 图片"),
+    (_OLE2_MAGIC, " Excel 97-2003 工作簿（.xls）或加密文件"),
+    (b"Rar!\x1a\x07", " RAR 压缩包"),
+    (b"7z\xbc\xaf\x27\x1c", " 7z 压缩包"),
+    (b"\x1f\x8b", " gzip 压缩包"),
+)
+_CJK = re.compile("[\u4e00-\u9fff]")
+_WIDE_CHAR = re.compile("[\u0800-\U0010ffff]")
+
+
+def _binary_kind(data: bytes) -> str | None:
+    return next((kind for magic, kind in _BINARY_MAGIC if data.startswith(magic)), None)
 
 
 def _nul_guess(data: bytes) -> str:
@@ -307,55 +871,263 @@ def _nul_guess(data: bytes) -> str:
     return "二进制数据"
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 (BOM or not), else GB18030, strictly; anything else is FILE.ENCODING."""
+def _check_start(first: bytes) -> None:
     for bom, name in _WIDE_BOMS:
-        if data.startswith(bom):
+        if first.startswith(bom):
             raise _refuse("FILE.ENCODING", detail=f"{name}（字节顺序标记 {bom.hex(' ')}）")
-    if data.startswith(b"PK\x03\x04"):
+    if first.startswith(b"PK\x03\x04"):
         raise _refuse("FILE.ENCODING", detail="这是改名为 .csv 的 Excel 工作簿，不是文本")
-    if b"\x00" in data:
-        raise _refuse("FILE.ENCODING", detail=f"含 NUL 字节，疑似 {_nul_guess(data)}")
-    if data.startswith(b"\xef\xbb\xbf"):
-        try:
-            return data[3:].decode("utf-8")
-        except UnicodeDecodeError:
-            raise _refuse("FILE.ENCODING", detail="带 UTF-8 BOM 但内容不是有效的 UTF-8") from None
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _refuse("FILE.ENCODING", detail="既不是 UTF-8 也不是 GB18030")
+    kind = _binary_kind(first)
+    if kind:
+        raise _refuse("FILE.ENCODING", detail=f"这是改名为 .csv 的{kind}（二进制数据），不是文本")
 
 
-def read_csv(path: Path) -> RawSheet:
+_LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as csv and Excel read them, CR alone included
+
+
+def _chunks(handle: BinaryIO, first: bytes = b"") -> Iterator[bytes]:
+    """The file in chunks of about ``_CSV_CHUNK`` bytes, none ending inside a CR LF pair."""
+    chunk = first or handle.read(_CSV_CHUNK)
+    while chunk:
+        while chunk.endswith(b"\r"):
+            more = handle.read(1)
+            chunk += more
+            if more != b"\r":
+                break
+        yield chunk
+        chunk = handle.read(_CSV_CHUNK)
+
+
+def _scan_csv(handle: BinaryIO, limits: Limits) -> str:
+    """First pass over the bytes in bounded chunks: the encoding to decode with.
+
+    Refuses wide encodings, renamed binaries and NUL bytes, a physical line longer than
+    ``limits.line_kb`` (its length measured without holding it), bytes that are neither
+    UTF-8 nor GB18030, and a file mixing the two. Returns ``utf-8-sig`` or ``gb18030``.
+    """
+    first = handle.read(_CSV_CHUNK)
+    _check_start(first)
+    bom = first.startswith(_UTF8_BOM)
+    decoder = codecs.getincrementaldecoder("utf-8")("strict")
+    utf8 = True
+    non_ascii = wide = False  # any byte above 0x7F; any character from U+0800 up, in UTF-8
+    line, length = 1, 0  # the current line's number and its bytes so far
+    chunks = _chunks(handle, first)
+    for chunk in chunks:
+        if b"\0" in chunk:
+            raise _refuse("FILE.ENCODING", detail=f"含 NUL 字节，疑似{_nul_guess(chunk)}")
+        if utf8:
+            try:
+                decoded = decoder.decode(chunk)
+            except UnicodeDecodeError:
+                utf8 = False
+            else:
+                non_ascii = non_ascii or not chunk.isascii()
+                wide = wide or bool(non_ascii and _WIDE_CHAR.search(decoded))
+        pieces = _LINE_BREAK.split(chunk)
+        length += len(pieces[0])
+        if len(pieces) > 1:
+            if length > limits.line_bytes:
+                _line_too_long(line, length, limits)
+            middle = pieces[1:-1]
+            if middle and max(map(len, middle)) > limits.line_bytes:
+                at = next(i for i, p in enumerate(middle) if len(p) > limits.line_bytes)
+                _line_too_long(line + 1 + at, len(middle[at]), limits)
+            line += len(pieces) - 1
+            length = len(pieces[-1])
+        if length > limits.line_bytes:  # measure the rest of this line, a chunk at a time
+            for rest in chunks:
+                end = _LINE_BREAK.search(rest)
+                if end:
+                    length += end.start()
+                    break
+                length += len(rest)
+            _line_too_long(line, length, limits)
+    if utf8:
+        try:
+            decoder.decode(b"", True)
+        except UnicodeDecodeError:
+            utf8 = False
+    if utf8 and (bom or not non_ascii or wide or not _gb18030_chinese(handle)):
+        return "utf-8-sig"
+    if utf8:
+        # Short GB18030 text can be valid UTF-8 by accident (失业 is CA A7 D2 B5, which UTF-8
+        # reads as the letters ʧҵ), and UTF-8 accents can be valid GB18030 (José reads
+        # Jos茅). UTF-8 yielding not one character from U+0800 up (no Chinese, no full-width
+        # form) while GB18030 yields Chinese could be either: refused rather than guessed.
+        raise _refuse(
+            "FILE.ENCODING",
+            detail="既可读作 UTF-8 也可读作 GB18030，无法确定；另存为带 BOM 的 UTF-8 可消除歧义",
+        )
+    if bom:
+        raise _refuse("FILE.ENCODING", detail="带 UTF-8 BOM 但内容不是有效的 UTF-8")
+    handle.seek(0)
+    _check_gb18030(handle)
+    return "gb18030"
+
+
+def _gb18030_chinese(handle: BinaryIO) -> bool:
+    """The whole file decodes as GB18030 and gives at least one Chinese character."""
+    handle.seek(0)
+    decoder = codecs.getincrementaldecoder("gb18030")("strict")
+    chinese = False
+    try:
+        while chunk := handle.read(_CSV_CHUNK):
+            chinese = chinese or bool(_CJK.search(decoder.decode(chunk)))
+        decoder.decode(b"", True)
+    except UnicodeDecodeError:
+        return False
+    return chinese
+
+
+def _line_too_long(line: int, length: int, limits: Limits) -> None:
+    raise _refuse(
+        "SHEET.LINE_TOO_LONG", row=line, detail=_mb(length), expected=f"{limits.line_kb:,} KB"
+    )
+
+
+def _check_gb18030(handle: BinaryIO) -> None:
+    """Second pass, line by line (each at most ``line_kb``): every line GB18030, and none in
+    UTF-8 beside them, or the county's text would be read as garbage without anyone seeing."""
+    utf8_line = gb_line = 0
+    number = 1
+    carry = b""
+    for chunk in itertools.chain(_chunks(handle), [b""]):  # b"": the end, check the carry
+        pieces = _LINE_BREAK.split(carry + chunk)
+        carry = pieces.pop() if chunk else b""
+        for piece in pieces:
+            if not piece.isascii():
+                try:
+                    text = piece.decode("utf-8")
+                except UnicodeDecodeError:
+                    try:
+                        piece.decode("gb18030")
+                    except UnicodeDecodeError:
+                        raise _refuse(
+                            "FILE.ENCODING", detail=f"既不是 UTF-8 也不是 GB18030（第 {number} 行）"
+                        ) from None
+                    gb_line = gb_line or number
+                else:
+                    # Two Chinese characters decoded from UTF-8: GB18030 bytes practically
+                    # never pass as UTF-8 this way, so this line was saved in UTF-8.
+                    if len(_CJK.findall(text, 0, 4096)) >= 2:
+                        utf8_line = utf8_line or number
+                if utf8_line and gb_line:
+                    raise _refuse(
+                        "FILE.ENCODING",
+                        detail=f"同一文件混用了 UTF-8（第 {utf8_line} 行）和 GB18030"
+                        f"（第 {gb_line} 行）两种编码",
+                    )
+            number += 1
+
+
+class _Lines:
+    """Lines of the decoded text for csv.reader, noting whether any holds more than spaces."""
+
+    def __init__(self, text: io.TextIOBase):
+        self.lines = iter(text)
+        self.content = False
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.lines)
+        if not self.content and line.strip():
+            self.content = True
+        return line
+
+
+def read_csv(path: Path, limits: Limits | None = None) -> RawSheet:
     """One CSV file as a RawSheet named after the file stem.
 
     Encoding: UTF-8 with or without BOM, else GB18030, decoded strictly. Refusals:
-    FILE.EMPTY for 0 bytes or only whitespace; FILE.ENCODING for UTF-16/UTF-32 (BOM
-    or NUL bytes; ``detail`` says which), a workbook renamed .csv, or bytes that are
-    neither encoding; FILE.CORRUPT for broken quoting (an unclosed quote would
-    otherwise swallow the rest of the file silently); SHEET.EMPTY_HEADER when no
-    record has a value (e.g. only commas). Comma-delimited only. Row numbers count
-    CSV records, blank ones included, header usually 1: the row Excel shows when it
-    opens the file, even when a quoted cell spans several lines.
+    FILE.UNSAFE for a symbolic link; FILE.EMPTY for 0 bytes or only whitespace;
+    FILE.TOO_LARGE above ``limits.file_mb``; FILE.ENCODING for UTF-16/UTF-32 (BOM or NUL
+    bytes; ``detail`` says which), a workbook, PDF or image renamed .csv, bytes that are
+    neither encoding, or a file mixing UTF-8 and GB18030 lines; SHEET.LINE_TOO_LONG for a
+    physical line above ``limits.line_kb`` (measured in bounded chunks before anything is
+    decoded); FILE.CORRUPT for broken quoting (an unclosed quote would otherwise swallow
+    the rest of the file silently); SHEET.TOO_MANY_COLUMNS / SHEET.TOO_MANY_ROWS beyond
+    ``limits.columns`` / ``limits.rows`` (the last one holding a value); SHEET.EMPTY_HEADER
+    when no record has a value (e.g. only commas); VALUE.TOO_LONG and VALUE.CONTROL_CHAR
+    as for workbooks. Comma-delimited only. Row numbers count CSV records, blank ones
+    included, header usually 1: the row Excel shows when it opens the file, even when a
+    quoted cell spans several lines.
     """
-    data = path.read_bytes()
-    if not data.strip():
+    limits = limits if limits is not None else Limits.from_env()
+    # csv's own field limit (128 K characters) would stop a long cell with a vague error;
+    # the file size limit already bounds memory, and VALUE.TOO_LONG names the real length.
+    if csv.field_size_limit() < limits.file_bytes:
+        csv.field_size_limit(limits.file_bytes)
+    name = _shown(path.stem)
+    handle, _ = _open(path, limits)
+    with handle:
+        encoding = _scan_csv(handle, limits)
+        handle.seek(0)
+        text = io.TextIOWrapper(handle, encoding=encoding, errors="strict", newline="")
+        lines = _Lines(text)
+        reader = csv.reader(lines, strict=True)
+        issues = _CellIssues(name)
+        numbered: list[tuple[int, list[str | None]]] = []
+        last_row = 0  # the last record holding a value
+        cells_read = 0  # cells of the records holding a value
+        wide: Problem | None = None
+        try:
+            for number, record in enumerate(reader, start=1):
+                if len(record) > limits.columns and any(record[limits.columns :]):
+                    used = max((i for i, c in enumerate(record) if c.strip()), default=-1) + 1
+                    if used > limits.columns:
+                        wide = wide or Problem(
+                            "SHEET.TOO_MANY_COLUMNS",
+                            sheet=name,
+                            row=number,
+                            detail=f"{used:,}",
+                            expected=f"{limits.columns:,}",
+                        )
+                        break
+                if number > limits.rows or cells_read > limits.cells:  # count, stop keeping
+                    if any(cell.strip() for cell in record):
+                        last_row = number
+                        cells_read += len(record)
+                    continue
+                issues.check_controls(number, record)
+                cells: list[str | None] = []
+                for i, cell in enumerate(record):
+                    if len(cell) > limits.cell_chars:
+                        issues.too_long.append((number, i, len(cell)))
+                        cells.append(None)
+                    else:
+                        cells.append(cell.strip() or None)
+                if any(cells) or (issues.too_long and issues.too_long[-1][0] == number):
+                    last_row = number
+                numbered.append((number, cells))
+                cells_read += len(cells)
+        except csv.Error as error:
+            raise _refuse(
+                "FILE.CORRUPT", detail=f"CSV 第 {reader.line_num} 行：{_shown(str(error))}"
+            ) from None
+        except UnicodeDecodeError:  # the first pass makes this unreachable; kept to never crash
+            raise _refuse("FILE.ENCODING", detail="既不是 UTF-8 也不是 GB18030") from None
+    if wide:
+        raise FileRefused(wide)
+    if not lines.content:
         raise _refuse("FILE.EMPTY")
-    text = _decode(data)
-    if not text.strip():
-        raise _refuse("FILE.EMPTY")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        numbered = [
-            (number, [cell.strip() or None for cell in record])
-            for number, record in enumerate(reader, start=1)
-        ]
-    except csv.Error as error:
-        raise _refuse("FILE.CORRUPT", detail=f"CSV 第 {reader.line_num} 行：{error}") from None
+    if last_row > limits.rows:
+        raise _refuse(
+            "SHEET.TOO_MANY_ROWS", sheet=name, detail=f"{last_row:,}", expected=f"{limits.rows:,}"
+        )
+    if cells_read > limits.cells:
+        raise _refuse(
+            "SHEET.TOO_MANY_CELLS",
+            sheet=name,
+            detail=f"{cells_read:,}",
+            expected=f"{limits.cells:,}",
+        )
     sheet = _sheet(path.stem, numbered)
+    problems = issues.problems(sheet, limits)
+    if problems:
+        raise FileRefused(*problems)
     if not sheet.header:
-        raise _refuse("SHEET.EMPTY_HEADER", sheet=sheet.name)
+        raise _refuse("SHEET.EMPTY_HEADER", sheet=name)
     return sheet

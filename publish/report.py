@@ -18,6 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from checks.findings import Finding
+from flows.crash import checkpoint
 from publish.excel import write_findings_xlsx
 from publish.files import write_atomic
 from publish.findings import (
@@ -366,10 +367,13 @@ def write_reports(pub: Publication, folder: Path) -> list[Path]:
     }
     for name, text in texts.items():
         write_atomic(folder / name, text)
+        checkpoint("report.text_written")
     target, tmp = folder / "findings.xlsx", folder / "findings.xlsx.tmp"
     try:
         write_findings_xlsx(pub.findings, tmp, pub.new)
+        checkpoint("report.xlsx_tmp_written")
         os.replace(tmp, target)
+        checkpoint("report.xlsx_written")
     finally:
         tmp.unlink(missing_ok=True)
     return [folder / name for name in texts] + [target]

@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.crash import checkpoint
+
 
 class WarehouseBusy(Exception):
     """Another run holds the warehouse; the message is one Chinese sentence."""
@@ -31,6 +33,7 @@ def exclusive(db_path: Path) -> Iterator[None]:
             raise WarehouseBusy(
                 f"另一个 jixiao 运行正在写入 {db_path}，请待其结束后再运行。"
             ) from None
+        checkpoint("warehouse.locked")
         try:
             yield
         finally:
@@ -51,6 +54,7 @@ def begin(db_path: Path) -> Path:
         leftover.unlink(missing_ok=True)
     if db_path.exists():
         shutil.copyfile(db_path, staging)
+    checkpoint("warehouse.staging_ready")
     return staging
 
 
@@ -58,9 +62,12 @@ def publish(staging: Path, db_path: Path) -> None:
     """Swap the finished staging file in; its connections must be closed (no WAL left)."""
     with open(staging, "rb+") as fh:
         os.fsync(fh.fileno())
+    checkpoint("warehouse.before_replace")
     os.replace(staging, db_path)
+    checkpoint("warehouse.replaced")
     dir_fd = os.open(db_path.parent, os.O_DIRECTORY)
     try:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+    checkpoint("warehouse.dir_synced")
