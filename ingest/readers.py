@@ -361,50 +361,47 @@ def _inflate(data: bytes, entry: zipfile.ZipInfo) -> Iterator[bytes]:
     if end > len(data):
         raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
     raw = memoryview(data)[begin:end]
-    crc = size = 0
     if entry.compress_type == zipfile.ZIP_STORED:
         if entry.compress_size != entry.file_size:
             raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的大小与声明不符")
-        for offset in range(0, len(raw), _CHUNK):
-            piece = bytes(raw[offset : offset + _CHUNK])
-            crc, size = zlib.crc32(piece, crc), size + len(piece)
-            yield piece
+        pieces = (bytes(raw[o : o + _CHUNK]) for o in range(0, len(raw), _CHUNK))
     else:
-        inflater = zlib.decompressobj(-15)
-        try:
-            for offset in range(0, len(raw), _CHUNK):
-                pending = raw[offset : offset + _CHUNK]
-                while pending and not inflater.eof:
-                    piece = inflater.decompress(pending, _CHUNK)
-                    pending = inflater.unconsumed_tail
-                    size += len(piece)
-                    if size > entry.file_size:
-                        raise _refuse(
-                            "FILE.CORRUPT",
-                            detail=f"部件 {name} 解压后超过其声明的大小，内容异常庞大（疑似压缩炸弹）",
-                        )
-                    crc = zlib.crc32(piece, crc)
-                    yield piece
-                if inflater.eof:
-                    break
-            while not inflater.eof:  # output still held inside zlib
-                piece = inflater.decompress(b"", _CHUNK)
-                if not piece:
-                    break
-                size += len(piece)
-                if size > entry.file_size:
-                    raise _refuse(
-                        "FILE.CORRUPT",
-                        detail=f"部件 {name} 解压后超过其声明的大小，内容异常庞大（疑似压缩炸弹）",
-                    )
-                crc = zlib.crc32(piece, crc)
-                yield piece
-        except zlib.error:
-            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏") from None
-        if not inflater.eof:
-            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
+        pieces = _deflated(raw, name)
+    crc = size = 0
+    for piece in pieces:
+        size += len(piece)
+        if size > entry.file_size:
+            raise _refuse(
+                "FILE.CORRUPT",
+                detail=f"部件 {name} 解压后超过其声明的大小，内容异常庞大（疑似压缩炸弹）",
+            )
+        crc = zlib.crc32(piece, crc)
+        yield piece
     if size != entry.file_size or crc != entry.CRC:
         raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏")
+
+
+def _deflated(raw: memoryview, name: str) -> Iterator[bytes]:
+    """A deflated part's output in chunks of at most _CHUNK bytes; the caller stops reading
+    (and so decompressing) as soon as the output passes the declared size."""
+    inflater = zlib.decompressobj(-15)
+    try:
+        for offset in range(0, len(raw), _CHUNK):
+            pending = raw[offset : offset + _CHUNK]
+            while pending and not inflater.eof:
+                yield inflater.decompress(pending, _CHUNK)
+                pending = inflater.unconsumed_tail
+            if inflater.eof:
+                break
+        while not inflater.eof:  # output still held inside zlib
+            piece = inflater.decompress(b"", _CHUNK)
+            if not piece:
+                break
+            yield piece
+    except zlib.error:
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏") from None
+    if not inflater.eof:
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
 
 
 def _is_xml(name: str) -> bool:
