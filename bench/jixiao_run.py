@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import inspect
 import logging
 import time
 import uuid
@@ -26,13 +27,16 @@ from types import SimpleNamespace
 # (module, attribute, detail); each detail belongs to the stage before its first dot.
 TIMED = (
     ("ingest.intake", "sha256_of", "read.sha256"),
-    ("ingest.intake", "read_sheets", "read.parse"),
-    ("ingest.intake", "validate_sheet", "contract.validate"),
+    ("ingest.intake", "read_sheets", "read.parse"),  # in this process: small runs only
+    ("ingest.intake", "_reads", "read.files"),  # hash and read (in reader processes: the wait)
+    ("ingest.intake", "check_sheets", "contract.validate"),  # normalisers + pandera, per batch
     ("ingest.intake", "foreign_keys", "contract.foreign_keys"),
-    ("ingest.intake", "unchanged", "load.unchanged_lookup"),
-    ("ingest.intake", "warehouse_rows", "load.rows_hash"),
-    ("ingest.intake", "transaction", "load.transaction"),  # DELETE, INSERT, ingest_log, COMMIT
-    ("ingest.intake", "newer_version_loaded", "load.version_lookup"),
+    ("ingest.intake", "_decide", "load.decide"),  # each file's fate, feedback pages
+    ("ingest.intake", "warehouse_rows", "load.rows"),
+    ("ingest.intake", "delete_county_rows", "load.delete"),
+    ("ingest.intake", "insert_rows", "load.insert"),  # keyed hash inside DuckDB
+    ("ingest.intake", "insert_log", "load.ingest_log"),
+    ("ingest.intake", "transaction", "load.transaction"),  # the rest: BEGIN, COMMIT
     ("flows.nightly", "create_tables", "load.create_tables"),
     ("flows.nightly", "refresh_budget_lines", "load.budget_lines"),
     ("flows.nightly", "submissions", "read.discover"),
@@ -83,7 +87,28 @@ class Stages:
         if self._stack:
             self._stack[-1][1] += elapsed
 
+    def _timed_generator(self, fn, detail: str):
+        """A generator's time is spent in each next(), not in the call that creates it."""
+
+        def timed(*args, **kwargs):
+            items = fn(*args, **kwargs)
+            while True:
+                self._enter()
+                try:
+                    item = next(items)
+                except StopIteration:
+                    return
+                finally:
+                    self._exit(detail)
+                yield item
+
+        timed.__wrapped__ = fn
+        return timed
+
     def _timed_function(self, fn, detail: str):
+        if inspect.isgeneratorfunction(fn):
+            return self._timed_generator(fn, detail)
+
         def timed(*args, **kwargs):
             self._enter()
             try:

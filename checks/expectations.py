@@ -1,14 +1,19 @@
 """Great Expectations suites over small summaries of the warehouse, and their Data Docs.
 
-DuckDB computes one small summary table per RECORDS rule (payments per person, funds per
-county and budget line …), grouped as ``checks.records`` groups its findings; GX validates
-each with one expectation, so each unexpected row is one finding of that rule, and auditors
-get GX's Data Docs beside the findings.
+DuckDB computes one summary table per RECORDS rule; GX validates each with one expectation,
+and auditors get GX's Data Docs beside the findings. A summary holds one row per finding of
+the rule's SQL in ``checks.records`` (a person paid twice, an employer counted twice …), so
+each unexpected row is one finding, and folds everything else into one row per county (per
+county and sheet for dates) carrying the county's extreme of what the expectation bounds: the
+most payments to one person, the youngest and oldest age, the years of its dates. The funds
+and amount summaries are one row per county and budget line, or county and amount, already.
+GX thus validates O(counties + findings) rows, not one per person, yet every record stays
+under the expectation: a record the SQL rule fails to report lands in its county's row and
+fails that row.
 
 Engine: GX's pandas data source on the summary frames (the default), or its SQL data source
 on a temporary DuckDB file through duckdb-engine. Both give the same results; on the sample
-pandas is about 2.5 times faster, needs no private patch of GX and no second database file,
-and the summaries are small by construction (one row per person, county or employer).
+pandas is about 2.5 times faster, needs no private patch of GX and no second database file.
 
 Offline: the context is ephemeral (in-memory stores), analytics are off by environment and
 by configuration, and the Data Docs are rewritten so that no page references an outside
@@ -32,7 +37,7 @@ from typing import Any, Literal
 import duckdb
 
 from checks.catalogue import rule
-from checks.records import AGE, DATED, PEOPLE, WORKING_AGE, params, visit_standard
+from checks.records import RULES, WORKING_AGE, params, visit_standard
 from schemas.programme import Programme
 
 _SCOPE = "programme_code = $code AND year = $year"
@@ -51,54 +56,103 @@ class Summary:
     kwargs: dict[str, Any]
 
 
+_RULES = {r.rule_id: r for r in RULES}
+
+
+def _split(rule_id: str, listed: str, folded: str, by: str) -> str:
+    """The rule's rows grouped by its finding key as ``checks.records`` groups them; the
+    groups its SQL reports, one row each (``listed``), and the others folded into one row per
+    ``by`` (``folded``: the same columns, aggregated; counts summed back to BIGINT, as DuckDB's
+    HUGEINT would reach pandas as floats). Both see the key columns, ``county`` (the group's
+    first county) and ``records`` (its warehouse rows).
+
+    The split is the SQL rule's, the verdict GX's: they agree when every listed row fails the
+    expectation and every folded row passes it."""
+    rule = _RULES[rule_id]
+    key = ", ".join(rule.key)
+    return f"""
+        WITH r AS (SELECT *, coalesce({rule.where}, false) AS offends FROM ({rule.rows})),
+        g AS (SELECT {key}, min(county_code) AS county, count(*) AS records,
+                     offends AND coalesce({rule.having}, false) AS listed
+              FROM r GROUP BY {key}, offends)
+        SELECT {listed} FROM g WHERE listed
+        UNION ALL
+        SELECT {folded} FROM g WHERE NOT listed GROUP BY {by}
+        ORDER BY ALL
+    """
+
+
 def summaries(programme: Programme, standard: Decimal | None) -> list[Summary]:
-    """One row per thing a finding is about; each unexpected row is one RECORDS finding."""
+    """Each unexpected row is one RECORDS finding; the other rows are one per county (and
+    sheet, budget line or amount), so a summary's size does not grow with the people."""
     year = programme.year
     out = [
         Summary(
             "person_visits",
             "RECORDS.DUPLICATE_PAYMENT",
-            f"SELECT left(cert_hash, 12) AS person, count(*) AS payments, "
-            f"count(DISTINCT county_code) AS counties FROM visits WHERE {_SCOPE} "
-            f"GROUP BY cert_hash ORDER BY person",
+            _split(
+                "RECORDS.DUPLICATE_PAYMENT",
+                "county AS county_code, left(cert_hash, 12) AS person, 1 AS people, "
+                "records AS payments",
+                "county, NULL, count(*), max(records)",
+                "county",
+            ),
             "ExpectColumnValuesToBeBetween",
             {"column": "payments", "min_value": 1, "max_value": 1},
         ),
         Summary(
             "person_regions",
             "RECORDS.OUT_OF_COUNTY",
-            f"SELECT left(cert_hash, 12) AS person, county_code, region_code FROM ({PEOPLE}) "
-            f"GROUP BY cert_hash, county_code, region_code ORDER BY person, county_code",
+            _split(
+                "RECORDS.OUT_OF_COUNTY",
+                "county_code, left(cert_hash, 12) AS person, region_code, records",
+                "county_code, NULL, region_code, sum(records)::BIGINT",
+                "county_code, region_code",
+            ),
             "ExpectColumnPairValuesToBeEqual",
             {"column_A": "region_code", "column_B": "county_code"},
         ),
         Summary(
             "person_ages",
             "RECORDS.AGE_OUT_OF_RANGE",
-            f"SELECT left(cert_hash, 12) AS person, on_date, {AGE} AS age FROM ({PEOPLE}) "
-            f"GROUP BY cert_hash, on_date, age ORDER BY person, on_date",
+            # A county's youngest and oldest (one row when they are the same age).
+            _split(
+                "RECORDS.AGE_OUT_OF_RANGE",
+                "county AS county_code, left(cert_hash, 12) AS person, on_date, age, records",
+                "DISTINCT county, NULL, NULL, unnest([min(age), max(age)]), sum(records)::BIGINT",
+                "county",
+            ),
             "ExpectColumnValuesToBeBetween",
             {"column": "age", "min_value": WORKING_AGE[0], "max_value": WORKING_AGE[1]},
         ),
         Summary(
             "employer_counts",
             "RECORDS.EMPLOYER_COUNTED_TWICE",
-            f"SELECT credit_code, count(*) AS counted FROM fair_employers "
-            f"WHERE {_SCOPE} AND intends_to_hire GROUP BY credit_code ORDER BY credit_code",
+            _split(
+                "RECORDS.EMPLOYER_COUNTED_TWICE",
+                "county AS county_code, credit_code, 1 AS employers, records AS counted",
+                "county, NULL, count(*), max(records)",
+                "county",
+            ),
             "ExpectColumnValuesToBeBetween",
             {"column": "counted", "min_value": 1, "max_value": 1},
         ),
         Summary(
             "activity_years",
             "RECORDS.OUTSIDE_YEAR",
-            f"SELECT sheet_key AS sheet, county_code, on_date, year(on_date) AS activity_year "
-            f"FROM ({DATED}) GROUP BY ALL ORDER BY ALL",
+            _split(
+                "RECORDS.OUTSIDE_YEAR",
+                "sheet_key AS sheet, county_code, on_date, year(on_date) AS activity_year, records",
+                "sheet_key, county_code, NULL, year(on_date), sum(records)::BIGINT",
+                "sheet_key, county_code, year(on_date)",
+            ),
             "ExpectColumnValuesToBeInSet",
             {"column": "activity_year", "value_set": [year]},
         ),
         Summary(
             "funds_totals",
             "RECORDS.OVERSPENT",
+            # Already one row per county and budget line, each a finding's key.
             # Money in fen (integers): exact in pandas too, where DECIMAL would become float.
             f"SELECT county_code, budget_line, "
             f"CAST(sum(allocated_yuan) * 100 AS BIGINT) AS allocated_fen, "
@@ -113,6 +167,7 @@ def summaries(programme: Programme, standard: Decimal | None) -> list[Summary]:
             Summary(
                 "visit_amounts",
                 "RECORDS.AMOUNT_NOT_STANDARD",
+                # One row per county and amount paid: the standard, and each finding's key.
                 f"SELECT county_code, CAST(amount_yuan * 100 AS BIGINT) AS amount_fen, "
                 f"count(*) AS visits, amount_yuan = $standard AS on_standard "
                 f"FROM visits WHERE {_SCOPE} GROUP BY ALL ORDER BY ALL",

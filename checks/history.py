@@ -6,8 +6,10 @@ from __future__ import annotations
 import json
 
 import duckdb
+import polars as pl
 
 from checks.findings import Finding
+from schemas.warehouse import FINDINGS
 
 
 def previous(con: duckdb.DuckDBPyConnection, programme_code: str, run_id: str) -> dict[str, dict]:
@@ -35,16 +37,19 @@ def store(con: duckdb.DuckDBPyConnection, run_id: str, programme_code: str,
     rows = []
     for f in findings:
         d = f.as_dict(lang)
-        rows.append([
-            run_id, programme_code, d["rule_id"], d["severity"], d["subject"], d["claimed"],
-            d["observed"], d["message"], json.dumps(d["evidence"], ensure_ascii=False),
-            d["fingerprint"], d["amount_yuan"], d["basis"], d["suggestion"],
-            "new" if f.fingerprint in new else "open",
-        ])  # fmt: skip
+        rows.append({
+            **d, "run_id": run_id, "programme_code": programme_code,
+            "evidence": json.dumps(d["evidence"], ensure_ascii=False),
+            "status": "new" if f.fingerprint in new else "open",
+        })  # fmt: skip
+    # One set-based INSERT, not one statement per finding: every column goes in as text and
+    # DuckDB casts evidence to JSON and the amount to DECIMAL, as it did the bound strings.
+    frame = pl.DataFrame(rows, schema={c.name: pl.String for c in FINDINGS.columns})
     con.execute("DELETE FROM findings WHERE run_id = ? AND programme_code = ?",
                 [run_id, programme_code])  # fmt: skip
-    if rows:
-        con.executemany(f"INSERT INTO findings VALUES ({', '.join('?' * len(rows[0]))})", rows)
+    con.register("incoming_findings", frame)
+    con.execute("INSERT INTO findings BY NAME SELECT * FROM incoming_findings")
+    con.unregister("incoming_findings")
     current = {f.fingerprint for f in findings}
     resolved = [v for k, v in before.items() if k not in current]
     return new, resolved

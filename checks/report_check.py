@@ -8,6 +8,7 @@ from pathlib import Path
 
 from checks import report_tables, report_text
 from checks.findings import Finding, ordered
+from checks.tables import grids
 from ingest.claims import Claim, extract_claims
 from ingest.report import Document, read_report
 from schemas.programme import Programme
@@ -52,20 +53,21 @@ def check_report(path: Path, programme: Programme | None = None) -> ReportAudit:
     vocab = load_vocabulary(programme.vocabulary if programme else None)
     claims = extract_claims(doc, vocab)
     weights = programme.survey.weights if programme and programme.survey else None
+    tables = grids(doc)
     findings = [
-        *report_tables.table_findings(doc, weights),
+        *report_tables.table_findings(tables, weights),
         *report_text.figure_disagrees(claims, vocab),
         *report_text.rates(claims),
         *report_text.products(claims),
         *report_text.headcount_percent(claims),
         *report_text.budget_total(doc, claims),
-        *report_text.grades(doc, claims),
+        *report_text.grades(doc, claims, tables),
         *report_text.dates(doc, claims),
-        *report_text.completeness(doc, claims),
+        *report_text.completeness(doc, claims, tables),
         *report_text.name_variants(doc),
-        *report_text.rankings(doc),
+        *report_text.rankings(doc, tables),
         *report_text.missed_target_claimed(doc, claims),
-        *report_text.cost_per_unit(doc, claims, vocab),
+        *report_text.cost_per_unit(tables, claims, vocab),
     ]
     findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
     return ReportAudit(doc, claims, ordered(findings))

@@ -6,8 +6,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from checks.findings import Evidence, Finding
-from checks.tables import Figure, Grid, grid
-from ingest.report import Document
+from checks.tables import Figure, Grid
 
 COUNT_KINDS = ("人数", "数量", "份数", "户数", "个数")
 SHARE_KINDS = ("占比", "比例", "百分比", "比重")
@@ -46,11 +45,11 @@ def _finding(rule_id: str, g: Grid, cells: list[tuple[int, int]], claimed: str, 
     )
 
 
-def table_findings(doc: Document, weights: dict[str, Decimal] | None = None) -> list[Finding]:
+def table_findings(grids: list[Grid], weights: dict[str, Decimal] | None = None) -> list[Finding]:
     out: list[Finding] = []
-    for table in doc.tables:
-        g = grid(table)
-        if g is None or not g.value_cols:
+    for g in grids:
+        table = g.table
+        if not g.value_cols:
             continue
         if table.truncated or _cut_off(g):
             out.append(

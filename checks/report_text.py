@@ -3,13 +3,14 @@ completeness, names, rankings and claims of success."""
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
 from checks.findings import Evidence, Finding
-from checks.tables import grid
+from checks.tables import Grid
 from ingest.claims import Claim, interval
 from ingest.report import Document
 from schemas.vocabulary import Vocabulary
@@ -280,8 +281,7 @@ def headcount_percent(claims: list[Claim]) -> Iterator[Finding]:
         if n is None or not 0 < c.value < 100:
             continue
         lo, hi = interval(c)
-        total = int(n.value)
-        if not any(lo <= Decimal(100 * k) / total <= hi for k in range(total + 1)):
+        if not _whole_share(lo, hi, int(n.value)):
             yield Finding(
                 "REPORT.HEADCOUNT_PERCENT",
                 f"indicator:{c.subject}",
@@ -289,6 +289,16 @@ def headcount_percent(claims: list[Claim]) -> Iterator[Finding]:
                 n.text.rstrip("人名") if n.text[-1] in "人名" else n.text,
                 (ev(c), ev(n)),
             )
+
+
+def _whole_share(lo: Decimal, hi: Decimal, total: int) -> bool:
+    """Whether some whole k of ``total`` people makes a percentage within [lo, hi].
+
+    k / total rises with k, so if any k fits, the least k reaching lo does: ⌈lo·total/100⌉,
+    or one less where the division rounds up to lo. Two divisions, not one per person."""
+    least = math.ceil(lo * total / 100)
+    candidates = {min(max(k, 0), total) for k in (least - 1, least)}
+    return any(lo <= Decimal(100 * k) / total <= hi for k in candidates)
 
 
 _ITEM = re.compile(r"^\s*([（(]\s*\d+\s*[)）]|\d+[.、])")
@@ -340,17 +350,22 @@ def budget_total(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 )
 
 
-def grades(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
+def _by_line(claims: list[Claim]) -> dict[int, list[Claim]]:
+    """Claims by line, in report order: a rule asking per paragraph looks its line up."""
+    by_line: dict[int, list[Claim]] = defaultdict(list)
+    for c in claims:
+        by_line[c.line].append(c)
+    return by_line
+
+
+def grades(doc: Document, claims: list[Claim], grids: list[Grid]) -> Iterator[Finding]:
     stated = re.compile(r"(?:评定)?等级为\s*[“\"「]?([优良中差])")
+    by_line = _by_line([c for c in claims if c.unit == "分" and c.value is not None])
     for p in doc.paragraphs:
         m = stated.search(p.text)
         if not m:
             continue
-        scores = [
-            c
-            for c in claims
-            if c.line == p.line and c.unit == "分" and c.value is not None and c.value <= 100
-        ]
+        scores = [c for c in by_line.get(p.line, []) if c.value <= 100]
         if not scores:
             continue
         score = scores[-1]
@@ -363,19 +378,17 @@ def grades(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 f"按 优 ≥ 90、良 80–90、中 60–80、差 < 60，应为{band}",
                 (Evidence(" › ".join(p.section), p.line, p.text[:80]),),
             )
-    yield from _level1(doc)
+    yield from _level1(doc, grids)
 
 
-def _level1(doc: Document) -> Iterator[Finding]:
+def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
     """Level-1 scores: not above their weight; as the text states them; summing to the total."""
     stated = re.compile(
         r"([\u4e00-\u9fa5A-Za-z]{2,12})[（(]满分\s*([\d.]+)\s*分[，,]\s*(?:评价)?得分\s*([\d.]+)\s*分"
     )
     rows: dict[str, tuple[Decimal, Decimal]] = {}
-    for table in doc.tables:
-        g = grid(table)
-        if g is None:
-            continue
+    for g in grids:
+        table = g.table
         w = g.col("权重", "满分", "分值", exclude=("率",))
         s = g.col("得分", exclude=("率", "扣"))
         if w is None or s is None:
@@ -441,8 +454,9 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
     if doc.dated is None:
         return
     periods = re.compile(r"至|—|－|~")
+    dated = _by_line([c for c in claims if c.date])
     for p in doc.paragraphs:
-        on_line = sorted((c for c in claims if c.line == p.line and c.date), key=lambda c: c.date)
+        on_line = sorted(dated.get(p.line, []), key=lambda c: c.date)
         if (
             len(on_line) >= 2
             and periods.search(p.text)
@@ -499,10 +513,10 @@ def _count(text: str) -> int | None:
     return None
 
 
-def completeness(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
+def completeness(doc: Document, claims: list[Claim], grids: list[Grid]) -> Iterator[Finding]:
     yield from _unreported_indicators(doc, claims)
     yield from _indicator_count(doc)
-    yield from _question_count(doc)
+    yield from _question_count(doc, grids)
     yield from _appendices(doc)
 
 
@@ -589,19 +603,22 @@ def _indicator_count(doc: Document) -> Iterator[Finding]:
             )
 
 
-def _question_count(doc: Document) -> Iterator[Finding]:
+def _question_count(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
     stated = re.compile(r"([0-9一二两三四五六七八九十]{1,3})个问题")
+    listed = []  # each survey table's question count, counted once for every sentence
+    for g in grids:
+        if g.table.truncated:
+            continue
+        questions = {g.group(r) for r in range(len(g.rows)) if not g.total_row(r) and g.kind(r)}
+        questions = {q for q in questions if q and q[0].isdigit()}
+        if len(questions) >= 2:
+            listed.append(questions)
     for p in doc.paragraphs:
         m = stated.search(p.text)
         if not m or (n := _count(m.group(1))) is None:
             continue
-        for table in doc.tables:
-            g = grid(table)
-            if g is None or g.table.truncated:
-                continue
-            questions = {g.group(r) for r in range(len(g.rows)) if not g.total_row(r) and g.kind(r)}
-            questions = {q for q in questions if q and q[0].isdigit()}
-            if len(questions) >= 2 and len(questions) != n:
+        for questions in listed:
+            if len(questions) != n:
                 yield Finding(
                     "REPORT.INCOMPLETE",
                     "survey:questions",
@@ -686,22 +703,20 @@ def _word_start(name: str, names: dict[str, int]) -> bool:
     return name[0] not in "由在对向从把被将为是了和与及的等"
 
 
-def rankings(doc: Document) -> Iterator[Finding]:
+def rankings(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
     """A sentence naming the lowest (or highest) question against the survey table."""
     quoted = re.compile(
         r"[“\"「]([^”\"」]{6,})[”\"」][^。]{0,20}?(相对较低|较低|最低|相对较高|较高|最高)"
     )
+    # Each table's question scores, read once for every sentence that ranks a question.
+    tables = [s for g in grids if not g.table.truncated and len(s := _question_scores(g)) >= 3]
     for p in doc.paragraphs:
         for m in quoted.finditer(p.text):
             low = "低" in m.group(2)
-            for table in doc.tables:
-                g = grid(table)
-                if g is None or table.truncated:
-                    continue
-                scores = _question_scores(g)
-                quote = m.group(1).rstrip("：:？?")
+            quote = m.group(1).rstrip("：:？?")
+            for scores in tables:
                 named = [q for q in scores if quote in q] or [q for q in scores if quote[:12] in q]
-                if len(named) != 1 or len(scores) < 3:
+                if len(named) != 1:
                     continue
                 target = scores[named[0]]
                 extreme = min(scores.values()) if low else max(scores.values())
@@ -716,7 +731,7 @@ def rankings(doc: Document) -> Iterator[Finding]:
                     )
 
 
-def _question_scores(g) -> dict[str, Decimal]:
+def _question_scores(g: Grid) -> dict[str, Decimal]:
     total = g.col("合计", "总计")
     out = {}
     for r in range(len(g.rows)):
@@ -733,7 +748,7 @@ def _shared(a: str, b: str, size: int = 3) -> bool:
     return any(a[i : i + size] in b for i in range(len(a) - size + 1))
 
 
-def cost_per_unit(doc: Document, claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding]:
+def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding]:
     """A budget line spent in full (≥ 95%) while its counted output is below 80% of target."""
     shortfalls = [
         (t, a)
@@ -745,9 +760,9 @@ def cost_per_unit(doc: Document, claims: list[Claim], vocab: Vocabulary) -> Iter
     ]
     if not shortfalls:
         return
-    for table in doc.tables:
-        g = grid(table)
-        if g is None or table.truncated:
+    for g in grids:
+        table = g.table
+        if table.truncated:
             continue
         planned = g.col("下达", "预算", "批复", exclude=("率",))
         spent = g.col("使用", "支出", "实际", exclude=("率", "下达", "预算"))

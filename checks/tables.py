@@ -7,12 +7,13 @@ Merged label cells come out of a text export as a short row (合计 spanning 序
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ingest.report import Table
+from ingest.report import Document, Table
 
 TOTAL_WORDS = ("合计", "总计", "小计", "合 计", "总 计")
+_TOTALS = frozenset(w.replace(" ", "") for w in TOTAL_WORDS)
 _NUMBER = re.compile(r"^[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?%?$")
 
 
@@ -40,7 +41,7 @@ def figure(text: str, line: int = 0) -> Figure | None:
 
 
 def is_total(text: str) -> bool:
-    return text.replace(" ", "") in {w.replace(" ", "") for w in TOTAL_WORDS}
+    return text.replace(" ", "") in _TOTALS
 
 
 @dataclass
@@ -51,16 +52,24 @@ class Grid:
     lines: list[int]
     label_cols: list[int]
     value_cols: list[int]
+    # Every cell parsed once, and every row's group carried down once: the rules ask for
+    # them cell by cell and row by row, so each is a look-up, not a parse or a walk up.
+    figs: list[list[Figure | None]]
+    groups: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        group, self.groups = "", []
+        for row in self.rows:
+            if self.label_cols and row[self.label_cols[0]]:
+                group = row[self.label_cols[0]]
+            self.groups.append(group)
 
     def fig(self, r: int, c: int) -> Figure | None:
-        return figure(self.rows[r][c], self.lines[r]) if c < len(self.rows[r]) else None
+        return self.figs[r][c] if c < len(self.figs[r]) else None
 
     def group(self, r: int) -> str:
         """The row's group label: its first label cell, or the nearest one above."""
-        for i in range(r, -1, -1):
-            if self.label_cols and self.rows[i][self.label_cols[0]]:
-                return self.rows[i][self.label_cols[0]]
-        return ""
+        return self.groups[r]
 
     def kind(self, r: int) -> str | None:
         """The row's kind when a second label column names it (人数 / 占比 / 分数)."""
@@ -104,14 +113,20 @@ def grid(table: Table) -> Grid | None:
             texts = [texts[0], *[""] * (width - len(texts)), *texts[1:]]
         rows.append((texts + [""] * width)[:width])
         lines.append(cells[0].line if cells else table.line)
+    figs = [[figure(t, line) for t in row] for row, line in zip(rows, lines, strict=True)]
     numeric = [
         c
         for c in range(width)
         if header[c] not in ("序号", "编号")
-        and sum(figure(r[c]) is not None for r in rows) * 2 >= max(1, sum(bool(r[c]) for r in rows))
-        and any(figure(r[c]) is not None for r in rows)
+        and sum(f[c] is not None for f in figs) * 2 >= max(1, sum(bool(r[c]) for r in rows))
+        and any(f[c] is not None for f in figs)
     ]
     first = min(numeric, default=width)
     labels = [c for c in range(first) if header[c] not in ("序号", "编号")]
     values = [c for c in numeric if c > first - 1]
-    return Grid(table, header, rows, lines, labels, values)
+    return Grid(table, header, rows, lines, labels, values, figs)
+
+
+def grids(doc: Document) -> list[Grid]:
+    """The grid of every table that has one, in document order: built once per report."""
+    return [g for table in doc.tables if (g := grid(table)) is not None]

@@ -27,7 +27,7 @@ from flows.crash import checkpoint
 from ingest.intake import sha256_of
 from ingest.load import replace_claims
 from publish.findings import summary
-from publish.report import Publication, write_reports
+from publish.report import Publication, staged_folder, write_reports
 from schemas.programme import Programme
 from schemas.vocabulary import load_vocabulary
 from schemas.warehouse import SCORES
@@ -44,7 +44,7 @@ from scoring import (
 @dataclass
 class AuditResult:
     programme: str
-    folder: Path  # where the reports were published
+    folder: Path  # where the reports appear once the run is published
     findings: int
     new: int
     resolved: int
@@ -85,7 +85,10 @@ def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, d
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
                     out_dir: Path, run_id: str, lang: str = "zh") -> AuditResult:  # fmt: skip
+    """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
+    ``publish.report.publish`` swaps them in, after the warehouse is published."""
     folder = out_dir / str(programme.year) / programme.code
+    staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
     metrics = compute_metrics(con, programme, run_id)
     store_metrics(con, metrics)
@@ -111,8 +114,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     )
     checkpoint("audit.scores_stored")
 
-    folder.mkdir(parents=True, exist_ok=True)
-    expectations = run_expectations(con, programme, folder)
+    staged.mkdir(parents=True, exist_ok=True)
+    expectations = run_expectations(con, programme, staged)
     checkpoint("audit.expectations_done")
     clock = time.perf_counter()
     on_records = record_findings(con, programme)
@@ -144,7 +147,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
         _survey(con, programme),
     )  # fmt: skip
-    write_reports(pub, folder)
+    write_reports(pub, staged)
     checkpoint("audit.reports_written")
     total = next(r for r in rows if r["level"] == 0)
     markdown = "\n".join([

@@ -28,21 +28,15 @@ POINTS: dict[str, str] = {
     "ingest.tables_created": "staging tables created",
     "load.budget_lines_refreshed": "programme's budget lines replaced (committed)",
     "ingest.discovered": "county files of a programme discovered",
-    "intake.hashed": "a file's sha256 computed, before the unchanged check",
-    "intake.before_read": "a changed file about to be read",
-    "intake.read": "a file's sheets read",
-    "intake.validated": "a file checked against its contract",
+    "intake.read": "a file hashed and, when changed, read",
+    "intake.validated": "a batch's sheets checked against their contracts",
     "intake.feedback_written": "a refused file's feedback page written",
-    "load.ingest_log_row": "an ingest_log row inserted (inside the file's transaction)",
-    "intake.refused_logged": "a refused file's ingest_log row committed",
-    "intake.superseded_logged": "a late older version's ingest_log row committed",
-    "intake.rows_prepared": "an accepted file's warehouse rows built, before its transaction",
-    "load.after_delete": "inside the file's transaction: the county's earlier rows deleted",
-    "load.after_insert": "inside the file's transaction: the file's rows inserted",
-    "load.superseded_marked": "inside the file's transaction: earlier versions marked",
-    "intake.before_commit": "inside the file's transaction: everything written, not committed",
-    "intake.committed": "an accepted file's transaction committed",
-    "intake.feedback_removed": "an accepted file's earlier feedback page removed",
+    "load.after_delete": "inside the batch's transaction: replaced counties' rows deleted",
+    "load.after_insert": "inside the batch's transaction: a sheet's accepted rows inserted",
+    "load.superseded_marked": "inside the batch's transaction: earlier versions marked",
+    "load.ingest_log_rows": "inside the batch's transaction: its ingest_log rows inserted",
+    "load.before_commit": "inside the batch's transaction: everything written, not committed",
+    "load.committed": "a batch's transaction committed",
     "ingest.done": "every county file processed, staging connection still open",
     "audit.metrics_stored": "a programme's metrics stored",
     "load.claims_before_commit": "report claims deleted and inserted, not committed",
@@ -53,22 +47,24 @@ POINTS: dict[str, str] = {
     "report.text_written": "one of report.html, report.md, findings.json written (1st, 2nd, 3rd)",
     "report.xlsx_tmp_written": "findings.xlsx written under its temporary name",
     "report.xlsx_written": "findings.xlsx renamed into place",
-    "audit.reports_written": "a programme's published reports all written",
+    "audit.reports_written": "a programme's reports all written to staging",
     "audit.views_created": "analysts' views created in staging",
     "nightly.runs_row_inserted": "the runs row inserted, before CHECKPOINT",
     "nightly.staging_checkpointed": "staging CHECKPOINTed and closed",
     "warehouse.before_replace": "staging fsynced, before os.replace",
     "warehouse.replaced": "os.replace done, before the directory fsync",
     "warehouse.dir_synced": "directory fsynced",
+    "report.swapped": "a programme's staged reports swapped into place, the old not yet removed",
     "nightly.dictionary_written": "DICTIONARY.md written",
     "nightly.published": "published, run lock still held",
+    "nightly.feedback_removed": "feedback pages of refusals that no longer stand removed",
 }
 
 # Points reached after the staging file has replaced the published warehouse: a run killed
 # there has published (its runs row is in the warehouse); killed anywhere else, it has not.
 AFTER_PUBLISH = frozenset(
-    {"warehouse.replaced", "warehouse.dir_synced", "nightly.dictionary_written",
-     "nightly.published"}
+    {"warehouse.replaced", "warehouse.dir_synced", "report.swapped",
+     "nightly.dictionary_written", "nightly.published", "nightly.feedback_removed"}
 )  # fmt: skip
 
 _environ = os.environ

@@ -43,6 +43,7 @@ leave them out rather than match them to each other.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -178,17 +179,30 @@ class _Reader:
         self.cell = re.compile(
             rf"(?P<bound>[≥≤]|>=|<=)?\s*(?P<sign>[-+])?(?P<num>{_ARABIC})\s*(?P<scale>{scales})?(?P<unit>{units})?{tail}"
         )
+        # One pattern per idiom, not an alternation: overlapping idioms each block their span.
+        self.idioms = [re.compile(re.escape(idiom)) for idiom in vocab.idioms]
+        self.scales = sorted(vocab.scales.items(), key=lambda s: -len(s[0]))
+        # The not-units longer than a unit and beginning with it (场 → 场地): only these can
+        # stand where that unit matched.
+        self.longer = {
+            unit: tuple(w for w in vocab.not_units if w.startswith(unit) and len(w) > len(unit))
+            for unit in vocab.unit_words.words
+        }
+        # Headers, row labels, captions and headings recur cell after cell: each is read
+        # once per report, so a table costs a look-up per cell, not a reading.
+        self.cell_figure = functools.cache(self.cell_figure)
+        self.split_unit = functools.cache(self.split_unit)
+        self._role_of = functools.cache(self._role_of)
+        self._header_measure = functools.cache(self._header_measure)
+        self._fallback_subject = functools.cache(self._fallback_subject)
+        self._column_unit = functools.cache(self._column_unit)
 
     # -- finding figures in a text --
 
     def figures(self, text: str) -> list[_Figure]:
         """Every figure in ``text`` (folded), in order, none overlapping another."""
         vocab = self.vocab
-        blocked = [
-            (m.start(), m.end())
-            for idiom in vocab.idioms
-            for m in re.finditer(re.escape(idiom), text)
-        ]
+        blocked = [(m.start(), m.end()) for idiom in self.idioms for m in idiom.finditer(text)]
         found: list[_Figure] = []
 
         def free(start: int, end: int) -> bool:
@@ -220,8 +234,7 @@ class _Reader:
         if not written and not scale:
             return None  # a bare number in prose: numbering, a year, a document number
         if written and any(
-            text.startswith(word, m.start("unit")) and len(word) > len(written)
-            for word in vocab.not_units
+            text.startswith(word, m.start("unit")) for word in self.longer.get(written, ())
         ):
             return None  # 5场地, 3项目: a word that merely begins like a unit
         before = text[: m.start()].rstrip()
@@ -273,7 +286,7 @@ class _Reader:
     def split_unit(self, written: str) -> tuple[int, Unit] | None:
         """``万元`` → (4, 元), ``人`` → (0, 人); None when it is no unit of the vocabulary."""
         written = fold(written).strip()
-        for prefix, scale in sorted(self.vocab.scales.items(), key=lambda s: -len(s[0])):
+        for prefix, scale in self.scales:
             if written.startswith(prefix) and written[len(prefix) :] in self.vocab.units:
                 return scale, self.vocab.units[written[len(prefix) :]]
         unit = self.vocab.units.get(written)
@@ -333,7 +346,7 @@ class _Reader:
                 role = None  # 三个方面: what is counted is unknown, so is whether it is an actual
             subject = self._subject(
                 subjects, f, clause, clauses, sentence
-            ) or self._fallback_subject([*(context or []), *reversed(section)], f.kind)
+            ) or self._fallback_subject((*(context or []), *reversed(section)), f.kind)
             claims.append(
                 Claim(
                     text=text[f.start : f.end],
@@ -376,6 +389,15 @@ class _Reader:
             h for h in self.vocab.roles.hits(fold(text)) if h.value != "rate" or kind == "percent"
         ]
         return hits[-1].value if hits else None
+
+    def _header_measure(self, text: str, kind: str) -> str | None:
+        """The measure a header or row label names by its last cue (人数 → people)."""
+        cues = [
+            h
+            for h in self.vocab.measure_cues.hits(fold(text))
+            if self.vocab.cue_kinds.get(h.value) in (None, kind)
+        ]
+        return cues[-1].value if cues else None
 
     def _cue_measure(self, cues: list[Hit], f: _Figure, floor: int) -> str | None:
         kinds = self.vocab.cue_kinds
@@ -421,7 +443,7 @@ class _Reader:
                     return min(inside, key=gap).value
         return None
 
-    def _fallback_subject(self, sources: list[str], kind: str) -> str | None:
+    def _fallback_subject(self, sources: tuple[str, ...], kind: str) -> str | None:
         """From the first source naming one: its rightmost activity, else its rightmost
         qualifier (in a Chinese noun phrase the head comes last)."""
         for source in sources:
@@ -496,13 +518,8 @@ class _Reader:
         measure = f.measure
         if f.kind != "date" and f.measure != "per_unit":
             for source in (header, label):
-                cues = [
-                    h
-                    for h in self.vocab.measure_cues.hits(fold(source))
-                    if self.vocab.cue_kinds.get(h.value) in (None, f.kind)
-                ]
-                if cues:
-                    measure = cues[-1].value
+                if (cue := self._header_measure(source, f.kind)) is not None:
+                    measure = cue
                     break
         return Claim(
             text=cell.text.strip()[f.start : f.end],
@@ -510,7 +527,7 @@ class _Reader:
             exponent=f.exponent,
             unit=f.unit,
             kind=f.kind,
-            subject=self._fallback_subject([*context, *reversed(table.section)], f.kind),
+            subject=self._fallback_subject((*context, *reversed(table.section)), f.kind),
             measure=measure,
             role=role,
             bound=f.bound,

@@ -1,14 +1,36 @@
-"""Find what was submitted: programmes under data/raw and the county files of each."""
+"""Find what was submitted: programmes under data/raw and the county files of each.
+
+What is and is not a submission, decided here from names and file types alone:
+
+- a regular file under ``counties/`` is one, whatever its name: one named as no template
+  says (``.530103.xlsx``, ``Thumbs.db``, ``530103.v3000000000.xlsx``) is refused with the
+  reason, so the county hears of it, rather than dropped without a word;
+- a symbolic link to a file is one too, and the readers refuse it as FILE.UNSAFE (they open
+  with O_NOFOLLOW);
+- lock files (``~$530103.xlsx`` from Excel or WPS, ``.~lock.visits.csv#`` from LibreOffice,
+  written beside a file while it is open) are not: skipped, and the log says so;
+- nor is anything that is not a regular file: a folder behind a symbolic link (its files
+  could be anywhere; it is not entered), a FIFO or a device; skipped, and the log says so.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.contracts import SHEETS
 
-_VERSION = re.compile(r"^(?P<stem>.+?)(?:\.v(?P<version>\d+))?$")
+log = logging.getLogger(__name__)
+
+# A name is stem plus an optional .vN.
+_VERSION = re.compile(r"(?P<stem>.+?)(?:\.v(?P<version>\d+))?")
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_LOCK_FILES = ("~$", ".~lock.")  # Excel and WPS; LibreOffice
+MAX_VERSION = 2**31 - 1  # ingest_log.version is an INTEGER; no county writes more
 _SHEET_BY_NAME = {name: key for key, s in SHEETS.items() for name in (key, s.title)}
 _ORDER = {key: i for i, key in enumerate(SHEETS)}
 
@@ -34,31 +56,66 @@ def programme_dirs(raw_root: Path) -> list[Path]:
     return sorted(p.parent for p in raw_root.glob("*/*/programme.yaml"))
 
 
-def _split_version(name: str) -> tuple[str, int]:
-    m = _VERSION.match(name)
-    return m["stem"], int(m["version"] or 1)
+def _split_version(name: str) -> tuple[str, int | None]:
+    """(stem, version); version None when the name's .vN is too large to be one."""
+    m = _VERSION.fullmatch(name)
+    version = int(m["version"] or 1)
+    return m["stem"], version if version <= MAX_VERSION else None
+
+
+def _text(name: str) -> str:
+    """A name as text to log and show, on one line. Names are bytes on Linux: a zip made on
+    Chinese Windows unpacks to GB18030 names that are not UTF-8 (they would reach the
+    warehouse as lone surrogates). Control characters and bidirectional overrides are
+    shown escaped (``\\n``), so that a name cannot break a message, a log line or a page."""
+    raw = os.fsencode(name)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("gb18030", "replace")
+        # GB18030 decodes most bytes; private-use characters say these were not GB18030.
+        if "\ufffd" in text or any(unicodedata.category(c) == "Co" for c in text):
+            text = raw.decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda m: ascii(m[0])[1:-1], text)
+
+
+def _skipped(path: Path, rel: str) -> bool:
+    """Not a submission (see the module's docstring); logs why, except for plain folders."""
+    if path.is_file():  # follows a link: a link to a regular file is listed, then refused
+        if not path.name.startswith(_LOCK_FILES):
+            return False
+        log.info("跳过 %s：Office 锁定文件（打开文件时自动生成），不是报送文件", rel)
+    elif path.is_symlink():
+        log.warning("跳过 %s：指向文件夹或非普通文件的符号链接，不予跟随", rel)
+    elif not path.is_dir():
+        log.warning("跳过 %s：不是普通文件（如管道或设备文件）", rel)
+    return True
 
 
 def submissions(programme_dir: Path) -> list[Submission]:
     """County files under counties/, ordered so that v1 comes before v2 and sheets
-    referenced by others come first. Hidden files and Office lock files are not submissions."""
+    referenced by others come first."""
     counties = programme_dir / "counties"
     found = []
     for path in sorted(counties.rglob("*")) if counties.is_dir() else []:
-        if not path.is_file() or path.name.startswith((".", "~$")):
+        rel = "/".join(_text(p) for p in path.relative_to(programme_dir).parts)
+        if _skipped(path, rel):
             continue
-        rel = path.relative_to(programme_dir).as_posix()
-        parts = path.relative_to(counties).parts
-        suffix = path.suffix.lower()
-        stem, version = _split_version(path.name[: -len(path.suffix)] if path.suffix else path.name)
+        parts = [_text(p) for p in path.relative_to(counties).parts]
+        name = parts[-1]
+        suffix = Path(name).suffix.lower()
+        stem, version = _split_version(name[: -len(suffix)] if suffix else name)
+        # A hidden name, or a version no county writes, is refused as a name (FILE.NAME), to
+        # the county it names if any.
+        kind = "unknown" if name.startswith(".") or version is None else None
+        version = 1 if version is None else version
         if len(parts) == 1 and suffix == ".xlsx":
-            found.append(Submission(path, rel, stem, version, "xlsx", None))
+            county = stem.lstrip(".") or name
+            found.append(Submission(path, rel, county, version, kind or "xlsx", None))
         elif len(parts) == 2 and suffix == ".csv":
-            found.append(Submission(path, rel, parts[0], version, "csv", _SHEET_BY_NAME.get(stem)))
+            sheet = None if kind else _SHEET_BY_NAME.get(stem)
+            found.append(Submission(path, rel, parts[0], version, kind or "csv", sheet))
         else:
-            found.append(
-                Submission(
-                    path, rel, parts[0] if len(parts) > 1 else stem, version, "unknown", None
-                )
-            )
+            county = parts[0] if len(parts) > 1 else stem.lstrip(".") or name
+            found.append(Submission(path, rel, county, version, "unknown", None))
     return sorted(found, key=lambda s: s.sort_key)

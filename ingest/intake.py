@@ -1,10 +1,22 @@
-"""One county file from disk to the staging warehouse, or back to its county with reasons."""
+"""County files from disk to the staging warehouse, or back to their county with reasons.
+
+Files go through in batches. Each file is hashed and read on its own; the batch's sheets are
+then checked against their contracts together (one pandera call per sheet, not per file);
+every file's fate is decided in submission order, as if the files came one by one; and the
+batch is loaded in one transaction, one statement per table.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, replace
+import multiprocessing
+import os
+import traceback
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -13,23 +25,34 @@ import polars as pl
 from flows.crash import checkpoint
 from ingest.discover import Submission
 from ingest.load import (
-    log_entry,
-    newer_version_loaded,
-    replace_county_rows,
+    delete_county_rows,
+    insert_log,
+    insert_rows,
+    log_row,
+    mark_superseded,
     transaction,
     warehouse_rows,
 )
 from ingest.normalise import clean_text, county_code
 from ingest.personal import masked
 from ingest.problems import FileRefused, Problem
-from ingest.readers import RawSheet, read_csv, read_workbook
-from ingest.validate import SheetResult, validate_sheet
+from ingest.readers import Columns, RawSheet, read_csv, read_workbook
+from ingest.validate import ROW, Checked, SheetText, check_sheets, sheet_text
 from publish.feedback import feedback_path, render
 from publish.files import write_atomic
-from schemas.contracts import SHEETS
+from schemas.contracts import FILE, SHEETS
 from schemas.programme import Programme
 
 log = logging.getLogger(__name__)
+
+# A batch is checked and loaded once it holds this many rows or files: bounds memory.
+BATCH_ROWS = 1_000_000
+BATCH_FILES = 2_000
+# Reader processes are started from this many files on; they take files in chunks and read
+# at most READ_AHEAD files ahead of the batch being checked.
+POOL_FROM = 200
+READ_CHUNK = 16
+READ_AHEAD = 512
 
 # Personal columns by every name a file may give them (key or Chinese label).
 _PERSONAL = {
@@ -69,25 +92,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def unchanged(con: duckdb.DuckDBPyConnection, programme: str, file: str, sha: str) -> bool:
-    """The file's content is what was last processed under its name."""
-    last = con.execute(
-        "SELECT sha256 FROM ingest_log WHERE programme_code = ? AND file = ? "
-        "ORDER BY ingested_at DESC LIMIT 1",
-        [programme, file],
-    ).fetchone()
-    return last is not None and last[0] == sha
-
-
-def mask(problems: list[Problem]) -> list[Problem]:
-    """Values of personal columns (formula text included) never reach a log or a page."""
-    return [replace(p, value=masked(_PERSONAL.get(p.column or ""), p.value)) for p in problems]
-
-
-def read_sheets(sub: Submission) -> dict[str, RawSheet]:
+def read_sheets(sub: Submission) -> dict[str, RawSheet | Columns]:
     """The template sheets a file carries, by key; raises FileRefused when unusable."""
     if sub.kind == "csv" and sub.sheet:
-        return {sub.sheet: read_csv(sub.path)}
+        return {sub.sheet: read_csv(sub.path, columns=True)}
     if sub.kind != "xlsx":
         raise FileRefused(Problem("FILE.NAME", value=sub.rel))
     found = {}
@@ -105,54 +113,219 @@ def read_sheets(sub: Submission) -> dict[str, RawSheet]:
     return found
 
 
-def foreign_keys(results: dict[str, SheetResult], known_fairs: set[str]) -> list[Problem]:
+def mask(problems: list[Problem]) -> list[Problem]:
+    """Values of personal columns (formula text included) never reach a log or a page."""
+    return [replace(p, value=masked(_PERSONAL.get(p.column or ""), p.value)) for p in problems]
+
+
+@dataclass
+class Ledger:
+    """What the warehouse already holds for a programme, read once and kept up to date as
+    files are decided, so that no file costs a query."""
+
+    last_sha: dict[str, str]  # file -> sha256 last processed under that name
+    accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
+    loaded: set[tuple[str, str]]  # (county, sheet) with rows in the warehouse
+    fairs: dict[str, set[str]]  # county -> the ids of its job fairs in the warehouse
+
+    @classmethod
+    def read(cls, con: duckdb.DuckDBPyConnection, programme: str) -> Ledger:
+        def rows(sql: str) -> list[tuple]:
+            return con.execute(sql, [programme]).fetchall()
+
+        accepted: dict[str, dict[str, tuple[int, frozenset[str]]]] = {}
+        for county, file, version, sheets in rows(
+            "SELECT county_code, file, version, sheets FROM ingest_log "
+            "WHERE programme_code = ? AND status = 'accepted'"
+        ):
+            accepted.setdefault(county, {})[file] = (version, frozenset(sheets))
+        return cls(
+            dict(rows("SELECT file, arg_max(sha256, ingested_at) FROM ingest_log "
+                      "WHERE programme_code = ? GROUP BY file")),
+            accepted,
+            {(county, key) for key in SHEETS for (county,) in
+             rows(f"SELECT DISTINCT county_code FROM {key} WHERE programme_code = ?")},
+            {county: set(ids) for county, ids in
+             rows("SELECT county_code, list(fair_id) FROM job_fairs WHERE programme_code = ? "
+                  "GROUP BY 1")},
+        )  # fmt: skip
+
+    def newer(self, county: str, sheets: frozenset[str], version: int) -> str | None:
+        """The accepted file that a late-arriving older version must not overwrite."""
+        hits = [(v, f) for f, (v, s) in self.accepted.get(county, {}).items()
+                if v > version and s & sheets]  # fmt: skip
+        return max(hits)[1] if hits else None
+
+    def accept(self, county: str, file: str, version: int, sheets: frozenset[str]) -> list[str]:
+        """Record an acceptance; returns the accepted files it supersedes (sheets overlap)."""
+        files = self.accepted.setdefault(county, {})
+        gone = [f for f, (_, s) in files.items() if s & sheets]
+        for f in gone:
+            del files[f]
+        files[file] = (version, sheets)
+        return gone
+
+
+@dataclass
+class _File:
+    """A changed file in a batch: its sheets as read, or why it was refused before them."""
+
+    sub: Submission
+    sha: str
+    size: int
+    county: str | None
+    sheets: dict[str, SheetText] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class Read:
+    """What a reader returns for one file: picklable, as readers may run in other processes."""
+
+    sha: str
+    size: int
+    sheets: dict[str, SheetText] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    failure: str | None = None  # the traceback of a reader that failed, for the log
+
+
+def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | None:
+    """Hash a file and read its sheets; None when its content is what was last processed.
+    ``wanted`` is False when the file is refused whatever it holds (county unknown)."""
+    try:
+        read = Read(sha256_of(sub.path), sub.path.stat().st_size)
+    except OSError as exc:  # gone or unreadable since discovery: refused, the run goes on
+        return Read("", 0, problems=[Problem("FILE.CORRUPT", detail=exc.strerror)])
+    if read.sha == last_sha:
+        return None
+    if wanted:
+        try:
+            read.sheets = {k: sheet_text(raw, SHEETS[k]) for k, raw in read_sheets(sub).items()}
+        except FileRefused as refused:
+            read.problems = refused.problems
+        except Exception as exc:  # a reader failing on bytes it cannot parse must not stop the run
+            read.problems = [Problem("FILE.CORRUPT", detail=type(exc).__name__)]
+            read.failure = traceback.format_exc()
+    return read
+
+
+def _read_files(jobs: list[tuple[Submission, str | None, bool]]) -> list[Read | None]:
+    return [read_file(*job) for job in jobs]
+
+
+def _reads(jobs: list[tuple[Submission, str | None, bool]]) -> Iterator[Read | None]:
+    """read_file over the jobs, in order. From POOL_FROM files on, worker processes (one per
+    core) read while this one checks and loads: reading is most of a run's Python work. At
+    most READ_AHEAD files wait in memory, whichever side is faster."""
+    if len(jobs) < POOL_FROM:  # a pool costs a second or two to start
+        yield from (read_file(*job) for job in jobs)
+        return
+    chunks = [jobs[i : i + READ_CHUNK] for i in range(0, len(jobs), READ_CHUNK)]
+    spawn = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB threads
+    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=spawn) as pool:
+        waiting: deque = deque()
+        for chunk in chunks:
+            waiting.append(pool.submit(_read_files, chunk))
+            if len(waiting) * READ_CHUNK >= READ_AHEAD:
+                yield from waiting.popleft().result()
+        while waiting:
+            yield from waiting.popleft().result()
+
+
+def _file(sub: Submission, county: str | None, read: Read) -> _File:
+    if read.failure:
+        log.warning("unreadable file %s\n%s", sub.rel, read.failure)
+    problems = read.problems
+    if county is None and read.sha:
+        problems = [Problem("FILE.UNKNOWN_COUNTY", value=sub.county_text)]
+    return _File(sub, read.sha, read.size, county, read.sheets, problems)
+
+
+def foreign_keys(employers: pl.DataFrame, fair_ids: set[str]) -> list[Problem]:
     """参会用人单位 rows must name a job fair of the same county."""
-    employers = results.get("fair_employers")
-    if employers is None or employers.frame is None:
-        return []
-    fairs = results.get("job_fairs")
-    ids = set(fairs.frame["fair_id"]) if fairs is not None and fairs.frame is not None else set()
-    ids |= known_fairs
-    bad = employers.frame.filter(~pl.col("fair_id").is_in(list(ids)))
+    bad = employers.filter(~pl.col("fair_id").is_in(list(fair_ids)))
     title, label = SHEETS["fair_employers"].title, SHEETS["fair_employers"].labels["fair_id"]
     return [
         Problem("VALUE.FOREIGN_KEY", title, row, label, fair)
-        for fair, row in bad.select("fair_id", "_row").iter_rows()
+        for fair, row in bad.select("fair_id", ROW).iter_rows()
     ]
 
 
-def _validate(sub: Submission, ctx: Context, county: str) -> tuple[dict[str, SheetResult], list]:
-    checkpoint("intake.before_read")
-    raw = read_sheets(sub)
-    checkpoint("intake.read")
-    results = {key: validate_sheet(sheet, SHEETS[key], ctx.programme) for key, sheet in raw.items()}
-    problems = [p for r in results.values() for p in r.problems]
-    if not problems:
-        # A CSV of employers alone refers to the job fairs the county already submitted.
-        known = (
-            set()
-            if "job_fairs" in results
-            else {
-                row[0]
-                for row in ctx.con.execute(
-                    "SELECT fair_id FROM job_fairs WHERE programme_code = ? AND county_code = ?",
-                    [ctx.programme.code, county],
-                ).fetchall()
-            }
-        )
-        problems = foreign_keys(results, known)
-    checkpoint("intake.validated")
-    return results, problems
-
-
-def process(sub: Submission, ctx: Context) -> Outcome:
-    """Accept, refuse or supersede one file; never raises for anything the file contains."""
+def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
+    """Accept, refuse or supersede every file, batch by batch; yields each batch's outcomes
+    once it is committed. Never raises for anything a file contains."""
     programme = ctx.programme
-    sha = sha256_of(sub.path)
-    checkpoint("intake.hashed")
-    if unchanged(ctx.con, programme.code, sub.rel, sha):
-        return Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0)
-    county = county_code(sub.county_text, programme.counties)
+    ledger = Ledger.read(ctx.con, programme.code)
+    counties = [county_code(sub.county_text, programme.counties) for sub in subs]
+    jobs = [
+        (sub, ledger.last_sha.get(sub.rel), c is not None)
+        for sub, c in zip(subs, counties, strict=True)
+    ]
+    batch: list[_File | Outcome] = []
+    files = rows = 0  # changed files and their rows in the batch: skipped ones cost nothing
+    for sub, county, read in zip(subs, counties, _reads(jobs), strict=True):
+        checkpoint("intake.read")
+        if read is None:
+            sha = ledger.last_sha[sub.rel]
+            batch.append(Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0))
+            continue
+        batch.append(item := _file(sub, county, read))
+        files += 1
+        rows += sum(text.rows for text in item.sheets.values())
+        if rows >= BATCH_ROWS or files >= BATCH_FILES:
+            yield _settle(batch, ctx, ledger)
+            batch, files, rows = [], 0, 0
+    if batch:
+        yield _settle(batch, ctx, ledger)
+
+
+@dataclass
+class _Plan:
+    """What a batch writes, built while its files are decided."""
+
+    log: dict[str, dict] = field(default_factory=dict)  # file -> its ingest_log row
+    winners: dict[str, dict[str, int]] = field(default_factory=dict)  # sheet -> county -> file
+    deletes: dict[str, set[str]] = field(default_factory=dict)  # sheet -> counties
+    replaced: dict[str, str] = field(default_factory=dict)  # earlier accepted file -> by
+
+
+def _settle(batch: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[Outcome]:
+    """Check the batch's sheets together, decide each file in order, load the batch."""
+    files = dict(enumerate(b for b in batch if isinstance(b, _File)))
+    checked: dict[str, Checked] = {}
+    for key, sheet in SHEETS.items():
+        texts = {i: f.sheets[key] for i, f in files.items() if key in f.sheets}
+        if texts:
+            checked[key] = check_sheets(texts, sheet, ctx.programme)
+    checkpoint("intake.validated")
+    index = {id(f): i for i, f in files.items()}
+    plan = _Plan()
+    outcomes = [
+        item if isinstance(item, Outcome) else _decide(index[id(item)], item, checked, ctx,
+                                                       ledger, plan)
+        for item in batch
+    ]  # fmt: skip
+    _load(ctx, files, checked, plan)
+    ledger.loaded |= {(c, key) for key, counties in plan.winners.items() for c in counties}
+    return outcomes
+
+
+def _decide(i: int, item: _File, checked: dict[str, Checked], ctx: Context, ledger: Ledger,
+            plan: _Plan) -> Outcome:  # fmt: skip
+    """One file's fate, as if the files of the batch came one by one."""
+    programme, sub, county = ctx.programme, item.sub, item.county
+    problems = item.problems + [p for key in item.sheets for p in checked[key].problems.get(i, [])]
+    if not problems and "fair_employers" in item.sheets:
+        # A CSV of employers alone refers to the job fairs the county already submitted.
+        own = "job_fairs" in item.sheets
+        problems = foreign_keys(
+            _rows(checked["fair_employers"], i),
+            set(_rows(checked["job_fairs"], i)["fair_id"])
+            if own
+            else ledger.fairs.get(county, set()),
+        )
+    ledger.last_sha[sub.rel] = item.sha
+    sheets = frozenset(item.sheets)
     entry = {
         "run_id": ctx.run_id,
         "programme_code": programme.code,
@@ -160,64 +333,78 @@ def process(sub: Submission, ctx: Context) -> Outcome:
         "county_code": county,
         "file": sub.rel,
         "version": sub.version,
-        "sha256": sha,
-        "size_bytes": sub.path.stat().st_size,
+        "sha256": item.sha,
+        "size_bytes": item.size,
+        "sheets": list(item.sheets) or ([sub.sheet] if sub.sheet else []),
+        "rows_read": sum(checked[key].rows_read[i] for key in item.sheets),
     }
-    results: dict[str, SheetResult] = {}
-    try:
-        if county is None:
-            raise FileRefused(Problem("FILE.UNKNOWN_COUNTY", value=sub.county_text))
-        results, problems = _validate(sub, ctx, county)
-    except FileRefused as refused:
-        problems = refused.problems
-    except Exception as exc:  # a reader failing on bytes it cannot parse must not stop the run
-        log.warning("unreadable file %s", sub.rel, exc_info=True)
-        problems = [Problem("FILE.CORRUPT", detail=type(exc).__name__)]
-    problems = mask(problems)
-    entry |= {
-        "sheets": list(results) or ([sub.sheet] if sub.sheet else []),
-        "rows_read": sum(r.rows_read for r in results.values()),
-    }
-    path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
+
+    def outcome(status: str, rows: int = 0, problems: int = 0) -> Outcome:
+        return Outcome(programme.code, sub.rel, item.sha, county, status, rows, problems)
+
     if problems:
+        problems = mask(problems)
+        path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         checkpoint("intake.feedback_written")
         rel = path.relative_to(ctx.feedback_dir).as_posix()
-        with transaction(ctx.con):
-            log_entry(
-                ctx.con,
-                entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel},
-                problems,
-            )
-        checkpoint("intake.refused_logged")
-        return Outcome(programme.code, sub.rel, sha, county, "refused", 0, len(problems))
-    newer = newer_version_loaded(ctx.con, programme.code, county, list(results), sub.version)
-    if newer:
-        with transaction(ctx.con):
-            log_entry(
-                ctx.con,
-                entry | {"status": "superseded", "rows_loaded": 0, "superseded_by": newer},
-                [],
-            )
-        checkpoint("intake.superseded_logged")
-        return Outcome(programme.code, sub.rel, sha, county, "superseded", 0, 0)
-    scope = {"programme_code": programme.code, "year": programme.year, "county_code": county}
-    tables = {
-        key: warehouse_rows(
-            r.frame,
-            key,
-            scope,
-            {"source_file": sub.rel, "source_sha256": sha, "source_sheet": r.sheet_name},
-            ctx.hash_key,
+        plan.log[sub.rel] = log_row(
+            entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel}, problems
         )
-        for key, r in results.items()
-    }
-    checkpoint("intake.rows_prepared")
+        return outcome("refused", problems=len(problems))
+    if newer := ledger.newer(county, sheets, sub.version):
+        plan.log[sub.rel] = log_row(
+            entry | {"status": "superseded", "rows_loaded": 0, "superseded_by": newer}, []
+        )
+        return outcome("superseded")
+    for gone in ledger.accept(county, sub.rel, sub.version, sheets):
+        if gone in plan.log:
+            plan.log[gone] |= {"status": "superseded", "superseded_by": sub.rel}
+        else:
+            plan.replaced[gone] = sub.rel
+    for key in item.sheets:
+        plan.winners.setdefault(key, {})[county] = i
+        if (county, key) in ledger.loaded:
+            plan.deletes.setdefault(key, set()).add(county)
+    if "job_fairs" in item.sheets:
+        ledger.fairs[county] = set(_rows(checked["job_fairs"], i)["fair_id"])
+    loaded = sum(checked[key].rows_read[i] for key in item.sheets)
+    plan.log[sub.rel] = log_row(entry | {"status": "accepted", "rows_loaded": loaded}, [])
+    return outcome("accepted", loaded)
+
+
+def _rows(checked: Checked, i: int) -> pl.DataFrame:
+    return checked.frame.filter(pl.col(FILE) == i)
+
+
+def _load(ctx: Context, files: dict[int, _File], checked: dict[str, Checked],
+          plan: _Plan) -> None:  # fmt: skip
+    """The batch in one transaction: a crash leaves it all out, and the staging file is
+    published only after the whole run."""
+    programme = ctx.programme
     with transaction(ctx.con):
-        loaded = replace_county_rows(ctx.con, programme.code, county, tables, sub.rel)
-        log_entry(ctx.con, entry | {"status": "accepted", "rows_loaded": loaded}, [])
-        checkpoint("intake.before_commit")
-    checkpoint("intake.committed")
-    path.unlink(missing_ok=True)  # an earlier refusal of this file no longer applies
-    checkpoint("intake.feedback_removed")
-    return Outcome(programme.code, sub.rel, sha, county, "accepted", loaded, 0)
+        for key, counties in plan.deletes.items():
+            delete_county_rows(ctx.con, key, programme.code, sorted(counties))
+        for key, by_county in plan.winners.items():
+            chosen = sorted(by_county.values())
+            lineage = pl.DataFrame(
+                {
+                    FILE: chosen,
+                    "programme_code": programme.code,
+                    "year": programme.year,
+                    "county_code": [files[i].county for i in chosen],
+                    "source_file": [files[i].sub.rel for i in chosen],
+                    "source_sha256": [files[i].sha for i in chosen],
+                    "source_sheet": [checked[key].names[i] for i in chosen],
+                },
+                schema_overrides={FILE: pl.Int64},
+            )
+            insert_rows(ctx.con, key, warehouse_rows(checked[key].frame, key, lineage),
+                        ctx.hash_key)  # fmt: skip
+            checkpoint("load.after_insert")
+        if plan.replaced:  # before the batch's own rows: a changed file replaces itself
+            mark_superseded(ctx.con, programme.code, plan.replaced)
+        if plan.log:
+            insert_log(ctx.con, list(plan.log.values()))
+        checkpoint("load.before_commit")
+    checkpoint("load.committed")

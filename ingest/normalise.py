@@ -49,6 +49,8 @@ _SERIAL_RE = re.compile(r"(\d{1,7})(?:\.0+)?")
 # Excel's largest date serial is 9999-12-31.
 _SERIAL_MAX = 2958465
 
+_PLAIN = r"^[!-~\u4e00-\u9fff](?:[ !-~\u4e00-\u9fff]*[!-~\u4e00-\u9fff])?$"
+
 _YES = frozenset({"是", "y", "yes", "true", "1"})
 _NO = frozenset({"否", "n", "no", "false", "0"})
 
@@ -216,6 +218,17 @@ def normalise_column(values: pl.Series, dtype: pl.DataType) -> pl.Series:
     if parser is None:
         raise ValueError(f"normalise_column does not handle {dtype}")
     text = values.cast(pl.String)
+    if dtype == pl.String:
+        # Identifiers and names are mostly distinct, so parsing each distinct text would
+        # still be one Python call per row. Printable ASCII and CJK unified ideographs without
+        # outer spaces are what clean_text returns unchanged (NFKC leaves both alone): only
+        # the other texts go through Python.
+        plain = text.str.contains(_PLAIN)
+        distinct = text.filter(~plain).unique().drop_nulls().to_list()
+        cleaned = text.replace_strict(
+            distinct, [clean_text(v) for v in distinct], default=None, return_dtype=pl.String
+        )
+        return pl.select(pl.when(plain).then(text).otherwise(cleaned)).to_series().alias(text.name)
     distinct = text.unique().drop_nulls().to_list()
     return text.replace_strict(
         distinct, [parser(value) for value in distinct], default=None, return_dtype=dtype

@@ -29,6 +29,7 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 
 from schemas.vocabulary import fold
@@ -83,6 +84,11 @@ class Table:
 
     def index_columns(self) -> frozenset[int]:
         """Column 0 when it numbers the rows 1, 2, 3 … (序号): labels, not figures."""
+        return self._index_columns
+
+    @cached_property
+    def _index_columns(self) -> frozenset[int]:
+        # Every row's label asks: decided once per table, so labelling the rows is linear.
         numbers = [r[0].text for r in self.rows[1:] if r and _NUMBER_ONLY.fullmatch(r[0].text)]
         if len(numbers) >= 2 and numbers == [str(i) for i in range(1, len(numbers) + 1)]:
             return frozenset({0})
@@ -468,7 +474,7 @@ def _build(path: Path, items: list[_Line | _RawTable]) -> Document:
         for i in caption:
             paragraphs[i] = replace(paragraphs[i], kind="caption")
         table_title, unit = _caption([paragraphs[i].text for i in reversed(caption)])
-        ends = not any(q > pos for q in positions)
+        ends = not positions or positions[-1] < pos  # positions ascend: no text after it
         built.append(_table(index, raw, section, table_title, unit, ends))
     unit, dated = _signature(paragraphs, positions, tables[-1][0] if tables else -1)
     return Document(path, title, unit, dated, paragraphs, built)

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from ingest.problems import Problem
 
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
+# Bytes in a page's name: 255 (ext4, xfs, btrfs) less the ".tmp" write_atomic writes first.
+NAME_MAX = 255 - len(".tmp")
 
 
 def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, file: str) -> Path:
     """One page per submitted file: its path under counties/ flattened, so that
-    `530102/visits.csv` and `五华区/visits.csv` never share a page."""
+    `530102/visits.csv` and `五华区/visits.csv` never share a page.
+
+    A name too long to carry ``.md`` (a submitted name may take all of the 255 bytes a name
+    has) is cut and marked with a hash of the whole, so two such files still get two pages."""
     flat = "_".join(Path(file).parts[1:]) or Path(file).name
+    raw = flat.encode("utf-8", "surrogateescape")  # the bytes the name has on disk
+    if len(raw) + len(".md") > NAME_MAX:
+        mark = "~" + hashlib.sha256(raw).hexdigest()[:16]
+        flat = raw[: NAME_MAX - len(mark) - len(".md")].decode("utf-8", "ignore") + mark
     return feedback_dir / (county or "unknown") / programme_code / (flat + ".md")
 
 

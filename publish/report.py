@@ -1,6 +1,10 @@
 """A programme's published report (SPEC §3): report.html, report.md, findings.json and
 findings.xlsx in ``reports/<year>/<programme_code>/``.
 
+A run writes its reports into a staging folder beside ``reports/`` and swaps each programme's
+folder into place only once the warehouse they report on is published (``publish``): a reader
+never sees the reports of an unpublished run, nor one run's page beside another's findings.
+
 Sections follow the order auditors read: summary, charts, scorecard, findings (working-paper
 order), findings resolved since the last run. The HTML is one self-contained file with charts
 drawn here as inline SVG: no script, no web font, no outside address, so it opens on an
@@ -9,9 +13,12 @@ intranet with no network.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import html
 import math
 import os
+import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -377,3 +384,79 @@ def write_reports(pub: Publication, folder: Path) -> list[Path]:
     finally:
         tmp.unlink(missing_ok=True)
     return [folder / name for name in texts] + [target]
+
+
+# --- staging and publishing ---------------------------------------------------------------
+
+
+def staging_root(out_dir: Path) -> Path:
+    """Where a run writes its reports until its warehouse is published: beside ``out_dir``
+    (same filesystem, so the swap is a rename) and outside what readers browse."""
+    return out_dir.with_name(out_dir.name + ".staging")
+
+
+def staged_folder(out_dir: Path, year: int, programme_code: str) -> Path:
+    return staging_root(out_dir) / str(year) / programme_code
+
+
+def begin(out_dir: Path) -> None:
+    """Discard what a crashed run staged, as warehouse.begin discards its staging file: only
+    reports of a published run may ever be swapped in."""
+    staging = staging_root(out_dir)
+    if staging.exists():
+        shutil.rmtree(staging)
+
+
+def publish(out_dir: Path) -> list[Path]:
+    """Swap every staged programme folder into ``out_dir``, each in one step; call right after
+    the warehouse is published. Returns the published folders."""
+    staging = staging_root(out_dir)
+    published = []
+    for staged in sorted(staging.glob("*/*")):
+        target = out_dir / staged.relative_to(staging)
+        _swap(staged, target)
+        checkpoint("report.swapped")
+        shutil.rmtree(staged, ignore_errors=True)  # the previous run's reports, if any
+        _fsync_dir(target.parent)
+        published.append(target)
+    shutil.rmtree(staging)
+    return published
+
+
+_AT_FDCWD, _RENAME_EXCHANGE = -100, 2  # <fcntl.h>, <linux/fs.h>
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories atomically (Linux renameat2 RENAME_EXCHANGE); False where the
+    system or filesystem cannot."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def _swap(staged: Path, target: Path) -> None:
+    """Put ``staged`` at ``target``; the previous ``target``, if any, ends at ``staged``."""
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(staged, target)
+    elif not _exchange(staged, target):
+        # Two renames: for an instant (or, killed in between, until the next run) the folder
+        # is absent, which still shows no reader a mix of two runs.
+        aside = staged.with_name(staged.name + ".previous")
+        os.rename(target, aside)
+        os.rename(staged, target)
+        os.rename(aside, staged)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

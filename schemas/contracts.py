@@ -11,12 +11,13 @@ arrives as null and is reported with its original text.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 
 import pandera.polars as pa
 import polars as pl
 
-from schemas.identifiers import is_cert_no, is_credit_code
+from schemas.identifiers import cert_no_valid, credit_code_valid
 
 MONEY = pl.Decimal(18, 2)
 ANSWERS = ["A", "B", "C", "D", "E"]
@@ -45,10 +46,6 @@ def _date(label: str, description: str, in_year: bool = True) -> object:
     return pa.Field(
         alias=label, description=description, metadata={"rule": rule, "in_year": in_year}
     )
-
-
-def _valid(data: pa.PolarsData, predicate) -> pl.LazyFrame:
-    return data.lazyframe.select(pl.col(data.key).map_elements(predicate, return_dtype=pl.Boolean))
 
 
 class JobFairs(pa.DataFrameModel):
@@ -92,7 +89,7 @@ class FairEmployers(pa.DataFrameModel):
 
     @pa.check("统一社会信用代码", name="credit_code_valid")
     def _credit_code(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _valid(data, is_credit_code)
+        return data.lazyframe.select(credit_code_valid(pl.col(data.key)))
 
     class Config:
         name = "fair_employers"
@@ -112,7 +109,7 @@ class _Person(pa.DataFrameModel):
 
     @pa.check("残疾人证号", name="cert_no_valid")
     def _cert_no(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _valid(data, is_cert_no)
+        return data.lazyframe.select(cert_no_valid(pl.col(data.key)))
 
 
 class Visits(_Person):
@@ -202,20 +199,39 @@ MODELS: tuple[type[pa.DataFrameModel], ...] = (
 )
 
 
+FILE = "_file"  # which file of a batch a row came from: keys are unique per file
+
+
+@functools.cache
 def contract(
-    model: type[pa.DataFrameModel], year: int, budget_lines: list[str]
+    model: type[pa.DataFrameModel], year: int, budget_lines: tuple[str, ...]
 ) -> pa.DataFrameSchema:
-    """The model's schema with the programme's year and budget lines filled in."""
+    """The model's schema with the programme's year and budget lines filled in, for a frame
+    holding the sheet of many files at once (column ``FILE``): a key is unique per file."""
     schema = model.to_schema()
     updates = {}
+    checks = list(schema.checks)
     for label, column in schema.columns.items():
         meta = column.metadata or {}
         if meta.get("in_year"):
             in_year = pa.Check.in_range(dt.date(year, 1, 1), dt.date(year, 12, 31))
             updates[label] = {"checks": [*column.checks, in_year]}
         if meta.get("budget_line"):
-            updates[label] = {"checks": [*column.checks, pa.Check.isin(budget_lines)]}
-    return schema.update_columns(updates) if updates else schema
+            updates[label] = {"checks": [*column.checks, pa.Check.isin(list(budget_lines))]}
+        if column.unique:
+            updates[label] = {**updates.get(label, {}), "unique": False}
+            checks.append(_unique_per_file(label))
+    schema = schema.update_columns(updates)  # a copy: the model's own schema is shared
+    schema.checks = checks
+    return schema
+
+
+def _unique_per_file(label: str) -> pa.Check:
+    # Like pandera's own `unique` on polars, nulls count as duplicates of each other.
+    return pa.Check(
+        lambda data: data.lazyframe.select(~pl.col(label).is_duplicated().over(FILE)),
+        name=f"unique:{label}",
+    )
 
 
 class Sheet:

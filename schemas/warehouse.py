@@ -128,7 +128,7 @@ INGEST_LOG = Table(
 RUNS = Table(
     "runs",
     "运行记录",
-    "每次运行一行：输入、计数、耗时与代码版本。",
+    "每次运行一行：输入及其散列、计数、耗时，代码、规则目录与各库的版本。",
     (
         Column("run_id", "VARCHAR", "运行编号"),
         Column("flow_run_id", "VARCHAR", "Prefect 流程运行编号"),
@@ -136,7 +136,12 @@ RUNS = Table(
         Column("finished_at", "TIMESTAMPTZ", "结束时间"),
         Column("duration_s", "DOUBLE", "耗时（秒）"),
         Column("raw_dir", "VARCHAR", "输入目录"),
-        Column("inputs", "JSON", "本次见到的全部输入文件及其 SHA-256"),
+        Column("inputs", "JSON", "本次见到的全部区县报送文件及其 SHA-256"),
+        Column(
+            "programme_files",
+            "JSON",
+            "各项目的 programme.yaml 与自评报告及其 SHA-256（形如 inputs）",
+        ),
         Column("files_seen", "INTEGER", "见到的文件数"),
         Column("files_skipped", "INTEGER", "内容未变而跳过的文件数"),
         Column("files_accepted", "INTEGER", "接收的文件数"),
@@ -144,6 +149,16 @@ RUNS = Table(
         Column("files_superseded", "INTEGER", "到达时已有更新版本、未入库的文件数"),
         Column("rows_loaded", "BIGINT", "入库的行数"),
         Column("code_version", "VARCHAR", "jixiao 版本与 git 提交"),
+        Column(
+            "catalogue_version",
+            "VARCHAR",
+            "规则目录的版本：checks/CATALOGUE.md 内容（由规则生成）的 SHA-256",
+        ),
+        Column(
+            "library_versions",
+            "JSON",
+            "计算结果所用的 Python 及各库版本（duckdb、polars、pandera、great_expectations 等）",
+        ),
         Column("status", "VARCHAR", "completed"),
     ),
 )

@@ -10,7 +10,9 @@ refusal.
   the case of a final X);
 - Chinese numerals as the claims extractor reads them (``ingest.claims._chinese``);
 - ``read_csv`` on arbitrary bytes returns a sheet or raises ``FileRefused``, nothing else,
-  and CSV text written by the csv module (UTF-8 with BOM, or GB18030) reads back cell for cell.
+  and CSV text written by the csv module (UTF-8 with BOM, or GB18030) reads back cell for cell;
+- any file name (bytes, up to 255) is discovered as one printable line of text with a version
+  ``ingest_log`` can hold, and its feedback page's name fits the filesystem.
 
 Examples are bounded (``max_examples``, sizes) so the file runs in well under 30 s.
 """
@@ -20,7 +22,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import shutil
 import tempfile
+import unicodedata
 from collections.abc import Callable
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -32,6 +37,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from ingest.claims import _chinese
+from ingest.discover import submissions
 from ingest.limits import Limits
 from ingest.normalise import (
     clean_text,
@@ -44,6 +50,7 @@ from ingest.normalise import (
 )
 from ingest.problems import FileRefused
 from ingest.readers import RawSheet, read_csv
+from publish.feedback import feedback_path
 from schemas.identifiers import (
     CREDIT_CHARSET,
     credit_code_check,
@@ -437,3 +444,38 @@ def test_gb18030_csv_reads_back_or_is_refused_as_ambiguous(scratch, header, data
     sheet = read_csv(path)
     assert sheet.header == header
     assert (sheet.rows, sheet.row_numbers) == _expected(header, rows)
+
+
+# --- file names -----------------------------------------------------------------------------
+
+# Any bytes a Linux name may hold (no "/", no NUL), up to the 255 a name may have; weighted
+# toward what counties type: codes, versions, Chinese in UTF-8 or GB18030, dots, line breaks.
+NAME_PARTS = st.sampled_from(
+    [b"530102", b"530103", b".v", b"3000000000", b"2", b".", b"~$", b"\n", b"\x1b", b" ",
+     "盘龙区".encode(), "盘龙区".encode("gb18030"), "备".encode() * 80, b"\xff", b".xlsx",
+     b".csv"]
+)  # fmt: skip
+FILE_NAMES = st.lists(NAME_PARTS | st.binary(min_size=1, max_size=8), min_size=1, max_size=12).map(
+    lambda parts: b"".join(parts).replace(b"/", b"_").replace(b"\0", b"_")[:255]
+)
+
+
+@FILES
+@given(FILE_NAMES, st.booleans())
+def test_any_file_name_is_discovered_on_one_line_with_a_page_that_fits(scratch, name, nested):
+    assume(name not in (b".", b".."))
+    programme = scratch / "names"
+    shutil.rmtree(programme, ignore_errors=True)
+    folder = programme / "counties" / ("530103" if nested else "")
+    folder.mkdir(parents=True)
+    (folder / os.fsdecode(name)).write_bytes(b"x")
+    found = submissions(programme)
+    if name.startswith((b"~$", b".~lock.")):  # a lock file: skipped, with a line in the log
+        assert found == []
+        return
+    (sub,) = found
+    assert sub.rel.splitlines() == [sub.rel] and sub.rel.encode("utf-8")  # one line, storable
+    assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in sub.rel)
+    assert 0 <= sub.version <= 2**31 - 1
+    page = feedback_path(scratch / "feedback", None, "p", sub.rel)
+    assert len(page.name.encode()) + len(".tmp") <= 255

@@ -24,15 +24,19 @@ Decisions the cases pin down:
   space, BOM) are dropped by ``clean_text`` and the cell is accepted;
 - an .xlsx part named outside the package (``../``, ``/etc/…``) is refused as FILE.UNSAFE
   even though nothing is ever extracted: Excel never writes one;
-- a symbolic link under ``counties/`` is refused as FILE.UNSAFE by the readers (opened with
-  O_NOFOLLOW); discovery does not descend into a linked folder and skips names starting
-  with a dot (``..xlsx``) without telling anyone (see the cases marked ``discovered=False``).
+- a symbolic link to a file under ``counties/`` is refused as FILE.UNSAFE by the readers
+  (opened with O_NOFOLLOW); discovery does not enter a linked folder, and skips it, a lock
+  file (``~$530103.xlsx``, ``.~lock.visits.csv#``) and a FIFO with a line in the log (the
+  cases marked ``discovered=False``);
+- a hidden name (``.530103.xlsx``, ``..xlsx``) is refused like any name no template gives,
+  so the county hears of it: a file is never dropped without a word.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
 import resource
@@ -505,6 +509,35 @@ def dot_dot_file(counties: Path, county: str, version: int) -> Path:
     return county_file(counties / "..xlsx", county=county)
 
 
+def hidden_file(counties: Path, county: str, version: int) -> Path:
+    """A valid workbook under a hidden name: what a county means is not guessed."""
+    path = xlsx_path(counties, county, version)
+    return county_file(path.with_name("." + path.name), county=county)
+
+
+def office_lock_file(counties: Path, county: str, version: int) -> Path:
+    """What Excel leaves beside a workbook it has open: 165 bytes holding the user's name."""
+    path = xlsx_path(counties, county, version)
+    path = path.with_name("~$" + path.name)
+    path.write_bytes(b"\x06jixiao" + b"\x00" * 158)
+    return path
+
+
+def libreoffice_lock_file(counties: Path, county: str, version: int) -> Path:
+    """What LibreOffice leaves beside a file it has open."""
+    path = csv_path(counties, county, version)
+    path = path.with_name(f".~lock.{path.name}#")
+    path.write_text("jixiao,jixiao,host,27.11.2026 10:00,file:///home/jixiao/.config;\n")
+    return path
+
+
+def fifo(counties: Path, county: str, version: int) -> Path:
+    """A named pipe with a workbook's name: reading (or hashing) it would wait for ever."""
+    path = xlsx_path(counties, county, version)
+    os.mkfifo(path)
+    return path
+
+
 def dot_dot_folder(counties: Path, county: str, version: int) -> Path:
     path = counties / "..bad" / "visits.csv"
     path.parent.mkdir(parents=True)
@@ -528,6 +561,7 @@ class Case:
     check: Callable[[Context, Path], None] | None = None  # more assertions
     discovered: bool = True  # False: discovery must not even list it
     same_county: bool = True  # also run as the valid county's own v2 (see the last test)
+    shown: str | None = None  # the file as logged and shown, when not its path
 
 
 def venue_is(expected: str) -> Callable[[Context, Path], None]:
@@ -653,9 +687,13 @@ CASES = [
     # --- paths
     pytest.param(Case(symlinked_file, "FILE.UNSAFE", "符号链接"), id="symlink-file-to-outside"),
     pytest.param(Case(symlinked_folder, None, discovered=False, same_county=False), id="symlink-folder-to-outside"),
-    pytest.param(Case(dot_dot_file, None, discovered=False, same_county=False), id="file-named-dot-dot-xlsx"),
+    pytest.param(Case(dot_dot_file, "FILE.UNKNOWN_COUNTY", "..xlsx", same_county=False), id="file-named-dot-dot-xlsx"),
+    pytest.param(Case(hidden_file, "FILE.NAME", "不符合报送要求"), id="hidden-copy-of-a-valid-workbook"),
+    pytest.param(Case(office_lock_file, None, discovered=False, same_county=False), id="office-lock-file"),
+    pytest.param(Case(libreoffice_lock_file, None, discovered=False, same_county=False), id="libreoffice-lock-file"),
+    pytest.param(Case(fifo, None, discovered=False, same_county=False), id="fifo-named-like-a-workbook"),
     pytest.param(Case(dot_dot_folder, "FILE.UNKNOWN_COUNTY", "..bad", same_county=False), id="folder-named-dot-dot-bad"),
-    pytest.param(Case(control_in_file_name, "FILE.UNKNOWN_COUNTY", "不在本项目", same_county=False), id="control-characters-in-file-name"),
+    pytest.param(Case(control_in_file_name, "FILE.UNKNOWN_COUNTY", "不在本项目", same_county=False, shown=f"counties/{HOSTILE}\\x1b[31m.xlsx"), id="control-characters-in-file-name"),
 ]  # fmt: skip
 
 
@@ -690,7 +728,7 @@ def ctx(tmp_path: Path, folder: Path):
 
 
 def run(folder: Path, ctx: Context) -> dict[str, Outcome]:
-    return {sub.rel: process(sub, ctx) for sub in submissions(folder)}
+    return {o.file: o for batch in process(submissions(folder), ctx) for o in batch}
 
 
 def snapshot(ctx: Context, county: str = VALID) -> dict[str, list[tuple]]:
@@ -767,7 +805,7 @@ def test_hostile_file_beside_a_valid_county(case: Case, folder, ctx, alone, monk
     counties = folder / "counties"
     county_file(counties / f"{VALID}.xlsx")
     hostile = case.build(counties, HOSTILE, 1)
-    rel = hostile.relative_to(folder).as_posix()
+    rel = case.shown or hostile.relative_to(folder).as_posix()
 
     rss = peak_rss_mb()
     started = time.monotonic()
@@ -977,8 +1015,7 @@ def test_calamine_allocates_the_whole_rectangle_hence_the_count_first(tmp_path):
     assert (len(rows), len(rows[0])) == (5000, 26)
 
 
-# --- found while building this corpus, outside the readers (ingest/discover.py,
-# ingest/intake.py, publish/): strict xfails, so they turn into failures once fixed --------
+# --- names: found while building this corpus (ingest/discover.py, publish/feedback.py) -----
 
 
 def one_more(folder: Path, ctx: Context, name: str) -> dict[str, Outcome]:
@@ -987,39 +1024,69 @@ def one_more(folder: Path, ctx: Context, name: str) -> dict[str, Outcome]:
     return run(folder, ctx)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=TypeError,
-    reason="ingest/discover.py: _VERSION's '.' does not match a line break, so a file name "
-    "holding one makes submissions() raise TypeError and no county of the programme is read",
-)
+def page(ctx: Context, file: str) -> Path:
+    (feedback,) = ctx.con.execute(
+        "SELECT feedback_file FROM ingest_log WHERE file = ?", [file]
+    ).fetchone()
+    return ctx.feedback_dir / feedback
+
+
 def test_line_break_in_a_file_name_does_not_stop_discovery(folder, ctx):
     outcomes = one_more(folder, ctx, "530103\n# 已接收.xlsx")
     assert outcomes[f"counties/{VALID}.xlsx"].status == "accepted"
+    # Shown escaped, on one line: the name cannot add a heading to the county's page.
+    shown = "counties/530103\\n# 已接收.xlsx"
+    assert_refused(ctx, outcomes[shown], "FILE.UNKNOWN_COUNTY", "530103\\n# 已接收")
+    text = page(ctx, shown).read_text(encoding="utf-8")
+    assert [line for line in text.splitlines() if line.startswith("#")] == [
+        f"# 报送文件退回说明：{shown}"
+    ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=duckdb.ConversionException,
-    reason="ingest_log.version is INTEGER: counties/530103.v3000000000.xlsx makes process() "
-    "raise a DuckDB ConversionException while logging the refusal",
-)
-def test_version_beyond_int32_is_refused_not_raised(folder, ctx):
-    outcomes = one_more(folder, ctx, f"{HOSTILE}.v3000000000.xlsx")
-    assert outcomes[f"counties/{HOSTILE}.v3000000000.xlsx"].status in ("accepted", "refused")
-
-
-@pytest.mark.xfail(
-    strict=True,
-    raises=OSError,
-    reason="publish/feedback.py feedback_path appends '.md' to the file name: a 253-byte "
-    "name (legal on disk) gives a 256-byte feedback name and process() raises OSError",
-)
-def test_longest_legal_file_name_is_refused_not_raised(folder, ctx):
-    name = HOSTILE + ".v2." + "备" * ((250 - 12) // 3) + ".xlsx"
-    assert len(name.encode()) <= 255
+def test_version_beyond_int32_is_refused_as_a_name(folder, ctx):
+    name = f"{HOSTILE}.v3000000000.xlsx"
     outcomes = one_more(folder, ctx, name)
-    assert outcomes[f"counties/{name}"].status == "refused"
+    assert outcomes[f"counties/{VALID}.xlsx"].status == "accepted"
+    assert_refused(ctx, outcomes[f"counties/{name}"], "FILE.NAME", name)
+    assert outcomes[f"counties/{name}"].county == HOSTILE  # the county hears of it
+
+
+def test_longest_legal_file_name_is_refused_with_a_page(folder, ctx):
+    names = [HOSTILE + f".v{v}." + "备" * ((250 - 12) // 3) + ".xlsx" for v in (2, 3)]
+    assert all(len(n.encode()) <= 255 for n in names)
+    county_file(folder / "counties" / names[1], county=HOSTILE)
+    outcomes = one_more(folder, ctx, names[0])
+    pages = set()
+    for name in names:
+        assert outcomes[f"counties/{name}"].status == "refused"
+        path = page(ctx, f"counties/{name}")
+        assert path.exists() and len(path.name.encode()) + len(".tmp") <= 255
+        pages.add(path)
+    assert len(pages) == 2  # cut to fit, yet one page per file
+
+
+def test_gb18030_file_name_is_read_as_chinese(folder, ctx):
+    """A zip made on Chinese Windows unpacks to names in GB18030, not UTF-8."""
+    counties = folder / "counties"
+    county_file(counties / f"{VALID}.xlsx")
+    name = os.fsdecode("盘龙区.xlsx".encode("gb18030"))
+    county_file(counties / name, county=HOSTILE)
+    outcomes = run(folder, ctx)
+    assert outcomes["counties/盘龙区.xlsx"].status == "accepted"
+    rows_of(HOSTILE, {"visits": 3})(ctx, counties / name)
+
+
+def test_skipped_files_are_named_in_the_log(folder, ctx, caplog):
+    counties = folder / "counties"
+    office_lock_file(counties, HOSTILE, 1)
+    fifo(counties, "530104", 1)
+    symlinked_folder(counties, "530105", 1)
+    with caplog.at_level(logging.INFO, logger="ingest.discover"):
+        assert run(folder, ctx) == {}
+    said = "\n".join(r.getMessage() for r in caplog.records)
+    assert f"counties/~${HOSTILE}.xlsx：Office 锁定文件" in said
+    assert "counties/530104.xlsx：不是普通文件" in said
+    assert "counties/530105：指向文件夹或非普通文件的符号链接" in said
 
 
 # --- the limits as configuration ----------------------------------------------------------

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from schemas.identifiers import (
     CREDIT_CHARSET,
     birth_date,
+    cert_no_valid,
     credit_code_check,
+    credit_code_valid,
     is_cert_no,
     is_credit_code,
     is_resident_id,
@@ -108,3 +113,33 @@ def test_org_code_check_characters():
     # The check value 10 is written X and 11 is written 0.
     checks = {org_code_check(f"{n:08d}") for n in range(0, 2000, 7)}
     assert {"X", "0"} <= checks and checks <= set("0123456789X")
+
+
+def _mutations(valid: str, alphabet: str) -> list[str]:
+    return [valid[:i] + ch + valid[i + 1 :] for i in range(len(valid)) for ch in alphabet]
+
+
+def _agree(values: list[str | None], expr, python) -> None:
+    got = pl.DataFrame({"v": values}, schema={"v": pl.String}).select(expr(pl.col("v")))
+    assert got.to_series().to_list() == [None if v is None else python(v) for v in values]
+
+
+def test_column_checks_agree_with_the_functions_on_every_single_change():
+    certs = [KUNMING_ID + "31", STANDARD_ID + "74", STANDARD_ID.lower() + "12"]
+    codes = [*REAL_CODES, "91530102655C84402P"]
+    _agree(
+        [*certs, None, "", *(m for c in certs for m in _mutations(c, "0123456789Xx8A５"))],
+        cert_no_valid,
+        is_cert_no,
+    )
+    _agree(
+        [*codes, None, *(m for c in codes for m in _mutations(c, CREDIT_CHARSET + "IOSVZa"))],
+        credit_code_valid,
+        is_credit_code,
+    )
+
+
+@given(st.lists(st.text(alphabet="0123456789XxAY19-２ ", max_size=22), max_size=40))
+def test_column_checks_agree_with_the_functions_on_any_text(values):
+    _agree(values, cert_no_valid, is_cert_no)
+    _agree(values, credit_code_valid, is_credit_code)

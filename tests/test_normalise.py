@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ingest.normalise import (
     clean_text,
@@ -253,3 +255,15 @@ def test_normalise_column_large_repeats_parses_each_distinct_once() -> None:
 def test_normalise_column_rejects_unknown_dtype() -> None:
     with pytest.raises(ValueError, match="Float64"):
         normalise_column(pl.Series(["1.5"]), pl.Float64)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.none() | st.text(alphabet="aZ09 ~\t张三丽\uf900ａ１\u3000\u200b\u00a0-", max_size=8)
+    )
+)
+def test_normalise_text_column_is_clean_text_of_every_cell(values: list[str | None]) -> None:
+    # Most cells skip Python (the plain fast path): they must come out as clean_text has them.
+    out = normalise_column(pl.Series("c", values, dtype=pl.String), pl.String)
+    assert out.to_list() == [clean_text(v) for v in values]

@@ -1,6 +1,12 @@
 """The hashing key, keyed hashes and masks (SPEC §4)."""
 
+import os
+import signal
 import stat
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +27,39 @@ def test_key_created_once_with_a_message_and_private(tmp_path, monkeypatch):
     assert len(key) == 32 and len(said) == 1 and "已创建个人信息散列密钥" in said[0]
     assert stat.S_IMODE((tmp_path / "keys" / "hash.key").stat().st_mode) == 0o600
     assert load_or_create_key(said.append) == key and len(said) == 1  # reused, silently
+
+
+def _first_run(key: Path, code: str = "") -> subprocess.CompletedProcess:
+    """A process creating the key, as a first `jixiao run` does; ``code`` runs before."""
+    return subprocess.run(
+        [sys.executable, "-c", code + "from ingest.personal import load_or_create_key\n"
+         "print(load_or_create_key(lambda m: print('created')).hex())"],
+        env=os.environ | {KEY_ENV: str(key)}, cwd=Path(__file__).parent.parent,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_killed_while_creating_the_key_leaves_none(tmp_path):
+    key = tmp_path / "keys" / "hash.key"
+    # SIGKILL once the key is written and fsynced under its temporary name, before the link.
+    dies = "import os, signal\nos.link = lambda *a: os.kill(os.getpid(), signal.SIGKILL)\n"
+    assert _first_run(key, dies).returncode == -signal.SIGKILL
+    assert not key.exists()  # not an empty key that every later run would refuse
+    done = _first_run(key)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["created", key.read_text(encoding="ascii").strip()]
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+
+
+def test_concurrent_first_runs_end_with_one_key(tmp_path):
+    key = tmp_path / "keys" / "hash.key"
+    with ThreadPoolExecutor(8) as pool:
+        runs = list(pool.map(lambda _: _first_run(key), range(8)))
+    assert all(r.returncode == 0 for r in runs), [r.stderr for r in runs]
+    used = {r.stdout.split()[-1] for r in runs}
+    assert used == {key.read_text(encoding="ascii").strip()}  # all use the one on disk
+    assert sum("created" in r.stdout.split() for r in runs) == 1  # said once
+    assert [p.name for p in key.parent.iterdir()] == ["hash.key"]  # no temporary file left
 
 
 def test_damaged_key_is_a_clear_error(tmp_path, monkeypatch):

@@ -9,6 +9,7 @@ one fault each.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import shutil
@@ -19,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from checks import expectations, records
 from checks.expectations import offline, run_expectations
 from checks.findings import Evidence, Finding
 from checks.records import CAP, record_findings, visit_standard
@@ -62,7 +64,7 @@ def sample_db(tmp_path_factory) -> Path:
     con = duckdb.connect(str(db))
     create_tables(con)
     ctx = Context(PROGRAMME, con, hash_key=KEY, run_id="t", feedback_dir=root / "feedback")
-    outcomes = [process(sub, ctx) for sub in submissions(SAMPLE)]
+    outcomes = [o for batch in process(submissions(SAMPLE), ctx) for o in batch]
     con.close()
     assert sum(o.status == "accepted" and o.rows > 0 for o in outcomes) >= 10
     return db
@@ -335,6 +337,58 @@ def test_the_sample_fails_only_the_employer_suite(sample, tmp_path, offline_only
     ]
     assert all(r.element_count for r in report.results)
     no_outside_address(tmp_path / "out" / "data_docs")
+
+
+# Summary rows per county beyond the findings: oldest and youngest; one per sheet with dates
+# (visits, fairs, entries); one per budget line.
+PER_COUNTY = {"person_ages": 2, "activity_years": 3, "funds_totals": 3}
+
+
+def test_gx_rows_grow_with_counties_and_findings_not_people(sample_db, tmp_path, offline_only):
+    db = tmp_path / "grown.duckdb"
+    shutil.copyfile(sample_db, db)
+    con = duckdb.connect(str(db))
+
+    def validated() -> dict[str, tuple]:
+        report = run_expectations(con, PROGRAMME, tmp_path / "out")
+        return {r.suite: (r.success, r.unexpected_count, r.element_count) for r in report.results}
+
+    before = validated()
+    for n in range(300):  # 300 more people, each paid once at the standard in their county
+        visit(con, F1, 1000 + n, "530102", person(f"more{n}"), dt.date(2022, 3, 1))
+        add(con, "fair_employers", F1, 1000 + n, "530102", fair_id="ZP-P1", employer_name="某公司",
+            credit_code=f"91530102MORE{n:05d}", positions_for_disabled=1, intends_to_hire=True)  # fmt: skip
+    assert validated() == before
+    for suite, (_, unexpected, rows) in before.items():
+        assert rows <= PER_COUNTY.get(suite, 1) * len(PROGRAMME.counties) + unexpected, suite
+
+    visit(con, F1, 2000, "530102", person("more7"), dt.date(2022, 9, 1))  # paid a second time
+    after = validated()
+    assert after.pop("person_visits") == (False, 1, before.pop("person_visits")[2] + 1)
+    assert after == before
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "change", "sql_findings", "gx_unexpected"),
+    [
+        # A wrong SQL rule that misses A's and B's second payments: they fold into 530102's
+        # row, whose most payments to one person is 2, and GX fails that row.
+        ("RECORDS.DUPLICATE_PAYMENT", {"having": "count(*) > 2"}, 0, 1),
+        # One that also reports 60-year-olds: listed, they pass the expectation.
+        ("RECORDS.AGE_OUT_OF_RANGE", {"where": "age NOT BETWEEN 16 AND 59"}, 10, 3),
+    ],
+)
+def test_gx_disagrees_with_a_wrong_sql_rule(planted, tmp_path, monkeypatch, rule_id, change,
+                                            sql_findings, gx_unexpected):  # fmt: skip
+    wrong = dataclasses.replace(expectations._RULES[rule_id], **change)
+    monkeypatch.setitem(expectations._RULES, rule_id, wrong)
+    monkeypatch.setattr(
+        records, "RULES", tuple(wrong if r.rule_id == rule_id else r for r in records.RULES)
+    )
+    r = run_expectations(planted, PROGRAMME, tmp_path / "out").by_rule()[rule_id]
+    assert len(by_rule(record_findings(planted, PROGRAMME, None), rule_id)) == sql_findings
+    assert (r.success, r.unexpected_count) == (False, gx_unexpected)
 
 
 def test_offline_rewrites_cdn_references(tmp_path: Path):

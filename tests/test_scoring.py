@@ -293,8 +293,8 @@ def sample_db(tmp_path_factory) -> Path:
     create_tables(con)
     refresh_budget_lines(con, prog)
     ctx = Context(prog, con, hash_key=b"k" * 32, run_id="t", feedback_dir=tmp / "feedback")
-    for sub in submissions(SAMPLE):
-        process(sub, ctx)
+    for _ in process(submissions(SAMPLE), ctx):
+        pass
     con.close()
     return path
 

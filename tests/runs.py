@@ -1,0 +1,46 @@
+"""Running `jixiao run` as an operator does, in a folder of its own, and reading what it left.
+
+Shared by the crash and reproducibility tests: a run is a subprocess (so that it can be
+killed, and so that nothing of one run survives in the next), talking to the session's
+Prefect server (tests/conftest.py ``prefect_api``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from flows.crash import ENV
+
+REPO = Path(__file__).resolve().parent.parent
+JIXIAO = Path(sys.executable).with_name("jixiao")
+# Inside a run's folder: raw/ is the input, curated/ what the run publishes.
+PROGRAMME = Path("raw/2022/530100-disability-employment")
+DB = Path("curated/warehouse.duckdb")
+REPORTS = Path("curated/reports")
+
+
+def jixiao_run(folder: Path, api: str, crash: str | None = None) -> subprocess.CompletedProcess:
+    """`jixiao run` over ``folder``; ``crash`` names a checkpoint to die at (flows/crash.py)."""
+    env = {k: v for k, v in os.environ.items() if k != ENV}
+    env |= {"PREFECT_API_URL": api, "COLUMNS": "200"} | ({ENV: crash} if crash else {})
+    return subprocess.run(
+        [str(JIXIAO), "run", "--raw", "raw", "--db", str(DB), "--out", str(REPORTS)],
+        cwd=folder, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+
+
+def completed(done: subprocess.CompletedProcess) -> None:
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` by relative path, with its SHA-256."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
