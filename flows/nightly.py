@@ -215,7 +215,8 @@ def record_run(staging: Path, run: dict) -> None:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def publish(staging: Path, db_path: Path, out: Path) -> None:
-    warehouse.publish(staging, db_path)
+    if staging.exists():  # else a retry after the swap: the warehouse is this run's already
+        warehouse.publish(staging, db_path)
     # Reports follow the warehouse they report on, never precede it.
     report.publish(out)
     write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render())

@@ -178,6 +178,9 @@ class _File:
     problems: list[Problem] = field(default_factory=list)
 
 
+_LINK = "文件是符号链接（快捷方式），不予跟随"
+
+
 @dataclass
 class Read:
     """What a reader returns for one file: picklable, as readers may run in other processes."""
@@ -193,6 +196,9 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | Non
     """Hash a file and read its sheets; None when its content is what was last processed.
     ``wanted`` is False when the file is refused whatever it holds (county unknown)."""
     try:
+        if sub.path.is_symlink():  # never followed, not even to hash: it may point anywhere
+            link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
+            return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
         read = Read(sha256_of(sub.path), sub.path.stat().st_size)
     except OSError as exc:  # gone or unreadable since discovery: refused, the run goes on
         return Read("", 0, problems=[Problem("FILE.CORRUPT", detail=exc.strerror)])
@@ -222,7 +228,7 @@ def _reads(jobs: list[tuple[Submission, str | None, bool]]) -> Iterator[Read | N
         return
     chunks = [jobs[i : i + READ_CHUNK] for i in range(0, len(jobs), READ_CHUNK)]
     spawn = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB threads
-    with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=spawn) as pool:
+    with ProcessPoolExecutor(_cores(), mp_context=spawn) as pool:
         waiting: deque = deque()
         for chunk in chunks:
             waiting.append(pool.submit(_read_files, chunk))
@@ -230,6 +236,15 @@ def _reads(jobs: list[tuple[Submission, str | None, bool]]) -> Iterator[Read | N
                 yield from waiting.popleft().result()
         while waiting:
             yield from waiting.popleft().result()
+
+
+def _cores() -> int:
+    """The cores this process may use (its affinity, as containers set it), at most 8: each
+    reader holds its own interpreter and libraries, about 200 MB."""
+    usable = (
+        os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    )
+    return max(1, min(8, len(usable)))
 
 
 def _file(sub: Submission, county: str | None, read: Read) -> _File:

@@ -1,5 +1,6 @@
 """The nightly flow, run for real on the bundled sample: warehouse, log, feedback, reruns."""
 
+import asyncio
 import hashlib
 import json
 import shutil
@@ -214,6 +215,35 @@ def test_no_personal_data_in_clear_under_curated(demo):
             for text in readable(path):
                 leaks += [(path.name, s) for s in secrets if s in text]
     assert leaks == []
+
+
+def test_no_personal_data_in_prefect_logs_or_artifacts(demo):
+    """What the run told Prefect (its run history, kept by the server) names no one either."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)  # log records travel in batches
+    run_id = demo["result"]["flow_run_id"]
+
+    async def history() -> list[str]:
+        async with get_client() as client:
+            logs = await client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
+            artifacts = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
+            )
+        return [log.message for log in logs] + [str(a.data) for a in artifacts]
+
+    texts = asyncio.run(history())
+    assert any("530113/visits.csv" in t for t in texts)  # the refused files are named …
+    assert any("总分" in t for t in texts)  # … and the summary artifact is there
+    secrets = personal_values(sample_folder(demo["raw"]))
+    assert [(t[:60], s) for t in texts for s in secrets if s in t] == []
 
 
 def test_second_run_skips_unchanged_files(demo):

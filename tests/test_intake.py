@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
@@ -759,3 +760,15 @@ def test_batches_and_reader_processes_change_nothing(tmp_path, monkeypatch):
     assert whole == split
     assert {o[4] for o in whole[0]} == {"accepted", "refused"} and whole[1]["visits"]
     assert any("superseded" in row for row in whole[1]["ingest_log"])  # v1, by v2
+
+
+def test_symlinked_file_is_refused_without_reading_its_target(folder, ctx, tmp_path):
+    outside = county_file(tmp_path / "elsewhere.xlsx")  # a valid workbook outside the folder
+    (folder / "counties").mkdir(exist_ok=True)
+    (folder / "counties" / "530102.xlsx").symlink_to(outside)
+    outcome = run(folder, ctx)["counties/530102.xlsx"]
+    assert_refused(ctx, outcome, "FILE.UNSAFE", None, None, None)
+    recorded = log(ctx)["counties/530102.xlsx"]["sha256"]
+    assert recorded == hashlib.sha256(os.fsencode(outside)).hexdigest()  # the link, not the file
+    assert recorded != hashlib.sha256(outside.read_bytes()).hexdigest()
+    assert loaded(ctx) == dict.fromkeys(VALID_COUNTS, 0)
