@@ -26,7 +26,6 @@ import datetime as dt
 import hashlib
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -34,6 +33,7 @@ import pyarrow as pa
 import yaml
 from python_calamine import CalamineWorkbook
 
+from bench.clock import Clock
 from checks.records import RULES, params
 from schemas.contracts import ANSWERS, AWARDS, SHEETS
 from schemas.identifiers import CREDIT_CHARSET
@@ -142,19 +142,6 @@ def _cell(value: object) -> str | None:
     return str(value)
 
 
-class _Clock:
-    def __init__(self):
-        self.stages: dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def __call__(self, stage: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stages[stage] += time.perf_counter() - start
-
-
 def _visit_standard(prog: dict) -> float | None:
     for ind in prog["indicators"]:
         sql = (ind.get("metric") or "").lower()
@@ -165,7 +152,7 @@ def _visit_standard(prog: dict) -> float | None:
 
 def run_floor(programme_dir: Path, db: Path, work: Path, key: bytes) -> dict:
     """Load and check one programme folder; returns timings and counts."""
-    clock = _Clock()
+    clock = Clock()
     started = time.perf_counter()
     programme_dir, work = Path(programme_dir), Path(work)
     db = Path(db)

@@ -22,13 +22,13 @@ import logging
 import os
 import time
 from collections import defaultdict
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import yaml
 
+from bench.clock import Clock
 from schemas.contracts import ANSWERS, AWARDS, SHEETS
 from schemas.identifiers import is_cert_no, is_credit_code
 
@@ -173,19 +173,6 @@ def schemas(year: int, budget_lines: list[str]):
     }
 
 
-class _Clock:
-    def __init__(self):
-        self.stages: dict[str, float] = defaultdict(float)
-
-    @contextmanager
-    def __call__(self, stage: str):
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.stages[stage] += time.perf_counter() - start
-
-
 def _read_csv(path: Path) -> pd.DataFrame:
     try:
         return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
@@ -256,7 +243,7 @@ def _gx_checks(frames: dict[str, pd.DataFrame], year: int, standard: float | Non
 def run_naive(programme_dir: Path, db: Path, key: bytes) -> dict:
     import pandera.pandas as pa
 
-    clock = _Clock()
+    clock = Clock()
     started = time.perf_counter()
     programme_dir, db = Path(programme_dir), Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)

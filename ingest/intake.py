@@ -166,18 +166,6 @@ class Ledger:
         return gone
 
 
-@dataclass
-class _File:
-    """A changed file in a batch: its sheets as read, or why it was refused before them."""
-
-    sub: Submission
-    sha: str
-    size: int
-    county: str | None
-    sheets: dict[str, SheetText] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-
-
 _LINK = "文件是符号链接（快捷方式），不予跟随"
 
 
@@ -247,13 +235,19 @@ def _cores() -> int:
     return max(1, min(8, len(usable)))
 
 
-def _file(sub: Submission, county: str | None, read: Read) -> _File:
-    if read.failure:
-        log.warning("unreadable file %s\n%s", sub.rel, read.failure)
-    problems = read.problems
-    if county is None and read.sha:
-        problems = [Problem("FILE.UNKNOWN_COUNTY", value=sub.county_text)]
-    return _File(sub, read.sha, read.size, county, read.sheets, problems)
+@dataclass
+class _File:
+    """A changed file in a batch: what its reader returned, and the county it names."""
+
+    sub: Submission
+    county: str | None
+    read: Read
+
+    @property
+    def problems(self) -> list[Problem]:
+        if self.county is None and self.read.sha:  # refused whatever it holds
+            return [Problem("FILE.UNKNOWN_COUNTY", value=self.sub.county_text)]
+        return self.read.problems
 
 
 def foreign_keys(employers: pl.DataFrame, fair_ids: set[str]) -> list[Problem]:
@@ -284,9 +278,11 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
             sha = ledger.last_sha[sub.rel]
             batch.append(Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0))
             continue
-        batch.append(item := _file(sub, county, read))
+        if read.failure:
+            log.warning("unreadable file %s\n%s", sub.rel, read.failure)
+        batch.append(_File(sub, county, read))
         files += 1
-        rows += sum(text.rows for text in item.sheets.values())
+        rows += sum(text.rows for text in read.sheets.values())
         if rows >= BATCH_ROWS or files >= BATCH_FILES:
             yield _settle(batch, ctx, ledger)
             batch, files, rows = [], 0, 0
@@ -295,52 +291,61 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
 
 
 @dataclass
-class _Plan:
-    """What a batch writes, built while its files are decided."""
+class _Batch:
+    """A batch being settled: its files as checked, and what it writes, built while its
+    files are decided. Files are known by their index in ``files``."""
 
+    files: list[_File]
+    checked: dict[str, Checked]
+    fair_ids: dict[int, set[str]]  # file -> the ids of the job fairs it carries
+    employers: dict[int, pl.DataFrame]  # file -> the 参会用人单位 rows it carries
     log: dict[str, dict] = field(default_factory=dict)  # file -> its ingest_log row
     winners: dict[str, dict[str, int]] = field(default_factory=dict)  # sheet -> county -> file
     deletes: dict[str, set[str]] = field(default_factory=dict)  # sheet -> counties
     replaced: dict[str, str] = field(default_factory=dict)  # earlier accepted file -> by
 
 
-def _settle(batch: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[Outcome]:
+def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[Outcome]:
     """Check the batch's sheets together, decide each file in order, load the batch."""
-    files = dict(enumerate(b for b in batch if isinstance(b, _File)))
+    files = [item for item in items if isinstance(item, _File)]
     checked: dict[str, Checked] = {}
     for key, sheet in SHEETS.items():
-        texts = {i: f.sheets[key] for i, f in files.items() if key in f.sheets}
+        texts = {i: f.read.sheets[key] for i, f in enumerate(files) if key in f.read.sheets}
         if texts:
             checked[key] = check_sheets(texts, sheet, ctx.programme)
     checkpoint("intake.validated")
-    index = {id(f): i for i, f in files.items()}
-    plan = _Plan()
+    batch = _Batch(files, checked, _per_file(checked.get("job_fairs"), lambda r: set(r["fair_id"])),
+                   _per_file(checked.get("fair_employers"), lambda r: r))  # fmt: skip
+    index = iter(range(len(files)))  # items holds the files in this order
     outcomes = [
-        item if isinstance(item, Outcome) else _decide(index[id(item)], item, checked, ctx,
-                                                       ledger, plan)
-        for item in batch
-    ]  # fmt: skip
-    _load(ctx, files, checked, plan)
-    ledger.loaded |= {(c, key) for key, counties in plan.winners.items() for c in counties}
+        item if isinstance(item, Outcome) else _decide(next(index), item, batch, ctx, ledger)
+        for item in items
+    ]
+    _load(ctx, batch)
+    ledger.loaded |= {(c, key) for key, counties in batch.winners.items() for c in counties}
     return outcomes
 
 
-def _decide(i: int, item: _File, checked: dict[str, Checked], ctx: Context, ledger: Ledger,
-            plan: _Plan) -> Outcome:  # fmt: skip
+def _per_file(checked: Checked | None, view) -> dict[int, object]:
+    """A view of each file's rows of a sheet, split once per batch."""
+    if checked is None:
+        return {}
+    parts = checked.frame.partition_by(FILE, as_dict=True, include_key=False)
+    return {i: view(part) for (i,), part in parts.items()}
+
+
+def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) -> Outcome:
     """One file's fate, as if the files of the batch came one by one."""
-    programme, sub, county = ctx.programme, item.sub, item.county
-    problems = item.problems + [p for key in item.sheets for p in checked[key].problems.get(i, [])]
-    if not problems and "fair_employers" in item.sheets:
+    programme, sub, county, read = ctx.programme, item.sub, item.county, item.read
+    checked = batch.checked
+    problems = item.problems + [p for key in read.sheets for p in checked[key].problems.get(i, [])]
+    if not problems and i in batch.employers:
         # A CSV of employers alone refers to the job fairs the county already submitted.
-        own = "job_fairs" in item.sheets
-        problems = foreign_keys(
-            _rows(checked["fair_employers"], i),
-            set(_rows(checked["job_fairs"], i)["fair_id"])
-            if own
-            else ledger.fairs.get(county, set()),
-        )
-    ledger.last_sha[sub.rel] = item.sha
-    sheets = frozenset(item.sheets)
+        own = "job_fairs" in read.sheets
+        known = batch.fair_ids.get(i, set()) if own else ledger.fairs.get(county, set())
+        problems = foreign_keys(batch.employers[i], known)
+    ledger.last_sha[sub.rel] = read.sha
+    sheets = frozenset(read.sheets)
     entry = {
         "run_id": ctx.run_id,
         "programme_code": programme.code,
@@ -348,14 +353,14 @@ def _decide(i: int, item: _File, checked: dict[str, Checked], ctx: Context, ledg
         "county_code": county,
         "file": sub.rel,
         "version": sub.version,
-        "sha256": item.sha,
-        "size_bytes": item.size,
-        "sheets": list(item.sheets) or ([sub.sheet] if sub.sheet else []),
-        "rows_read": sum(checked[key].rows_read[i] for key in item.sheets),
+        "sha256": read.sha,
+        "size_bytes": read.size,
+        "sheets": list(read.sheets) or ([sub.sheet] if sub.sheet else []),
+        "rows_read": sum(checked[key].rows_read[i] for key in read.sheets),
     }
 
     def outcome(status: str, rows: int = 0, problems: int = 0) -> Outcome:
-        return Outcome(programme.code, sub.rel, item.sha, county, status, rows, problems)
+        return Outcome(programme.code, sub.rel, read.sha, county, status, rows, problems)
 
     if problems:
         problems = mask(problems)
@@ -363,44 +368,39 @@ def _decide(i: int, item: _File, checked: dict[str, Checked], ctx: Context, ledg
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         checkpoint("intake.feedback_written")
         rel = path.relative_to(ctx.feedback_dir).as_posix()
-        plan.log[sub.rel] = log_row(
+        batch.log[sub.rel] = log_row(
             entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel}, problems
         )
         return outcome("refused", problems=len(problems))
     if newer := ledger.newer(county, sheets, sub.version):
-        plan.log[sub.rel] = log_row(
+        batch.log[sub.rel] = log_row(
             entry | {"status": "superseded", "rows_loaded": 0, "superseded_by": newer}, []
         )
         return outcome("superseded")
     for gone in ledger.accept(county, sub.rel, sub.version, sheets):
-        if gone in plan.log:
-            plan.log[gone] |= {"status": "superseded", "superseded_by": sub.rel}
+        if gone in batch.log:
+            batch.log[gone] |= {"status": "superseded", "superseded_by": sub.rel}
         else:
-            plan.replaced[gone] = sub.rel
-    for key in item.sheets:
-        plan.winners.setdefault(key, {})[county] = i
+            batch.replaced[gone] = sub.rel
+    for key in read.sheets:
+        batch.winners.setdefault(key, {})[county] = i
         if (county, key) in ledger.loaded:
-            plan.deletes.setdefault(key, set()).add(county)
-    if "job_fairs" in item.sheets:
-        ledger.fairs[county] = set(_rows(checked["job_fairs"], i)["fair_id"])
-    loaded = sum(checked[key].rows_read[i] for key in item.sheets)
-    plan.log[sub.rel] = log_row(entry | {"status": "accepted", "rows_loaded": loaded}, [])
+            batch.deletes.setdefault(key, set()).add(county)
+    if "job_fairs" in read.sheets:
+        ledger.fairs[county] = batch.fair_ids.get(i, set())
+    loaded = entry["rows_read"]  # every row read is loaded
+    batch.log[sub.rel] = log_row(entry | {"status": "accepted", "rows_loaded": loaded}, [])
     return outcome("accepted", loaded)
 
 
-def _rows(checked: Checked, i: int) -> pl.DataFrame:
-    return checked.frame.filter(pl.col(FILE) == i)
-
-
-def _load(ctx: Context, files: dict[int, _File], checked: dict[str, Checked],
-          plan: _Plan) -> None:  # fmt: skip
+def _load(ctx: Context, batch: _Batch) -> None:
     """The batch in one transaction: a crash leaves it all out, and the staging file is
     published only after the whole run."""
-    programme = ctx.programme
+    programme, files, checked = ctx.programme, batch.files, batch.checked
     with transaction(ctx.con):
-        for key, counties in plan.deletes.items():
+        for key, counties in batch.deletes.items():
             delete_county_rows(ctx.con, key, programme.code, sorted(counties))
-        for key, by_county in plan.winners.items():
+        for key, by_county in batch.winners.items():
             chosen = sorted(by_county.values())
             lineage = pl.DataFrame(
                 {
@@ -409,7 +409,7 @@ def _load(ctx: Context, files: dict[int, _File], checked: dict[str, Checked],
                     "year": programme.year,
                     "county_code": [files[i].county for i in chosen],
                     "source_file": [files[i].sub.rel for i in chosen],
-                    "source_sha256": [files[i].sha for i in chosen],
+                    "source_sha256": [files[i].read.sha for i in chosen],
                     "source_sheet": [checked[key].names[i] for i in chosen],
                 },
                 schema_overrides={FILE: pl.Int64},
@@ -417,9 +417,9 @@ def _load(ctx: Context, files: dict[int, _File], checked: dict[str, Checked],
             insert_rows(ctx.con, key, warehouse_rows(checked[key].frame, key, lineage),
                         ctx.hash_key)  # fmt: skip
             checkpoint("load.after_insert")
-        if plan.replaced:  # before the batch's own rows: a changed file replaces itself
-            mark_superseded(ctx.con, programme.code, plan.replaced)
-        if plan.log:
-            insert_log(ctx.con, list(plan.log.values()))
+        if batch.replaced:  # before the batch's own rows: a changed file replaces itself
+            mark_superseded(ctx.con, programme.code, batch.replaced)
+        if batch.log:
+            insert_log(ctx.con, list(batch.log.values()))
         checkpoint("load.before_commit")
     checkpoint("load.committed")

@@ -717,24 +717,17 @@ def _size_problems(stats: list[_SheetStats], limits: Limits) -> list[Problem]:
             Problem("SHEET.TOO_MANY_CELLS", detail=f"{cells:,}", expected=f"{limits.cells:,}")
         )
     for sheet in stats:
-        if sheet.max_row > limits.rows:
-            problems.append(
-                Problem(
-                    "SHEET.TOO_MANY_ROWS",
-                    sheet=_shown(sheet.name),
-                    detail=f"{sheet.max_row:,}",
-                    expected=f"{limits.rows:,}",
+        for rule_id, found, limit in (("SHEET.TOO_MANY_ROWS", sheet.max_row, limits.rows),
+                                      ("SHEET.TOO_MANY_COLUMNS", sheet.max_column, limits.columns)):  # fmt: skip
+            if found > limit:
+                problems.append(
+                    Problem(
+                        rule_id,
+                        sheet=_shown(sheet.name),
+                        detail=f"{found:,}",
+                        expected=f"{limit:,}",
+                    )  # fmt: skip
                 )
-            )
-        if sheet.max_column > limits.columns:
-            problems.append(
-                Problem(
-                    "SHEET.TOO_MANY_COLUMNS",
-                    sheet=_shown(sheet.name),
-                    detail=f"{sheet.max_column:,}",
-                    expected=f"{limits.columns:,}",
-                )
-            )
     return problems
 
 

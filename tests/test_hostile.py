@@ -40,7 +40,6 @@ import logging
 import os
 import re
 import resource
-import shutil
 import struct
 import subprocess
 import sys
@@ -52,21 +51,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pytest
 import xlsxwriter
 
-from ingest.discover import submissions
-from ingest.intake import Context, Outcome, process
-from ingest.load import create_tables
-from sample.generate import PROGRAMME_YAML, write_csv
+from ingest.intake import Context, Outcome
+from sample.generate import write_csv
 from schemas.contracts import SHEETS
-from schemas.programme import load_programme
-from tests.test_intake import LABEL, NAMES, TITLE, county_file, records, set_cell
+from tests.test_intake import (
+    LABEL,
+    NAMES,
+    TITLE,
+    context,
+    county_file,
+    programme_folder,
+    records,
+    run,
+    set_cell,
+)
 
 REPO = Path(__file__).resolve().parent.parent
-KEY = b"k" * 32
-CODE = "530100-disability-employment"
 VALID = "530102"  # the county whose valid workbook sits beside every hostile file
 HOSTILE = "530103"  # the county a hostile file claims to be, unless it claims VALID's own
 SQL = '"; DROP TABLE visits; --'
@@ -702,22 +705,7 @@ CASES = [
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
-    path = tmp_path / "raw" / "2022" / CODE
-    path.mkdir(parents=True)
-    shutil.copyfile(PROGRAMME_YAML, path / "programme.yaml")
-    return path
-
-
-def context(tmp_path: Path, folder: Path) -> Context:
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    create_tables(con)
-    return Context(
-        load_programme(folder / "programme.yaml"),
-        con,
-        hash_key=KEY,
-        run_id="t",
-        feedback_dir=tmp_path / "feedback",
-    )
+    return programme_folder(tmp_path)
 
 
 @pytest.fixture
@@ -725,10 +713,6 @@ def ctx(tmp_path: Path, folder: Path):
     ctx = context(tmp_path, folder)
     yield ctx
     ctx.con.close()
-
-
-def run(folder: Path, ctx: Context) -> dict[str, Outcome]:
-    return {o.file: o for batch in process(submissions(folder), ctx) for o in batch}
 
 
 def snapshot(ctx: Context, county: str = VALID) -> dict[str, list[tuple]]:
@@ -746,9 +730,7 @@ def snapshot(ctx: Context, county: str = VALID) -> dict[str, list[tuple]]:
 def alone(tmp_path_factory) -> dict[str, list[tuple]]:
     """The valid county's rows when its workbook is the only file (and a warm-up run)."""
     tmp = tmp_path_factory.mktemp("alone")
-    folder = tmp / "raw" / "2022" / CODE
-    folder.mkdir(parents=True)
-    shutil.copyfile(PROGRAMME_YAML, folder / "programme.yaml")
+    folder = programme_folder(tmp)
     county_file(folder / "counties" / f"{VALID}.xlsx")
     ctx = context(tmp, folder)
     try:

@@ -349,28 +349,32 @@ REFUSALS = [
 # --- running intake -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    """<tmp>/2022/530100-disability-employment/ with the sample programme.yaml, no counties."""
-    path = tmp_path / "raw" / "2022" / CODE
+def programme_folder(root: Path) -> Path:
+    """<root>/raw/2022/530100-disability-employment/ with the sample programme.yaml, no counties."""
+    path = root / "raw" / "2022" / CODE
     path.mkdir(parents=True)
     shutil.copyfile(PROGRAMME_YAML, path / "programme.yaml")
     return path
 
 
+def context(root: Path, folder: Path) -> Context:
+    """Intake of the folder's programme into a new warehouse under ``root``."""
+    con = duckdb.connect(str(root / "warehouse.duckdb"))
+    create_tables(con)
+    return Context(load_programme(folder / "programme.yaml"), con, hash_key=KEY, run_id="t",
+                   feedback_dir=root / "feedback", lang="zh")  # fmt: skip
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    return programme_folder(tmp_path)
+
+
 @pytest.fixture
 def ctx(tmp_path: Path, folder: Path):
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
-    create_tables(con)
-    yield Context(
-        load_programme(folder / "programme.yaml"),
-        con,
-        hash_key=KEY,
-        run_id="t",
-        feedback_dir=tmp_path / "feedback",
-        lang="zh",
-    )
-    con.close()
+    ctx = context(tmp_path, folder)
+    yield ctx
+    ctx.con.close()
 
 
 def run(folder: Path, ctx: Context) -> dict[str, Outcome]:
