@@ -26,6 +26,7 @@ from checks.report_check import ReportAudit, check_report
 from flows.crash import checkpoint
 from ingest.intake import sha256_of
 from ingest.load import replace_claims
+from publish.files import under
 from publish.findings import summary
 from publish.report import Publication, staged_folder, write_reports
 from schemas.programme import Programme
@@ -87,7 +88,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
                     out_dir: Path, run_id: str, lang: str = "zh") -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
     ``publish.report.publish`` swaps them in, after the warehouse is published."""
-    folder = out_dir / str(programme.year) / programme.code
+    folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
     metrics = compute_metrics(con, programme, run_id)

@@ -75,8 +75,6 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
     from flows.nightly import nightly
     from ingest.personal import HashKeyError
     from publish.warehouse import WarehouseBusy
-    from schemas.programme import ProgrammeError
-    from scoring import MetricError
 
     if not raw.is_dir():
         _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
@@ -85,7 +83,7 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
         _console_without_tracebacks()
     try:
         result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"])
-    except (ProgrammeError, HashKeyError, WarehouseBusy, MetricError) as exc:
+    except (HashKeyError, WarehouseBusy) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(
@@ -101,6 +99,15 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
             "for details.",
         )
     _summary(result, db)
+    if result["skipped"]:  # the others are published; this run did not complete for these
+        for s in result["skipped"]:
+            err.print(
+                f"错误：已跳过项目 {s['programme']}：{s['reason']}"
+                if _lang["value"] == "zh"
+                else f"Error: programme {s['programme']} skipped: {s['reason']}",
+                style="bold red", soft_wrap=True, markup=False, highlight=False,
+            )  # fmt: skip
+        raise typer.Exit(1)
 
 
 def _summary(result: dict, db: Path) -> None:

@@ -34,8 +34,9 @@ from publish import dictionary, report, warehouse
 from publish.feedback import feedback_path
 from publish.files import write_atomic
 from publish.views import create_views
-from schemas.programme import Programme, load_programme
+from schemas.programme import Programme, ProgrammeError, load_programme_folder
 from schemas.warehouse import RUNS
+from scoring import MetricError
 
 STATUS_ZH = {
     "accepted": "已接收",
@@ -102,10 +103,24 @@ def describe(outcome: Outcome) -> str:
     return f"{outcome.file}：{STATUS_ZH[outcome.status]}{amount}"
 
 
+def skip(skipped: list[dict], folder: str, reason: str) -> None:
+    """A programme this run cannot ingest or audit: named in the log, the run's result and
+    `runs`; every other programme goes on."""
+    get_run_logger().error("已跳过项目 %s：%s", folder, reason)
+    skipped.append({"programme": folder, "reason": reason})
+
+
 @task(cache_policy=NO_CACHE)
-def load_programmes(raw_dir: Path) -> list[tuple[Path, Programme]]:
-    """Every programme.yaml is read before anything is written: a bad one stops the run."""
-    return [(d, load_programme(d / "programme.yaml")) for d in programme_dirs(raw_dir)]
+def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[dict]]:
+    """Every programme.yaml, read before anything is written; one that cannot be used skips
+    its programme only."""
+    programmes, skipped = [], []
+    for folder in programme_dirs(raw_dir):
+        try:
+            programmes.append((folder, load_programme_folder(folder)))
+        except ProgrammeError as exc:
+            skip(skipped, folder.relative_to(raw_dir).as_posix(), str(exc))
+    return programmes, skipped
 
 
 @task(cache_policy=NO_CACHE)
@@ -176,13 +191,19 @@ def ingest(
 
 @task(cache_policy=NO_CACHE)
 def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, run_id: str,
-          lang: str) -> list[AuditResult]:  # fmt: skip
-    """Each programme's metrics, checks, scores, findings and staged reports."""
+          lang: str) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
+    """Each programme's metrics, checks, scores, findings and staged reports. A programme whose
+    metric is refused or fails is skipped before anything of its audit is written: its last
+    published reports stand, and the run says why."""
     logger = get_run_logger()
-    results = []
+    results, skipped = [], []
     with duckdb.connect(staging) as con:
         for programme_dir, programme in programmes:
-            result = audit_programme(con, programme_dir, programme, out, run_id, lang)
+            try:
+                result = audit_programme(con, programme_dir, programme, out, run_id, lang)
+            except MetricError as exc:
+                skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+                continue
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
                         programme.code, result.total, result.grade, result.findings, result.new,
                         result.resolved, result.folder)  # fmt: skip
@@ -195,7 +216,7 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             results.append(result)
         create_views(con)
         checkpoint("audit.views_created")
-    return results
+    return results, skipped
 
 
 @task(cache_policy=NO_CACHE)
@@ -233,7 +254,7 @@ def nightly(
     """One full consolidation (SPEC §2 `jixiao run`)."""
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
-    programmes = load_programmes(raw)
+    programmes, skipped = load_programmes(raw)
     checkpoint("nightly.programmes_loaded")
     Path(out).mkdir(parents=True, exist_ok=True)
     run_id = started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
@@ -242,7 +263,8 @@ def nightly(
         report.begin(Path(out))
         outcomes, inputs, stale = ingest(programmes, staging, db_path.parent / "feedback",
                                          run_id, lang)  # fmt: skip
-        audits = audit(programmes, staging, Path(out), run_id, lang)
+        audits, unaudited = audit(programmes, staging, Path(out), run_id, lang)
+        skipped += unaudited
         counts = Counter(o.status for o in outcomes)
         run = {
             "run_id": run_id,
@@ -262,7 +284,8 @@ def nightly(
             "code_version": code_version(),
             "catalogue_version": catalogue_version(),
             "library_versions": library_versions(),
-            "status": "completed",
+            "skipped": json.dumps(skipped, ensure_ascii=False),
+            "status": "partial" if skipped else "completed",
         }
         record_run(staging, run)
         publish(staging, db_path, Path(out))
@@ -271,4 +294,4 @@ def nightly(
             page.unlink(missing_ok=True)
         checkpoint("nightly.feedback_removed")
     return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes],
-                  "audits": audits}  # fmt: skip
+                  "audits": audits, "skipped": skipped}  # fmt: skip

@@ -1,4 +1,4 @@
-"""Files people read are written whole or not at all."""
+"""Files people read are written whole or not at all, and only where they belong."""
 
 from __future__ import annotations
 
@@ -12,3 +12,13 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def under(root: Path, *parts: str) -> Path:
+    """``root`` joined with ``parts``, each one name that came from an input (a programme
+    code, a county, a year): refused if any would lead out of ``root``. Inputs are validated
+    where they enter; this is the check at the point of writing."""
+    for part in parts:
+        if not part or part in (".", "..") or "/" in part or "\0" in part:
+            raise ValueError(f"unsafe path part {part!r} under {root}")
+    return root.joinpath(*parts)

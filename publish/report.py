@@ -27,7 +27,7 @@ from pathlib import Path
 from checks.findings import Finding
 from flows.crash import checkpoint
 from publish.excel import write_findings_xlsx
-from publish.files import write_atomic
+from publish.files import under, write_atomic
 from publish.findings import (
     HEAD,
     SEVERITY_ZH,
@@ -396,7 +396,7 @@ def staging_root(out_dir: Path) -> Path:
 
 
 def staged_folder(out_dir: Path, year: int, programme_code: str) -> Path:
-    return staging_root(out_dir) / str(year) / programme_code
+    return under(staging_root(out_dir), str(year), programme_code)
 
 
 def begin(out_dir: Path) -> None:
@@ -419,7 +419,8 @@ def publish(out_dir: Path) -> list[Path]:
         shutil.rmtree(staged, ignore_errors=True)  # the previous run's reports, if any
         _fsync_dir(target.parent)
         published.append(target)
-    shutil.rmtree(staging)
+    if staging.exists():  # not when every programme was skipped before writing a report
+        shutil.rmtree(staging)
     return published
 
 

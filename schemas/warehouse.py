@@ -159,7 +159,8 @@ RUNS = Table(
             "JSON",
             "计算结果所用的 Python 及各库版本（duckdb、polars、pandera、great_expectations 等）",
         ),
-        Column("status", "VARCHAR", "completed"),
+        Column("skipped", "JSON", "本次跳过的项目及原因（programme.yaml 无法使用、度量 SQL 被拒或失败）"),
+        Column("status", "VARCHAR", "completed 全部完成 / partial 有项目被跳过"),
     ),
 )
 
