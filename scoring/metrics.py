@@ -77,11 +77,12 @@ def compute_metrics(
     """Every measurable indicator's actual, and every fact, for ``programme``; raises
     MetricError, naming the first indicator whose metric is refused or fails."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
-    parsed = [(ind, _parse(ind)) for ind in measurable]
-    needed = sorted({table for _, tables in parsed for table in tables})
-    box = sandbox(con, programme, needed)
+    parsed = [_parse(ind) for ind in measurable]
+    tables = sorted({table for t, _ in parsed for table in t})
+    wanted = [columns for _, columns in parsed]
+    box = sandbox(con, programme, tables, None if None in wanted else set().union(*wanted))
     try:
-        return [_metric(box, programme.code, run_id, ind) for ind, _ in parsed]
+        return [_metric(box, programme.code, run_id, ind) for ind in measurable]
     finally:
         box.close()
 
@@ -105,10 +106,11 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
-            tables: list[str]) -> duckdb.DuckDBPyConnection:  # fmt: skip
+def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme, tables: list[str],
+            columns: set[str] | None = None) -> duckdb.DuckDBPyConnection:  # fmt: skip
     """An in-memory database holding ``tables`` (names from TABLES) with the programme's and
-    year's rows only, locked down before a single row is in it."""
+    year's rows only, locked down before a single row is in it. ``columns``: the only columns
+    the metrics can mean (None: all); a table none of whose columns is meant keeps its rows."""
     box = duckdb.connect(
         config={
             "enable_external_access": False,  # files, network, ATTACH, extensions, replacement scans
@@ -122,8 +124,15 @@ def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
         }
     )
     for table in tables:
+        kept = "*"
+        if columns is not None:
+            names = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main' AND table_name = ?", [table],
+            ).fetchall()]  # fmt: skip
+            kept = ", ".join(_quote(c) for c in names if c in columns) or "year"
         rows = con.sql(
-            f"SELECT * FROM {_quote(table)} WHERE programme_code = $code AND year = $year",
+            f"SELECT {kept} FROM {_quote(table)} WHERE programme_code = $code AND year = $year",
             params={"code": programme.code, "year": programme.year},
         ).to_arrow_table()
         box.register(table, rows)  # a view over the rows held here; the metric cannot write them
@@ -157,9 +166,11 @@ def _nodes(tree: object) -> Iterator[dict]:
             stack.extend(item)
 
 
-def _parse(ind: Indicator | Fact) -> set[str]:
-    """The tables a metric reads, after DuckDB's parser has shown it to be one SELECT naming
-    only the programme's tables; raises MetricError."""
+def _parse(ind: Indicator | Fact) -> tuple[set[str], set[str] | None]:
+    """The tables a metric reads and the column names it can mean (None: any column), after
+    DuckDB's parser has shown it to be one SELECT naming only the programme's tables; raises
+    MetricError. The columns only spare copying the others into the sandbox: a column left out
+    wrongly makes the metric fail to bind, never return another value."""
     sql, who = ind.metric, _who(ind)
     try:
         statements = duckdb.extract_statements(sql)
@@ -176,7 +187,7 @@ def _parse(ind: Indicator | Fact) -> set[str]:
         raise MetricError(f"{who}无法解析：{tree.get('error_message', '')}")
     nodes = list(_nodes(tree))
     ctes = {entry["key"] for n in nodes if "map" in n for entry in n["map"] if "key" in entry}
-    tables = set()
+    tables: set[str] = set()
     for node in nodes:
         if node.get("type") != "BASE_TABLE":
             continue
@@ -189,7 +200,30 @@ def _parse(ind: Indicator | Fact) -> set[str]:
         if name not in TABLES:
             raise MetricError(f"{who}引用了不可用的表「{name}」；可用的表：{'、'.join(TABLES)}")
         tables.add(name)
-    return tables
+    return tables, _meant(nodes, ctes)
+
+
+# Table references in json_serialize_sql's tree: their aliases name relations, not columns.
+_RELATIONS = ("BASE_TABLE", "SUBQUERY", "TABLE_FUNCTION", "JOIN", "PIVOT", "EXPRESSION_LIST")
+
+
+def _meant(nodes: list[dict], ctes: set[str]) -> set[str] | None:
+    """Every name a column reference or USING uses; None where a query may mean columns it
+    does not name: a star or COLUMNS(…), a natural join, or a relation used as a value
+    (``SELECT v FROM visits v`` is the whole row)."""
+    names: set[str] = set()
+    plain: set[str] = set()  # unqualified references: a column, or a relation as a value
+    for node in nodes:
+        if node.get("type") == "STAR" or node.get("ref_type") == "NATURAL":
+            return None
+        if node.get("type") == "COLUMN_REF":
+            names.update(node["column_names"])
+            if len(node["column_names"]) == 1:
+                plain.add(node["column_names"][0])
+        names.update(node.get("using_columns") or [])
+    relations = set(ctes) | {n["table_name"] for n in nodes if n.get("type") == "BASE_TABLE"}
+    relations |= {n["alias"] for n in nodes if n.get("type") in _RELATIONS and n.get("alias")}
+    return None if plain & relations else names
 
 
 def _metric(

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import scoring.metrics as metrics_module
 from ingest.claims import extract_claims
 from ingest.discover import submissions
 from ingest.intake import Context, process
@@ -488,3 +489,28 @@ def test_store_metrics_fills_the_metrics_table(con, sample):
     assert stored["award_ratio"][4] == D("35.294118") and stored["award_ratio"][5] is None
     assert stored["visits_by"][4] is None and stored["visits_by"][5] == dt.date(2022, 11, 30)
     assert stored["job_fairs_held"][6] == "场" and stored["job_fairs_held"][1] == sample.code
+
+
+def test_columns_left_out_of_the_sandbox_never_change_a_value(con, sample, monkeypatch):
+    projected = values(compute_metrics(con, sample, "r1"))
+    monkeypatch.setattr(metrics_module, "_meant", lambda nodes, ctes: None)  # every column
+    assert values(compute_metrics(con, sample, "r2")) == projected
+
+
+@pytest.mark.parametrize(
+    ("sql", "meant"),
+    [
+        ("SELECT count(*) FROM job_fairs", set()),
+        ("SELECT sum(v.amount_yuan) FROM visits v", {"v", "amount_yuan"}),
+        ("SELECT count(*) FROM job_fairs JOIN fair_employers USING (fair_id)", {"fair_id"}),
+        ("SELECT count(*) FROM job_fairs NATURAL JOIN fair_employers", None),
+        ("SELECT count(*) FROM (SELECT * FROM visits)", None),
+        ("SELECT count(COLUMNS('^q')) FROM survey_responses", None),
+        ("SELECT count(DISTINCT v) FROM visits v", None),  # the whole row as a value
+        ("WITH f AS (SELECT held_on FROM job_fairs) SELECT max(f) FROM f", None),
+    ],
+)
+def test_the_columns_a_metric_can_mean(sql, meant):
+    ind = Indicator(id="m", level1="a", level2="b", name="n", weight=1, kind="higher",
+                    target=1, metric=sql)  # fmt: skip
+    assert metrics_module._parse(ind)[1] == meant
