@@ -77,10 +77,12 @@ def compute_metrics(
     """Every measurable indicator's actual, and every fact, for ``programme``; raises
     MetricError, naming the first indicator whose metric is refused or fails."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
-    parsed = [_parse(ind) for ind in measurable]
-    tables = sorted({table for t, _ in parsed for table in t})
-    wanted = [columns for _, columns in parsed]
-    box = sandbox(con, programme, tables, None if None in wanted else set().union(*wanted))
+    needed: dict[str, set[str] | None] = {}  # table -> the columns its metrics can mean
+    for tables, columns in map(_parse, measurable):
+        for table in tables:
+            before = needed.get(table, set())
+            needed[table] = None if before is None or columns is None else before | columns
+    box = sandbox(con, programme, needed)
     try:
         return [_metric(box, programme.code, run_id, ind) for ind in measurable]
     finally:
@@ -106,11 +108,12 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme, tables: list[str],
-            columns: set[str] | None = None) -> duckdb.DuckDBPyConnection:  # fmt: skip
-    """An in-memory database holding ``tables`` (names from TABLES) with the programme's and
-    year's rows only, locked down before a single row is in it. ``columns``: the only columns
-    the metrics can mean (None: all); a table none of whose columns is meant keeps its rows."""
+def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
+            tables: dict[str, set[str] | None]) -> duckdb.DuckDBPyConnection:  # fmt: skip
+    """An in-memory database holding ``tables`` (names from TABLES, each with the only column
+    names its metrics can mean, None for all) with the programme's and year's rows only,
+    locked down before a single row is in it. A table none of whose columns is meant keeps
+    its rows (``count(*)``)."""
     box = duckdb.connect(
         config={
             "enable_external_access": False,  # files, network, ATTACH, extensions, replacement scans
@@ -123,7 +126,7 @@ def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme, tables: list[s
             "lock_configuration": True,
         }
     )
-    for table in tables:
+    for table, columns in sorted(tables.items()):
         kept = "*"
         if columns is not None:
             names = [c for (c,) in con.execute(

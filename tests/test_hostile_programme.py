@@ -141,7 +141,7 @@ def test_a_cte_may_take_any_name(con, sample):
 
 
 def test_the_sandbox_is_locked(con, sample):
-    box = sandbox(con, sample, ["visits"])
+    box = sandbox(con, sample, {"visits": None})
     try:
         settings = dict(
             box.execute(
