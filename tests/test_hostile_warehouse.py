@@ -22,6 +22,7 @@ Decisions the tests pin down:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import secrets
@@ -37,6 +38,7 @@ import pytest
 
 from checks.history import previous
 from ingest.intake import Ledger
+from ingest.load import create_tables, open_run
 from ingest.personal import KEY_ENV, hmac_pads
 from sample.generate import sample_folder
 from tests.runs import DB, JIXIAO, PROGRAMME, REPO, completed, jixiao_run, tree
@@ -234,6 +236,18 @@ def test_truncated_warehouse_stops_and_rebuild_restores_it(site: Path, published
     assert query(site, "SELECT count(DISTINCT run_id) FROM findings") == [(len(after),)]
     assert query(site, "SELECT DISTINCT status FROM v_latest_findings") == [("open",)]
     assert query(site, "SELECT DISTINCT run_id FROM ingest_log") == [(after[-1][0],)]
+
+
+def test_runs_of_an_older_warehouse_are_numbered_in_their_order(tmp_path: Path):
+    """A warehouse published before runs.seq: its runs numbered by their start, then on."""
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        con.execute("CREATE TABLE runs (run_id VARCHAR, started_at TIMESTAMPTZ, status VARCHAR)")
+        con.execute("INSERT INTO runs VALUES ('b', '2023-01-15 02:00+00', 'completed'), "
+                    "('a', '2023-01-14 02:00+00', 'completed')")  # fmt: skip
+        create_tables(con)
+        assert open_run(con, "c", dt.datetime(2023, 1, 13, tzinfo=dt.UTC)) == 3  # clock set back
+        assert con.execute("SELECT run_id, seq, status FROM runs ORDER BY seq").fetchall() == [
+            ("a", 1, "completed"), ("b", 2, "completed"), ("c", 3, "running")]  # fmt: skip
 
 
 def rchar() -> int:
