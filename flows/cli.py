@@ -17,8 +17,10 @@ import flows  # noqa: F401 - Prefect settings before Prefect is imported
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
 )
-err = Console(stderr=True)
-out = Console()
+# Nothing shown is read as Rich markup or emoji codes: file names, paths and report text come
+# from outside (a folder named `530112[` holding `b]visits.csv` is a name, not a tag).
+err = Console(stderr=True, markup=False, emoji=False)
+out = Console(markup=False, emoji=False)
 _lang = {"value": "zh"}
 
 RAW = typer.Option(Path("data/raw"), "--raw", help="报送数据目录 / input folder")
@@ -27,6 +29,12 @@ REPORT_FILE = typer.Argument(..., help="绩效自评报告（.txt 或 .docx）/ 
 PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
 FORMAT = typer.Option("table", "--format", help="table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
+REBUILD = typer.Option(
+    False, "--rebuild", help="从原始报送数据重建数据仓库（保留仍可读的运行记录） / rebuild"
+)
+NEW_KEY = typer.Option(
+    False, "--new-key", help="换用新的散列密钥并重建（原密钥另存） / new hashing key, rebuild"
+)
 
 
 @app.callback()
@@ -67,14 +75,14 @@ def _console_without_tracebacks() -> None:
 
 def _fail(zh: str, en: str | None = None) -> None:
     line = f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}"
-    err.print(line, style="bold red", soft_wrap=True, markup=False, highlight=False)
+    err.print(line, style="bold red", soft_wrap=True, highlight=False)
     raise typer.Exit(1)
 
 
-def _run(raw: Path, db: Path, out_dir: Path) -> None:
+def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False) -> None:
     from flows.nightly import nightly
     from ingest.personal import HashKeyError
-    from publish.warehouse import WarehouseBusy
+    from publish.warehouse import WarehouseBusy, WarehouseDamaged
 
     if not raw.is_dir():
         _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
@@ -82,8 +90,9 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
     if not debug:
         _console_without_tracebacks()
     try:
-        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"])
-    except (HashKeyError, WarehouseBusy) as exc:
+        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
+                         rebuild=rebuild, new_key=new_key)  # fmt: skip
+    except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(
@@ -105,7 +114,7 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
                 f"错误：已跳过项目 {s['programme']}：{s['reason']}"
                 if _lang["value"] == "zh"
                 else f"Error: programme {s['programme']} skipped: {s['reason']}",
-                style="bold red", soft_wrap=True, markup=False, highlight=False,
+                style="bold red", soft_wrap=True, highlight=False,
             )  # fmt: skip
         raise typer.Exit(1)
 
@@ -147,9 +156,10 @@ def _summary(result: dict, db: Path) -> None:
 
 
 @app.command()
-def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
+def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REBUILD,
+        new_key: bool = NEW_KEY) -> None:  # fmt: skip
     """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
-    _run(raw, db, out_dir)
+    _run(raw, db, out_dir, rebuild, new_key)
 
 
 @app.command("check-report")
