@@ -1,6 +1,6 @@
 """How `check_report` grows with a report's length: a script, not a test.
 
-Each source report is repeated k times (1, 2, 4 … by default) into one report.txt, and
+Each source report is repeated k times (1, 2, 4 … by default; a .docx its body), and
 `check_report` runs on it in a fresh process, which prints its time and its own peak
 resident memory (VmHWM). Growth is linear when both double with k; the ratio columns show
 each step against the one before.
@@ -17,11 +17,13 @@ import os
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = (
     REPO / "data/raw/2022/530100-disability-employment/report.txt",
+    REPO / "data/raw/2022/530100-disability-employment/report.docx",
     REPO.parent / "shared/seeds/000_8efdcb375633a8df.txt",
 )
 PROGRAMME = REPO / "data/raw/2022/530100-disability-employment/programme.yaml"
@@ -30,15 +32,19 @@ CHILD = """
 import json, sys, time
 from pathlib import Path
 from checks.report_check import check_report
+from ingest.report import ReportError
 from schemas.programme import load_programme
 
 programme = load_programme(Path(sys.argv[2])) if sys.argv[2] else None
 started = time.perf_counter()
-audit = check_report(Path(sys.argv[1]), programme)
+try:
+    audit = check_report(Path(sys.argv[1]), programme)
+    out = {"claims": len(audit.claims), "findings": len(audit.findings)}
+except ReportError as error:
+    out = {"refused": str(error)}
 seconds = time.perf_counter() - started
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "rss_mb": hwm / 1024, "claims": len(audit.claims),
-                  "findings": len(audit.findings)}))
+print(json.dumps(out | {"seconds": seconds, "rss_mb": hwm / 1024}, ensure_ascii=False))
 """
 
 
@@ -62,31 +68,47 @@ def baseline_mb() -> float:
     return float(out.stdout)
 
 
-def curve(source: Path, ks: list[int], programme: Path | None, work: Path) -> list[str]:
-    text = source.read_text(encoding="utf-8-sig")
-    lines = [
-        f"### {source.name} ({len(text.encode()) / 1024:.0f} KB once)",
-        "",
-        "| k | KB | seconds | × previous | peak RSS MB | above imports MB | × previous | claims |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    print("\n".join(lines), flush=True)
+def repeated(source: Path, k: int, path: Path) -> Path:
+    """``source`` k times over: a text's lines, or a .docx's body (its final section kept)."""
+    if source.suffix != ".docx":
+        path.write_text("\n".join([source.read_text(encoding="utf-8-sig")] * k), encoding="utf-8")
+        return path
+    with (
+        zipfile.ZipFile(source) as package,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out,
+    ):
+        for entry in package.infolist():
+            data = package.read(entry)
+            if entry.filename == "word/document.xml":
+                xml = data.decode()
+                start, end = xml.index("<w:body>") + len("<w:body>"), xml.rindex("<w:sectPr")
+                data = (xml[:start] + xml[start:end] * k + xml[end:]).encode()
+            out.writestr(entry, data)
+    return path
+
+
+def curve(source: Path, ks: list[int], programme: Path | None, work: Path) -> None:
+    """Print the Markdown table of one source's curve, a row per k as it is measured."""
+    print(f"### {source.name} ({source.stat().st_size / 1024:.0f} KB once)\n")
+    print(
+        "| k | KB | seconds | × previous | peak RSS MB | above imports MB | × previous | claims |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|", flush=True)
     base = baseline_mb()
     previous = None
     for k in ks:
-        path = work / f"{source.stem}.x{k}.txt"
-        path.write_text("\n".join([text] * k), encoding="utf-8")
+        path = repeated(source, k, work / f"{source.stem}.x{k}{source.suffix}")
         m = measure(path, programme)
+        size = f"| {k} | {path.stat().st_size / 1024:,.0f} | {m['seconds']:.2f} |"
+        if "refused" in m:
+            print(f"{size} | {m['rss_mb']:.0f} | | | {m['refused']} |", flush=True)
+            continue
         above = m["rss_mb"] - base
         t_ratio = f"{m['seconds'] / previous[0]:.2f}" if previous else ""
         r_ratio = f"{above / previous[1]:.2f}" if previous and previous[1] > 0 else ""
-        lines.append(
-            f"| {k} | {path.stat().st_size / 1024:,.0f} | {m['seconds']:.2f} | {t_ratio} | "
-            f"{m['rss_mb']:.0f} | {above:.0f} | {r_ratio} | {m['claims']:,} |"
-        )
-        print(lines[-1], flush=True)
+        print(f"{size} {t_ratio} | {m['rss_mb']:.0f} | {above:.0f} | {r_ratio} | {m['claims']:,} |",
+              flush=True)  # fmt: skip
         previous = (m["seconds"], above)
-    return lines
 
 
 def main() -> None:

@@ -227,18 +227,20 @@ def _open(path: Path, limit_mb: int) -> tuple[BinaryIO, int]:
         raise _refuse(
             "FILE.CORRUPT", detail=f"无法打开文件（{_shown(error.strerror or '')}）"
         ) from None
-    handle = os.fdopen(fd, "rb")
-    info = os.fstat(handle.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        handle.close()
-        raise _refuse("FILE.UNSAFE", detail="不是普通文件")
-    if info.st_size == 0:
-        handle.close()
-        raise _refuse("FILE.EMPTY")
-    if info.st_size > limit_mb << 20:
-        handle.close()
-        raise _refuse("FILE.TOO_LARGE", detail=_mb(info.st_size), expected=f"{limit_mb} MB")
-    return handle, info.st_size
+    info = os.fstat(fd)  # before fdopen, which refuses a directory with an error of its own
+    refusal = (
+        _refuse("FILE.UNSAFE", detail="不是普通文件")
+        if not stat.S_ISREG(info.st_mode)
+        else _refuse("FILE.EMPTY")
+        if info.st_size == 0
+        else _refuse("FILE.TOO_LARGE", detail=_mb(info.st_size), expected=f"{limit_mb} MB")
+        if info.st_size > limit_mb << 20
+        else None
+    )
+    if refusal is not None:
+        os.close(fd)
+        raise refusal
+    return os.fdopen(fd, "rb"), info.st_size
 
 
 def read_input(path: Path, limit_mb: int) -> bytes:

@@ -426,17 +426,29 @@ def _unread(name: str, problem: Problem, suffix: str) -> ReportError:
     return ReportError(f"报告文件「{name}」未予读取：{reason}。")
 
 
+# Where a line ends, as str.splitlines sees it.
+_LINE_END = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _text_lines(text: str, name: str, limits: Limits) -> list[str]:
-    """The text's lines, refused when there are more, or longer, than the limits allow."""
-    lines = text.splitlines()
-    _within(name, limits, paragraphs=len(lines))
-    longest = max(range(len(lines)), key=lambda i: len(lines[i]), default=None)
-    if longest is not None and len(lines[longest]) > limits.report_line_chars:
+    """The text's lines, refused when there are more, or longer, than the limits allow
+    (both counted before a line is copied out of the text)."""
+    count = start = 0
+    longest = (0, 0)  # characters, line number
+    for end in _LINE_END.finditer(text):
+        count += 1
+        longest = max(longest, (end.start() - start, -count))
+        start = end.end()
+    if start < len(text):  # a last line without its line break
+        count += 1
+        longest = max(longest, (len(text) - start, -count))
+    _within(name, limits, paragraphs=count)
+    if longest[0] > limits.report_line_chars:
         raise ReportError(
-            f"报告文件「{name}」第 {longest + 1:,} 行有 {len(lines[longest]):,} 个字符，超过上限 "
+            f"报告文件「{name}」第 {-longest[1]:,} 行有 {longest[0]:,} 个字符，超过上限 "
             f"{limits.report_line_chars:,} 个字符（{env_name('report_line_chars')}），未予读取。"
         )
-    return lines
+    return text.splitlines()
 
 
 def parse_text(text: str, path: Path = Path("report.txt")) -> Document:
