@@ -27,6 +27,12 @@ SUCCESS = (
     "均完成",
 )
 SAME_SCALE = ("%", "分")  # a satisfaction stated as 96.47% or 96.49分 is one figure
+# Rules that compare statements pairwise (deadlines, shortfalls against table rows, names,
+# survey tables, level-1 scores) take at most this many distinct ones: a real report has a
+# few dozen, and the bound keeps the pairs of a forged one finite. A clause stated with more
+# distinct figures than _MAX_FORMS is a list, not one figure stated differently.
+_MAX_PAIRED = 500
+_MAX_FORMS = 12
 
 
 def ev(c: Claim) -> Evidence:
@@ -135,9 +141,6 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
             (ev(a), ev(b)),
             where=f"第 {b.line} 行",
         )
-
-
-_MAX_FORMS = 12  # one clause stated with more distinct figures than this is a list, not a figure
 
 
 def _later_in_other_sections(group: list[Claim]) -> list[tuple[Claim, Claim]]:
@@ -456,7 +459,8 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
             a, b = g.fig(r, w), g.fig(r, s)
             if a is None or b is None:
                 continue
-            rows[g.group(r)] = (a.value, b.value)
+            if g.group(r) in rows or len(rows) < _MAX_PAIRED:  # matched by every stated score
+                rows[g.group(r)] = (a.value, b.value)
             if b.lo > a.hi:
                 yield Finding(
                     "REPORT.GRADE",
@@ -550,11 +554,6 @@ _DATE_TEXT = re.compile(
 def _activity(c: Claim) -> str:
     """What a deadline is for: its sentence without dates, numbering and cue words."""
     return re.sub(r"[^\u4e00-\u9fa5]", "", _DATE_TEXT.sub("", c.sentence))
-
-
-# Rules that pair statements (deadlines, shortfalls) compare at most this many distinct
-# ones: a real report states a few dozen; the bound keeps a forged one's pairs finite.
-_MAX_PAIRED = 500
 
 
 def _runs(text: str, size: int) -> set[str]:

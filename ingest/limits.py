@@ -63,7 +63,7 @@ class Limits:
     line_kb: int = 1024
     """JIXIAO_MAX_LINE_KB: one physical line of a CSV, in KB."""
     # The report under audit (ingest/report.py). Reading and checking it takes time and
-    # memory linear in its length: at the text limit about 3 s and 150 MB (bench/report_curve.py).
+    # memory linear in its length: at the text limit about 4 s and 135 MB (bench/report_curve.py).
     report_text_mb: int = 4
     """JIXIAO_MAX_REPORT_TEXT_MB: the report's text: a .txt's size on disk, a .docx's text as UTF-8."""
     report_paragraphs: int = 100_000
