@@ -12,7 +12,9 @@ for a CSV every physical line's length, in bounded chunks, before it is decoded)
 workbook part carrying a DOCTYPE or entity declaration is refused unparsed, and the
 bytes python-calamine parses are the very bytes that were checked: the file is opened
 once, without following a symbolic link, and read into memory (it is at most
-``JIXIAO_MAX_FILE_MB``).
+``JIXIAO_MAX_FILE_MB``). A .docx report gets the same package checks (``read_docx``), its
+paragraphs, tables, cells and text counted from its XML for ``ingest.report`` to hold to
+the report's limits.
 """
 
 from __future__ import annotations

@@ -378,7 +378,8 @@ def report_sha256(path: Path, limits: Limits | None = None) -> str | None:
 
 
 # What each limit counts, as a refusal names it: (field of Limits, the phrase before the
-# figure, the measure after it).
+# figure, the measure after it). Every form of report (.txt and .docx; .pdf and .xlsx to
+# come) counts what it holds and is held to these by _within before its layout is read.
 _COUNTED = {
     "paragraphs": ("report_paragraphs", "有", "个段落"),
     "tables": ("report_tables", "有", "个表格"),
