@@ -606,6 +606,21 @@ _REPORT = (
         "10.5万 spent on 5 of 9 planned job fairs: 21000 元 each against 11667 planned",
     ),
     _report(
+        "REPORT.UNREADABLE",
+        "error",
+        "报告无法读取，未经核对",
+        "Report could not be read",
+        "{observed}；报告中的数据均未核对，不能视为没有问题。",
+        "The report was not read ({observed}); none of its figures were checked, so it "
+        "cannot be taken as free of problems.",
+        "A report refused unread — a symbolic link, above a limit of ingest/limits.py (its "
+        "size, paragraphs, tables, cells, characters or XML elements), a zip or XML bomb, a "
+        "damaged, encrypted or unsupported file — is one finding saying why, never a clean "
+        "report: the nightly run goes on, the records are audited and published, and the "
+        "report's claims are none.",
+        "a report.docx of a million empty paragraphs (400 KB on disk)",
+    ),
+    _report(
         "REPORT.TABLE_UNVERIFIABLE",
         "info",
         "表格不完整，无法核对",

@@ -7,17 +7,18 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from checks import report_tables, report_text
-from checks.findings import Finding, ordered
+from checks.findings import Evidence, Finding, ordered
 from checks.tables import grids
 from ingest.claims import Claim, extract_claims
-from ingest.report import Document, read_report
+from ingest.report import Document, ReportError, read_report
 from schemas.programme import Programme
 from schemas.vocabulary import Vocabulary, load_vocabulary
 
 MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
                "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
                "level": "水平", "percent": "比例", "score": "得分"}  # fmt: skip
-FIXED_ZH = {"budget:total": "预算总额", "report:date": "报告日期", "survey:overall": "满意度综合得分",
+FIXED_ZH = {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
+            "survey:overall": "满意度综合得分",
             "survey:questions": "满意度调查问题数", "score:grade": "自评得分与等级"}  # fmt: skip
 
 
@@ -43,9 +44,14 @@ def label(subject: str, vocab: Vocabulary) -> str:
 
 @dataclass
 class ReportAudit:
-    document: Document
+    document: Document | None  # None when there is no report, or it was not read
     claims: list[Claim]
     findings: list[Finding]
+
+    @property
+    def sha256(self) -> str | None:
+        """Of the report's bytes as read."""
+        return self.document.sha256 if self.document else None
 
 
 def check_report(path: Path, programme: Programme | None = None) -> ReportAudit:
@@ -71,3 +77,20 @@ def check_report(path: Path, programme: Programme | None = None) -> ReportAudit:
     ]
     findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
     return ReportAudit(doc, claims, ordered(findings))
+
+
+def audit_report(path: Path, programme: Programme | None = None) -> ReportAudit:
+    """``check_report`` for the nightly run: a report that cannot be read is one finding
+    (REPORT.UNREADABLE) saying why, never a stopped run and never a clean report."""
+    try:
+        return check_report(path, programme)
+    except ReportError as error:
+        finding = Finding(
+            "REPORT.UNREADABLE",
+            "report:file",
+            path.name,
+            str(error).rstrip("。"),
+            (Evidence("", 0, path.name),),
+            label=FIXED_ZH["report:file"],
+        )
+        return ReportAudit(None, [], [finding])

@@ -80,13 +80,11 @@ def _cut_off(g: Grid) -> bool:
     )
 
 
-def _parts(g: Grid, total: int) -> list[int]:
-    """The rows a total row adds up: the non-total rows of its kind above it."""
+def _parts(g: Grid, start: int, total: int) -> list[int]:
+    """The rows a total row adds up: those of its kind from ``start`` (the row after the
+    previous total) to it."""
     kind = g.kind(total)
-    start = max((r for r in range(total) if g.total_row(r)), default=-1) + 1
-    return [
-        r for r in range(start, total) if not g.total_row(r) and (kind is None or g.kind(r) == kind)
-    ]
+    return [r for r in range(start, total) if kind is None or g.kind(r) == kind]
 
 
 def _rate_col(g: Grid, c: int) -> bool:
@@ -104,10 +102,14 @@ def _total_mismatch(g: Grid, cell: tuple[int, int], claimed: str, total: Figure,
 
 
 def _column_totals(g: Grid) -> Iterator[Finding]:
+    start = 0  # the row after the previous total row: a total adds up what follows the last
     for t in range(len(g.rows)):
-        if not g.total_row(t) or _has(g.kind(t), SHARE_KINDS):
+        if not g.total_row(t):
             continue
-        parts = _parts(g, t)
+        first, start = start, t + 1
+        if _has(g.kind(t), SHARE_KINDS):
+            continue
+        parts = _parts(g, first, t)
         for c in g.value_cols:
             total = g.fig(t, c)
             figs = [f for r in parts if (f := g.fig(r, c)) is not None]

@@ -3,6 +3,7 @@ completeness, names, rankings and claims of success."""
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter, defaultdict
@@ -26,6 +27,12 @@ SUCCESS = (
     "均完成",
 )
 SAME_SCALE = ("%", "分")  # a satisfaction stated as 96.47% or 96.49分 is one figure
+# Rules that compare statements pairwise (deadlines, shortfalls against table rows, names,
+# survey tables, level-1 scores) take at most this many distinct ones: a real report has a
+# few dozen, and the bound keeps the pairs of a forged one finite. A clause stated with more
+# distinct figures than _MAX_FORMS is a list, not one figure stated differently.
+_MAX_PAIRED = 500
+_MAX_FORMS = 12
 
 
 def ev(c: Claim) -> Evidence:
@@ -57,18 +64,28 @@ _MARKER = re.compile(r"^\s*([（(]\s*\d+\s*[)）]|\d+[.、]|[①-⑳])\s*")
 _NOT_NAMING = r"[^\u4e00-\u9fa5A-Za-z]|目标|实际|不低于|不少于|不超过|不高于|完成|计划|评价|得分|为"
 
 
+_NUMERAL = frozenset("0123456789.零一二两三四五六七八九十百千万")
+
+
+def _whole_figure(clause: str, text: str) -> int:
+    """Where ``text`` first stands in ``clause`` as a whole figure (一个县 is not the tail of
+    十一个县), or -1."""
+    at = clause.find(text)
+    while at > 0 and clause[at - 1] in _NUMERAL:
+        at = clause.find(text, at + 1)
+    return at
+
+
 def clause_context(c: Claim, occurrence: int = 0) -> str:
     """The clause a figure stands in, with the figure taken out, so that two statements of
     one thing read alike (6个县市区残联完成招聘会 / 5个县市区残联完成招聘会). A clause too
     short to name its subject (目标不少于#) takes the clauses before it (发放补贴人数：…)."""
     clauses = [x for x in _CLAUSE.split(c.sentence) if x]
-    # Whole figures only: 一个县 is not the tail of 十一个县.
-    figure = re.compile(r"(?<![0-9.零一二两三四五六七八九十百千万])" + re.escape(c.text))
-    holding = [i for i, x in enumerate(clauses) if figure.search(x)]
-    if not holding:
+    found = [(i, at) for i, x in enumerate(clauses) if (at := _whole_figure(x, c.text)) >= 0]
+    if not found:
         return ""
-    at = holding[min(occurrence, len(holding) - 1)]
-    context = figure.sub("#", clauses[at], count=1)
+    at, start = found[min(occurrence, len(found) - 1)]
+    context = clauses[at][:start] + "#" + clauses[at][start + len(c.text) :]
     while at > 0 and len(re.sub(_NOT_NAMING, "", context)) < 6:
         at -= 1
         context = clauses[at] + "：" + context
@@ -103,10 +120,7 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
         ):
             scale = ("level", "level") if c.unit in SAME_SCALE and role == "actual" else None
             groups[(c.subject, *(scale or (c.measure, c.unit)), role, c.bound)].append(c)
-    pairs = []
-    for group in by_clause.values():
-        for a in group:
-            pairs += [(a, b) for b in group if b.line > a.line and b.value != a.value]
+    pairs = [pair for group in by_clause.values() for pair in _later_in_other_sections(group)]
     for group in groups.values():
         if len({c.value for c in group}) == 2:
             a, b = sorted({c.value: c for c in group}.values(), key=lambda c: c.line)
@@ -129,6 +143,41 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
         )
 
 
+def _later_in_other_sections(group: list[Claim]) -> list[tuple[Claim, Claim]]:
+    """(a, b) for each claim a of a clause group (in line order) and each figure b of
+    another value: the first such b written that way (value, digits, kind) on a later line
+    in another section, in line order. These are the only pairs a scan of every later claim
+    could report, since the rule's other tests depend on the figures alone; found by
+    bisection, so a report repeating a clause k times costs k, not k², pairs."""
+    forms: dict[tuple, list[Claim]] = defaultdict(list)
+    for c in group:
+        forms[(c.value, c.exponent, c.kind)].append(c)
+    if len(forms) < 2 or len(forms) > _MAX_FORMS:
+        return []
+    order = {id(c): i for i, c in enumerate(group)}
+    index = []
+    for claims in forms.values():
+        # other[j]: the first claim after j in another section than claim j's
+        other = [len(claims)] * len(claims)
+        for j in range(len(claims) - 2, -1, -1):
+            same = claims[j + 1].section == claims[j].section
+            other[j] = other[j + 1] if same else j + 1
+        index.append((claims, [c.line for c in claims], other))
+    pairs = []
+    for a in group:
+        found = []
+        for claims, lines, other in index:
+            if claims[0].value == a.value:
+                continue
+            j = bisect.bisect_right(lines, a.line)
+            if j < len(claims) and claims[j].section == a.section:
+                j = other[j]
+            if j < len(claims):
+                found.append(claims[j])
+        pairs += [(a, b) for b in sorted(found, key=lambda b: order[id(b)])]
+    return pairs
+
+
 def _same_paragraph(claims: list[Claim]) -> dict[int, list[Claim]]:
     by_line: dict[int, list[Claim]] = defaultdict(list)
     for c in _prose(claims):
@@ -138,24 +187,31 @@ def _same_paragraph(claims: list[Claim]) -> dict[int, list[Claim]]:
 
 def indicator_lines(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, list[Claim]]]:
     """Lines that state an indicator: a target with a floor or ceiling, the actual of the
-    same subject and measure, and the rates on the line."""
+    same subject and measure, and the rates that go with it: those after it on the line up
+    to the next indicator (and those before the first). A line of n indicators and n rates
+    gives n pairs, not n²: a rate belongs to one indicator."""
     for line in _same_paragraph(claims).values():
-        for t in line:
-            if t.role != "target" or t.bound not in (">=", "<=") or t.value is None:
-                continue
-            actual = next(
-                (
-                    a
-                    for a in line
-                    if a.role == "actual"
-                    and a.subject == t.subject
-                    and a.unit == t.unit
-                    and a.value is not None
-                ),
-                None,
-            )
-            if actual is not None:
-                yield t, actual, [r for r in line if r.role == "rate" and r.value is not None]
+        actuals: dict[tuple, Claim] = {}  # the line's first actual of each subject and unit
+        for a in line:
+            if a.role == "actual" and a.value is not None:
+                actuals.setdefault((a.subject, a.unit), a)
+        indicators = [
+            (i, t, actuals[t.subject, t.unit])
+            for i, t in enumerate(line)
+            if t.role == "target"
+            and t.bound in (">=", "<=")
+            and t.value is not None
+            and (t.subject, t.unit) in actuals
+        ]
+        if not indicators:
+            continue
+        starts = [i for i, _, _ in indicators]
+        rates: list[list[Claim]] = [[] for _ in indicators]
+        for i, r in enumerate(line):
+            if r.role == "rate" and r.value is not None:
+                rates[max(bisect.bisect_left(starts, i) - 1, 0)].append(r)
+        for (_, t, actual), own in zip(indicators, rates, strict=True):
+            yield t, actual, own
 
 
 def rates(claims: list[Claim]) -> Iterator[Finding]:
@@ -230,8 +286,11 @@ def products(claims: list[Claim]) -> Iterator[Finding]:
         counts = [
             c for c in line if c.kind == "count" and c.unit in _COUNTED and c.line == standard.line
         ]
+        first: dict[Claim, int] = {}  # where a claim (or an equal one) first stands on the line
+        for i, c in enumerate(line):
+            first.setdefault(c, i)
         after = [c for c in line if c.kind == "money" and c is not standard and counts
-                 and line.index(c) > line.index(counts[-1])]  # fmt: skip
+                 and first[c] > first[counts[-1]]]  # fmt: skip
         if (
             len(counts) == 1
             and after
@@ -271,13 +330,16 @@ def headcount_percent(claims: list[Claim]) -> Iterator[Finding]:
             people[c.subject].append(c)
     on_line: dict[int, list[Claim]] = defaultdict(list)
     for c in _prose(claims):
-        if c.unit in ("人", "名") and c.value and c.role != "target":
+        if c.unit in ("人", "名") and c.value and c.value > 0 and c.role != "target":
             on_line[c.line].append(c)
+    # The head-count a percentage is of: the one on its line, else its subject's; each
+    # decided once, not once per percentage.
+    of_line = {line: _single(found) for line, found in on_line.items()}
+    of_subject = {subject: _single(found) for subject, found in people.items()}
     for c in _prose(claims):
         if c.unit != "%" or c.role != "actual" or c.value is None:
             continue
-        same_line = [n for n in on_line.get(c.line, []) if n.value > 0]
-        n = _single(same_line) if same_line else _single(people.get(c.subject, []))
+        n = of_line[c.line] if c.line in of_line else of_subject.get(c.subject)
         if n is None or not 0 < c.value < 100:
             continue
         lo, hi = interval(c)
@@ -397,7 +459,8 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
             a, b = g.fig(r, w), g.fig(r, s)
             if a is None or b is None:
                 continue
-            rows[g.group(r)] = (a.value, b.value)
+            if g.group(r) in rows or len(rows) < _MAX_PAIRED:  # matched by every stated score
+                rows[g.group(r)] = (a.value, b.value)
             if b.lo > a.hi:
                 yield Finding(
                     "REPORT.GRADE",
@@ -431,21 +494,30 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
 def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
     """Deadlines of one activity stated differently; the report dated before its own
     evaluation work ended."""
-    deadlines = [c for c in _prose(claims) if c.date and c.bound == "by"]
+    # A deadline restated in the same words and section adds no pair: the first stands for
+    # it. Pairs are compared among the first _MAX_PAIRED distinct ones, each activity's
+    # runs of six characters made once, so the cost stays linear in the report's length.
+    distinct: dict[tuple, Claim] = {}
+    for c in _prose(claims):
+        if c.date and c.bound == "by":
+            distinct.setdefault((c.subject, _activity(c), c.date, c.section), c)
+    deadlines = list(distinct.items())[:_MAX_PAIRED]
+    runs = [_runs(activity, 6) for (_, activity, _, _), _ in deadlines]
     seen = set()
-    for i, a in enumerate(deadlines):
-        for b in deadlines[i + 1 :]:
+    for i, ((_, activity, _, _), a) in enumerate(deadlines):
+        for j in range(i + 1, len(deadlines)):
+            b = deadlines[j][1]
             if a.date == b.date or a.section == b.section:
                 continue
-            if not (a.subject and a.subject == b.subject) and not _same_activity(a, b):
+            if not (a.subject and a.subject == b.subject) and runs[i].isdisjoint(runs[j]):
                 continue
-            key = (a.subject or _activity(a), frozenset((a.date, b.date)))
+            key = (a.subject or activity, frozenset((a.date, b.date)))
             if key in seen:
                 continue
             seen.add(key)
             yield Finding(
                 "REPORT.DATE_CONFLICT",
-                f"deadline:{a.subject or _activity(a)[:16]}",
+                f"deadline:{a.subject or activity[:16]}",
                 f"{a.date.isoformat()} 前",
                 f"{b.date.isoformat()} 前",
                 (ev(a), ev(b)),
@@ -484,8 +556,9 @@ def _activity(c: Claim) -> str:
     return re.sub(r"[^\u4e00-\u9fa5]", "", _DATE_TEXT.sub("", c.sentence))
 
 
-def _same_activity(a: Claim, b: Claim) -> bool:
-    return _shared(_activity(a), _activity(b), 6)
+def _runs(text: str, size: int) -> set[str]:
+    """Every run of ``size`` characters in ``text``: two texts share one when these meet."""
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
 _CN = {
@@ -559,13 +632,14 @@ def _unreported_indicators(doc: Document, claims: list[Claim]) -> Iterator[Findi
     if len(ranked) < 2:
         return
     top, full = ranked[0]
+    entries = [(key, c) for (_, key), c in sorted(first.items()) if _top(c.section) == top]
     for section, other in ranked[1:]:
         shared = sum((full & other).values())
         if sum(other.values()) < 3 or shared * 2 < sum(full.values()):
             continue  # not a second listing of the same indicators
         missing = full - other
-        for (_, key), c in sorted(first.items()):
-            if missing[key] > 0 and _top(c.section) == top:
+        for key, c in entries:
+            if missing[key] > 0:
                 missing[key] -= 1
                 yield Finding(
                     "REPORT.INCOMPLETE",
@@ -584,15 +658,15 @@ _DECLARED = re.compile(
 def _indicator_count(doc: Document) -> Iterator[Finding]:
     """共设置14项绩效指标 against the enumerated lines that follow it in its section."""
     paragraphs = doc.paragraphs
+    # items[i]: how many enumerated lines follow paragraph i without a break
+    items = [0] * (len(paragraphs) + 1)
+    for i in range(len(paragraphs) - 2, -1, -1):
+        items[i] = items[i + 1] + 1 if _ITEM.match(paragraphs[i + 1].text) else 0
     for i, p in enumerate(paragraphs):
         m = _DECLARED.search(p.text)
         if not m or (n := _count(m.group(1))) is None:
             continue
-        listed = 0
-        for q in paragraphs[i + 1 :]:
-            if not _ITEM.match(q.text):
-                break
-            listed += 1
+        listed = items[i]
         if listed >= 2 and listed != n:
             yield Finding(
                 "REPORT.INCOMPLETE",
@@ -605,25 +679,25 @@ def _indicator_count(doc: Document) -> Iterator[Finding]:
 
 def _question_count(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
     stated = re.compile(r"([0-9一二两三四五六七八九十]{1,3})个问题")
-    listed = []  # each survey table's question count, counted once for every sentence
+    listed = {}  # the survey tables' question counts, each once, for every sentence
     for g in grids:
         if g.table.truncated:
             continue
         questions = {g.group(r) for r in range(len(g.rows)) if not g.total_row(r) and g.kind(r)}
         questions = {q for q in questions if q and q[0].isdigit()}
         if len(questions) >= 2:
-            listed.append(questions)
+            listed.setdefault(len(questions))
     for p in doc.paragraphs:
         m = stated.search(p.text)
         if not m or (n := _count(m.group(1))) is None:
             continue
-        for questions in listed:
-            if len(questions) != n:
+        for count in listed:
+            if count != n:
                 yield Finding(
                     "REPORT.INCOMPLETE",
                     "survey:questions",
                     f"「{m.group(0)}」",
-                    f"调查表列出 {len(questions)} 个问题",
+                    f"调查表列出 {count} 个问题",
                     (Evidence(" › ".join(p.section), p.line, m.group(0)),),
                 )
 
@@ -634,6 +708,7 @@ def _appendices(doc: Document) -> Iterator[Finding]:
     titles = " ".join((t.title or "") for t in doc.tables) + " ".join(
         p.text for p in doc.paragraphs if p.text.startswith("附表")
     )
+    titles = titles.replace(" ", "")
     for p in doc.paragraphs:
         for m in ref.finditer(p.text):
             if p.text.startswith("附表"):
@@ -642,7 +717,7 @@ def _appendices(doc: Document) -> Iterator[Finding]:
             cited = re.search(r"(\d{4})\s*年", m.group(2))
             if year and cited and cited.group(1) != year.group(1):
                 problems.append(f"为 {cited.group(1)} 年，而报告评价的是 {year.group(1)} 年")
-            if f"附表{m.group(1)}" not in titles.replace(" ", ""):
+            if f"附表{m.group(1)}" not in titles:
                 problems.append("报告中没有该附表")
             if problems:
                 yield Finding(
@@ -671,6 +746,7 @@ def name_variants(doc: Document) -> Iterator[Finding]:
             names.setdefault(m.group(0), line)
         for m in _OFFICE.finditer(text):
             names.setdefault(m.group(1), line)
+    names = dict(list(names.items())[:_MAX_PAIRED])  # compared pairwise
     seen = set()
     for a in names:
         for b in names:
@@ -706,10 +782,16 @@ def _word_start(name: str, names: dict[str, int]) -> bool:
 def rankings(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
     """A sentence naming the lowest (or highest) question against the survey table."""
     quoted = re.compile(
-        r"[“\"「]([^”\"」]{6,})[”\"」][^。]{0,20}?(相对较低|较低|最低|相对较高|较高|最高)"
+        r"[“\"「]([^“”\"「」]{6,})[”\"」][^。]{0,20}?(相对较低|较低|最低|相对较高|较高|最高)"
     )
-    # Each table's question scores, read once for every sentence that ranks a question.
-    tables = [s for g in grids if not g.table.truncated and len(s := _question_scores(g)) >= 3]
+    # Each table's question scores, read once for every sentence that ranks a question; a
+    # table repeated with the same scores once.
+    distinct = {
+        tuple(s.items()): s
+        for g in grids
+        if not g.table.truncated and len(s := _question_scores(g)) >= 3
+    }
+    tables = list(distinct.values())[:_MAX_PAIRED]
     for p in doc.paragraphs:
         for m in quoted.finditer(p.text):
             low = "低" in m.group(2)
@@ -743,20 +825,24 @@ def _question_scores(g: Grid) -> dict[str, Decimal]:
     return out
 
 
-def _shared(a: str, b: str, size: int = 3) -> bool:
-    """Two texts share a run of ``size`` characters (就业指导讲座经费 / 举办就业指导讲座)."""
-    return any(a[i : i + size] in b for i in range(len(a) - size + 1))
-
-
 def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding]:
     """A budget line spent in full (≥ 95%) while its counted output is below 80% of target."""
+    # Each shortfall once however often it is restated (the first stands for it), with its
+    # keywords and its clause's runs of four characters found once, not once per table row.
+    distinct: dict[tuple, tuple] = {}
+    for t, a, _ in indicator_lines(claims):
+        if (
+            t.bound == ">="
+            and t.kind == "count"
+            and t.value > 0
+            and a.value / t.value < Decimal("0.8")
+        ):
+            context = clause_context(t)
+            key = (t.subject, t.text, t.value, a.text, a.value, context)
+            distinct.setdefault(key, (t, a, context))
     shortfalls = [
-        (t, a)
-        for t, a, _ in indicator_lines(claims)
-        if t.bound == ">="
-        and t.kind == "count"
-        and t.value > 0
-        and a.value / t.value < Decimal("0.8")
+        (t, a, [w for w, v in vocab.subjects.words.items() if v == t.subject], _runs(context, 4))
+        for t, a, context in list(distinct.values())[:_MAX_PAIRED]
     ]
     if not shortfalls:
         return
@@ -776,9 +862,9 @@ def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> 
             if b.value < a.value * Decimal("0.95"):
                 continue
             label = "".join(g.rows[r][c] for c in g.label_cols)
-            for t, act in shortfalls:
-                keywords = [w for w, v in vocab.subjects.words.items() if v == t.subject]
-                if not (any(w in label for w in keywords) or _shared(label, clause_context(t), 4)):
+            label_runs = _runs(label, 4)
+            for t, act, keywords, runs in shortfalls:
+                if not (any(w in label for w in keywords) or not runs.isdisjoint(label_runs)):
                     continue
                 per_unit = b.value * scale / act.value if act.value else None
                 yield Finding(

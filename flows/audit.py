@@ -5,6 +5,7 @@ time, and the published reports. Plain functions; the nightly flow calls `audit_
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal
@@ -22,9 +23,8 @@ from checks.against_records import (
 from checks.expectations import run_expectations
 from checks.findings import Finding, ordered
 from checks.records import record_findings
-from checks.report_check import ReportAudit, check_report
+from checks.report_check import ReportAudit, audit_report
 from flows.crash import checkpoint
-from ingest.intake import sha256_of
 from ingest.load import replace_claims
 from publish.files import under
 from publish.findings import summary
@@ -58,9 +58,10 @@ class AuditResult:
 
 
 def report_path(programme_dir: Path) -> Path | None:
-    """The programme's self-evaluation report: report.docx, else report.txt."""
+    """The programme's self-evaluation report: report.docx, else report.txt (a symbolic link
+    counts: reading refuses it, and the audit says so)."""
     candidates = (programme_dir / "report.docx", programme_dir / "report.txt")
-    return next((p for p in candidates if p.exists()), None)
+    return next((p for p in candidates if os.path.lexists(p)), None)
 
 
 def _spent(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, Decimal]:
@@ -97,9 +98,9 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     values = {m.indicator_id: m.value for m in metrics if m.value is not None}
 
     path = report_path(programme_dir)
-    report = check_report(path, programme) if path else ReportAudit(None, [], [])
+    report = audit_report(path, programme) if path else ReportAudit(None, [], [])
     if path:
-        replace_claims(con, programme, path.name, sha256_of(path), report.claims)
+        replace_claims(con, programme, path.name, report.sha256, report.claims)
         checkpoint("audit.claims_replaced")
 
     claimed = claimed_scores(report.claims, programme)

@@ -30,6 +30,7 @@ from ingest.discover import programme_dirs, submissions
 from ingest.intake import Context, Outcome, process
 from ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
 from ingest.personal import key_fingerprint, load_or_create_key
+from ingest.report import report_sha256
 from publish import dictionary, report, warehouse
 from publish.feedback import feedback_path
 from publish.files import blamed_on, write_atomic
@@ -80,14 +81,17 @@ def library_versions() -> str:
 
 
 def programme_files(programmes: list[tuple[Path, Programme]]) -> list[dict]:
-    """Each programme's programme.yaml and report with their SHA-256, shaped like `inputs`."""
+    """Each programme's programme.yaml and report with their SHA-256, shaped like `inputs`
+    (a report that is refused unread, as a symbolic link or above its size limit, has none)."""
     files = []
     for programme_dir, programme in programmes:
-        for path in (programme_dir / "programme.yaml", report_path(programme_dir)):
-            if path is not None:
-                with open(path, "rb") as fh:
-                    sha = hashlib.file_digest(fh, "sha256").hexdigest()
-                files.append({"programme": programme.code, "file": path.name, "sha256": sha})
+        yaml = programme_dir / "programme.yaml"
+        with open(yaml, "rb") as fh:
+            sha = hashlib.file_digest(fh, "sha256").hexdigest()
+        files.append({"programme": programme.code, "file": yaml.name, "sha256": sha})
+        if (report := report_path(programme_dir)) is not None:
+            files.append({"programme": programme.code, "file": report.name,
+                          "sha256": report_sha256(report)})  # fmt: skip
     return files
 
 

@@ -42,6 +42,7 @@ leave them out rather than match them to each other.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import re
@@ -123,8 +124,17 @@ _CN_FRACTION_CHARS = "".join(_CN_FRACTION)
 _ARABIC = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 _SENTENCE = re.compile(r"[；;。！？!?\n]")
-_QUOTED = re.compile(r"“[^”]*”|《[^》]*》|「[^」]*」|\"[^\"]*\"")
-_RANGE_BEFORE = re.compile(r"\d\s*[-~～—–至到]\s*$")
+# A quotation ends at its closing mark; an opening mark inside it starts another (Chinese
+# nests “‘’”, never “““”), which also keeps the search linear on a run of opening marks.
+_QUOTED = re.compile(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"")
+_RANGE_DASHES = "-~～—–至到"
+_MAX_NUMERAL = 40  # characters of a number as written: longer runs of digits are no figure
+# A claim keeps its sentence; of a run-on sentence longer than _SENTENCE_MAX characters, the
+# _WINDOW characters either side of the figure (a paragraph with no full stop would otherwise
+# be copied once per figure). A table cell's path names each part in at most _PART_MAX.
+_SENTENCE_MAX = 1000
+_WINDOW = 100
+_PART_MAX = 100
 _BRACKETED_UNIT = re.compile(r"（\s*(?:单位\s*[：:])?\s*([^（）]{1,8}?)\s*）")
 _BOUND_GAP = 4  # characters allowed between 不低于/至少 and the figure (至少完成一期)
 
@@ -171,8 +181,11 @@ class _Reader:
         self.arabic = re.compile(
             rf"(?<![A-Za-z0-9.])(?P<num>{_ARABIC})(?!\d)\s?(?P<scale>{scales})?(?P<unit>{units})?{tail}"
         )
+        # A numeral starts where its run of numeral characters does (no match can start inside
+        # one that could not start at its beginning), so a long run is tried once, not once
+        # per character.
         self.chinese = re.compile(
-            rf"(?P<num>[{_CN_NUMERAL}]+(?:点[{_CN_FRACTION_CHARS}]+(?P<scale>{scales})?)?)"
+            rf"(?<![{_CN_NUMERAL}])(?P<num>[{_CN_NUMERAL}]+(?:点[{_CN_FRACTION_CHARS}]+(?P<scale>{scales})?)?)"
             rf"\s?(?P<unit>{units}){tail}"
         )
         self.percent_words = re.compile(rf"百分之(?P<num>{_ARABIC}|[{_CN_NUMERAL}点]+)")
@@ -202,29 +215,34 @@ class _Reader:
     def figures(self, text: str) -> list[_Figure]:
         """Every figure in ``text`` (folded), in order, none overlapping another."""
         vocab = self.vocab
-        blocked = [(m.start(), m.end()) for idiom in self.idioms for m in idiom.finditer(text)]
+        # Characters already taken by an idiom or a figure: a figure must be free of them.
+        taken = bytearray(len(text))
+        for idiom in self.idioms:
+            for m in idiom.finditer(text):
+                taken[m.start() : m.end()] = b"\1" * (m.end() - m.start())
         found: list[_Figure] = []
 
-        def free(start: int, end: int) -> bool:
-            return not any(
-                s < end and start < e for s, e in blocked + [(f.start, f.end) for f in found]
-            )
+        def add(figure: _Figure) -> None:
+            if taken.find(1, figure.start, figure.end) < 0:
+                found.append(figure)
+                taken[figure.start : figure.end] = b"\1" * (figure.end - figure.start)
 
         for start, end, date in find_dates(text):
-            if free(start, end):
+            if taken.find(1, start, end) < 0:
                 after = vocab.bounds_after.starts(text, end)
                 bound = "by" if after and after.value == "by" else None
-                found.append(_Figure(start, end, None, 0, "date", "date", "date", bound, date))
+                add(_Figure(start, end, None, 0, "date", "date", "date", bound, date))
         for m in self.percent_words.finditer(text):
             number = m["num"]
+            if len(number) > _MAX_NUMERAL:
+                continue
             parsed = _arabic(number, 0) if number[0].isdigit() else _chinese(number)
-            if parsed and free(m.start(), m.end()):
-                found.append(_Figure(m.start(), m.end(), *parsed, "%", "percent", "percent"))
+            if parsed:
+                add(_Figure(m.start(), m.end(), *parsed, "%", "percent", "percent"))
         for pattern in (self.arabic, self.chinese):
             for m in pattern.finditer(text):
-                figure = self._figure(text, m)
-                if figure and free(figure.start, figure.end):
-                    found.append(figure)
+                if figure := self._figure(text, m):
+                    add(figure)
         return sorted(found, key=lambda f: f.start)
 
     def _figure(self, text: str, m: re.Match[str]) -> _Figure | None:
@@ -237,14 +255,16 @@ class _Reader:
             text.startswith(word, m.start("unit")) for word in self.longer.get(written, ())
         ):
             return None  # 5场地, 3项目: a word that merely begins like a unit
-        before = text[: m.start()].rstrip()
-        if before.endswith(("第", "每")) or _RANGE_BEFORE.search(before):
+        before = _end_of_text_before(text, m.start())  # the text before ends at text[before - 1]
+        if text.endswith(("第", "每"), 0, before) or _range_before(text, before):
             return None  # an ordinal (第二十二条), "each" (每一位), the upper end of a range
-        if any(before.endswith(w) for w in vocab.approximate_before) or any(
+        if any(text.endswith(w, 0, before) for w in vocab.approximate_before) or any(
             text.startswith(w, m.end()) for w in vocab.approximate_after
         ):
             return None  # 约300人, 300人左右: not stated exactly
         number = m["num"]
+        if len(number) > _MAX_NUMERAL:
+            return None
         if number[0].isdigit():
             parsed = _arabic(number, scale)
         else:  # 三十三点五万: the scale after a fraction is not part of the numeral
@@ -270,7 +290,7 @@ class _Reader:
         if len(dates) == 1 and dates[0][:2] == (0, len(folded)):
             return _Figure(0, len(folded), None, 0, "date", "date", "date", None, dates[0][2])
         m = self.cell.fullmatch(folded)
-        if m is None:
+        if m is None or len(m["num"]) > _MAX_NUMERAL:
             return None
         scale = self.vocab.scales.get(m["scale"] or "", 0)
         unit = self.vocab.units.get(m["unit"] or "")
@@ -312,23 +332,39 @@ class _Reader:
         if not figures:
             return []
         vocab = self.vocab
-        spans = [(f.start, f.end) for f in figures]
+        spans = _Spans([(f.start, f.end) for f in figures])
 
         def outside(hits: list[Hit]) -> list[Hit]:
-            return [h for h in hits if not any(s < h.end and h.start < e for s, e in spans)]
+            return [h for h in hits if not spans.overlaps(h.start, h.end)]
 
-        quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(folded)]
+        quoted = _Spans([(m.start(), m.end()) for m in _QUOTED.finditer(folded)])
         # A keyword inside quotation marks or a document title (“您认为…招聘会…”,
         # 《…技能竞赛的通知》) is what is quoted, not what the figure is about.
-        subjects = [h for h in outside(vocab.subject_hits(folded)) if not _within(h, quoted)]
-        roles = [h for h in outside(vocab.roles.hits(folded)) if not _within(h, quoted)]
+        subjects = [h for h in outside(vocab.subject_hits(folded)) if not quoted.holds(h)]
+        roles = [h for h in outside(vocab.roles.hits(folded)) if not quoted.holds(h)]
         measures = outside(vocab.measure_cues.hits(folded))
-        clauses = _split(folded, _CLAUSE)
-        sentences = _split(folded, _SENTENCE)
+
+        @functools.cache
+        def usable(kind: str) -> tuple[_Cues, _Cues, _Cues, _Cues]:
+            """The cues a figure of this kind may take: roles, measures, then its subjects,
+            specific and generic. Each figure finds its nearest by bisection, so a paragraph
+            costs figures × log(cues), not figures × cues."""
+            return (
+                _Cues([h for h in roles if h.value != "rate" or kind == "percent"]),
+                _Cues([h for h in measures if vocab.cue_kinds.get(h.value) in (None, kind)]),
+                _Cues([h for h in subjects if not vocab.is_generic(h.value, kind)]),
+                _Cues([h for h in subjects if vocab.is_generic(h.value, kind)]),
+            )
+
+        clauses = _Spans(_split(folded, _CLAUSE))
+        sentences = _Spans(_split(folded, _SENTENCE))
+        said: dict[tuple[int, int], str] = {}  # each sentence's text once, for all its figures
         claims = []
         for i, f in enumerate(figures):
-            clause = next(c for c in clauses if c[0] <= f.start <= c[1])
-            sentence = next(s for s in sentences if s[0] <= f.start <= s[1])
+            here = clauses.covering(f.start)
+            clause = clauses.spans[here]
+            sentence = sentences.spans[sentences.covering(f.start)]
+            roles_of, measures_of, specific, generic = usable(f.kind)
             previous_end = figures[i - 1].end if i else 0
             bound = f.bound or self._bound_before(folded, f, max(clause[0], previous_end))
             if bound is None and f.kind != "date":
@@ -336,8 +372,9 @@ class _Reader:
                 bound = after.value if after and after.value != "by" else None
             measure = f.measure
             if f.kind != "date" and f.measure != "per_unit":
-                measure = self._cue_measure(measures, f, max(clause[0], previous_end)) or f.measure
-            role = "target" if bound else self._role(roles, f, clause)
+                cue = measures_of.last(max(clause[0], previous_end), f.start)
+                measure = cue.value if cue else f.measure
+            role = "target" if bound else self._role(roles_of, f, clause)
             if role is None and role_context:
                 role = next((r for t in role_context if (r := self._role_of(t, f.kind))), None)
             if role is None:
@@ -345,8 +382,12 @@ class _Reader:
             if measure is None and not bound:
                 role = None  # 三个方面: what is counted is unknown, so is whether it is an actual
             subject = self._subject(
-                subjects, f, clause, clauses, sentence
+                (specific, generic), f, here, clauses, sentence
             ) or self._fallback_subject((*(context or []), *reversed(section)), f.kind)
+            if sentence[1] - sentence[0] > _SENTENCE_MAX:
+                sentence = (max(sentence[0], f.start - _WINDOW), min(sentence[1], f.end + _WINDOW))
+            if sentence not in said:
+                said[sentence] = prefix + text[sentence[0] : sentence[1]].strip()
             claims.append(
                 Claim(
                     text=text[f.start : f.end],
@@ -361,7 +402,7 @@ class _Reader:
                     date=f.date,
                     line=line,
                     section=section,
-                    sentence=prefix + text[sentence[0] : sentence[1]].strip(),
+                    sentence=said[sentence],
                     table=cell[0] if cell else None,
                     row=cell[1] if cell else None,
                     col=cell[2] if cell else None,
@@ -375,13 +416,10 @@ class _Reader:
             return hits[-1].value
         return None
 
-    def _role(self, roles: list[Hit], f: _Figure, clause: tuple[int, int]) -> str | None:
-        usable = [h for h in roles if h.value != "rate" or f.kind == "percent"]
-        before = [h for h in usable if clause[0] <= h.start and h.end <= f.start]
-        after = [h for h in usable if f.end <= h.start and h.end <= clause[1]]
-        if before:
-            return before[-1].value
-        return after[0].value if after else None
+    def _role(self, roles: _Cues, f: _Figure, clause: tuple[int, int]) -> str | None:
+        """The nearest role cue before the figure in its clause, else the first after it."""
+        cue = roles.last(clause[0], f.start) or roles.first(f.end, clause[1])
+        return cue.value if cue else None
 
     def _role_of(self, text: str, kind: str) -> str | None:
         """The role a header names by its last cue (实际完成值 → actual, 得分率 → rate)."""
@@ -399,48 +437,31 @@ class _Reader:
         ]
         return cues[-1].value if cues else None
 
-    def _cue_measure(self, cues: list[Hit], f: _Figure, floor: int) -> str | None:
-        kinds = self.vocab.cue_kinds
-        usable = [
-            h
-            for h in cues
-            if floor <= h.start and h.end <= f.start and kinds.get(h.value) in (None, f.kind)
-        ]
-        return usable[-1].value if usable else None
-
     def _subject(
         self,
-        hits: list[Hit],
+        cues: tuple[_Cues, _Cues],
         f: _Figure,
-        clause: tuple[int, int],
-        clauses: list[tuple[int, int]],
+        here: int,
+        clauses: _Spans,
         sentence: tuple[int, int],
     ) -> str | None:
-        vocab = self.vocab
-        here = clauses.index(clause)
-        # The clause itself, then the two clauses before and the one after, same sentence.
-        near = [clause] + [
-            clauses[j]
+        """The subject keyword nearest the figure (one before it winning a tie): specific
+        ones first, in its clause, then the two clauses before and the one after."""
+        spans = clauses.spans
+        near = [spans[here]] + [
+            spans[j]
             for j in (here - 1, here + 1, here - 2)
-            if 0 <= j < len(clauses)
-            and sentence[0] <= clauses[j][0]
-            and clauses[j][1] <= sentence[1]
+            if 0 <= j < len(spans) and sentence[0] <= spans[j][0] and spans[j][1] <= sentence[1]
         ]
-
-        def gap(h: Hit) -> tuple[int, int]:
-            return (f.start - h.end, 0) if h.end <= f.start else (h.start - f.end, 1)
-
-        for want_generic in (False, True):
-            for span in near:
-                inside = [
-                    h
-                    for h in hits
-                    if span[0] <= h.start
-                    and h.end <= span[1]
-                    and vocab.is_generic(h.value, f.kind) == want_generic
-                ]
-                if inside:
-                    return min(inside, key=gap).value
+        for hits in cues:
+            for lo, hi in near:
+                nearest = []
+                if before := hits.last(lo, min(hi, f.start)):
+                    nearest.append((f.start - before.end, 0, before.value))
+                if after := hits.first(max(lo, f.end), hi):
+                    nearest.append((after.start - f.end, 1, after.value))
+                if nearest:
+                    return min(nearest)[2]
         return None
 
     def _fallback_subject(self, sources: tuple[str, ...], kind: str) -> str | None:
@@ -480,7 +501,7 @@ class _Reader:
                 header = table.header(cell.col) if header_row is not None else ""
                 sources = [label, header] if rows_first else [header, label]
                 figure = self.cell_figure(cell.text, self._bare_unit(sources, table.unit))
-                path = " › ".join(p for p in (title, label, header) if p)
+                path = " › ".join(_part(p) for p in (title, label, header) if p)
                 context = [
                     s for s in ([header, title] if question else [label, header, title]) if s
                 ]
@@ -564,8 +585,62 @@ class _Reader:
         return caption if caption and self.split_unit(caption) else None
 
 
-def _within(hit: Hit, spans: list[tuple[int, int]]) -> bool:
-    return any(s <= hit.start and hit.end <= e for s, e in spans)
+def _part(text: str) -> str:
+    return text if len(text) <= _PART_MAX else text[: _PART_MAX - 1] + "…"
+
+
+class _Spans:
+    """Sorted spans (start, end) that do not overlap, looked up by bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]):
+        self.spans = spans
+        self.starts = [s for s, _ in spans]
+
+    def covering(self, pos: int) -> int:
+        """The index of the span holding ``pos`` (the last one starting at or before it)."""
+        return bisect.bisect_right(self.starts, pos) - 1
+
+    def overlaps(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self.starts, end) - 1  # the last span starting before ``end``
+        return i >= 0 and self.spans[i][1] > start
+
+    def holds(self, hit: Hit) -> bool:
+        i = bisect.bisect_right(self.starts, hit.start) - 1
+        return i >= 0 and hit.end <= self.spans[i][1]
+
+
+class _Cues:
+    """Cue words found in one text, sorted and disjoint as a Lexicon finds them."""
+
+    def __init__(self, hits: list[Hit]):
+        self.hits = hits
+        self.starts = [h.start for h in hits]
+        self.ends = [h.end for h in hits]
+
+    def last(self, lo: int, hi: int) -> Hit | None:
+        """The last cue lying within [lo, hi]."""
+        i = bisect.bisect_right(self.ends, hi) - 1
+        return self.hits[i] if i >= 0 and self.hits[i].start >= lo else None
+
+    def first(self, lo: int, hi: int) -> Hit | None:
+        """The first cue lying within [lo, hi]."""
+        i = bisect.bisect_left(self.starts, lo)
+        return self.hits[i] if i < len(self.hits) and self.hits[i].end <= hi else None
+
+
+def _end_of_text_before(text: str, pos: int) -> int:
+    """Where the text before ``pos`` ends once trailing spaces are dropped."""
+    while pos and text[pos - 1].isspace():
+        pos -= 1
+    return pos
+
+
+def _range_before(text: str, end: int) -> bool:
+    """text[:end] ends with a digit and a dash (5-, 5 至): the figure ends a range."""
+    if not end or text[end - 1] not in _RANGE_DASHES:
+        return False
+    start = _end_of_text_before(text, end - 1)
+    return start > 0 and text[start - 1].isdecimal()
 
 
 def _split(text: str, delimiters: re.Pattern[str]) -> list[tuple[int, int]]:

@@ -195,7 +195,7 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | Non
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
             return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
         size = sub.path.stat().st_size
-        if problem := too_large(size, Limits.from_env()):
+        if problem := too_large(size, Limits.from_env().file_mb):
             sha = hashlib.sha256(f"{problem.rule_id} {size}".encode()).hexdigest()
             return None if sha == last_sha else Read(sha, size, problems=[problem])
         read = Read(sha256_of(sub.path), size)

@@ -12,7 +12,9 @@ for a CSV every physical line's length, in bounded chunks, before it is decoded)
 workbook part carrying a DOCTYPE or entity declaration is refused unparsed, and the
 bytes python-calamine parses are the very bytes that were checked: the file is opened
 once, without following a symbolic link, and read into memory (it is at most
-``JIXIAO_MAX_FILE_MB``).
+``JIXIAO_MAX_FILE_MB``). A .docx report gets the same package checks (``read_docx``), its
+paragraphs, tables, cells and text counted from its XML for ``ingest.report`` to hold to
+the report's limits.
 """
 
 from __future__ import annotations
@@ -97,12 +99,12 @@ def _mb(size: int) -> str:
     return f"{size / (1 << 20):,.1f} MB"
 
 
-def too_large(size: int, limits: Limits) -> Problem | None:
+def too_large(size: int, limit_mb: int) -> Problem | None:
     """FILE.TOO_LARGE for a file of ``size`` bytes: decided by its size alone, so a caller can
     refuse a file it has only stat'ed."""
-    if size <= limits.file_bytes:
+    if size <= limit_mb << 20:
         return None
-    return Problem("FILE.TOO_LARGE", detail=_mb(size), expected=f"{limits.file_mb} MB")
+    return Problem("FILE.TOO_LARGE", detail=_mb(size), expected=f"{limit_mb} MB")
 
 
 def _text(value: object) -> str | None:
@@ -218,10 +220,11 @@ def _label(sheet: RawSheet | None, row: int, col: int) -> str | None:
 # --- opening a file ----------------------------------------------------------------------
 
 
-def _open(path: Path, limits: Limits) -> tuple[BinaryIO, int]:
-    """Open a county file for reading after the cheapest refusals: a symbolic link, not a
-    regular file, empty, too large. The link check is made by the open itself (O_NOFOLLOW),
-    so the file cannot be swapped for a link between a check and the read."""
+def _open(path: Path, limit_mb: int) -> tuple[BinaryIO, int]:
+    """Open an input file for reading after the cheapest refusals: a symbolic link, not a
+    regular file, empty, larger than ``limit_mb`` (its size read by stat, before any byte).
+    The link check is made by the open itself (O_NOFOLLOW), so the file cannot be swapped
+    for a link between a check and the read."""
     if path.is_symlink():
         raise _refuse("FILE.UNSAFE", detail="文件是符号链接（快捷方式），不予跟随")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -234,18 +237,33 @@ def _open(path: Path, limits: Limits) -> tuple[BinaryIO, int]:
         raise _refuse(
             "FILE.CORRUPT", detail=f"无法打开文件（{_shown(error.strerror or '')}）"
         ) from None
-    handle = os.fdopen(fd, "rb")
-    info = os.fstat(handle.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        handle.close()
-        raise _refuse("FILE.UNSAFE", detail="不是普通文件")
-    if info.st_size == 0:
-        handle.close()
+    info = os.fstat(fd)  # before fdopen, which refuses a directory with an error of its own
+    refusal = (
+        _refuse("FILE.UNSAFE", detail="不是普通文件")
+        if not stat.S_ISREG(info.st_mode)
+        else _refuse("FILE.EMPTY")
+        if info.st_size == 0
+        else FileRefused(problem)
+        if (problem := too_large(info.st_size, limit_mb))
+        else None
+    )
+    if refusal is not None:
+        os.close(fd)
+        raise refusal
+    return os.fdopen(fd, "rb"), info.st_size
+
+
+def read_input(path: Path, limit_mb: int) -> bytes:
+    """An input file's bytes, read once after ``_open``'s refusals: what is checked and
+    parsed afterwards is exactly what was read, however the file changes meanwhile."""
+    handle, _ = _open(path, limit_mb)
+    with handle:
+        data = handle.read((limit_mb << 20) + 1)
+    if not data:
         raise _refuse("FILE.EMPTY")
-    if problem := too_large(info.st_size, limits):
-        handle.close()
+    if problem := too_large(len(data), limit_mb):  # grew since it was opened
         raise FileRefused(problem)
-    return handle, info.st_size
+    return data
 
 
 # --- workbooks ------------------------------------------------------------------------
@@ -690,15 +708,26 @@ def _scan_package(
             done.add(part)
         stats.append(scan.stats)
 
+    _verify_parts(data, entries, done)
+    return parts, stats
+
+
+def _verify_parts(
+    data: bytes,
+    entries: dict[str, zipfile.ZipInfo],
+    done: set[str],
+    start: Callable[[str, dict[str, str]], None] | None = None,
+) -> None:
+    """Every part not read yet, read now: XML parsed (a DTD refused, ``start`` called on
+    each element), anything else inflated; each checked against its size and CRC."""
     for name, entry in entries.items():
         if name in done:
             continue
         if _is_xml(name):
-            _parse_xml(data, entry)
+            _parse_xml(data, entry, start=start)
         else:
             for _ in _inflate(data, entry):
                 pass
-    return parts, stats
 
 
 def _column_index(letters: str) -> int:
@@ -778,13 +807,7 @@ def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawShee
     their text only: the link target is never read.
     """
     limits = limits if limits is not None else Limits.from_env()
-    handle, size = _open(path, limits)
-    with handle:
-        data = handle.read(limits.file_bytes + 1)
-    if not data:
-        raise _refuse("FILE.EMPTY")
-    if problem := too_large(len(data), limits):  # grew since it was opened
-        raise FileRefused(problem)
+    data = read_input(path, limits.file_mb)
     with _open_package(data, limits) as package:
         parts, stats = _scan_package(data, package, limits)
     formulas = [
@@ -824,6 +847,116 @@ def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawShee
         by_shown = {_shown(name): sheet for name, sheet in sheets.items()}
         raise FileRefused(*(_with_column_label(p, by_shown) for p in formulas), *cell_problems)
     return sheets
+
+
+# --- Word documents (the report under audit) ------------------------------------------
+
+
+@dataclass
+class WordCounts:
+    """What a .docx holds, counted while streaming its XML, before python-docx builds a tree
+    of it (on millions of empty paragraphs that tree takes minutes and gigabytes)."""
+
+    paragraphs: int = 0  # in the document part, empty ones and those in table cells included
+    tables: int = 0
+    cells: int = 0  # grid cells: one spanning n columns and n columns skipped before a row, n
+    longest: int = 0  # characters of the longest paragraph or table cell
+    text_bytes: int = 0  # the document part's text, as UTF-8
+    elements: int = 0  # XML elements of every part: python-docx holds each one in memory
+
+
+# Elements that python-docx reads as one character of a paragraph's text.
+_ONE_CHARACTER = frozenset({"tab", "ptab", "br", "cr", "noBreakHyphen"})
+
+
+class _WordScan:
+    """expat handlers for a document part: paragraphs, tables, cells and their text."""
+
+    def __init__(self, counts: WordCounts):
+        self.counts = counts
+        self.names = _Names()
+        self.in_text = False
+        self.chars = 0  # of the current paragraph
+        self.cells: list[int] = []  # characters of each open table cell, innermost last
+
+    def start(self, tag: str, attrs: dict[str, str]) -> None:
+        counts = self.counts
+        counts.elements += 1
+        tag = self.names[tag]
+        if tag == "p":
+            counts.paragraphs += 1
+            self.chars = 0
+        elif tag == "t":
+            self.in_text = True
+        elif tag in _ONE_CHARACTER:
+            self.chars += 1
+        elif tag == "tbl":
+            counts.tables += 1
+        elif tag == "tc":
+            counts.cells += 1
+            self.cells.append(0)
+        elif tag in ("gridSpan", "gridBefore"):
+            # python-docx lays a spanning cell out as that many cells: count them all.
+            value = next((v for k, v in attrs.items() if _local(k) == "val"), "")
+            try:
+                extra = int(value) - (tag == "gridSpan")  # as python-docx reads it
+            except ValueError:
+                extra = 0  # python-docx refuses it in turn
+            counts.cells += max(extra, 0)
+
+    def text(self, data: str) -> None:
+        if self.in_text:
+            self.chars += len(data)
+            self.counts.text_bytes += len(data.encode())
+
+    def end(self, tag: str) -> None:
+        tag = self.names[tag]
+        if tag == "t":
+            self.in_text = False
+        elif tag == "p":
+            self.counts.longest = max(self.counts.longest, self.chars)
+            if self.cells:
+                self.cells[-1] += self.chars + 1  # a cell's paragraphs are joined by a line break
+        elif tag == "tc" and self.cells:
+            self.counts.longest = max(self.counts.longest, self.cells.pop())
+
+
+def read_docx(path: Path, limits: Limits) -> tuple[bytes, WordCounts]:
+    """A .docx report's bytes, held to the checks a county workbook gets, and what it holds.
+
+    Refusals (``FileRefused``), cheapest first, as for ``read_workbook``: FILE.UNSAFE for a
+    symbolic link or not a regular file; FILE.EMPTY; FILE.TOO_LARGE above ``limits.file_mb``
+    (by stat); FILE.ENCRYPTED for a password-protected document; FILE.NOT_WORKBOOK when
+    the bytes are no zip package; FILE.CORRUPT for a truncated or damaged package, too many
+    parts, parts unpacking beyond ``limits.unpacked_mb`` (as declared or in fact), or no
+    main document part; FILE.UNSAFE for a DOCTYPE or entity declaration in any XML part.
+    Every part is read in bounded chunks and never extracted. The counts are the caller's
+    to hold to its own limits before handing the bytes to python-docx.
+    """
+    data = read_input(path, limits.file_mb)
+    counts = WordCounts()
+
+    def element(tag: str, attrs: dict[str, str]) -> None:
+        counts.elements += 1
+
+    with _open_package(data, limits) as package:
+        entries = {entry.filename: entry for entry in package.infolist()}
+        main: list[str] = []
+
+        def relationship(tag: str, attrs: dict[str, str]) -> None:
+            element(tag, attrs)
+            if _local(tag) == "Relationship" and attrs.get("Type", "").endswith("/officeDocument"):
+                main.append(_part_path(attrs.get("Target", ""), ""))
+
+        if "_rels/.rels" not in entries:
+            raise _refuse("FILE.CORRUPT", detail="缺少 _rels/.rels")
+        _parse_xml(data, entries["_rels/.rels"], start=relationship)
+        if not main or main[0] not in entries:
+            raise _refuse("FILE.CORRUPT", detail="缺少主文档部件")
+        scan = _WordScan(counts)
+        _parse_xml(data, entries[main[0]], scan.start, scan.end, scan.text)
+        _verify_parts(data, entries, {"_rels/.rels", main[0]}, element)
+    return data, counts
 
 
 # --- CSV ------------------------------------------------------------------------------
@@ -1113,7 +1246,7 @@ def read_csv(path: Path, limits: Limits | None = None, columns: bool = False) ->
     if csv.field_size_limit() < limits.file_bytes:
         csv.field_size_limit(limits.file_bytes)
     name = _shown(path.stem)
-    handle, _ = _open(path, limits)
+    handle, _ = _open(path, limits.file_mb)
     with handle:
         encoding = _scan_csv(handle, limits)
         handle.seek(0)

@@ -26,12 +26,19 @@ How the layout is read (heuristics, each documented where it is decided):
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import io
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
+from ingest.limits import Limits, env_name
+from ingest.problems import FileRefused, Problem
+from ingest.readers import WordCounts, read_docx, read_input
 from schemas.vocabulary import fold
 
 
@@ -69,6 +76,9 @@ class Table:
     section: tuple[str, ...]
     truncated: bool = False  # rows of differing width or a table cut off: cannot verify
     problem: str | None = None  # why it is truncated, one Chinese phrase for the finding
+    _filled: dict[int, list[str]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def text(self, row: int, col: int) -> str:
         cells = self.rows[row]
@@ -76,11 +86,17 @@ class Table:
 
     def header(self, col: int) -> str:
         """Row 0's text above ``col``; under a merged header cell, the cell it belongs to."""
-        cells = self.rows[0] if self.rows else []
-        for c in range(min(col, len(cells) - 1), -1, -1):
-            if not cells[c].merged:
-                return cells[c].text
-        return ""
+        headers = self._headers
+        return headers[min(col, len(headers) - 1)] if headers else ""
+
+    @cached_property
+    def _headers(self) -> list[str]:
+        # Every cell asks: found once per column, not by walking left across a merged header.
+        out, text = [], ""
+        for cell in self.rows[0] if self.rows else []:
+            text = text if cell.merged else cell.text
+            out.append(text)
+        return out
 
     def index_columns(self) -> frozenset[int]:
         """Column 0 when it numbers the rows 1, 2, 3 … (序号): labels, not figures."""
@@ -93,6 +109,18 @@ class Table:
         if len(numbers) >= 2 and numbers == [str(i) for i in range(1, len(numbers) + 1)]:
             return frozenset({0})
         return frozenset()
+
+    def _above(self, col: int) -> list[str]:
+        """For each row, the nearest text above it in ``col`` (the header row aside): found
+        in one pass per column, so labelling every row of a long table stays linear."""
+        if col not in self._filled:
+            out, text = [], ""
+            for r in range(len(self.rows)):
+                out.append(text)
+                if r >= 1 and (here := self.text(r, col)):
+                    text = here
+            self._filled[col] = out
+        return self._filled[col]
 
     def first_value_col(self, row: int) -> int:
         """The column of the row's first figure (index columns aside), or the row's width."""
@@ -119,8 +147,7 @@ class Table:
         for col in cells:
             text = self.text(row, col)
             if not text and own and col < own[0]:
-                above = (self.text(r, col) for r in range(row - 1, 0, -1))
-                text = next((t for t in above if t), "")
+                text = self._above(col)[row]
             if text and not is_value(text):
                 parts.append(text)
         return " / ".join(dict.fromkeys(parts))
@@ -134,6 +161,7 @@ class Document:
     dated: dt.date | None  # the date under the signature
     paragraphs: list[Paragraph] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    sha256: str | None = None  # of the bytes read, when read from a file
 
 
 # --- dates ------------------------------------------------------------------------------
@@ -229,7 +257,8 @@ _NUMBERING = (
     (5, re.compile(r"（\d{1,2}）\s*")),
     (6, re.compile(r"[①-⑳]\s*")),
 )
-_ASIDE = re.compile(r"（[^（）]*）|“[^”]*”")
+# An opening mark inside an aside starts another (so a run of them is read once, not once each).
+_ASIDE = re.compile(r"（[^（）]*）|“[^“”]*”")
 _SENTENCE_END = re.compile(r"[。！？!?；;]")
 # A quantity or a full date in a line makes it content, not a title.
 _QUANTITY = re.compile(
@@ -292,32 +321,140 @@ class _RawTable:
     rows: list[list[_RawCell]]
 
 
-def read_report(path: Path) -> Document:
-    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030) or .docx report. Raises ReportError."""
+def read_report(path: Path, limits: Limits | None = None) -> Document:
+    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030) or .docx report. Raises ReportError.
+
+    The report is untrusted like a county file, and held to ``ingest.limits`` before
+    anything heavy reads it: opened once without following a symbolic link, its size taken
+    by stat first (a .txt against JIXIAO_MAX_REPORT_TEXT_MB, a .docx against
+    JIXIAO_MAX_FILE_MB); a .docx gets the package checks of a county workbook (zip bombs,
+    DTDs, truncation, encryption) and its paragraphs, tables, cells, characters and XML
+    elements counted from its XML before python-docx builds a tree of it; a .txt its lines
+    and their lengths counted before they are read as a layout. Each refusal is one
+    sentence naming the limit and what was found. Within the limits, reading and checking
+    a report takes time and memory linear in its length.
+    """
     path = Path(path)
     name = path.name
-    if not path.is_file():
+    limits = limits if limits is not None else Limits.from_env()
+    if not os.path.lexists(path):
         raise ReportError(f"找不到报告文件「{name}」。")
     suffix = path.suffix.lower()
     if suffix not in (".txt", ".docx"):
         raise ReportError(
             f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，请提供 .txt 或 .docx 文件。"
         )
-    data = path.read_bytes()
-    if not data.strip():
-        raise ReportError(f"报告文件「{name}」为空。")
-    if suffix == ".txt":
-        document = parse_text(_decode(data, name), path)
-    else:
-        document = _build(path, _docx_items(path, name))
+    try:
+        if suffix == ".txt":
+            data = read_input(path, limits.report_text_mb)
+            if not data.strip():
+                raise ReportError(f"报告文件「{name}」为空。")
+            items = _text_items(_text_lines(_decode(data, name), name, limits))
+        else:
+            data, counts = read_docx(path, limits)
+            _within(name, limits, counts)
+            items = _docx_items(data, name)
+    except FileRefused as refused:
+        raise _unread(name, refused.problems[0], suffix) from None
+    tables = [item for item in items if isinstance(item, _RawTable)]
+    _within(name, limits, tables=len(tables), cells=sum(len(r) for t in tables for r in t.rows))
+    document = _build(path, items)
     if not document.paragraphs and not document.tables:
         raise ReportError(f"报告文件「{name}」没有可读的正文。")
+    document.sha256 = hashlib.sha256(data).hexdigest()
     return document
+
+
+def report_sha256(path: Path, limits: Limits | None = None) -> str | None:
+    """The SHA-256 of a report's bytes, read as ``read_report`` reads them (no symbolic link
+    followed, within its size limit); None when it would be refused unread."""
+    limits = limits if limits is not None else Limits.from_env()
+    text = Path(path).suffix.lower() == ".txt"
+    try:
+        data = read_input(Path(path), limits.report_text_mb if text else limits.file_mb)
+    except FileRefused:
+        return None
+    return hashlib.sha256(data).hexdigest()
+
+
+# What each limit counts, as a refusal names it: (field of Limits, the phrase before the
+# figure, the measure after it). Every form of report (.txt and .docx; .pdf and .xlsx to
+# come) counts what it holds and is held to these by _within before its layout is read.
+_COUNTED = {
+    "paragraphs": ("report_paragraphs", "有", "个段落"),
+    "tables": ("report_tables", "有", "个表格"),
+    "cells": ("report_cells", "表格共有", "个单元格"),
+    "longest": ("report_line_chars", "一个段落或单元格有", "个字符"),
+    "text_bytes": ("report_text_mb", "文本共", "MB"),
+    "elements": ("report_elements", "XML 元素共", "个"),
+}
+
+
+def _within(name: str, limits: Limits, counts: WordCounts | None = None, **found: int) -> None:
+    """Refuse a report holding more than a limit allows, naming the limit and the count."""
+    if counts is not None:
+        found = {key: getattr(counts, key) for key in _COUNTED}
+    for key, value in found.items():
+        field_name, before, after = _COUNTED[key]
+        limit = getattr(limits, field_name)
+        if key == "text_bytes":
+            if value > limit << 20:
+                said, allowed = f"{value / (1 << 20):,.1f} ", f"{limit} "
+            else:
+                continue
+        elif value > limit:
+            said, allowed = f"{value:,} ", f"{limit:,} "
+        else:
+            continue
+        raise ReportError(
+            f"报告文件「{name}」{before} {said}{after}，超过上限 {allowed}{after}"
+            f"（{env_name(field_name)}），未予读取。"
+        )
+
+
+def _unread(name: str, problem: Problem, suffix: str) -> ReportError:
+    """A reader's refusal as the report's one sentence."""
+    if problem.rule_id == "FILE.EMPTY":
+        return ReportError(f"报告文件「{name}」为空。")
+    if problem.rule_id == "FILE.NOT_WORKBOOK":
+        return ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。")
+    reason = problem.detail
+    if problem.rule_id == "FILE.ENCRYPTED":
+        reason = "文档设有打开密码，请取消密码后再提交"
+    elif problem.rule_id == "FILE.TOO_LARGE":
+        variable = env_name("report_text_mb" if suffix == ".txt" else "file_mb")
+        reason = f"大小为 {problem.detail}，超过上限 {problem.expected}（{variable}）"
+    return ReportError(f"报告文件「{name}」未予读取：{reason}。")
+
+
+# Where a line ends, as str.splitlines sees it.
+_LINE_END = re.compile("\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _text_lines(text: str, name: str, limits: Limits) -> list[str]:
+    """The text's lines, refused when there are more, or longer, than the limits allow
+    (both counted before a line is copied out of the text)."""
+    count = start = 0
+    longest = (0, 0)  # characters, line number
+    for end in _LINE_END.finditer(text):
+        count += 1
+        longest = max(longest, (end.start() - start, -count))
+        start = end.end()
+    if start < len(text):  # a last line without its line break
+        count += 1
+        longest = max(longest, (len(text) - start, -count))
+    _within(name, limits, paragraphs=count)
+    if longest[0] > limits.report_line_chars:
+        raise ReportError(
+            f"报告文件「{name}」第 {-longest[1]:,} 行有 {longest[0]:,} 个字符，超过上限 "
+            f"{limits.report_line_chars:,} 个字符（{env_name('report_line_chars')}），未予读取。"
+        )
+    return text.splitlines()
 
 
 def parse_text(text: str, path: Path = Path("report.txt")) -> Document:
     """A report already decoded to text (the layout of SPEC §1.3)."""
-    return _build(path, _text_items(text))
+    return _build(path, _text_items(text.splitlines()))
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -333,8 +470,7 @@ def _decode(data: bytes, name: str) -> str:
     raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。")
 
 
-def _text_items(text: str) -> list[_Line | _RawTable]:
-    lines = text.splitlines()
+def _text_items(lines: list[str]) -> list[_Line | _RawTable]:
     items: list[_Line | _RawTable] = []
     i = 0
     while i < len(lines):
@@ -369,17 +505,23 @@ def _text_items(text: str) -> list[_Line | _RawTable]:
     return items
 
 
-def _docx_items(path: Path, name: str) -> list[_Line | _RawTable]:
+def _docx_items(data: bytes, name: str) -> list[_Line | _RawTable]:
+    """The document's paragraphs and tables, from the very bytes the readers checked."""
     try:
         import docx
-        from docx.oxml.ns import qn
-        from docx.text.paragraph import Paragraph as DocxParagraph
-
-        document = docx.Document(str(path))
     except ImportError:
         raise ReportError("读取 .docx 报告需要安装 python-docx。") from None
-    except Exception:
+    try:
+        return _docx_walk(docx.Document(io.BytesIO(data)))
+    except Exception:  # python-docx's errors on a malformed document share no type
         raise ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。") from None
+
+
+def _docx_walk(document) -> list[_Line | _RawTable]:
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph as DocxParagraph
+
     items: list[_Line | _RawTable] = []
     line = 0
     body = document._body  # the parent python-docx needs to resolve paragraph styles
@@ -387,16 +529,23 @@ def _docx_items(path: Path, name: str) -> list[_Line | _RawTable]:
     def paragraph_text(el) -> str:
         return DocxParagraph(el, body).text
 
+    @functools.cache
+    def heading_level(style_id: str | None) -> int | None:
+        # Resolved once per style: python-docx searches styles.xml on every look-up, which
+        # made a paragraph cost a millisecond and a long document minutes.
+        style = document.part.get_style(style_id, WD_STYLE_TYPE.PARAGRAPH)
+        level = re.fullmatch(r"(?:Heading|标题)\s*(\d)", style.name if style else "")
+        return int(level[1]) + 1 if level else None
+
     def walk(parent) -> None:
         nonlocal line
         for el in parent.iterchildren():
             if el.tag == qn("w:p"):
                 line += 1
-                p = DocxParagraph(el, body)
-                style = re.fullmatch(r"(?:Heading|标题)\s*(\d)", p.style.name if p.style else "")
-                level = int(style[1]) + 1 if style else None
+                level = heading_level(el.style)
+                text = DocxParagraph(el, body).text
                 # A soft line break starts a new line of the same paragraph.
-                items.extend(_Line(part, line, level) for part in (p.text.split("\n") or [""]))
+                items.extend(_Line(part, line, level) for part in (text.split("\n") or [""]))
             elif el.tag == qn("w:tbl"):
                 rows = []
                 for tr in el.iterchildren(qn("w:tr")):
@@ -573,19 +722,25 @@ def _place(kinds: list[str], profile: list[set[str]]) -> list[int]:
     as 最终得分 / 权重 / 96.49 puts its figure under the last (total) column.
     """
     n, width = len(kinds), len(profile)
-    best: dict[tuple[int, int], tuple[tuple[int, int], list[int]]] = {}
+    best: dict[tuple[int, int], tuple[tuple[int, int], tuple[int, ...]]] = {}
     for j, kind in enumerate(kinds):
+        leader = None  # the best placement of the cells before j in a column left of c
         for c in range(j, width - (n - j) + 1):
+            if (
+                j
+                and (j - 1, c - 1) in best
+                and (leader is None or best[j - 1, c - 1][0] > leader[0])
+            ):
+                leader = best[j - 1, c - 1]  # the first of equals stays, as max() keeps it
             gain = (int(kind in profile[c]), c if kind == "value" else -c if kind == "text" else 0)
             if j == 0:
-                best[j, c] = (gain, [c])
-                continue
-            prior = [best[j - 1, p] for p in range(j - 1, c) if (j - 1, p) in best]
-            if not prior:
-                continue
-            (score, tie), cols = max(prior, key=lambda b: b[0])
-            best[j, c] = ((score + gain[0], tie + gain[1]), [*cols, c])
-    return max((best[n - 1, c] for c in range(width) if (n - 1, c) in best), key=lambda b: b[0])[1]
+                best[j, c] = (gain, (c,))
+            elif leader is not None:
+                (score, tie), cols = leader
+                best[j, c] = ((score + gain[0], tie + gain[1]), (*cols, c))
+    return list(
+        max((best[n - 1, c] for c in range(width) if (n - 1, c) in best), key=lambda b: b[0])[1]
+    )
 
 
 def _table(

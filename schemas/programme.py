@@ -1,7 +1,8 @@
 """programme.yaml (绩效目标表): budget lines, counties, indicator tree and targets.
 
 programme.yaml is read as untrusted input, like a county file: it is a regular file (a
-symbolic link is refused, not followed), at most ``MAX_BYTES``, YAML without aliases (an
+symbolic link is refused, not followed), within its size limit (ingest/limits.py), YAML
+without aliases (an
 alias bomb expands a few KB into gigabytes), and every name that later becomes part of a
 path, a key or an identifier matches a documented pattern (``CODE``, ``IDENTIFIER``,
 ``COUNTY``), so that nothing it declares can lead a write outside its folder or break a run
@@ -28,9 +29,8 @@ from pydantic import (
     model_validator,
 )
 
+from ingest.limits import Limits
 from schemas.vocabulary import VocabularyError, load_vocabulary
-
-MAX_BYTES = 1 << 20  # a programme.yaml is a few KB; 1 MB leaves room for any real one
 
 # A programme code names a folder, a report path and a Prefect artifact key: lower-case
 # letters and digits in groups joined by single hyphens, e.g. 530100-disability-employment.
@@ -172,7 +172,7 @@ class _NoAliases(yaml.SafeLoader):
 
 
 def _read(path: Path) -> str:
-    """The file's text: a regular file, not a link, at most MAX_BYTES."""
+    """The file's text: a regular file, not a link, within JIXIAO_MAX_PROGRAMME_KB."""
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer.
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
@@ -183,9 +183,12 @@ def _read(path: Path) -> str:
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ProgrammeError(f"{path} 不是普通文件。")
-        data = fh.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise ProgrammeError(f"{path} 超过 {MAX_BYTES >> 20} MB，不是一份绩效目标表。")
+        limit_kb = Limits.from_env().programme_kb
+        data = fh.read((limit_kb << 10) + 1)
+    if len(data) > limit_kb << 10:
+        raise ProgrammeError(
+            f"{path} 超过 {limit_kb} KB（JIXIAO_MAX_PROGRAMME_KB），不像是一份绩效目标表。"
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

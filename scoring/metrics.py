@@ -12,7 +12,7 @@ as DuckDB's security guidance says untrusted SQL should be
   year, finding or log can be named, and nothing the metric does can reach it;
 - with external access off (no file, no network, no ATTACH, no extension install or load, no
   Python object by name), nothing spilled to disk, the configuration locked, a memory limit
-  and a time limit (``METRIC_SECONDS``, ``METRIC_MEMORY_MB``).
+  and a time limit (ingest/limits.py: ``metric_mb``, ``metric_seconds``).
 
 A metric names its tables without a programme filter (``SELECT count(*) FROM job_fairs``), so
 an analyst writes it once for every programme and year.
@@ -27,7 +27,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import os
 import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -35,6 +34,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 
+from ingest.limits import Limits
 from schemas.programme import Fact, Indicator, Programme
 from schemas.warehouse import BUDGET_LINES, METRICS, SHEET_TABLES
 
@@ -62,15 +62,6 @@ class Metric:
 # What a metric may read: the programme's records and its budget lines, nothing else.
 TABLES: tuple[str, ...] = (*SHEET_TABLES, BUDGET_LINES.name)
 
-METRIC_SECONDS = 60  # per metric; JIXIAO_METRIC_SECONDS
-METRIC_MEMORY_MB = 2048  # the sandbox database's memory; JIXIAO_METRIC_MEMORY_MB
-
-
-def _limit(name: str, default: int) -> int:
-    text = os.environ.get(name, "").strip()
-    return int(text) if text.isdigit() and int(text) > 0 else default
-
-
 def compute_metrics(
     con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str
 ) -> list[Metric]:
@@ -82,9 +73,11 @@ def compute_metrics(
         for table in tables:
             before = needed.get(table, set())
             needed[table] = None if before is None or columns is None else before | columns
-    box = sandbox(con, programme, needed)
+    limits = Limits.from_env()
+    box = sandbox(con, programme, needed, limits.metric_mb)
     try:
-        return [_metric(box, programme.code, run_id, ind) for ind in measurable]
+        return [_metric(box, programme.code, run_id, ind, limits.metric_seconds)
+                for ind in measurable]  # fmt: skip
     finally:
         box.close()
 
@@ -109,7 +102,7 @@ def _quote(name: str) -> str:
 
 
 def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
-            tables: dict[str, set[str] | None]) -> duckdb.DuckDBPyConnection:  # fmt: skip
+            tables: dict[str, set[str] | None], memory_mb: int) -> duckdb.DuckDBPyConnection:  # fmt: skip
     """An in-memory database holding ``tables`` (names from TABLES, each with the only column
     names its metrics can mean, None for all) with the programme's and year's rows only,
     locked down before a single row is in it. A table none of whose columns is meant keeps
@@ -122,7 +115,7 @@ def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
             "allow_community_extensions": False,
             "allow_unsigned_extensions": False,
             "temp_directory": "",  # nothing spilled to disk: over the memory limit is an error
-            "memory_limit": f"{_limit('JIXIAO_METRIC_MEMORY_MB', METRIC_MEMORY_MB)}MB",
+            "memory_limit": f"{memory_mb}MB",
             "lock_configuration": True,
         }
     )
@@ -229,11 +222,9 @@ def _meant(nodes: list[dict], ctes: set[str]) -> set[str] | None:
     return None if plain & relations else names
 
 
-def _metric(
-    box: duckdb.DuckDBPyConnection, programme_code: str, run_id: str, ind: Indicator | Fact
-) -> Metric:
+def _metric(box: duckdb.DuckDBPyConnection, programme_code: str, run_id: str,
+            ind: Indicator | Fact, seconds: int) -> Metric:  # fmt: skip
     who = _who(ind)
-    seconds = _limit("JIXIAO_METRIC_SECONDS", METRIC_SECONDS)
     timer = threading.Timer(seconds, box.interrupt)
     timer.start()
     try:

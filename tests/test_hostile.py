@@ -209,9 +209,14 @@ def understated_bomb(counties: Path, county: str, version: int) -> Path:
     """The 慰问 sheet part followed by 100 MB of spaces (legal after the root element), its
     zip directory declaring only the sheet's real size and CRC: a reader trusting the
     declared size checks one thing and a streaming reader inflates another."""
-    path = county_file(xlsx_path(counties, county, version), county=county)
+    return understated(county_file(xlsx_path(counties, county, version), county=county),
+                       SHEET_PART["慰问"])  # fmt: skip
+
+
+def understated(path: Path, name: str) -> Path:
+    """The package at ``path`` with its part ``name`` followed by 100 MB of spaces, the zip
+    directory declaring only the part's real size and CRC."""
     parts = read_parts(path)
-    name = SHEET_PART["慰问"]
     real = parts.pop(name)
     compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
     stream = compressor.compress(real)

@@ -141,7 +141,7 @@ def test_a_cte_may_take_any_name(con, sample):
 
 
 def test_the_sandbox_is_locked(con, sample):
-    box = sandbox(con, sample, {"visits": None})
+    box = sandbox(con, sample, {"visits": None}, 256)
     try:
         settings = dict(
             box.execute(
@@ -169,14 +169,14 @@ def test_the_sandbox_is_locked(con, sample):
 
 
 def test_a_metric_that_runs_too_long_is_stopped(con, sample, monkeypatch):
-    monkeypatch.setenv("JIXIAO_METRIC_SECONDS", "1")
+    monkeypatch.setenv("JIXIAO_MAX_METRIC_SECONDS", "1")
     started = time.monotonic()
     message = refused(con, sample, "SELECT count(*) FROM range(1000000000000000)")
     assert "运行超过 1 秒时限，已中止" in message and time.monotonic() - started < 10
 
 
 def test_a_metric_that_wants_too_much_memory_is_stopped(con, sample, monkeypatch):
-    monkeypatch.setenv("JIXIAO_METRIC_MEMORY_MB", "64")
+    monkeypatch.setenv("JIXIAO_MAX_METRIC_MB", "64")
     message = refused(con, sample, "SELECT length(list(range)) FROM range(1000000000)")
     assert "无法执行" in message and "Out of Memory" in message
 
@@ -220,7 +220,7 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path):
 def test_deep_nesting_and_size_are_bounded(tmp_path):
     assert "嵌套层次过深" in one_sentence(written(tmp_path, "a: " + "[" * 100_000))
     big = SAMPLE_YAML.read_text(encoding="utf-8") + "# " + "x" * (1 << 20) + "\n"
-    assert "超过 1 MB" in one_sentence(written(tmp_path, big))
+    assert "超过 1024 KB（JIXIAO_MAX_PROGRAMME_KB）" in one_sentence(written(tmp_path, big))
 
 
 def test_a_link_or_a_fifo_is_not_followed(tmp_path):
