@@ -8,6 +8,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -25,8 +26,8 @@ from checks.records import record_findings
 from checks.report_check import ReportAudit, check_report
 from flows.crash import checkpoint
 from ingest.intake import sha256_of
-from ingest.load import replace_claims
-from publish.findings import summary
+from ingest.load import known_names, replace_claims
+from publish.findings import md_text, summary
 from publish.report import Publication, staged_folder, write_reports
 from schemas.programme import Programme
 from schemas.vocabulary import load_vocabulary
@@ -84,9 +85,12 @@ def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, d
 
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
-                    out_dir: Path, run_id: str, lang: str = "zh") -> AuditResult:  # fmt: skip
+                    out_dir: Path, run_id: str, lang: str = "zh", *,
+                    hash_key: bytes) -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
-    ``publish.report.publish`` swaps them in, after the warehouse is published."""
+    ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
+    texts are masked for the names the programme's county files paired with IDs, found by
+    their keyed hashes (``hash_key``)."""
     folder = out_dir / str(programme.year) / programme.code
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
@@ -96,7 +100,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     values = {m.indicator_id: m.value for m in metrics if m.value is not None}
 
     path = report_path(programme_dir)
-    report = check_report(path, programme) if path else ReportAudit(None, [], [])
+    names = partial(known_names, con, programme, key=hash_key)
+    report = check_report(path, programme, names) if path else ReportAudit(None, [], [])
     if path:
         replace_claims(con, programme, path.name, sha256_of(path), report.claims)
         checkpoint("audit.claims_replaced")
@@ -151,7 +156,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     checkpoint("audit.reports_written")
     total = next(r for r in rows if r["level"] == 0)
     markdown = "\n".join([
-        f"## {programme.name}",
+        f"## {md_text(programme.name)}",
         "",
         f"- 重新计算总分 **{total['score']}**（{total['grade']}），报告自评 {total['claimed_score'] or '—'}",
         f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条。",

@@ -29,7 +29,7 @@ from flows.crash import checkpoint
 from ingest.discover import programme_dirs, submissions
 from ingest.intake import Context, Outcome, process
 from ingest.load import create_tables, refresh_budget_lines
-from ingest.personal import load_or_create_key
+from ingest.personal import load_or_create_key, mask_log_records
 from publish import dictionary, report, warehouse
 from publish.feedback import feedback_path
 from publish.files import write_atomic
@@ -179,10 +179,12 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
           lang: str) -> list[AuditResult]:  # fmt: skip
     """Each programme's metrics, checks, scores, findings and staged reports."""
     logger = get_run_logger()
+    key = load_or_create_key(logger.warning)  # names in the report: matched by keyed hash
     results = []
     with duckdb.connect(staging) as con:
         for programme_dir, programme in programmes:
-            result = audit_programme(con, programme_dir, programme, out, run_id, lang)
+            result = audit_programme(con, programme_dir, programme, out, run_id, lang,
+                                     hash_key=key)  # fmt: skip
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
                         programme.code, result.total, result.grade, result.findings, result.new,
                         result.resolved, result.folder)  # fmt: skip
@@ -231,6 +233,7 @@ def nightly(
     lang: str = "zh",
 ) -> dict:
     """One full consolidation (SPEC §2 `jixiao run`)."""
+    mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
     programmes = load_programmes(raw)

@@ -260,6 +260,19 @@ FINDINGS = Table(
     ),
 )
 
+NAME_HASHES = Table(
+    "name_hashes",
+    "姓名散列",
+    "区县报送文件中与身份证号成对出现的姓名（姓名列的值、与证号同行的姓名、证号前的姓名），"
+    "仅存带密钥散列，且不与任何行、文件关联：只用于在自评报告、发现和日志中遮蔽这些姓名，"
+    "包括以后运行中未变化而跳过的文件里的姓名。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("name_hash", "VARCHAR", "姓名的带密钥散列（HMAC-SHA256，密钥与证号散列不同）"),
+    ),
+)
+
 TABLES: tuple[Table, ...] = (
     *SHEET_TABLES.values(),
     BUDGET_LINES,
@@ -269,4 +282,5 @@ TABLES: tuple[Table, ...] = (
     FINDINGS,
     INGEST_LOG,
     RUNS,
+    NAME_HASHES,
 )
