@@ -26,6 +26,17 @@ claims, findings and every report file, log records — passes ``mask_text``, wh
   characters immediately before an ID in the same text (``王语嫣530114…补报.csv``).
 
 IDs and codes are masked as SPEC §4 says (``530102**********1234``), names as ``王**``.
+
+The names county files pair with IDs reach texts read later, the report's above all, by
+their keyed hashes only (``load.insert_names`` → warehouse table ``name_hashes``, with a key
+derived from the hashing key, linked to no row or file): the report audit of the same run,
+and of every later run that skips those files as unchanged, looks its words up there
+(``load.known_names``, ``checks.report_check``).
+
+What it does not catch, by decision: a name standing alone where no column declares one and
+no ID stands beside it (a file named ``王语嫣.csv``, a cell of just a name in a row with no ID) unless a county file
+paired it with an ID; a name-like cell beside an ID whose surname is not among Faker's 399
+and the compound ones (a name column's values need no surname); 15-digit IDs.
 """
 
 from __future__ import annotations
@@ -160,7 +171,7 @@ _ID = re.compile(
 # The same, loosely, for polars (Rust regex: no look-around; \d takes full-width digits too):
 # a superset that picks the rows worth a closer look. The birth date's shape keeps credit codes
 # whose organisation code is all digits out of it.
-ID_PROBE = (
+_ID_PROBE = (
     r"\d{6}[ -]?(?:[1１][9９]|[2２][0０])\d{2}(?:[0０][1-9１-９]|[1１][0-2０-２])[0-3０-３]\d"
     r"[ -]?\d{3}"
 )
@@ -171,11 +182,6 @@ _CREDIT = re.compile(
 )
 
 
-def has_id(text: str) -> bool:
-    """Whether the text holds a resident ID or certificate number (shape as above)."""
-    return _ID.search(text.translate(_PROBE)) is not None
-
-
 # --- names ------------------------------------------------------------------------------------
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\U00020000-\U0003134f"
@@ -184,11 +190,11 @@ _HAN_RUN = re.compile(rf"[{_HAN}]+(?:[{_DOTS}][{_HAN}]+)*")
 _DOTTED_NAME = re.compile(rf"[{_HAN}]{{1,10}}(?:[{_DOTS}][{_HAN}]{{1,10}})+")
 _SHORT_NAME = re.compile(rf"[{_HAN}]{{2,4}}")
 _DECLARED_NAME = re.compile(rf"[{_HAN}{_DOTS}]{{2,20}}")
-LONGEST_NAME = 20
-COMPOUND_SURNAMES = ("司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
+_LONGEST_NAME = 20
+_COMPOUND_SURNAMES = ("司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
                      "司徒", "令狐", "夏侯", "端木", "独孤", "西门", "南宫", "呼延", "轩辕", "太史",
                      "申屠", "万俟", "闻人", "澹台", "公冶", "宗政", "濮阳", "淳于", "单于")  # fmt: skip
-SURNAMES = frozenset(_ChineseNames.last_names) | frozenset(COMPOUND_SURNAMES)
+_SURNAMES = frozenset(_ChineseNames.last_names) | frozenset(_COMPOUND_SURNAMES)
 # A name does not end like a place, an organisation, a people or a grade (五华区, 彝族, 一级).
 _NOT_LAST = frozenset("区县市州盟旗镇乡村街路巷号室楼族级类局委办处科所站厂店司校院部队组")
 # Words a roster holds in short Han cells that are not names; the template's own words (sheet
@@ -216,32 +222,32 @@ def _template_words() -> frozenset[str]:
     return frozenset(words)
 
 
-NOT_NAMES = _template_words()
+_NOT_NAMES = _template_words()
 
 
 def _surname_at(text: str, i: int) -> bool:
-    return text[i : i + 2] in SURNAMES or text[i] in SURNAMES
+    return text[i : i + 2] in _SURNAMES or text[i] in _SURNAMES
 
 
 def is_name(text: str) -> bool:
     """A cell that reads as somebody's name: a minority name joined by a dot
     (阿依古丽·买买提), or 2–4 Han characters beginning with a surname and not ending like a
     place, an organisation or a grade; never a word of the template or of a roster."""
-    if text in NOT_NAMES:
+    if text in _NOT_NAMES:
         return False
     if _DOTTED_NAME.fullmatch(text):
         return True
     return bool(_SHORT_NAME.fullmatch(text)) and _surname_at(text, 0) and text[-1] not in _NOT_LAST
 
 
-def declared_names(values: Iterable[str | None]) -> set[str]:
+def _declared_names(values: Iterable[str | None]) -> set[str]:
     """The values of a column the template declares a name: each name, also without the
     spaces typed inside it (``王  伟`` is written 王伟 elsewhere); not a value that is not
     Han characters (a shifted ID, a number), nor a word of the template."""
     found = set()
     for value in values:
         squeezed = "".join((value or "").split())
-        if _DECLARED_NAME.fullmatch(squeezed) and squeezed not in NOT_NAMES:
+        if _DECLARED_NAME.fullmatch(squeezed) and squeezed not in _NOT_NAMES:
             found |= {value, squeezed}
     return found
 
@@ -256,13 +262,13 @@ def _name_before(text: str, end: int) -> tuple[int, int, bool] | None:
         while stop > 0 and end - stop < 3 and text[stop - 1] in _SEPARATORS:
             stop -= 1
         start = stop
-        while start > 0 and stop - start < LONGEST_NAME and _HAN_RUN.match(text[start - 1]):
+        while start > 0 and stop - start < _LONGEST_NAME and _HAN_RUN.match(text[start - 1]):
             start -= 1
-        while start > 0 and stop - start < LONGEST_NAME and text[start - 1] in _DOTS:
+        while start > 0 and stop - start < _LONGEST_NAME and text[start - 1] in _DOTS:
             if not (start > 1 and _HAN_RUN.match(text[start - 2])):
                 break
             start -= 1
-            while start > 0 and stop - start < LONGEST_NAME and _HAN_RUN.match(text[start - 1]):
+            while start > 0 and stop - start < _LONGEST_NAME and _HAN_RUN.match(text[start - 1]):
                 start -= 1
         run = text[start:stop]
         label = next((w for w in _ID_LABELS if run.endswith(w)), "")
@@ -274,7 +280,7 @@ def _name_before(text: str, end: int) -> tuple[int, int, bool] | None:
         end = start  # a label alone: look before it
     else:
         return None
-    if len(run) < 2 or run in NOT_NAMES:
+    if len(run) < 2 or run in _NOT_NAMES:
         return None
     if any(dot in run for dot in _DOTS):
         return start, stop, True
@@ -337,7 +343,7 @@ def name_candidates(texts: Iterable[str]) -> set[str]:
             if word.isalpha():  # no dot: done
                 continue
             for i in range(len(word)):
-                for j in range(i + 3, min(len(word), i + LONGEST_NAME) + 1):
+                for j in range(i + 3, min(len(word), i + _LONGEST_NAME) + 1):
                     if _DOTTED_NAME.fullmatch(word[i:j]):
                         found.add(word[i:j])
     return found
@@ -392,7 +398,7 @@ def masked_values(values: pl.Series, names: Collection[str] = ()) -> dict[str, s
     the values it changes, with what they become (for ``Series.replace``)."""
     names = names if isinstance(names, Names) else Names(names)
     distinct = values.drop_nulls().unique()
-    suspect = distinct.str.contains(ID_PROBE) | distinct.str.contains(
+    suspect = distinct.str.contains(_ID_PROBE) | distinct.str.contains(
         r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ]{18}"
     )
     han = distinct.filter(distinct.str.contains(f"[{_HAN}]{{2}}"))
@@ -479,12 +485,12 @@ def sheet_names(header: Iterable[str | None], cells: pl.DataFrame, cert: str | N
     if cells.width == 0:
         return found
     if name is not None:
-        found |= declared_names(cells[name].unique())
+        found |= _declared_names(cells[name].unique())
     probe = cells.select(
-        pl.any_horizontal(pl.col(c).str.contains(ID_PROBE) for c in cells.columns)
+        pl.any_horizontal(pl.col(c).str.contains(_ID_PROBE) for c in cells.columns)
         .fill_null(False)
         .alias("holds"),
-        (pl.col(cert).str.contains(ID_PROBE) if cert else pl.lit(False))
+        (pl.col(cert).str.contains(_ID_PROBE) if cert else pl.lit(False))
         .fill_null(False)
         .alias("aligned"),
     )

@@ -13,7 +13,8 @@ def render() -> str:
         "Generated from `schemas/` at every run; do not edit. Open the warehouse read-only:",
         "`duckdb.connect('data/curated/warehouse.duckdb', read_only=True)`.",
         "Personal data (SPEC §4): certificate numbers are stored only as a keyed hash with the",
-        "region, birth date, category and grade parts; names are not stored.",
+        "region, birth date, category and grade parts; names are not stored, only keyed",
+        "hashes of the names county files pair with IDs (`name_hashes`), to mask them in reports.",
         "",
     ]
     for table in TABLES:
