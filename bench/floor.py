@@ -12,7 +12,7 @@ Then plain SQL: the contract (types, required values, dates in the year, ranges,
 GB 11643 and GB 32100 check characters as SQL macros, keys unique per file, fair ids known,
 budget lines known) with a file refused when any of its rows breaks a rule; the accepted rows
 into the warehouse's own tables (``schemas.warehouse`` DDL; the certificate number as a keyed
-SHA-256, region, birth date, category, grade; lineage: file, sha256, sheet, row); the
+SHA-256, region, age on the sheet's date, category, grade; lineage: file, sha256, sheet, row); the
 RECORDS rules exactly as ``checks/records.py`` writes them; and the indicators' metric SQL.
 
 The floor reads only the value forms the generator writes (bench/generate.py: ISO, slash,
@@ -323,7 +323,8 @@ def run_floor(programme_dir: Path, db: Path, work: Path, key: bytes) -> dict:
                     "year": str(year),
                     "cert_hash": f"sha256('{key_hex}' || cert_no)",
                     "region_code": "substr(cert_no, 1, 6)",
-                    "birth_date": "CAST(strptime(substr(cert_no, 7, 8), '%Y%m%d') AS DATE)",
+                    "age": "date_sub('year', CAST(strptime(substr(cert_no, 7, 8), '%Y%m%d') AS "
+                           f"DATE), {SHEETS[k].age_on})",
                     "disability_category": "substr(cert_no, 19, 1)",
                     "disability_grade": "substr(cert_no, 20, 1)",
                 }.get(c, c))  # fmt: skip

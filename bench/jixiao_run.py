@@ -221,7 +221,7 @@ def warehouse_counts(db: Path, year: int) -> dict:
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = {k: con.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in SHEETS}
-        run = con.execute("SELECT max(run_id) FROM runs").fetchone()[0]
+        run = con.execute("SELECT arg_max(run_id, seq) FROM runs").fetchone()[0]
         found = dict(
             con.execute(
                 "SELECT rule_id, count(*) FROM findings WHERE run_id = ? "

@@ -191,15 +191,11 @@ def _gx_checks(frames: dict[str, pd.DataFrame], year: int, standard: float | Non
     source = context.data_sources.add_pandas("records")
     v, e = frames["visits"], frames["competition_entries"]
     people = pd.concat([
-        v[["cert_hash", "region_code", "county_code", "birth_date", "visited_on"]].rename(
+        v[["cert_hash", "region_code", "county_code", "age", "visited_on"]].rename(
             columns={"visited_on": "on_date"}),
-        e[["cert_hash", "region_code", "county_code", "birth_date", "held_on"]].rename(
+        e[["cert_hash", "region_code", "county_code", "age", "held_on"]].rename(
             columns={"held_on": "on_date"}),
     ])  # fmt: skip
-    born, on = people["birth_date"], people["on_date"]
-    people["age"] = (on.dt.year - born.dt.year) - (
-        (on.dt.month < born.dt.month) | ((on.dt.month == born.dt.month) & (on.dt.day < born.dt.day))
-    ).astype(int)
     dated = pd.concat([v["visited_on"], frames["job_fairs"]["held_on"], e["held_on"]])
     dated = pd.DataFrame({"activity_year": dated.dt.year})
     employers = frames["fair_employers"]
@@ -310,7 +306,12 @@ def run_naive(programme_dir: Path, db: Path, key: bytes) -> dict:
                         lambda c: hmac.new(key, c.encode(), hashlib.sha256).hexdigest()
                     )
                     typed["region_code"] = cert.str[:6]
-                    typed["birth_date"] = pd.to_datetime(cert.str[6:14], format="%Y%m%d")
+                    born = pd.to_datetime(cert.str[6:14], format="%Y%m%d")
+                    on = typed[SHEETS[k].age_on]
+                    typed["age"] = (on.dt.year - born.dt.year) - (
+                        (on.dt.month < born.dt.month)
+                        | ((on.dt.month == born.dt.month) & (on.dt.day < born.dt.day))
+                    ).astype(int)
                     typed["disability_category"] = cert.str[18]
                     typed["disability_grade"] = cert.str[19]
                     typed.pop("name")

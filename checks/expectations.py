@@ -24,11 +24,15 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -235,7 +239,8 @@ def run_expectations(
             if engine == "sql":  # release the kept-open connection before the file goes
                 context.data_sources.get("summaries").get_execution_engine().close()
     seconds = time.perf_counter() - started
-    context.build_data_docs()
+    with _raised("great_expectations.render.renderer.site_builder"):
+        context.build_data_docs()
     report = ExpectationReport(results, site / "index.html", engine, seconds)
     offline(site)
     write_index(site, report, programme)
@@ -243,6 +248,29 @@ def run_expectations(
 
 
 # --- GX set-up ----------------------------------------------------------------------------
+
+
+@contextmanager
+def _raised(logger: str) -> Iterator[None]:
+    """GX's site builder catches what fails while it writes a page (a full disk) and logs it
+    with its traceback as text: the first such exception is raised again here instead, so the
+    run stops with one sentence rather than publish Data Docs with pages missing."""
+    caught: list[BaseException] = []
+
+    def keep(record: logging.LogRecord) -> bool:
+        if (exc := sys.exc_info()[1]) is None:
+            return True
+        caught.append(exc)  # logged from its except block: the exception is the current one
+        return False
+
+    log = logging.getLogger(logger)
+    log.addFilter(keep)
+    try:
+        yield
+    finally:
+        log.removeFilter(keep)
+    if caught:
+        raise caught[0]
 
 
 def _gx():

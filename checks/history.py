@@ -13,13 +13,15 @@ from schemas.warehouse import FINDINGS
 
 
 def previous(con: duckdb.DuckDBPyConnection, programme_code: str, run_id: str) -> dict[str, dict]:
-    """The findings of the programme's latest earlier run, by fingerprint."""
+    """The findings of the programme's latest earlier run, by fingerprint: the one with the
+    greatest `runs.seq`, whatever the clocks said."""
     rows = con.execute(
         """
         SELECT fingerprint, rule_id, severity, subject, claimed, observed, message
         FROM findings
         WHERE programme_code = ? AND run_id = (
-            SELECT max(run_id) FROM findings WHERE programme_code = ? AND run_id <> ?)
+            SELECT arg_max(run_id, seq) FROM findings JOIN runs USING (run_id)
+            WHERE programme_code = ? AND run_id <> ?)
         """,
         [programme_code, programme_code, run_id],
     ).fetchall()

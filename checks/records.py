@@ -29,12 +29,12 @@ _SCOPE = "programme_code = $code AND year = $year"
 
 # Who took part in what, and when: the rows that name a person (visits, competition entries).
 PEOPLE = f"""
-    SELECT 'visits' AS sheet_key, cert_hash, region_code, birth_date, county_code,
+    SELECT 'visits' AS sheet_key, cert_hash, region_code, age, county_code,
            visited_on AS on_date, amount_yuan AS money, NULL AS event,
            source_file, source_sheet, source_row
     FROM visits WHERE {_SCOPE}
     UNION ALL
-    SELECT 'competition_entries', cert_hash, region_code, birth_date, county_code,
+    SELECT 'competition_entries', cert_hash, region_code, age, county_code,
            held_on, NULL, event, source_file, source_sheet, source_row
     FROM competition_entries WHERE {_SCOPE}
 """
@@ -53,8 +53,6 @@ DATED = f"""
            source_file, source_sheet, source_row
     FROM competition_entries WHERE {_SCOPE}
 """
-
-AGE = "date_sub('year', birth_date, on_date)"  # whole years completed on the date
 
 
 def visit_standard(programme: Programme) -> Decimal | None:
@@ -130,7 +128,7 @@ RULES = (
     ),
     _Rule(
         "RECORDS.AGE_OUT_OF_RANGE",
-        f"SELECT *, {AGE} AS age FROM ({PEOPLE})",
+        PEOPLE,  # age: whole years completed on the date, computed as the rows were loaded
         ("cert_hash", "on_date", "age"),
         "sum(money) AS money_yuan, list(DISTINCT sheet_key ORDER BY sheet_key) AS sheets, "
         "min(county_code) AS county",

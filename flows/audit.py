@@ -27,6 +27,7 @@ from checks.report_check import ReportAudit, check_report
 from flows.crash import checkpoint
 from ingest.intake import sha256_of
 from ingest.load import known_names, replace_claims
+from publish.files import under
 from publish.findings import md_text, summary
 from publish.report import Publication, staged_folder, write_reports
 from schemas.programme import Programme
@@ -91,7 +92,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
     texts are masked for the names the programme's county files paired with IDs, found by
     their keyed hashes (``hash_key``)."""
-    folder = out_dir / str(programme.year) / programme.code
+    folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
     metrics = compute_metrics(con, programme, run_id)

@@ -17,8 +17,10 @@ import flows  # noqa: F401 - Prefect settings before Prefect is imported
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
 )
-err = Console(stderr=True)
-out = Console()
+# Nothing shown is read as Rich markup or emoji codes: file names, paths and report text come
+# from outside (a folder named `530112[` holding `b]visits.csv` is a name, not a tag).
+err = Console(stderr=True, markup=False, emoji=False)
+out = Console(markup=False, emoji=False)
 _lang = {"value": "zh"}
 
 RAW = typer.Option(Path("data/raw"), "--raw", help="报送数据目录 / input folder")
@@ -27,6 +29,12 @@ REPORT_FILE = typer.Argument(..., help="绩效自评报告（.txt 或 .docx）/ 
 PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
 FORMAT = typer.Option("table", "--format", help="table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
+REBUILD = typer.Option(
+    False, "--rebuild", help="从原始报送数据重建数据仓库（保留仍可读的运行记录） / rebuild"
+)
+NEW_KEY = typer.Option(
+    False, "--new-key", help="换用新的散列密钥并重建（原密钥另存） / new hashing key, rebuild"
+)
 
 
 @app.callback()
@@ -69,16 +77,14 @@ def _fail(zh: str, en: str | None = None) -> None:
     from ingest.personal import mask_text  # a path or a value in the message: no ID in clear
 
     line = mask_text(f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}")
-    err.print(line, style="bold red", soft_wrap=True, markup=False, highlight=False)
+    err.print(line, style="bold red", soft_wrap=True, highlight=False)
     raise typer.Exit(1)
 
 
-def _run(raw: Path, db: Path, out_dir: Path) -> None:
+def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False) -> None:
     from flows.nightly import nightly
     from ingest.personal import HashKeyError
-    from publish.warehouse import WarehouseBusy
-    from schemas.programme import ProgrammeError
-    from scoring import MetricError
+    from publish.warehouse import WarehouseBusy, WarehouseDamaged
 
     if not raw.is_dir():
         _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
@@ -86,8 +92,9 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
     if not debug:
         _console_without_tracebacks()
     try:
-        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"])
-    except (ProgrammeError, HashKeyError, WarehouseBusy, MetricError) as exc:
+        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
+                         rebuild=rebuild, new_key=new_key)  # fmt: skip
+    except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
         _fail(
@@ -103,6 +110,15 @@ def _run(raw: Path, db: Path, out_dir: Path) -> None:
             "for details.",
         )
     _summary(result, db)
+    if result["skipped"]:  # the others are published; this run did not complete for these
+        for s in result["skipped"]:
+            err.print(
+                f"错误：已跳过项目 {s['programme']}：{s['reason']}"
+                if _lang["value"] == "zh"
+                else f"Error: programme {s['programme']} skipped: {s['reason']}",
+                style="bold red", soft_wrap=True, highlight=False,
+            )  # fmt: skip
+        raise typer.Exit(1)
 
 
 def _summary(result: dict, db: Path) -> None:
@@ -142,9 +158,10 @@ def _summary(result: dict, db: Path) -> None:
 
 
 @app.command()
-def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
+def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REBUILD,
+        new_key: bool = NEW_KEY) -> None:  # fmt: skip
     """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
-    _run(raw, db, out_dir)
+    _run(raw, db, out_dir, rebuild, new_key)
 
 
 @app.command("check-report")

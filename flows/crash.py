@@ -49,7 +49,7 @@ POINTS: dict[str, str] = {
     "report.xlsx_written": "findings.xlsx renamed into place",
     "audit.reports_written": "a programme's reports all written to staging",
     "audit.views_created": "analysts' views created in staging",
-    "nightly.runs_row_inserted": "the runs row inserted, before CHECKPOINT",
+    "nightly.runs_row_inserted": "the run's row in runs completed, before CHECKPOINT",
     "nightly.staging_checkpointed": "staging CHECKPOINTed and closed",
     "warehouse.before_replace": "staging fsynced, before os.replace",
     "warehouse.replaced": "os.replace done, before the directory fsync",

@@ -28,14 +28,15 @@ from flows.audit import AuditResult, audit_programme, report_path
 from flows.crash import checkpoint
 from ingest.discover import programme_dirs, submissions
 from ingest.intake import Context, Outcome, process
-from ingest.load import create_tables, refresh_budget_lines
-from ingest.personal import load_or_create_key, mask_log_records
+from ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
+from ingest.personal import key_fingerprint, load_or_create_key, mask_log_records
 from publish import dictionary, report, warehouse
 from publish.feedback import feedback_path
-from publish.files import write_atomic
+from publish.files import blamed_on, write_atomic
 from publish.views import create_views
-from schemas.programme import Programme, load_programme
-from schemas.warehouse import RUNS
+from schemas.programme import Programme, ProgrammeError, load_programme_folder
+from schemas.warehouse import FINDINGS, HISTORY
+from scoring import MetricError
 
 STATUS_ZH = {
     "accepted": "已接收",
@@ -102,31 +103,58 @@ def describe(outcome: Outcome) -> str:
     return f"{outcome.file}：{STATUS_ZH[outcome.status]}{amount}"
 
 
+def skip(skipped: list[dict], folder: str, reason: str) -> None:
+    """A programme this run cannot ingest or audit: named in the log, the run's result and
+    `runs`; every other programme goes on."""
+    get_run_logger().error("已跳过项目 %s：%s", folder, reason)
+    skipped.append({"programme": folder, "reason": reason})
+
+
 @task(cache_policy=NO_CACHE)
-def load_programmes(raw_dir: Path) -> list[tuple[Path, Programme]]:
-    """Every programme.yaml is read before anything is written: a bad one stops the run."""
-    return [(d, load_programme(d / "programme.yaml")) for d in programme_dirs(raw_dir)]
+def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[dict]]:
+    """Every programme.yaml, read before anything is written; one that cannot be used skips
+    its programme only."""
+    programmes, skipped = [], []
+    for folder in programme_dirs(raw_dir):
+        try:
+            programmes.append((folder, load_programme_folder(folder)))
+        except ProgrammeError as exc:
+            skip(skipped, folder.relative_to(raw_dir).as_posix(), str(exc))
+    return programmes, skipped
 
 
 @task(cache_policy=NO_CACHE)
 def ingest(
     programmes: list[tuple[Path, Programme]],
     staging: Path,
-    feedback_dir: Path,
-    run_id: str,
+    db_path: Path,
+    run: dict,
     lang: str,
+    new_key: bool = False,
 ) -> tuple[list[Outcome], list[dict], list[Path]]:
     """All county files of all programmes, in batches, in a stable order.
+
+    ``run`` holds the run's id and start: its row in `runs` is opened first, so that the
+    run has its place in the sequence. The key must be the one the warehouse's hashes were
+    made with (a new one only with ``new_key``, over a rebuilt staging file).
 
     Returns the outcomes, the inputs for `runs`, and the feedback pages of refusals that
     no longer stand: removed only once the warehouse saying so is published.
     """
     logger = get_run_logger()
-    key = load_or_create_key(logger.warning)
+    run_id, feedback_dir = run["run_id"], db_path.parent / "feedback"
     outcomes, inputs = [], []
     with duckdb.connect(staging) as con:
         create_tables(con)
         checkpoint("ingest.tables_created")
+        open_run(con, run_id, run["started_at"])
+        expected, hashed = hashed_with(con)
+        key = load_or_create_key(
+            logger.warning, held_by=db_path if expected or hashed else None,
+            expected=expected, new=new_key,
+        )  # fmt: skip
+        con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
+                    [key_fingerprint(key), run_id])  # fmt: skip
         for programme_dir, programme in programmes:
             refresh_budget_lines(con, programme)
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
@@ -160,10 +188,11 @@ def ingest(
         stale = [
             page
             for county, code, file in con.execute(
-                "SELECT county_code, programme_code, file FROM ingest_log WHERE (programme_code,"
-                " file) IN (SELECT (programme_code, file) FROM ingest_log WHERE status = "
-                "'refused') QUALIFY row_number() OVER (PARTITION BY programme_code, file "
-                "ORDER BY ingested_at DESC) = 1 AND status <> 'refused'"
+                "SELECT county_code, programme_code, file FROM ingest_log LEFT JOIN (SELECT "
+                "run_id, seq FROM runs) USING (run_id) WHERE (programme_code, file) IN (SELECT "
+                "(programme_code, file) FROM ingest_log WHERE status = 'refused') QUALIFY "
+                "row_number() OVER (PARTITION BY programme_code, file ORDER BY seq DESC NULLS "
+                "FIRST, ingested_at DESC) = 1 AND status <> 'refused'"
             ).fetchall()
             if (page := feedback_path(feedback_dir, county, code, file)).exists()
         ]
@@ -176,15 +205,25 @@ def ingest(
 
 @task(cache_policy=NO_CACHE)
 def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, run_id: str,
-          lang: str) -> list[AuditResult]:  # fmt: skip
-    """Each programme's metrics, checks, scores, findings and staged reports."""
+          lang: str) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
+    """Each programme's metrics, checks, scores, findings and staged reports. A programme whose
+    metric is refused or fails is skipped before anything of its audit is written: its last
+    published reports stand, and the run says why."""
     logger = get_run_logger()
-    key = load_or_create_key(logger.warning)  # names in the report: matched by keyed hash
-    results = []
+    results, skipped = [], []
     with duckdb.connect(staging) as con:
+        # The key ingest hashed with: the report's words are looked up among the names it hashed.
+        (fingerprint,) = con.execute(
+            "SELECT key_fingerprint FROM runs WHERE run_id = ?", [run_id]
+        ).fetchone()
+        key = load_or_create_key(logger.warning, held_by=staging, expected=fingerprint)
         for programme_dir, programme in programmes:
-            result = audit_programme(con, programme_dir, programme, out, run_id, lang,
-                                     hash_key=key)  # fmt: skip
+            try:
+                result = audit_programme(con, programme_dir, programme, out, run_id, lang,
+                                         hash_key=key)  # fmt: skip
+            except MetricError as exc:
+                skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+                continue
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
                         programme.code, result.total, result.grade, result.findings, result.new,
                         result.resolved, result.folder)  # fmt: skip
@@ -197,18 +236,17 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             results.append(result)
         create_views(con)
         checkpoint("audit.views_created")
-    return results
+    return results, skipped
 
 
 @task(cache_policy=NO_CACHE)
 def record_run(staging: Path, run: dict) -> None:
+    """Complete the run's row, opened by `ingest`."""
     with duckdb.connect(staging) as con:
-        # A warehouse published by an earlier version has fewer runs columns.
-        for column in RUNS.columns:
-            con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column.name} {column.type}")
-        columns = ", ".join(run)
+        values = {k: v for k, v in run.items() if k != "run_id"}
         con.execute(
-            f"INSERT INTO runs ({columns}) VALUES ({', '.join('?' * len(run))})", list(run.values())
+            f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE run_id = ?",
+            [*values.values(), run["run_id"]],
         )
         checkpoint("nightly.runs_row_inserted")
         con.execute("CHECKPOINT")
@@ -218,9 +256,11 @@ def record_run(staging: Path, run: dict) -> None:
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 def publish(staging: Path, db_path: Path, out: Path) -> None:
     if staging.exists():  # else a retry after the swap: the warehouse is this run's already
-        warehouse.publish(staging, db_path)
+        warehouse.publish(staging, db_path, get_run_logger().warning)
+    warehouse.verify(db_path)  # what analysts will open: read-only, and it answers
     # Reports follow the warehouse they report on, never precede it.
-    report.publish(out)
+    with blamed_on(out):
+        report.publish(out)
     write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render())
     checkpoint("nightly.dictionary_written")
 
@@ -231,21 +271,29 @@ def nightly(
     db: str = "data/curated/warehouse.duckdb",
     out: str = "data/curated/reports",
     lang: str = "zh",
+    rebuild: bool = False,
+    new_key: bool = False,
 ) -> dict:
-    """One full consolidation (SPEC §2 `jixiao run`)."""
+    """One full consolidation (SPEC §2 `jixiao run`). ``rebuild``: every table rebuilt from
+    the raw inputs, keeping only the run history (schemas.warehouse.HISTORY) of a published
+    file that still opens; ``new_key``: the same with a new hashing key, without the findings
+    (they name people by the old key's hashes)."""
     mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
-    programmes = load_programmes(raw)
+    programmes, skipped = load_programmes(raw)
     checkpoint("nightly.programmes_loaded")
     Path(out).mkdir(parents=True, exist_ok=True)
     run_id = started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
+    keep = tuple(t.name for t in HISTORY if not (new_key and t is FINDINGS))
     with warehouse.exclusive(db_path):
-        staging = warehouse.begin(db_path)
+        staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
         report.begin(Path(out))
-        outcomes, inputs, stale = ingest(programmes, staging, db_path.parent / "feedback",
-                                         run_id, lang)  # fmt: skip
-        audits = audit(programmes, staging, Path(out), run_id, lang)
+        outcomes, inputs, stale = ingest(programmes, staging, db_path,
+                                         {"run_id": run_id, "started_at": started}, lang, new_key)  # fmt: skip
+        with blamed_on(Path(out)):  # the files the audit writes are the reports
+            audits, unaudited = audit(programmes, staging, Path(out), run_id, lang)
+        skipped += unaudited
         counts = Counter(o.status for o in outcomes)
         run = {
             "run_id": run_id,
@@ -265,7 +313,8 @@ def nightly(
             "code_version": code_version(),
             "catalogue_version": catalogue_version(),
             "library_versions": library_versions(),
-            "status": "completed",
+            "skipped": json.dumps(skipped, ensure_ascii=False),
+            "status": "partial" if skipped else "completed",
         }
         record_run(staging, run)
         publish(staging, db_path, Path(out))
@@ -274,4 +323,4 @@ def nightly(
             page.unlink(missing_ok=True)
         checkpoint("nightly.feedback_removed")
     return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes],
-                  "audits": audits}  # fmt: skip
+                  "audits": audits, "skipped": skipped}  # fmt: skip

@@ -24,6 +24,7 @@ import polars as pl
 
 from flows.crash import checkpoint
 from ingest.discover import Submission
+from ingest.limits import Limits
 from ingest.load import (
     delete_county_rows,
     insert_log,
@@ -37,7 +38,7 @@ from ingest.load import (
 from ingest.normalise import clean_text, county_code
 from ingest.personal import Names, file_label, mask_text, masked, masked_values, sheet_names
 from ingest.problems import FileRefused, Problem
-from ingest.readers import Columns, RawSheet, read_csv, read_workbook
+from ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
 from ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
 from publish.feedback import feedback_path, render
 from publish.files import write_atomic
@@ -212,8 +213,10 @@ class Ledger:
         ):
             accepted.setdefault(county, {})[file] = (version, frozenset(sheets))
         return cls(
-            dict(rows("SELECT file, arg_max(sha256, ingested_at) FROM ingest_log "
-                      "WHERE programme_code = ? GROUP BY file")),
+            # Each file's latest entry, by run sequence as v_ingest_status orders them.
+            dict(rows("SELECT file, sha256 FROM ingest_log LEFT JOIN (SELECT run_id, seq FROM "
+                      "runs) USING (run_id) WHERE programme_code = ? QUALIFY row_number() OVER "
+                      "(PARTITION BY file ORDER BY seq DESC NULLS FIRST, ingested_at DESC) = 1")),
             accepted,
             {(county, key) for key in SHEETS for (county,) in
              rows(f"SELECT DISTINCT county_code FROM {key} WHERE programme_code = ?")},
@@ -256,12 +259,20 @@ class Read:
 
 def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | None:
     """Hash a file and read its sheets; None when its content is what was last processed.
-    ``wanted`` is False when the file is refused whatever it holds (county unknown)."""
+    ``wanted`` is False when the file is refused whatever it holds (county unknown).
+
+    A file over the size limit is refused by its size alone, never read, not even to hash
+    it: it is known instead by the SHA-256 of its size, which is all its refusal depends on,
+    so it is skipped like an unchanged file until its size changes."""
     try:
         if sub.path.is_symlink():  # never followed, not even to hash: it may point anywhere
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
             return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
-        read = Read(sha256_of(sub.path), sub.path.stat().st_size)
+        size = sub.path.stat().st_size
+        if problem := too_large(size, Limits.from_env()):
+            sha = hashlib.sha256(f"{problem.rule_id} {size}".encode()).hexdigest()
+            return None if sha == last_sha else Read(sha, size, problems=[problem])
+        read = Read(sha256_of(sub.path), size)
     except OSError as exc:  # gone or unreadable since discovery: refused, the run goes on
         return Read("", 0, problems=[Problem("FILE.CORRUPT", detail=exc.strerror)])
     if read.sha == last_sha:

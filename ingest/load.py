@@ -15,12 +15,47 @@ from ingest.problems import Problem
 from ingest.validate import ROW
 from schemas.contracts import FILE, SHEETS
 from schemas.programme import Programme
-from schemas.warehouse import BUDGET_LINES, NAME_HASHES, SHEET_TABLES, TABLES
+from schemas.warehouse import BUDGET_LINES, NAME_HASHES, RUNS, SHEET_TABLES, TABLES
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         con.execute(table.ddl())
+
+
+def open_run(con: duckdb.DuckDBPyConnection, run_id: str, started: dt.datetime) -> int:
+    """The run's row in `runs` (status running until the run records itself), with the next
+    sequence number: runs are ordered by it, never by a clock that may go back.
+
+    A warehouse published by an earlier version lacks columns; they are added, and its runs
+    numbered in the order of their start (the only order they had)."""
+    for column in RUNS.columns:
+        con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column.name} {column.type}")
+    con.execute(
+        "UPDATE runs SET seq = o.seq FROM (SELECT run_id, (SELECT coalesce(max(seq), 0) FROM "
+        "runs) + row_number() OVER (ORDER BY started_at, run_id) AS seq FROM runs WHERE seq IS "
+        "NULL) o WHERE runs.run_id = o.run_id"
+    )
+    return con.execute(
+        "INSERT INTO runs (run_id, seq, started_at, status) SELECT ?, coalesce(max(seq), 0) + 1,"
+        " ?, 'running' FROM runs RETURNING seq",
+        [run_id, started],
+    ).fetchone()[0]
+
+
+def hashed_with(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
+    """The fingerprint of the key the warehouse's hashes were made with (its latest run's; None
+    before fingerprints were kept), and whether it holds any hash at all."""
+    fingerprint = con.execute(
+        "SELECT key_fingerprint FROM runs WHERE key_fingerprint IS NOT NULL "
+        "ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
+    hashed = " UNION ALL ".join(
+        f"(SELECT 1 FROM {t.name} LIMIT 1)"
+        for t in SHEET_TABLES.values()
+        if any(c.name == "cert_hash" for c in t.columns)
+    )
+    return fingerprint and fingerprint[0], bool(con.execute(hashed).fetchall())
 
 
 def refresh_budget_lines(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
@@ -54,7 +89,8 @@ class transaction:  # noqa: N801 - used as a statement: `with transaction(con):`
 
 def warehouse_rows(frame: pl.DataFrame, sheet_key: str, lineage: pl.DataFrame) -> pl.DataFrame:
     """A batch's accepted rows of one sheet in the warehouse's columns, personal data dropped
-    but for the certificate number, which `insert_rows` hashes inside DuckDB.
+    but for the certificate number and its birth date, which `insert_rows` turns into the
+    keyed hash and the age inside DuckDB.
 
     ``lineage`` has one row per accepted file (FILE, county_code, programme_code, year,
     source_file, source_sha256, source_sheet); rows of other files are left out.
@@ -79,19 +115,24 @@ def warehouse_rows(frame: pl.DataFrame, sheet_key: str, lineage: pl.DataFrame) -
     out = rows.select(
         *exprs, *(c for c in lineage.columns if c != FILE), pl.col(ROW).alias("source_row")
     )
-    return out.select(["cert_no" if c == "cert_hash" else c for c in columns])
+    # cert_hash and age are computed by insert_rows from cert_no and birth_date.
+    computed = {"cert_hash": "cert_no", "age": "birth_date"}
+    return out.select([computed.get(c, c) for c in columns])
 
 
 def insert_rows(
     con: duckdb.DuckDBPyConnection, sheet_key: str, rows: pl.DataFrame, key: bytes
 ) -> None:
-    """Append rows built by `warehouse_rows`; the certificate becomes its keyed hash here, so
-    a clear number never reaches the warehouse and no Python runs per row."""
+    """Append rows built by `warehouse_rows`; the certificate becomes its keyed hash and the
+    birth date the age on the sheet's date here, so neither reaches the warehouse and no
+    Python runs per row. The key's pads travel as parameters: no table, macro or file holds
+    them."""
     con.register("incoming", rows)
     if "cert_no" in rows.columns:
         inner, outer = hmac_pads(key)
         con.execute(
-            f"INSERT INTO {sheet_key} BY NAME SELECT * EXCLUDE (cert_no), "
+            f"INSERT INTO {sheet_key} BY NAME SELECT * EXCLUDE (cert_no, birth_date), "
+            f"date_sub('year', birth_date, {SHEETS[sheet_key].age_on}) AS age, "
             "sha256(?::BLOB || unhex(sha256(?::BLOB || encode(cert_no)))) AS cert_hash "
             "FROM incoming",
             [outer, inner],

@@ -97,6 +97,14 @@ def _mb(size: int) -> str:
     return f"{size / (1 << 20):,.1f} MB"
 
 
+def too_large(size: int, limits: Limits) -> Problem | None:
+    """FILE.TOO_LARGE for a file of ``size`` bytes: decided by its size alone, so a caller can
+    refuse a file it has only stat'ed."""
+    if size <= limits.file_bytes:
+        return None
+    return Problem("FILE.TOO_LARGE", detail=_mb(size), expected=f"{limits.file_mb} MB")
+
+
 def _text(value: object) -> str | None:
     """A cell value as the text the county sees in Excel; blank -> None."""
     if value is None:
@@ -234,9 +242,9 @@ def _open(path: Path, limits: Limits) -> tuple[BinaryIO, int]:
     if info.st_size == 0:
         handle.close()
         raise _refuse("FILE.EMPTY")
-    if info.st_size > limits.file_bytes:
+    if problem := too_large(info.st_size, limits):
         handle.close()
-        raise _refuse("FILE.TOO_LARGE", detail=_mb(info.st_size), expected=f"{limits.file_mb} MB")
+        raise FileRefused(problem)
     return handle, info.st_size
 
 
@@ -775,8 +783,8 @@ def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawShee
         data = handle.read(limits.file_bytes + 1)
     if not data:
         raise _refuse("FILE.EMPTY")
-    if len(data) > limits.file_bytes:  # grew since it was opened
-        raise _refuse("FILE.TOO_LARGE", detail=_mb(len(data)), expected=f"{limits.file_mb} MB")
+    if problem := too_large(len(data), limits):  # grew since it was opened
+        raise FileRefused(problem)
     with _open_package(data, limits) as package:
         parts, stats = _scan_package(data, package, limits)
     formulas = [

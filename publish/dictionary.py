@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from publish.views import VIEWS
-from schemas.warehouse import TABLES
+from schemas.warehouse import PERSONAL_DATA, TABLES
 
 
 def render() -> str:
@@ -12,10 +12,8 @@ def render() -> str:
         "",
         "Generated from `schemas/` at every run; do not edit. Open the warehouse read-only:",
         "`duckdb.connect('data/curated/warehouse.duckdb', read_only=True)`.",
-        "Personal data (SPEC §4): certificate numbers are stored only as a keyed hash with the",
-        "region, birth date, category and grade parts; names are not stored, only keyed",
-        "hashes of the names county files pair with IDs (`name_hashes`), to mask them in reports.",
         "",
+        PERSONAL_DATA,
     ]
     for table in TABLES:
         lines += [

@@ -6,6 +6,7 @@ import hashlib
 from pathlib import Path
 
 from ingest.problems import Problem
+from publish.files import under
 from publish.findings import md_text
 
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
@@ -24,7 +25,7 @@ def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, f
     if len(raw) + len(".md") > NAME_MAX:
         mark = "~" + hashlib.sha256(raw).hexdigest()[:16]
         flat = raw[: NAME_MAX - len(mark) - len(".md")].decode("utf-8", "ignore") + mark
-    return feedback_dir / (county or "unknown") / programme_code / (flat + ".md")
+    return under(feedback_dir, county or "unknown", programme_code, flat + ".md")
 
 
 def render(file: str, programme_name: str, problems: list[Problem], lang: str = "zh") -> str:

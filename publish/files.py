@@ -1,14 +1,39 @@
-"""Files people read are written whole or not at all."""
+"""Files people read are written whole or not at all, and only where they belong."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+
+@contextmanager
+def blamed_on(path: Path) -> Iterator[None]:
+    """An OSError that names no file (a write() on a full disk names none) is about ``path``,
+    so that the one-sentence error says which path failed."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.filename is None:
+            exc.filename = str(path)
+        raise
 
 
 def write_atomic(path: Path, text: str) -> None:
     """A reader (a county, an analyst) never opens half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    with blamed_on(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+
+
+def under(root: Path, *parts: str) -> Path:
+    """``root`` joined with ``parts``, each one name that came from an input (a programme
+    code, a county, a year): refused if any would lead out of ``root``. Inputs are validated
+    where they enter; this is the check at the point of writing."""
+    for part in parts:
+        if not part or part in (".", "..") or "/" in part or "\0" in part:
+            raise ValueError(f"unsafe path part {part!r} under {root}")
+    return root.joinpath(*parts)

@@ -28,7 +28,7 @@ from checks.findings import Finding
 from flows.crash import checkpoint
 from ingest.personal import mask_text
 from publish.excel import write_findings_xlsx
-from publish.files import write_atomic
+from publish.files import under, write_atomic
 from publish.findings import (
     HEAD,
     SEVERITY_ZH,
@@ -399,7 +399,7 @@ def staging_root(out_dir: Path) -> Path:
 
 
 def staged_folder(out_dir: Path, year: int, programme_code: str) -> Path:
-    return staging_root(out_dir) / str(year) / programme_code
+    return under(staging_root(out_dir), str(year), programme_code)
 
 
 def begin(out_dir: Path) -> None:
@@ -422,7 +422,8 @@ def publish(out_dir: Path) -> list[Path]:
         shutil.rmtree(staged, ignore_errors=True)  # the previous run's reports, if any
         _fsync_dir(target.parent)
         published.append(target)
-    shutil.rmtree(staging)
+    if staging.exists():  # not when every programme was skipped before writing a report
+        shutil.rmtree(staging)
     return published
 
 

@@ -1,9 +1,10 @@
 """The views an analyst opens first, declared once with a one-line description each
 (DICTIONARY.md lists them from VIEWS).
 
-"Latest run" is per programme: the greatest run_id among its scores, metrics and findings.
-Run ids begin with the UTC start time (flows/nightly.py), so the greatest is the newest, and a
-run that left no finding still counts because it left scores.
+"Latest run" is per programme: of the runs that left its scores, metrics or findings, the one
+with the greatest `runs.seq` (a run that left no finding still counts because it left
+scores). Runs are ordered by that sequence, never by their ids or clocks: a clock set back
+between two runs must not make the older one the latest.
 """
 
 from __future__ import annotations
@@ -31,13 +32,14 @@ VIEWS: tuple[View, ...] = (
         "v_latest_run",
         "每个项目最近一次运行的编号（其余视图据此取最新结果）。",
         """
-SELECT programme_code, max(run_id) AS run_id
+SELECT p.programme_code, arg_max(p.run_id, r.seq) AS run_id
 FROM (
   SELECT programme_code, run_id FROM scores
-  UNION ALL SELECT programme_code, run_id FROM metrics
-  UNION ALL SELECT programme_code, run_id FROM findings
-)
-GROUP BY programme_code
+  UNION SELECT programme_code, run_id FROM metrics
+  UNION SELECT programme_code, run_id FROM findings
+) p
+JOIN runs r USING (run_id)
+GROUP BY p.programme_code
 """,
     ),
     View(
@@ -113,9 +115,9 @@ SELECT programme_code, year, county_code, file, version, status,
   CASE status WHEN 'accepted' THEN '已接收' WHEN 'refused' THEN '已拒收'
     WHEN 'superseded' THEN '已被替代' ELSE status END AS status_zh,
   rows_read, rows_loaded, error_count, feedback_file, superseded_by, sha256, run_id, ingested_at
-FROM ingest_log
-QUALIFY row_number() OVER (
-  PARTITION BY programme_code, year, file ORDER BY ingested_at DESC, run_id DESC
+FROM ingest_log LEFT JOIN (SELECT run_id, seq FROM runs) USING (run_id)
+QUALIFY row_number() OVER (  -- a run not yet in runs is the one under way: the latest
+  PARTITION BY programme_code, year, file ORDER BY seq DESC NULLS FIRST, ingested_at DESC
 ) = 1
 """,
     ),

@@ -3,22 +3,47 @@
 A run works on a staging copy next to the published file and, once the run is
 complete, swaps it in with an atomic rename. A reader holding the old file
 open keeps reading it; a new reader sees the new run; nobody sees half a run.
+
+The published file must stay openable by everyone. DuckDB replays a write-ahead log
+(``warehouse.duckdb.wal``) beside a database when it opens it, even read-only, and refuses
+to open at all when the log belongs to an older file: what an analyst's read-write session
+leaves when it dies after a publish. Such a log is set aside (renamed, never deleted: it
+holds that session's committed work) before each swap and whenever it stops the published
+file from opening; a log that does belong to the published file is carried into the run.
+A published file that does not open even so stops the run, which says that
+``jixiao run --rebuild`` rebuilds it from the raw inputs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import duckdb
+
 from flows.crash import checkpoint
+
+# DuckDB's file: three 4 KiB headers, then block n at _HEADERS + n × block_size.
+_HEADERS = 3 * 4096
 
 
 class WarehouseBusy(Exception):
     """Another run holds the warehouse; the message is one Chinese sentence."""
+
+
+class WarehouseDamaged(Exception):
+    """The published warehouse does not open; the message is one Chinese sentence."""
+
+    def __init__(self, db_path: Path, reason: str):
+        super().__init__(
+            f"数据仓库 {db_path} 无法打开（{reason}）：运行 jixiao run --rebuild 可从原始报送数据"
+            "重建它（旧文件另存在旁边）。"
+        )
 
 
 @contextmanager
@@ -44,25 +69,130 @@ def staging_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".staging")
 
 
-def begin(db_path: Path) -> Path:
+def wal_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".wal")
+
+
+def set_aside(path: Path, why: str) -> Path:
+    """Rename ``path`` beside itself, out of DuckDB's way, instead of deleting it."""
+    aside = path.with_name(f"{path.name}.{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S%fZ}.{why}")
+    os.replace(path, aside)
+    return aside
+
+
+def unreadable(db_path: Path) -> str | None:
+    """Why the database does not open read-only and answer (None when it does): its catalog
+    and every table's segment list must read, and the file must reach the last block its
+    tables use. A truncated file can still open and answer some queries; DuckDB finds a
+    missing block only when a query reaches it. (A block damaged in place is found by its
+    checksum when read: that the run reports.)"""
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            (size,) = con.execute(
+                "SELECT block_size FROM pragma_database_size() "
+                "WHERE database_name = current_database()"
+            ).fetchone()
+            last = -1
+            for (table,) in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
+            ).fetchall():
+                quoted = table.replace("'", "''")
+                (used,) = con.execute(
+                    "SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1)))"
+                    f" FROM pragma_storage_info('{quoted}') WHERE persistent"
+                ).fetchone()
+                last = max(last, -1 if used is None else used)
+            con.execute("SELECT count(*) FROM runs").fetchone()
+    except duckdb.Error as exc:
+        if "Could not set lock" in str(exc):  # a live read-write session holds it: not damage
+            return None
+        return "已损坏：" + str(exc).splitlines()[0][:160]
+    if db_path.stat().st_size < _HEADERS + (last + 1) * size:
+        return "文件被截断"
+    return None
+
+
+def verify(db_path: Path) -> None:
+    """Raise WarehouseDamaged unless the published file opens read-only and answers."""
+    if reason := unreadable(db_path):
+        raise WarehouseDamaged(db_path, reason)
+
+
+def _stale_wal(db_path: Path, notify: Callable[[str], object]) -> None:
+    wal = wal_path(db_path)
+    if wal.exists():
+        aside = set_aside(wal, "stale")
+        notify(f"数据仓库旁有一个不属于它的预写日志，已移至 {aside}（未删除），分析人员可由此找回"
+               "该会话的写入。")  # fmt: skip
+
+
+def begin(db_path: Path, rebuild: bool = False, keep: tuple[str, ...] = (),
+          notify: Callable[[str], object] = print) -> Path:  # fmt: skip
     """A fresh staging copy of the published warehouse (empty when none is published yet).
 
     A staging file left by a crashed run is discarded: the published file is the truth.
+    With ``rebuild`` the staging file starts empty but for the tables ``keep`` names, copied
+    from the published file as far as it can still be read; a file that does not open is set
+    aside (the swap replaces one that does).
     """
     staging = staging_path(db_path)
-    for leftover in (staging, staging.with_name(staging.name + ".wal")):
+    for leftover in (staging, wal_path(staging)):
         leftover.unlink(missing_ok=True)
     if db_path.exists():
-        shutil.copyfile(db_path, staging)
+        reason = unreadable(db_path)
+        if reason and wal_path(db_path).exists():
+            _stale_wal(db_path, notify)
+            reason = unreadable(db_path)
+        if rebuild:
+            kept = _start_from(staging, db_path, keep)
+            damaged = ""
+            if reason:
+                damaged = f"原文件无法打开（{reason}），已移至 {set_aside(db_path, 'damaged')}；"
+            notify(f"从原始报送数据重建数据仓库 {db_path}：{damaged}运行记录"
+                   f"{'（' + '、'.join(keep) + '）已保留' if kept else '无法读出，未保留'}。")  # fmt: skip
+        elif reason:
+            raise WarehouseDamaged(db_path, reason)
+        else:
+            shutil.copyfile(db_path, staging)
+            if wal_path(db_path).exists():  # committed work not yet in the file: carried over
+                shutil.copyfile(wal_path(db_path), wal_path(staging))
     checkpoint("warehouse.staging_ready")
     return staging
 
 
-def publish(staging: Path, db_path: Path) -> None:
-    """Swap the finished staging file in; its connections must be closed (no WAL left)."""
+def _start_from(staging: Path, old: Path, keep: tuple[str, ...]) -> bool:
+    """A staging file holding only ``keep``'s tables of ``old``, all or none of them (none
+    when a damaged file cannot give them whole: DuckDB checks every block it reads).
+    Returns whether they were kept."""
+    with duckdb.connect(str(staging)) as con:
+        try:
+            con.execute(f"ATTACH '{str(old).replace(chr(39), chr(39) * 2)}' AS old (READ_ONLY)")
+        except duckdb.Error:
+            return False
+        present = {name for (name,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()}  # fmt: skip
+        con.begin()
+        try:
+            for name in keep:
+                if name in present:
+                    con.execute(f"CREATE TABLE {name} AS SELECT * FROM old.{name}")
+        except duckdb.Error:
+            con.rollback()
+            return False
+        else:
+            con.commit()
+        finally:
+            con.execute("DETACH old")
+    return True
+
+
+def publish(staging: Path, db_path: Path, notify: Callable[[str], object] = print) -> None:
+    """Swap the finished staging file in; its connections must be closed (no WAL left). A
+    WAL beside the published file would not belong to the new one: it is set aside first."""
     with open(staging, "rb+") as fh:
         os.fsync(fh.fileno())
     checkpoint("warehouse.before_replace")
+    _stale_wal(db_path, notify)
     os.replace(staging, db_path)
     checkpoint("warehouse.replaced")
     dir_fd = os.open(db_path.parent, os.O_DIRECTORY)

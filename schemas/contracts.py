@@ -41,11 +41,12 @@ def _money(label: str, description: str, positive: bool = False, **kw) -> object
     return pa.Field(alias=label, description=description, metadata={"rule": rule}, **bound, **kw)
 
 
-def _date(label: str, description: str, in_year: bool = True) -> object:
+def _date(label: str, description: str, in_year: bool = True, age_on: bool = False) -> object:
+    """``age_on``: the person's age on this date is what the warehouse keeps of the birth date
+    that the certificate number carries (SPEC §4)."""
     rule = "日期，在项目年度内" if in_year else "日期"
-    return pa.Field(
-        alias=label, description=description, metadata={"rule": rule, "in_year": in_year}
-    )
+    meta = {"rule": rule, "in_year": in_year} | ({"age_on": True} if age_on else {})
+    return pa.Field(alias=label, description=description, metadata=meta)
 
 
 class JobFairs(pa.DataFrameModel):
@@ -119,7 +120,7 @@ class Visits(_Person):
         description="人员类别",
         metadata={"rule": "就业困难 / 失业"},
     )
-    visited_on: pl.Date = _date("慰问日期", "慰问日期")
+    visited_on: pl.Date = _date("慰问日期", "慰问日期", age_on=True)
     amount_yuan: pl.Decimal(18, 2) = _money("慰问金额(元)", "慰问金额", positive=True)
     paid_via: str = pa.Field(
         alias="发放方式",
@@ -135,7 +136,7 @@ class Visits(_Person):
 
 class CompetitionEntries(_Person):
     event: str = _text("竞赛项目", "竞赛项目")
-    held_on: pl.Date = _date("比赛日期", "比赛日期")
+    held_on: pl.Date = _date("比赛日期", "比赛日期", age_on=True)
     award: str = pa.Field(
         alias="获奖等次", isin=AWARDS, description="获奖等次", metadata={"rule": " / ".join(AWARDS)}
     )
@@ -246,11 +247,14 @@ class Sheet:
         self.dtypes: dict[str, pl.DataType] = {}  # key -> polars dtype
         self.columns = schema.columns  # label -> pandera Column
         self.personal: dict[str, str] = {}  # key -> "cert" | "name"
+        self.age_on: str | None = None  # the date a person's age is kept at (SPEC §4)
         for _, field in model.__fields__.values():
             self.labels[field.original_name] = field.alias
             self.dtypes[field.original_name] = schema.columns[field.alias].dtype.type
             if kind := (field.metadata or {}).get("personal"):
                 self.personal[field.original_name] = kind
+            if (field.metadata or {}).get("age_on"):
+                self.age_on = field.original_name
 
     def key_of(self, label: str) -> str:
         return {v: k for k, v in self.labels.items()}[label]

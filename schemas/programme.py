@@ -1,24 +1,83 @@
-"""programme.yaml (绩效目标表): budget lines, counties, indicator tree and targets."""
+"""programme.yaml (绩效目标表): budget lines, counties, indicator tree and targets.
+
+programme.yaml is read as untrusted input, like a county file: it is a regular file (a
+symbolic link is refused, not followed), at most ``MAX_BYTES``, YAML without aliases (an
+alias bomb expands a few KB into gigabytes), and every name that later becomes part of a
+path, a key or an identifier matches a documented pattern (``CODE``, ``IDENTIFIER``,
+``COUNTY``), so that nothing it declares can lead a write outside its folder or break a run
+at its end. Its metric SQL is checked and sandboxed where it runs (scoring/metrics.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
+import stat
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from schemas.vocabulary import VocabularyError, load_vocabulary
+
+MAX_BYTES = 1 << 20  # a programme.yaml is a few KB; 1 MB leaves room for any real one
+
+# A programme code names a folder, a report path and a Prefect artifact key: lower-case
+# letters and digits in groups joined by single hyphens, e.g. 530100-disability-employment.
+CODE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+CODE_MAX = 64
+# Indicator, fact and budget-line ids appear in subjects, fingerprints and file names.
+IDENTIFIER = re.compile(r"[A-Za-z0-9][A-Za-z0-9_]{0,63}")
+COUNTY = re.compile(r"\d{6}")  # GB/T 2260
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 class ProgrammeError(Exception):
     """programme.yaml cannot be used; the message is one Chinese sentence."""
 
 
+def _matching(pattern: re.Pattern, says: str):
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"「{value[:80]}」不符合要求：{says}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("含有控制字符或双向控制符")
+    return value
+
+
+Code = Annotated[
+    str,
+    Field(max_length=CODE_MAX),
+    _matching(CODE, "项目代码只能由小写英文字母和数字组成，可用单个连字符 - 连接，如 530100-disability-employment"),
+]
+Identifier = Annotated[
+    str, _matching(IDENTIFIER, "id 只能由英文字母、数字和下划线组成，不超过 64 个字符")
+]
+County = Annotated[str, _matching(COUNTY, "区县代码应为 6 位数字（GB/T 2260）")]
+Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain)]
+SQL = Annotated[str, Field(max_length=20_000)]
+
+
 class BudgetLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str
-    name: str
+    code: Identifier
+    name: Text
     amount_yuan: Decimal = Field(ge=0, decimal_places=2)
 
 
@@ -30,19 +89,19 @@ class Survey(BaseModel):
 
 class Indicator(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str
-    level1: str
-    level2: str
-    name: str
+    id: Identifier
+    level1: Text
+    level2: Text
+    name: Text
     weight: Decimal = Field(gt=0)
     kind: Literal["higher", "lower", "equal", "deadline", "qualitative", "budget_execution"]
     target: Decimal | dt.date | None = None
-    unit: str | None = None
-    metric: str | None = None  # SQL over the warehouse, one value
+    unit: Text | None = None
+    metric: SQL | None = None  # one SELECT over the programme's tables, one value
     late: Literal["zero", "per_day"] | None = None
     score: Decimal | None = None  # qualitative: the auditor's score
-    reason: str | None = None
-    subject: str | None = None  # the report vocabulary's subject; read from the name if absent
+    reason: Text | None = None
+    subject: Identifier | None = None  # the report vocabulary's subject; read from the name if absent
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Indicator:
@@ -59,20 +118,20 @@ class Fact(BaseModel):
     (the number of counties that held job fairs): named SQL, like an indicator's metric."""
 
     model_config = ConfigDict(extra="forbid")
-    id: str
-    name: str
-    subject: str  # the report vocabulary's subject
-    unit: str
-    metric: str
+    id: Identifier
+    name: Text
+    subject: Identifier  # the report vocabulary's subject
+    unit: Text
+    metric: SQL
 
 
 class Programme(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str
-    name: str
-    unit: str
+    code: Code
+    name: Text
+    unit: Text
     year: int = Field(ge=2000, le=2100)
-    counties: dict[str, str]
+    counties: dict[County, Text]
     budget_lines: list[BudgetLine]
     survey: Survey | None = None
     indicators: list[Indicator]
@@ -84,9 +143,13 @@ class Programme(BaseModel):
         total = sum(i.weight for i in self.indicators)
         if total != 100:
             raise ValueError(f"指标权重合计为 {total}，应为 100")
-        ids = [i.id for i in self.indicators]
+        ids = [i.id for i in self.indicators] + [f.id for f in self.facts]
         if len(ids) != len(set(ids)):
-            raise ValueError("指标 id 有重复")
+            raise ValueError("指标与事实的 id 有重复")
+        try:
+            load_vocabulary(self.vocabulary)
+        except VocabularyError as exc:
+            raise ValueError(str(exc).rstrip("。")) from None
         return self
 
     def budget_line_code(self, text: str) -> str | None:
@@ -97,14 +160,53 @@ class Programme(BaseModel):
         return None
 
 
+class _NoAliases(yaml.SafeLoader):
+    """YAML without aliases: a programme.yaml never needs one, and nested aliases (the
+    "billion laughs") expand a few KB into more memory than the machine has."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"第 {mark.line + 1} 行使用了 YAML 别名（*），不允许使用别名")
+        return super().compose_node(parent, index)
+
+
+def _read(path: Path) -> str:
+    """The file's text: a regular file, not a link, at most MAX_BYTES."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise ProgrammeError(f"{path} 是符号链接，不予跟随，请放置文件本身。") from None
+        raise ProgrammeError(f"无法读取 {path}：{exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ProgrammeError(f"{path} 不是普通文件。")
+        data = fh.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise ProgrammeError(f"{path} 超过 {MAX_BYTES >> 20} MB，不是一份绩效目标表。")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProgrammeError(f"{path} 不是 UTF-8 编码的文本。") from None
+
+
+def _one_line(exc: yaml.YAMLError) -> str:
+    return " ".join(str(exc).split())
+
+
 def load_programme(path: Path) -> Programme:
     """Read and validate programme.yaml, or raise ProgrammeError with one clear sentence."""
+    text = _read(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProgrammeError(f"无法读取 {path}：{exc.strerror}") from None
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ProgrammeError(f"{path} 不是有效的 UTF-8 YAML 文件：{exc}") from None
+        data = yaml.load(text, Loader=_NoAliases)
+    except yaml.YAMLError as exc:
+        raise ProgrammeError(f"{path} 不是有效的 YAML 文件：{_one_line(exc)}") from None
+    except RecursionError:
+        raise ProgrammeError(f"{path} 嵌套层次过深，不是一份绩效目标表。") from None
+    if not isinstance(data, dict):
+        raise ProgrammeError(f"{path} 无效：顶层应为键值映射（code、name、indicators …）。")
     try:
         return Programme.model_validate(data)
     except ValidationError as exc:
@@ -112,3 +214,18 @@ def load_programme(path: Path) -> Programme:
         where = ".".join(str(p) for p in first["loc"])
         msg = first["msg"].removeprefix("Value error, ")
         raise ProgrammeError(f"{path} 无效：{where + '：' if where else ''}{msg}") from None
+
+
+def load_programme_folder(folder: Path) -> Programme:
+    """The programme of ``data/raw/<year>/<code>/``, whose programme.yaml must name that year
+    and code: the folder is where its reports and feedback are filed, and a copy of a
+    programme under another year's folder must not pass for that year."""
+    if folder.is_symlink() or folder.parent.is_symlink():
+        raise ProgrammeError(f"{folder} 是符号链接，不予跟随，请放置文件夹本身。")
+    programme = load_programme(folder / "programme.yaml")
+    if (folder.parent.name, folder.name) != (str(programme.year), programme.code):
+        raise ProgrammeError(
+            f"{folder} 与其 programme.yaml 不符：year 为 {programme.year}、code 为 "
+            f"{programme.code}，文件夹应为 {programme.year}/{programme.code}。"
+        )
+    return programme

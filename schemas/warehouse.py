@@ -54,11 +54,34 @@ LINEAGE = (
 # What a certificate number becomes in the warehouse: no clear identifier, only what checks need.
 CERT_COLUMNS = (
     Column("cert_hash", "VARCHAR", "残疾人证号的带密钥散列（HMAC-SHA256），同一人各表一致"),
-    Column("region_code", "VARCHAR", "身份证号前 6 位：户籍地行政区划代码"),
-    Column("birth_date", "DATE", "出生日期（用于就业年龄段核查）"),
+    Column("region_code", "VARCHAR", "身份证号前 6 位：户籍地行政区划代码（核查是否本区县人员）"),
+    Column("age", "INTEGER", "当日（{date}）已满周岁，由证号中的出生日期算出；出生日期不入库"),
     Column("disability_category", "VARCHAR", "残疾类别（1–7）"),
     Column("disability_grade", "VARCHAR", "残疾等级（1–4）"),
 )
+
+# What DICTIONARY.md says of personal data: what stays, why, and what the key protects.
+PERSONAL_DATA = """\
+## 个人信息（SPEC §4）：仓库里留下了什么
+
+- 残疾人证号只以带密钥散列 `cert_hash`（HMAC-SHA256）入库，另留核查所需的四项：户籍地行政区划
+  代码 `region_code`（是否本区县人员）、事件当日已满周岁 `age`（就业年龄段）、残疾类别与等级。
+  出生日期、顺序码与校验码不入库；姓名不入库。
+- 姓名只以带密钥散列留在 `name_hashes`：区县文件中与证号成对出现的姓名（姓名列的值、与证号同行的
+  姓名、紧挨证号的姓名），用由散列密钥派生的另一把密钥计算，不与任何行、文件关联，只用于在自评报告
+  的语句、发现和报告中遮蔽这些姓名（包括以后运行中因未变化而跳过的文件里的姓名）。
+- 身份证号、残疾人证号和统一社会信用代码按形状识别，不论写在哪一列、哪张表、文件名还是报告里：
+  自由文本列（地点、单位名称、竞赛项目、凭证号等）入库前、拒收说明和 `ingest_log` 写入前、文件名
+  记录前都已遮蔽（`530102**********1234`、`王**`）。
+- 留下的四项并不能单独指认一个人，但它们缩小了范围：有密钥的人可以在「该地区 × 约一年的出生日期
+  × 类别 × 等级 × 1000 个顺序码」中逐个计算散列、比对 `cert_hash`，从而还原证号。所以散列密钥
+  保存在仓库之外（`~/.config/jixiao/hash.key` 或环境变量 `JIXIAO_HASH_KEY_FILE` 所指的文件），
+  它和由它算出的 HMAC 中间值从不写入任何表、临时表或 `data/curated/` 下的文件，programme.yaml
+  的指标 SQL 也读不到它。
+- `runs.key_fingerprint` 是密钥对固定标签的 HMAC（前 16 位十六进制），只用于核对：由它推不出
+  密钥。下一次运行若找不到密钥，或密钥的指纹与最近一次运行的不同，运行停止并说明如何恢复；
+  `jixiao run --new-key` 则有意换用新密钥，从原始报送数据重新散列全部记录。
+"""
 
 
 def _sheet_table(sheet: Sheet) -> Table:
@@ -66,7 +89,10 @@ def _sheet_table(sheet: Sheet) -> Table:
     for key, label in sheet.labels.items():
         personal = sheet.personal.get(key)
         if personal == "cert":
-            columns += CERT_COLUMNS
+            date = sheet.labels[sheet.age_on] if sheet.age_on else "报送日期"
+            columns += [
+                Column(c.name, c.type, c.description.format(date=date)) for c in CERT_COLUMNS
+            ]
         elif personal is None:
             column = sheet.columns[label]
             rule = (column.metadata or {}).get("rule", "")
@@ -109,7 +135,12 @@ INGEST_LOG = Table(
         Column("county_code", "VARCHAR", "区县代码；无法识别时为空"),
         Column("file", "VARCHAR", "文件（项目目录下的相对路径）"),
         Column("version", "INTEGER", "报送版本（.v2 为 2，缺省为 1）"),
-        Column("sha256", "VARCHAR", "文件内容的 SHA-256；相同内容不重复处理"),
+        Column(
+            "sha256",
+            "VARCHAR",
+            "文件内容的 SHA-256，相同内容不重复处理；超过大小上限、未读即拒收的文件为其大小的 "
+            "SHA-256（拒收只取决于大小，大小不变即不再处理）",
+        ),
         Column("size_bytes", "BIGINT", "文件大小（字节）"),
         Column("sheets", "VARCHAR[]", "文件包含的表（键名）"),
         Column("status", "VARCHAR", "accepted 已接收 / refused 已拒收 / superseded 已被新版本替代"),
@@ -131,6 +162,11 @@ RUNS = Table(
     "每次运行一行：输入及其散列、计数、耗时，代码、规则目录与各库的版本。",
     (
         Column("run_id", "VARCHAR", "运行编号"),
+        Column(
+            "seq",
+            "BIGINT",
+            "运行序号，仓库内逐次加 1：「最近一次」「上一次」运行按它判断，不按时钟",
+        ),
         Column("flow_run_id", "VARCHAR", "Prefect 流程运行编号"),
         Column("started_at", "TIMESTAMPTZ", "开始时间"),
         Column("finished_at", "TIMESTAMPTZ", "结束时间"),
@@ -159,7 +195,17 @@ RUNS = Table(
             "JSON",
             "计算结果所用的 Python 及各库版本（duckdb、polars、pandera、great_expectations 等）",
         ),
-        Column("status", "VARCHAR", "completed"),
+        Column(
+            "key_fingerprint",
+            "VARCHAR",
+            "本次散列所用密钥的指纹（密钥对固定标签的 HMAC，前 16 位），推不出密钥",
+        ),
+        Column("skipped", "JSON", "本次跳过的项目及原因（programme.yaml 无法使用、度量 SQL 被拒或失败）"),
+        Column(
+            "status",
+            "VARCHAR",
+            "completed 全部完成 / partial 有项目被跳过（运行中为 running，只见于未发布的暂存文件）",
+        ),
     ),
 )
 
@@ -272,6 +318,11 @@ NAME_HASHES = Table(
         Column("name_hash", "VARCHAR", "姓名的带密钥散列（HMAC-SHA256，密钥与证号散列不同）"),
     ),
 )
+
+# The run history: kept by `jixiao run --rebuild` from an old warehouse that still opens, where
+# everything else is rebuilt from data/raw. FINDINGS name people by their keyed hash, so
+# `--new-key` keeps the others only.
+HISTORY: tuple[Table, ...] = (RUNS, METRICS, SCORES, FINDINGS)
 
 TABLES: tuple[Table, ...] = (
     *SHEET_TABLES.values(),

@@ -1,13 +1,21 @@
-"""Indicator actuals: each measurable indicator's metric SQL, run over one programme's rows.
+"""Indicator actuals: each measurable indicator's metric SQL, run in a sandbox over one
+programme's rows.
 
-A metric in programme.yaml names warehouse tables without a programme filter
-(``SELECT count(*) FROM job_fairs``) so an analyst can write it once. Here every
-warehouse table that carries ``programme_code`` is shadowed, for the duration of the
-metrics, by a temporary view of the same name holding only this programme's rows.
-DuckDB resolves unqualified names in the connection's temporary catalog first (whatever
-``search_path`` says), and temporary views are private to the connection, so other
-readers see nothing; the views are dropped afterwards. (A schema of views in the
-temporary catalog is not allowed, and ATTACH ':memory:' fails on a read-only warehouse.)
+A metric in programme.yaml is SQL that whoever writes programme.yaml controls, so it is run
+as DuckDB's security guidance says untrusted SQL should be
+(https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview):
+
+- parsed by DuckDB's own parser first: exactly one statement, and that statement a SELECT;
+  a table it names is one of the programme's tables (``TABLES``), unqualified;
+- run on a database of its own, in memory, that holds only those tables' rows of the
+  programme and year being audited: the warehouse is not attached, so no other programme,
+  year, finding or log can be named, and nothing the metric does can reach it;
+- with external access off (no file, no network, no ATTACH, no extension install or load, no
+  Python object by name), nothing spilled to disk, the configuration locked, a memory limit
+  and a time limit (``METRIC_SECONDS``, ``METRIC_MEMORY_MB``).
+
+A metric names its tables without a programme filter (``SELECT count(*) FROM job_fairs``), so
+an analyst writes it once for every programme and year.
 
 Values are exact: DECIMAL and integer results are kept as they are. DuckDB's ``/`` on
 DECIMAL yields DOUBLE; such a value is read at its shortest decimal form and rounded to
@@ -16,16 +24,19 @@ the 6 places of ``metrics.value``, so ``100.0`` is 100.000000, not 99.9999999999
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import json
 import math
+import os
+import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
 
 from schemas.programme import Fact, Indicator, Programme
-from schemas.warehouse import METRICS
+from schemas.warehouse import BUDGET_LINES, METRICS, SHEET_TABLES
 
 VALUE_PLACES = Decimal("0.000001")  # metrics.value is DECIMAL(38,6)
 
@@ -48,14 +59,34 @@ class Metric:
     metric_sql: str
 
 
+# What a metric may read: the programme's records and its budget lines, nothing else.
+TABLES: tuple[str, ...] = (*SHEET_TABLES, BUDGET_LINES.name)
+
+METRIC_SECONDS = 60  # per metric; JIXIAO_METRIC_SECONDS
+METRIC_MEMORY_MB = 2048  # the sandbox database's memory; JIXIAO_METRIC_MEMORY_MB
+
+
+def _limit(name: str, default: int) -> int:
+    text = os.environ.get(name, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else default
+
+
 def compute_metrics(
     con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str
 ) -> list[Metric]:
     """Every measurable indicator's actual, and every fact, for ``programme``; raises
-    MetricError."""
+    MetricError, naming the first indicator whose metric is refused or fails."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
-    with scoped(con, programme.code):
-        return [_metric(con, programme.code, run_id, i) for i in measurable]
+    needed: dict[str, set[str] | None] = {}  # table -> the columns its metrics can mean
+    for tables, columns in map(_parse, measurable):
+        for table in tables:
+            before = needed.get(table, set())
+            needed[table] = None if before is None or columns is None else before | columns
+    box = sandbox(con, programme, needed)
+    try:
+        return [_metric(box, programme.code, run_id, ind) for ind in measurable]
+    finally:
+        box.close()
 
 
 def store_metrics(con: duckdb.DuckDBPyConnection, metrics: list[Metric]) -> None:
@@ -77,35 +108,38 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-@contextlib.contextmanager
-def scoped(con: duckdb.DuckDBPyConnection, programme_code: str):
-    """Within: every table carrying programme_code shows only this programme's rows
-    (temporary views of the same names, dropped on leaving)."""
-    database = con.execute("SELECT current_database()").fetchone()[0]
-    tables = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT table_name FROM duckdb_columns() WHERE database_name = ? "
-            "AND schema_name = 'main' AND NOT internal AND column_name = 'programme_code'",
-            [database],
-        ).fetchall()
-    ]
-    # A view cannot hold a parameter: the code is a quoted literal (quotes doubled).
-    literal = "'" + programme_code.replace("'", "''") + "'"
-    created = []
-    try:
-        for table in tables:
-            con.execute(
-                f"CREATE OR REPLACE TEMP VIEW {_quote(table)} AS SELECT * FROM "
-                f"{_quote(database)}.main.{_quote(table)} WHERE programme_code = {literal}"
-            )
-            created.append(table)
-        yield
-    finally:
-        for table in created:
-            # A failed metric may have aborted the caller's transaction: the error stands.
-            with contextlib.suppress(duckdb.Error):
-                con.execute(f"DROP VIEW IF EXISTS temp.main.{_quote(table)}")
+def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
+            tables: dict[str, set[str] | None]) -> duckdb.DuckDBPyConnection:  # fmt: skip
+    """An in-memory database holding ``tables`` (names from TABLES, each with the only column
+    names its metrics can mean, None for all) with the programme's and year's rows only,
+    locked down before a single row is in it. A table none of whose columns is meant keeps
+    its rows (``count(*)``)."""
+    box = duckdb.connect(
+        config={
+            "enable_external_access": False,  # files, network, ATTACH, extensions, replacement scans
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            "allow_community_extensions": False,
+            "allow_unsigned_extensions": False,
+            "temp_directory": "",  # nothing spilled to disk: over the memory limit is an error
+            "memory_limit": f"{_limit('JIXIAO_METRIC_MEMORY_MB', METRIC_MEMORY_MB)}MB",
+            "lock_configuration": True,
+        }
+    )
+    for table, columns in sorted(tables.items()):
+        kept = "*"
+        if columns is not None:
+            names = [c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main' AND table_name = ?", [table],
+            ).fetchall()]  # fmt: skip
+            kept = ", ".join(_quote(c) for c in names if c in columns) or "year"
+        rows = con.sql(
+            f"SELECT {kept} FROM {_quote(table)} WHERE programme_code = $code AND year = $year",
+            params={"code": programme.code, "year": programme.year},
+        ).to_arrow_table()
+        box.register(table, rows)  # a view over the rows held here; the metric cannot write them
+    return box
 
 
 def _problem(exc: duckdb.Error) -> str:
@@ -119,18 +153,99 @@ def _problem(exc: duckdb.Error) -> str:
     return " ".join(lines)
 
 
-def _metric(
-    con: duckdb.DuckDBPyConnection, programme_code: str, run_id: str, ind: Indicator | Fact
-) -> Metric:
-    sql = ind.metric.strip().rstrip(";").strip()
-    who = f"指标「{ind.name}」（{ind.id}）的度量 SQL "
+def _who(ind: Indicator | Fact) -> str:
+    return f"指标「{ind.name}」（{ind.id}）的度量 SQL "
+
+
+def _nodes(tree: object) -> Iterator[dict]:
+    """Every object in a parse tree (json_serialize_sql's output), depth first."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _parse(ind: Indicator | Fact) -> tuple[set[str], set[str] | None]:
+    """The tables a metric reads and the column names it can mean (None: any column), after
+    DuckDB's parser has shown it to be one SELECT naming only the programme's tables; raises
+    MetricError. The columns only spare copying the others into the sandbox: a column left out
+    wrongly makes the metric fail to bind, never return another value."""
+    sql, who = ind.metric, _who(ind)
     try:
-        # A subquery admits one query only: a metric cannot change the warehouse.
-        cursor = con.execute(f"SELECT * FROM (\n{sql}\n) AS metric")
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise MetricError(f"{who}无法解析：{_problem(exc)}") from None
+    if len(statements) != 1:
+        raise MetricError(f"{who}应为一条 SELECT 语句，实际为 {len(statements)} 条语句")
+    if statements[0].type != duckdb.StatementType.SELECT:
+        kind = statements[0].type.name
+        raise MetricError(f"{who}应为一条 SELECT 语句，实际为 {kind} 语句，不予执行")
+    with duckdb.connect() as parser:
+        tree = json.loads(parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    if tree.get("error"):
+        raise MetricError(f"{who}无法解析：{tree.get('error_message', '')}")
+    nodes = list(_nodes(tree))
+    ctes = {entry["key"] for n in nodes if "map" in n for entry in n["map"] if "key" in entry}
+    tables: set[str] = set()
+    for node in nodes:
+        if node.get("type") != "BASE_TABLE":
+            continue
+        name = node["table_name"]
+        if node.get("catalog_name") or node.get("schema_name"):
+            path = ".".join(node["qualified_name"]["path"])
+            raise MetricError(f"{who}只能直接使用本项目的表名，不能指定数据库或模式：{path}")
+        if name in ctes:
+            continue
+        if name not in TABLES:
+            raise MetricError(f"{who}引用了不可用的表「{name}」；可用的表：{'、'.join(TABLES)}")
+        tables.add(name)
+    return tables, _meant(nodes, ctes)
+
+
+# Table references in json_serialize_sql's tree: their aliases name relations, not columns.
+_RELATIONS = ("BASE_TABLE", "SUBQUERY", "TABLE_FUNCTION", "JOIN", "PIVOT", "EXPRESSION_LIST")
+
+
+def _meant(nodes: list[dict], ctes: set[str]) -> set[str] | None:
+    """Every name a column reference or USING uses; None where a query may mean columns it
+    does not name: a star or COLUMNS(…), a natural join, or a relation used as a value
+    (``SELECT v FROM visits v`` is the whole row)."""
+    names: set[str] = set()
+    plain: set[str] = set()  # unqualified references: a column, or a relation as a value
+    for node in nodes:
+        if node.get("type") == "STAR" or node.get("ref_type") == "NATURAL":
+            return None
+        if node.get("type") == "COLUMN_REF":
+            names.update(node["column_names"])
+            if len(node["column_names"]) == 1:
+                plain.add(node["column_names"][0])
+        names.update(node.get("using_columns") or [])
+    relations = set(ctes) | {n["table_name"] for n in nodes if n.get("type") == "BASE_TABLE"}
+    relations |= {n["alias"] for n in nodes if n.get("type") in _RELATIONS and n.get("alias")}
+    return None if plain & relations else names
+
+
+def _metric(
+    box: duckdb.DuckDBPyConnection, programme_code: str, run_id: str, ind: Indicator | Fact
+) -> Metric:
+    who = _who(ind)
+    seconds = _limit("JIXIAO_METRIC_SECONDS", METRIC_SECONDS)
+    timer = threading.Timer(seconds, box.interrupt)
+    timer.start()
+    try:
+        cursor = box.execute(ind.metric)
         rows = cursor.fetchmany(2)
         width = len(cursor.description)
+    except duckdb.InterruptException:
+        raise MetricError(f"{who}运行超过 {seconds} 秒时限，已中止") from None
     except duckdb.Error as exc:
         raise MetricError(f"{who}无法执行：{_problem(exc)}") from None
+    finally:
+        timer.cancel()
     if width != 1 or len(rows) > 1:
         raise MetricError(f"{who}应只返回一个值（一行一列），实际返回多行或 {width} 列")
     raw = rows[0][0] if rows else None
@@ -139,6 +254,8 @@ def _metric(
         if raw is not None and not isinstance(raw, dt.date):
             raise MetricError(f"{who}应返回完成日期，实际返回 {raw!r}")
         value_date = raw.date() if isinstance(raw, dt.datetime) else raw
+    elif isinstance(raw, float) and math.isnan(raw):
+        pass  # 0 / 0 over no records: nothing measured, as when the query finds no row
     elif raw is not None:
         value = _decimal(raw, who)
     return Metric(run_id, programme_code, ind.id, ind.name, value, value_date, ind.unit, ind.metric)

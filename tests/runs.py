@@ -23,13 +23,17 @@ DB = Path("curated/warehouse.duckdb")
 REPORTS = Path("curated/reports")
 
 
-def jixiao_run(folder: Path, api: str, crash: str | None = None) -> subprocess.CompletedProcess:
-    """`jixiao run` over ``folder``; ``crash`` names a checkpoint to die at (flows/crash.py)."""
-    env = {k: v for k, v in os.environ.items() if k != ENV}
-    env |= {"PREFECT_API_URL": api, "COLUMNS": "200"} | ({ENV: crash} if crash else {})
+def jixiao_run(folder: Path, api: str, crash: str | None = None, *, args: tuple[str, ...] = (),
+               env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
+               ) -> subprocess.CompletedProcess:  # fmt: skip
+    """`jixiao run` over ``folder``; ``crash`` names a checkpoint to die at (flows/crash.py),
+    ``args`` are more options, ``env`` more variables, ``prefix`` a command to run it under."""
+    environ = {k: v for k, v in os.environ.items() if k != ENV}
+    environ |= {"PREFECT_API_URL": api, "COLUMNS": "200"} | ({ENV: crash} if crash else {})
     return subprocess.run(
-        [str(JIXIAO), "run", "--raw", "raw", "--db", str(DB), "--out", str(REPORTS)],
-        cwd=folder, env=env, capture_output=True, text=True, timeout=300,
+        [*prefix, str(JIXIAO), "run", "--raw", "raw", "--db", str(DB), "--out", str(REPORTS),
+         *args],
+        cwd=folder, env=environ | (env or {}), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
 

@@ -653,6 +653,33 @@ def test_lineage_names_file_sheet_and_excel_row(folder, ctx):
         assert got == expected, key
 
 
+def test_warehouse_keeps_the_age_on_the_date_not_the_birth_date(folder, ctx):
+    """SPEC §4: of the birth date a certificate carries, the warehouse keeps only the age in
+    whole years on the sheet's date (慰问日期, 比赛日期): a birthday on the day counts."""
+    people = {  # sheet title, row (its date in records()) -> birth date, age on that date
+        ("慰问", 2): ("19620315", 60),  # 2022-03-15: the 60th birthday
+        ("慰问", 3): ("19620602", 59),  # 2022-06-01: the day before it
+        ("慰问", 4): ("20061201", 15),  # 2022-11-30
+        ("竞赛", 2): ("20061030", 16),  # 2022-10-30: the 16th birthday
+        ("竞赛", 3): ("19611031", 60),  # 2022-10-30: 61 only the next day
+    }
+    certs = {at: cert("530102", born, 20 + i) for i, (at, (born, _)) in enumerate(people.items())}
+    county_file(folder / "counties" / "530102.xlsx",
+                *(set_cell(title, row, "残疾人证号", c) for (title, row), c in certs.items()))  # fmt: skip
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "accepted"
+    expected = {cert_hash(KEY, certs[at]): age for at, (_, age) in people.items()}
+    got = {r["cert_hash"]: r["age"] for key in ("visits", "competition_entries")
+           for r in query(ctx, f"SELECT cert_hash, age FROM {key}")}  # fmt: skip
+    assert got == expected
+    births = {dt.datetime.strptime(born, "%Y%m%d").date() for born, _ in people.values()}
+    dates = query(ctx, "SELECT table_name, column_name FROM information_schema.columns "
+                       "WHERE data_type = 'DATE'")  # fmt: skip
+    assert not [c for c in dates if "birth" in c["column_name"]]
+    for c in dates:
+        values = ctx.con.execute(f'SELECT DISTINCT "{c["column_name"]}" FROM {c["table_name"]}')
+        assert not births & {v for (v,) in values.fetchall()}, c
+
+
 def test_no_clear_personal_data_in_warehouse_or_feedback(folder, ctx):
     counties = folder / "counties"
     county_file(counties / "530102.xlsx")

@@ -14,6 +14,7 @@ from ingest.personal import (
     KEY_ENV,
     HashKeyError,
     cert_hash,
+    key_fingerprint,
     load_or_create_key,
     mask_cert,
     mask_name,
@@ -71,6 +72,39 @@ def test_damaged_key_is_a_clear_error(tmp_path, monkeypatch):
     path.write_text("abcd\n", encoding="ascii")
     with pytest.raises(HashKeyError, match="太短"):
         load_or_create_key()
+
+
+def test_a_missing_key_is_never_replaced_silently(tmp_path, monkeypatch):
+    path = tmp_path / "hash.key"
+    monkeypatch.setenv(KEY_ENV, str(path))
+    with pytest.raises(HashKeyError) as stop:
+        load_or_create_key(held_by=Path("curated/warehouse.duckdb"), expected="0123456789abcdef")
+    said = str(stop.value)
+    assert str(path) in said and "curated/warehouse.duckdb" in said and "--new-key" in said
+    assert not path.exists()  # no new key made behind the operator's back
+
+
+def test_another_key_stops_and_names_the_one_set_aside(tmp_path, monkeypatch):
+    path = tmp_path / "hash.key"
+    monkeypatch.setenv(KEY_ENV, str(path))
+    first = load_or_create_key(lambda _: None)
+    said = []
+    second = load_or_create_key(said.append, held_by=Path("w.duckdb"),
+                                expected=key_fingerprint(first), new=True)  # fmt: skip
+    aside = path.with_name(f"hash.key.{key_fingerprint(first)}.old")
+    assert second != first and bytes.fromhex(aside.read_text(encoding="ascii")) == first
+    assert any(str(aside) in line for line in said)  # the replaced key is kept, and said where
+    with pytest.raises(HashKeyError, match="不是数据仓库 w.duckdb") as stop:
+        load_or_create_key(held_by=Path("w.duckdb"), expected=key_fingerprint(first))
+    assert str(aside) in str(stop.value) and "--new-key" in str(stop.value)
+    assert load_or_create_key(held_by=Path("w.duckdb"), expected=key_fingerprint(second)) == second
+
+
+def test_fingerprint_tells_keys_apart_and_is_not_the_key():
+    key = bytes(range(32))
+    assert key_fingerprint(key) == key_fingerprint(bytes(range(32)))
+    assert key_fingerprint(key) != key_fingerprint(bytes(range(1, 33)))
+    assert len(key_fingerprint(key)) == 16 and key_fingerprint(key) not in key.hex()
 
 
 def test_hash_is_keyed_and_stable():

@@ -55,5 +55,5 @@ def test_unreadable_programme(tmp_path):
         load_programme(tmp_path / "missing.yaml")
     bad = tmp_path / "programme.yaml"
     bad.write_text("code: [unclosed", encoding="utf-8")
-    with pytest.raises(ProgrammeError, match="不是有效的 UTF-8 YAML"):
+    with pytest.raises(ProgrammeError, match="不是有效的 YAML 文件"):
         load_programme(bad)

@@ -337,10 +337,12 @@ def test_views_on_a_real_warehouse(tmp_path):
     assert all(v.description and v.sql.startswith("CREATE OR REPLACE VIEW") for v in VIEWS)
 
     code = "530100-disability-employment"
+    # The clock stood a day ahead during the first run: its id and times sort after the second
+    # run's. The latest is decided by runs.seq all the same.
+    first, second = "20230116T020000Z-aaaa", "20230115T020000Z-bbbb"
+    _insert(con, "runs", [{"run_id": first, "seq": 1}, {"run_id": second, "seq": 2}])
     findings = []
-    for run, f in [("20230114T020000Z-aaaa", _findings()[0])] + [
-        ("20230115T020000Z-bbbb", f) for f in _findings()
-    ]:
+    for run, f in [(first, _findings()[0])] + [(second, f) for f in _findings()]:
         d = f.as_dict()
         findings.append({**d, "run_id": run, "programme_code": code,
                          "evidence": json.dumps(d["evidence"], ensure_ascii=False),
@@ -348,20 +350,20 @@ def test_views_on_a_real_warehouse(tmp_path):
                          "status": "open" if f.rule_id == "REPORT.FIGURE_DISAGREES" else "new"})  # fmt: skip
     findings.append({**findings[-1], "rule_id": "REPORT.RECORDS_DISAGREE", "fingerprint": "x1",
                      "subject": "indicator:job_fairs_held", "claimed": "6场", "severity": "error",
-                     "run_id": "20230115T020000Z-bbbb"})  # fmt: skip
+                     "run_id": second})  # fmt: skip
     _insert(con, "findings", findings)
-    _insert(con, "scores", [{**s, "run_id": "20230115T020000Z-bbbb"} for s in _scores()])
-    _insert(con, "metrics", [{"run_id": "20230115T020000Z-bbbb", "programme_code": code,
+    _insert(con, "scores", [{**s, "run_id": second} for s in _scores()])
+    _insert(con, "metrics", [{"run_id": second, "programme_code": code,
                               "indicator_id": "job_fairs_held", "name": "开展招聘会场次",
                               "value": Decimal(5), "unit": "场", "metric_sql": "SELECT 5"}])  # fmt: skip
     log = {"programme_code": code, "year": 2022, "county_code": "530111", "version": 1,
            "rows_read": 10, "rows_loaded": 10, "error_count": 0}  # fmt: skip
     _insert(con, "ingest_log", [
-        {**log, "run_id": "r1", "file": "counties/530111.xlsx", "status": "accepted",
-         "ingested_at": datetime(2023, 1, 14, 2, tzinfo=UTC)},
-        {**log, "run_id": "r2", "file": "counties/530111.xlsx", "status": "superseded",
+        {**log, "run_id": first, "file": "counties/530111.xlsx", "status": "accepted",
+         "ingested_at": datetime(2023, 1, 16, 2, tzinfo=UTC)},
+        {**log, "run_id": second, "file": "counties/530111.xlsx", "status": "superseded",
          "superseded_by": "counties/530111.v2.xlsx", "ingested_at": datetime(2023, 1, 15, 2, tzinfo=UTC)},
-        {**log, "run_id": "r2", "file": "counties/530111.v2.xlsx", "status": "refused",
+        {**log, "run_id": second, "file": "counties/530111.v2.xlsx", "status": "refused",
          "version": 2, "rows_loaded": 0, "error_count": 3,
          "ingested_at": datetime(2023, 1, 15, 2, tzinfo=UTC)},
     ])  # fmt: skip
@@ -369,9 +371,7 @@ def test_views_on_a_real_warehouse(tmp_path):
 
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)  # as analysts do
     latest = con.execute("SELECT run_id, severity_zh, status_zh FROM v_latest_findings").fetchall()
-    assert len(latest) == len(_findings()) + 1 and {r[0] for r in latest} == {
-        "20230115T020000Z-bbbb"
-    }
+    assert len(latest) == len(_findings()) + 1 and {r[0] for r in latest} == {second}
     by_county = {(c, s): (n, new, amount) for c, s, n, new, amount in con.execute(
         "SELECT county_code, severity, findings, new_findings, amount_yuan FROM v_findings_by_county"
     ).fetchall()}  # fmt: skip

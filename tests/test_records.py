@@ -97,23 +97,31 @@ def add(con, table: str, file: str, row: int, county: str, **values: object) -> 
 
 
 def person(key: str, region: str = "530102", born: dt.date = dt.date(1980, 1, 1)) -> dict:
+    """A person's warehouse columns, with the birth date the load turns into ``age``."""
     return {
         "cert_hash": hashlib.sha256(key.encode()).hexdigest(),
         "region_code": region,
-        "birth_date": born,
+        "born": born,
         "disability_category": "1",
         "disability_grade": "2",
     }
 
 
+def aged(who: dict, on: dt.date) -> dict:
+    """The warehouse stores the age on the date, not the birth date (SPEC §4)."""
+    born = who["born"]
+    age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    return {k: v for k, v in who.items() if k != "born"} | {"age": age}
+
+
 def visit(con, file: str, row: int, county: str, who: dict, on: dt.date, yuan: int = 400):
-    add(con, "visits", file, row, county, **who, category="就业困难", visited_on=on,
+    add(con, "visits", file, row, county, **aged(who, on), category="就业困难", visited_on=on,
         amount_yuan=Decimal(yuan), paid_via="现金")  # fmt: skip
 
 
 def entry(con, row: int, who: dict, on: dt.date) -> None:
-    add(con, "competition_entries", F1, row, "530102", **who, event="电子商务", held_on=on,
-        award="未获奖")  # fmt: skip
+    add(con, "competition_entries", F1, row, "530102", **aged(who, on), event="电子商务",
+        held_on=on, award="未获奖")  # fmt: skip
 
 
 def employer(con, file: str, row: int, county: str, fair: str, intends: bool) -> None:
