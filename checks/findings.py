@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 
 from checks.catalogue import rule
@@ -60,6 +61,20 @@ class Finding:
         (an edit above a contradiction must not make it look new)."""
         key = json.dumps([self.rule_id, self.subject, self.claimed, self.observed])
         return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+    def masked(self, mask: Callable[[str], str]) -> Finding:
+        """The finding with every text it carries passed through ``mask``
+        (personal.mask_text); the fingerprint follows what is shown."""
+        return replace(
+            self,
+            subject=mask(self.subject),
+            claimed=mask(self.claimed),
+            observed=mask(self.observed),
+            where=mask(self.where),
+            label=mask(self.label),
+            evidence=tuple(Evidence(mask(e.section), e.line, mask(e.text)) for e in self.evidence),
+            params={k: mask(v) if isinstance(v, str) else v for k, v in self.params.items()},
+        )
 
     def as_dict(self, lang: str = "zh") -> dict:
         r = rule(self.rule_id)

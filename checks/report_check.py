@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 
 from checks import report_tables, report_text
 from checks.findings import Evidence, Finding, ordered
 from checks.tables import grids
 from ingest.claims import Claim, extract_claims
+from ingest.personal import Names, mask_text, name_candidates
 from ingest.report import Document, ReportError, read_report
 from schemas.programme import Programme
 from schemas.vocabulary import Vocabulary, load_vocabulary
@@ -54,7 +57,11 @@ class ReportAudit:
         return self.document.sha256 if self.document else None
 
 
-def check_report(path: Path, programme: Programme | None = None) -> ReportAudit:
+def check_report(path: Path, programme: Programme | None = None,
+                 names: Callable[[set[str]], set[str]] | None = None) -> ReportAudit:  # fmt: skip
+    """The report's claims and findings, as they may leave the reader: every text masked
+    (personal.mask_text) by shape, and for the names ``names`` knows among the report's words
+    (load.known_names: those county files paired with IDs)."""
     doc = read_report(path)
     vocab = load_vocabulary(programme.vocabulary if programme else None)
     claims = extract_claims(doc, vocab)
@@ -76,20 +83,27 @@ def check_report(path: Path, programme: Programme | None = None) -> ReportAudit:
         *report_text.cost_per_unit(tables, claims, vocab),
     ]
     findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
-    return ReportAudit(doc, claims, ordered(findings))
+    words = {t for c in claims for t in (c.sentence, *c.section)}
+    words |= {t for f in findings for t in (f.claimed, f.observed, f.where, f.label,
+                                            *(e.text for e in f.evidence))}  # fmt: skip
+    mask = partial(mask_text, names=Names(names(name_candidates(words)) if names else ()))
+    claims = [replace(c, text=mask(c.text), sentence=mask(c.sentence),
+                      section=tuple(map(mask, c.section))) for c in claims]  # fmt: skip
+    return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]))
 
 
-def audit_report(path: Path, programme: Programme | None = None) -> ReportAudit:
+def audit_report(path: Path, programme: Programme | None = None,
+                 names: Callable[[set[str]], set[str]] | None = None) -> ReportAudit:  # fmt: skip
     """``check_report`` for the nightly run: a report that cannot be read is one finding
     (REPORT.UNREADABLE) saying why, never a stopped run and never a clean report."""
     try:
-        return check_report(path, programme)
+        return check_report(path, programme, names)
     except ReportError as error:
         finding = Finding(
             "REPORT.UNREADABLE",
             "report:file",
             path.name,
-            str(error).rstrip("。"),
+            mask_text(str(error).rstrip("。")),
             (Evidence("", 0, path.name),),
             label=FIXED_ZH["report:file"],
         )

@@ -9,6 +9,7 @@ import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -25,9 +26,9 @@ from checks.findings import Finding, ordered
 from checks.records import record_findings
 from checks.report_check import ReportAudit, audit_report
 from flows.crash import checkpoint
-from ingest.load import replace_claims
+from ingest.load import known_names, replace_claims
 from publish.files import under
-from publish.findings import summary
+from publish.findings import md_text, summary
 from publish.report import Publication, staged_folder, write_reports
 from schemas.programme import Programme
 from schemas.vocabulary import load_vocabulary
@@ -86,9 +87,12 @@ def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, d
 
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
-                    out_dir: Path, run_id: str, lang: str = "zh") -> AuditResult:  # fmt: skip
+                    out_dir: Path, run_id: str, lang: str = "zh", *,
+                    hash_key: bytes) -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
-    ``publish.report.publish`` swaps them in, after the warehouse is published."""
+    ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
+    texts are masked for the names the programme's county files paired with IDs, found by
+    their keyed hashes (``hash_key``)."""
     folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
@@ -98,7 +102,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     values = {m.indicator_id: m.value for m in metrics if m.value is not None}
 
     path = report_path(programme_dir)
-    report = audit_report(path, programme) if path else ReportAudit(None, [], [])
+    names = partial(known_names, con, programme, key=hash_key)
+    report = audit_report(path, programme, names) if path else ReportAudit(None, [], [])
     if path:
         replace_claims(con, programme, path.name, report.sha256, report.claims)
         checkpoint("audit.claims_replaced")
@@ -153,7 +158,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     checkpoint("audit.reports_written")
     total = next(r for r in rows if r["level"] == 0)
     markdown = "\n".join([
-        f"## {programme.name}",
+        f"## {md_text(programme.name)}",
         "",
         f"- 重新计算总分 **{total['score']}**（{total['grade']}），报告自评 {total['claimed_score'] or '—'}",
         f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条。",

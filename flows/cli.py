@@ -74,7 +74,9 @@ def _console_without_tracebacks() -> None:
 
 
 def _fail(zh: str, en: str | None = None) -> None:
-    line = f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}"
+    from ingest.personal import mask_text  # a path or a value in the message: no ID in clear
+
+    line = mask_text(f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}")
     err.print(line, style="bold red", soft_wrap=True, highlight=False)
     raise typer.Exit(1)
 

@@ -29,7 +29,7 @@ from flows.crash import checkpoint
 from ingest.discover import programme_dirs, submissions
 from ingest.intake import Context, Outcome, process
 from ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
-from ingest.personal import key_fingerprint, load_or_create_key
+from ingest.personal import key_fingerprint, load_or_create_key, mask_log_records
 from ingest.report import report_sha256
 from publish import dictionary, report, warehouse
 from publish.feedback import feedback_path
@@ -216,9 +216,15 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
     logger = get_run_logger()
     results, skipped = [], []
     with duckdb.connect(staging) as con:
+        # The key ingest hashed with: the report's words are looked up among the names it hashed.
+        (fingerprint,) = con.execute(
+            "SELECT key_fingerprint FROM runs WHERE run_id = ?", [run_id]
+        ).fetchone()
+        key = load_or_create_key(logger.warning, held_by=staging, expected=fingerprint)
         for programme_dir, programme in programmes:
             try:
-                result = audit_programme(con, programme_dir, programme, out, run_id, lang)
+                result = audit_programme(con, programme_dir, programme, out, run_id, lang,
+                                         hash_key=key)  # fmt: skip
             except MetricError as exc:
                 skip(skipped, f"{programme.year}/{programme.code}", str(exc))
                 continue
@@ -276,6 +282,7 @@ def nightly(
     the raw inputs, keeping only the run history (schemas.warehouse.HISTORY) of a published
     file that still opens; ``new_key``: the same with a new hashing key, without the findings
     (they name people by the old key's hashes)."""
+    mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
     programmes, skipped = load_programmes(raw)

@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.personal import mask_text
 from schemas.contracts import SHEETS
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ def _text(name: str) -> str:
 
 
 def _skipped(path: Path, rel: str) -> bool:
-    """Not a submission (see the module's docstring); logs why, except for plain folders."""
+    """Not a submission (see the module's docstring); logs why (the path masked like any
+    text, personal.mask_text), except for plain folders."""
+    rel = mask_text(rel)
     if path.is_file():  # follows a link: a link to a regular file is listed, then refused
         if not path.name.startswith(_LOCK_FILES):
             return False

@@ -28,6 +28,7 @@ from ingest.limits import Limits
 from ingest.load import (
     delete_county_rows,
     insert_log,
+    insert_names,
     insert_rows,
     log_row,
     mark_superseded,
@@ -35,10 +36,10 @@ from ingest.load import (
     warehouse_rows,
 )
 from ingest.normalise import clean_text, county_code
-from ingest.personal import masked
+from ingest.personal import Names, file_label, mask_text, masked, masked_values, sheet_names
 from ingest.problems import FileRefused, Problem
 from ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
-from ingest.validate import ROW, Checked, SheetText, check_sheets, sheet_text
+from ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
 from publish.feedback import feedback_path, render
 from publish.files import write_atomic
 from schemas.contracts import FILE, SHEETS
@@ -62,6 +63,20 @@ _PERSONAL = {
     for key, kind in sheet.personal.items()
     for name in (key, sheet.labels[key])
 }
+# Text columns with no rule on what they hold (地点, 单位名称, 竞赛项目, 凭证号 …): anything may
+# be typed there, so they are masked (personal.mask_text) before they are stored.
+_FREE_TEXT = {
+    key: [
+        k
+        for k, label in sheet.labels.items()
+        if sheet.dtypes[k] == pl.String
+        and k not in sheet.personal
+        and not sheet.columns[label].checks
+        and not (sheet.columns[label].metadata or {}).get("budget_line")
+    ]
+    for key, sheet in SHEETS.items()
+}
+_BY_NAME = {name: sheet for sheet in SHEETS.values() for name in (sheet.key, sheet.title)}
 
 
 @dataclass(frozen=True)
@@ -94,13 +109,23 @@ def sha256_of(path: Path) -> str:
 
 
 def read_sheets(sub: Submission) -> dict[str, RawSheet | Columns]:
-    """The template sheets a file carries, by key; raises FileRefused when unusable."""
+    """Every sheet a file carries, by name (a CSV's one sheet by its key); raises
+    FileRefused when unusable."""
     if sub.kind == "csv" and sub.sheet:
         return {sub.sheet: read_csv(sub.path, columns=True)}
     if sub.kind != "xlsx":
         raise FileRefused(Problem("FILE.NAME", value=sub.rel))
+    return read_workbook(sub.path)
+
+
+def template_sheets(
+    sub: Submission, raw: dict[str, RawSheet | Columns]
+) -> dict[str, RawSheet | Columns]:
+    """The template sheets among what `read_sheets` returned, by key; raises FileRefused
+    naming those a workbook lacks."""
+    if sub.kind == "csv":
+        return raw
     found = {}
-    raw = read_workbook(sub.path)
     by_name = {clean_text(name): sheet for name, sheet in raw.items()}
     missing = []
     for key, sheet in SHEETS.items():
@@ -114,9 +139,56 @@ def read_sheets(sub: Submission) -> dict[str, RawSheet | Columns]:
     return found
 
 
-def mask(problems: list[Problem]) -> list[Problem]:
-    """Values of personal columns (formula text included) never reach a log or a page."""
-    return [replace(p, value=masked(_PERSONAL.get(p.column or ""), p.value)) for p in problems]
+def _width(sheet: RawSheet | Columns) -> int:
+    if isinstance(sheet, Columns):
+        return sheet.frame.width - 1  # less its "row"
+    return max([len(sheet.header), *map(len, sheet.rows)])
+
+
+def _cells(sheet: RawSheet | Columns) -> pl.DataFrame:
+    """Every cell of a sheet below its header row, as text columns c0, c1 …"""
+    if isinstance(sheet, Columns):
+        return sheet.frame.drop("row")
+    width = _width(sheet)
+    return pl.DataFrame([r + [None] * (width - len(r)) for r in sheet.rows],
+                        schema=[f"c{i}" for i in range(width)], orient="row")  # fmt: skip
+
+
+def file_names(raw: dict[str, RawSheet | Columns], checked: dict[str, SheetText]) -> set[str]:
+    """The names a file pairs with personal IDs (personal.sheet_names) in what its contracts
+    do not see — ``checked`` are the template sheets they will check, whose names
+    validate.check_sheets finds for a whole batch at once: sheets the template does not know
+    (an extra roster), columns it does not know (备注, 序号), a sheet whose header it cannot
+    use, and everything of a file refused before its sheets reach a contract."""
+    found: set[str] = set()
+    for name, sheet in raw.items():
+        template = _BY_NAME.get(clean_text(name) or "")
+        positions = map_header(sheet, template)[0] if template and sheet.header else {}
+        text = checked.get(template.key) if template else None
+        if text is not None and text.frame is not None and _width(sheet) <= len(positions):
+            continue
+        by_kind = (
+            {template.personal.get(k): f"c{i}" for k, i in positions.items()} if template else {}
+        )
+        typed = {f"c{i}" for i in positions.values()}
+        found |= sheet_names(sheet.header, _cells(sheet), by_kind.get("cert"),
+                             by_kind.get("name"), typed)  # fmt: skip
+    return found
+
+
+def mask(problems: list[Problem], names: Names) -> list[Problem]:
+    """What a refusal says, as people may read it: values of personal columns (formula text
+    included) masked by their kind, and every text of every problem by shape and by the names
+    the file pairs with IDs (personal.mask_text)."""
+
+    def shown(p: Problem) -> Problem:
+        value = masked(_PERSONAL.get(p.column or ""), p.value)
+        texts = {"value": value} | {
+            k: getattr(p, k) for k in ("sheet", "column", "expected", "cell", "detail")
+        }
+        return replace(p, **{k: mask_text(v, names) if v else v for k, v in texts.items()})
+
+    return [shown(p) for p in problems]
 
 
 @dataclass
@@ -180,6 +252,8 @@ class Read:
     size: int
     sheets: dict[str, SheetText] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    # the names it pairs with IDs where no contract looks (file_names)
+    names: set[str] = field(default_factory=set)
     failure: str | None = None  # the traceback of a reader that failed, for the log
 
 
@@ -204,13 +278,19 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | Non
     if read.sha == last_sha:
         return None
     if wanted:
+        raw: dict[str, RawSheet | Columns] = {}
         try:
-            read.sheets = {k: sheet_text(raw, SHEETS[k]) for k, raw in read_sheets(sub).items()}
+            raw = read_sheets(sub)
+            read.sheets = {
+                k: sheet_text(r, SHEETS[k]) for k, r in template_sheets(sub, raw).items()
+            }
         except FileRefused as refused:
             read.problems = refused.problems
+            raw = raw or refused.sheets  # what was read before a cell was refused, if anything
         except Exception as exc:  # a reader failing on bytes it cannot parse must not stop the run
             read.problems = [Problem("FILE.CORRUPT", detail=type(exc).__name__)]
             read.failure = traceback.format_exc()
+        read.names = file_names(raw, read.sheets)
     return read
 
 
@@ -276,6 +356,9 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
     once it is committed. Never raises for anything a file contains."""
     programme = ctx.programme
     ledger = Ledger.read(ctx.con, programme.code)
+    # A path names the file wherever it is logged, stored or shown: masked, and the same
+    # night after night, so that it still tells a file from its earlier versions.
+    subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
     counties = [county_code(sub.county_text, programme.counties) for sub in subs]
     jobs = [
         (sub, ledger.last_sha.get(sub.rel), c is not None)
@@ -290,7 +373,7 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
             batch.append(Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0))
             continue
         if read.failure:
-            log.warning("unreadable file %s\n%s", sub.rel, read.failure)
+            log.warning("unreadable file %s\n%s", sub.rel, mask_text(read.failure, read.names))
         batch.append(_File(sub, county, read))
         files += 1
         rows += sum(text.rows for text in read.sheets.values())
@@ -310,6 +393,9 @@ class _Batch:
     checked: dict[str, Checked]
     fair_ids: dict[int, set[str]]  # file -> the ids of the job fairs it carries
     employers: dict[int, pl.DataFrame]  # file -> the 参会用人单位 rows it carries
+    # The names its files pair with IDs: what a refusal or a free-text cell of any of them
+    # may not show (a name is a name, whichever file gave it), and what insert_names keeps.
+    names: Names
     log: dict[str, dict] = field(default_factory=dict)  # file -> its ingest_log row
     winners: dict[str, dict[str, int]] = field(default_factory=dict)  # sheet -> county -> file
     deletes: dict[str, set[str]] = field(default_factory=dict)  # sheet -> counties
@@ -325,8 +411,11 @@ def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[
         if texts:
             checked[key] = check_sheets(texts, sheet, ctx.programme)
     checkpoint("intake.validated")
+    names = Names(
+        set().union(*(c.people for c in checked.values()), *(f.read.names for f in files))
+    )
     batch = _Batch(files, checked, _per_file(checked.get("job_fairs"), lambda r: set(r["fair_id"])),
-                   _per_file(checked.get("fair_employers"), lambda r: r))  # fmt: skip
+                   _per_file(checked.get("fair_employers"), lambda r: r), names)  # fmt: skip
     index = iter(range(len(files)))  # items holds the files in this order
     outcomes = [
         item if isinstance(item, Outcome) else _decide(next(index), item, batch, ctx, ledger)
@@ -374,7 +463,7 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
         return Outcome(programme.code, sub.rel, read.sha, county, status, rows, problems)
 
     if problems:
-        problems = mask(problems)
+        problems = mask(problems, batch.names)
         path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         checkpoint("intake.feedback_written")
@@ -408,7 +497,10 @@ def _load(ctx: Context, batch: _Batch) -> None:
     """The batch in one transaction: a crash leaves it all out, and the staging file is
     published only after the whole run."""
     programme, files, checked = ctx.programme, batch.files, batch.checked
+    free = [checked[key].frame[c] for key in batch.winners for c in _FREE_TEXT[key]]
+    shown = masked_values(pl.concat(free), batch.names) if free else {}
     with transaction(ctx.con):
+        insert_names(ctx.con, programme, batch.names, ctx.hash_key)
         for key, counties in batch.deletes.items():
             delete_county_rows(ctx.con, key, programme.code, sorted(counties))
         for key, by_county in batch.winners.items():
@@ -425,8 +517,8 @@ def _load(ctx: Context, batch: _Batch) -> None:
                 },
                 schema_overrides={FILE: pl.Int64},
             )
-            insert_rows(ctx.con, key, warehouse_rows(checked[key].frame, key, lineage),
-                        ctx.hash_key)  # fmt: skip
+            frame = checked[key].frame.with_columns(pl.col(_FREE_TEXT[key]).replace(shown))
+            insert_rows(ctx.con, key, warehouse_rows(frame, key, lineage), ctx.hash_key)
             checkpoint("load.after_insert")
         if batch.replaced:  # before the batch's own rows: a changed file replaces itself
             mark_superseded(ctx.con, programme.code, batch.replaced)

@@ -10,12 +10,12 @@ import duckdb
 import polars as pl
 
 from flows.crash import checkpoint
-from ingest.personal import hmac_pads
+from ingest.personal import hmac_pads, name_pads
 from ingest.problems import Problem
 from ingest.validate import ROW
 from schemas.contracts import FILE, SHEETS
 from schemas.programme import Programme
-from schemas.warehouse import BUDGET_LINES, RUNS, SHEET_TABLES, TABLES
+from schemas.warehouse import BUDGET_LINES, NAME_HASHES, RUNS, SHEET_TABLES, TABLES
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -140,6 +140,45 @@ def insert_rows(
     else:
         con.execute(f"INSERT INTO {sheet_key} BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
+
+
+# A name's keyed hash, in SQL over a column ``name`` (HMAC as in insert_rows, with name_pads).
+_NAME_HASH = "sha256($outer::BLOB || unhex(sha256($inner::BLOB || encode(name))))"
+
+
+def insert_names(con: duckdb.DuckDBPyConnection, programme: Programme, names: set[str],
+                 key: bytes) -> None:  # fmt: skip
+    """Remember the names files paired with personal IDs (personal.sheet_names), as keyed
+    hashes only, each once per programme and year, in no order that follows the files: so that
+    a report naming one of them is masked, in this run and in runs that skip those files."""
+    if not names:
+        return
+    inner, outer = name_pads(key)
+    con.register("incoming_names", pl.DataFrame({"name": list(names)}, schema={"name": pl.String}))
+    con.execute(
+        f"INSERT INTO {NAME_HASHES.name} SELECT DISTINCT $code, $year, {_NAME_HASH} AS h "
+        f"FROM incoming_names WHERE h NOT IN (SELECT name_hash FROM {NAME_HASHES.name} "
+        "WHERE programme_code = $code AND year = $year) ORDER BY h",
+        {"code": programme.code, "year": programme.year, "inner": inner, "outer": outer},
+    )
+    con.unregister("incoming_names")
+
+
+def known_names(con: duckdb.DuckDBPyConnection, programme: Programme, candidates: set[str],
+                key: bytes) -> set[str]:  # fmt: skip
+    """The candidates (personal.name_candidates of a text) that are names county files of the
+    programme paired with personal IDs (insert_names)."""
+    if not candidates:
+        return set()
+    inner, outer = name_pads(key)
+    con.register("candidates", pl.DataFrame({"name": list(candidates)}, schema={"name": pl.String}))
+    found = con.execute(
+        f"SELECT name FROM candidates WHERE {_NAME_HASH} IN (SELECT name_hash FROM "
+        f"{NAME_HASHES.name} WHERE programme_code = $code AND year = $year)",
+        {"code": programme.code, "year": programme.year, "inner": inner, "outer": outer},
+    ).fetchall()
+    con.unregister("candidates")
+    return {name for (name,) in found}
 
 
 def log_row(entry: dict, problems: list[Problem], limit: int = 1000) -> dict:

@@ -41,6 +41,7 @@ class Problem:
 class FileRefused(Exception):
     """Raised by readers when a file cannot be read at all."""
 
-    def __init__(self, *problems: Problem):
+    def __init__(self, *problems: Problem, sheets: dict | None = None):
         super().__init__(problems[0].message("en") if problems else "refused")
         self.problems = list(problems)
+        self.sheets = sheets or {}  # what was read before the refusal, if anything

@@ -845,7 +845,9 @@ def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawShee
         raise _refuse("FILE.CORRUPT", detail=_shown(reason, 120)) from None
     if formulas or cell_problems:
         by_shown = {_shown(name): sheet for name, sheet in sheets.items()}
-        raise FileRefused(*(_with_column_label(p, by_shown) for p in formulas), *cell_problems)
+        raise FileRefused(
+            *(_with_column_label(p, by_shown) for p in formulas), *cell_problems, sheets=sheets
+        )
     return sheets
 
 

@@ -14,6 +14,7 @@ import pandera.polars as pa
 import polars as pl
 
 from ingest.normalise import clean_text, normalise_column
+from ingest.personal import sheet_names
 from ingest.problems import Problem
 from ingest.readers import Columns, RawSheet
 from schemas.contracts import FILE, Sheet, contract
@@ -38,6 +39,7 @@ class Checked:
     names: dict[int, str]  # file index -> the sheet's name as the file gives it
     rows_read: dict[int, int]
     problems: dict[int, list[Problem]] = field(default_factory=dict)
+    people: set[str] = field(default_factory=set)  # the names its rows pair with IDs
 
 
 def _type_name(dtype: pl.DataType, fallback: str | None) -> str | None:
@@ -112,6 +114,10 @@ def check_sheets(texts: dict[int, SheetText], sheet: Sheet, programme: Programme
     strings = pl.concat(read.values()).with_columns(
         pl.Series(FILE, np.repeat(list(read), heights), pl.Int64)
     )
+    # As typed, before any column is typed: an ID shifted into a date column is still there.
+    kinds = {kind: key for key, kind in sheet.personal.items()}
+    out.people = sheet_names((), strings.select(list(sheet.labels)), kinds.get("cert"),
+                            kinds.get("name"), sheet.labels)  # fmt: skip
     typed = strings.select(
         *(normalise_column(strings[key], sheet.dtypes[key]).alias(sheet.labels[key])
           for key in sheet.labels),

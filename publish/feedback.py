@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.problems import Problem
 from publish.files import under
+from publish.findings import md_text
 
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
 # Bytes in a page's name: 255 (ext4, xfs, btrfs) less the ".tmp" write_atomic writes first.
@@ -28,7 +29,11 @@ def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, f
 
 
 def render(file: str, programme_name: str, problems: list[Problem], lang: str = "zh") -> str:
+    """The page, every text from the file or programme.yaml escaped for Markdown (md_text):
+    the county sees what it typed, never a live link, image or piece of HTML. The problems
+    come masked (ingest.intake.mask)."""
     zh = lang == "zh"
+    file, programme_name = md_text(file), md_text(programme_name)
     head = (
         [
             f"# 报送文件退回说明：{file}",
@@ -68,4 +73,4 @@ def render(file: str, programme_name: str, problems: list[Problem], lang: str = 
 
 
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    return md_text(text or "")

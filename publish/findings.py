@@ -1,8 +1,9 @@
 """Findings as auditors read them (working-paper order: problem, basis, evidence, amount,
 suggestion), in JSON, Markdown and self-contained HTML.
 
-The pieces here (rows, evidence text, masking, the HTML table, the CSS) are shared by the
-`check-report` CLI and the nightly programme report (publish/report.py, publish/excel.py).
+The pieces here (rows, evidence text, masking, Markdown escaping, the HTML table, the CSS)
+are shared by the `check-report` CLI, the nightly programme report (publish/report.py,
+publish/excel.py) and the feedback pages (publish/feedback.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Collection
 from decimal import Decimal
 
 from checks.findings import Finding
-from ingest.personal import mask_cert
+from ingest.personal import mask_text
 
 SEVERITY_ZH = {"error": "错误", "warning": "警示", "info": "提示"}
 HEAD = {
@@ -23,16 +24,10 @@ HEAD = {
 }
 NEW = {"zh": "新增", "en": "new"}
 
-# A resident ID (18) or disability certificate number (20) left in clear by a check: reports
-# must never show one (SPEC §4), so the renderers mask whatever slips through.
-_CERT = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?:[0-9]{2})?(?![0-9A-Za-z])")
-
-
-def mask_text(text: str) -> str:
-    return _CERT.sub(lambda m: mask_cert(m.group(0)), text)
-
 
 def _masked(value):
+    """Every text of a finding masked by shape (personal.mask_text): whatever a check let
+    through, a published file never shows an ID (SPEC §4)."""
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, list):
@@ -98,20 +93,29 @@ def summary(findings: list[Finding], lang: str = "zh") -> str:
     return "{} findings: {} errors, {} warnings, {} info.".format(len(findings), *counts.values())
 
 
-def md_cell(text: str) -> str:
-    """A Markdown table cell: pipes and newlines would break the row, and angle brackets
-    would pass through as raw HTML in most renderers."""
-    out = str(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "\\<")
-    return out.replace(">", "\\>").replace("\r", " ").replace("\n", " ")
+# What Markdown (CommonMark, and GFM as GitLab, Gitea and editors render it) would make live in
+# a text that comes from an input: links and images ([ ]), raw HTML and autolinks (<),
+# entities (&), table cells (|), and the escape character itself; each is backslash-escaped,
+# which CommonMark renders as the character. So are ":" before "//", "." after "www" and "@",
+# so that GFM's bare-URL and e-mail autolinks find nothing. Emphasis is left alone: it links
+# nothing, and the pages stay readable as plain text (masks keep their asterisks).
+_MARKDOWN = re.compile(r"[\\\[\]<|&]|:(?=//)|(?<=www)\.|@", re.IGNORECASE)
+
+
+def md_text(text: str) -> str:
+    """A text from an input, safe inside a Markdown line or table cell: shown as written,
+    never a live link, image or piece of HTML."""
+    out = _MARKDOWN.sub(lambda m: "\\" + m.group(), str(text))
+    return re.sub(r"[\r\n\u2028\u2029]+", " ", out)
 
 
 def md_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    lines = ["| " + " | ".join(map(md_cell, head)) + " |", "|" + "---|" * len(head)]
-    return lines + ["| " + " | ".join(map(md_cell, row)) + " |" for row in rows]
+    lines = ["| " + " | ".join(map(md_text, head)) + " |", "|" + "---|" * len(head)]
+    return lines + ["| " + " | ".join(map(md_text, row)) + " |" for row in rows]
 
 
 def as_markdown(findings: list[Finding], title: str, lang: str = "zh") -> str:
-    lines = [f"# {title}", "", summary(findings, lang), ""]
+    lines = [f"# {md_text(title)}", "", summary(findings, lang), ""]
     lines += md_table(HEAD[lang], table_rows(findings, lang))
     return "\n".join(lines) + "\n"
 

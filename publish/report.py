@@ -26,6 +26,7 @@ from pathlib import Path
 
 from checks.findings import Finding
 from flows.crash import checkpoint
+from ingest.personal import mask_text
 from publish.excel import write_findings_xlsx
 from publish.files import under, write_atomic
 from publish.findings import (
@@ -33,8 +34,8 @@ from publish.findings import (
     SEVERITY_ZH,
     as_json,
     findings_table,
-    mask_text,
     md_table,
+    md_text,
     page,
     summary,
     table_rows,
@@ -346,10 +347,12 @@ def render_html(pub: Publication) -> str:
 
 
 def render_markdown(pub: Publication) -> str:
-    """The HTML's content without the charts (their figures are given as tables)."""
-    out = [f"# {pub.title}", "", *(f"- {m}" for m in _meta(pub)), "", f"## {H_SUMMARY}", ""]
+    """The HTML's content without the charts (their figures are given as tables); every text
+    escaped for Markdown (md_text), as the HTML escapes it for HTML."""
+    out = [f"# {md_text(pub.title)}", "", *(f"- {md_text(m)}" for m in _meta(pub)), "",
+           f"## {H_SUMMARY}", ""]  # fmt: skip
     for line in summary_lines(pub):
-        out += [line, ""]
+        out += [md_text(line), ""]
     if level1_rows(pub):
         out += [*md_table(LEVEL1_HEAD, level1_rows(pub)), ""]
     out += [f"## {H_CHARTS}", ""]

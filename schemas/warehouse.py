@@ -67,6 +67,12 @@ PERSONAL_DATA = """\
 - 残疾人证号只以带密钥散列 `cert_hash`（HMAC-SHA256）入库，另留核查所需的四项：户籍地行政区划
   代码 `region_code`（是否本区县人员）、事件当日已满周岁 `age`（就业年龄段）、残疾类别与等级。
   出生日期、顺序码与校验码不入库；姓名不入库。
+- 姓名只以带密钥散列留在 `name_hashes`：区县文件中与证号成对出现的姓名（姓名列的值、与证号同行的
+  姓名、紧挨证号的姓名），用由散列密钥派生的另一把密钥计算，不与任何行、文件关联，只用于在自评报告
+  的语句、发现和报告中遮蔽这些姓名（包括以后运行中因未变化而跳过的文件里的姓名）。
+- 身份证号、残疾人证号和统一社会信用代码按形状识别，不论写在哪一列、哪张表、文件名还是报告里：
+  自由文本列（地点、单位名称、竞赛项目、凭证号等）入库前、拒收说明和 `ingest_log` 写入前、文件名
+  记录前都已遮蔽（`530102**********1234`、`王**`）。
 - 留下的四项并不能单独指认一个人，但它们缩小了范围：有密钥的人可以在「该地区 × 约一年的出生日期
   × 类别 × 等级 × 1000 个顺序码」中逐个计算散列、比对 `cert_hash`，从而还原证号。所以散列密钥
   保存在仓库之外（`~/.config/jixiao/hash.key` 或环境变量 `JIXIAO_HASH_KEY_FILE` 所指的文件），
@@ -300,6 +306,19 @@ FINDINGS = Table(
     ),
 )
 
+NAME_HASHES = Table(
+    "name_hashes",
+    "姓名散列",
+    "区县报送文件中与身份证号成对出现的姓名（姓名列的值、与证号同行的姓名、证号前的姓名），"
+    "仅存带密钥散列，且不与任何行、文件关联：只用于在自评报告、发现和日志中遮蔽这些姓名，"
+    "包括以后运行中未变化而跳过的文件里的姓名。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("name_hash", "VARCHAR", "姓名的带密钥散列（HMAC-SHA256，密钥与证号散列不同）"),
+    ),
+)
+
 # The run history: kept by `jixiao run --rebuild` from an old warehouse that still opens, where
 # everything else is rebuilt from data/raw. FINDINGS name people by their keyed hash, so
 # `--new-key` keeps the others only.
@@ -314,4 +333,5 @@ TABLES: tuple[Table, ...] = (
     FINDINGS,
     INGEST_LOG,
     RUNS,
+    NAME_HASHES,
 )

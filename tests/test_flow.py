@@ -3,6 +3,7 @@
 import asyncio
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -15,11 +16,13 @@ import duckdb
 import pytest
 
 from flows.nightly import nightly
+from ingest.problems import FileRefused
 from ingest.readers import read_csv, read_workbook
 from ingest.validate import map_header
 from publish import warehouse
 from sample.generate import sample_folder, write_sample
 from schemas.contracts import SHEETS
+from schemas.identifiers import birth_date
 from schemas.warehouse import TABLES
 from tests.test_sample import SURVEY  # the seed report's answer counts per question
 
@@ -51,24 +54,97 @@ def readable(path: Path) -> list[str]:
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as z:
             return [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
-    return [path.read_bytes().decode("utf-8", "replace")]
+    return [path.read_bytes().decode(_encoding(path.read_bytes()), "replace")]
 
 
-def personal_values(folder: Path) -> set[str]:
-    """Every certificate number and name typed in the county files, to hunt for in outputs."""
-    found = set()
+def _encoding(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+# Digits as typed: ASCII or full-width; an ID is 17 of them and a check character (X too).
+_DIGIT = "0-9\uff10-\uff19"
+TYPED_ID = re.compile(f"[{_DIGIT}]{{17}}[{_DIGIT}Xx\uff38\uff58]?")
+_FULL_WIDTH = str.maketrans("0123456789", "".join(chr(0xFF10 + i) for i in range(10)))
+
+
+def personal_values(folder: Path, names: set[str] = frozenset()) -> set[str]:
+    """What to hunt for in every output: every resident ID typed anywhere under ``folder``,
+    under any label — in any cell, sheet name or formula of a workbook (its XML parts read
+    raw), any CSV, the report, any file name — as its region and birth date (the first 14
+    digits, ASCII and full-width: what a mask always hides); the names typed in the name
+    column of any sheet of any file (refused ones included); and ``names``, planted."""
+    found = set(names)
     for path in folder.rglob("*"):
+        texts = [path.relative_to(folder).as_posix()] + (readable(path) if path.is_file() else [])
+        for match in TYPED_ID.finditer("\n".join(texts)):
+            ascii_id = match.group().translate({0xFF10 + i: 0x30 + i for i in range(10)})
+            if ascii_id[0] != "0" and birth_date(ascii_id):  # not a font's panose number
+                found |= {ascii_id[:14], ascii_id[:14].translate(_FULL_WIDTH)}
         try:
             sheets = read_workbook(path) if path.suffix == ".xlsx" else {"x": read_csv(path)}
-        except Exception:  # refused files: their readable siblings cover the same people
+        except FileRefused as refused:  # what was read before a refusal, if anything
+            sheets = refused.sheets
+        except Exception:  # not a county file, or unreadable: its IDs were found above
             continue
         for raw in sheets.values():
             for sheet in (SHEETS["visits"], SHEETS["competition_entries"]):
                 positions, problems = map_header(raw, sheet)
-                for key in ("cert_no", "name"):
-                    if key in positions:
-                        found |= {r[positions[key]] for r in raw.rows if r[positions[key]]}
+                if "name" in positions:
+                    found |= {r[positions["name"]] for r in raw.rows if r[positions["name"]]}
     return found
+
+
+def curated_texts(curated: Path) -> list[tuple[str, str]]:
+    """Every text a run left under ``curated``, as (where, text): every file (xlsx unpacked,
+    the warehouse's bytes too), and every text column of every table and view of the
+    warehouse, read through DuckDB (stored strings may be compressed in the file)."""
+    texts = [(p.relative_to(curated).as_posix(), t) for p in sorted(curated.rglob("*"))
+             if p.is_file() for t in readable(p)]  # fmt: skip
+    with duckdb.connect(str(curated / "warehouse.duckdb"), read_only=True) as con:
+        columns = con.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'main'"
+        ).fetchall()
+        for table, column in columns:
+            values = con.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{table}"')
+            texts += [(f"{table}.{column}", v) for (v,) in values.fetchall() if v]
+    return texts
+
+
+def prefect_texts(flow_run_id: str) -> list[str]:
+    """What a run told Prefect (its run history, kept by the server): log lines, artifacts."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (
+        ArtifactFilter,
+        ArtifactFilterFlowRunId,
+        LogFilter,
+        LogFilterFlowRunId,
+    )
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)  # log records travel in batches
+
+    async def history() -> list[str]:
+        async with get_client() as client:
+            logs = await client.read_logs(
+                LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+            )
+            artifacts = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
+                )
+            )
+        return [log.message for log in logs] + [str(a.data) for a in artifacts]
+
+    return asyncio.run(history())
+
+
+def leaks(texts: list[tuple[str, str]], secrets: set[str]) -> list[tuple[str, str]]:
+    return [(where, s) for where, text in texts for s in secrets if s in text]
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -208,42 +284,19 @@ def test_lineage_and_run_record(demo):
 
 def test_no_personal_data_in_clear_under_curated(demo):
     secrets = personal_values(sample_folder(demo["raw"]))
-    assert len(secrets) > 600  # cert numbers and names of every person in the sample
-    leaks = []
-    for path in (demo["db"].parent).rglob("*"):
-        if path.is_file():
-            for text in readable(path):
-                leaks += [(path.name, s) for s in secrets if s in text]
-    assert leaks == []
+    assert len(secrets) > 600  # IDs and names of every person in the sample
+    texts = curated_texts(demo["db"].parent)
+    assert {"visits.cert_hash", "ingest_log.errors", "claims.sentence"} <= {w for w, _ in texts}
+    assert leaks(texts, secrets) == []
 
 
 def test_no_personal_data_in_prefect_logs_or_artifacts(demo):
     """What the run told Prefect (its run history, kept by the server) names no one either."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import (
-        ArtifactFilter,
-        ArtifactFilterFlowRunId,
-        LogFilter,
-        LogFilterFlowRunId,
-    )
-    from prefect.logging.handlers import APILogWorker
-
-    APILogWorker.drain_all(timeout=5)  # log records travel in batches
-    run_id = demo["result"]["flow_run_id"]
-
-    async def history() -> list[str]:
-        async with get_client() as client:
-            logs = await client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run_id])))
-            artifacts = await client.read_artifacts(
-                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run_id]))
-            )
-        return [log.message for log in logs] + [str(a.data) for a in artifacts]
-
-    texts = asyncio.run(history())
+    texts = prefect_texts(demo["result"]["flow_run_id"])
     assert any("530113/visits.csv" in t for t in texts)  # the refused files are named …
     assert any("总分" in t for t in texts)  # … and the summary artifact is there
     secrets = personal_values(sample_folder(demo["raw"]))
-    assert [(t[:60], s) for t in texts for s in secrets if s in t] == []
+    assert leaks([(t[:60], t) for t in texts], secrets) == []
 
 
 def test_second_run_skips_unchanged_files(demo):
