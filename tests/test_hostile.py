@@ -192,17 +192,22 @@ REMOTE_DTD = (
 )
 
 
-def zip_bomb(counties: Path, county: str, version: int) -> Path:
-    """A valid workbook carrying a 300 MB part of zeros: about 300 KB on disk."""
-    path = county_file(xlsx_path(counties, county, version), county=county)
+def with_zeros(path: Path, part: str) -> Path:
+    """The package at ``path`` carrying a 300 MB ``part`` of zeros: about 300 KB on disk."""
     with (
         zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package,
-        package.open("xl/media/image1.png", "w") as entry,
+        package.open(part, "w") as entry,
     ):
         for _ in range(300):
             entry.write(bytes(MB))
     assert path.stat().st_size < 2 * MB
     return path
+
+
+def zip_bomb(counties: Path, county: str, version: int) -> Path:
+    """A valid workbook carrying a 300 MB part of zeros."""
+    path = county_file(xlsx_path(counties, county, version), county=county)
+    return with_zeros(path, "xl/media/image1.png")
 
 
 def understated_bomb(counties: Path, county: str, version: int) -> Path:

@@ -36,7 +36,16 @@ import pytest
 
 from ingest import limits
 from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run
-from tests.test_hostile import HWM, LAUGHS, REMOTE_DTD, XXE_STRINGS, ole, read_parts, understated
+from tests.test_hostile import (
+    HWM,
+    LAUGHS,
+    REMOTE_DTD,
+    XXE_STRINGS,
+    ole,
+    read_parts,
+    understated,
+    with_zeros,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = REPO / "data" / "raw" / "2022" / "530100-disability-employment"
@@ -64,26 +73,21 @@ def docx(body: str | None = None, **parts: bytes | str) -> Builder:
             contents["word/document.xml"] = (xml[:start] + body + xml[end:]).encode()
         for name, data in parts.items():
             contents[name.replace("__", "/")] = data.encode() if isinstance(data, str) else data
-        path = folder / "report.docx"
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
-            for name, data in contents.items():
-                package.writestr(name, data)
-        return path
+        return write_package(folder / "report.docx", contents)
 
     return build
 
 
-def zip_bomb(folder: Path) -> Path:
-    """The sample's report.docx carrying a 300 MB part of zeros: about 300 KB on disk."""
-    path = docx()(folder)
-    with (
-        zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package,
-        package.open("word/media/image1.png", "w") as entry,
-    ):
-        for _ in range(300):
-            entry.write(bytes(MB))
-    assert path.stat().st_size < 2 * MB
+def write_package(path: Path, contents: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in contents.items():
+            package.writestr(name, data)
     return path
+
+
+def zip_bomb(folder: Path) -> Path:
+    """The sample's report.docx carrying a 300 MB part of zeros."""
+    return with_zeros(docx()(folder), "word/media/image1.png")
 
 
 def many_parts(folder: Path) -> Path:
@@ -98,11 +102,7 @@ def without(name: str) -> Builder:
     def build(folder: Path) -> Path:
         contents = read_parts(docx()(folder))
         del contents[name]
-        path = folder / "report.docx"
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as package:
-            for part, data in contents.items():
-                package.writestr(part, data)
-        return path
+        return write_package(folder / "report.docx", contents)
 
     return build
 
