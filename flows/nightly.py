@@ -6,6 +6,7 @@ The flow only orchestrates; every step is a plain function in ingest/ or publish
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import platform
@@ -29,7 +30,7 @@ from flows.crash import checkpoint
 from ingest.discover import programme_dirs, submissions
 from ingest.intake import Context, Outcome, process
 from ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
-from ingest.personal import key_fingerprint, load_or_create_key, mask_log_records
+from ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from ingest.report import report_sha256
 from publish import dictionary, report, warehouse
 from publish.feedback import feedback_path
@@ -114,7 +115,31 @@ def skip(skipped: list[dict], folder: str, reason: str) -> None:
     skipped.append({"programme": folder, "reason": reason})
 
 
+class MaskedError(RuntimeError):
+    """An unexpected error whose text quoted personal data, as it may be kept and shown."""
+
+
+def masked_errors(fn):
+    """Prefect keeps a failed task's or flow's exception text in the run's state (its database
+    and UI), beyond the reach of log masking: an error that quotes an input (a cell, a file
+    name) is raised again with that text masked. Errors that quote nothing personal pass as
+    they are."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            text = f"{type(exc).__name__}: {exc}"
+            if (shown := mask_text(text)) != text:
+                raise MaskedError(shown) from None
+            raise
+
+    return run
+
+
 @task(cache_policy=NO_CACHE)
+@masked_errors
 def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[dict]]:
     """Every programme.yaml, read before anything is written; one that cannot be used skips
     its programme only."""
@@ -128,6 +153,7 @@ def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[d
 
 
 @task(cache_policy=NO_CACHE)
+@masked_errors
 def ingest(
     programmes: list[tuple[Path, Programme]],
     staging: Path,
@@ -208,6 +234,7 @@ def ingest(
 
 
 @task(cache_policy=NO_CACHE)
+@masked_errors
 def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, run_id: str,
           lang: str) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
     """Each programme's metrics, checks, scores, findings and staged reports. A programme whose
@@ -244,6 +271,7 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
 
 
 @task(cache_policy=NO_CACHE)
+@masked_errors
 def record_run(staging: Path, run: dict) -> None:
     """Complete the run's row, opened by `ingest`."""
     with duckdb.connect(staging) as con:
@@ -258,6 +286,7 @@ def record_run(staging: Path, run: dict) -> None:
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
+@masked_errors
 def publish(staging: Path, db_path: Path, out: Path) -> None:
     if staging.exists():  # else a retry after the swap: the warehouse is this run's already
         warehouse.publish(staging, db_path, get_run_logger().warning)
@@ -270,6 +299,7 @@ def publish(staging: Path, db_path: Path, out: Path) -> None:
 
 
 @flow(name="nightly")
+@masked_errors
 def nightly(
     raw_dir: str = "data/raw",
     db: str = "data/curated/warehouse.duckdb",

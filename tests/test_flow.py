@@ -116,11 +116,14 @@ def curated_texts(curated: Path) -> list[tuple[str, str]]:
 
 
 def prefect_texts(flow_run_id: str) -> list[str]:
-    """What a run told Prefect (its run history, kept by the server): log lines, artifacts."""
+    """What a run told Prefect (its run history, kept by the server): log lines, artifacts,
+    and the state messages of the flow run and its task runs."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         ArtifactFilter,
         ArtifactFilterFlowRunId,
+        FlowRunFilter,
+        FlowRunFilterId,
         LogFilter,
         LogFilterFlowRunId,
     )
@@ -138,7 +141,13 @@ def prefect_texts(flow_run_id: str) -> list[str]:
                     flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])
                 )
             )
-        return [log.message for log in logs] + [str(a.data) for a in artifacts]
+            run = await client.read_flow_run(flow_run_id)
+            tasks = await client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id]))
+            )
+        states = [run.state, *(t.state for t in tasks)]
+        return ([log.message for log in logs] + [str(a.data) for a in artifacts]
+                + [s.message for s in states if s and s.message])  # fmt: skip
 
     return asyncio.run(history())
 

@@ -507,3 +507,30 @@ def test_log_records_are_masked_by_shape(caplog):
         logging.setLogRecordFactory(before)
     assert "王**530114" in caplog.text and "ValueError: bad cell 530114****" in caplog.text
     assert_nowhere([caplog.text], ID, NAME)
+
+
+@pytest.mark.flow
+def test_an_unexpected_error_quoting_an_id_is_kept_masked_by_prefect(prefect_api):
+    # Prefect keeps a failed run's exception text in its state, which no log masking reaches.
+    from prefect import flow, task
+
+    from flows.nightly import MaskedError, masked_errors
+
+    @task
+    @masked_errors
+    def read_cell() -> None:
+        raise ValueError(f"could not convert '{ID}' for 王语嫣{ID}")
+
+    @flow
+    @masked_errors
+    def failing() -> None:
+        read_cell()
+
+    state = failing(return_state=True)
+    assert state.is_failed()
+    messages = prefect_texts(str(state.state_details.flow_run_id))
+    assert any("Flow run encountered an exception" in m for m in messages)
+    assert all(ID[:10] not in m and "王语嫣" not in m for m in messages)
+    assert any("王**530114********" in m for m in messages)
+    with pytest.raises(MaskedError, match=r"KeyError: .*王\*\*"):
+        masked_errors(lambda: (_ for _ in ()).throw(KeyError(f"王语嫣{ID}")))()
