@@ -36,18 +36,20 @@ TIMED = (
     ("ingest.intake", "delete_county_rows", "load.delete"),
     ("ingest.intake", "insert_rows", "load.insert"),  # keyed hash inside DuckDB
     ("ingest.intake", "insert_log", "load.ingest_log"),
+    ("ingest.intake", "insert_names", "load.names"),  # keyed hashes of the names paired with IDs
+    ("ingest.intake", "masked_values", "load.free_text"),  # free text masked before it is stored
     ("ingest.intake", "transaction", "load.transaction"),  # the rest: BEGIN, COMMIT
     ("flows.nightly", "create_tables", "load.create_tables"),
     ("flows.nightly", "refresh_budget_lines", "load.budget_lines"),
     ("flows.nightly", "submissions", "read.discover"),
-    ("flows.nightly", "load_programme", "read.programme_yaml"),
+    ("flows.nightly", "load_programme_folder", "read.programme_yaml"),
     ("flows.audit", "compute_metrics", "score.metrics"),
     ("flows.audit", "store_metrics", "score.metrics"),
     ("flows.audit", "claimed_scores", "score.scorecard"),
     ("flows.audit", "score", "score.scorecard"),
     ("flows.audit", "scorecard_rows", "score.scorecard"),
     ("flows.audit", "score_findings", "score.scorecard"),
-    ("flows.audit", "check_report", "checks.report_check"),
+    ("flows.audit", "audit_report", "checks.report_check"),
     ("flows.audit", "replace_claims", "checks.report_claims_insert"),
     ("flows.audit", "measured", "checks.against_records"),
     ("flows.audit", "records_disagree", "checks.against_records"),
@@ -60,6 +62,7 @@ TIMED = (
     ("flows.nightly", "create_views", "publish.views"),
     ("publish.warehouse", "begin", "publish.warehouse_copy"),
     ("publish.warehouse", "publish", "publish.warehouse_swap"),
+    ("publish.warehouse", "unreadable", "publish.warehouse_check"),  # opens, whole, answers
     ("publish.dictionary", "render", "publish.dictionary"),
 )
 STAGES = ("read", "contract", "load", "checks", "gx", "score", "publish")

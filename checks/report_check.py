@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from functools import partial
 from pathlib import Path
 
 from checks import report_tables, report_text
@@ -86,7 +86,10 @@ def check_report(path: Path, programme: Programme | None = None,
     words = {t for c in claims for t in (c.sentence, *c.section)}
     words |= {t for f in findings for t in (f.claimed, f.observed, f.where, f.label,
                                             *(e.text for e in f.evidence))}  # fmt: skip
-    mask = partial(mask_text, names=Names(names(name_candidates(words)) if names else ()))
+    # Figures share their sentence and section: each distinct text is masked once.
+    mask = functools.cache(
+        functools.partial(mask_text, names=Names(names(name_candidates(words)) if names else ()))
+    )
     claims = [replace(c, text=mask(c.text), sentence=mask(c.sentence),
                       section=tuple(map(mask, c.section))) for c in claims]  # fmt: skip
     return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]))

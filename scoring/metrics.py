@@ -69,7 +69,9 @@ def compute_metrics(
     MetricError, naming the first indicator whose metric is refused or fails."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
     needed: dict[str, set[str] | None] = {}  # table -> the columns its metrics can mean
-    for tables, columns in map(_parse, measurable):
+    with duckdb.connect() as parser:
+        parsed = [_parse(ind, parser) for ind in measurable]
+    for tables, columns in parsed:
         for table in tables:
             before = needed.get(table, set())
             needed[table] = None if before is None or columns is None else before | columns
@@ -162,7 +164,8 @@ def _nodes(tree: object) -> Iterator[dict]:
             stack.extend(item)
 
 
-def _parse(ind: Indicator | Fact) -> tuple[set[str], set[str] | None]:
+def _parse(ind: Indicator | Fact,
+           parser: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str] | None]:  # fmt: skip
     """The tables a metric reads and the column names it can mean (None: any column), after
     DuckDB's parser has shown it to be one SELECT naming only the programme's tables; raises
     MetricError. The columns only spare copying the others into the sandbox: a column left out
@@ -177,8 +180,7 @@ def _parse(ind: Indicator | Fact) -> tuple[set[str], set[str] | None]:
     if statements[0].type != duckdb.StatementType.SELECT:
         kind = statements[0].type.name
         raise MetricError(f"{who}应为一条 SELECT 语句，实际为 {kind} 语句，不予执行")
-    with duckdb.connect() as parser:
-        tree = json.loads(parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    tree = json.loads(parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
         raise MetricError(f"{who}无法解析：{tree.get('error_message', '')}")
     nodes = list(_nodes(tree))

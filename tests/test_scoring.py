@@ -513,4 +513,5 @@ def test_columns_left_out_of_the_sandbox_never_change_a_value(con, sample, monke
 def test_the_columns_a_metric_can_mean(sql, meant):
     ind = Indicator(id="m", level1="a", level2="b", name="n", weight=1, kind="higher",
                     target=1, metric=sql)  # fmt: skip
-    assert metrics_module._parse(ind)[1] == meant
+    with duckdb.connect() as parser:
+        assert metrics_module._parse(ind, parser)[1] == meant
