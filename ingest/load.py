@@ -19,18 +19,28 @@ from schemas.warehouse import BUDGET_LINES, NAME_HASHES, RUNS, SHEET_TABLES, TAB
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every table, and what a warehouse published by an earlier version lacks: the columns
+    `runs` has gained, and, in place of the birth date its person tables kept, the age on the
+    sheet's date (SPEC §4: only what the checks need stays)."""
     for table in TABLES:
         con.execute(table.ddl())
+    for column in RUNS.columns:
+        con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column.name} {column.type}")
+    for key, sheet in SHEETS.items():
+        held = {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
+            "AND schema_name = 'main' AND table_name = ?", [key]).fetchall()}  # fmt: skip
+        if sheet.age_on and "birth_date" in held:
+            con.execute(f"ALTER TABLE {key} ADD COLUMN age INTEGER")
+            con.execute(f"UPDATE {key} SET age = date_sub('year', birth_date, {sheet.age_on})")
+            con.execute(f"ALTER TABLE {key} DROP COLUMN birth_date")
 
 
 def open_run(con: duckdb.DuckDBPyConnection, run_id: str, started: dt.datetime) -> int:
     """The run's row in `runs` (status running until the run records itself), with the next
-    sequence number: runs are ordered by it, never by a clock that may go back.
-
-    A warehouse published by an earlier version lacks columns; they are added, and its runs
-    numbered in the order of their start (the only order they had)."""
-    for column in RUNS.columns:
-        con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column.name} {column.type}")
+    sequence number: runs are ordered by it, never by a clock that may go back. The runs of a
+    warehouse published before the sequence are numbered in the order of their start (the only
+    order they had)."""
     con.execute(
         "UPDATE runs SET seq = o.seq FROM (SELECT run_id, (SELECT coalesce(max(seq), 0) FROM "
         "runs) + row_number() OVER (ORDER BY started_at, run_id) AS seq FROM runs WHERE seq IS "

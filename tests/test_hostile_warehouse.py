@@ -250,6 +250,24 @@ def test_runs_of_an_older_warehouse_are_numbered_in_their_order(tmp_path: Path):
             ("a", 1, "completed"), ("b", 2, "completed"), ("c", 3, "running")]  # fmt: skip
 
 
+def test_an_older_warehouse_keeps_the_age_not_the_birth_date(tmp_path):
+    """A warehouse published when person tables kept the birth date: the next run keeps only
+    the age on the sheet's date, computed from it, and the birth date is gone."""
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        create_tables(con)
+        con.execute("ALTER TABLE visits DROP COLUMN age")
+        con.execute("ALTER TABLE visits ADD COLUMN birth_date DATE")
+        con.execute("INSERT INTO visits (cert_hash, visited_on, birth_date) VALUES "
+                    "('h1', DATE '2022-11-30', DATE '1966-12-01'), "
+                    "('h2', DATE '2022-11-30', DATE '1966-11-30')")  # fmt: skip
+        create_tables(con)
+        assert con.execute("SELECT cert_hash, age FROM visits ORDER BY 1").fetchall() == [
+            ("h1", 55), ("h2", 56)]  # fmt: skip
+        columns = {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'visits'").fetchall()}  # fmt: skip
+        assert "birth_date" not in columns
+
+
 def rchar() -> int:
     """Bytes this process and its waited-for children have read (Linux I/O accounting)."""
     io = dict(line.split(": ") for line in Path("/proc/self/io").read_text().splitlines())
