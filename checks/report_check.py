@@ -106,8 +106,8 @@ def audit_report(path: Path, programme: Programme | None = None,
             "REPORT.UNREADABLE",
             "report:file",
             path.name,
-            mask_text(str(error).rstrip("。")),
+            str(error).rstrip("。"),
             (Evidence("", 0, path.name),),
             label=FIXED_ZH["report:file"],
         )
-        return ReportAudit(None, [], [finding])
+        return ReportAudit(None, [], [finding.masked(mask_text)])

@@ -286,16 +286,14 @@ def products(claims: list[Claim]) -> Iterator[Finding]:
         counts = [
             c for c in line if c.kind == "count" and c.unit in _COUNTED and c.line == standard.line
         ]
+        if len(counts) != 1:
+            continue
         first: dict[Claim, int] = {}  # where a claim (or an equal one) first stands on the line
         for i, c in enumerate(line):
             first.setdefault(c, i)
-        after = [c for c in line if c.kind == "money" and c is not standard and counts
-                 and first[c] > first[counts[-1]]]  # fmt: skip
-        if (
-            len(counts) == 1
-            and after
-            and not any(_product_fits(counts[0], standard, a) for a in after)
-        ):
+        after = [c for c in line if c.kind == "money" and c is not standard
+                 and first[c] > first[counts[0]]]  # fmt: skip
+        if after and not any(_product_fits(counts[0], standard, a) for a in after):
             seen.add(standard.line)
             yield _product_finding(counts[0], standard, after[0])
     by_subject: dict[str, list[Claim]] = defaultdict(list)

@@ -56,6 +56,7 @@ class AuditResult:
     markdown: str  # the summary, for the Prefect artifact
     gx_s: float  # Great Expectations' validation time, beside the same checks as SQL
     sql_s: float
+    report_sha256: str | None  # of the report's bytes as audited; None when it was not read
 
 
 def report_path(programme_dir: Path) -> Path | None:
@@ -166,4 +167,4 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     ])  # fmt: skip
     return AuditResult(programme.code, folder, len(findings), len(new), len(resolved),
                        total["score"], total["claimed_score"], total["grade"], markdown,
-                       expectations.seconds, sql_s)  # fmt: skip
+                       expectations.seconds, sql_s, report.sha256)  # fmt: skip

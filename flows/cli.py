@@ -73,11 +73,15 @@ def _console_without_tracebacks() -> None:
                 handler.setFormatter(_Brief(handler.formatter))
 
 
-def _fail(zh: str, en: str | None = None) -> None:
+def _error(zh: str, en: str | None = None) -> None:
     from ingest.personal import mask_text  # a path or a value in the message: no ID in clear
 
     line = mask_text(f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}")
     err.print(line, style="bold red", soft_wrap=True, highlight=False)
+
+
+def _fail(zh: str, en: str | None = None) -> None:
+    _error(zh, en)
     raise typer.Exit(1)
 
 
@@ -112,12 +116,8 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     _summary(result, db)
     if result["skipped"]:  # the others are published; this run did not complete for these
         for s in result["skipped"]:
-            err.print(
-                f"错误：已跳过项目 {s['programme']}：{s['reason']}"
-                if _lang["value"] == "zh"
-                else f"Error: programme {s['programme']} skipped: {s['reason']}",
-                style="bold red", soft_wrap=True, highlight=False,
-            )  # fmt: skip
+            _error(f"已跳过项目 {s['programme']}：{s['reason']}",
+                   f"programme {s['programme']} skipped: {s['reason']}")  # fmt: skip
         raise typer.Exit(1)
 
 

@@ -28,7 +28,7 @@ from checks.catalogue import render_markdown
 from flows.audit import AuditResult, audit_programme, report_path
 from flows.crash import checkpoint
 from ingest.discover import programme_dirs, submissions
-from ingest.intake import Context, Outcome, process
+from ingest.intake import Context, Outcome, process, sha256_of
 from ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
 from ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from ingest.report import report_sha256
@@ -37,7 +37,7 @@ from publish.feedback import feedback_path
 from publish.files import blamed_on, write_atomic
 from publish.views import create_views
 from schemas.programme import Programme, ProgrammeError, load_programme_folder
-from schemas.warehouse import FINDINGS, HISTORY
+from schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
 from scoring import MetricError
 
 STATUS_ZH = {
@@ -81,18 +81,20 @@ def library_versions() -> str:
     return json.dumps(versions, sort_keys=True)
 
 
-def programme_files(programmes: list[tuple[Path, Programme]]) -> list[dict]:
-    """Each programme's programme.yaml and report with their SHA-256, shaped like `inputs`
-    (a report that is refused unread, as a symbolic link or above its size limit, has none)."""
+def programme_files(programmes: list[tuple[Path, Programme]],
+                    audits: list[AuditResult]) -> list[dict]:  # fmt: skip
+    """Each programme's programme.yaml and report with their SHA-256, shaped like `inputs`.
+    The report's is the audit's, of the bytes it read; a report the audit did not read (a
+    programme skipped, a report refused) is hashed here, and one refused unread (a symbolic
+    link, above its size limit) has none."""
+    audited = {a.programme: a.report_sha256 for a in audits}
     files = []
     for programme_dir, programme in programmes:
         yaml = programme_dir / "programme.yaml"
-        with open(yaml, "rb") as fh:
-            sha = hashlib.file_digest(fh, "sha256").hexdigest()
-        files.append({"programme": programme.code, "file": yaml.name, "sha256": sha})
+        files.append({"programme": programme.code, "file": yaml.name, "sha256": sha256_of(yaml)})
         if (report := report_path(programme_dir)) is not None:
-            files.append({"programme": programme.code, "file": report.name,
-                          "sha256": report_sha256(report)})  # fmt: skip
+            sha = audited.get(programme.code) or report_sha256(report)
+            files.append({"programme": programme.code, "file": report.name, "sha256": sha})
     return files
 
 
@@ -218,11 +220,10 @@ def ingest(
         stale = [
             page
             for county, code, file in con.execute(
-                "SELECT county_code, programme_code, file FROM ingest_log LEFT JOIN (SELECT "
-                "run_id, seq FROM runs) USING (run_id) WHERE (programme_code, file) IN (SELECT "
-                "(programme_code, file) FROM ingest_log WHERE status = 'refused') QUALIFY "
-                "row_number() OVER (PARTITION BY programme_code, file ORDER BY seq DESC NULLS "
-                "FIRST, ingested_at DESC) = 1 AND status <> 'refused'"
+                "SELECT county_code, programme_code, file FROM "
+                f"{latest_log_entries('programme_code, file')} WHERE status <> 'refused' AND "
+                "(programme_code, file) IN (SELECT (programme_code, file) FROM ingest_log "
+                "WHERE status = 'refused')"
             ).fetchall()
             if (page := feedback_path(feedback_dir, county, code, file)).exists()
         ]
@@ -337,7 +338,8 @@ def nightly(
             "duration_s": round(time.monotonic() - clock, 3),
             "raw_dir": str(raw),
             "inputs": json.dumps(inputs, ensure_ascii=False),
-            "programme_files": json.dumps(programme_files(programmes), ensure_ascii=False),
+            "programme_files": json.dumps(programme_files(programmes, audits),
+                                          ensure_ascii=False),
             "files_seen": len(outcomes),
             "files_skipped": counts["skipped"],
             "files_accepted": counts["accepted"],
@@ -347,10 +349,9 @@ def nightly(
             "code_version": code_version(),
             "catalogue_version": catalogue_version(),
             "library_versions": library_versions(),
-            "skipped": json.dumps(skipped, ensure_ascii=False),
             "status": "partial" if skipped else "completed",
         }
-        record_run(staging, run)
+        record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})
         publish(staging, db_path, Path(out))
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says

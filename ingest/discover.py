@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.personal import mask_text
-from schemas.contracts import SHEETS
+from schemas.contracts import SHEET_BY_NAME, SHEETS
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ _VERSION = re.compile(r"(?P<stem>.+?)(?:\.v(?P<version>\d+))?")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _LOCK_FILES = ("~$", ".~lock.")  # Excel and WPS; LibreOffice
 MAX_VERSION = 2**31 - 1  # ingest_log.version is an INTEGER; no county writes more
-_SHEET_BY_NAME = {name: key for key, s in SHEETS.items() for name in (key, s.title)}
 _ORDER = {key: i for i, key in enumerate(SHEETS)}
 
 
@@ -83,15 +82,14 @@ def _text(name: str) -> str:
 def _skipped(path: Path, rel: str) -> bool:
     """Not a submission (see the module's docstring); logs why (the path masked like any
     text, personal.mask_text), except for plain folders."""
-    rel = mask_text(rel)
     if path.is_file():  # follows a link: a link to a regular file is listed, then refused
         if not path.name.startswith(_LOCK_FILES):
             return False
-        log.info("跳过 %s：Office 锁定文件（打开文件时自动生成），不是报送文件", rel)
+        log.info("跳过 %s：Office 锁定文件（打开文件时自动生成），不是报送文件", mask_text(rel))
     elif path.is_symlink():
-        log.warning("跳过 %s：指向文件夹或非普通文件的符号链接，不予跟随", rel)
+        log.warning("跳过 %s：指向文件夹或非普通文件的符号链接，不予跟随", mask_text(rel))
     elif not path.is_dir():
-        log.warning("跳过 %s：不是普通文件（如管道或设备文件）", rel)
+        log.warning("跳过 %s：不是普通文件（如管道或设备文件）", mask_text(rel))
     return True
 
 
@@ -116,7 +114,8 @@ def submissions(programme_dir: Path) -> list[Submission]:
             county = stem.lstrip(".") or name
             found.append(Submission(path, rel, county, version, kind or "xlsx", None))
         elif len(parts) == 2 and suffix == ".csv":
-            sheet = None if kind else _SHEET_BY_NAME.get(stem)
+            named = None if kind else SHEET_BY_NAME.get(stem)
+            sheet = named.key if named else None
             found.append(Submission(path, rel, parts[0], version, kind or "csv", sheet))
         else:
             county = parts[0] if len(parts) > 1 else stem.lstrip(".") or name

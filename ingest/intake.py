@@ -42,8 +42,9 @@ from ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
 from ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
 from publish.feedback import feedback_path, render
 from publish.files import write_atomic
-from schemas.contracts import FILE, SHEETS
+from schemas.contracts import FILE, SHEET_BY_NAME, SHEETS
 from schemas.programme import Programme
+from schemas.warehouse import latest_log_entries
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,6 @@ _FREE_TEXT = {
     ]
     for key, sheet in SHEETS.items()
 }
-_BY_NAME = {name: sheet for sheet in SHEETS.values() for name in (sheet.key, sheet.title)}
 
 
 @dataclass(frozen=True)
@@ -108,14 +108,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_sheets(sub: Submission) -> dict[str, RawSheet | Columns]:
+def read_sheets(sub: Submission, limits: Limits | None = None) -> dict[str, RawSheet | Columns]:
     """Every sheet a file carries, by name (a CSV's one sheet by its key); raises
     FileRefused when unusable."""
     if sub.kind == "csv" and sub.sheet:
-        return {sub.sheet: read_csv(sub.path, columns=True)}
+        return {sub.sheet: read_csv(sub.path, limits, columns=True)}
     if sub.kind != "xlsx":
         raise FileRefused(Problem("FILE.NAME", value=sub.rel))
-    return read_workbook(sub.path)
+    return read_workbook(sub.path, limits)
 
 
 def template_sheets(
@@ -154,25 +154,28 @@ def _cells(sheet: RawSheet | Columns) -> pl.DataFrame:
                         schema=[f"c{i}" for i in range(width)], orient="row")  # fmt: skip
 
 
-def file_names(raw: dict[str, RawSheet | Columns], checked: dict[str, SheetText]) -> set[str]:
+def file_names(raw: dict[str, RawSheet | Columns], chosen: dict[str, RawSheet | Columns],
+               checked: dict[str, SheetText]) -> set[str]:  # fmt: skip
     """The names a file pairs with personal IDs (personal.sheet_names) in what its contracts
-    do not see — ``checked`` are the template sheets they will check, whose names
-    validate.check_sheets finds for a whole batch at once: sheets the template does not know
-    (an extra roster), columns it does not know (备注, 序号), a sheet whose header it cannot
-    use, and everything of a file refused before its sheets reach a contract."""
+    do not see — ``chosen`` are the template sheets `template_sheets` took, ``checked`` what
+    validate.check_sheets will check of them and find names in, for a whole batch at once:
+    sheets the template does not know (an extra roster, a second sheet of the same kind),
+    columns it does not know (备注, 序号), a sheet whose header it cannot use, and everything
+    of a file refused before its sheets reach a contract."""
     found: set[str] = set()
     for name, sheet in raw.items():
-        template = _BY_NAME.get(clean_text(name) or "")
+        template = SHEET_BY_NAME.get(clean_text(name) or "")
         positions = map_header(sheet, template)[0] if template and sheet.header else {}
-        text = checked.get(template.key) if template else None
-        if text is not None and text.frame is not None and _width(sheet) <= len(positions):
+        text = checked.get(template.key) if template and chosen.get(template.key) is sheet else None
+        seen = text is not None and text.frame is not None  # its declared columns: checked
+        if seen and _width(sheet) <= len(positions):
             continue
         by_kind = (
             {template.personal.get(k): f"c{i}" for k, i in positions.items()} if template else {}
         )
         typed = {f"c{i}" for i in positions.values()}
         found |= sheet_names(sheet.header, _cells(sheet), by_kind.get("cert"),
-                             by_kind.get("name"), typed)  # fmt: skip
+                             None if seen else by_kind.get("name"), typed)  # fmt: skip
     return found
 
 
@@ -213,10 +216,8 @@ class Ledger:
         ):
             accepted.setdefault(county, {})[file] = (version, frozenset(sheets))
         return cls(
-            # Each file's latest entry, by run sequence as v_ingest_status orders them.
-            dict(rows("SELECT file, sha256 FROM ingest_log LEFT JOIN (SELECT run_id, seq FROM "
-                      "runs) USING (run_id) WHERE programme_code = ? QUALIFY row_number() OVER "
-                      "(PARTITION BY file ORDER BY seq DESC NULLS FIRST, ingested_at DESC) = 1")),
+            dict(rows("SELECT file, sha256 FROM "
+                      f"{latest_log_entries('programme_code, file')} WHERE programme_code = ?")),
             accepted,
             {(county, key) for key in SHEETS for (county,) in
              rows(f"SELECT DISTINCT county_code FROM {key} WHERE programme_code = ?")},
@@ -269,7 +270,8 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | Non
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
             return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
         size = sub.path.stat().st_size
-        if problem := too_large(size, Limits.from_env().file_mb):
+        limits = Limits.from_env()
+        if problem := too_large(size, limits.file_mb):
             sha = hashlib.sha256(f"{problem.rule_id} {size}".encode()).hexdigest()
             return None if sha == last_sha else Read(sha, size, problems=[problem])
         read = Read(sha256_of(sub.path), size)
@@ -279,18 +281,18 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | Non
         return None
     if wanted:
         raw: dict[str, RawSheet | Columns] = {}
+        chosen: dict[str, RawSheet | Columns] = {}
         try:
-            raw = read_sheets(sub)
-            read.sheets = {
-                k: sheet_text(r, SHEETS[k]) for k, r in template_sheets(sub, raw).items()
-            }
+            raw = read_sheets(sub, limits)
+            chosen = template_sheets(sub, raw)
+            read.sheets = {k: sheet_text(r, SHEETS[k]) for k, r in chosen.items()}
         except FileRefused as refused:
             read.problems = refused.problems
             raw = raw or refused.sheets  # what was read before a cell was refused, if anything
         except Exception as exc:  # a reader failing on bytes it cannot parse must not stop the run
             read.problems = [Problem("FILE.CORRUPT", detail=type(exc).__name__)]
             read.failure = traceback.format_exc()
-        read.names = file_names(raw, read.sheets)
+        read.names = file_names(raw, chosen, read.sheets)
     return read
 
 

@@ -130,6 +130,15 @@ def warehouse_rows(frame: pl.DataFrame, sheet_key: str, lineage: pl.DataFrame) -
     return out.select([computed.get(c, c) for c in columns])
 
 
+def _hmac(column: str) -> str:
+    """HMAC-SHA256 of a text column in SQL, RFC 2104 over the padded keys that travel as the
+    parameters $inner and $outer (personal.hmac_pads, name_pads)."""
+    return f"sha256($outer::BLOB || unhex(sha256($inner::BLOB || encode({column}))))"
+
+
+_NAME_HASH = _hmac("name")  # a name's keyed hash, with name_pads
+
+
 def insert_rows(
     con: duckdb.DuckDBPyConnection, sheet_key: str, rows: pl.DataFrame, key: bytes
 ) -> None:
@@ -143,17 +152,14 @@ def insert_rows(
         con.execute(
             f"INSERT INTO {sheet_key} BY NAME SELECT * EXCLUDE (cert_no, birth_date), "
             f"date_sub('year', birth_date, {SHEETS[sheet_key].age_on}) AS age, "
-            "sha256(?::BLOB || unhex(sha256(?::BLOB || encode(cert_no)))) AS cert_hash "
-            "FROM incoming",
-            [outer, inner],
+            f"{_hmac('cert_no')} AS cert_hash FROM incoming",
+            {"inner": inner, "outer": outer},
         )
     else:
         con.execute(f"INSERT INTO {sheet_key} BY NAME SELECT * FROM incoming")
     con.unregister("incoming")
 
 
-# A name's keyed hash, in SQL over a column ``name`` (HMAC as in insert_rows, with name_pads).
-_NAME_HASH = "sha256($outer::BLOB || unhex(sha256($inner::BLOB || encode(name))))"
 
 
 def insert_names(con: duckdb.DuckDBPyConnection, programme: Programme, names: set[str],

@@ -56,7 +56,7 @@ import polars as pl
 from faker.providers.person.zh_CN import Provider as _ChineseNames
 
 from schemas.contracts import SHEETS
-from schemas.identifiers import is_credit_code
+from schemas.identifiers import CREDIT_SHAPE, is_credit_code
 
 KEY_ENV = "JIXIAO_HASH_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "jixiao" / "hash.key"
@@ -225,11 +225,7 @@ _ID_PROBE = (
     r"\d{6}[ -]?(?:[1１][9９]|[2２][0０])\d{2}(?:[0０][1-9１-９]|[1１][0-2０-２])[0-3０-３]\d"
     r"[ -]?\d{3}"
 )
-_CREDIT_CHARS = "0-9A-HJ-NP-RTUWXY"
-_CREDIT = re.compile(
-    rf"(?<![0-9A-Za-z])[{_CREDIT_CHARS}]{{2}}[0-9]{{6}}[{_CREDIT_CHARS}]{{10}}(?![0-9A-Za-z])",
-    re.IGNORECASE,
-)
+_CREDIT = re.compile(rf"(?<![0-9A-Za-z]){CREDIT_SHAPE}(?![0-9A-Za-z])", re.IGNORECASE)
 
 
 # --- names ------------------------------------------------------------------------------------

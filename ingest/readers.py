@@ -220,7 +220,7 @@ def _label(sheet: RawSheet | None, row: int, col: int) -> str | None:
 # --- opening a file ----------------------------------------------------------------------
 
 
-def _open(path: Path, limit_mb: int) -> tuple[BinaryIO, int]:
+def _open(path: Path, limit_mb: int) -> BinaryIO:
     """Open an input file for reading after the cheapest refusals: a symbolic link, not a
     regular file, empty, larger than ``limit_mb`` (its size read by stat, before any byte).
     The link check is made by the open itself (O_NOFOLLOW), so the file cannot be swapped
@@ -250,13 +250,13 @@ def _open(path: Path, limit_mb: int) -> tuple[BinaryIO, int]:
     if refusal is not None:
         os.close(fd)
         raise refusal
-    return os.fdopen(fd, "rb"), info.st_size
+    return os.fdopen(fd, "rb")
 
 
 def read_input(path: Path, limit_mb: int) -> bytes:
     """An input file's bytes, read once after ``_open``'s refusals: what is checked and
     parsed afterwards is exactly what was read, however the file changes meanwhile."""
-    handle, _ = _open(path, limit_mb)
+    handle = _open(path, limit_mb)
     with handle:
         data = handle.read((limit_mb << 20) + 1)
     if not data:
@@ -1248,7 +1248,7 @@ def read_csv(path: Path, limits: Limits | None = None, columns: bool = False) ->
     if csv.field_size_limit() < limits.file_bytes:
         csv.field_size_limit(limits.file_bytes)
     name = _shown(path.stem)
-    handle, _ = _open(path, limits.file_mb)
+    handle = _open(path, limits.file_mb)
     with handle:
         encoding = _scan_csv(handle, limits)
         handle.seek(0)

@@ -32,13 +32,13 @@ import io
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
 from ingest.limits import Limits, env_name
 from ingest.problems import FileRefused, Problem
-from ingest.readers import WordCounts, read_docx, read_input
+from ingest.readers import read_docx, read_input
 from schemas.vocabulary import fold
 
 
@@ -346,18 +346,20 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
         )
     try:
         if suffix == ".txt":
-            data = read_input(path, limits.report_text_mb)
+            data = read_input(path, getattr(limits, _size_limit(suffix)))
             if not data.strip():
                 raise ReportError(f"报告文件「{name}」为空。")
             items = _text_items(_text_lines(_decode(data, name), name, limits))
+            # A .docx's tables are counted from its XML, before it is read as items.
+            tables = [item for item in items if isinstance(item, _RawTable)]
+            _within(name, limits, tables=len(tables),
+                    cells=sum(len(r) for t in tables for r in t.rows))  # fmt: skip
         else:
             data, counts = read_docx(path, limits)
-            _within(name, limits, counts)
+            _within(name, limits, **asdict(counts))
             items = _docx_items(data, name)
     except FileRefused as refused:
         raise _unread(name, refused.problems[0], suffix) from None
-    tables = [item for item in items if isinstance(item, _RawTable)]
-    _within(name, limits, tables=len(tables), cells=sum(len(r) for t in tables for r in t.rows))
     document = _build(path, items)
     if not document.paragraphs and not document.tables:
         raise ReportError(f"报告文件「{name}」没有可读的正文。")
@@ -369,9 +371,8 @@ def report_sha256(path: Path, limits: Limits | None = None) -> str | None:
     """The SHA-256 of a report's bytes, read as ``read_report`` reads them (no symbolic link
     followed, within its size limit); None when it would be refused unread."""
     limits = limits if limits is not None else Limits.from_env()
-    text = Path(path).suffix.lower() == ".txt"
     try:
-        data = read_input(Path(path), limits.report_text_mb if text else limits.file_mb)
+        data = read_input(Path(path), getattr(limits, _size_limit(Path(path).suffix.lower())))
     except FileRefused:
         return None
     return hashlib.sha256(data).hexdigest()
@@ -390,10 +391,14 @@ _COUNTED = {
 }
 
 
-def _within(name: str, limits: Limits, counts: WordCounts | None = None, **found: int) -> None:
+def _size_limit(suffix: str) -> str:
+    """The Limits field a report's size on disk is held to: its text for a .txt, the file
+    for a package whose text is counted once it is opened."""
+    return "report_text_mb" if suffix == ".txt" else "file_mb"
+
+
+def _within(name: str, limits: Limits, **found: int) -> None:
     """Refuse a report holding more than a limit allows, naming the limit and the count."""
-    if counts is not None:
-        found = {key: getattr(counts, key) for key in _COUNTED}
     for key, value in found.items():
         field_name, before, after = _COUNTED[key]
         limit = getattr(limits, field_name)
@@ -422,7 +427,7 @@ def _unread(name: str, problem: Problem, suffix: str) -> ReportError:
     if problem.rule_id == "FILE.ENCRYPTED":
         reason = "文档设有打开密码，请取消密码后再提交"
     elif problem.rule_id == "FILE.TOO_LARGE":
-        variable = env_name("report_text_mb" if suffix == ".txt" else "file_mb")
+        variable = env_name(_size_limit(suffix))
         reason = f"大小为 {problem.detail}，超过上限 {problem.expected}（{variable}）"
     return ReportError(f"报告文件「{name}」未予读取：{reason}。")
 
@@ -543,7 +548,7 @@ def _docx_walk(document) -> list[_Line | _RawTable]:
             if el.tag == qn("w:p"):
                 line += 1
                 level = heading_level(el.style)
-                text = DocxParagraph(el, body).text
+                text = paragraph_text(el)
                 # A soft line break starts a new line of the same paragraph.
                 items.extend(_Line(part, line, level) for part in (text.split("\n") or [""]))
             elif el.tag == qn("w:tbl"):

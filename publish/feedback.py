@@ -7,11 +7,13 @@ from pathlib import Path
 
 from ingest.problems import Problem
 from publish.files import under
-from publish.findings import md_text
+from publish.findings import md_table, md_text
 
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
 # Bytes in a page's name: 255 (ext4, xfs, btrfs) less the ".tmp" write_atomic writes first.
 NAME_MAX = 255 - len(".tmp")
+HEAD = {"zh": ("序号", "工作表", "行", "列", "单元格内容", "问题"),
+        "en": ("#", "sheet", "row", "column", "cell", "problem")}  # fmt: skip
 
 
 def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, file: str) -> Path:
@@ -43,8 +45,6 @@ def render(file: str, programme_name: str, problems: list[Problem], lang: str = 
             f"该文件未被接收，共发现 {len(problems)} 处问题。请逐条修改后重新报送"
             "（可另存为 `区县代码.v2.xlsx` 作为新版本，新版本将整体替代旧版本）。",
             "",
-            "| 序号 | 工作表 | 行 | 列 | 单元格内容 | 问题 |",
-            "|---|---|---|---|---|---|",
         ]
         if zh
         else [
@@ -55,22 +55,15 @@ def render(file: str, programme_name: str, problems: list[Problem], lang: str = 
             f"The file was not accepted: {len(problems)} problem(s). Fix each and resubmit "
             "(e.g. as `<county>.v2.xlsx`, which replaces the earlier version).",
             "",
-            "| # | sheet | row | column | cell | problem |",
-            "|---|---|---|---|---|---|",
         ]
     )
-    rows = [
-        "| {} | {} | {} | {} | {} | {} |".format(
-            i, _cell(p.sheet), p.row or "", _cell(p.column), _cell(p.value), _cell(p.message(lang))
-        )
-        for i, p in enumerate(problems[:LIMIT], 1)
-    ]
+    rows = md_table(
+        HEAD[lang],
+        [(str(i), p.sheet or "", str(p.row or ""), p.column or "", p.value or "", p.message(lang))
+         for i, p in enumerate(problems[:LIMIT], 1)],
+    )  # fmt: skip
     tail = []
     if len(problems) > LIMIT:
         more = len(problems) - LIMIT
         tail = ["", f"另有 {more} 处问题未列出。" if zh else f"{more} more problem(s) not listed."]
     return "\n".join(head + rows + tail) + "\n"
-
-
-def _cell(text: str | None) -> str:
-    return md_text(text or "")

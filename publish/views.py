@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from schemas.warehouse import latest_log_entries
+
 
 @dataclass(frozen=True)
 class View:
@@ -115,11 +117,8 @@ SELECT programme_code, year, county_code, file, version, status,
   CASE status WHEN 'accepted' THEN '已接收' WHEN 'refused' THEN '已拒收'
     WHEN 'superseded' THEN '已被替代' ELSE status END AS status_zh,
   rows_read, rows_loaded, error_count, feedback_file, superseded_by, sha256, run_id, ingested_at
-FROM ingest_log LEFT JOIN (SELECT run_id, seq FROM runs) USING (run_id)
-QUALIFY row_number() OVER (  -- a run not yet in runs is the one under way: the latest
-  PARTITION BY programme_code, year, file ORDER BY seq DESC NULLS FIRST, ingested_at DESC
-) = 1
-""",
+FROM """
+        + latest_log_entries("programme_code, year, file") + "\n",
     ),
 )
 

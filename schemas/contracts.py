@@ -261,3 +261,5 @@ class Sheet:
 
 
 SHEETS: dict[str, Sheet] = {s.key: s for s in map(Sheet, MODELS)}
+# A sheet by either name a file may give it: its key or its Chinese title.
+SHEET_BY_NAME: dict[str, Sheet] = {name: s for s in SHEETS.values() for name in (s.key, s.title)}

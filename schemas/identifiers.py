@@ -87,7 +87,9 @@ def cert_no_valid(value: pl.Expr) -> pl.Expr:
     )
 
 
-_CREDIT_CLASS = "[0-9A-HJ-NP-RTUWXY]"  # CREDIT_CHARSET as a regex class
+CREDIT_CLASS = "[0-9A-HJ-NP-RTUWXY]"  # CREDIT_CHARSET as a regex class
+# A credit code's shape: two characters of the set, six digits (the region), ten more.
+CREDIT_SHAPE = rf"{CREDIT_CLASS}{{2}}[0-9]{{6}}{CREDIT_CLASS}{{10}}"
 
 
 def credit_code_valid(value: pl.Expr) -> pl.Expr:
@@ -99,6 +101,6 @@ def credit_code_valid(value: pl.Expr) -> pl.Expr:
         * w
         for i, w in enumerate(_CREDIT_WEIGHTS)
     )
-    return value.str.contains(rf"^{_CREDIT_CLASS}{{2}}[0-9]{{6}}{_CREDIT_CLASS}{{10}}$") & (
+    return value.str.contains(f"^{CREDIT_SHAPE}$") & (
         pl.lit(CREDIT_CHARSET).str.slice((31 - total % 31) % 31, 1) == value.str.slice(17, 1)
     )

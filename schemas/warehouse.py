@@ -89,7 +89,7 @@ def _sheet_table(sheet: Sheet) -> Table:
     for key, label in sheet.labels.items():
         personal = sheet.personal.get(key)
         if personal == "cert":
-            date = sheet.labels[sheet.age_on] if sheet.age_on else "报送日期"
+            date = sheet.labels[sheet.age_on]
             columns += [
                 Column(c.name, c.type, c.description.format(date=date)) for c in CERT_COLUMNS
             ]
@@ -155,6 +155,17 @@ INGEST_LOG = Table(
         Column("ingested_at", "TIMESTAMPTZ", "处理时间"),
     ),
 )
+
+
+def latest_log_entries(file: str) -> str:
+    """ingest_log's latest row for each file, as a subquery: ``file`` lists the columns that
+    name one (``programme_code, file``). Runs follow their sequence, never a clock; a row whose
+    run is not yet in `runs` belongs to the run under way, the latest."""
+    return (
+        "(SELECT * FROM ingest_log LEFT JOIN (SELECT run_id, seq FROM runs) USING (run_id) "
+        f"QUALIFY row_number() OVER (PARTITION BY {file} ORDER BY seq DESC NULLS FIRST, "
+        "ingested_at DESC) = 1)"
+    )
 
 RUNS = Table(
     "runs",
