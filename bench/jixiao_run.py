@@ -26,44 +26,44 @@ from types import SimpleNamespace
 
 # (module, attribute, detail); each detail belongs to the stage before its first dot.
 TIMED = (
-    ("ingest.intake", "sha256_of", "read.sha256"),
-    ("ingest.intake", "read_sheets", "read.parse"),  # in this process: small runs only
-    ("ingest.intake", "_reads", "read.files"),  # hash and read (in reader processes: the wait)
-    ("ingest.intake", "check_sheets", "contract.validate"),  # normalisers + pandera, per batch
-    ("ingest.intake", "foreign_keys", "contract.foreign_keys"),
-    ("ingest.intake", "_decide", "load.decide"),  # each file's fate, feedback pages
-    ("ingest.intake", "warehouse_rows", "load.rows"),
-    ("ingest.intake", "delete_county_rows", "load.delete"),
-    ("ingest.intake", "insert_rows", "load.insert"),  # keyed hash inside DuckDB
-    ("ingest.intake", "insert_log", "load.ingest_log"),
-    ("ingest.intake", "insert_names", "load.names"),  # keyed hashes of the names paired with IDs
-    ("ingest.intake", "masked_values", "load.free_text"),  # free text masked before it is stored
-    ("ingest.intake", "transaction", "load.transaction"),  # the rest: BEGIN, COMMIT
-    ("flows.nightly", "create_tables", "load.create_tables"),
-    ("flows.nightly", "refresh_budget_lines", "load.budget_lines"),
-    ("flows.nightly", "submissions", "read.discover"),
-    ("flows.nightly", "load_programme_folder", "read.programme_yaml"),
-    ("flows.audit", "compute_metrics", "score.metrics"),
-    ("flows.audit", "store_metrics", "score.metrics"),
-    ("flows.audit", "claimed_scores", "score.scorecard"),
-    ("flows.audit", "score", "score.scorecard"),
-    ("flows.audit", "scorecard_rows", "score.scorecard"),
-    ("flows.audit", "score_findings", "score.scorecard"),
-    ("flows.audit", "audit_report", "checks.report_check"),
-    ("flows.audit", "replace_claims", "checks.report_claims_insert"),
-    ("flows.audit", "measured", "checks.against_records"),
-    ("flows.audit", "records_disagree", "checks.against_records"),
-    ("flows.audit", "rates_disagree", "checks.against_records"),
-    ("flows.audit", "record_findings", "checks.records_sql"),
-    ("checks.history", "store", "checks.history"),
-    ("flows.audit", "run_expectations", "gx.run_expectations"),
-    ("flows.audit", "write_reports", "publish.reports"),
-    ("flows.audit", "_survey", "publish.reports"),
-    ("flows.nightly", "create_views", "publish.views"),
-    ("publish.warehouse", "begin", "publish.warehouse_copy"),
-    ("publish.warehouse", "publish", "publish.warehouse_swap"),
-    ("publish.warehouse", "unreadable", "publish.warehouse_check"),  # opens, whole, answers
-    ("publish.dictionary", "render", "publish.dictionary"),
+    ("jixiao.ingest.intake", "sha256_of", "read.sha256"),
+    ("jixiao.ingest.intake", "read_sheets", "read.parse"),  # in this process: small runs only
+    ("jixiao.ingest.intake", "_reads", "read.files"),  # hash and read (in reader processes: the wait)
+    ("jixiao.ingest.intake", "check_sheets", "contract.validate"),  # normalisers + pandera, per batch
+    ("jixiao.ingest.intake", "foreign_keys", "contract.foreign_keys"),
+    ("jixiao.ingest.intake", "_decide", "load.decide"),  # each file's fate, feedback pages
+    ("jixiao.ingest.intake", "warehouse_rows", "load.rows"),
+    ("jixiao.ingest.intake", "delete_county_rows", "load.delete"),
+    ("jixiao.ingest.intake", "insert_rows", "load.insert"),  # keyed hash inside DuckDB
+    ("jixiao.ingest.intake", "insert_log", "load.ingest_log"),
+    ("jixiao.ingest.intake", "insert_names", "load.names"),  # keyed hashes of the names paired with IDs
+    ("jixiao.ingest.intake", "masked_values", "load.free_text"),  # free text masked before it is stored
+    ("jixiao.ingest.intake", "transaction", "load.transaction"),  # the rest: BEGIN, COMMIT
+    ("jixiao.flows.nightly", "create_tables", "load.create_tables"),
+    ("jixiao.flows.nightly", "refresh_budget_lines", "load.budget_lines"),
+    ("jixiao.flows.nightly", "submissions", "read.discover"),
+    ("jixiao.flows.nightly", "load_programme_folder", "read.programme_yaml"),
+    ("jixiao.flows.audit", "compute_metrics", "score.metrics"),
+    ("jixiao.flows.audit", "store_metrics", "score.metrics"),
+    ("jixiao.flows.audit", "claimed_scores", "score.scorecard"),
+    ("jixiao.flows.audit", "score", "score.scorecard"),
+    ("jixiao.flows.audit", "scorecard_rows", "score.scorecard"),
+    ("jixiao.flows.audit", "score_findings", "score.scorecard"),
+    ("jixiao.flows.audit", "audit_report", "checks.report_check"),
+    ("jixiao.flows.audit", "replace_claims", "checks.report_claims_insert"),
+    ("jixiao.flows.audit", "measured", "checks.against_records"),
+    ("jixiao.flows.audit", "records_disagree", "checks.against_records"),
+    ("jixiao.flows.audit", "rates_disagree", "checks.against_records"),
+    ("jixiao.flows.audit", "record_findings", "checks.records_sql"),
+    ("jixiao.checks.history", "store", "checks.history"),
+    ("jixiao.flows.audit", "run_expectations", "gx.run_expectations"),
+    ("jixiao.flows.audit", "write_reports", "publish.reports"),
+    ("jixiao.flows.audit", "_survey", "publish.reports"),
+    ("jixiao.flows.nightly", "create_views", "publish.views"),
+    ("jixiao.publish.warehouse", "begin", "publish.warehouse_copy"),
+    ("jixiao.publish.warehouse", "publish", "publish.warehouse_swap"),
+    ("jixiao.publish.warehouse", "unreadable", "publish.warehouse_check"),  # opens, whole, answers
+    ("jixiao.publish.dictionary", "render", "publish.dictionary"),
 )
 STAGES = ("read", "contract", "load", "checks", "gx", "score", "publish")
 
@@ -182,9 +182,8 @@ class Stages:
 @contextlib.contextmanager
 def without_prefect() -> Iterator[None]:
     """flows.nightly with its Prefect calls replaced by plain ones, for the plain run."""
+    import jixiao.flows.nightly as nightly
     from prefect import Task
-
-    import flows.nightly as nightly
 
     saved = dict(vars(nightly))
     log = logging.getLogger("bench.plain")
@@ -203,14 +202,14 @@ def without_prefect() -> Iterator[None]:
 
 
 def plain_nightly(raw: Path, db: Path, out: Path, lang: str = "zh") -> dict:
-    import flows.nightly as nightly
+    import jixiao.flows.nightly as nightly
 
     with without_prefect():
         return nightly.nightly.fn(raw_dir=str(raw), db=str(db), out=str(out), lang=lang)
 
 
 def flow_nightly(raw: Path, db: Path, out: Path, lang: str = "zh") -> dict:
-    import flows.nightly as nightly
+    import jixiao.flows.nightly as nightly
 
     return nightly.nightly(raw_dir=str(raw), db=str(db), out=str(out), lang=lang)
 
@@ -219,8 +218,7 @@ def warehouse_counts(db: Path, year: int) -> dict:
     """Rows per sheet table and RECORDS findings per rule of the latest run, from the
     published warehouse: what the floor must agree with."""
     import duckdb
-
-    from schemas.contracts import SHEETS
+    from jixiao.schemas.contracts import SHEETS
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = {k: con.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in SHEETS}

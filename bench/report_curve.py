@@ -31,9 +31,9 @@ PROGRAMME = REPO / "data/raw/2022/530100-disability-employment/programme.yaml"
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from checks.report_check import check_report
-from ingest.report import ReportError
-from schemas.programme import load_programme
+from jixiao.checks.report_check import check_report
+from jixiao.ingest.report import ReportError
+from jixiao.schemas.programme import load_programme
 
 programme = load_programme(Path(sys.argv[2])) if sys.argv[2] else None
 started = time.perf_counter()

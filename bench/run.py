@@ -49,7 +49,7 @@ def _rss_mb() -> float:
 
 
 def _key() -> bytes:
-    from ingest.personal import load_or_create_key
+    from jixiao.ingest.personal import load_or_create_key
 
     return load_or_create_key(lambda *_: None)
 
@@ -110,7 +110,7 @@ def phase_naive(args: argparse.Namespace) -> dict:
 def _check_report_cli(path: Path, programme: Path, work: Path) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "flows.cli", "check-report", str(path), "--programme",
+        [sys.executable, "-m", "jixiao.flows.cli", "check-report", str(path), "--programme",
          str(programme), "--format", "json"],
         env=_env(work), cwd=REPO, stdout=subprocess.DEVNULL, check=True,
     )  # fmt: skip
@@ -118,10 +118,11 @@ def _check_report_cli(path: Path, programme: Path, work: Path) -> float:
 
 
 def phase_jixiao(args: argparse.Namespace) -> dict:
-    import flows  # noqa: F401 - jixiao's Prefect settings first
+    import jixiao.flows  # noqa: F401 - jixiao's Prefect settings first
+    from jixiao.checks.report_check import check_report
+    from jixiao.schemas.programme import load_programme
+
     from bench.jixiao_run import Stages, flow_nightly, plain_nightly, warehouse_counts
-    from checks.report_check import check_report
-    from schemas.programme import load_programme
 
     work = args.work / "jixiao"
     if work.exists():
@@ -152,7 +153,7 @@ def phase_jixiao(args: argparse.Namespace) -> dict:
     # Warm-up on the bundled sample, so that neither measured run pays for first imports
     # (GX, pandera, calamine …): once without Prefect, then as a flow, which also starts
     # Prefect's temporary server (or connects to PREFECT_API_URL).
-    from sample.generate import write_sample
+    from jixiao.sample.generate import write_sample
 
     warm = work / "warm"
     write_sample(warm / "raw")
@@ -397,7 +398,7 @@ def markdown(r: dict) -> str:
             f"({r['report_bytes'] / r['seed_report']['bytes']:.1f}× the seed), in process | "
             f"{_s(r['check_report_s'])} | {_x(r['ratios']['check_report_vs_seed'])} the seed's "
             f"time ({r['seed_report']['bytes'] / 1024:.0f} KB: {_s(r['check_report_seed_s'])} s) |",
-            f"| check-report, same, `python -m flows.cli … --format json` | "
+            f"| check-report, same, `python -m jixiao.flows.cli … --format json` | "
             f"{_s(r['check_report_cli_s'])} | |",
         ]
     rss = f"peak RSS: jixiao {r['peak_rss_mb']:.0f} MB, floor {r['floor_peak_rss_mb']:.0f} MB"

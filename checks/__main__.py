@@ -2,6 +2,6 @@
 
 from pathlib import Path
 
-from checks.catalogue import render_markdown
+from jixiao.checks.catalogue import render_markdown
 
 Path(__file__).with_name("CATALOGUE.md").write_text(render_markdown(), encoding="utf-8")

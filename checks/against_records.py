@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from checks.findings import Evidence, Finding
-from checks.report_text import SAME_SCALE, ev, indicator_lines
-from ingest.claims import Claim, interval
-from schemas.programme import Programme
-from schemas.vocabulary import Vocabulary
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.report_text import SAME_SCALE, ev, indicator_lines
+from jixiao.ingest.claims import Claim, interval
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True)

@@ -257,7 +257,7 @@ _INGEST = (
         "80 matches from 50 jobseekers",
         ("value",),
     ),
-    # Limits (ingest/limits.py): checked before the file is parsed, so an oversized or
+    # Limits (jixiao/limits.py): checked before the file is parsed, so an oversized or
     # hostile file costs the run neither its time nor its memory.
     Rule(
         "FILE.TOO_LARGE",
@@ -613,7 +613,7 @@ _REPORT = (
         "{observed}；报告中的数据均未核对，不能视为没有问题。",
         "The report was not read ({observed}); none of its figures were checked, so it "
         "cannot be taken as free of problems.",
-        "A report refused unread — a symbolic link, above a limit of ingest/limits.py (its "
+        "A report refused unread — a symbolic link, above a limit of jixiao/limits.py (its "
         "size, paragraphs, tables, cells, characters or XML elements), a zip or XML bomb, a "
         "damaged, encrypted or unsupported file — is one finding saying why, never a clean "
         "report: the nightly run goes on, the records are audited and published, and the "
@@ -752,7 +752,7 @@ def render_markdown() -> str:
     lines = [
         "# Rule catalogue",
         "",
-        "Generated from `checks/catalogue.py` by `python -m checks`; do not edit by hand.",
+        "Generated from `checks/catalogue.py` by `python -m jixiao.checks`; do not edit by hand.",
         "",
     ]
     for r in sorted(RULES.values(), key=lambda r: r.id):

@@ -39,10 +39,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
-
-from checks.catalogue import rule
-from checks.records import RULES, WORKING_AGE, params, visit_standard
-from schemas.programme import Programme
+from jixiao.checks.catalogue import rule
+from jixiao.checks.records import RULES, WORKING_AGE, params, visit_standard
+from jixiao.schemas.programme import Programme
 
 _SCOPE = "programme_code = $code AND year = $year"
 SITE = "data_docs"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 
-from checks.catalogue import rule
+from jixiao.checks.catalogue import rule
 
 # What every report finding rests on, and what the unit should do (依据 / 整改建议).
 BASIS = "《项目支出绩效评价管理办法》（财预〔2020〕10号）：自评报告数据应真实、准确、前后一致"

@@ -7,9 +7,8 @@ import json
 
 import duckdb
 import polars as pl
-
-from checks.findings import Finding
-from schemas.warehouse import FINDINGS
+from jixiao.checks.findings import Finding
+from jixiao.schemas.warehouse import FINDINGS
 
 
 def previous(con: duckdb.DuckDBPyConnection, programme_code: str, run_id: str) -> dict[str, dict]:

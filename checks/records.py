@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
-
-from checks.findings import Evidence, Finding
-from schemas.contracts import SHEETS
-from schemas.programme import Programme
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.schemas.contracts import SHEETS
+from jixiao.schemas.programme import Programme
 
 CAP = 20  # evidence rows listed per finding; the rest are counted
 WORKING_AGE = (16, 60)  # inclusive, on the activity date

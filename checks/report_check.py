@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from checks import report_tables, report_text
-from checks.findings import Evidence, Finding, ordered
-from checks.tables import grids
-from ingest.claims import Claim, extract_claims
-from ingest.personal import Names, mask_text, name_candidates
-from ingest.report import Document, ReportError, read_report
-from schemas.programme import Programme
-from schemas.vocabulary import Vocabulary, load_vocabulary
+from jixiao.checks import report_tables, report_text
+from jixiao.checks.findings import Evidence, Finding, ordered
+from jixiao.checks.tables import grids
+from jixiao.ingest.claims import Claim, extract_claims
+from jixiao.ingest.personal import Names, mask_text, name_candidates
+from jixiao.ingest.report import Document, ReportError, read_report
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.vocabulary import Vocabulary, load_vocabulary
 
 MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
                "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",

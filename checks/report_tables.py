@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from checks.findings import Evidence, Finding
-from checks.tables import Figure, Grid
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.tables import Figure, Grid
 
 COUNT_KINDS = ("人数", "数量", "份数", "户数", "个数")
 SHARE_KINDS = ("占比", "比例", "百分比", "比重")

@@ -10,11 +10,11 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
-from checks.findings import Evidence, Finding
-from checks.tables import Grid
-from ingest.claims import Claim, interval
-from ingest.report import Document
-from schemas.vocabulary import Vocabulary
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.tables import Grid
+from jixiao.ingest.claims import Claim, interval
+from jixiao.ingest.report import Document
+from jixiao.schemas.vocabulary import Vocabulary
 
 GRADES = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0)))
 SUCCESS = (

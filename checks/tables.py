@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from ingest.report import Document, Table
+from jixiao.ingest.report import Document, Table
 
 TOTAL_WORDS = ("合计", "总计", "小计", "合 计", "总 计")
 _TOTALS = frozenset(w.replace(" ", "") for w in TOTAL_WORDS)

@@ -13,27 +13,25 @@ from functools import partial
 from pathlib import Path
 
 import duckdb
-
-from checks import history
-from checks.against_records import (
+from jixiao.checks import history
+from jixiao.checks.against_records import (
     claimed_value,
     measured,
     rates_disagree,
     records_disagree,
 )
-from checks.expectations import run_expectations
-from checks.findings import Finding, ordered
-from checks.records import record_findings
-from checks.report_check import ReportAudit, audit_report
-from flows.crash import checkpoint
-from ingest.load import known_names, replace_claims
-from publish.files import under
-from publish.findings import md_text, summary
-from publish.report import Publication, staged_folder, write_reports
-from schemas.programme import Programme
-from schemas.vocabulary import load_vocabulary
-from schemas.warehouse import SCORES
-from scoring import (
+from jixiao.checks.expectations import run_expectations
+from jixiao.checks.findings import Finding, ordered
+from jixiao.checks.records import record_findings
+from jixiao.checks.report_check import ReportAudit, audit_report
+from jixiao.ingest.load import known_names, replace_claims
+from jixiao.publish.files import under
+from jixiao.publish.findings import md_text, summary
+from jixiao.publish.report import Publication, staged_folder, write_reports
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.vocabulary import load_vocabulary
+from jixiao.schemas.warehouse import SCORES
+from jixiao.scoring import (
     claimed_scores,
     compute_metrics,
     score,
@@ -41,6 +39,8 @@ from scoring import (
     scorecard_rows,
     store_metrics,
 )
+
+from jixiao.checkpoints import checkpoint
 
 
 @dataclass

@@ -8,11 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+import jixiao.flows  # noqa: F401 - Prefect settings before Prefect is imported
 import typer
 from rich.console import Console
 from rich.table import Table
-
-import flows  # noqa: F401 - Prefect settings before Prefect is imported
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
@@ -74,7 +73,7 @@ def _console_without_tracebacks() -> None:
 
 
 def _error(zh: str, en: str | None = None) -> None:
-    from ingest.personal import mask_text  # a path or a value in the message: no ID in clear
+    from jixiao.ingest.personal import mask_text  # a path or a value in the message: no ID in clear
 
     line = mask_text(f"错误：{zh}" if _lang["value"] == "zh" else f"Error: {en or zh}")
     err.print(line, style="bold red", soft_wrap=True, highlight=False)
@@ -86,9 +85,9 @@ def _fail(zh: str, en: str | None = None) -> None:
 
 
 def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False) -> None:
-    from flows.nightly import nightly
-    from ingest.personal import HashKeyError
-    from publish.warehouse import WarehouseBusy, WarehouseDamaged
+    from jixiao.flows.nightly import nightly
+    from jixiao.ingest.personal import HashKeyError
+    from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
 
     if not raw.is_dir():
         _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
@@ -126,7 +125,7 @@ def _summary(result: dict, db: Path) -> None:
     table = Table(title="本次运行" if zh else "This run")
     for name in ("文件", "状态", "行数", "问题") if zh else ("file", "status", "rows", "problems"):
         table.add_column(name)
-    from flows.nightly import STATUS_ZH
+    from jixiao.flows.nightly import STATUS_ZH
 
     for o in result["outcomes"]:
         if o.status != "skipped":
@@ -169,10 +168,10 @@ def check_report_command(
     file: Path = REPORT_FILE, programme: Path | None = PROGRAMME, fmt: str = FORMAT
 ) -> None:
     """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。"""
-    from checks.report_check import check_report
-    from ingest.report import ReportError
-    from publish import findings as out_formats
-    from schemas.programme import ProgrammeError, load_programme
+    from jixiao.checks.report_check import check_report
+    from jixiao.ingest.report import ReportError
+    from jixiao.publish import findings as out_formats
+    from jixiao.schemas.programme import ProgrammeError, load_programme
 
     if fmt not in ("table", "json", "md", "html"):
         raise typer.BadParameter(
@@ -210,10 +209,9 @@ def check_report_command(
 @app.command()
 def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。"""
+    from jixiao.flows.serve import SCHEDULE, deployment, find_or_start_server
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
-
-    from flows.serve import SCHEDULE, deployment, find_or_start_server
 
     try:
         api, server = find_or_start_server()
@@ -238,7 +236,7 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
 @app.command()
 def demo(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     """写入内置样例（若不存在），然后运行 `run`。"""
-    from sample.generate import sample_folder, write_sample
+    from jixiao.sample.generate import sample_folder, write_sample
 
     if not sample_folder(raw).exists():
         folder = write_sample(raw)

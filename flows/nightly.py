@@ -19,26 +19,26 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
+from jixiao.checks.catalogue import render_markdown
+from jixiao.flows.audit import AuditResult, audit_programme, report_path
+from jixiao.ingest.discover import programme_dirs, submissions
+from jixiao.ingest.intake import Context, Outcome, process, sha256_of
+from jixiao.ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
+from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
+from jixiao.ingest.report import report_sha256
+from jixiao.publish import dictionary, report, warehouse
+from jixiao.publish.feedback import feedback_path
+from jixiao.publish.files import blamed_on, write_atomic
+from jixiao.publish.views import create_views
+from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
+from jixiao.schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
+from jixiao.scoring import MetricError
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 
-from checks.catalogue import render_markdown
-from flows.audit import AuditResult, audit_programme, report_path
-from flows.crash import checkpoint
-from ingest.discover import programme_dirs, submissions
-from ingest.intake import Context, Outcome, process, sha256_of
-from ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
-from ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
-from ingest.report import report_sha256
-from publish import dictionary, report, warehouse
-from publish.feedback import feedback_path
-from publish.files import blamed_on, write_atomic
-from publish.views import create_views
-from schemas.programme import Programme, ProgrammeError, load_programme_folder
-from schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
-from scoring import MetricError
+from jixiao.checkpoints import checkpoint
 
 STATUS_ZH = {
     "accepted": "已接收",

@@ -15,9 +15,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from jixiao.flows.nightly import nightly
 from prefect.schedules import Cron
-
-from flows.nightly import nightly
 
 SCHEDULE = Cron("0 2 * * *", timezone="Asia/Shanghai")
 LOCAL_API = "http://127.0.0.1:4200/api"

@@ -50,9 +50,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import cn2an
-
-from ingest.report import Cell, Document, Table, find_dates
-from schemas.vocabulary import MONEY, Hit, Unit, Vocabulary, fold
+from jixiao.ingest.report import Cell, Document, Table, find_dates
+from jixiao.schemas.vocabulary import MONEY, Hit, Unit, Vocabulary, fold
 
 
 @dataclass(frozen=True)

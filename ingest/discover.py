@@ -22,8 +22,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.personal import mask_text
-from schemas.contracts import SHEET_BY_NAME, SHEETS
+from jixiao.ingest.personal import mask_text
+from jixiao.schemas.contracts import SHEET_BY_NAME, SHEETS
 
 log = logging.getLogger(__name__)
 

@@ -21,11 +21,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-
-from flows.crash import checkpoint
-from ingest.discover import Submission
-from ingest.limits import Limits
-from ingest.load import (
+from jixiao.ingest.discover import Submission
+from jixiao.ingest.load import (
     delete_county_rows,
     insert_log,
     insert_names,
@@ -35,16 +32,19 @@ from ingest.load import (
     transaction,
     warehouse_rows,
 )
-from ingest.normalise import clean_text, county_code
-from ingest.personal import Names, file_label, mask_text, masked, masked_values, sheet_names
-from ingest.problems import FileRefused, Problem
-from ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
-from ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
-from publish.feedback import feedback_path, render
-from publish.files import write_atomic
-from schemas.contracts import FILE, SHEET_BY_NAME, SHEETS
-from schemas.programme import Programme
-from schemas.warehouse import latest_log_entries
+from jixiao.ingest.normalise import clean_text, county_code
+from jixiao.ingest.personal import Names, file_label, mask_text, masked, masked_values, sheet_names
+from jixiao.ingest.problems import FileRefused, Problem
+from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
+from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
+from jixiao.publish.feedback import feedback_path, render
+from jixiao.publish.files import write_atomic
+from jixiao.schemas.contracts import FILE, SHEET_BY_NAME, SHEETS
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.warehouse import latest_log_entries
+
+from jixiao.checkpoints import checkpoint
+from jixiao.limits import Limits
 
 log = logging.getLogger(__name__)
 

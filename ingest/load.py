@@ -8,14 +8,14 @@ import json
 
 import duckdb
 import polars as pl
+from jixiao.ingest.personal import hmac_pads, name_pads
+from jixiao.ingest.problems import Problem
+from jixiao.ingest.validate import ROW
+from jixiao.schemas.contracts import FILE, SHEETS
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.warehouse import BUDGET_LINES, NAME_HASHES, RUNS, SHEET_TABLES, TABLES
 
-from flows.crash import checkpoint
-from ingest.personal import hmac_pads, name_pads
-from ingest.problems import Problem
-from ingest.validate import ROW
-from schemas.contracts import FILE, SHEETS
-from schemas.programme import Programme
-from schemas.warehouse import BUDGET_LINES, NAME_HASHES, RUNS, SHEET_TABLES, TABLES
+from jixiao.checkpoints import checkpoint
 
 
 def create_tables(con: duckdb.DuckDBPyConnection) -> None:

@@ -54,9 +54,8 @@ from pathlib import Path
 
 import polars as pl
 from faker.providers.person.zh_CN import Provider as _ChineseNames
-
-from schemas.contracts import SHEETS
-from schemas.identifiers import CREDIT_SHAPE, is_credit_code
+from jixiao.schemas.contracts import SHEETS
+from jixiao.schemas.identifiers import CREDIT_SHAPE, is_credit_code
 
 KEY_ENV = "JIXIAO_HASH_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "jixiao" / "hash.key"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from checks.catalogue import rule
+from jixiao.checks.catalogue import rule
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Excel into text and keep track of where each cell came from. A file that cannot
 be read at all raises ``FileRefused`` carrying catalogue problems.
 
 County files are untrusted. Before anything heavy runs, every file is held to the
-limits of ``ingest.limits`` (size on disk first; for a workbook the zip directory,
+limits of ``jixiao.limits`` (size on disk first; for a workbook the zip directory,
 every part's declared and actual uncompressed size, the sheet count, and each sheet's
 rows, columns and cell lengths, counted from its XML before python-calamine loads it;
 for a CSV every physical line's length, in bounded chunks, before it is decoded). A
@@ -41,10 +41,10 @@ from typing import BinaryIO
 from xml.parsers import expat
 
 import polars as pl
+from jixiao.ingest.problems import FileRefused, Problem
 from python_calamine import CalamineWorkbook
 
-from ingest.limits import Limits
-from ingest.problems import FileRefused, Problem
+from jixiao.limits import Limits
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls, or an encrypted .xlsx

@@ -36,10 +36,11 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
-from ingest.limits import Limits, env_name
-from ingest.problems import FileRefused, Problem
-from ingest.readers import read_docx, read_input
-from schemas.vocabulary import fold
+from jixiao.ingest.problems import FileRefused, Problem
+from jixiao.ingest.readers import read_docx, read_input
+from jixiao.schemas.vocabulary import fold
+
+from jixiao.limits import Limits, env_name
 
 
 class ReportError(Exception):
@@ -324,7 +325,7 @@ class _RawTable:
 def read_report(path: Path, limits: Limits | None = None) -> Document:
     """Read a .txt (UTF-8, UTF-8 with BOM, GB18030) or .docx report. Raises ReportError.
 
-    The report is untrusted like a county file, and held to ``ingest.limits`` before
+    The report is untrusted like a county file, and held to ``jixiao.limits`` before
     anything heavy reads it: opened once without following a symbolic link, its size taken
     by stat first (a .txt against JIXIAO_MAX_REPORT_TEXT_MB, a .docx against
     JIXIAO_MAX_FILE_MB); a .docx gets the package checks of a county workbook (zip bombs,

@@ -12,13 +12,12 @@ from operator import itemgetter
 import numpy as np
 import pandera.polars as pa
 import polars as pl
-
-from ingest.normalise import clean_text, normalise_column
-from ingest.personal import sheet_names
-from ingest.problems import Problem
-from ingest.readers import Columns, RawSheet
-from schemas.contracts import FILE, Sheet, contract
-from schemas.programme import Programme
+from jixiao.ingest.normalise import clean_text, normalise_column
+from jixiao.ingest.personal import sheet_names
+from jixiao.ingest.problems import Problem
+from jixiao.ingest.readers import Columns, RawSheet
+from jixiao.schemas.contracts import FILE, Sheet, contract
+from jixiao.schemas.programme import Programme
 
 ROW = "_row"  # the sheet row each record came from (lineage)
 

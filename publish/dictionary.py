@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from publish.views import VIEWS
-from schemas.warehouse import PERSONAL_DATA, TABLES
+from jixiao.publish.views import VIEWS
+from jixiao.schemas.warehouse import PERSONAL_DATA, TABLES
 
 
 def render() -> str:

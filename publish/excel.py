@@ -16,9 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
-
-from checks.findings import Finding
-from publish.findings import HEAD, NEW, SEVERITY_ZH, evidence_text, public_dict
+from jixiao.checks.findings import Finding
+from jixiao.publish.findings import HEAD, NEW, SEVERITY_ZH, evidence_text, public_dict
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ingest.problems import Problem
-from publish.files import under
-from publish.findings import md_table, md_text
+from jixiao.ingest.problems import Problem
+from jixiao.publish.files import under
+from jixiao.publish.findings import md_table, md_text
 
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
 # Bytes in a page's name: 255 (ext4, xfs, btrfs) less the ".tmp" write_atomic writes first.

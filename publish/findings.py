@@ -14,8 +14,8 @@ import re
 from collections.abc import Collection
 from decimal import Decimal
 
-from checks.findings import Finding
-from ingest.personal import mask_text
+from jixiao.checks.findings import Finding
+from jixiao.ingest.personal import mask_text
 
 SEVERITY_ZH = {"error": "错误", "warning": "警示", "info": "提示"}
 HEAD = {

@@ -24,12 +24,11 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
-from checks.findings import Finding
-from flows.crash import checkpoint
-from ingest.personal import mask_text
-from publish.excel import write_findings_xlsx
-from publish.files import under, write_atomic
-from publish.findings import (
+from jixiao.checks.findings import Finding
+from jixiao.ingest.personal import mask_text
+from jixiao.publish.excel import write_findings_xlsx
+from jixiao.publish.files import under, write_atomic
+from jixiao.publish.findings import (
     HEAD,
     SEVERITY_ZH,
     as_json,
@@ -40,6 +39,8 @@ from publish.findings import (
     summary,
     table_rows,
 )
+
+from jixiao.checkpoints import checkpoint
 
 
 @dataclass

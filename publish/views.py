@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
-
-from schemas.warehouse import latest_log_entries
+from jixiao.schemas.warehouse import latest_log_entries
 
 
 @dataclass(frozen=True)

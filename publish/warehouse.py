@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from flows.crash import checkpoint
+from jixiao.checkpoints import checkpoint
 
 # DuckDB's file: three 4 KiB headers, then block n at _HEADERS + n × block_size.
 _HEADERS = 3 * 4096

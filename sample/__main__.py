@@ -1,15 +1,15 @@
-"""`python -m sample [RAW_ROOT] [--seed N]`: regenerate the bundled sample (default data/raw)."""
+"""`python -m jixiao.sample [RAW_ROOT] [--seed N]`: regenerate the bundled sample (default data/raw)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from sample.generate import write_sample
+from jixiao.sample.generate import write_sample
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sample", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m jixiao.sample", description=__doc__)
     parser.add_argument("raw_root", nargs="?", type=Path, default=Path("data/raw"))
     parser.add_argument("--seed", type=int, default=2022)
     args = parser.parse_args(argv)

@@ -48,10 +48,9 @@ from pathlib import Path
 import xlsxwriter
 import yaml
 from faker import Faker
-
-from sample.report_writer import write_sample_report
-from schemas.contracts import SHEETS
-from schemas.identifiers import credit_code_check, org_code_check, resident_id_check
+from jixiao.sample.report_writer import write_sample_report
+from jixiao.schemas.contracts import SHEETS
+from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
 
 PROGRAMME_YAML = Path(__file__).with_name("programme.yaml")
 YEAR = 2022

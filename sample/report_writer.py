@@ -668,8 +668,8 @@ SAMPLE_QUESTIONS = (
 
 def sample_figures() -> ReportFigures:
     """The bundled programme's report, from programme.yaml and the sample records' facts."""
-    from sample import generate as g  # lazily: generate may one day write this report
-    from schemas.programme import load_programme
+    from jixiao.sample import generate as g  # lazily: generate may one day write this report
+    from jixiao.schemas.programme import load_programme
 
     prog = load_programme(PROGRAMME_YAML)
     entrants, placed = g.ENTRIES, len(g.AWARDS_GIVEN)

@@ -16,8 +16,7 @@ from decimal import Decimal
 
 import pandera.polars as pa
 import polars as pl
-
-from schemas.identifiers import cert_no_valid, credit_code_valid
+from jixiao.schemas.identifiers import cert_no_valid, credit_code_valid
 
 MONEY = pl.Decimal(18, 2)
 ANSWERS = ["A", "B", "C", "D", "E"]

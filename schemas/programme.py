@@ -1,7 +1,7 @@
 """programme.yaml (绩效目标表): budget lines, counties, indicator tree and targets.
 
 programme.yaml is read as untrusted input, like a county file: it is a regular file (a
-symbolic link is refused, not followed), within its size limit (ingest/limits.py), YAML
+symbolic link is refused, not followed), within its size limit (jixiao/limits.py), YAML
 without aliases (an
 alias bomb expands a few KB into gigabytes), and every name that later becomes part of a
 path, a key or an identifier matches a documented pattern (``CODE``, ``IDENTIFIER``,
@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
+from jixiao.schemas.vocabulary import VocabularyError, load_vocabulary
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -29,8 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from ingest.limits import Limits
-from schemas.vocabulary import VocabularyError, load_vocabulary
+from jixiao.limits import Limits
 
 # A programme code names a folder, a report path and a Prefect artifact key: lower-case
 # letters and digits in groups joined by single hyphens, e.g. 530100-disability-employment.

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-
-from schemas.contracts import SHEETS, Sheet
+from jixiao.schemas.contracts import SHEETS, Sheet
 
 
 @dataclass(frozen=True)

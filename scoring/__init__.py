@@ -1,6 +1,6 @@
 """Scoring: indicator actuals from the warehouse (metrics) and the scorecard (engine)."""
 
-from scoring.engine import (
+from jixiao.scoring.engine import (
     IndicatorScore,
     Level1Score,
     Scorecard,
@@ -11,7 +11,7 @@ from scoring.engine import (
     score_findings,
     scorecard_rows,
 )
-from scoring.metrics import Metric, MetricError, compute_metrics, store_metrics
+from jixiao.scoring.metrics import Metric, MetricError, compute_metrics, store_metrics
 
 __all__ = [
     "IndicatorScore",

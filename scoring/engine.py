@@ -26,11 +26,11 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from checks.findings import Evidence, Finding
-from ingest.claims import Claim
-from schemas.programme import Indicator, Programme
-from schemas.warehouse import SCORES
-from scoring.metrics import Metric
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.ingest.claims import Claim
+from jixiao.schemas.programme import Indicator, Programme
+from jixiao.schemas.warehouse import SCORES
+from jixiao.scoring.metrics import Metric
 
 CENT = Decimal("0.01")
 ZERO = Decimal(0)

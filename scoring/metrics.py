@@ -12,7 +12,7 @@ as DuckDB's security guidance says untrusted SQL should be
   year, finding or log can be named, and nothing the metric does can reach it;
 - with external access off (no file, no network, no ATTACH, no extension install or load, no
   Python object by name), nothing spilled to disk, the configuration locked, a memory limit
-  and a time limit (ingest/limits.py: ``metric_mb``, ``metric_seconds``).
+  and a time limit (jixiao/limits.py: ``metric_mb``, ``metric_seconds``).
 
 A metric names its tables without a programme filter (``SELECT count(*) FROM job_fairs``), so
 an analyst writes it once for every programme and year.
@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
+from jixiao.schemas.programme import Fact, Indicator, Programme
+from jixiao.schemas.warehouse import BUDGET_LINES, METRICS, SHEET_TABLES
 
-from ingest.limits import Limits
-from schemas.programme import Fact, Indicator, Programme
-from schemas.warehouse import BUDGET_LINES, METRICS, SHEET_TABLES
+from jixiao.limits import Limits
 
 VALUE_PLACES = Decimal("0.000001")  # metrics.value is DECIMAL(38,6)
 

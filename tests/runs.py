@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flows.crash import ENV
+from jixiao.checkpoints import ENV
 
 REPO = Path(__file__).resolve().parent.parent
 JIXIAO = Path(sys.executable).with_name("jixiao")
@@ -26,7 +26,7 @@ REPORTS = Path("curated/reports")
 def jixiao_run(folder: Path, api: str, crash: str | None = None, *, args: tuple[str, ...] = (),
                env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
                ) -> subprocess.CompletedProcess:  # fmt: skip
-    """`jixiao run` over ``folder``; ``crash`` names a checkpoint to die at (flows/crash.py),
+    """`jixiao run` over ``folder``; ``crash`` names a checkpoint to die at (jixiao/checkpoints.py),
     ``args`` are more options, ``env`` more variables, ``prefix`` a command to run it under."""
     environ = {k: v for k, v in os.environ.items() if k != ENV}
     environ |= {"PREFECT_API_URL": api, "COLUMNS": "200"} | ({ENV: crash} if crash else {})

@@ -3,11 +3,11 @@
 from decimal import Decimal
 from pathlib import Path
 
-from checks.against_records import claimed_value, measured, rates_disagree, records_disagree
-from ingest.claims import extract_claims
-from ingest.report import parse_text
-from schemas.programme import load_programme
-from schemas.vocabulary import load_vocabulary
+from jixiao.checks.against_records import claimed_value, measured, rates_disagree, records_disagree
+from jixiao.ingest.claims import extract_claims
+from jixiao.ingest.report import parse_text
+from jixiao.schemas.programme import load_programme
+from jixiao.schemas.vocabulary import load_vocabulary
 
 PROGRAMME = load_programme(Path(__file__).resolve().parent.parent / "sample" / "programme.yaml")
 VOCAB = load_vocabulary(PROGRAMME.vocabulary)

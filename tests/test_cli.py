@@ -8,8 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from sample.generate import sample_folder
+from jixiao.sample.generate import sample_folder
 
 pytestmark = pytest.mark.flow
 JIXIAO = Path(sys.executable).with_name("jixiao")

@@ -1,7 +1,7 @@
 """Crash safety (DESIGN, "What a change must keep true": a crash at any point loses nothing
 and leaves the published warehouse whole).
 
-`jixiao run` is killed with SIGKILL at the checkpoints of flows/crash.py (instrumentation, not
+`jixiao run` is killed with SIGKILL at the checkpoints of jixiao/checkpoints.py (instrumentation, not
 timing), then run again normally. After the kill the published warehouse must be exactly the
 state before the run (or, killed after the rename, exactly the state after a clean run); after
 the recovery run it must be exactly what a clean run gives, computed in a separate folder from
@@ -51,15 +51,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from jixiao.publish import report, warehouse
+from jixiao.schemas.warehouse import SHEET_TABLES
 
-from flows.crash import AFTER_PUBLISH, ENV, POINTS
-from publish import report, warehouse
-from schemas.warehouse import SHEET_TABLES
+from jixiao.checkpoints import AFTER_PUBLISH, ENV, POINTS
 from tests.runs import DB, PROGRAMME, REPO, REPORTS, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow
 
-PACKAGES = ("flows", "ingest", "publish", "checks", "scoring", "schemas")
+PACKAGES = ("jixiao", "flows", "ingest", "publish", "checks", "scoring", "schemas")
 STAGING = warehouse.staging_path(DB)
 REPORTS_STAGING = report.staging_root(REPORTS)
 LOCK = DB.with_name(DB.name + ".lock")
@@ -76,7 +76,7 @@ def leaves_staging(point: str, published_before: bool) -> bool:
 FULL = os.environ.get("JIXIAO_CRASH_FULL") == "1"
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
-# The default cases, per state. ``point:N`` dies on the N-th visit (flows/crash.py).
+# The default cases, per state. ``point:N`` dies on the N-th visit (jixiao/checkpoints.py).
 DEFAULT = {
     "changed": (
         "warehouse.staging_ready", "load.budget_lines_refreshed",
@@ -178,7 +178,7 @@ def _python(code: str, crash: str | None) -> subprocess.CompletedProcess:
 )  # fmt: skip
 def test_checkpoint_kills_only_where_asked(crash, code, printed):
     done = _python(
-        "from flows.crash import checkpoint\n"
+        "from jixiao.checkpoints import checkpoint\n"
         "for c in 'abc':\n    checkpoint('t.b')\n    print(c, end='', flush=True)\n",
         crash,
     )

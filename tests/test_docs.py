@@ -2,16 +2,16 @@
 
 from pathlib import Path
 
-from checks.catalogue import RULES, render_markdown
-from publish.dictionary import render
-from schemas.warehouse import TABLES
+from jixiao.checks.catalogue import RULES, render_markdown
+from jixiao.publish.dictionary import render
+from jixiao.schemas.warehouse import TABLES
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_committed_catalogue_is_generated_from_the_rules():
     committed = (REPO / "checks" / "CATALOGUE.md").read_text(encoding="utf-8")
-    assert committed == render_markdown(), "run `python -m checks` and commit CATALOGUE.md"
+    assert committed == render_markdown(), "run `python -m jixiao.checks` and commit CATALOGUE.md"
     for rule_id in RULES:
         assert f"`{rule_id}`" in committed
 

@@ -35,11 +35,9 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-
-from ingest.claims import _chinese
-from ingest.discover import submissions
-from ingest.limits import Limits
-from ingest.normalise import (
+from jixiao.ingest.claims import _chinese
+from jixiao.ingest.discover import submissions
+from jixiao.ingest.normalise import (
     clean_text,
     county_code,
     normalise_column,
@@ -48,10 +46,10 @@ from ingest.normalise import (
     parse_money,
     parse_yes_no,
 )
-from ingest.problems import FileRefused
-from ingest.readers import RawSheet, read_csv
-from publish.feedback import feedback_path
-from schemas.identifiers import (
+from jixiao.ingest.problems import FileRefused
+from jixiao.ingest.readers import RawSheet, read_csv
+from jixiao.publish.feedback import feedback_path
+from jixiao.schemas.identifiers import (
     CREDIT_CHARSET,
     credit_code_check,
     is_cert_no,
@@ -59,6 +57,8 @@ from schemas.identifiers import (
     is_resident_id,
     resident_id_check,
 )
+
+from jixiao.limits import Limits
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FILES = settings(

@@ -53,10 +53,10 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from jixiao.ingest.intake import Context, Outcome
+from jixiao.sample.generate import write_csv
+from jixiao.schemas.contracts import SHEETS
 
-from ingest.intake import Context, Outcome
-from sample.generate import write_csv
-from schemas.contracts import SHEETS
 from tests.test_intake import (
     LABEL,
     NAMES,
@@ -903,8 +903,8 @@ import json, resource, sys, time
 limit = 1 << 30
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from pathlib import Path
-from ingest.problems import FileRefused
-from ingest.readers import read_csv, read_workbook
+from jixiao.ingest.problems import FileRefused
+from jixiao.ingest.readers import read_csv, read_workbook
 path = Path(sys.argv[1])
 started = time.monotonic()
 try:
@@ -1074,7 +1074,7 @@ def test_skipped_files_are_named_in_the_log(folder, ctx, caplog):
     office_lock_file(counties, HOSTILE, 1)
     fifo(counties, "530104", 1)
     symlinked_folder(counties, "530105", 1)
-    with caplog.at_level(logging.INFO, logger="ingest.discover"):
+    with caplog.at_level(logging.INFO, logger="jixiao.ingest.discover"):
         assert run(folder, ctx) == {}
     said = "\n".join(r.getMessage() for r in caplog.records)
     assert f"counties/~${HOSTILE}.xlsx：Office 锁定文件" in said
@@ -1086,7 +1086,7 @@ def test_skipped_files_are_named_in_the_log(folder, ctx, caplog):
 
 
 def test_limits_defaults_and_environment():
-    from ingest import limits
+    from jixiao import limits
 
     assert limits.Limits.from_env({}) == limits.Limits()
     assert limits.Limits.from_env({"JIXIAO_MAX_ROWS": "5_000", "JIXIAO_MAX_FILE_MB": " 7 "}) == (

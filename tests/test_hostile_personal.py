@@ -24,12 +24,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from markdown_it import MarkdownIt
-
-from flows.audit import audit_programme
-from ingest import intake
-from ingest.load import known_names
-from ingest.personal import (
+from jixiao.flows.audit import audit_programme
+from jixiao.ingest import intake
+from jixiao.ingest.load import known_names
+from jixiao.ingest.personal import (
     file_label,
     is_name,
     mask_log_records,
@@ -37,10 +35,12 @@ from ingest.personal import (
     masked_values,
     row_names,
 )
-from publish.findings import md_text
-from publish.report import staged_folder
-from sample.generate import sample_folder, write_csv
-from schemas.identifiers import credit_code_check, resident_id_check
+from jixiao.publish.findings import md_text
+from jixiao.publish.report import staged_folder
+from jixiao.sample.generate import sample_folder, write_csv
+from jixiao.schemas.identifiers import credit_code_check, resident_id_check
+from markdown_it import MarkdownIt
+
 from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run
 from tests.test_flow import curated_texts, leaks, personal_values, prefect_texts, readable
 from tests.test_hostile import VALID, book_with, visits_text
@@ -368,7 +368,7 @@ def test_reader_failure_traceback_is_masked(intake_at, monkeypatch, caplog):
 
     monkeypatch.setattr(intake, "read_workbook", broken)
     county_file(folder / "counties" / f"{VALID}.xlsx")
-    with caplog.at_level(logging.WARNING, logger="ingest.intake"):
+    with caplog.at_level(logging.WARNING, logger="jixiao.ingest.intake"):
         (outcome,) = run(folder, ctx).values()
     assert outcome.status == "refused"
     said = caplog.text
@@ -512,9 +512,8 @@ def test_log_records_are_masked_by_shape(caplog):
 @pytest.mark.flow
 def test_an_unexpected_error_quoting_an_id_is_kept_masked_by_prefect(prefect_api):
     # Prefect keeps a failed run's exception text in its state, which no log masking reaches.
+    from jixiao.flows.nightly import MaskedError, masked_errors
     from prefect import flow, task
-
-    from flows.nightly import MaskedError, masked_errors
 
     @task
     @masked_errors

@@ -9,7 +9,7 @@ bounded time and memory, and a line at the character limit made of what the rule
 look for is read in bounded time. In the nightly run a refused report is one finding
 (REPORT.UNREADABLE), and the records are audited and published all the same.
 
-Decisions the cases pin down (ingest/limits.py has the defaults):
+Decisions the cases pin down (jixiao/limits.py has the defaults):
 
 - a .txt is held to JIXIAO_MAX_REPORT_TEXT_MB by its size on disk, before a byte is read;
   a .docx to JIXIAO_MAX_FILE_MB on disk and to the text limit once its XML is counted;
@@ -34,7 +34,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest import limits
+from jixiao import limits
 from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run
 from tests.test_hostile import (
     HWM,
@@ -268,8 +268,8 @@ CHILD = (
 import json, resource, sys, time
 resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 from pathlib import Path
-from checks.report_check import check_report
-from ingest.report import ReportError
+from jixiao.checks.report_check import check_report
+from jixiao.ingest.report import ReportError
 started = time.monotonic()
 try:
     audit = check_report(Path(sys.argv[1]))
@@ -377,7 +377,7 @@ def test_a_line_at_the_character_limit_is_read_in_bounded_time(line, tmp_path):
 
 def test_limits_are_documented_in_the_readme():
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert limits.markdown_table() in readme, "copy ingest.limits.markdown_table() to README"
+    assert limits.markdown_table() in readme, "copy jixiao.limits.markdown_table() to README"
 
 
 # --- the command and the nightly run ------------------------------------------------------

@@ -8,8 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-from schemas.identifiers import (
+from jixiao.schemas.identifiers import (
     CREDIT_CHARSET,
     birth_date,
     cert_no_valid,

@@ -19,16 +19,15 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
-
-from ingest import intake
-from ingest.discover import submissions
-from ingest.intake import Context, Outcome, process
-from ingest.load import create_tables
-from ingest.personal import cert_hash
-from sample.generate import PROGRAMME_YAML, write_csv, write_workbook
-from schemas.contracts import SHEETS
-from schemas.identifiers import credit_code_check, org_code_check, resident_id_check
-from schemas.programme import load_programme
+from jixiao.ingest import intake
+from jixiao.ingest.discover import submissions
+from jixiao.ingest.intake import Context, Outcome, process
+from jixiao.ingest.load import create_tables
+from jixiao.ingest.personal import cert_hash
+from jixiao.sample.generate import PROGRAMME_YAML, write_csv, write_workbook
+from jixiao.schemas.contracts import SHEETS
+from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
+from jixiao.schemas.programme import load_programme
 
 KEY = b"k" * 32
 CODE = "530100-disability-employment"

@@ -9,8 +9,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ingest.normalise import (
+from jixiao.ingest.normalise import (
     clean_text,
     county_code,
     normalise_column,

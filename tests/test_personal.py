@@ -9,8 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-from ingest.personal import (
+from jixiao.ingest.personal import (
     KEY_ENV,
     HashKeyError,
     cert_hash,

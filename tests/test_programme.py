@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from schemas.programme import ProgrammeError, load_programme
+from jixiao.schemas.programme import ProgrammeError, load_programme
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample" / "programme.yaml"
 

@@ -11,11 +11,10 @@ import pytest
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ingest.problems import FileRefused
-from ingest.readers import Columns, RawSheet, read_csv, read_workbook
-from ingest.validate import sheet_text
-from schemas.contracts import SHEETS
+from jixiao.ingest.problems import FileRefused
+from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook
+from jixiao.ingest.validate import sheet_text
+from jixiao.schemas.contracts import SHEETS
 
 HEADER = ["姓名", "慰问日期", "慰问金额(元)"]
 

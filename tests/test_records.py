@@ -19,17 +19,16 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from checks import expectations, records
-from checks.expectations import offline, run_expectations
-from checks.findings import Evidence, Finding
-from checks.records import CAP, record_findings, visit_standard
-from ingest.discover import submissions
-from ingest.intake import Context, process
-from ingest.load import create_tables
-from sample.generate import sample_folder
-from schemas.contracts import SHEETS
-from schemas.programme import load_programme
+from jixiao.checks import expectations, records
+from jixiao.checks.expectations import offline, run_expectations
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.records import CAP, record_findings, visit_standard
+from jixiao.ingest.discover import submissions
+from jixiao.ingest.intake import Context, process
+from jixiao.ingest.load import create_tables
+from jixiao.sample.generate import sample_folder
+from jixiao.schemas.contracts import SHEETS
+from jixiao.schemas.programme import load_programme
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE = sample_folder(REPO / "data" / "raw")

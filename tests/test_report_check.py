@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from checks.report_check import check_report
-from sample import report_writer as writer
-from sample.generate import sample_folder
+from jixiao.checks.report_check import check_report
+from jixiao.sample import report_writer as writer
+from jixiao.sample.generate import sample_folder
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seeds" / "000_8efdcb375633a8df.txt"

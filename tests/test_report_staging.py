@@ -3,8 +3,7 @@
 from pathlib import Path
 
 import pytest
-
-from publish import report
+from jixiao.publish import report
 
 CODE = "530100-disability-employment"
 

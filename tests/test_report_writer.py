@@ -20,9 +20,8 @@ from pathlib import Path
 
 import docx
 import pytest
-
-from checks.catalogue import RULES
-from sample.report_writer import (
+from jixiao.checks.catalogue import RULES
+from jixiao.sample.report_writer import (
     COUNT_UNITS,
     PLANTABLE,
     docx_bytes,

@@ -18,11 +18,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
+from jixiao.sample.generate import write_csv, write_sample, write_workbook
+from jixiao.schemas.contracts import SHEETS
+from jixiao.schemas.identifiers import birth_date, is_cert_no, is_credit_code, resident_id_check
 from python_calamine import CalamineWorkbook
-
-from sample.generate import write_csv, write_sample, write_workbook
-from schemas.contracts import SHEETS
-from schemas.identifiers import birth_date, is_cert_no, is_credit_code, resident_id_check
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data/raw/2022/530100-disability-employment"
@@ -159,8 +158,8 @@ def test_same_seed_gives_identical_bytes(folder, tmp_path):
 
 
 def test_committed_sample_is_what_the_generator_writes(folder):
-    assert COMMITTED.is_dir(), "run `python -m sample data/raw`"
-    assert _files(COMMITTED) == _files(folder), "data/raw drifted: run `python -m sample data/raw`"
+    assert COMMITTED.is_dir(), "run `python -m jixiao.sample data/raw`"
+    assert _files(COMMITTED) == _files(folder), "data/raw drifted: run `python -m jixiao.sample data/raw`"
 
 
 def test_another_seed_gives_other_people(folder, tmp_path):

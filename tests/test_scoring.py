@@ -9,18 +9,17 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import jixiao.scoring.metrics as metrics_module
 import pytest
-
-import scoring.metrics as metrics_module
-from ingest.claims import extract_claims
-from ingest.discover import submissions
-from ingest.intake import Context, process
-from ingest.load import create_tables, refresh_budget_lines
-from ingest.report import read_report
-from schemas.programme import Indicator, Programme, load_programme
-from schemas.vocabulary import load_vocabulary
-from schemas.warehouse import METRICS, SCORES
-from scoring import (
+from jixiao.ingest.claims import extract_claims
+from jixiao.ingest.discover import submissions
+from jixiao.ingest.intake import Context, process
+from jixiao.ingest.load import create_tables, refresh_budget_lines
+from jixiao.ingest.report import read_report
+from jixiao.schemas.programme import Indicator, Programme, load_programme
+from jixiao.schemas.vocabulary import load_vocabulary
+from jixiao.schemas.warehouse import METRICS, SCORES
+from jixiao.scoring import (
     Metric,
     MetricError,
     ScoringError,
