@@ -31,13 +31,13 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import yaml
-from jixiao.checks.records import RULES, params
-from jixiao.schemas.contracts import ANSWERS, AWARDS, SHEETS
-from jixiao.schemas.identifiers import CREDIT_CHARSET
-from jixiao.schemas.warehouse import SHEET_TABLES
 from python_calamine import CalamineWorkbook
 
 from bench.clock import Clock
+from jixiao.checks.records import RULES, params
+from jixiao.sample.generate import ANSWERS, AWARDS, SHEETS
+from jixiao.schemas.identifiers import CREDIT_CHARSET
+from jixiao.schemas.warehouse import SHEET_TABLES
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)

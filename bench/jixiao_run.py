@@ -182,8 +182,9 @@ class Stages:
 @contextlib.contextmanager
 def without_prefect() -> Iterator[None]:
     """flows.nightly with its Prefect calls replaced by plain ones, for the plain run."""
-    import jixiao.flows.nightly as nightly
     from prefect import Task
+
+    import jixiao.flows.nightly as nightly
 
     saved = dict(vars(nightly))
     log = logging.getLogger("bench.plain")
@@ -218,7 +219,8 @@ def warehouse_counts(db: Path, year: int) -> dict:
     """Rows per sheet table and RECORDS findings per rule of the latest run, from the
     published warehouse: what the floor must agree with."""
     import duckdb
-    from jixiao.schemas.contracts import SHEETS
+
+    from jixiao.sample.generate import SHEETS
 
     with duckdb.connect(str(db), read_only=True) as con:
         rows = {k: con.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in SHEETS}

@@ -27,10 +27,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import yaml
-from jixiao.schemas.contracts import ANSWERS, AWARDS, SHEETS
-from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 from bench.clock import Clock
+from jixiao.sample.generate import ANSWERS, AWARDS, SHEETS
+from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 

@@ -119,10 +119,9 @@ def _check_report_cli(path: Path, programme: Path, work: Path) -> float:
 
 def phase_jixiao(args: argparse.Namespace) -> dict:
     import jixiao.flows  # noqa: F401 - jixiao's Prefect settings first
+    from bench.jixiao_run import Stages, flow_nightly, plain_nightly, warehouse_counts
     from jixiao.checks.report_check import check_report
     from jixiao.schemas.programme import load_programme
-
-    from bench.jixiao_run import Stages, flow_nightly, plain_nightly, warehouse_counts
 
     work = args.work / "jixiao"
     if work.exists():

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+
 from jixiao.checks.catalogue import rule
 from jixiao.checks.records import RULES, WORKING_AGE, params, visit_standard
 from jixiao.schemas.programme import Programme

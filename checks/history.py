@@ -7,6 +7,7 @@ import json
 
 import duckdb
 import polars as pl
+
 from jixiao.checks.findings import Finding
 from jixiao.schemas.warehouse import FINDINGS
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
+
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.schemas.contracts import SHEETS
 from jixiao.schemas.programme import Programme
 
 CAP = 20  # evidence rows listed per finding; the rest are counted
@@ -173,6 +173,7 @@ class _Names:
     def __init__(self, programme: Programme):
         self.programme = programme
         self.lines = {b.code: b.name for b in programme.budget_lines}
+        self.titles = {k: s.title for k, s in programme.county_template.sheets.items()}
 
     def county(self, code: str) -> str:
         name = self.programme.counties.get(code)
@@ -250,7 +251,7 @@ def _employer(g: dict, names: _Names, year: int) -> Parts:
 
 def _outside_year(g: dict, names: _Names, year: int) -> Parts:
     sheet, county = g["sheet_key"], g["county_code"]
-    label = names.county_name(county) + SHEETS[sheet].title
+    label = names.county_name(county) + names.titles[sheet]
     if g["n_rows"] > 1:
         label += f"（{g['n_rows']} 行）"
     subject = f"county:{county}:{sheet}"

@@ -13,6 +13,8 @@ from functools import partial
 from pathlib import Path
 
 import duckdb
+
+from jixiao.checkpoints import checkpoint
 from jixiao.checks import history
 from jixiao.checks.against_records import (
     claimed_value,
@@ -39,8 +41,6 @@ from jixiao.scoring import (
     scorecard_rows,
     store_metrics,
 )
-
-from jixiao.checkpoints import checkpoint
 
 
 @dataclass

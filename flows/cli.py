@@ -8,10 +8,11 @@ import os
 import sys
 from pathlib import Path
 
-import jixiao.flows  # noqa: F401 - Prefect settings before Prefect is imported
 import typer
 from rich.console import Console
 from rich.table import Table
+
+import jixiao.flows  # noqa: F401 - Prefect settings before Prefect is imported
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
@@ -209,9 +210,10 @@ def check_report_command(
 @app.command()
 def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。"""
-    from jixiao.flows.serve import SCHEDULE, deployment, find_or_start_server
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from jixiao.flows.serve import SCHEDULE, deployment, find_or_start_server
 
     try:
         api, server = find_or_start_server()

@@ -19,11 +19,23 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+
+from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
 from jixiao.flows.audit import AuditResult, audit_programme, report_path
 from jixiao.ingest.discover import programme_dirs, submissions
 from jixiao.ingest.intake import Context, Outcome, process, sha256_of
-from jixiao.ingest.load import create_tables, hashed_with, open_run, refresh_budget_lines
+from jixiao.ingest.load import (
+    create_sheet_tables,
+    create_tables,
+    hashed_with,
+    open_run,
+    refresh_budget_lines,
+)
 from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from jixiao.ingest.report import report_sha256
 from jixiao.publish import dictionary, report, warehouse
@@ -33,12 +45,6 @@ from jixiao.publish.views import create_views
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
 from jixiao.schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
 from jixiao.scoring import MetricError
-from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
-from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
-
-from jixiao.checkpoints import checkpoint
 
 STATUS_ZH = {
     "accepted": "已接收",
@@ -170,12 +176,13 @@ def ingest(
     run has its place in the sequence. The key must be the one the warehouse's hashes were
     made with (a new one only with ``new_key``, over a rebuilt staging file).
 
-    Returns the outcomes, the inputs for `runs`, and the feedback pages of refusals that
-    no longer stand: removed only once the warehouse saying so is published.
+    Returns the outcomes, the inputs for `runs`, the feedback pages of refusals that no
+    longer stand (removed only once the warehouse saying so is published), and the programmes
+    skipped because their template's tables clash with the warehouse's.
     """
     logger = get_run_logger()
     run_id, feedback_dir = run["run_id"], db_path.parent / "feedback"
-    outcomes, inputs = [], []
+    outcomes, inputs, skipped = [], [], []
     with duckdb.connect(staging) as con:
         create_tables(con)
         checkpoint("ingest.tables_created")
@@ -188,9 +195,14 @@ def ingest(
         con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
                     [key_fingerprint(key), run_id])  # fmt: skip
         for programme_dir, programme in programmes:
+            try:
+                create_sheet_tables(con, programme)
+            except ProgrammeError as exc:
+                skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+                continue
             refresh_budget_lines(con, programme)
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
-            subs = submissions(programme_dir)
+            subs = submissions(programme_dir, programme.county_template)
             checkpoint("ingest.discovered")
             done = 0
             for batch in process(subs, ctx):
@@ -231,7 +243,7 @@ def ingest(
         replace(o, status="superseded", rows=0) if (o.programme, o.file) in replaced else o
         for o in outcomes
     ]
-    return outcomes, inputs, stale
+    return outcomes, inputs, stale, skipped
 
 
 @task(cache_policy=NO_CACHE)
@@ -288,14 +300,14 @@ def record_run(staging: Path, run: dict) -> None:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 @masked_errors
-def publish(staging: Path, db_path: Path, out: Path) -> None:
+def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme]) -> None:
     if staging.exists():  # else a retry after the swap: the warehouse is this run's already
         warehouse.publish(staging, db_path, get_run_logger().warning)
     warehouse.verify(db_path)  # what analysts will open: read-only, and it answers
     # Reports follow the warehouse they report on, never precede it.
     with blamed_on(out):
         report.publish(out)
-    write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render())
+    write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render(programmes))
     checkpoint("nightly.dictionary_written")
 
 
@@ -324,8 +336,12 @@ def nightly(
     with warehouse.exclusive(db_path):
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
         report.begin(Path(out))
-        outcomes, inputs, stale = ingest(programmes, staging, db_path,
-                                         {"run_id": run_id, "started_at": started}, lang, new_key)  # fmt: skip
+        outcomes, inputs, stale, clashing = ingest(
+            programmes, staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
+        )
+        skipped += clashing
+        programmes = [(d, p) for d, p in programmes
+                      if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip
         with blamed_on(Path(out)):  # the files the audit writes are the reports
             audits, unaudited = audit(programmes, staging, Path(out), run_id, lang)
         skipped += unaudited
@@ -352,7 +368,7 @@ def nightly(
             "status": "partial" if skipped else "completed",
         }
         record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})
-        publish(staging, db_path, Path(out))
+        publish(staging, db_path, Path(out), [p for _, p in programmes])
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says
             page.unlink(missing_ok=True)

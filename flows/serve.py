@@ -15,8 +15,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from jixiao.flows.nightly import nightly
 from prefect.schedules import Cron
+
+from jixiao.flows.nightly import nightly
 
 SCHEDULE = Cron("0 2 * * *", timezone="Asia/Shanghai")
 LOCAL_API = "http://127.0.0.1:4200/api"

@@ -50,6 +50,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import cn2an
+
 from jixiao.ingest.report import Cell, Document, Table, find_dates
 from jixiao.schemas.vocabulary import MONEY, Hit, Unit, Vocabulary, fold
 

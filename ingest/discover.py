@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jixiao.ingest.personal import mask_text
-from jixiao.schemas.contracts import SHEET_BY_NAME, SHEETS
+from jixiao.schemas.contracts import Template
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,6 @@ _VERSION = re.compile(r"(?P<stem>.+?)(?:\.v(?P<version>\d+))?")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _LOCK_FILES = ("~$", ".~lock.")  # Excel and WPS; LibreOffice
 MAX_VERSION = 2**31 - 1  # ingest_log.version is an INTEGER; no county writes more
-_ORDER = {key: i for i, key in enumerate(SHEETS)}
 
 
 @dataclass(frozen=True)
@@ -46,9 +45,6 @@ class Submission:
     kind: str  # "xlsx" | "csv" | "unknown"
     sheet: str | None  # CSV: the sheet key its name gives (None when not understood)
 
-    @property
-    def sort_key(self) -> tuple:
-        return (self.county_text, self.version, _ORDER.get(self.sheet or "", -1), self.rel)
 
 
 def programme_dirs(raw_root: Path) -> list[Path]:
@@ -93,9 +89,9 @@ def _skipped(path: Path, rel: str) -> bool:
     return True
 
 
-def submissions(programme_dir: Path) -> list[Submission]:
+def submissions(programme_dir: Path, template: Template) -> list[Submission]:
     """County files under counties/, ordered so that v1 comes before v2 and sheets
-    referenced by others come first."""
+    referenced by others come first; a CSV is named by a sheet of the programme's template."""
     counties = programme_dir / "counties"
     found = []
     for path in sorted(counties.rglob("*")) if counties.is_dir() else []:
@@ -114,10 +110,12 @@ def submissions(programme_dir: Path) -> list[Submission]:
             county = stem.lstrip(".") or name
             found.append(Submission(path, rel, county, version, kind or "xlsx", None))
         elif len(parts) == 2 and suffix == ".csv":
-            named = None if kind else SHEET_BY_NAME.get(stem)
+            named = None if kind else template.by_name.get(stem)
             sheet = named.key if named else None
             found.append(Submission(path, rel, parts[0], version, kind or "csv", sheet))
         else:
             county = parts[0] if len(parts) > 1 else stem.lstrip(".") or name
             found.append(Submission(path, rel, county, version, "unknown", None))
-    return sorted(found, key=lambda s: s.sort_key)
+    order = template.order
+    return sorted(found, key=lambda s: (s.county_text, s.version, order.get(s.sheet or "", -1),
+                                        s.rel))  # fmt: skip

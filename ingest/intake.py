@@ -21,6 +21,8 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from jixiao.checkpoints import checkpoint
 from jixiao.ingest.discover import Submission
 from jixiao.ingest.load import (
     delete_county_rows,
@@ -33,18 +35,24 @@ from jixiao.ingest.load import (
     warehouse_rows,
 )
 from jixiao.ingest.normalise import clean_text, county_code
-from jixiao.ingest.personal import Names, file_label, mask_text, masked, masked_values, sheet_names
+from jixiao.ingest.personal import (
+    Names,
+    file_label,
+    learn_words,
+    mask_text,
+    masked,
+    masked_values,
+    sheet_names,
+)
 from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
 from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
+from jixiao.limits import Limits
 from jixiao.publish.feedback import feedback_path, render
 from jixiao.publish.files import write_atomic
-from jixiao.schemas.contracts import FILE, SHEET_BY_NAME, SHEETS
+from jixiao.schemas.contracts import FILE, Sheet, Template
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import latest_log_entries
-
-from jixiao.checkpoints import checkpoint
-from jixiao.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -56,28 +64,6 @@ BATCH_FILES = 2_000
 POOL_FROM = 200
 READ_CHUNK = 16
 READ_AHEAD = 512
-
-# Personal columns by every name a file may give them (key or Chinese label).
-_PERSONAL = {
-    name: kind
-    for sheet in SHEETS.values()
-    for key, kind in sheet.personal.items()
-    for name in (key, sheet.labels[key])
-}
-# Text columns with no rule on what they hold (地点, 单位名称, 竞赛项目, 凭证号 …): anything may
-# be typed there, so they are masked (personal.mask_text) before they are stored.
-_FREE_TEXT = {
-    key: [
-        k
-        for k, label in sheet.labels.items()
-        if sheet.dtypes[k] == pl.String
-        and k not in sheet.personal
-        and not sheet.columns[label].checks
-        and not (sheet.columns[label].metadata or {}).get("budget_line")
-    ]
-    for key, sheet in SHEETS.items()
-}
-
 
 @dataclass(frozen=True)
 class Outcome:
@@ -119,23 +105,22 @@ def read_sheets(sub: Submission, limits: Limits | None = None) -> dict[str, RawS
 
 
 def template_sheets(
-    sub: Submission, raw: dict[str, RawSheet | Columns]
+    sub: Submission, raw: dict[str, RawSheet | Columns], template: Template
 ) -> dict[str, RawSheet | Columns]:
-    """The template sheets among what `read_sheets` returned, by key; raises FileRefused
-    naming those a workbook lacks."""
+    """The template sheets among what `read_sheets` returned, by key. A workbook may leave out
+    a sheet the template does not require (the county had nothing for it); raises FileRefused
+    naming the required sheets it lacks, or every sheet when it holds none of them."""
     if sub.kind == "csv":
         return raw
     found = {}
     by_name = {clean_text(name): sheet for name, sheet in raw.items()}
-    missing = []
-    for key, sheet in SHEETS.items():
+    for key, sheet in template.sheets.items():
         hit = by_name.get(sheet.title) or by_name.get(key)
-        if hit is None:
-            missing.append(Problem("SHEET.MISSING", sheet.title))
-        else:
+        if hit is not None:
             found[key] = hit
+    missing = [s for k, s in template.sheets.items() if k not in found and (s.required or not found)]
     if missing:
-        raise FileRefused(*missing)
+        raise FileRefused(*(Problem("SHEET.MISSING", s.title) for s in missing))
     return found
 
 
@@ -155,7 +140,7 @@ def _cells(sheet: RawSheet | Columns) -> pl.DataFrame:
 
 
 def file_names(raw: dict[str, RawSheet | Columns], chosen: dict[str, RawSheet | Columns],
-               checked: dict[str, SheetText]) -> set[str]:  # fmt: skip
+               checked: dict[str, SheetText], template: Template) -> set[str]:  # fmt: skip
     """The names a file pairs with personal IDs (personal.sheet_names) in what its contracts
     do not see — ``chosen`` are the template sheets `template_sheets` took, ``checked`` what
     validate.check_sheets will check of them and find names in, for a whole batch at once:
@@ -164,28 +149,31 @@ def file_names(raw: dict[str, RawSheet | Columns], chosen: dict[str, RawSheet | 
     of a file refused before its sheets reach a contract."""
     found: set[str] = set()
     for name, sheet in raw.items():
-        template = SHEET_BY_NAME.get(clean_text(name) or "")
-        positions = map_header(sheet, template)[0] if template and sheet.header else {}
-        text = checked.get(template.key) if template and chosen.get(template.key) is sheet else None
+        declared = template.by_name.get(clean_text(name) or "")
+        positions = map_header(sheet, declared)[0] if declared and sheet.header else {}
+        text = checked.get(declared.key) if declared and chosen.get(declared.key) is sheet else None
         seen = text is not None and text.frame is not None  # its declared columns: checked
         if seen and _width(sheet) <= len(positions):
             continue
         by_kind = (
-            {template.personal.get(k): f"c{i}" for k, i in positions.items()} if template else {}
+            {declared.personal.get(k): f"c{i}" for k, i in positions.items()} if declared else {}
         )
+        by_kind.setdefault("cert", by_kind.get("id"))
         typed = {f"c{i}" for i in positions.values()}
         found |= sheet_names(sheet.header, _cells(sheet), by_kind.get("cert"),
                              None if seen else by_kind.get("name"), typed)  # fmt: skip
     return found
 
 
-def mask(problems: list[Problem], names: Names) -> list[Problem]:
+def mask(problems: list[Problem], names: Names, template: Template) -> list[Problem]:
     """What a refusal says, as people may read it: values of personal columns (formula text
     included) masked by their kind, and every text of every problem by shape and by the names
     the file pairs with IDs (personal.mask_text)."""
+    kinds = {name: kind for sheet in template.sheets.values()
+             for key, kind in sheet.personal.items() for name in (key, sheet.labels[key])}  # fmt: skip
 
     def shown(p: Problem) -> Problem:
-        value = masked(_PERSONAL.get(p.column or ""), p.value)
+        value = masked(kinds.get(p.column or ""), p.value)
         texts = {"value": value} | {
             k: getattr(p, k) for k in ("sheet", "column", "expected", "cell", "detail")
         }
@@ -202,28 +190,31 @@ class Ledger:
     last_sha: dict[str, str]  # file -> sha256 last processed under that name
     accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
     loaded: set[tuple[str, str]]  # (county, sheet) with rows in the warehouse
-    fairs: dict[str, set[str]]  # county -> the ids of its job fairs in the warehouse
+    # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
+    keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]]
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, programme: str) -> Ledger:
+    def read(cls, con: duckdb.DuckDBPyConnection, programme: Programme) -> Ledger:
         def rows(sql: str) -> list[tuple]:
-            return con.execute(sql, [programme]).fetchall()
+            return con.execute(sql, [programme.code, programme.year]).fetchall()
 
+        scope = "programme_code = ? AND year = ?"
         accepted: dict[str, dict[str, tuple[int, frozenset[str]]]] = {}
         for county, file, version, sheets in rows(
-            "SELECT county_code, file, version, sheets FROM ingest_log "
-            "WHERE programme_code = ? AND status = 'accepted'"
+            f"SELECT county_code, file, version, sheets FROM ingest_log WHERE {scope} "
+            "AND status = 'accepted'"
         ):
             accepted.setdefault(county, {})[file] = (version, frozenset(sheets))
+        template = programme.county_template
         return cls(
             dict(rows("SELECT file, sha256 FROM "
-                      f"{latest_log_entries('programme_code, file')} WHERE programme_code = ?")),
+                      f"{latest_log_entries('programme_code, year, file')} WHERE {scope}")),
             accepted,
-            {(county, key) for key in SHEETS for (county,) in
-             rows(f"SELECT DISTINCT county_code FROM {key} WHERE programme_code = ?")},
-            {county: set(ids) for county, ids in
-             rows("SELECT county_code, list(fair_id) FROM job_fairs WHERE programme_code = ? "
-                  "GROUP BY 1")},
+            {(county, key) for key in template.sheets for (county,) in
+             rows(f"SELECT DISTINCT county_code FROM {key} WHERE {scope}")},
+            {(ref, fields): {county: set(values) for county, values in rows(
+                f"SELECT county_code, list(concat_ws(chr(31), {', '.join(fields)})) "
+                f"FROM {ref} WHERE {scope} GROUP BY 1")} for ref, fields in referenced(template)},
         )  # fmt: skip
 
     def newer(self, county: str, sheets: frozenset[str], version: int) -> str | None:
@@ -242,6 +233,17 @@ class Ledger:
         return gone
 
 
+def referenced(template: Template) -> set[tuple[str, tuple[str, ...]]]:
+    """The (sheet, fields) that foreign keys of the template refer to."""
+    return {(ref, fields) for sheet in template.sheets.values()
+            for _, ref, fields in sheet.foreign_keys}  # fmt: skip
+
+
+def key_values(fields: tuple[str, ...]) -> pl.Expr:
+    """A row's values of ``fields`` as one text, as Ledger.read reads them from the warehouse."""
+    return pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="\x1f")
+
+
 _LINK = "文件是符号链接（快捷方式），不予跟随"
 
 
@@ -258,7 +260,8 @@ class Read:
     failure: str | None = None  # the traceback of a reader that failed, for the log
 
 
-def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | None:
+def read_file(sub: Submission, last_sha: str | None, wanted: bool,
+              template: Template) -> Read | None:  # fmt: skip
     """Hash a file and read its sheets; None when its content is what was last processed.
     ``wanted`` is False when the file is refused whatever it holds (county unknown).
 
@@ -284,23 +287,23 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool) -> Read | Non
         chosen: dict[str, RawSheet | Columns] = {}
         try:
             raw = read_sheets(sub, limits)
-            chosen = template_sheets(sub, raw)
-            read.sheets = {k: sheet_text(r, SHEETS[k]) for k, r in chosen.items()}
+            chosen = template_sheets(sub, raw, template)
+            read.sheets = {k: sheet_text(r, template.sheets[k]) for k, r in chosen.items()}
         except FileRefused as refused:
             read.problems = refused.problems
             raw = raw or refused.sheets  # what was read before a cell was refused, if anything
         except Exception as exc:  # a reader failing on bytes it cannot parse must not stop the run
             read.problems = [Problem("FILE.CORRUPT", detail=type(exc).__name__)]
             read.failure = traceback.format_exc()
-        read.names = file_names(raw, chosen, read.sheets)
+        read.names = file_names(raw, chosen, read.sheets, template)
     return read
 
 
-def _read_files(jobs: list[tuple[Submission, str | None, bool]]) -> list[Read | None]:
+def _read_files(jobs: list[tuple[Submission, str | None, bool, Template]]) -> list[Read | None]:
     return [read_file(*job) for job in jobs]
 
 
-def _reads(jobs: list[tuple[Submission, str | None, bool]]) -> Iterator[Read | None]:
+def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterator[Read | None]:
     """read_file over the jobs, in order. From POOL_FROM files on, worker processes (one per
     core) read while this one checks and loads: reading is most of a run's Python work. At
     most READ_AHEAD files wait in memory, whichever side is faster."""
@@ -343,27 +346,37 @@ class _File:
         return self.read.problems
 
 
-def foreign_keys(employers: pl.DataFrame, fair_ids: set[str]) -> list[Problem]:
-    """参会用人单位 rows must name a job fair of the same county."""
-    bad = employers.filter(~pl.col("fair_id").is_in(list(fair_ids)))
-    title, label = SHEETS["fair_employers"].title, SHEETS["fair_employers"].labels["fair_id"]
-    return [
-        Problem("VALUE.FOREIGN_KEY", title, row, label, fair)
-        for fair, row in bad.select("fair_id", ROW).iter_rows()
-    ]
+def foreign_keys(rows: pl.DataFrame, name: str, sheet: Sheet, template: Template,
+                 known: dict[tuple[str, tuple[str, ...]], set[str]]) -> list[Problem]:  # fmt: skip
+    """Rows of ``sheet`` (named ``name`` in its file) must name rows of the sheets its foreign
+    keys refer to, of the same county; ``known``: the values of those, by (sheet, fields). A
+    row whose key is empty refers to nothing."""
+    problems = []
+    for fields, ref, ref_fields in sheet.foreign_keys:
+        values = rows.select(key_values(fields).alias("key"), ROW)
+        bad = values.filter(~pl.col("key").is_in(list(known.get((ref, ref_fields), ()))))
+        label = "、".join(sheet.labels[f] for f in fields)
+        problems += [
+            Problem("VALUE.FOREIGN_KEY", name, row, label, key.replace("\x1f", " / "),
+                    template.sheets[ref].title)
+            for key, row in bad.iter_rows()
+        ]  # fmt: skip
+    return problems
 
 
 def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
     """Accept, refuse or supersede every file, batch by batch; yields each batch's outcomes
     once it is committed. Never raises for anything a file contains."""
     programme = ctx.programme
-    ledger = Ledger.read(ctx.con, programme.code)
+    template = programme.county_template
+    learn_words(template.words)
+    ledger = Ledger.read(ctx.con, programme)
     # A path names the file wherever it is logged, stored or shown: masked, and the same
     # night after night, so that it still tells a file from its earlier versions.
     subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
     counties = [county_code(sub.county_text, programme.counties) for sub in subs]
     jobs = [
-        (sub, ledger.last_sha.get(sub.rel), c is not None)
+        (sub, ledger.last_sha.get(sub.rel), c is not None, template)
         for sub, c in zip(subs, counties, strict=True)
     ]
     batch: list[_File | Outcome] = []
@@ -393,8 +406,8 @@ class _Batch:
 
     files: list[_File]
     checked: dict[str, Checked]
-    fair_ids: dict[int, set[str]]  # file -> the ids of the job fairs it carries
-    employers: dict[int, pl.DataFrame]  # file -> the 参会用人单位 rows it carries
+    # sheet -> file -> its rows, for the sheets that foreign keys refer to or start from
+    parts: dict[str, dict[int, pl.DataFrame]]
     # The names its files pair with IDs: what a refusal or a free-text cell of any of them
     # may not show (a name is a name, whichever file gave it), and what insert_names keeps.
     names: Names
@@ -407,8 +420,9 @@ class _Batch:
 def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[Outcome]:
     """Check the batch's sheets together, decide each file in order, load the batch."""
     files = [item for item in items if isinstance(item, _File)]
+    template = ctx.programme.county_template
     checked: dict[str, Checked] = {}
-    for key, sheet in SHEETS.items():
+    for key, sheet in template.sheets.items():
         texts = {i: f.read.sheets[key] for i, f in enumerate(files) if key in f.read.sheets}
         if texts:
             checked[key] = check_sheets(texts, sheet, ctx.programme)
@@ -416,8 +430,11 @@ def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[
     names = Names(
         set().union(*(c.people for c in checked.values()), *(f.read.names for f in files))
     )
-    batch = _Batch(files, checked, _per_file(checked.get("job_fairs"), lambda r: set(r["fair_id"])),
-                   _per_file(checked.get("fair_employers"), lambda r: r), names)  # fmt: skip
+    linked = {ref for ref, _ in referenced(template)} | {
+        key for key, sheet in template.sheets.items() if sheet.foreign_keys
+    }
+    parts = {key: _per_file(checked[key]) for key in linked if key in checked}
+    batch = _Batch(files, checked, parts, names)
     index = iter(range(len(files)))  # items holds the files in this order
     outcomes = [
         item if isinstance(item, Outcome) else _decide(next(index), item, batch, ctx, ledger)
@@ -428,26 +445,47 @@ def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[
     return outcomes
 
 
-def _per_file(checked: Checked | None, view) -> dict[int, object]:
-    """A view of each file's rows of a sheet, split once per batch."""
-    if checked is None:
-        return {}
+def _per_file(checked: Checked) -> dict[int, pl.DataFrame]:
+    """Each file's rows of a sheet, split once per batch."""
     parts = checked.frame.partition_by(FILE, as_dict=True, include_key=False)
-    return {i: view(part) for (i,), part in parts.items()}
+    return {i: part for (i,), part in parts.items()}
+
+
+def _references(i: int, item: _File, batch: _Batch, ledger: Ledger,
+                template: Template) -> list[Problem]:  # fmt: skip
+    """A file's rows must name rows of the sheets they refer to: in a workbook, its own (it
+    replaces all the county's sheets, even those it leaves out); in a one-sheet CSV, those the
+    county submitted before."""
+    problems = []
+    for key in item.read.sheets:
+        sheet = template.sheets[key]
+        if not sheet.foreign_keys or i not in batch.parts.get(key, {}):
+            continue
+        known = {}
+        for _, ref, fields in sheet.foreign_keys:
+            if item.sub.kind == "xlsx":
+                own = batch.parts.get(ref, {}).get(i)
+                values = own.select(key_values(fields)).to_series() if own is not None else ()
+                known[(ref, fields)] = set(values)
+            else:
+                known[(ref, fields)] = ledger.keys[(ref, fields)].get(item.county, set())
+        name = batch.checked[key].names[i]
+        problems += foreign_keys(batch.parts[key][i], name, sheet, template, known)
+    return problems
 
 
 def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) -> Outcome:
     """One file's fate, as if the files of the batch came one by one."""
     programme, sub, county, read = ctx.programme, item.sub, item.county, item.read
     checked = batch.checked
+    template = programme.county_template
     problems = item.problems + [p for key in read.sheets for p in checked[key].problems.get(i, [])]
-    if not problems and i in batch.employers:
-        # A CSV of employers alone refers to the job fairs the county already submitted.
-        own = "job_fairs" in read.sheets
-        known = batch.fair_ids.get(i, set()) if own else ledger.fairs.get(county, set())
-        problems = foreign_keys(batch.employers[i], known)
+    if not problems:
+        problems = _references(i, item, batch, ledger, template)
     ledger.last_sha[sub.rel] = read.sha
-    sheets = frozenset(read.sheets)
+    # A workbook is the county's whole submission: a sheet it leaves out had nothing (its
+    # earlier rows go); a CSV is one sheet.
+    sheets = frozenset(template.sheets if sub.kind == "xlsx" else read.sheets)
     entry = {
         "run_id": ctx.run_id,
         "programme_code": programme.code,
@@ -458,6 +496,8 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
         "sha256": read.sha,
         "size_bytes": read.size,
         "sheets": list(read.sheets) or ([sub.sheet] if sub.sheet else []),
+        "sheets_absent": [k for k in template.sheets if k not in read.sheets]
+        if sub.kind == "xlsx" and read.sheets else [],
         "rows_read": sum(checked[key].rows_read[i] for key in read.sheets),
     }
 
@@ -465,7 +505,7 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
         return Outcome(programme.code, sub.rel, read.sha, county, status, rows, problems)
 
     if problems:
-        problems = mask(problems, batch.names)
+        problems = mask(problems, batch.names, template)
         path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         checkpoint("intake.feedback_written")
@@ -484,12 +524,16 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
             batch.log[gone] |= {"status": "superseded", "superseded_by": sub.rel}
         else:
             batch.replaced[gone] = sub.rel
-    for key in read.sheets:
-        batch.winners.setdefault(key, {})[county] = i
+    for key in sheets:
+        if key in read.sheets:
+            batch.winners.setdefault(key, {})[county] = i
         if (county, key) in ledger.loaded:
             batch.deletes.setdefault(key, set()).add(county)
-    if "job_fairs" in read.sheets:
-        ledger.fairs[county] = batch.fair_ids.get(i, set())
+    for ref, fields in ledger.keys:
+        if ref in sheets:
+            own = batch.parts.get(ref, {}).get(i)
+            values = own.select(key_values(fields)).to_series() if own is not None else ()
+            ledger.keys[(ref, fields)][county] = set(values)
     loaded = entry["rows_read"]  # every row read is loaded
     batch.log[sub.rel] = log_row(entry | {"status": "accepted", "rows_loaded": loaded}, [])
     return outcome("accepted", loaded)
@@ -499,12 +543,13 @@ def _load(ctx: Context, batch: _Batch) -> None:
     """The batch in one transaction: a crash leaves it all out, and the staging file is
     published only after the whole run."""
     programme, files, checked = ctx.programme, batch.files, batch.checked
-    free = [checked[key].frame[c] for key in batch.winners for c in _FREE_TEXT[key]]
+    sheets = programme.county_template.sheets
+    free = [checked[key].frame[c] for key in batch.winners for c in sheets[key].free_text]
     shown = masked_values(pl.concat(free), batch.names) if free else {}
     with transaction(ctx.con):
         insert_names(ctx.con, programme, batch.names, ctx.hash_key)
         for key, counties in batch.deletes.items():
-            delete_county_rows(ctx.con, key, programme.code, sorted(counties))
+            delete_county_rows(ctx.con, key, programme, sorted(counties))
         for key, by_county in batch.winners.items():
             chosen = sorted(by_county.values())
             lineage = pl.DataFrame(
@@ -519,11 +564,12 @@ def _load(ctx: Context, batch: _Batch) -> None:
                 },
                 schema_overrides={FILE: pl.Int64},
             )
-            frame = checked[key].frame.with_columns(pl.col(_FREE_TEXT[key]).replace(shown))
-            insert_rows(ctx.con, key, warehouse_rows(frame, key, lineage), ctx.hash_key)
+            frame = checked[key].frame.with_columns(pl.col(sheets[key].free_text).replace(shown))
+            rows = warehouse_rows(frame, sheets[key], lineage)
+            insert_rows(ctx.con, sheets[key], rows, ctx.hash_key)
             checkpoint("load.after_insert")
         if batch.replaced:  # before the batch's own rows: a changed file replaces itself
-            mark_superseded(ctx.con, programme.code, batch.replaced)
+            mark_superseded(ctx.con, programme, batch.replaced)
         if batch.log:
             insert_log(ctx.con, list(batch.log.values()))
         checkpoint("load.before_commit")

@@ -8,32 +8,76 @@ import json
 
 import duckdb
 import polars as pl
+
+from jixiao.checkpoints import checkpoint
 from jixiao.ingest.personal import hmac_pads, name_pads
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.validate import ROW
-from jixiao.schemas.contracts import FILE, SHEETS
-from jixiao.schemas.programme import Programme
-from jixiao.schemas.warehouse import BUDGET_LINES, NAME_HASHES, RUNS, SHEET_TABLES, TABLES
+from jixiao.schemas.contracts import FILE, Sheet, hash_column
+from jixiao.schemas.programme import Programme, ProgrammeError
+from jixiao.schemas.warehouse import (
+    BUDGET_LINES,
+    INGEST_LOG,
+    NAME_HASHES,
+    RUNS,
+    TABLES,
+    sheet_table,
+)
 
-from jixiao.checkpoints import checkpoint
 
-
-def create_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Every table, and what a warehouse published by an earlier version lacks: the columns
-    `runs` has gained, and, in place of the birth date its person tables kept, the age on the
-    sheet's date (SPEC §4: only what the checks need stays)."""
+def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme) -> None:
+    """jixiao's own tables, and what a warehouse published by an earlier version lacks: the
+    columns `runs` and `ingest_log` have gained; then the programmes' sheet tables."""
     for table in TABLES:
         con.execute(table.ddl())
-    for column in RUNS.columns:
-        con.execute(f"ALTER TABLE runs ADD COLUMN IF NOT EXISTS {column.name} {column.type}")
-    for key, sheet in SHEETS.items():
-        held = {c for (c,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE database_name = current_database() "
-            "AND schema_name = 'main' AND table_name = ?", [key]).fetchall()}  # fmt: skip
+    for table in (RUNS, INGEST_LOG):
+        for column in table.columns:
+            con.execute(
+                f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column.name} {column.type}"
+            )
+    for programme in programmes:
+        create_sheet_tables(con, programme)
+
+
+def _held(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    return dict(con.execute(
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = "
+        "current_database() AND schema_name = 'main' AND table_name = ?", [table]).fetchall())  # fmt: skip
+
+
+def create_sheet_tables(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
+    """The tables of a programme's sheets. Programmes whose templates share a sheet key share
+    its table: a column one of them lacks is null in its rows. A column declared with another
+    type than the table has raises ProgrammeError, before anything is changed. A warehouse
+    published before the age column keeps, in place of the birth date, the age on the sheet's
+    date (SPEC §4: only what the checks need stays)."""
+    tables = [(sheet, sheet_table(sheet)) for sheet in programme.county_template.sheets.values()]
+    for sheet, table in tables:
+        held = _held(con, table.name)
+        for column in table.columns:
+            if column.name in held and held[column.name] != column.type:
+                raise ProgrammeError(
+                    f"项目 {programme.year}/{programme.code} 的模板中，表「{sheet.key}」的列「{column.name}」类型为 {column.type}，"
+                    f"而仓库中同名表的该列为 {held[column.name]}（其他项目或年度已使用）；"
+                    "请改用另一个表名或列名。"
+                )
+    for sheet, table in tables:
+        con.execute(table.ddl())
+        held = _held(con, table.name)
+        for column in table.columns:
+            if column.name not in held:
+                con.execute(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {column.type}")
         if sheet.age_on and "birth_date" in held:
-            con.execute(f"ALTER TABLE {key} ADD COLUMN age INTEGER")
-            con.execute(f"UPDATE {key} SET age = date_sub('year', birth_date, {sheet.age_on})")
-            con.execute(f"ALTER TABLE {key} DROP COLUMN birth_date")
+            con.execute(f"UPDATE {table.name} SET age = date_sub('year', birth_date, {sheet.age_on})")
+            con.execute(f"ALTER TABLE {table.name} DROP COLUMN birth_date")
+
+
+def sheet_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The warehouse's sheet tables: every table that is not jixiao's own."""
+    own = [t.name for t in TABLES]
+    return [name for (name,) in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND NOT list_contains(?, table_name) ORDER BY 1", [own]).fetchall()]  # fmt: skip
 
 
 def open_run(con: duckdb.DuckDBPyConnection, run_id: str, started: dt.datetime) -> int:
@@ -60,12 +104,14 @@ def hashed_with(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
         "SELECT key_fingerprint FROM runs WHERE key_fingerprint IS NOT NULL "
         "ORDER BY seq DESC LIMIT 1"
     ).fetchone()
-    hashed = " UNION ALL ".join(
-        f"(SELECT 1 FROM {t.name} LIMIT 1)"
-        for t in SHEET_TABLES.values()
-        if any(c.name == "cert_hash" for c in t.columns)
+    hashed = [
+        f"(SELECT 1 FROM {table} LIMIT 1)"
+        for table in [*sheet_tables(con), NAME_HASHES.name]
+        if any(column.endswith("_hash") for column in _held(con, table))
+    ]
+    return fingerprint and fingerprint[0], bool(
+        hashed and con.execute(" UNION ALL ".join(hashed)).fetchall()
     )
-    return fingerprint and fingerprint[0], bool(con.execute(hashed).fetchall())
 
 
 def refresh_budget_lines(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
@@ -97,37 +143,40 @@ class transaction:  # noqa: N801 - used as a statement: `with transaction(con):`
             self.con.rollback()
 
 
-def warehouse_rows(frame: pl.DataFrame, sheet_key: str, lineage: pl.DataFrame) -> pl.DataFrame:
+def warehouse_rows(frame: pl.DataFrame, sheet: Sheet, lineage: pl.DataFrame) -> pl.DataFrame:
     """A batch's accepted rows of one sheet in the warehouse's columns, personal data dropped
-    but for the certificate number and its birth date, which `insert_rows` turns into the
-    keyed hash and the age inside DuckDB.
+    but for what `insert_rows` turns into keyed hashes (and, of an ID, the age on the sheet's
+    date) inside DuckDB: hashed columns arrive as ``_clear_<hash column>``, a birth date as
+    ``_born``.
 
     ``lineage`` has one row per accepted file (FILE, county_code, programme_code, year,
     source_file, source_sha256, source_sheet); rows of other files are left out.
     """
-    sheet = SHEETS[sheet_key]
     exprs = []
     for col in sheet.labels:
         kind = sheet.personal.get(col)
-        if kind == "cert":
-            cert = pl.col(col).str.to_uppercase()  # a check character typed as x is X
+        if kind in ("cert", "id", "hash"):
+            value = pl.col(col).str.to_uppercase() if kind != "hash" else pl.col(col)
+            exprs.append(value.alias(_CLEAR + hash_column(col)))  # a check character x is X
+        if kind in ("cert", "id"):
             exprs += [
-                cert.alias("cert_no"),
-                cert.str.slice(0, 6).alias("region_code"),
-                cert.str.slice(6, 8).str.to_date("%Y%m%d").alias("birth_date"),
-                cert.str.slice(18, 1).alias("disability_category"),
-                cert.str.slice(19, 1).alias("disability_grade"),
+                value.str.slice(0, 6).alias("region_code"),
+                value.str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias(_BORN),
+            ]
+        if kind == "cert":
+            exprs += [
+                value.str.slice(18, 1).alias("disability_category"),
+                value.str.slice(19, 1).alias("disability_grade"),
             ]
         elif kind is None:
             exprs.append(pl.col(col))
     rows = frame.join(lineage, on=FILE, how="inner", maintain_order="left")
-    columns = [c.name for c in SHEET_TABLES[sheet_key].columns]
-    out = rows.select(
+    return rows.select(
         *exprs, *(c for c in lineage.columns if c != FILE), pl.col(ROW).alias("source_row")
     )
-    # cert_hash and age are computed by insert_rows from cert_no and birth_date.
-    computed = {"cert_hash": "cert_no", "age": "birth_date"}
-    return out.select([computed.get(c, c) for c in columns])
+
+
+_CLEAR, _BORN = "_clear_", "_born"
 
 
 def _hmac(column: str) -> str:
@@ -140,26 +189,26 @@ _NAME_HASH = _hmac("name")  # a name's keyed hash, with name_pads
 
 
 def insert_rows(
-    con: duckdb.DuckDBPyConnection, sheet_key: str, rows: pl.DataFrame, key: bytes
+    con: duckdb.DuckDBPyConnection, sheet: Sheet, rows: pl.DataFrame, key: bytes
 ) -> None:
-    """Append rows built by `warehouse_rows`; the certificate becomes its keyed hash and the
-    birth date the age on the sheet's date here, so neither reaches the warehouse and no
-    Python runs per row. The key's pads travel as parameters: no table, macro or file holds
-    them."""
+    """Append rows built by `warehouse_rows`; identifiers become their keyed hashes and the
+    birth date the age on the sheet's date (else at the programme year's end) here, so
+    neither reaches the warehouse and no Python runs per row. The key's pads travel as
+    parameters: no table, macro or file holds them."""
     con.register("incoming", rows)
-    if "cert_no" in rows.columns:
-        inner, outer = hmac_pads(key)
-        con.execute(
-            f"INSERT INTO {sheet_key} BY NAME SELECT * EXCLUDE (cert_no, birth_date), "
-            f"date_sub('year', birth_date, {SHEETS[sheet_key].age_on}) AS age, "
-            f"{_hmac('cert_no')} AS cert_hash FROM incoming",
-            {"inner": inner, "outer": outer},
-        )
-    else:
-        con.execute(f"INSERT INTO {sheet_key} BY NAME SELECT * FROM incoming")
+    clear = [c for c in rows.columns if c.startswith(_CLEAR)]
+    computed = [f"{_hmac(c)} AS {c.removeprefix(_CLEAR)}" for c in clear]
+    if _BORN in rows.columns:
+        on = sheet.age_on or "make_date(year, 12, 31)"
+        computed.append(f"date_sub('year', {_BORN}, {on}) AS age")
+    inner, outer = hmac_pads(key)
+    exclude = f" EXCLUDE ({', '.join([*clear, *([_BORN] if _BORN in rows.columns else [])])})"
+    con.execute(
+        f"INSERT INTO {sheet.key} BY NAME SELECT *{exclude if computed else ''}"
+        f"{''.join(', ' + c for c in computed)} FROM incoming",
+        {"inner": inner, "outer": outer} if clear else {},
+    )
     con.unregister("incoming")
-
-
 
 
 def insert_names(con: duckdb.DuckDBPyConnection, programme: Programme, names: set[str],
@@ -229,25 +278,27 @@ def insert_log(con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
     checkpoint("load.ingest_log_rows")
 
 
-def mark_superseded(con: duckdb.DuckDBPyConnection, programme: str, by: dict[str, str]) -> None:
+def mark_superseded(con: duckdb.DuckDBPyConnection, programme: Programme,
+                    by: dict[str, str]) -> None:  # fmt: skip
     """Accepted files of earlier batches or runs that files of this batch replace."""
     con.register("replaced", pl.DataFrame({"file": list(by), "by": list(by.values())}))
     con.execute(
         "UPDATE ingest_log SET status = 'superseded', superseded_by = replaced.by "
-        "FROM replaced WHERE ingest_log.programme_code = ? AND ingest_log.file = replaced.file "
-        "AND ingest_log.status = 'accepted'",
-        [programme],
+        "FROM replaced WHERE ingest_log.programme_code = ? AND ingest_log.year = ? "
+        "AND ingest_log.file = replaced.file AND ingest_log.status = 'accepted'",
+        [programme.code, programme.year],
     )
     con.unregister("replaced")
     checkpoint("load.superseded_marked")
 
 
-def delete_county_rows(con: duckdb.DuckDBPyConnection, sheet_key: str, programme: str,
+def delete_county_rows(con: duckdb.DuckDBPyConnection, sheet_key: str, programme: Programme,
                        counties: list[str]) -> None:  # fmt: skip
-    """The rows a county's new file replaces: all its rows in that sheet."""
+    """The rows a county's new file replaces: all its rows in that sheet, that year."""
     con.execute(
-        f"DELETE FROM {sheet_key} WHERE programme_code = ? AND list_contains(?, county_code)",
-        [programme, counties],
+        f"DELETE FROM {sheet_key} WHERE programme_code = ? AND year = ? "
+        "AND list_contains(?, county_code)",
+        [programme.code, programme.year, counties],
     )
     checkpoint("load.after_delete")
 

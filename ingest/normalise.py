@@ -37,6 +37,7 @@ _FEN = Decimal("0.01")
 # Loose grouping ("1,2", "12,00") is refused: it is as likely a typo for a decimal point.
 _NUMBER = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 _INT_RE = re.compile(rf"([+-]?)({_NUMBER})")
+_NUMBER_RE = re.compile(rf"[+-]?{_NUMBER}")
 _MONEY_RE = re.compile(rf"([+-]?)\s*¥?\s*([+-]?)({_NUMBER})\s*(万元|万|元)?")
 
 _TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
@@ -167,6 +168,15 @@ def parse_date(text: str | None) -> datetime.date | None:
     return None
 
 
+def parse_number(text: str | None) -> float | None:
+    """A number as counties type it (``12.5``, ``１,200``, `` -3 ``) -> float; else None.
+    Money is never read this way (parse_money keeps it exact)."""
+    cleaned = _number_text(text)
+    if not cleaned or not _NUMBER_RE.fullmatch(cleaned):
+        return None
+    return float(cleaned.replace(",", ""))
+
+
 def parse_yes_no(text: str | None) -> bool | None:
     """是/否, Y/N, yes/no, TRUE/FALSE (an Excel boolean cell), 1/0 -> bool; else None."""
     cleaned = clean_text(text)
@@ -203,11 +213,15 @@ _PARSERS: tuple[tuple[type[pl.DataType], Callable[[str | None], object]], ...] =
     (pl.Decimal, parse_money),
     (pl.Date, parse_date),
     (pl.Boolean, parse_yes_no),
+    (pl.Float64, parse_number),
 )
 
 
-def normalise_column(values: pl.Series, dtype: pl.DataType) -> pl.Series:
-    """Type a column of raw text cells: String, Int64, Decimal(18, 2), Date or Boolean.
+def normalise_column(values: pl.Series, dtype: pl.DataType,
+                     words: tuple[list[str] | None, list[str] | None] | None = None) -> pl.Series:  # fmt: skip
+    """Type a column of raw text cells: String, Int64, Float64, Decimal(18, 2), Date or
+    Boolean; ``words`` are a boolean column's own true and false values (Table Schema's
+    trueValues / falseValues), read besides 是/否 and the like.
 
     Unreadable cells become null (the caller compares with the raw column to report
     them). Each distinct text is parsed once and mapped back, so a column of a
@@ -229,6 +243,14 @@ def normalise_column(values: pl.Series, dtype: pl.DataType) -> pl.Series:
             distinct, [clean_text(v) for v in distinct], default=None, return_dtype=pl.String
         )
         return pl.select(pl.when(plain).then(text).otherwise(cleaned)).to_series().alias(text.name)
+    if words:
+        yes, no = (frozenset(clean_text(w) for w in ws or ()) for ws in words)
+        plain_parser = parser
+
+        def parser(value: str | None) -> bool | None:
+            cleaned = clean_text(value)
+            return True if cleaned in yes else False if cleaned in no else plain_parser(value)
+
     distinct = text.unique().drop_nulls().to_list()
     return text.replace_strict(
         distinct, [parser(value) for value in distinct], default=None, return_dtype=dtype

@@ -54,7 +54,7 @@ from pathlib import Path
 
 import polars as pl
 from faker.providers.person.zh_CN import Provider as _ChineseNames
-from jixiao.schemas.contracts import SHEETS
+
 from jixiao.schemas.identifiers import CREDIT_SHAPE, is_credit_code
 
 KEY_ENV = "JIXIAO_HASH_KEY_FILE"
@@ -182,7 +182,9 @@ def mask_name(value: str) -> str:
     return value[:1] + "*" * (len(value) - 1) if value else value
 
 
-_MASKS = {"cert": mask_cert, "name": mask_name}
+# By personal kind (schemas/contracts.Sheet.personal).
+_MASKS = {"cert": mask_cert, "id": mask_cert, "hash": mask_cert, "name": mask_name,
+          "drop": lambda value: "*" * len(value)}  # fmt: skip
 
 
 def masked(kind: str | None, value: str | None) -> str | None:
@@ -241,8 +243,8 @@ _COMPOUND_SURNAMES = ("司马", "上官", "诸葛", "东方", "皇甫", "尉迟"
 _SURNAMES = frozenset(_ChineseNames.last_names) | frozenset(_COMPOUND_SURNAMES)
 # A name does not end like a place, an organisation, a people or a grade (五华区, 彝族, 一级).
 _NOT_LAST = frozenset("区县市州盟旗镇乡村街路巷号室楼族级类局委办处科所站厂店司校院部队组")
-# Words a roster holds in short Han cells that are not names; the template's own words (sheet
-# and column names, enum values) are added below.
+# Words a roster holds in short Han cells that are not names; the templates' own words are added
+# by learn_words.
 _ROSTER_WORDS = (
     "合计 小计 总计 备注 说明 序号 姓名 性别 民族 年龄 住址 地址 电话 联系人 联系电话 填表人 "
     "审核人 负责人 经办人 单位 单位盖章 日期 本人 户主 配偶 子女 父亲 母亲 儿子 女儿 群众 党员 "
@@ -256,17 +258,13 @@ _ID_LABELS = ("公民身份号码", "身份证号码", "残疾人证号", "身�
 _SEPARATORS = " \t:：,，、;；(（[【{-—_/=\"'“”‘’「」『』《<"
 
 
-def _template_words() -> frozenset[str]:
-    words = set(_ROSTER_WORDS.split())
-    for sheet in SHEETS.values():
-        words |= {sheet.key, sheet.title, *sheet.labels, *sheet.labels.values()}
-        for column in sheet.columns.values():
-            for check in column.checks:
-                words |= {str(v) for v in (check.statistics or {}).get("allowed_values", ())}
-    return frozenset(words)
+_NOT_NAMES = set(_ROSTER_WORDS.split())
 
 
-_NOT_NAMES = _template_words()
+def learn_words(words: Iterable[str]) -> None:
+    """A template's own words (sheet and column names, enum values): never names, in whatever
+    programme's text they stand."""
+    _NOT_NAMES.update(words)
 
 
 def _surname_at(text: str, i: int) -> bool:

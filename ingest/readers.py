@@ -41,9 +41,9 @@ from typing import BinaryIO
 from xml.parsers import expat
 
 import polars as pl
-from jixiao.ingest.problems import FileRefused, Problem
 from python_calamine import CalamineWorkbook
 
+from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.limits import Limits
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive

@@ -38,9 +38,8 @@ from pathlib import Path
 
 from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.ingest.readers import read_docx, read_input
-from jixiao.schemas.vocabulary import fold
-
 from jixiao.limits import Limits, env_name
+from jixiao.schemas.vocabulary import fold
 
 
 class ReportError(Exception):

@@ -6,23 +6,22 @@ county typed it (personal values masked) and what the template expects.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from operator import itemgetter
 
 import numpy as np
 import pandera.polars as pa
 import polars as pl
-from jixiao.ingest.normalise import clean_text, normalise_column
+
+from jixiao.ingest.normalise import clean_text, county_code, normalise_column
 from jixiao.ingest.personal import sheet_names
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.readers import Columns, RawSheet
-from jixiao.schemas.contracts import FILE, Sheet, contract
+from jixiao.schemas.contracts import FILE, FORMATS, TYPE_NAMES, Sheet, contract
 from jixiao.schemas.programme import Programme
 
 ROW = "_row"  # the sheet row each record came from (lineage)
-
-_TYPE_NAMES = {pl.Int64: "整数", pl.Date: "日期", pl.Boolean: "是 / 否"}
-
 
 @dataclass
 class Checked:
@@ -39,10 +38,6 @@ class Checked:
     rows_read: dict[int, int]
     problems: dict[int, list[Problem]] = field(default_factory=dict)
     people: set[str] = field(default_factory=set)  # the names its rows pair with IDs
-
-
-def _type_name(dtype: pl.DataType, fallback: str | None) -> str | None:
-    return "金额（元）" if isinstance(dtype, pl.Decimal) else _TYPE_NAMES.get(dtype, fallback)
 
 
 def map_header(raw: RawSheet, sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
@@ -101,6 +96,41 @@ def sheet_text(raw: RawSheet | Columns, sheet: Sheet) -> SheetText:
     return SheetText(raw.name, rows, frame)
 
 
+def _typed(strings: pl.DataFrame, sheet: Sheet, programme: Programme) -> pl.DataFrame:
+    """The text columns normalised to their declared types, by Chinese label; a budget line
+    or a county given by its name becomes its code."""
+    exprs = []
+    for key, label in sheet.labels.items():
+        field = sheet.fields[key]
+        words = (field.trueValues, field.falseValues) if field.type == "boolean" else None
+        exprs.append(normalise_column(strings[key], sheet.dtypes[key], words).alias(label))
+    typed = strings.select(*exprs, FILE, ROW)
+    for key, label in sheet.labels.items():
+        field = sheet.fields[key]
+        if field.constraints.enum == "budget_lines":
+            code = programme.budget_line_code
+        elif field.format == "county":
+            code = functools.partial(county_code, counties=programme.counties)
+        else:
+            continue
+        names = typed[label].unique().drop_nulls().to_list()
+        typed = typed.with_columns(pl.col(label).replace(names, [code(n) or n for n in names]))
+    return typed
+
+
+def _unread(strings: pl.DataFrame, typed: pl.DataFrame, sheet: Sheet) -> pl.DataFrame:
+    """Cells of optional columns that hold text the column's type cannot read (a required
+    column's are its contract's not-null failures): index and label."""
+    parts = [
+        pl.DataFrame({"index": idx, "column": label}, schema={"index": pl.Int64, "column": pl.String})
+        for key, label in sheet.labels.items()
+        if not sheet.fields[key].constraints.required and sheet.dtypes[key] != pl.String
+        and len(idx := (strings[key].str.contains(r"\S").fill_null(False)
+                        & typed[label].is_null()).arg_true())
+    ]  # fmt: skip
+    return pl.concat(parts) if parts else pl.DataFrame(schema={"index": pl.Int64, "column": pl.String})
+
+
 def check_sheets(texts: dict[int, SheetText], sheet: Sheet, programme: Programme) -> Checked:
     """The same sheet of many files (by file index) typed and checked at once."""
     out = Checked(sheet, pl.DataFrame(), {i: t.name for i, t in texts.items()},
@@ -115,94 +145,78 @@ def check_sheets(texts: dict[int, SheetText], sheet: Sheet, programme: Programme
     )
     # As typed, before any column is typed: an ID shifted into a date column is still there.
     kinds = {kind: key for key, kind in sheet.personal.items()}
-    out.people = sheet_names((), strings.select(list(sheet.labels)), kinds.get("cert"),
-                            kinds.get("name"), sheet.labels)  # fmt: skip
-    typed = strings.select(
-        *(normalise_column(strings[key], sheet.dtypes[key]).alias(sheet.labels[key])
-          for key in sheet.labels),
-        FILE, ROW,
-    )  # fmt: skip
-    if "budget_line" in sheet.labels:
-        label = sheet.labels["budget_line"]
-        names = typed[label].unique().drop_nulls().to_list()
-        typed = typed.with_columns(
-            pl.col(label).replace(
-                [n for n in names], [programme.budget_line_code(n) or n for n in names]
-            )
-        )
-    budget = tuple(b.code for b in programme.budget_lines)
+    out.people = sheet_names((), strings.select(list(sheet.labels)),
+                            kinds.get("cert") or kinds.get("id"), kinds.get("name"),
+                            sheet.labels)  # fmt: skip
+    typed = _typed(strings, sheet, programme)
+    unread = _unread(strings, typed, sheet)
     try:
-        contract(sheet.model, programme.year, budget).validate(typed, lazy=True)
+        contract(sheet, programme.year, *programme.codes).validate(typed, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        for i, problems in _problems(exc.failure_cases, strings, texts, sheet, programme).items():
-            out.problems[i] = problems
+        cases = exc.failure_cases
+    else:
+        cases = None
+    for i, problems in _problems(cases, unread, strings, texts, sheet, programme).items():
+        out.problems[i] = problems
     out.frame = typed.rename({label: key for key, label in sheet.labels.items()})
     return out
 
 
 def _problems(
-    cases: pl.DataFrame,
+    cases: pl.DataFrame | None,
+    unread: pl.DataFrame,
     strings: pl.DataFrame,
     texts: dict[int, SheetText],
     sheet: Sheet,
     programme: Programme,
 ) -> dict[int, list[Problem]]:
-    """Failure cases of a batch as each file's problems, in row then column order."""
+    """Failure cases of a batch, and its unreadable cells, as each file's problems, in row
+    then column order."""
     by_file: dict[int, list[Problem]] = {}
-    for case in cases.iter_rows(named=True):
-        check, label, index = case["check"], case["column"], case["index"]
+    found = [(check, column, index) for check, column, index in
+             (cases.select("check", "column", "index").iter_rows() if cases is not None else ())]
+    found += [("type", column, index) for index, column in unread.iter_rows()]  # fmt: skip
+    for check, label, index in found:
         if index is None:  # not about a row: nothing in the batch can be trusted
             for i, text in texts.items():
                 by_file.setdefault(i, []).append(Problem("FILE.CORRUPT", text.name, detail=check))
             continue
         file, row = strings[FILE][index], strings[ROW][index]
-        name, problems = texts[file].name, by_file.setdefault(file, [])
-        if check.startswith("unique:"):
-            label = check.removeprefix("unique:")
-            value = strings[sheet.key_of(label)][index]
-            problems.append(Problem("VALUE.DUPLICATE_KEY", name, row, label, value))
-            continue
-        if check == "intent_matches_le_jobseekers":
-            matches, seekers = (strings[k][index] for k in ("intent_matches", "jobseekers"))
-            problems.append(
-                Problem(
-                    "VALUE.CROSS_FIELD",
-                    name,
-                    row,
-                    sheet.labels["intent_matches"],
-                    f"{matches} > {seekers}",
-                    "达成就业意向人数不能大于参会残疾人数",
-                )
-            )
-            continue
-        key = sheet.key_of(label)
-        value = strings[key][index] if index is not None else None
-        column = sheet.columns[label]
-        rule_text = (column.metadata or {}).get("rule")
-        if check == "not_nullable":
-            problem = (
-                Problem("VALUE.REQUIRED", name, row, label)
-                if value is None
-                else Problem(
-                    "VALUE.TYPE",
-                    name,
-                    row,
-                    label,
-                    value,
-                    _type_name(sheet.dtypes[key], rule_text),
-                )
-            )
-        elif check.startswith("in_range") and (column.metadata or {}).get("in_year"):
-            problem = Problem("VALUE.OUTSIDE_YEAR", name, row, label, value, str(programme.year))
-        elif check.endswith("_valid"):
-            problem = Problem("VALUE.CHECK_DIGIT", name, row, label, value, label)
-        elif check.startswith("isin"):
-            problem = Problem("VALUE.ENUM", name, row, label, value, rule_text)
-        else:  # ranges: ge / gt
-            problem = Problem("VALUE.RANGE", name, row, label, value, rule_text)
-        problems.append(problem)
+        name = texts[file].name
+        by_file.setdefault(file, []).append(
+            _problem(check, label, index, name, row, strings, sheet, programme)
+        )
     order = {label: n for n, label in enumerate(sheet.labels.values())}
     return {
         i: sorted(problems, key=lambda p: (p.row or 0, order.get(p.column, 99)))
         for i, problems in by_file.items()
     }
+
+
+def _problem(check: str, label: str, index: int, name: str, row: int, strings: pl.DataFrame,
+             sheet: Sheet, programme: Programme) -> Problem:  # fmt: skip
+    """One failure case as the county reads it (checks are named in schemas/contracts.py)."""
+    kind, _, what = check.partition(":")
+    if kind == "unique":
+        labels = what.split("+")
+        value = " / ".join(str(strings[sheet.key_of(lb)][index]) for lb in labels)
+        return Problem("VALUE.DUPLICATE_KEY", name, row, "、".join(labels), value)
+    if kind == "at_most":
+        key = sheet.key_of(what)
+        other = sheet.fields[key].atMost
+        values = f"{strings[key][index]} > {strings[other][index]}"
+        expected = f"{what}不能大于{sheet.labels[other]}"
+        return Problem("VALUE.CROSS_FIELD", name, row, what, values, expected)
+    key = sheet.key_of(label)
+    field, value, rule = sheet.fields[key], strings[key][index], sheet.rules[key]
+    if kind == "not_nullable" and value is None:
+        return Problem("VALUE.REQUIRED", name, row, label)
+    if kind in ("not_nullable", "type"):
+        return Problem("VALUE.TYPE", name, row, label, value, TYPE_NAMES[field.type])
+    if kind == "in_year":
+        return Problem("VALUE.OUTSIDE_YEAR", name, row, label, value, str(programme.year))
+    if kind == "format":
+        return Problem("VALUE.CHECK_DIGIT", name, row, label, value, FORMATS[field.format][0])
+    if kind == "enum":
+        return Problem("VALUE.ENUM", name, row, label, value, rule)
+    return Problem("VALUE.RANGE", name, row, label, value, rule)  # range, pattern, length

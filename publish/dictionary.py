@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from jixiao.publish.views import VIEWS
-from jixiao.schemas.warehouse import PERSONAL_DATA, TABLES
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.warehouse import PERSONAL_DATA, TABLES, Table, sheet_table
 
 
-def render() -> str:
+def sheet_tables(programmes: list[Programme]) -> list[tuple[Table, list[str]]]:
+    """Each sheet table of the programmes' templates, with the programmes (year/code) whose
+    counties fill it; a key shared by several templates is described as the first declares it."""
+    tables: dict[str, tuple[Table, list[str]]] = {}
+    for programme in programmes:
+        for sheet in programme.county_template.sheets.values():
+            entry = tables.setdefault(sheet.key, (sheet_table(sheet), []))
+            entry[1].append(f"{programme.year}/{programme.code}")
+    return list(tables.values())
+
+
+def render(programmes: list[Programme]) -> str:
     lines = [
         "# jixiao warehouse — data dictionary",
         "",
@@ -15,11 +27,12 @@ def render() -> str:
         "",
         PERSONAL_DATA,
     ]
-    for table in TABLES:
+    described = [*sheet_tables(programmes), *((t, []) for t in TABLES)]
+    for table, used_by in described:
         lines += [
             f"## `{table.name}` — {table.title}",
             "",
-            table.description,
+            table.description + (f"（区县报送表，用于：{'、'.join(used_by)}）" if used_by else ""),
             "",
             "| column | type | meaning |",
             "|---|---|---|",

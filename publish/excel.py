@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
+
 from jixiao.checks.findings import Finding
 from jixiao.publish.findings import HEAD, NEW, SEVERITY_ZH, evidence_text, public_dict
 

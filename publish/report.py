@@ -24,6 +24,7 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+from jixiao.checkpoints import checkpoint
 from jixiao.checks.findings import Finding
 from jixiao.ingest.personal import mask_text
 from jixiao.publish.excel import write_findings_xlsx
@@ -39,8 +40,6 @@ from jixiao.publish.findings import (
     summary,
     table_rows,
 )
-
-from jixiao.checkpoints import checkpoint
 
 
 @dataclass

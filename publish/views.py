@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import duckdb
+
 from jixiao.schemas.warehouse import latest_log_entries
 
 

@@ -48,11 +48,16 @@ from pathlib import Path
 import xlsxwriter
 import yaml
 from faker import Faker
+
 from jixiao.sample.report_writer import write_sample_report
-from jixiao.schemas.contracts import SHEETS
 from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
+from jixiao.schemas.programme import load_programme
 
 PROGRAMME_YAML = Path(__file__).with_name("programme.yaml")
+# The sample's county template, as its programme.yaml declares it.
+SHEETS = load_programme(PROGRAMME_YAML).county_template.sheets
+AWARDS = SHEETS["competition_entries"].fields["award"].constraints.enum
+ANSWERS = SHEETS["survey_responses"].fields["q1"].constraints.enum
 YEAR = 2022
 CREATED = dt.datetime(2023, 5, 17, 9, 0, 0)  # the report's date; any fixed value keeps bytes stable
 EXCEL_EPOCH = dt.date(1899, 12, 30)

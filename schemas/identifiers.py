@@ -72,8 +72,8 @@ def is_credit_code(value: str) -> bool:
 # per value, so a contract over millions of rows stays vectorised. Null in, null out.
 
 
-def cert_no_valid(value: pl.Expr) -> pl.Expr:
-    """`is_cert_no` over a column."""
+def resident_id_valid(value: pl.Expr) -> pl.Expr:
+    """`is_resident_id` over a column."""
     total = pl.sum_horizontal(
         value.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_ID_WEIGHTS)
     )
@@ -81,10 +81,15 @@ def cert_no_valid(value: pl.Expr) -> pl.Expr:
         value.str.slice(6, 4), value.str.slice(10, 2), value.str.slice(12, 2), separator="-"
     ).str.to_date("%Y-%m-%d", strict=False)
     return (
-        value.str.contains(r"^[0-9]{17}[0-9Xx][1-7][1-4]$")
+        value.str.contains(r"^[0-9]{17}[0-9Xx]$")
         & (pl.lit(_ID_CHECK).str.slice(total % 11, 1) == value.str.slice(17, 1).str.to_uppercase())
         & born.is_between(dt.date(1900, 1, 1), dt.date.today())
     )
+
+
+def cert_no_valid(value: pl.Expr) -> pl.Expr:
+    """`is_cert_no` over a column: a resident ID, then category 1–7 and grade 1–4."""
+    return value.str.contains(r"^.{18}[1-7][1-4]$") & resident_id_valid(value.str.slice(0, 18))
 
 
 CREDIT_CLASS = "[0-9A-HJ-NP-RTUWXY]"  # CREDIT_CHARSET as a regex class

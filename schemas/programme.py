@@ -12,6 +12,7 @@ at its end. Its metric SQL is checked and sandboxed where it runs (scoring/metri
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import stat
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from jixiao.schemas.vocabulary import VocabularyError, load_vocabulary
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -31,6 +31,9 @@ from pydantic import (
 )
 
 from jixiao.limits import Limits
+from jixiao.schemas.contracts import Template, compile_template
+from jixiao.schemas.template import NAME, SheetDecl, TemplateDecl
+from jixiao.schemas.vocabulary import VocabularyError, load_vocabulary
 
 # A programme code names a folder, a report path and a Prefect artifact key: lower-case
 # letters and digits in groups joined by single hyphens, e.g. 530100-disability-employment.
@@ -134,9 +137,33 @@ class Programme(BaseModel):
     counties: dict[County, Text]
     budget_lines: list[BudgetLine]
     survey: Survey | None = None
+    # The county template (SPEC §1.4): its sheets inline, or the name of a shared template
+    # under data/raw/templates/, whose sheets load_programme reads in here.
+    template: Annotated[str, _matching(NAME, "模板名只能由小写英文字母、数字和下划线组成")] | None = None
+    sheets: list[SheetDecl] | None = None
     indicators: list[Indicator]
     facts: list[Fact] = []
     vocabulary: dict | None = None  # extends the shared report vocabulary (schemas/vocabulary.yaml)
+
+    @model_validator(mode="after")
+    def _one_template(self) -> Programme:
+        if not self.sheets:
+            raise ValueError(
+                "未声明区县报送模板：请在 sheets 下列出各表，或用 template 指定 "
+                "data/raw/templates/ 下的共享模板"
+            )
+        TemplateDecl(sheets=self.sheets)  # sheets that refer to each other must agree
+        return self
+
+    @functools.cached_property
+    def county_template(self) -> Template:
+        """The compiled template (schemas/contracts.py), shared by programmes declaring the same."""
+        return compile_template(TemplateDecl(sheets=self.sheets))
+
+    @property
+    def codes(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The budget-line codes and the county codes: what the contracts accept."""
+        return tuple(b.code for b in self.budget_lines), tuple(self.counties)
 
     @model_validator(mode="after")
     def _weights_sum_to_100(self) -> Programme:
@@ -199,24 +226,49 @@ def _one_line(exc: yaml.YAMLError) -> str:
     return " ".join(str(exc).split())
 
 
-def load_programme(path: Path) -> Programme:
-    """Read and validate programme.yaml, or raise ProgrammeError with one clear sentence."""
+def _yaml(path: Path) -> object:
     text = _read(path)
     try:
-        data = yaml.load(text, Loader=_NoAliases)
+        return yaml.load(text, Loader=_NoAliases)
     except yaml.YAMLError as exc:
         raise ProgrammeError(f"{path} 不是有效的 YAML 文件：{_one_line(exc)}") from None
     except RecursionError:
         raise ProgrammeError(f"{path} 嵌套层次过深，不是一份绩效目标表。") from None
+
+
+def _first_error(path: Path, exc: ValidationError) -> ProgrammeError:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"])
+    msg = first["msg"].removeprefix("Value error, ")
+    return ProgrammeError(f"{path} 无效：{where + '：' if where else ''}{msg}")
+
+
+def _shared_template(programme_yaml: Path, name: str) -> list[dict]:
+    """The sheets of ``data/raw/templates/NAME.yaml``, for the programme.yaml of
+    ``data/raw/<year>/<code>/``, read as untrusted as programme.yaml itself."""
+    path = programme_yaml.resolve().parents[2] / "templates" / f"{name}.yaml"
+    if not path.exists() and not path.is_symlink():
+        raise ProgrammeError(f"{programme_yaml} 引用的共享模板 {path} 不存在。")
+    data = _yaml(path)
+    try:
+        return TemplateDecl.model_validate(data).model_dump(exclude_unset=True)["sheets"]
+    except ValidationError as exc:
+        raise _first_error(path, exc) from None
+
+
+def load_programme(path: Path) -> Programme:
+    """Read and validate programme.yaml, or raise ProgrammeError with one clear sentence."""
+    data = _yaml(path)
     if not isinstance(data, dict):
         raise ProgrammeError(f"{path} 无效：顶层应为键值映射（code、name、indicators …）。")
+    if isinstance(name := data.get("template"), str) and NAME.fullmatch(name):
+        if "sheets" in data:
+            raise ProgrammeError(f"{path} 无效：sheets 与 template 只能二选一。")
+        data = data | {"sheets": _shared_template(path, name)}
     try:
         return Programme.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        msg = first["msg"].removeprefix("Value error, ")
-        raise ProgrammeError(f"{path} 无效：{where + '：' if where else ''}{msg}") from None
+        raise _first_error(path, exc) from None
 
 
 def load_programme_folder(folder: Path) -> Programme:

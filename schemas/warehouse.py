@@ -1,7 +1,8 @@
 """The warehouse's tables: names, columns, types and descriptions, declared once.
 
-Sheet tables derive from the contracts (SPEC §3): the sheet's column keys, with
-personal columns replaced as SPEC §4 says, plus scope and lineage columns.
+Sheet tables derive from the programmes' templates (SPEC §1.4, §3): one table per sheet key,
+the sheet's column keys, with personal columns replaced as SPEC §4 says, plus scope and
+lineage columns.
 DDL and DICTIONARY.md are both generated from these declarations.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import polars as pl
-from jixiao.schemas.contracts import SHEETS, Sheet
+
+from jixiao.schemas.contracts import Sheet, hash_column
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,8 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols}\n)"
 
 
-_SQL_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Date: "DATE", pl.Boolean: "BOOLEAN"}
+_SQL_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Float64: "DOUBLE", pl.Date: "DATE",
+              pl.Boolean: "BOOLEAN"}  # fmt: skip
 
 
 def _sql_type(dtype: pl.DataType) -> str:
@@ -50,11 +53,14 @@ LINEAGE = (
     Column("source_sheet", "VARCHAR", "来源工作表（CSV 为文件名）"),
     Column("source_row", "BIGINT", "来源行号（与 Excel 中所见一致，表头为第 1 行）"),
 )
-# What a certificate number becomes in the warehouse: no clear identifier, only what checks need.
-CERT_COLUMNS = (
-    Column("cert_hash", "VARCHAR", "残疾人证号的带密钥散列（HMAC-SHA256），同一人各表一致"),
+# What a resident ID or a certificate number leaves beside its keyed hash: only what checks
+# need (a certificate adds its category and grade).
+ID_COLUMNS = (
     Column("region_code", "VARCHAR", "身份证号前 6 位：户籍地行政区划代码（核查是否本区县人员）"),
     Column("age", "INTEGER", "当日（{date}）已满周岁，由证号中的出生日期算出；出生日期不入库"),
+)
+CERT_COLUMNS = (
+    *ID_COLUMNS,
     Column("disability_category", "VARCHAR", "残疾类别（1–7）"),
     Column("disability_grade", "VARCHAR", "残疾等级（1–4）"),
 )
@@ -83,32 +89,28 @@ PERSONAL_DATA = """\
 """
 
 
-def _sheet_table(sheet: Sheet) -> Table:
+def sheet_table(sheet: Sheet) -> Table:
     columns = list(SCOPE)
     for key, label in sheet.labels.items():
-        personal = sheet.personal.get(key)
-        if personal == "cert":
-            date = sheet.labels[sheet.age_on]
-            columns += [
-                Column(c.name, c.type, c.description.format(date=date)) for c in CERT_COLUMNS
-            ]
-        elif personal is None:
-            column = sheet.columns[label]
-            rule = (column.metadata or {}).get("rule", "")
-            columns.append(
-                Column(
-                    key, _sql_type(sheet.dtypes[key]), f"{label}：{column.description}（{rule}）"
-                )
-            )
+        kind = sheet.personal.get(key)
+        if kind in ("cert", "id", "hash"):
+            columns.append(Column(hash_column(key), "VARCHAR",
+                                  f"{label}的带密钥散列（HMAC-SHA256），同一人各表一致"))  # fmt: skip
+        if kind in ("cert", "id"):
+            date = sheet.labels.get(sheet.age_on or "", "项目年度末")
+            columns += [Column(c.name, c.type, c.description.format(date=date))
+                        for c in (CERT_COLUMNS if kind == "cert" else ID_COLUMNS)]  # fmt: skip
+        elif kind is None:
+            about = sheet.fields[key].description or label
+            columns.append(Column(key, _sql_type(sheet.dtypes[key]),
+                                  f"{label}：{about}（{sheet.rules[key]}）"))  # fmt: skip
     return Table(
         sheet.key,
         sheet.title,
-        f"区县报送表「{sheet.title}」中通过契约校验的行。",
+        sheet.decl.description or f"区县报送表「{sheet.title}」中通过契约校验的行。",
         (*columns, *LINEAGE),
     )
 
-
-SHEET_TABLES: dict[str, Table] = {key: _sheet_table(s) for key, s in SHEETS.items()}
 
 BUDGET_LINES = Table(
     "budget_lines",
@@ -142,6 +144,11 @@ INGEST_LOG = Table(
         ),
         Column("size_bytes", "BIGINT", "文件大小（字节）"),
         Column("sheets", "VARCHAR[]", "文件包含的表（键名）"),
+        Column(
+            "sheets_absent",
+            "VARCHAR[]",
+            "工作簿未包含的模板表（区县当年无此项内容）：视为未报送，其此前报送的行一并撤下",
+        ),
         Column("status", "VARCHAR", "accepted 已接收 / refused 已拒收 / superseded 已被新版本替代"),
         Column("rows_read", "BIGINT", "读取的数据行数"),
         Column("rows_loaded", "BIGINT", "入库的行数"),
@@ -334,8 +341,8 @@ NAME_HASHES = Table(
 # `--new-key` keeps the others only.
 HISTORY: tuple[Table, ...] = (RUNS, METRICS, SCORES, FINDINGS)
 
+# jixiao's own tables; the sheet tables come from the programmes' templates (sheet_table).
 TABLES: tuple[Table, ...] = (
-    *SHEET_TABLES.values(),
     BUDGET_LINES,
     CLAIMS,
     METRICS,

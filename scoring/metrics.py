@@ -6,7 +6,7 @@ as DuckDB's security guidance says untrusted SQL should be
 (https://duckdb.org/docs/stable/operations_manual/securing_duckdb/overview):
 
 - parsed by DuckDB's own parser first: exactly one statement, and that statement a SELECT;
-  a table it names is one of the programme's tables (``TABLES``), unqualified;
+  a table it names is one of the programme's tables (``readable``), unqualified;
 - run on a database of its own, in memory, that holds only those tables' rows of the
   programme and year being audited: the warehouse is not attached, so no other programme,
   year, finding or log can be named, and nothing the metric does can reach it;
@@ -33,10 +33,10 @@ from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 import duckdb
-from jixiao.schemas.programme import Fact, Indicator, Programme
-from jixiao.schemas.warehouse import BUDGET_LINES, METRICS, SHEET_TABLES
 
 from jixiao.limits import Limits
+from jixiao.schemas.programme import Fact, Indicator, Programme
+from jixiao.schemas.warehouse import BUDGET_LINES, METRICS
 
 VALUE_PLACES = Decimal("0.000001")  # metrics.value is DECIMAL(38,6)
 
@@ -59,8 +59,10 @@ class Metric:
     metric_sql: str
 
 
-# What a metric may read: the programme's records and its budget lines, nothing else.
-TABLES: tuple[str, ...] = (*SHEET_TABLES, BUDGET_LINES.name)
+def readable(programme: Programme) -> tuple[str, ...]:
+    """What a metric may read: the programme's sheets and its budget lines, nothing else."""
+    return (*programme.county_template.sheets, BUDGET_LINES.name)
+
 
 def compute_metrics(
     con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str
@@ -70,7 +72,7 @@ def compute_metrics(
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
     needed: dict[str, set[str] | None] = {}  # table -> the columns its metrics can mean
     with duckdb.connect() as parser:
-        parsed = [_parse(ind, parser) for ind in measurable]
+        parsed = [_parse(ind, parser, readable(programme)) for ind in measurable]
     for tables, columns in parsed:
         for table in tables:
             before = needed.get(table, set())
@@ -105,7 +107,7 @@ def _quote(name: str) -> str:
 
 def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
             tables: dict[str, set[str] | None], memory_mb: int) -> duckdb.DuckDBPyConnection:  # fmt: skip
-    """An in-memory database holding ``tables`` (names from TABLES, each with the only column
+    """An in-memory database holding ``tables`` (names from `readable`, each with the only column
     names its metrics can mean, None for all) with the programme's and year's rows only,
     locked down before a single row is in it. A table none of whose columns is meant keeps
     its rows (``count(*)``)."""
@@ -164,8 +166,8 @@ def _nodes(tree: object) -> Iterator[dict]:
             stack.extend(item)
 
 
-def _parse(ind: Indicator | Fact,
-           parser: duckdb.DuckDBPyConnection) -> tuple[set[str], set[str] | None]:  # fmt: skip
+def _parse(ind: Indicator | Fact, parser: duckdb.DuckDBPyConnection,
+           allowed: tuple[str, ...]) -> tuple[set[str], set[str] | None]:  # fmt: skip
     """The tables a metric reads and the column names it can mean (None: any column), after
     DuckDB's parser has shown it to be one SELECT naming only the programme's tables; raises
     MetricError. The columns only spare copying the others into the sandbox: a column left out
@@ -195,8 +197,8 @@ def _parse(ind: Indicator | Fact,
             raise MetricError(f"{who}只能直接使用本项目的表名，不能指定数据库或模式：{path}")
         if name in ctes:
             continue
-        if name not in TABLES:
-            raise MetricError(f"{who}引用了不可用的表「{name}」；可用的表：{'、'.join(TABLES)}")
+        if name not in allowed:
+            raise MetricError(f"{who}引用了不可用的表「{name}」；可用的表：{'、'.join(allowed)}")
         tables.add(name)
     return tables, _meant(nodes, ctes)
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 from bench import generate as gen
 from bench.floor import _macros
+from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s",

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
+
 from jixiao.ingest.claims import Claim, extract_claims, interval
 from jixiao.ingest.report import parse_text, read_report
 from jixiao.schemas.vocabulary import VocabularyError, load_vocabulary
-
 from tests.test_report_parse import SEED
 
 VOCAB = load_vocabulary()

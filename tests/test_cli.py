@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from jixiao.sample.generate import sample_folder
 
 pytestmark = pytest.mark.flow

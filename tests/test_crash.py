@@ -51,10 +51,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from jixiao.publish import report, warehouse
-from jixiao.schemas.warehouse import SHEET_TABLES
 
 from jixiao.checkpoints import AFTER_PUBLISH, ENV, POINTS
+from jixiao.publish import report, warehouse
+from jixiao.schemas.warehouse import SHEET_TABLES
 from tests.runs import DB, PROGRAMME, REPO, REPORTS, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow

@@ -4,7 +4,9 @@ from pathlib import Path
 
 from jixiao.checks.catalogue import RULES, render_markdown
 from jixiao.publish.dictionary import render
-from jixiao.schemas.warehouse import TABLES
+from jixiao.sample.generate import PROGRAMME_YAML
+from jixiao.schemas.programme import load_programme
+from jixiao.schemas.warehouse import TABLES, sheet_table
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,8 +26,18 @@ def test_every_rule_renders_in_both_languages():
 
 
 def test_dictionary_documents_every_column():
-    text = render()
-    for table in TABLES:
+    """Every column of jixiao's tables and of the programme's declared sheets, each sheet
+    table saying which programmes fill it and what each column's rule is."""
+    programme = load_programme(PROGRAMME_YAML)
+    text = render([programme])
+    sheets = [sheet_table(s) for s in programme.county_template.sheets.values()]
+    assert len(sheets) == 6
+    for table in [*sheets, *TABLES]:
         assert f"## `{table.name}`" in text
         for column in table.columns:
             assert f"| `{column.name}` | {column.type} |" in text
+    assert "用于：2022/530100-disability-employment" in text
+    assert "| `amount_yuan` | DECIMAL(18,2) | 慰问金额(元)：慰问金额（金额（元），> 0，不能为空） |" in text
+    visits = text.split("## `visits`")[1].split("## ")[0]  # personal columns per SPEC §4
+    assert "| `cert_hash` | VARCHAR |" in visits and "`cert_no`" not in visits
+    assert "| `name` |" not in visits

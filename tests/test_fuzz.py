@@ -35,6 +35,7 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
+
 from jixiao.ingest.claims import _chinese
 from jixiao.ingest.discover import submissions
 from jixiao.ingest.normalise import (
@@ -48,6 +49,7 @@ from jixiao.ingest.normalise import (
 )
 from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import RawSheet, read_csv
+from jixiao.limits import Limits
 from jixiao.publish.feedback import feedback_path
 from jixiao.schemas.identifiers import (
     CREDIT_CHARSET,
@@ -57,8 +59,6 @@ from jixiao.schemas.identifiers import (
     is_resident_id,
     resident_id_check,
 )
-
-from jixiao.limits import Limits
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FILES = settings(

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from markdown_it import MarkdownIt
+
 from jixiao.flows.audit import audit_programme
 from jixiao.ingest import intake
 from jixiao.ingest.load import known_names
@@ -39,8 +41,6 @@ from jixiao.publish.findings import md_text
 from jixiao.publish.report import staged_folder
 from jixiao.sample.generate import sample_folder, write_csv
 from jixiao.schemas.identifiers import credit_code_check, resident_id_check
-from markdown_it import MarkdownIt
-
 from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run
 from tests.test_flow import curated_texts, leaks, personal_values, prefect_texts, readable
 from tests.test_hostile import VALID, book_with, visits_text
@@ -512,8 +512,9 @@ def test_log_records_are_masked_by_shape(caplog):
 @pytest.mark.flow
 def test_an_unexpected_error_quoting_an_id_is_kept_masked_by_prefect(prefect_api):
     # Prefect keeps a failed run's exception text in its state, which no log masking reaches.
-    from jixiao.flows.nightly import MaskedError, masked_errors
     from prefect import flow, task
+
+    from jixiao.flows.nightly import MaskedError, masked_errors
 
     @task
     @masked_errors

@@ -17,11 +17,11 @@ from pathlib import Path
 import duckdb
 import pytest
 import yaml
+
 from jixiao.sample.generate import sample_folder
 from jixiao.schemas.programme import ProgrammeError, load_programme, load_programme_folder
 from jixiao.scoring import MetricError, compute_metrics
 from jixiao.scoring.metrics import sandbox
-
 from tests.runs import DB, REPORTS, jixiao_run
 from tests.test_scoring import SAMPLE, sample_db  # noqa: F401 - the module's warehouse fixture
 

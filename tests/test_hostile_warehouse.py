@@ -35,12 +35,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from jixiao.checks.history import previous
 from jixiao.ingest.intake import Ledger
 from jixiao.ingest.load import create_tables, open_run
 from jixiao.ingest.personal import KEY_ENV, hmac_pads
 from jixiao.sample.generate import sample_folder
-
 from tests.runs import DB, JIXIAO, PROGRAMME, REPO, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow

@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from jixiao.schemas.identifiers import (
     CREDIT_CHARSET,
     birth_date,

@@ -19,13 +19,14 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
+
 from jixiao.ingest import intake
 from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, Outcome, process
 from jixiao.ingest.load import create_tables
 from jixiao.ingest.personal import cert_hash
 from jixiao.sample.generate import PROGRAMME_YAML, write_csv, write_workbook
-from jixiao.schemas.contracts import SHEETS
+from jixiao.sample.generate import SHEETS
 from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
 from jixiao.schemas.programme import load_programme
 
@@ -132,6 +133,12 @@ def drop_sheet(title: str) -> Edit:
     return lambda sheets: sheets.pop(title)
 
 
+def rename_sheets(sheets: Sheets) -> None:
+    """Every sheet named as Excel names new ones: none is a sheet of the template."""
+    for i, title in enumerate(list(sheets), 1):
+        sheets[f"Sheet{i}"] = sheets.pop(title)
+
+
 def drop_column(title: str, label: str) -> Edit:
     def edit(sheets: Sheets) -> None:
         header, rows = sheets[title]
@@ -220,7 +227,8 @@ REFUSALS = [
         id="text-renamed-xlsx",
     ),
     pytest.param(truncated, "FILE.CORRUPT", None, None, None, id="truncated-xlsx"),
-    pytest.param(xlsx(drop_sheet("慰问")), "SHEET.MISSING", "慰问", None, None, id="sheet-missing"),
+    # Each sheet may be left out, but not all of them: the template's first is named.
+    pytest.param(xlsx(rename_sheets), "SHEET.MISSING", "招聘会", None, None, id="no-template-sheet"),
     pytest.param(
         xlsx(drop_column("慰问", VISIT_AMOUNT)),
         "COLUMN.MISSING",
@@ -359,9 +367,10 @@ def programme_folder(root: Path) -> Path:
 def context(root: Path, folder: Path) -> Context:
     """Intake of the folder's programme into a new warehouse under ``root``."""
     con = duckdb.connect(str(root / "warehouse.duckdb"))
-    create_tables(con)
-    return Context(load_programme(folder / "programme.yaml"), con, hash_key=KEY, run_id="t",
-                   feedback_dir=root / "feedback", lang="zh")  # fmt: skip
+    programme = load_programme(folder / "programme.yaml")
+    create_tables(con, programme)
+    return Context(programme, con, hash_key=KEY, run_id="t", feedback_dir=root / "feedback",
+                   lang="zh")  # fmt: skip
 
 
 @pytest.fixture
@@ -378,7 +387,7 @@ def ctx(tmp_path: Path, folder: Path):
 
 def run(folder: Path, ctx: Context) -> dict[str, Outcome]:
     """process() every submission in the folder; outcomes by file (relative path)."""
-    return {o.file: o for batch in process(submissions(folder), ctx) for o in batch}
+    return {o.file: o for batch in process(submissions(folder, ctx.programme.county_template), ctx) for o in batch}
 
 
 def query(ctx: Context, sql: str, *params: object) -> list[dict]:
@@ -768,9 +777,11 @@ SAMPLE = PROGRAMME_YAML.parent.parent / "data/raw/2022/530100-disability-employm
 def _ingest_sample(path: Path) -> tuple[list[tuple], dict[str, list[tuple]]]:
     """The bundled sample ingested into a new warehouse: outcomes, and every table's rows."""
     con = duckdb.connect(str(path))
-    create_tables(con)
-    ctx = Context(load_programme(SAMPLE / "programme.yaml"), con, KEY, "t", path.parent / "fb")
-    outcomes = [tuple(vars(o).values()) for b in process(submissions(SAMPLE), ctx) for o in b]
+    programme = load_programme(SAMPLE / "programme.yaml")
+    create_tables(con, programme)
+    ctx = Context(programme, con, KEY, "t", path.parent / "fb")
+    subs = submissions(SAMPLE, programme.county_template)
+    outcomes = [tuple(vars(o).values()) for b in process(subs, ctx) for o in b]
     tables = {
         table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in SHEETS
     } | {"ingest_log": con.execute("SELECT * EXCLUDE (ingested_at) FROM ingest_log ORDER BY ALL")

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from jixiao.schemas.programme import ProgrammeError, load_programme
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample" / "programme.yaml"

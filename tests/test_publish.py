@@ -10,13 +10,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from python_calamine import CalamineWorkbook
+
 from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.ingest.load import create_tables
 from jixiao.publish import findings as out_formats
 from jixiao.publish.excel import COLUMNS, excel_text, write_findings_xlsx
 from jixiao.publish.report import Publication, render_html, render_markdown, write_reports
 from jixiao.publish.views import VIEWS, create_views
-from python_calamine import CalamineWorkbook
 
 DANGER = "=cmd|' /C calc'!A0"
 MASKED = "530102**********1234"

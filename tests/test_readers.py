@@ -11,10 +11,11 @@ import pytest
 import xlsxwriter
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook
 from jixiao.ingest.validate import sheet_text
-from jixiao.schemas.contracts import SHEETS
+from jixiao.sample.generate import SHEETS
 
 HEADER = ["姓名", "慰问日期", "慰问金额(元)"]
 

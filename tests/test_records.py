@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from jixiao.checks import expectations, records
 from jixiao.checks.expectations import offline, run_expectations
 from jixiao.checks.findings import Evidence, Finding
@@ -27,7 +28,7 @@ from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, process
 from jixiao.ingest.load import create_tables
 from jixiao.sample.generate import sample_folder
-from jixiao.schemas.contracts import SHEETS
+from jixiao.sample.generate import SHEETS
 from jixiao.schemas.programme import load_programme
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,9 +62,9 @@ def sample_db(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("sample")
     db = root / "warehouse.duckdb"
     con = duckdb.connect(str(db))
-    create_tables(con)
+    create_tables(con, PROGRAMME)
     ctx = Context(PROGRAMME, con, hash_key=KEY, run_id="t", feedback_dir=root / "feedback")
-    outcomes = [o for batch in process(submissions(SAMPLE), ctx) for o in batch]
+    outcomes = [o for batch in process(submissions(SAMPLE, PROGRAMME.county_template), ctx) for o in batch]
     con.close()
     assert sum(o.status == "accepted" and o.rows > 0 for o in outcomes) >= 10
     return db
@@ -275,7 +276,7 @@ def test_planted_faults_are_all_and_only_what_is_found(planted):
 
 def test_evidence_is_capped_and_scoped_to_the_programme(tmp_path: Path):
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    create_tables(con)
+    create_tables(con, PROGRAMME)
     who = person("many")
     for row in range(2, 2 + CAP + 5):
         visit(con, F1, row, "530102", who, dt.date(2022, 1, 1) + dt.timedelta(days=row))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from jixiao.checks.report_check import check_report
 from jixiao.sample import report_writer as writer
 from jixiao.sample.generate import sample_folder

@@ -6,8 +6,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from jixiao.ingest.report import Document, ReportError, parse_text, read_report
 
+from jixiao.ingest.report import Document, ReportError, parse_text, read_report
 from tests.conftest import REPO
 
 SEED = REPO.parent / "shared" / "seeds" / "000_8efdcb375633a8df.txt"

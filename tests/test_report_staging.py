@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from jixiao.publish import report
 
 CODE = "530100-disability-employment"

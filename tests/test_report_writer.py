@@ -20,6 +20,7 @@ from pathlib import Path
 
 import docx
 import pytest
+
 from jixiao.checks.catalogue import RULES
 from jixiao.sample.report_writer import (
     COUNT_UNITS,

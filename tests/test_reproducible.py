@@ -20,9 +20,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from jixiao.publish.views import VIEWS
 from jixiao.schemas.warehouse import SHEET_TABLES, TABLES
-
 from tests.runs import DB, PROGRAMME, REPO, REPORTS, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow

@@ -18,10 +18,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 import yaml
-from jixiao.sample.generate import write_csv, write_sample, write_workbook
-from jixiao.schemas.contracts import SHEETS
-from jixiao.schemas.identifiers import birth_date, is_cert_no, is_credit_code, resident_id_check
 from python_calamine import CalamineWorkbook
+
+from jixiao.sample.generate import write_csv, write_sample, write_workbook
+from jixiao.sample.generate import SHEETS
+from jixiao.schemas.identifiers import birth_date, is_cert_no, is_credit_code, resident_id_check
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data/raw/2022/530100-disability-employment"

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from jixiao.flows.serve import deployment, find_or_start_server, healthy
 
 pytestmark = pytest.mark.flow

@@ -1,0 +1,265 @@
+"""A programme's county template as data (SPEC §1.4): the sheets its counties submit.
+
+Each sheet is a Frictionless Table Schema (fields with name, title, type and constraints;
+primaryKey; foreignKeys) with jixiao's own properties: the ``money`` type, ``format`` (the
+check characters of Chinese identifiers, a county), ``personal`` (hash or drop, SPEC §4),
+``inYear``, ``atMost`` (a value no larger than another field of the row) and ``required``
+per sheet. programme.yaml holds the list under ``sheets:`` or names a shared one with
+``template: NAME`` (``data/raw/templates/NAME.yaml``). These are declarations only:
+schemas/contracts.py compiles them into pandera contracts, schemas/warehouse.py into tables.
+
+Every name becomes a table or column of the warehouse and part of SQL, so names are lower-case
+identifiers, never an SQL keyword DuckDB reserves, never a column jixiao adds itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+import duckdb
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_RESERVED = frozenset(
+    name
+    for (name,) in duckdb.execute(
+        "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
+    ).fetchall()
+)
+# Tables jixiao keeps itself (schemas/warehouse.py), and the columns it adds to a sheet's rows
+# (scope, lineage, what a hashed identifier leaves): no sheet or field may take these names.
+OWN_TABLES = frozenset(
+    ["budget_lines", "ingest_log", "claims", "metrics", "scores", "findings", "finding_history", "reviews", "runs", "name_hashes"]
+)
+OWN_COLUMNS = frozenset(
+    ["programme_code", "year", "county_code", "source_file", "source_sha256", "source_sheet", "source_row", "region_code", "age", "disability_category", "disability_grade"]
+)
+
+
+def _name(value: str) -> str:
+    if not NAME.fullmatch(value):
+        raise ValueError(f"「{value[:64]}」不是有效的名称：只能由小写英文字母、数字和下划线组成，以字母开头")
+    if value in _RESERVED:
+        raise ValueError(f"「{value}」是 SQL 保留字，不能用作名称")
+    return value
+
+
+def _plain(value: str) -> str:
+    if _CONTROL.search(value):
+        raise ValueError("含有控制字符或双向控制符")
+    return value
+
+
+Name = Annotated[str, AfterValidator(_name)]
+Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain)]
+Bound = Decimal | dt.date
+Scalar = Annotated[str, Field(max_length=200), AfterValidator(_plain)] | int | Decimal | bool
+
+
+class Constraints(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    required: bool = False
+    unique: bool = False
+    minimum: Bound | None = None
+    maximum: Bound | None = None
+    exclusiveMinimum: Bound | None = None  # noqa: N815 - Table Schema's spelling
+    exclusiveMaximum: Bound | None = None  # noqa: N815
+    # A list of values, or ``budget_lines``: the programme's budget lines by code or name.
+    enum: list[Scalar] | Literal["budget_lines"] | None = Field(None, min_length=1)
+    pattern: Annotated[str, Field(max_length=500)] | None = None
+    minLength: int | None = Field(None, ge=0)  # noqa: N815
+    maxLength: int | None = Field(None, ge=1)  # noqa: N815
+
+    @model_validator(mode="after")
+    def _pattern_compiles(self) -> Constraints:
+        if self.pattern is not None:
+            try:
+                re.compile(self.pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern「{self.pattern}」不是有效的正则表达式：{exc}") from None
+        return self
+
+
+class FieldDecl(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    title: Text | None = None
+    type: Literal["string", "integer", "number", "boolean", "date", "money"] = "string"
+    format: Literal["resident_id", "disability_cert", "credit_code", "county"] | None = None
+    constraints: Constraints = Constraints()
+    personal: Literal["hash", "drop"] | None = None
+    inYear: bool = False  # noqa: N815
+    atMost: Name | None = None  # noqa: N815 - the value may not exceed this field's in the row
+    description: Text | None = None
+    trueValues: list[Text] | None = None  # noqa: N815
+    falseValues: list[Text] | None = None  # noqa: N815
+
+    @property
+    def label(self) -> str:
+        """The Chinese header a county sees: the title, else the key."""
+        return self.title or self.name
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> FieldDecl:
+        string_only = {
+            "format": self.format,
+            "pattern": self.constraints.pattern,
+            "minLength": self.constraints.minLength,
+            "maxLength": self.constraints.maxLength,
+            "personal": self.personal,
+        }
+        if self.type != "string":
+            for key, value in string_only.items():
+                if value is not None:
+                    raise ValueError(f"字段「{self.name}」的 {key} 只适用于 string 类型")
+            if self.constraints.enum == "budget_lines":
+                raise ValueError(f"字段「{self.name}」的 enum: budget_lines 只适用于 string 类型")
+        if self.inYear and self.type != "date":
+            raise ValueError(f"字段「{self.name}」的 inYear 只适用于 date 类型")
+        if (self.trueValues or self.falseValues) and self.type != "boolean":
+            raise ValueError(f"字段「{self.name}」的 trueValues/falseValues 只适用于 boolean 类型")
+        c = self.constraints
+        bounds = (c.minimum, c.maximum, c.exclusiveMinimum, c.exclusiveMaximum)
+        if any(b is not None for b in bounds) and self.type not in (
+            "integer", "number", "money", "date"
+        ):  # fmt: skip
+            raise ValueError(f"字段「{self.name}」的取值范围只适用于数值、金额或日期")
+        for bound in bounds:
+            if bound is not None and isinstance(bound, dt.date) != (self.type == "date"):
+                raise ValueError(f"字段「{self.name}」的取值范围与其类型 {self.type} 不符")
+        if self.personal == "hash" and self.name.endswith("_hash"):
+            raise ValueError(f"散列字段「{self.name}」的名称不能以 _hash 结尾")
+        return self
+
+
+class Reference(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    resource: Name
+    fields: list[Name] = Field(min_length=1)
+
+
+class ForeignKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fields: list[Name] = Field(min_length=1)
+    reference: Reference
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lists(cls, data):  # Table Schema allows a single field name as a string
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("fields"), str):
+                data["fields"] = [data["fields"]]
+            ref = data.get("reference")
+            if isinstance(ref, dict) and isinstance(ref.get("fields"), str):
+                data["reference"] = {**ref, "fields": [ref["fields"]]}
+        return data
+
+
+class SheetDecl(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Name
+    title: Text | None = None
+    description: Text | None = None
+    required: bool = False
+    primaryKey: list[Name] = []  # noqa: N815
+    foreignKeys: list[ForeignKey] = []  # noqa: N815
+    fields: list[FieldDecl] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _key_list(cls, data):
+        if isinstance(data, dict) and isinstance(data.get("primaryKey"), str):
+            data = {**data, "primaryKey": [data["primaryKey"]]}
+        return data
+
+    @property
+    def label(self) -> str:
+        return self.title or self.name
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SheetDecl:
+        if self.name in OWN_TABLES:
+            raise ValueError(f"表名「{self.name}」是 jixiao 自用的表名")
+        names = [f.name for f in self.fields]
+        labels = [f.label for f in self.fields]
+        for seen, what in ((names, "字段名"), (labels, "字段标题")):
+            if dup := sorted({n for n in seen if seen.count(n) > 1}):
+                raise ValueError(f"表「{self.name}」的{what}重复：{'、'.join(dup)}")
+        fields = {f.name: f for f in self.fields}
+        for f in self.fields:
+            if f.name in OWN_COLUMNS:
+                raise ValueError(f"表「{self.name}」的字段名「{f.name}」是 jixiao 自加的列名")
+            if f.atMost is not None:
+                other = fields.get(f.atMost)
+                if other is None or other.type != f.type or f.type not in (
+                    "integer", "number", "money", "date"
+                ):  # fmt: skip
+                    raise ValueError(
+                        f"表「{self.name}」字段「{f.name}」的 atMost 应指向本表同类型的数值、金额或日期字段"
+                    )
+        for key in self.primaryKey:
+            if key not in fields:
+                raise ValueError(f"表「{self.name}」的 primaryKey「{key}」不是本表的字段")
+        for fk in self.foreignKeys:
+            for key in fk.fields:
+                if key not in fields:
+                    raise ValueError(f"表「{self.name}」的 foreignKeys「{key}」不是本表的字段")
+            if len(fk.fields) != len(fk.reference.fields):
+                raise ValueError(f"表「{self.name}」的 foreignKeys 两边字段数不同")
+        return self
+
+
+class TemplateDecl(BaseModel):
+    """The ``sheets:`` list, inline in programme.yaml or in a shared template file."""
+
+    model_config = ConfigDict(extra="forbid")
+    sheets: list[SheetDecl] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TemplateDecl:
+        by_name = {s.name: s for s in self.sheets}
+        names = [s.name for s in self.sheets] + [s.title for s in self.sheets if s.title]
+        if dup := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"模板的表名或标题重复：{'、'.join(dup)}")
+        for sheet in self.sheets:
+            for fk in sheet.foreignKeys:
+                target = by_name.get(fk.reference.resource)
+                if target is None or target is sheet:
+                    raise ValueError(
+                        f"表「{sheet.name}」的 foreignKeys 应指向模板中的另一张表，"
+                        f"而不是「{fk.reference.resource}」"
+                    )
+                have = {f.name for f in target.fields}
+                if missing := [k for k in fk.reference.fields if k not in have]:
+                    raise ValueError(
+                        f"表「{sheet.name}」的 foreignKeys 引用了「{target.name}」中没有的字段："
+                        f"{'、'.join(missing)}"
+                    )
+        self.ordered()
+        return self
+
+    def ordered(self) -> list[SheetDecl]:
+        """The sheets with every referenced sheet before those referring to it (a workbook's
+        rows are checked against the keys of sheets already read); a cycle is an error."""
+        by_name = {s.name: s for s in self.sheets}
+        done: dict[str, SheetDecl] = {}
+        visiting: set[str] = set()
+
+        def visit(sheet: SheetDecl) -> None:
+            if sheet.name in done:
+                return
+            if sheet.name in visiting:
+                raise ValueError(f"表「{sheet.name}」的 foreignKeys 形成循环引用")
+            visiting.add(sheet.name)
+            for fk in sheet.foreignKeys:
+                visit(by_name[fk.reference.resource])
+            done[sheet.name] = sheet
+
+        for sheet in self.sheets:
+            visit(sheet)
+        return list(done.values())
