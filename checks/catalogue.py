@@ -109,8 +109,10 @@ _INGEST = (
         "Sheet missing",
         "缺少工作表「{sheet}」。",
         "Sheet '{sheet}' is missing.",
-        "A county workbook carries every sheet of the template, by its Chinese name or key.",
-        "a workbook without 慰问",
+        "A county workbook carries every sheet its template requires (`required: true`), by its "
+        "Chinese name or key; a sheet the county had nothing for may be left out, but a workbook "
+        "holding none of the template's sheets is refused, naming each.",
+        "a workbook whose sheets are all named Sheet1, Sheet2 …",
         ("sheet",),
     ),
     Rule(
@@ -240,9 +242,11 @@ _INGEST = (
         "error",
         "引用不存在",
         "Reference not found",
-        "招聘会编号「{value}」在「招聘会」表中不存在。",
-        "Job fair '{value}' is not in the 招聘会 sheet.",
-        "Every 参会用人单位 row names a job fair of the same county's submission.",
+        "「{column}」的值「{value}」在「{expected}」表中不存在。",
+        "'{column}' value '{value}' is not in the sheet '{expected}'.",
+        "A template's foreignKeys: every row names a row of the sheet it refers to, of the same "
+        "county's submission (in a workbook, its own sheet; a CSV of that sheet alone, what the "
+        "county submitted before).",
         "an employer row for fair ZP-09 that was never held",
         ("value",),
     ),

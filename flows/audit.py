@@ -32,7 +32,7 @@ from jixiao.publish.findings import md_text, summary
 from jixiao.publish.report import Publication, staged_folder, write_reports
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import load_vocabulary
-from jixiao.schemas.warehouse import SCORES
+from jixiao.schemas.warehouse import SCORES, latest_log_entries
 from jixiao.scoring import (
     claimed_scores,
     compute_metrics,
@@ -85,6 +85,38 @@ def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, d
     for question, answer, n in rows:
         out.setdefault(f"第{question[1:]}题", {})[answer] = n
     return dict(sorted(out.items(), key=lambda kv: int(kv[0][1:-1])))
+
+
+def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tuple[str, ...]]:
+    """For each county and sheet of the template, what the audit rests on: rows accepted, a
+    file refused, a workbook that left the sheet out, or nothing submitted."""
+    sheets, scope = programme.county_template.sheets, [programme.code, programme.year]
+    rows = {(county, key): n for key in sheets for county, n in con.execute(
+        f"SELECT county_code, count(*) FROM {key} WHERE programme_code = ? AND year = ? "
+        "GROUP BY 1", scope).fetchall()}  # fmt: skip
+    refused, absent = set(), set()
+    for county, status, read, left_out in con.execute(
+        "SELECT county_code, status, sheets, sheets_absent FROM "
+        f"{latest_log_entries('programme_code, year, file')} WHERE programme_code = ? "
+        "AND year = ? AND status IN ('accepted', 'refused')", scope
+    ).fetchall():  # fmt: skip
+        if status == "refused":
+            refused |= {(county, key) for key in read or sheets}
+        else:
+            absent |= {(county, key) for key in left_out or ()}
+    out = []
+    for county, name in programme.counties.items():
+        cells = []
+        for key in sheets:
+            if (county, key) in rows:
+                cell = f"已接收 {rows[county, key]} 行"
+                cells.append(cell + ("（新报送文件被拒收）" if (county, key) in refused else ""))
+            elif (county, key) in refused:
+                cells.append("已拒收")
+            else:
+                cells.append("未报送（工作簿中无此表）" if (county, key) in absent else "未报送")
+        out.append((f"{county} {name}", *cells))
+    return out
 
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
@@ -154,6 +186,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         programme.code, programme.name, programme.year, programme.unit, run_id,
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
         _survey(con, programme),
+        ("区县", *(s.title for s in programme.county_template.sheets.values())),
+        _coverage(con, programme),
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")

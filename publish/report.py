@@ -57,6 +57,9 @@ class Publication:
     # per indicator: id, name, unit, target, claimed (the report), recorded (the metric)
     indicators: list[dict] = field(default_factory=list)
     survey: dict[str, dict[str, int]] | None = None  # question -> answer -> count
+    # what each county submitted of each sheet: the header (区县, sheet titles …), the rows
+    coverage_head: tuple[str, ...] = ()
+    coverage: list[tuple[str, ...]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -64,7 +67,7 @@ class Publication:
 
 
 H_SUMMARY, H_CHARTS, H_SCORES = "一、总体情况", "二、指标完成情况与满意度", "三、评分表"
-H_FINDINGS, H_RESOLVED = "四、审计发现", "五、已整改问题"
+H_FINDINGS, H_RESOLVED, H_COVERAGE = "四、审计发现", "五、已整改问题", "六、报送覆盖情况"
 LEVEL1_HEAD = ("一级指标", "权重", "重新计算得分", "自评得分", "差异")
 SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分")
 INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
@@ -114,9 +117,21 @@ def summary_lines(pub: Publication) -> list[str]:
                 gap = f"重新计算{'低' if score < claimed else '高'}于自评 {_num(abs(score - claimed))} 分"
             lines.append(line + f"；报告自评 {_num(claimed)} 分，{gap}。")
     lines.append(summary(pub.findings))
+    if pub.coverage:
+        lines.append(coverage_line(pub))
     new = sum(f.fingerprint in pub.new for f in pub.findings)
     lines.append(f"与上次运行相比：新增 {new} 条，已整改 {len(pub.resolved)} 条。")
     return lines
+
+
+def coverage_line(pub: Publication) -> str:
+    """How much of what the counties owe the audit rests on (SPEC §3.2)."""
+    cells = [c for row in pub.coverage for c in row[1:]]
+    accepted = sum(c.startswith("已接收") for c in cells)
+    refused = sum(c == "已拒收" for c in cells)
+    return (f"报送覆盖：{len(pub.coverage)} 个区县 × {len(pub.coverage_head) - 1} 张表，"
+            f"已接收 {accepted}，已拒收 {refused}，未报送 {len(cells) - accepted - refused}"
+            f"（见「{H_COVERAGE}」）。")  # fmt: skip
 
 
 def _meta(pub: Publication) -> list[str]:
@@ -343,6 +358,9 @@ def render_html(pub: Publication) -> str:
     out.append(findings_table(pub.findings, "zh", pub.new))
     out.append(f"<h2>{H_RESOLVED}</h2>")
     out.append(_html_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else "<p>无。</p>")
+    if pub.coverage:
+        out += [f"<h2>{H_COVERAGE}</h2>", f"<p>{esc(coverage_line(pub))}</p>",
+                _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
     return page(pub.title, "\n".join(out))
 
 
@@ -364,6 +382,9 @@ def render_markdown(pub: Publication) -> str:
     out += [*md_table(HEAD["zh"], table_rows(pub.findings, "zh", pub.new)), ""]
     out += [f"## {H_RESOLVED}", ""]
     out += md_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else ["无。"]
+    if pub.coverage:
+        out += ["", f"## {H_COVERAGE}", "", md_text(coverage_line(pub)), "",
+                *md_table(pub.coverage_head, pub.coverage)]  # fmt: skip
     return "\n".join(out) + "\n"
 
 

@@ -54,7 +54,7 @@ import pytest
 
 from jixiao.checkpoints import AFTER_PUBLISH, ENV, POINTS
 from jixiao.publish import report, warehouse
-from jixiao.schemas.warehouse import SHEET_TABLES
+from jixiao.sample.generate import SHEETS as SHEET_TABLES  # the sample's sheet tables
 from tests.runs import DB, PROGRAMME, REPO, REPORTS, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow

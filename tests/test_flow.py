@@ -20,8 +20,7 @@ from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import read_csv, read_workbook
 from jixiao.ingest.validate import map_header
 from jixiao.publish import warehouse
-from jixiao.sample.generate import sample_folder, write_sample
-from jixiao.sample.generate import SHEETS
+from jixiao.sample.generate import SHEETS, sample_folder, write_sample
 from jixiao.schemas.identifiers import birth_date
 from jixiao.schemas.warehouse import TABLES
 from tests.test_sample import SURVEY  # the seed report's answer counts per question

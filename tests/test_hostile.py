@@ -55,8 +55,7 @@ import pytest
 import xlsxwriter
 
 from jixiao.ingest.intake import Context, Outcome
-from jixiao.sample.generate import write_csv
-from jixiao.sample.generate import SHEETS
+from jixiao.sample.generate import SHEETS, write_csv
 from tests.test_intake import (
     LABEL,
     NAMES,

@@ -25,8 +25,7 @@ from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, Outcome, process
 from jixiao.ingest.load import create_tables
 from jixiao.ingest.personal import cert_hash
-from jixiao.sample.generate import PROGRAMME_YAML, write_csv, write_workbook
-from jixiao.sample.generate import SHEETS
+from jixiao.sample.generate import PROGRAMME_YAML, SHEETS, write_csv, write_workbook
 from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
 from jixiao.schemas.programme import load_programme
 

@@ -27,8 +27,7 @@ from jixiao.checks.records import CAP, record_findings, visit_standard
 from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, process
 from jixiao.ingest.load import create_tables
-from jixiao.sample.generate import sample_folder
-from jixiao.sample.generate import SHEETS
+from jixiao.sample.generate import SHEETS, sample_folder
 from jixiao.schemas.programme import load_programme
 
 REPO = Path(__file__).resolve().parent.parent

@@ -22,7 +22,8 @@ import duckdb
 import pytest
 
 from jixiao.publish.views import VIEWS
-from jixiao.schemas.warehouse import SHEET_TABLES, TABLES
+from jixiao.sample.generate import SHEETS as SHEET_TABLES  # the sample's sheet tables
+from jixiao.schemas.warehouse import TABLES
 from tests.runs import DB, PROGRAMME, REPO, REPORTS, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow

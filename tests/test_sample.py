@@ -20,8 +20,7 @@ import pytest
 import yaml
 from python_calamine import CalamineWorkbook
 
-from jixiao.sample.generate import write_csv, write_sample, write_workbook
-from jixiao.sample.generate import SHEETS
+from jixiao.sample.generate import SHEETS, write_csv, write_sample, write_workbook
 from jixiao.schemas.identifiers import birth_date, is_cert_no, is_credit_code, resident_id_check
 
 ROOT = Path(__file__).resolve().parents[1]
