@@ -51,6 +51,7 @@ from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import RawSheet, read_csv
 from jixiao.limits import Limits
 from jixiao.publish.feedback import feedback_path
+from jixiao.sample.generate import PROGRAMME_YAML
 from jixiao.schemas.identifiers import (
     CREDIT_CHARSET,
     credit_code_check,
@@ -59,6 +60,7 @@ from jixiao.schemas.identifiers import (
     is_resident_id,
     resident_id_check,
 )
+from jixiao.schemas.programme import load_programme
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 FILES = settings(
@@ -68,6 +70,7 @@ FILES = settings(
 )
 FULL_WIDTH = str.maketrans("0123456789,.-", "０１２３４５６７８９，．－")
 COUNTIES = {"530102": "五华区", "530103": "盘龙区", "530111": "官渡区"}
+TEMPLATE = load_programme(PROGRAMME_YAML).county_template  # the sample's: CSVs named by its sheets
 
 
 # --- money ----------------------------------------------------------------------------------
@@ -469,7 +472,7 @@ def test_any_file_name_is_discovered_on_one_line_with_a_page_that_fits(scratch, 
     folder = programme / "counties" / ("530103" if nested else "")
     folder.mkdir(parents=True)
     (folder / os.fsdecode(name)).write_bytes(b"x")
-    found = submissions(programme)
+    found = submissions(programme, TEMPLATE)
     if name.startswith((b"~$", b".~lock.")):  # a lock file: skipped, with a line in the log
         assert found == []
         return

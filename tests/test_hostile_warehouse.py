@@ -40,7 +40,8 @@ from jixiao.checks.history import previous
 from jixiao.ingest.intake import Ledger
 from jixiao.ingest.load import create_tables, open_run
 from jixiao.ingest.personal import KEY_ENV, hmac_pads
-from jixiao.sample.generate import sample_folder
+from jixiao.sample.generate import PROGRAMME_YAML, sample_folder
+from jixiao.schemas.programme import load_programme
 from tests.runs import DB, JIXIAO, PROGRAMME, REPO, completed, jixiao_run, tree
 
 pytestmark = pytest.mark.flow
@@ -253,14 +254,15 @@ def test_runs_of_an_older_warehouse_are_numbered_in_their_order(tmp_path: Path):
 def test_an_older_warehouse_keeps_the_age_not_the_birth_date(tmp_path):
     """A warehouse published when person tables kept the birth date: the next run keeps only
     the age on the sheet's date, computed from it, and the birth date is gone."""
+    sample = load_programme(PROGRAMME_YAML)
     with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
-        create_tables(con)
+        create_tables(con, sample)
         con.execute("ALTER TABLE visits DROP COLUMN age")
         con.execute("ALTER TABLE visits ADD COLUMN birth_date DATE")
         con.execute("INSERT INTO visits (cert_hash, visited_on, birth_date) VALUES "
                     "('h1', DATE '2022-11-30', DATE '1966-12-01'), "
                     "('h2', DATE '2022-11-30', DATE '1966-11-30')")  # fmt: skip
-        create_tables(con)
+        create_tables(con, sample)
         assert con.execute("SELECT cert_hash, age FROM visits ORDER BY 1").fetchall() == [
             ("h1", 55), ("h2", 56)]  # fmt: skip
         columns = {c for (c,) in con.execute(
@@ -323,7 +325,7 @@ def test_clock_set_back_between_two_runs(site: Path, prefect_api):
     rel = XISHAN.relative_to(PROGRAMME).as_posix()
     assert query(site, "SELECT sha256 FROM v_ingest_status WHERE file = ?", rel) == [(sha,)]
     with duckdb.connect(str(db), read_only=True) as con:
-        assert Ledger.read(con, CODE).last_sha[rel] == sha  # skipped tomorrow, not re-read
+        assert Ledger.read(con, load_programme(PROGRAMME_YAML)).last_sha[rel] == sha  # skipped tomorrow, not re-read
         before_tomorrow = {f["rule_id"] for f in previous(con, CODE, "tomorrow").values()}
         assert "RECORDS.AMOUNT_NOT_STANDARD" in before_tomorrow  # tonight's run, not 2099's
 
