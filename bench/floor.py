@@ -37,7 +37,7 @@ from bench.clock import Clock
 from jixiao.checks.records import RULES, params
 from jixiao.sample.generate import ANSWERS, AWARDS, SHEETS
 from jixiao.schemas.identifiers import CREDIT_CHARSET
-from jixiao.schemas.warehouse import SHEET_TABLES
+from jixiao.schemas.warehouse import sheet_table
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -313,7 +313,7 @@ def run_floor(programme_dir: Path, db: Path, work: Path, key: bytes) -> dict:
         key_hex = key.hex()
         loaded = {}
         for k in SHEETS:
-            table = SHEET_TABLES[k]
+            table = sheet_table(SHEETS[k])
             con.execute(table.ddl())
             select = []
             for column in table.columns:

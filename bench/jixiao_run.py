@@ -40,6 +40,7 @@ TIMED = (
     ("jixiao.ingest.intake", "masked_values", "load.free_text"),  # free text masked before it is stored
     ("jixiao.ingest.intake", "transaction", "load.transaction"),  # the rest: BEGIN, COMMIT
     ("jixiao.flows.nightly", "create_tables", "load.create_tables"),
+    ("jixiao.flows.nightly", "create_sheet_tables", "load.create_tables"),
     ("jixiao.flows.nightly", "refresh_budget_lines", "load.budget_lines"),
     ("jixiao.flows.nightly", "submissions", "read.discover"),
     ("jixiao.flows.nightly", "load_programme_folder", "read.programme_yaml"),

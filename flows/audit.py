@@ -94,7 +94,7 @@ def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tupl
     rows = {(county, key): n for key in sheets for county, n in con.execute(
         f"SELECT county_code, count(*) FROM {key} WHERE programme_code = ? AND year = ? "
         "GROUP BY 1", scope).fetchall()}  # fmt: skip
-    refused, absent = set(), set()
+    accepted, refused, absent = set(rows), set(), set()
     for county, status, read, left_out in con.execute(
         "SELECT county_code, status, sheets, sheets_absent FROM "
         f"{latest_log_entries('programme_code, year, file')} WHERE programme_code = ? "
@@ -103,13 +103,15 @@ def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tupl
         if status == "refused":
             refused |= {(county, key) for key in read or sheets}
         else:
+            accepted |= {(county, key) for key in read or ()}
             absent |= {(county, key) for key in left_out or ()}
     out = []
     for county, name in programme.counties.items():
         cells = []
         for key in sheets:
-            if (county, key) in rows:
-                cell = f"已接收 {rows[county, key]} 行"
+            if (county, key) in accepted:
+                n = rows.get((county, key), 0)
+                cell = f"已接收 {n} 行" if n else "已接收（无数据行）"
                 cells.append(cell + ("（新报送文件被拒收）" if (county, key) in refused else ""))
             elif (county, key) in refused:
                 cells.append("已拒收")

@@ -52,7 +52,7 @@ def programme_dirs(raw_root: Path) -> list[Path]:
     return sorted(p.parent for p in raw_root.glob("*/*/programme.yaml"))
 
 
-def _split_version(name: str) -> tuple[str, int | None]:
+def split_version(name: str) -> tuple[str, int | None]:
     """(stem, version); version None when the name's .vN is too large to be one."""
     m = _VERSION.fullmatch(name)
     version = int(m["version"] or 1)
@@ -101,7 +101,7 @@ def submissions(programme_dir: Path, template: Template) -> list[Submission]:
         parts = [_text(p) for p in path.relative_to(counties).parts]
         name = parts[-1]
         suffix = Path(name).suffix.lower()
-        stem, version = _split_version(name[: -len(suffix)] if suffix else name)
+        stem, version = split_version(name[: -len(suffix)] if suffix else name)
         # A hidden name, or a version no county writes, is refused as a name (FILE.NAME), to
         # the county it names if any.
         kind = "unknown" if name.startswith(".") or version is None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from jixiao.ingest.discover import split_version
 from jixiao.ingest.problems import Problem
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_table, md_text
@@ -30,12 +31,21 @@ def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, f
     return under(feedback_dir, county or "unknown", programme_code, flat + ".md")
 
 
+def next_version(file: str) -> str:
+    """The name a resubmission takes (``counties/530102.xlsx`` → ``530102.v2.xlsx``,
+    ``counties/530112/visits.v2.csv`` → ``530112/visits.v3.csv``), under counties/."""
+    path = Path(file)
+    stem, version = split_version(path.stem)
+    name = f"{stem}.v{(version or 1) + 1}{path.suffix}"
+    return "/".join([*path.parts[1:-1], name])
+
+
 def render(file: str, programme_name: str, problems: list[Problem], lang: str = "zh") -> str:
     """The page, every text from the file or programme.yaml escaped for Markdown (md_text):
     the county sees what it typed, never a live link, image or piece of HTML. The problems
     come masked (ingest.intake.mask)."""
     zh = lang == "zh"
-    file, programme_name = md_text(file), md_text(programme_name)
+    file, programme_name, resubmit = md_text(file), md_text(programme_name), md_text(next_version(file))
     head = (
         [
             f"# 报送文件退回说明：{file}",
@@ -43,7 +53,7 @@ def render(file: str, programme_name: str, problems: list[Problem], lang: str = 
             f"项目：{programme_name}",
             "",
             f"该文件未被接收，共发现 {len(problems)} 处问题。请逐条修改后重新报送"
-            "（可另存为 `区县代码.v2.xlsx` 作为新版本，新版本将整体替代旧版本）。",
+            f"（改好后另存为 {resubmit} 放回 counties 文件夹，作为新版本整体替代本文件）。",
             "",
         ]
         if zh
@@ -53,7 +63,7 @@ def render(file: str, programme_name: str, problems: list[Problem], lang: str = 
             f"Programme: {programme_name}",
             "",
             f"The file was not accepted: {len(problems)} problem(s). Fix each and resubmit "
-            "(e.g. as `<county>.v2.xlsx`, which replaces the earlier version).",
+            f"(save the corrected file as {resubmit} under counties/: it replaces this one).",
             "",
         ]
     )

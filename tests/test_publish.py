@@ -14,8 +14,11 @@ from python_calamine import CalamineWorkbook
 
 from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.ingest.load import create_tables
+from jixiao.ingest.problems import Problem
 from jixiao.publish import findings as out_formats
 from jixiao.publish.excel import COLUMNS, excel_text, write_findings_xlsx
+from jixiao.publish.feedback import render
+from jixiao.publish.findings import md_text
 from jixiao.publish.report import Publication, render_html, render_markdown, write_reports
 from jixiao.publish.views import VIEWS, create_views
 
@@ -407,3 +410,14 @@ def test_a_quiet_programme_still_gets_every_section(pub):
     assert "本次未能重新计算总分。" in text and "无满意度调查记录。" in text
     md = render_markdown(pub)
     assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and md.rstrip().endswith("无。")
+
+
+@pytest.mark.parametrize(
+    ("file", "resubmit"),
+    [("counties/530102.xlsx", "530102.v2.xlsx"),
+     ("counties/530112/visits.v2.csv", "530112/visits.v3.csv"),
+     ("counties/五华区.v9.xlsx", "五华区.v10.xlsx")],
+)  # fmt: skip
+def test_feedback_names_the_file_a_resubmission_takes(file, resubmit):
+    page = render(file, "项目", [Problem("VALUE.REQUIRED", "慰问", 3, "姓名")])
+    assert f"另存为 {md_text(resubmit)} 放回 counties 文件夹" in page
