@@ -28,6 +28,7 @@ from jixiao.ingest.load import known_names, replace_claims
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
 from jixiao.publish.report import Publication, staged_folder, write_reports
+from jixiao.schemas.contracts import SHEETS
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import load_vocabulary
 from jixiao.schemas.warehouse import SCORES
@@ -74,17 +75,25 @@ def _spent(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, De
     return dict(rows)
 
 
-def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, dict[str, int]]:
+def survey_answers(
+    con: duckdb.DuckDBPyConnection, programme: Programme, titles: dict[str, str]
+) -> dict[str, dict[str, int]]:
+    """Answer counts per question of programme.yaml's ``survey:``, in its order, each question
+    by its column's title."""
+    survey = programme.survey
+    if survey is None:
+        return {}
+    questions = ", ".join(f'"{q}"' for q in survey.questions)  # identifiers, validated
     rows = con.execute(
-        "SELECT question, answer, count(*) FROM (UNPIVOT (SELECT * EXCLUDE (answered_on) "
-        "FROM survey_responses WHERE programme_code = ?) ON COLUMNS('^q[0-9]+$') "
-        "INTO NAME question VALUE answer) GROUP BY ALL ORDER BY ALL",
-        [programme.code],
+        f'SELECT question, answer, count(*) FROM (UNPIVOT (SELECT {questions} FROM "{survey.sheet}" '
+        f"WHERE programme_code = ? AND year = ?) ON {questions} INTO NAME question VALUE answer) "
+        "GROUP BY ALL ORDER BY ALL",
+        [programme.code, programme.year],
     ).fetchall()
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, int]] = {q: {} for q in survey.questions}
     for question, answer, n in rows:
-        out.setdefault(f"第{question[1:]}题", {})[answer] = n
-    return dict(sorted(out.items(), key=lambda kv: int(kv[0][1:-1])))
+        out[question][answer] = n
+    return {titles.get(f"{survey.sheet}.{q}", q): a for q, a in out.items() if a}
 
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
@@ -95,6 +104,10 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     texts are masked for the names the programme's county files paired with IDs, found by
     their keyed hashes (``hash_key``)."""
     folder = under(out_dir, str(programme.year), programme.code)
+    # The Chinese titles of the template's sheets and of their columns (``sheet.column``).
+    titles = {k: s.title for k, s in SHEETS.items()} | {
+        f"{k}.{column}": label for k, s in SHEETS.items() for column, label in s.labels.items()
+    }
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
     metrics = compute_metrics(con, programme, run_id)
@@ -126,7 +139,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     expectations = run_expectations(con, programme, staged)
     checkpoint("audit.expectations_done")
     clock = time.perf_counter()
-    on_records = record_findings(con, programme)
+    on_records = record_findings(con, programme, titles)
     sql_s = time.perf_counter() - clock
     measures = measured(programme, values, _spent(con, programme), vocab)
     findings: list[Finding] = ordered([
@@ -153,7 +166,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     pub = Publication(
         programme.code, programme.name, programme.year, programme.unit, run_id,
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
-        _survey(con, programme),
+        survey_answers(con, programme, titles),
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")
