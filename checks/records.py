@@ -99,15 +99,17 @@ def _rows(check: RecordCheck, *derived: tuple[str, str], only: str | None = None
     """The check's sheet in this programme and year: every declared column under its
     parameter's name (a person as its hash; NULL for an optional column not declared), the
     person's ``derived`` warehouse columns (name, column: its region, its age), the county
-    and the lineage. ``only``: a boolean column the rows must have true."""
+    and the lineage. A row without the finding's subject (a person, a key) is left out;
+    ``only``: a boolean column the rows must have true."""
     columns = {p: "NULL" for p in check.column_parameters()}
     columns |= {p: _quoted(HASH if p == "person" else c) for p, c in check.columns().items()}
     columns |= {name: _quoted(column) for name, column in derived}
     select = ", ".join(f"{sql} AS {_quoted(name)}" for name, sql in columns.items())
-    where = _SCOPE + (f" AND {_quoted(only)}" if only else "")
+    where = [_SCOPE, *(f"{columns[p]} IS NOT NULL" for p in ("person", "key") if p in columns)]
+    where += [_quoted(only)] if only else []
     return (
         f"SELECT {select}, county_code, source_file, source_sheet, source_row "
-        f"FROM {_quoted(check.sheet)} WHERE {where}"
+        f"FROM {_quoted(check.sheet)} WHERE {' AND '.join(where)}"
     )
 
 
@@ -117,8 +119,8 @@ def _duplicate(c: DuplicatePayment) -> Query:
         _rows(c),
         ("person",),
         # The first payment (by date, then file order) is the one due; the others are extra.
-        "sum(amount) - arg_min(amount, (date, county_code, source_file, source_row)) "
-        "AS extra_yuan, list(DISTINCT county_code ORDER BY county_code) AS counties",
+        "coalesce(sum(amount), 0) - coalesce(arg_min(amount, (date, county_code, source_file, "
+        "source_row)), 0) AS extra_yuan, list(DISTINCT county_code ORDER BY county_code) AS counties",
         having="count(*) > 1",
         order="date, county_code, source_file, source_row",
     )
@@ -153,7 +155,6 @@ def _counted_twice(c: CountedTwice) -> Query:
         _rows(c, only=c.only),
         ("key",),
         f"{places} AS places, min(name) AS item",
-        where="key IS NOT NULL",
         having=f"{places} > 1",
         order="county_code, across, source_file, source_row",
     )

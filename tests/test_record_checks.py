@@ -100,7 +100,7 @@ def session(con, row: int, county: str, who: dict, on: str, fee: str = "150.50")
         fee=Decimal(fee))  # fmt: skip
 
 
-def training(con, row: int, county: str, org: str, course: str, certified: bool,
+def training(con, row: int, county: str, org: str | None, course: str, certified: bool,
              on: str = "2022-05-01") -> None:  # fmt: skip
     add(con, "trainings", row, county, org_code=org, course_no=course, org_title=f"{org} 康复中心",
         certified=certified, taught_on=dt.date.fromisoformat(on))  # fmt: skip
@@ -119,6 +119,11 @@ def clean(tmp_path: Path):
     training(con, 2, "530102", "ORG-A", "C1", True)
     training(con, 3, "530102", "ORG-A", "C2", False)  # not certified: not counted
     training(con, 2, "530103", "ORG-B", "C1", True)  # the same course number, another org
+    nobody = {"cert_hash": None, "region_code": None, "age": None}  # no identity: no person
+    session(con, 10, "530102", nobody, "2022-03-05")
+    session(con, 11, "530102", nobody, "2022-03-06")
+    training(con, 10, "530102", None, "C1", True)  # no code: nothing to count twice
+    training(con, 10, "530103", None, "C1", True)
     add(con, "grants", 2, "530102", item="therapy", granted=Decimal(1000), used=Decimal(1000))
     add(con, "grants", 3, "530102", item="therapy", granted=Decimal(500), used=Decimal(400))
     # Another programme's rows break every rule; they are not this programme's.
