@@ -34,9 +34,10 @@ import yaml
 from python_calamine import CalamineWorkbook
 
 from bench.clock import Clock
-from jixiao.checks.records import RULES, params
+from jixiao.checks.records import params, query, values
 from jixiao.sample.generate import ANSWERS, AWARDS, SHEETS
 from jixiao.schemas.identifiers import CREDIT_CHARSET
+from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import sheet_table
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -140,14 +141,6 @@ def _cell(value: object) -> str | None:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
-
-
-def _visit_standard(prog: dict) -> float | None:
-    for ind in prog["indicators"]:
-        sql = (ind.get("metric") or "").lower()
-        if ind.get("unit") == "元" and "amount_yuan" in sql and "cert_hash" in sql:
-            return ind["target"]
-    return None
 
 
 def run_floor(programme_dir: Path, db: Path, work: Path, key: bytes) -> dict:
@@ -342,18 +335,17 @@ def run_floor(programme_dir: Path, db: Path, work: Path, key: bytes) -> dict:
 
     # ------------------------------------------------------------------ checks
     with clock("checks"):
-        values = {"code": code, "year": year, "standard": _visit_standard(prog)}
-        findings = {}
-        for rule in RULES:
-            if rule.rule_id == "RECORDS.AMOUNT_NOT_STANDARD" and values["standard"] is None:
-                continue
-            sql = rule.sql()
-            rows_ = con.execute(sql, params(sql, values)).fetchall()
+        programme = Programme.model_validate(prog)
+        findings = defaultdict(int)
+        for check in programme.checks:
+            q = query(check)
+            sql = q.sql()
+            rows_ = con.execute(sql, params(sql, values(programme, check))).fetchall()
             columns = [d[0] for d in con.description]
-            keys = [columns.index(c) for c in rule.key]
+            keys = [columns.index(c) for c in q.key]
             groups = {tuple(r[i] for i in keys) for r in rows_}
             if groups:
-                findings[rule.rule_id] = len(groups)
+                findings[check.rule] += len(groups)
 
     # ------------------------------------------------------------------ score (metrics SQL)
     with clock("score"):
@@ -367,7 +359,7 @@ def run_floor(programme_dir: Path, db: Path, work: Path, key: bytes) -> dict:
         "floor_s": round(total, 3),
         "stages": {k: round(v, 3) for k, v in clock.stages.items()},
         "rows": loaded,
-        "findings": findings,
+        "findings": dict(findings),
         "violations": dict(violations),
         "files": {
             "seen": len(files) + sum(r != "contract" for r in refused.values()),

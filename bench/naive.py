@@ -211,7 +211,7 @@ def _gx_checks(frames: dict[str, pd.DataFrame], year: int, standard: float | Non
             column_A="region_code", column_B="county_code")),
         ("RECORDS.AGE_OUT_OF_RANGE", people, gx.expectations.ExpectColumnValuesToBeBetween(
             column="age", min_value=16, max_value=60)),
-        ("RECORDS.EMPLOYER_COUNTED_TWICE", employers[employers["intends_to_hire"]],
+        ("RECORDS.COUNTED_TWICE", employers[employers["intends_to_hire"]],
          gx.expectations.ExpectColumnValuesToBeUnique(column="credit_code")),
         ("RECORDS.OUTSIDE_YEAR", dated, gx.expectations.ExpectColumnValuesToBeBetween(
             column="activity_year", min_value=year, max_value=year)),

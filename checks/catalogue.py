@@ -8,6 +8,9 @@ catalogue documentation (``checks/CATALOGUE.md``) all come from here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
+
+from jixiao.schemas.programme import CHECKS
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ _INGEST = (
         "Value out of range",
         "「{value}」超出允许范围：{expected}。",
         "'{value}' is out of range: {expected}.",
-        "Counts and money are not negative; visits are paid a positive amount.",
+        "Counts and money are not negative; some amounts must be positive.",
         "慰问金额 -400",
         ("value",),
     ),
@@ -652,52 +655,59 @@ _RECORDS = (
         "error",
         "同一人重复发放",
         "Same person paid twice",
-        "{label}：同一残疾人证号被慰问发放 {claimed} 次，{observed}。",
-        "{label}: one certificate number was paid {claimed} times, {observed}.",
-        "Visits are one per person per year: the same keyed hash of 残疾人证号 paid more than "
-        "once, by one county or by two.",
-        "one person visited by 530102 and again by 530103",
+        "{label}：同一{person}被发放 {claimed} 次，{observed}。",
+        "{label}: one {person} was paid {claimed} times, {observed}.",
+        "Payments are one per person per year: the same keyed hash of the person's identity "
+        "column paid more than once, by one county or by two. The first payment (by `date` "
+        "when declared, then county and file order) is the one due; the others are the amount "
+        "paid in excess.",
+        "one person paid by 530102 and again by 530103",
     ),
     _records(
         "RECORDS.OUT_OF_COUNTY",
         "warning",
-        "人员户籍不在发放区县",
-        "Person outside the paying county",
-        "{label}：身份证号地区码 {observed} 不属于发放区县 {claimed}。",
-        "{label}: resident-ID region {observed} is outside the paying county {claimed}.",
-        "The region code of the resident ID (first six digits) against the county that paid "
-        "or entered the person.",
+        "人员户籍不在报送区县",
+        "Person outside the submitting county",
+        "{label}：{person}地区码 {observed} 不属于报送区县 {claimed}。",
+        "{label}: the {person} region {observed} is outside the submitting county {claimed}.",
+        "The region code of the person's resident ID (its first six digits) against the "
+        "county that submitted the row; one finding per person, county and region.",
         "a 530124 resident paid by 530102",
     ),
     _records(
         "RECORDS.AGE_OUT_OF_RANGE",
         "warning",
-        "年龄不在就业年龄段",
-        "Outside working age",
-        "{label}：{claimed} 时年龄 {observed}，不在就业年龄段（16–60 岁）内。",
-        "{label}: aged {observed} on {claimed}, outside working age (16–60).",
-        "Competition entrants and visited job seekers are of working age on the date.",
-        "an entrant aged 72 on the competition date",
+        "年龄不在规定范围",
+        "Age outside the range",
+        "{label}：{claimed} 时年龄 {observed} 岁，不在 {min}–{max} 岁之内。",
+        "{label}: aged {observed} on {claimed}, outside {min}–{max}.",
+        "The person's age in whole years on the declared date (as the warehouse keeps it: "
+        "the birth date itself is not stored) lies between `min` and `max`, both included.",
+        "an entrant aged 72 on the day, with min 16 and max 60",
     ),
     _records(
-        "RECORDS.EMPLOYER_COUNTED_TWICE",
+        "RECORDS.COUNTED_TWICE",
         "warning",
-        "同一用人单位重复计数",
-        "Employer counted twice",
-        "{label}：同一统一社会信用代码在 {claimed} 场招聘会中各计一次，{observed}。",
-        "{label}: one credit code counted at {claimed} fairs, {observed}.",
-        "An employer attending two fairs is one employer intending to hire, not two.",
-        "one credit code at two fairs",
+        "同一对象重复计数",
+        "Counted twice",
+        "{label}：同一{key}在 {claimed} 个不同{across}下各计一次，{observed}。",
+        "{label}: one {key} counted under {claimed} different {across}, {observed}.",
+        "An item (`key`, e.g. a credit code) counted at more than one occasion (`across`, "
+        "unique within a county, so the same number in two counties is two occasions) is one "
+        "item, not several; with `only`, only rows whose boolean column is true count.",
+        "one employer's credit code at two job fairs, intending to hire at both",
     ),
     _records(
         "RECORDS.OUTSIDE_YEAR",
         "error",
         "活动日期不在项目年度",
         "Activity outside the year",
-        "{label}：日期 {claimed} 不在项目年度 {observed} 内。",
-        "{label}: date {claimed} is outside the programme year {observed}.",
-        "Visits, fairs and competitions held inside the programme year.",
-        "a visit dated 2021-12-28",
+        "{label}：{date} {claimed} 不在项目年度 {observed} 内。",
+        "{label}: {date} {claimed} is outside the programme year {observed}.",
+        "Activities are dated inside the programme year; one finding per county and date. The "
+        "county files' contracts refuse such rows already: this catches rows that reached the "
+        "warehouse another way.",
+        "an activity dated 2021-12-28 in a 2022 programme",
     ),
     _records(
         "RECORDS.OVERSPENT",
@@ -707,17 +717,17 @@ _RECORDS = (
         "{label}：使用 {claimed} 元，超过下达 {observed} 元。",
         "{label}: spent {claimed} yuan, above the {observed} yuan allocated.",
         "Per county and budget line, money spent is at most money allocated.",
-        "530102 visits line: 13000 spent of 12000",
+        "530102, one budget line: 13000 spent of 12000",
     ),
     _records(
         "RECORDS.AMOUNT_NOT_STANDARD",
         "warning",
         "发放金额不符合标准",
         "Amount off the standard",
-        "{label}：慰问金额 {claimed} 元，不等于人均标准 {observed} 元。",
-        "{label}: paid {claimed} yuan, not the standard {observed} yuan.",
-        "Each visit pays the programme's per-household standard.",
-        "a visit paid 300 元 against a 400 元 standard",
+        "{label}：{amount}为 {claimed} 元，不等于标准 {observed} 元。",
+        "{label}: {amount} of {claimed} yuan, not the standard {observed} yuan.",
+        "Each row pays the declared standard amount; one finding per county and amount paid.",
+        "a payment of 300 元 against a 400 元 standard",
     ),
     _records(
         "REPORT.RECORDS_DISAGREE",
@@ -751,12 +761,31 @@ def rule(rule_id: str) -> Rule:
     return RULES[rule_id]
 
 
+def parameters(rule_id: str) -> list[str]:
+    """A declarable rule's parameters in programme.yaml's ``checks:``, one line each."""
+    out = []
+    for name, info in CHECKS[rule_id].model_fields.items():
+        if name == "rule":
+            continue
+        kind = (
+            "column" if (info.json_schema_extra or {}).get("column")
+            else "sheet" if name == "sheet"
+            else {int: "integer", Decimal: "yuan"}[info.annotation]
+        )  # fmt: skip
+        need = "required" if info.is_required() else "optional"
+        out.append(f"`{name}` ({kind}, {need}): {info.description}")
+    return out
+
+
 def render_markdown() -> str:
     """The catalogue's reference documentation, generated from the rules above."""
     lines = [
         "# Rule catalogue",
         "",
         "Generated from `checks/catalogue.py` by `python -m jixiao.checks`; do not edit by hand.",
+        "",
+        "The `RECORDS.*` rules that list parameters run only as programme.yaml declares them "
+        "(SPEC §1.4): `checks: - {rule: RECORDS.…, sheet: …, <parameter>: …}`, once per entry.",
         "",
     ]
     for r in sorted(RULES.values(), key=lambda r: r.id):
@@ -768,6 +797,8 @@ def render_markdown() -> str:
             f"- example: {r.example or '—'}",
             f"- message (zh): {r.template_zh}",
             f"- message (en): {r.template_en}",
-            "",
         ]
+        if r.id in CHECKS:
+            lines += ["- parameters:", *(f"  - {p}" for p in parameters(r.id))]
+        lines.append("")
     return "\n".join(lines)

@@ -1,15 +1,17 @@
 """Great Expectations suites over small summaries of the warehouse, and their Data Docs.
 
-DuckDB computes one summary table per RECORDS rule; GX validates each with one expectation,
-and auditors get GX's Data Docs beside the findings. A summary holds one row per finding of
-the rule's SQL in ``checks.records`` (a person paid twice, an employer counted twice …), so
-each unexpected row is one finding, and folds everything else into one row per county (per
-county and sheet for dates) carrying the county's extreme of what the expectation bounds: the
-most payments to one person, the youngest and oldest age, the years of its dates. The funds
+Each record check that programme.yaml declares (SPEC §1.4) gets one suite: DuckDB computes a
+summary table from the check's own rows (``checks.records.query``: the same sheet and
+columns, under the same names), and GX validates it with one expectation, the rule's kind
+deciding which. Auditors get GX's Data Docs beside the findings. A summary holds one row per
+finding of the check's SQL (a person paid twice, an item counted twice …), so each
+unexpected row is one finding, and folds everything else into one row per county (and
+region, or year) carrying the county's extreme of what the expectation bounds: the most
+payments to one person, the youngest and oldest age, the years of its dates. The spending
 and amount summaries are one row per county and budget line, or county and amount, already.
-GX thus validates O(counties + findings) rows, not one per person, yet every record stays
-under the expectation: a record the SQL rule fails to report lands in its county's row and
-fails that row.
+GX thus validates O(counties + findings) rows, not one per person, yet every record stays under
+the expectation: a record the SQL rule fails to report lands in its county's row and fails
+that row.
 
 Engine: GX's pandas data source on the summary frames (the default), or its SQL data source
 on a temporary DuckDB file through duckdb-engine. Both give the same results; on the sample
@@ -31,53 +33,51 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 
 from jixiao.checks.catalogue import rule
-from jixiao.checks.records import RULES, WORKING_AGE, params, visit_standard
-from jixiao.schemas.programme import Programme
+from jixiao.checks.records import Query, params, query, values
+from jixiao.schemas.programme import Programme, RecordCheck
 
-_SCOPE = "programme_code = $code AND year = $year"
 SITE = "data_docs"
 
 
 @dataclass(frozen=True)
 class Summary:
-    """A summary table, the rule it mirrors, and the expectation over it (GX class name and
+    """A summary table, the check it mirrors, and the expectation over it (GX class name and
     keyword arguments)."""
 
     name: str
-    rule_id: str
+    check: RecordCheck
     sql: str
     expectation: str
     kwargs: dict[str, Any]
 
+    @property
+    def rule_id(self) -> str:
+        return self.check.rule
 
-_RULES = {r.rule_id: r for r in RULES}
 
-
-def _split(rule_id: str, listed: str, folded: str, by: str) -> str:
-    """The rule's rows grouped by its finding key as ``checks.records`` groups them; the
+def _split(q: Query, listed: str, folded: str, by: str, measure: str = "") -> str:
+    """The check's rows grouped by its finding key as ``checks.records`` groups them; the
     groups its SQL reports, one row each (``listed``), and the others folded into one row per
     ``by`` (``folded``: the same columns, aggregated; counts summed back to BIGINT, as DuckDB's
     HUGEINT would reach pandas as floats). Both see the key columns, ``county`` (the group's
-    first county) and ``records`` (its warehouse rows).
+    first county), ``records`` (its warehouse rows) and the ``measure`` aggregates.
 
     The split is the SQL rule's, the verdict GX's: they agree when every listed row fails the
     expectation and every folded row passes it."""
-    rule = _RULES[rule_id]
-    key = ", ".join(rule.key)
+    key = ", ".join(q.key)
     return f"""
-        WITH r AS (SELECT *, coalesce({rule.where}, false) AS offends FROM ({rule.rows})),
-        g AS (SELECT {key}, min(county_code) AS county, count(*) AS records,
-                     offends AND coalesce({rule.having}, false) AS listed
+        WITH r AS (SELECT *, coalesce({q.where}, false) AS offends FROM ({q.rows})),
+        g AS (SELECT {key}, min(county_code) AS county, count(*) AS records, {measure}
+                     offends AND coalesce({q.having}, false) AS listed
               FROM r GROUP BY {key}, offends)
         SELECT {listed} FROM g WHERE listed
         UNION ALL
@@ -86,99 +86,88 @@ def _split(rule_id: str, listed: str, folded: str, by: str) -> str:
     """
 
 
-def summaries(programme: Programme, standard: Decimal | None) -> list[Summary]:
-    """Each unexpected row is one RECORDS finding; the other rows are one per county (and
-    sheet, budget line or amount), so a summary's size does not grow with the people."""
-    year = programme.year
-    out = [
-        Summary(
-            "person_visits",
-            "RECORDS.DUPLICATE_PAYMENT",
-            _split(
-                "RECORDS.DUPLICATE_PAYMENT",
-                "county AS county_code, left(cert_hash, 12) AS person, 1 AS people, "
-                "records AS payments",
-                "county, NULL, count(*), max(records)",
-                "county",
-            ),
-            "ExpectColumnValuesToBeBetween",
-            {"column": "payments", "min_value": 1, "max_value": 1},
-        ),
-        Summary(
-            "person_regions",
-            "RECORDS.OUT_OF_COUNTY",
-            _split(
-                "RECORDS.OUT_OF_COUNTY",
-                "county_code, left(cert_hash, 12) AS person, region_code, records",
-                "county_code, NULL, region_code, sum(records)::BIGINT",
-                "county_code, region_code",
-            ),
-            "ExpectColumnPairValuesToBeEqual",
-            {"column_A": "region_code", "column_B": "county_code"},
-        ),
-        Summary(
-            "person_ages",
-            "RECORDS.AGE_OUT_OF_RANGE",
-            # A county's youngest and oldest (one row when they are the same age).
-            _split(
-                "RECORDS.AGE_OUT_OF_RANGE",
-                "county AS county_code, left(cert_hash, 12) AS person, on_date, age, records",
-                "DISTINCT county, NULL, NULL, unnest([min(age), max(age)]), sum(records)::BIGINT",
-                "county",
-            ),
-            "ExpectColumnValuesToBeBetween",
-            {"column": "age", "min_value": WORKING_AGE[0], "max_value": WORKING_AGE[1]},
-        ),
-        Summary(
-            "employer_counts",
-            "RECORDS.EMPLOYER_COUNTED_TWICE",
-            _split(
-                "RECORDS.EMPLOYER_COUNTED_TWICE",
-                "county AS county_code, credit_code, 1 AS employers, records AS counted",
-                "county, NULL, count(*), max(records)",
-                "county",
-            ),
-            "ExpectColumnValuesToBeBetween",
-            {"column": "counted", "min_value": 1, "max_value": 1},
-        ),
-        Summary(
-            "activity_years",
-            "RECORDS.OUTSIDE_YEAR",
-            _split(
-                "RECORDS.OUTSIDE_YEAR",
-                "sheet_key AS sheet, county_code, on_date, year(on_date) AS activity_year, records",
-                "sheet_key, county_code, NULL, year(on_date), sum(records)::BIGINT",
-                "sheet_key, county_code, year(on_date)",
-            ),
-            "ExpectColumnValuesToBeInSet",
-            {"column": "activity_year", "value_set": [year]},
-        ),
-        Summary(
-            "funds_totals",
-            "RECORDS.OVERSPENT",
-            # Already one row per county and budget line, each a finding's key.
-            # Money in fen (integers): exact in pandas too, where DECIMAL would become float.
-            f"SELECT county_code, budget_line, "
-            f"CAST(sum(allocated_yuan) * 100 AS BIGINT) AS allocated_fen, "
-            f"CAST(sum(spent_yuan) * 100 AS BIGINT) AS spent_fen "
-            f"FROM funds WHERE {_SCOPE} GROUP BY ALL ORDER BY ALL",
-            "ExpectColumnPairValuesAToBeGreaterThanB",
-            {"column_A": "allocated_fen", "column_B": "spent_fen", "or_equal": True},
-        ),
-    ]
-    if standard is not None:
-        out.append(
-            Summary(
-                "visit_amounts",
-                "RECORDS.AMOUNT_NOT_STANDARD",
-                # One row per county and amount paid: the standard, and each finding's key.
-                f"SELECT county_code, CAST(amount_yuan * 100 AS BIGINT) AS amount_fen, "
-                f"count(*) AS visits, amount_yuan = $standard AS on_standard "
-                f"FROM visits WHERE {_SCOPE} GROUP BY ALL ORDER BY ALL",
-                "ExpectColumnValuesToBeInSet",
-                {"column": "on_standard", "value_set": [True]},
-            )
-        )
+def _payments(q: Query, year: int) -> tuple:
+    sql = _split(q, "county AS county_code, left(person, 12) AS person, 1 AS people, "
+                    "records AS payments",
+                 "county, NULL, count(*), max(records)", "county")  # fmt: skip
+    return sql, "ExpectColumnValuesToBeBetween", {"column": "payments", "min_value": 1, "max_value": 1}  # fmt: skip
+
+
+def _regions(q: Query, year: int) -> tuple:
+    sql = _split(q, "county_code, left(person, 12) AS person, region, records",
+                 "county_code, NULL, region, sum(records)::BIGINT", "county_code, region")  # fmt: skip
+    return sql, "ExpectColumnPairValuesToBeEqual", {"column_A": "region", "column_B": "county_code"}  # fmt: skip
+
+
+def _ages(q: Query, year: int) -> tuple:
+    # A county's youngest and oldest (one row when they are the same age).
+    sql = _split(q, "county AS county_code, left(person, 12) AS person, date, age, records",
+                 "DISTINCT county, NULL, NULL, unnest([min(age), max(age)]), sum(records)::BIGINT",
+                 "county")  # fmt: skip
+    c = q.check
+    return sql, "ExpectColumnValuesToBeBetween", {"column": "age", "min_value": c.min, "max_value": c.max}  # fmt: skip
+
+
+def _counted(q: Query, year: int) -> tuple:
+    sql = _split(q, "county AS county_code, key, 1 AS items, places AS counted",
+                 "county, NULL, count(*), max(places)", "county",
+                 "count(DISTINCT (county_code, across)) AS places,")  # fmt: skip
+    return sql, "ExpectColumnValuesToBeBetween", {"column": "counted", "min_value": 1, "max_value": 1}  # fmt: skip
+
+
+def _years(q: Query, year: int) -> tuple:
+    sql = _split(q, "county_code, date, year(date) AS activity_year, records",
+                 "county_code, NULL, year(date), sum(records)::BIGINT",
+                 "county_code, year(date)")  # fmt: skip
+    return sql, "ExpectColumnValuesToBeInSet", {"column": "activity_year", "value_set": [year]}
+
+
+def _totals(q: Query, year: int) -> tuple:
+    # Already one row per county and budget line, each a finding's key.
+    # Money in fen (integers): exact in pandas too, where DECIMAL would become float.
+    sql = (
+        f"SELECT county_code, line, CAST(sum(allocated) * 100 AS BIGINT) AS allocated_fen, "
+        f"CAST(sum(spent) * 100 AS BIGINT) AS spent_fen FROM ({q.rows}) GROUP BY ALL ORDER BY ALL"
+    )
+    return sql, "ExpectColumnPairValuesAToBeGreaterThanB", {"column_A": "allocated_fen", "column_B": "spent_fen", "or_equal": True}  # fmt: skip
+
+
+def _amounts(q: Query, year: int) -> tuple:
+    # One row per county and amount paid: the standard, and each finding's key.
+    sql = (
+        f"SELECT county_code, CAST(amount * 100 AS BIGINT) AS amount_fen, count(*) AS records, "
+        f"amount = $standard AS on_standard FROM ({q.rows}) GROUP BY ALL ORDER BY ALL"
+    )
+    return sql, "ExpectColumnValuesToBeInSet", {"column": "on_standard", "value_set": [True]}
+
+
+# Per rule: the summary's name (before the sheet's) and how it is made.
+SUMMARIES: dict[str, tuple[str, Callable[[Query, int], tuple]]] = {
+    "RECORDS.DUPLICATE_PAYMENT": ("payments", _payments),
+    "RECORDS.OUT_OF_COUNTY": ("regions", _regions),
+    "RECORDS.AGE_OUT_OF_RANGE": ("ages", _ages),
+    "RECORDS.COUNTED_TWICE": ("counted", _counted),
+    "RECORDS.OUTSIDE_YEAR": ("years", _years),
+    "RECORDS.OVERSPENT": ("totals", _totals),
+    "RECORDS.AMOUNT_NOT_STANDARD": ("amounts", _amounts),
+}
+
+
+def summaries(programme: Programme) -> list[Summary]:
+    """One summary per declared check, named ``<kind>_<sheet>`` (``_2`` … when one kind is
+    declared twice on a sheet). Each unexpected row is one RECORDS finding; the other rows are
+    one per county (and region, year, budget line or amount), so a summary's size does not
+    grow with the people."""
+    out, taken = [], set()
+    for check in programme.checks:
+        kind, make = SUMMARIES[check.rule]
+        name = base = f"{kind}_{check.sheet}"
+        n = 1
+        while name in taken:
+            n += 1
+            name = f"{base}_{n}"
+        taken.add(name)
+        out.append(Summary(name, check, *make(query(check), programme.year)))
     return out
 
 
@@ -205,28 +194,27 @@ class ExpectationReport:
     def success(self) -> bool:
         return all(r.success for r in self.results)
 
-    def by_rule(self) -> dict[str, ExpectationResult]:
-        return {r.rule_id: r for r in self.results}
+    def by_suite(self) -> dict[str, ExpectationResult]:
+        return {r.suite: r for r in self.results}
 
 
 def run_expectations(
     con: duckdb.DuckDBPyConnection,
     programme: Programme,
     out_dir: Path,
-    standard_yuan: Decimal | None = None,
     engine: Literal["pandas", "sql"] = "pandas",
 ) -> ExpectationReport:
     """Validate the programme's summaries with GX and build Data Docs in ``out_dir/data_docs``
     (replaced whole). Raises RuntimeError when GX cannot evaluate an expectation."""
-    standard = standard_yuan if standard_yuan is not None else visit_standard(programme)
-    values = {"code": programme.code, "year": programme.year, "standard": standard}
     out_dir = Path(out_dir).resolve()  # GX wants an absolute site directory
     site = out_dir / SITE
     shutil.rmtree(site, ignore_errors=True)
     site.mkdir(parents=True)
     started = time.perf_counter()
-    specs = summaries(programme, standard)
-    frames = {s.name: con.execute(s.sql, params(s.sql, values)).df() for s in specs}
+    specs = summaries(programme)
+    frames = {
+        s.name: con.execute(s.sql, params(s.sql, values(programme, s.check))).df() for s in specs
+    }
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".gx-") as scratch:
         context = _context(site)
         if engine == "sql":

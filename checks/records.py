@@ -1,73 +1,53 @@
 """The county records against themselves (RECORDS.* rules): set-based DuckDB SQL over the
-warehouse, one query per rule, each returning the offending rows with their lineage.
+warehouse, one query per check that programme.yaml declares (SPEC §1.4), each returning the
+offending rows with their lineage.
+
+A rule kind names no sheet and no column: its declaration does (``schemas.programme.CHECKS``),
+and the query reads that sheet's declared columns under the parameters' names (``person``,
+``amount``, ``date`` …), so the rule's own SQL is the same text for any programme. Names are
+validated identifiers and are quoted besides.
 
 Every query is scoped to one programme and year. A rule's query groups the offending rows
-into findings (a person, an employer, a county's budget line …) and returns at most ``CAP``
-rows per finding, numbered in file order, with the finding's totals computed over all of
-its rows; Python only turns those few rows into ``Finding`` objects.
+into findings (a person, an item counted twice, a county's budget line …) and returns at most
+``CAP`` rows per finding, numbered in file order, with the finding's totals computed over all
+of its rows; Python only turns those few rows into ``Finding`` objects.
 
-The warehouse holds no certificate number or name (SPEC §4): a person is named by the first
-12 characters of the keyed hash, and evidence text never carries more than dates, amounts,
-places and counts.
+The warehouse holds no identity number or name (SPEC §4): a person is named by the first
+12 characters of the keyed hash, and evidence text shows only the declared columns that are
+not the person: dates, amounts, codes, names of things.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 import duckdb
 
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.schemas.programme import Programme
+from jixiao.schemas.contracts import hash_column
+from jixiao.schemas.programme import (
+    AgeOutOfRange,
+    AmountNotStandard,
+    CountedTwice,
+    DuplicatePayment,
+    OutOfCounty,
+    OutsideYear,
+    Overspent,
+    Programme,
+    RecordCheck,
+)
+from jixiao.schemas.warehouse import ID_COLUMNS
 
 CAP = 20  # evidence rows listed per finding; the rest are counted
-WORKING_AGE = (16, 60)  # inclusive, on the activity date
 _SCOPE = "programme_code = $code AND year = $year"
-
-# Who took part in what, and when: the rows that name a person (visits, competition entries).
-PEOPLE = f"""
-    SELECT 'visits' AS sheet_key, cert_hash, region_code, age, county_code,
-           visited_on AS on_date, amount_yuan AS money, NULL AS event,
-           source_file, source_sheet, source_row
-    FROM visits WHERE {_SCOPE}
-    UNION ALL
-    SELECT 'competition_entries', cert_hash, region_code, age, county_code,
-           held_on, NULL, event, source_file, source_sheet, source_row
-    FROM competition_entries WHERE {_SCOPE}
-"""
-
-# Every dated activity: visits, job fairs, competition entries.
-DATED = f"""
-    SELECT 'visits' AS sheet_key, county_code, visited_on AS on_date, amount_yuan AS money,
-           NULL AS what, source_file, source_sheet, source_row
-    FROM visits WHERE {_SCOPE}
-    UNION ALL
-    SELECT 'job_fairs', county_code, held_on, spent_yuan, fair_id,
-           source_file, source_sheet, source_row
-    FROM job_fairs WHERE {_SCOPE}
-    UNION ALL
-    SELECT 'competition_entries', county_code, held_on, NULL, event,
-           source_file, source_sheet, source_row
-    FROM competition_entries WHERE {_SCOPE}
-"""
-
-
-def visit_standard(programme: Programme) -> Decimal | None:
-    """The per-household visit standard: the target of the indicator whose metric divides
-    ``visits.amount_yuan`` by the people visited (``visit_standard`` in the sample)."""
-    for ind in programme.indicators:
-        sql = (ind.metric or "").lower()
-        if (
-            isinstance(ind.target, Decimal)
-            and ind.unit == "元"
-            and "amount_yuan" in sql
-            and re.search(r"\bfrom\s+visits\b", sql)
-            and "cert_hash" in sql
-        ):
-            return ind.target
-    return None
+# What a person's identity column leaves in the warehouse beside its keyed hash (SPEC §4): the
+# region its first six digits name, and the age on the sheet's date.
+REGION, AGE = (c.name for c in ID_COLUMNS)
+MONEY = {"amount", "allocated", "spent"}  # parameters that name money columns
 
 
 def params(sql: str, values: dict) -> dict:
@@ -81,13 +61,17 @@ def yuan(value: Decimal) -> str:
     return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
 @dataclass(frozen=True)
-class _Rule:
-    """One RECORDS rule as a query: rows (with lineage), the rows that offend, how they
+class Query:
+    """One declared check as a query: rows (with lineage), the rows that offend, how they
     group into findings, and what each group adds up to."""
 
-    rule_id: str
-    rows: str  # SELECT … with source_file, source_sheet, source_row
+    check: RecordCheck
+    rows: str  # SELECT … with county_code, source_file, source_sheet, source_row
     key: tuple[str, ...]  # one finding per key
     aggregates: str  # over the group's offending rows; n_rows is always there
     where: str = "TRUE"  # which rows offend
@@ -107,73 +91,126 @@ class _Rule:
         """
 
 
-RULES = (
-    _Rule(
-        "RECORDS.DUPLICATE_PAYMENT",
-        f"SELECT * FROM visits WHERE {_SCOPE}",
-        ("cert_hash",),
-        # The first payment (by date, then file order) is the one due; the others are extra.
-        "sum(amount_yuan) - arg_min(amount_yuan, (visited_on, county_code, source_file, "
-        "source_row)) AS extra_yuan, list(DISTINCT county_code ORDER BY county_code) AS counties",
-        having="count(*) > 1",
-        order="visited_on, county_code, source_file, source_row",
-    ),
-    _Rule(
-        "RECORDS.OUT_OF_COUNTY",
-        PEOPLE,
-        ("cert_hash", "county_code", "region_code"),
-        "sum(money) AS money_yuan, list(DISTINCT sheet_key ORDER BY sheet_key) AS sheets",
-        where="region_code <> county_code",
-    ),
-    _Rule(
-        "RECORDS.AGE_OUT_OF_RANGE",
-        PEOPLE,  # age: whole years completed on the date, computed as the rows were loaded
-        ("cert_hash", "on_date", "age"),
-        "sum(money) AS money_yuan, list(DISTINCT sheet_key ORDER BY sheet_key) AS sheets, "
-        "min(county_code) AS county",
-        where=f"age NOT BETWEEN {WORKING_AGE[0]} AND {WORKING_AGE[1]}",
-    ),
-    _Rule(
-        "RECORDS.EMPLOYER_COUNTED_TWICE",
-        f"SELECT * FROM fair_employers WHERE {_SCOPE} AND intends_to_hire",
-        ("credit_code",),
-        "min(employer_name) AS employer",
-        having="count(*) > 1",
-        order="county_code, fair_id, source_file, source_row",
-    ),
-    _Rule(
-        "RECORDS.OUTSIDE_YEAR",
-        DATED,
-        ("sheet_key", "county_code", "on_date"),
-        "sum(money) AS money_yuan",
-        where="year(on_date) <> $year",
-    ),
-    _Rule(
-        "RECORDS.OVERSPENT",
-        f"SELECT * FROM funds WHERE {_SCOPE}",
-        ("county_code", "budget_line"),
-        "sum(allocated_yuan) AS allocated, sum(spent_yuan) AS spent",
-        having="sum(spent_yuan) > sum(allocated_yuan)",
-    ),
-    _Rule(
-        "RECORDS.AMOUNT_NOT_STANDARD",
-        f"SELECT * FROM visits WHERE {_SCOPE}",
-        ("county_code", "amount_yuan"),
-        "sum(abs(amount_yuan - $standard)) AS off_yuan",
-        where="amount_yuan <> $standard",
-    ),
-)
+def values(programme: Programme, check: RecordCheck) -> dict:
+    """The query's bound parameters."""
+    return {"code": programme.code, "year": programme.year,
+            "standard": getattr(check, "standard", None)}  # fmt: skip
 
-_ROLE = {"visits": "慰问对象", "competition_entries": "竞赛参赛人员"}
+
+def _rows(check: RecordCheck, *derived: tuple[str, str], only: str | None = None) -> str:
+    """The check's sheet in this programme and year: every declared column under its
+    parameter's name (a person as its hash; NULL for an optional column not declared), the
+    person's ``derived`` warehouse columns (name, column: its region, its age), the county
+    and the lineage. A row without the finding's subject (a person, a key) is left out;
+    ``only``: a boolean column the rows must have true."""
+    columns = {p: "NULL" for p in check.column_parameters()}
+    columns |= {p: _quoted(hash_column(c) if p == "person" else c)
+                for p, c in check.columns().items()}  # fmt: skip
+    columns |= {name: _quoted(column) for name, column in derived}
+    select = ", ".join(f"{sql} AS {_quoted(name)}" for name, sql in columns.items())
+    where = [_SCOPE, *(f"{columns[p]} IS NOT NULL" for p in ("person", "key") if p in columns)]
+    where += [_quoted(only)] if only else []
+    return (
+        f"SELECT {select}, county_code, source_file, source_sheet, source_row "
+        f"FROM {_quoted(check.sheet)} WHERE {' AND '.join(where)}"
+    )
+
+
+def _duplicate(c: DuplicatePayment) -> Query:
+    return Query(
+        c,
+        _rows(c),
+        ("person",),
+        # The first payment (by date, then file order) is the one due; the others are extra.
+        "coalesce(sum(amount), 0) - coalesce(arg_min(amount, (date, county_code, source_file, "
+        "source_row)), 0) AS extra_yuan, list(DISTINCT county_code ORDER BY county_code) AS counties",
+        having="count(*) > 1",
+        order="date, county_code, source_file, source_row",
+    )
+
+
+def _out_of_county(c: OutOfCounty) -> Query:
+    return Query(
+        c,
+        _rows(c, ("region", REGION)),
+        ("person", "county_code", "region"),
+        "sum(amount) AS money_yuan",
+        where="region <> county_code",
+    )
+
+
+def _age(c: AgeOutOfRange) -> Query:
+    # age: whole years completed on the sheet's date, computed as the rows were loaded
+    return Query(
+        c,
+        _rows(c, ("age", AGE)),
+        ("person", "date", "age"),
+        "sum(amount) AS money_yuan, min(county_code) AS county",
+        where=f"age NOT BETWEEN {int(c.min)} AND {int(c.max)}",
+    )
+
+
+def _counted_twice(c: CountedTwice) -> Query:
+    # An occasion (`across`) is unique within its county's submission, not across counties.
+    places = "count(DISTINCT (county_code, across))"
+    return Query(
+        c,
+        _rows(c, only=c.only),
+        ("key",),
+        f"{places} AS places, min(name) AS item",
+        having=f"{places} > 1",
+        order="county_code, across, source_file, source_row",
+    )
+
+
+def _outside_year(c: OutsideYear) -> Query:
+    return Query(
+        c, _rows(c), ("county_code", "date"), "sum(amount) AS money_yuan",
+        where="year(date) <> $year",
+    )  # fmt: skip
+
+
+def _overspent(c: Overspent) -> Query:
+    return Query(
+        c,
+        _rows(c),
+        ("county_code", "line"),
+        "sum(allocated) AS allocated_total, sum(spent) AS spent_total",
+        having="sum(spent) > sum(allocated)",
+    )
+
+
+def _off_standard(c: AmountNotStandard) -> Query:
+    return Query(
+        c, _rows(c), ("county_code", "amount"), "sum(abs(amount - $standard)) AS off_yuan",
+        where="amount <> $standard",
+    )  # fmt: skip
+
+
+QUERIES: dict[str, Callable] = {
+    "RECORDS.DUPLICATE_PAYMENT": _duplicate,
+    "RECORDS.OUT_OF_COUNTY": _out_of_county,
+    "RECORDS.AGE_OUT_OF_RANGE": _age,
+    "RECORDS.COUNTED_TWICE": _counted_twice,
+    "RECORDS.OUTSIDE_YEAR": _outside_year,
+    "RECORDS.OVERSPENT": _overspent,
+    "RECORDS.AMOUNT_NOT_STANDARD": _off_standard,
+}
+
+
+def query(check: RecordCheck) -> Query:
+    return QUERIES[check.rule](check)
 
 
 class _Names:
-    """Counties, budget lines and sheets as an auditor reads them."""
+    """Counties, budget lines, sheets and columns as an auditor reads them. ``titles`` maps a
+    sheet key to its Chinese title and ``sheet.column`` to a column's; a key without a title
+    is shown as it is."""
 
     def __init__(self, programme: Programme):
         self.programme = programme
         self.lines = {b.code: b.name for b in programme.budget_lines}
-        self.titles = {k: s.title for k, s in programme.county_template.sheets.items()}
+        self.titles = programme.county_template.titles
 
     def county(self, code: str) -> str:
         name = self.programme.counties.get(code)
@@ -182,34 +219,44 @@ class _Names:
     def county_name(self, code: str) -> str:
         return self.programme.counties.get(code, code)
 
-    def role(self, sheets: list[str]) -> str:
-        return "、".join(_ROLE[s] for s in sheets)
+    def sheet(self, c: RecordCheck) -> str:
+        return self.titles.get(c.sheet, c.sheet)
+
+    def column(self, c: RecordCheck, parameter: str) -> str:
+        column = getattr(c, parameter)
+        title = self.titles.get(f"{c.sheet}.{column}", column)
+        # A money column's unit is said by the amount: 慰问金额(元) 400 → 慰问金额 400 元
+        return re.sub(r"\s*[(（]元[)）]$", "", title) if parameter in MONEY else title
 
 
-def _row_text(r: dict, names: _Names) -> str:
-    """A short description of one warehouse row: dates, amounts, places; no personal data."""
-    where = names.county_name(r["county_code"])
-    if "budget_line" in r:  # funds
-        return (
-            f"{where} {r['budget_line']}：下达 {yuan(r['allocated_yuan'])} 元，"
-            f"使用 {yuan(r['spent_yuan'])} 元"
-        )
-    if "credit_code" in r:  # fair employers
-        return f"{where} 招聘会 {r['fair_id']}：{r['employer_name']}，有意向招聘"
-    sheet = r.get("sheet_key", "visits")
-    if sheet == "job_fairs":
-        return f"{where} 招聘会 {r['what']}：{r['on_date']}，支出 {yuan(r['money'])} 元"
-    if sheet == "competition_entries":
-        return f"{where} 竞赛「{r.get('event') or r.get('what')}」：{r['on_date']}"
-    paid = r.get("money", r.get("amount_yuan"))
-    return f"{where} 慰问：{r.get('on_date', r.get('visited_on'))}，{yuan(paid)} 元"
+def _value(parameter: str, value: object) -> str:
+    if parameter in MONEY and isinstance(value, Decimal):
+        return f"{yuan(value)} 元"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
-def _evidence(rows: list[dict], names: _Names) -> tuple[Evidence, ...]:
-    out = [
-        Evidence(f"{r['source_file']} › {r['source_sheet']}", r["source_row"], _row_text(r, names))
-        for r in rows
+def _row_text(c: RecordCheck, r: dict, names: _Names) -> str:
+    """One warehouse row as its declaration shows it: county, sheet, and each declared column
+    but the finding's own key (a person's hash, the item counted twice)."""
+    shown = [
+        f"{names.column(c, p)} {_value(p, r[p])}"
+        for p in c.columns()
+        if p not in ("person", "key") and r[p] is not None
     ]
+    head = f"{names.county_name(r['county_code'])} {names.sheet(c)}"
+    return f"{head}：{'，'.join(shown)}" if shown else head
+
+
+def _evidence(c: RecordCheck, rows: list[dict], names: _Names) -> tuple[Evidence, ...]:
+    out = [
+        Evidence(f"{r['source_file']} › {r['source_sheet']}", r["source_row"],
+                 _row_text(c, r, names))
+        for r in rows
+    ]  # fmt: skip
     more = rows[0]["n_rows"] - len(rows)
     if more > 0:
         out.append(Evidence("", 0, f"另有 {more} 行未列出"))
@@ -217,104 +264,104 @@ def _evidence(rows: list[dict], names: _Names) -> tuple[Evidence, ...]:
 
 
 def _person(g: dict) -> str:
-    return f"person:{g['cert_hash'][:12]}"
+    return f"person:{g['person'][:12]}"
 
 
 def _money(value: Decimal | None) -> Decimal | None:
     return value if value else None
 
 
-# Per rule, from a group's first row (its totals) to (subject, claimed, observed, label, amount).
-Parts = tuple[str, str, str, str, Decimal | None]
+# Per rule, from a group's first row (its totals) to (subject, claimed, observed, label,
+# amount, the message's own parameters).
+Parts = tuple[str, str, str, str, Decimal | None, dict]
 
 
-def _duplicate(g: dict, names: _Names, year: int) -> Parts:
-    where = "、".join(names.county_name(c) for c in g["counties"])
+def _duplicate_parts(c: DuplicatePayment, g: dict, names: _Names) -> Parts:
+    where = "、".join(names.county_name(county) for county in g["counties"])
     extra = g["extra_yuan"]
-    return _person(g), str(g["n_rows"]), f"多发 {yuan(extra)} 元", f"{where}慰问对象", extra
+    return (_person(g), str(g["n_rows"]), f"多发 {yuan(extra)} 元", where + names.sheet(c),
+            extra, {"person": names.column(c, "person")})  # fmt: skip
 
 
-def _out_of_county(g: dict, names: _Names, year: int) -> Parts:
-    paying, region = names.county(g["county_code"]), names.county(g["region_code"])
-    return _person(g), paying, region, names.role(g["sheets"]), _money(g["money_yuan"])
+def _out_of_county_parts(c: OutOfCounty, g: dict, names: _Names) -> Parts:
+    paying, region = names.county(g["county_code"]), names.county(g["region"])
+    return (_person(g), paying, region, names.sheet(c), _money(g["money_yuan"]),
+            {"person": names.column(c, "person")})  # fmt: skip
 
 
-def _age(g: dict, names: _Names, year: int) -> Parts:
-    label = names.county_name(g["county"]) + names.role(g["sheets"])
-    return _person(g), g["on_date"].isoformat(), str(g["age"]), label, _money(g["money_yuan"])
+def _age_parts(c: AgeOutOfRange, g: dict, names: _Names) -> Parts:
+    label = names.county_name(g["county"]) + names.sheet(c)
+    return (_person(g), g["date"].isoformat(), str(g["age"]), label, _money(g["money_yuan"]),
+            {"min": c.min, "max": c.max})  # fmt: skip
 
 
-def _employer(g: dict, names: _Names, year: int) -> Parts:
-    extra = f"应计 1 家，多计 {g['n_rows'] - 1} 家"
-    return f"employer:{g['credit_code']}", str(g["n_rows"]), extra, g["employer"], None
+def _counted_twice_parts(c: CountedTwice, g: dict, names: _Names) -> Parts:
+    places = g["places"]
+    return (f"{c.key}:{g['key']}", str(places), f"应计 1 次，多计 {places - 1} 次",
+            g["item"] or names.sheet(c), None,
+            {"key": names.column(c, "key"), "across": names.column(c, "across")})  # fmt: skip
 
 
-def _outside_year(g: dict, names: _Names, year: int) -> Parts:
-    sheet, county = g["sheet_key"], g["county_code"]
-    label = names.county_name(county) + names.titles[sheet]
+def _outside_year_parts(c: OutsideYear, g: dict, names: _Names) -> Parts:
+    county = g["county_code"]
+    label = names.county_name(county) + names.sheet(c)
     if g["n_rows"] > 1:
         label += f"（{g['n_rows']} 行）"
-    subject = f"county:{county}:{sheet}"
-    return subject, g["on_date"].isoformat(), str(year), label, _money(g["money_yuan"])
+    return (f"county:{county}:{c.sheet}", g["date"].isoformat(), str(names.programme.year),
+            label, _money(g["money_yuan"]), {"date": names.column(c, "date")})  # fmt: skip
 
 
-def _overspent(g: dict, names: _Names, year: int) -> Parts:
-    county, line = g["county_code"], g["budget_line"]
+def _overspent_parts(c: Overspent, g: dict, names: _Names) -> Parts:
+    county, line = g["county_code"], g["line"]
     label = f"{names.county_name(county)}「{names.lines.get(line, line)}」"
-    over = g["spent"] - g["allocated"]
-    return f"county:{county}:{line}", yuan(g["spent"]), yuan(g["allocated"]), label, over
+    spent, allocated = g["spent_total"], g["allocated_total"]
+    return (f"county:{county}:{line}", yuan(spent), yuan(allocated), label, spent - allocated,
+            {})  # fmt: skip
 
 
-def _off_standard(g: dict, names: _Names, year: int) -> Parts:
+def _off_standard_parts(c: AmountNotStandard, g: dict, names: _Names) -> Parts:
     county = g["county_code"]
-    label = f"{names.county_name(county)} {g['n_rows']} 户"
-    paid, standard = yuan(g["amount_yuan"]), yuan(g["standard"])
-    return f"county:{county}", paid, standard, label, g["off_yuan"]
+    label = f"{names.county_name(county)}{names.sheet(c)}（{g['n_rows']} 行）"
+    return (f"county:{county}:{c.sheet}", yuan(g["amount"]), yuan(c.standard), label,
+            g["off_yuan"], {"amount": names.column(c, "amount")})  # fmt: skip
 
 
-_PARTS = {
-    "RECORDS.DUPLICATE_PAYMENT": _duplicate,
-    "RECORDS.OUT_OF_COUNTY": _out_of_county,
-    "RECORDS.AGE_OUT_OF_RANGE": _age,
-    "RECORDS.EMPLOYER_COUNTED_TWICE": _employer,
-    "RECORDS.OUTSIDE_YEAR": _outside_year,
-    "RECORDS.OVERSPENT": _overspent,
-    "RECORDS.AMOUNT_NOT_STANDARD": _off_standard,
+_PARTS: dict[str, Callable[..., Parts]] = {
+    "RECORDS.DUPLICATE_PAYMENT": _duplicate_parts,
+    "RECORDS.OUT_OF_COUNTY": _out_of_county_parts,
+    "RECORDS.AGE_OUT_OF_RANGE": _age_parts,
+    "RECORDS.COUNTED_TWICE": _counted_twice_parts,
+    "RECORDS.OUTSIDE_YEAR": _outside_year_parts,
+    "RECORDS.OVERSPENT": _overspent_parts,
+    "RECORDS.AMOUNT_NOT_STANDARD": _off_standard_parts,
 }
 
 
-def _groups(con: duckdb.DuckDBPyConnection, rule: _Rule, values: dict) -> list[list[dict]]:
-    sql = rule.sql()
-    cursor = con.execute(sql, params(sql, values))
+def groups(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[list[dict]]:
+    """The query's findings, each as its (at most CAP) rows."""
+    sql = q.sql()
+    cursor = con.execute(sql, params(sql, bound))
     columns = [d[0] for d in cursor.description]
-    groups: dict[tuple, list[dict]] = {}
+    out: dict[tuple, list[dict]] = {}
     for row in cursor.fetchall():
         r = dict(zip(columns, row, strict=True))
-        groups.setdefault(tuple(r[k] for k in rule.key), []).append(r)
-    return list(groups.values())
+        out.setdefault(tuple(r[k] for k in q.key), []).append(r)
+    return list(out.values())
 
 
 def record_findings(
-    con: duckdb.DuckDBPyConnection, programme: Programme, standard_yuan: Decimal | None = None
+    con: duckdb.DuckDBPyConnection, programme: Programme
 ) -> list[Finding]:
-    """Every RECORDS.* finding for the programme's year, in catalogue order.
-
-    ``standard_yuan`` is the per-household visit standard; when None it is read from the
-    programme (``visit_standard``), and when the programme has none the check is skipped.
-    """
-    standard = standard_yuan if standard_yuan is not None else visit_standard(programme)
-    values = {"code": programme.code, "year": programme.year, "standard": standard}
+    """Every RECORDS.* finding of the programme's declared checks for its year, in the order
+    they are declared."""
     names = _Names(programme)
     out = []
-    for rule in RULES:
-        if rule.rule_id == "RECORDS.AMOUNT_NOT_STANDARD" and standard is None:
-            continue
-        for rows in _groups(con, rule, values):
-            group = rows[0] | {"standard": standard}
-            subject, claimed, observed, label, amount = _PARTS[rule.rule_id](
-                group, names, programme.year
+    for check in programme.checks:
+        for rows in groups(con, query(check), values(programme, check)):
+            subject, claimed, observed, label, amount, extra = _PARTS[check.rule](
+                check, rows[0], names
             )
-            evidence = _evidence(rows, names)
-            out.append(Finding(rule.rule_id, subject, claimed, observed, evidence, label=label,
-                               amount_yuan=amount))  # fmt: skip
+            out.append(Finding(check.rule, subject, claimed, observed,
+                               _evidence(check, rows, names), label=label, amount_yuan=amount,
+                               params=extra))  # fmt: skip
     return out

@@ -30,7 +30,7 @@ from jixiao.ingest.load import known_names, replace_claims
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
 from jixiao.publish.report import Publication, staged_folder, write_reports
-from jixiao.schemas.programme import Programme
+from jixiao.schemas.programme import Overspent, Programme
 from jixiao.schemas.vocabulary import load_vocabulary
 from jixiao.schemas.warehouse import SCORES, latest_log_entries
 from jixiao.scoring import (
@@ -67,24 +67,39 @@ def report_path(programme_dir: Path) -> Path | None:
 
 
 def _spent(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, Decimal]:
+    """Money spent per budget line, from the sheet and columns the programme's
+    RECORDS.OVERSPENT check declares; nothing without one."""
+    check = next((c for c in programme.checks if isinstance(c, Overspent)), None)
+    if check is None:
+        return {}
     rows = con.execute(
-        "SELECT budget_line, sum(spent_yuan) FROM funds WHERE programme_code = ? GROUP BY 1",
-        [programme.code],
+        f'SELECT "{check.line}", sum("{check.spent}") FROM "{check.sheet}" '
+        "WHERE programme_code = ? AND year = ? GROUP BY 1",
+        [programme.code, programme.year],
     ).fetchall()
     return dict(rows)
 
 
-def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, dict[str, int]]:
+def survey_answers(
+    con: duckdb.DuckDBPyConnection, programme: Programme
+) -> dict[str, dict[str, int]]:
+    """Answer counts per question of programme.yaml's ``survey:``, in its order, each question
+    by its column's title."""
+    survey = programme.survey
+    if survey is None:
+        return {}
+    questions = ", ".join(f'"{q}"' for q in survey.questions)  # identifiers, validated
     rows = con.execute(
-        "SELECT question, answer, count(*) FROM (UNPIVOT (SELECT * EXCLUDE (answered_on) "
-        "FROM survey_responses WHERE programme_code = ?) ON COLUMNS('^q[0-9]+$') "
-        "INTO NAME question VALUE answer) GROUP BY ALL ORDER BY ALL",
-        [programme.code],
+        f'SELECT question, answer, count(*) FROM (UNPIVOT (SELECT {questions} FROM "{survey.sheet}" '
+        f"WHERE programme_code = ? AND year = ?) ON {questions} INTO NAME question VALUE answer) "
+        "GROUP BY ALL ORDER BY ALL",
+        [programme.code, programme.year],
     ).fetchall()
-    out: dict[str, dict[str, int]] = {}
+    out: dict[str, dict[str, int]] = {q: {} for q in survey.questions}
     for question, answer, n in rows:
-        out.setdefault(f"第{question[1:]}题", {})[answer] = n
-    return dict(sorted(out.items(), key=lambda kv: int(kv[0][1:-1])))
+        out[question][answer] = n
+    titles = programme.county_template.titles
+    return {titles.get(f"{survey.sheet}.{q}", q): a for q, a in out.items() if a}
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tuple[str, ...]]:
@@ -187,7 +202,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     pub = Publication(
         programme.code, programme.name, programme.year, programme.unit, run_id,
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
-        _survey(con, programme),
+        survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
         _coverage(con, programme),
     )  # fmt: skip

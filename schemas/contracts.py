@@ -170,6 +170,14 @@ class Template:
     def words(self) -> set[str]:
         return set().union(*(s.words for s in self.sheets.values()))
 
+    @functools.cached_property
+    def titles(self) -> dict[str, str]:
+        """The Chinese titles of the sheets (by key) and of their columns (``sheet.column``)."""
+        return {k: s.title for k, s in self.sheets.items()} | {
+            f"{k}.{column}": label for k, s in self.sheets.items()
+            for column, label in s.labels.items()
+        }  # fmt: skip
+
 
 @functools.cache
 def _compiled(canonical: str) -> Template:

@@ -18,15 +18,17 @@ import re
 import stat
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Union, get_args
 
 import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -85,9 +87,141 @@ class BudgetLine(BaseModel):
 
 
 class Survey(BaseModel):
+    """The satisfaction survey: the sheet its answers are on, one column per question (in
+    the order the report numbers them), and the points each answer is worth."""
+
     model_config = ConfigDict(extra="forbid")
-    questions: int = Field(gt=0)
+    sheet: Identifier
+    questions: list[Identifier] = Field(min_length=1)
     weights: dict[Literal["A", "B", "C", "D", "E"], Decimal]
+
+    @field_validator("questions", mode="before")
+    @classmethod
+    def _listed(cls, value: object) -> object:
+        if isinstance(value, int):  # the count earlier versions took
+            raise ValueError("应列出各题所在的列，如 [q1, q2, q3]，而不是题数")
+        return value
+
+    @model_validator(mode="after")
+    def _questions_once(self) -> Survey:
+        if twice := sorted({q for q in self.questions if self.questions.count(q) > 1}):
+            raise ValueError(f"问题列 {'、'.join(twice)} 重复列出")
+        return self
+
+
+# --- record checks (SPEC §1.4): each entry names a catalogue rule and the columns it reads --
+
+
+def _column(says: str, default: object = ...) -> object:
+    """A parameter naming a column of the check's sheet (checked against the template)."""
+    return Field(default, description=says, json_schema_extra={"column": True})
+
+
+class RecordCheck(BaseModel):
+    """A record check as programme.yaml declares it: the rule, the sheet, its parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    rule: str
+    sheet: Identifier = Field(description="the sheet (its key) whose rows are checked")
+
+    @classmethod
+    def column_parameters(cls) -> tuple[str, ...]:
+        """The parameters that name a column, declared or not."""
+        return tuple(
+            name for name, info in cls.model_fields.items()
+            if (info.json_schema_extra or {}).get("column")
+        )  # fmt: skip
+
+    def columns(self) -> dict[str, str]:
+        """The declared columns by parameter name."""
+        return {p: column for p in self.column_parameters() if (column := getattr(self, p))}
+
+
+class DuplicatePayment(RecordCheck):
+    rule: Literal["RECORDS.DUPLICATE_PAYMENT"]
+    person: Identifier = _column("the person's identity column (hashed in the warehouse)")
+    date: Identifier | None = _column("the payment date: the first payment is the one due", None)
+    amount: Identifier = _column("the money paid (type money)")
+
+
+class OutOfCounty(RecordCheck):
+    rule: Literal["RECORDS.OUT_OF_COUNTY"]
+    person: Identifier = _column("the person's identity column; its first six digits: region")
+    date: Identifier | None = _column("a date shown in the evidence", None)
+    amount: Identifier | None = _column("the money at stake (type money)", None)
+
+
+class AgeOutOfRange(RecordCheck):
+    rule: Literal["RECORDS.AGE_OUT_OF_RANGE"]
+    person: Identifier = _column("the person's identity column, which carries the birth date")
+    date: Identifier = _column("the date the age is taken on (the warehouse keeps that age)")
+    min: int = Field(ge=0, le=150, description="youngest age allowed, in whole years")
+    max: int = Field(ge=0, le=150, description="oldest age allowed, in whole years")
+    amount: Identifier | None = _column("the money at stake (type money)", None)
+
+    @model_validator(mode="after")
+    def _range(self) -> AgeOutOfRange:
+        if self.min > self.max:
+            raise ValueError(f"年龄下限 min {self.min} 大于上限 max {self.max}")
+        return self
+
+
+class AmountNotStandard(RecordCheck):
+    rule: Literal["RECORDS.AMOUNT_NOT_STANDARD"]
+    amount: Identifier = _column("the money paid per row (type money)")
+    standard: Decimal = Field(ge=0, decimal_places=2, description="what each row pays, in yuan")
+
+
+class CountedTwice(RecordCheck):
+    rule: Literal["RECORDS.COUNTED_TWICE"]
+    key: Identifier = _column("what must be counted once (a code, a number)")
+    across: Identifier = _column("the occasion it is counted at, unique within a county")
+    name: Identifier | None = _column("a column naming the item in findings", None)
+    only: Identifier | None = _column("a boolean column: only rows where it is true count", None)
+
+
+class OutsideYear(RecordCheck):
+    rule: Literal["RECORDS.OUTSIDE_YEAR"]
+    date: Identifier = _column("the activity date, inside the programme year")
+    amount: Identifier | None = _column("the money at stake (type money)", None)
+
+
+class Overspent(RecordCheck):
+    rule: Literal["RECORDS.OVERSPENT"]
+    line: Identifier = _column("the budget line (code or name of programme.yaml's budget_lines)")
+    allocated: Identifier = _column("money allocated (type money)")
+    spent: Identifier = _column("money spent (type money)")
+
+
+_RULES = (DuplicatePayment, OutOfCounty, AgeOutOfRange, AmountNotStandard, CountedTwice,
+          OutsideYear, Overspent)  # fmt: skip
+CHECKS: dict[str, type[RecordCheck]] = {get_args(m.model_fields["rule"].annotation)[0]: m for m in _RULES}
+Check = Annotated[Union[_RULES], Field(discriminator="rule")]  # noqa: UP007 (a tuple of types)
+
+
+def _check_entries(entries: object) -> object:
+    """Each entry's rule and parameters, said in Chinese and naming the entry, before pydantic
+    types the values: an unknown rule or a missing parameter is a user's slip, not a
+    validation detail."""
+    if not isinstance(entries, list):
+        return entries
+    for n, entry in enumerate(entries, 1):
+        if not isinstance(entry, dict):
+            raise ValueError(f"第 {n} 项应为键值映射（rule、sheet 及规则的参数）")
+        rule = entry.get("rule")
+        if not isinstance(rule, str) or rule not in CHECKS:
+            raise ValueError(
+                f"第 {n} 项的规则「{str(rule)[:80]}」不在规则目录中，可用的规则：{'、'.join(CHECKS)}"
+            )
+        where = f"第 {n} 项（{rule}{'，表 ' + str(entry['sheet'])[:80] if 'sheet' in entry else ''}）"
+        fields = CHECKS[rule].model_fields
+        if missing := [k for k, f in fields.items() if f.is_required() and k not in entry]:
+            raise ValueError(f"{where}缺少参数 {'、'.join(missing)}")
+        if unknown := [str(k) for k in entry if k not in fields]:
+            raise ValueError(
+                f"{where}有规则不认识的参数 {'、'.join(unknown)}，可用的参数：{'、'.join(fields)}"
+            )
+    return entries
 
 
 class Indicator(BaseModel):
@@ -141,6 +275,7 @@ class Programme(BaseModel):
     # under data/raw/templates/, whose sheets load_programme reads in here.
     template: Annotated[str, _matching(NAME, "模板名只能由小写英文字母、数字和下划线组成")] | None = None
     sheets: list[SheetDecl] | None = None
+    checks: Annotated[list[Check], BeforeValidator(_check_entries)] = []
     indicators: list[Indicator]
     facts: list[Fact] = []
     vocabulary: dict | None = None  # extends the shared report vocabulary (schemas/vocabulary.yaml)
@@ -153,6 +288,25 @@ class Programme(BaseModel):
                 "data/raw/templates/ 下的共享模板"
             )
         TemplateDecl(sheets=self.sheets)  # sheets that refer to each other must agree
+        sheets = self.county_template.sheets
+        if missing := declared_columns_missing(self, {k: set(s.fields) for k, s in sheets.items()}):
+            raise ValueError(missing[0])
+        for n, check in enumerate(self.checks, 1):
+            person, sheet = getattr(check, "person", None), sheets[check.sheet]
+            where = f"checks 第 {n} 项（{check.rule}）"
+            kind = sheet.personal.get(person)
+            if person and kind not in ("cert", "id", "hash"):
+                raise ValueError(f"{where}：person 应为表 {check.sheet} 中 personal: hash 的列")
+            if isinstance(check, AgeOutOfRange | OutOfCounty) and kind not in ("cert", "id"):
+                raise ValueError(
+                    f"{where}：person 应为表 {check.sheet} 中 format 为 resident_id 或 "
+                    f"disability_cert 的第一个散列证件列（其前 6 位与出生日期才入库）"
+                )
+            if isinstance(check, AgeOutOfRange) and check.date != sheet.age_on:
+                raise ValueError(
+                    f"{where}：仓库按表 {check.sheet} 的 {sheet.age_on}（第一个 inYear 日期列）"
+                    f"保存年龄，date 应为 {sheet.age_on}"
+                )
         return self
 
     @functools.cached_property
@@ -179,12 +333,44 @@ class Programme(BaseModel):
             raise ValueError(str(exc).rstrip("。")) from None
         return self
 
+    @model_validator(mode="after")
+    def _one_person_per_sheet(self) -> Programme:
+        """The warehouse keeps one identity per sheet, as its hash, region and age on one date
+        (SPEC §4): the checks of a sheet must agree on the column and the date."""
+        person = {(c.sheet, c.person) for c in self.checks if hasattr(c, "person")}
+        age_on = {(c.sheet, c.date) for c in self.checks if isinstance(c, AgeOutOfRange)}
+        for pairs, says in ((person, "人员列"), (age_on, "计算年龄的日期列")):
+            for sheet in sorted({sheet for sheet, _ in pairs}):
+                if len(columns := sorted(c for s, c in pairs if s == sheet)) > 1:
+                    raise ValueError(
+                        f"表 {sheet} 的检查使用了不同的{says}（{'、'.join(columns)}），每张表只能有一个"
+                    )
+        return self
+
     def budget_line_code(self, text: str) -> str | None:
         """A budget line given by its code or its Chinese name."""
         for line in self.budget_lines:
             if text in (line.code, line.name):
                 return line.code
         return None
+
+
+def declared_columns_missing(programme: Programme, sheets: dict[str, set[str]]) -> list[str]:
+    """What the programme's checks and survey name that its template lacks, one Chinese
+    sentence each; ``sheets`` maps each sheet key of the template to its column keys."""
+    out = []
+    named = [(f"checks 第 {n} 项（{c.rule}）", c.sheet, c.columns())
+             for n, c in enumerate(programme.checks, 1)]  # fmt: skip
+    if s := programme.survey:
+        questions = {f"questions 第 {n} 题": q for n, q in enumerate(s.questions, 1)}
+        named.append(("survey", s.sheet, questions))
+    for where, sheet, columns in named:
+        if sheet not in sheets:
+            out.append(f"{where}：模板中没有表 {sheet}")
+            continue
+        out += [f"{where}：表 {sheet} 中没有列 {column}（参数 {param}）"
+                for param, column in columns.items() if column not in sheets[sheet]]  # fmt: skip
+    return out
 
 
 class _NoAliases(yaml.SafeLoader):

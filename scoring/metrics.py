@@ -14,7 +14,7 @@ as DuckDB's security guidance says untrusted SQL should be
   Python object by name), nothing spilled to disk, the configuration locked, a memory limit
   and a time limit (jixiao/limits.py: ``metric_mb``, ``metric_seconds``).
 
-A metric names its tables without a programme filter (``SELECT count(*) FROM job_fairs``), so
+A metric names its tables without a programme filter (``SELECT count(*) FROM sessions``), so
 an analyst writes it once for every programme and year.
 
 Values are exact: DECIMAL and integer results are kept as they are. DuckDB's ``/`` on
@@ -210,7 +210,7 @@ _RELATIONS = ("BASE_TABLE", "SUBQUERY", "TABLE_FUNCTION", "JOIN", "PIVOT", "EXPR
 def _meant(nodes: list[dict], ctes: set[str]) -> set[str] | None:
     """Every name a column reference or USING uses; None where a query may mean columns it
     does not name: a star or COLUMNS(…), a natural join, or a relation used as a value
-    (``SELECT v FROM visits v`` is the whole row)."""
+    (``SELECT v FROM sessions v`` is the whole row)."""
     names: set[str] = set()
     plain: set[str] = set()  # unqualified references: a column, or a relation as a value
     for node in nodes:

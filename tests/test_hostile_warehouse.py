@@ -321,7 +321,7 @@ def test_clock_set_back_between_two_runs(site: Path, prefect_api):
     statuses = dict(query(site, "SELECT rule_id, list(DISTINCT status) FROM v_latest_findings "
                                 "GROUP BY ALL"))  # fmt: skip
     assert statuses["RECORDS.AMOUNT_NOT_STANDARD"] == ["new"]  # against tonight's previous run
-    assert statuses["RECORDS.EMPLOYER_COUNTED_TWICE"] == ["open"]
+    assert statuses["RECORDS.COUNTED_TWICE"] == ["open"]
     rel = XISHAN.relative_to(PROGRAMME).as_posix()
     assert query(site, "SELECT sha256 FROM v_ingest_status WHERE file = ?", rel) == [(sha,)]
     with duckdb.connect(str(db), read_only=True) as con:

@@ -20,10 +20,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from jixiao.checks import expectations, records
+from jixiao.checks import records
 from jixiao.checks.expectations import offline, run_expectations
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.checks.records import CAP, record_findings, visit_standard
+from jixiao.checks.records import CAP, record_findings
 from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, process
 from jixiao.ingest.load import create_tables
@@ -34,6 +34,10 @@ REPO = Path(__file__).resolve().parent.parent
 SAMPLE = sample_folder(REPO / "data" / "raw")
 PROGRAMME = load_programme(SAMPLE / "programme.yaml")
 CODE, YEAR = PROGRAMME.code, PROGRAMME.year
+# The template's Chinese titles, as the audit passes them.
+TITLES = {k: s.title for k, s in SHEETS.items()} | {
+    f"{k}.{c}": label for k, s in SHEETS.items() for c, label in s.labels.items()
+}
 KEY = b"k" * 32
 
 F1, F2, F3 = "planted/530102.xlsx", "planted/530103.xlsx", "planted/530124.xlsx"
@@ -165,74 +169,67 @@ def planted(sample_db: Path, tmp_path: Path):
 # --- SQL findings -------------------------------------------------------------------------
 
 
-def test_visit_standard_is_read_from_the_programme():
-    assert visit_standard(PROGRAMME) == Decimal("400")
-    without = PROGRAMME.model_copy(
-        update={"indicators": [i for i in PROGRAMME.indicators if i.id != "visit_standard"]}
-    )
-    assert visit_standard(without) is None
-
-
 def test_the_sample_has_no_record_errors_only_its_four_repeat_employers(sample):
-    findings = record_findings(sample, PROGRAMME, None)
+    findings = record_findings(sample, PROGRAMME)
     assert [f.severity for f in findings if f.severity == "error"] == []
-    assert {f.rule_id for f in findings} == {"RECORDS.EMPLOYER_COUNTED_TWICE"}
+    assert {f.rule_id for f in findings} == {"RECORDS.COUNTED_TWICE"}
     assert len(findings) == 4  # the generator repeats four employers at the next county's fair
     for f in findings:
-        assert f.claimed == "2" and f.observed == "应计 1 家，多计 1 家"
+        assert f.claimed == "2" and f.observed == "应计 1 次，多计 1 次"
         assert len(rows_of(f)) == 2 and len({county for county, _ in rows_of(f)}) == 2
 
 
 def test_same_person_paid_twice_in_one_county_and_across_two(planted):
-    a, b = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.DUPLICATE_PAYMENT")
+    a, b = by_rule(record_findings(planted, PROGRAMME), "RECORDS.DUPLICATE_PAYMENT")
     by_rows = {tuple(rows_of(f)): f for f in (a, b)}
     one = by_rows[tuple(at(F1, "visits", 2, 3))]
     two = by_rows[tuple(at(F1, "visits", 4) + at(F2, "visits", 2))]
     assert one.subject == "person:" + person("A")["cert_hash"][:12]
     assert (one.claimed, one.observed, one.amount_yuan) == ("2", "多发 400 元", Decimal("400"))
-    assert one.message() == "五华区慰问对象：同一残疾人证号被慰问发放 2 次，多发 400 元。"
+    assert one.message() == "五华区慰问：同一残疾人证号被发放 2 次，多发 400 元。"
     assert one.severity == "error"
-    assert two.label == "五华区、盘龙区慰问对象" and two.amount_yuan == Decimal("400")
+    assert two.label == "五华区、盘龙区慰问" and two.amount_yuan == Decimal("400")
+    assert one.evidence[0].text == "五华区 慰问：慰问日期 2022-03-01，慰问金额 400 元"
 
 
 def test_person_outside_the_paying_county(planted):
-    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.OUT_OF_COUNTY")
+    (f,) = by_rule(record_findings(planted, PROGRAMME), "RECORDS.OUT_OF_COUNTY")
     assert f.subject == "person:" + person("C")["cert_hash"][:12]
     assert (f.claimed, f.observed) == ("530102（五华区）", "530124（富民县）")
     assert rows_of(f) == at(F1, "visits", 5) and f.amount_yuan == Decimal("400")
     assert (
-        f.message() == "慰问对象：身份证号地区码 530124（富民县） 不属于发放区县 530102（五华区）。"
+        f.message() == "慰问：残疾人证号地区码 530124（富民县） 不属于报送区县 530102（五华区）。"
     )
 
 
 def test_entrants_outside_working_age_on_the_day_bounds_included(planted):
-    found = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.AGE_OUT_OF_RANGE")
+    found = by_rule(record_findings(planted, PROGRAMME), "RECORDS.AGE_OUT_OF_RANGE")
     got = {(f.claimed, f.observed): rows_of(f) for f in found}
     assert got == {
         ("2022-10-30", "72"): at(F1, "competition_entries", 2),
         ("2022-05-20", "15"): at(F1, "competition_entries", 3),
         ("2022-10-30", "61"): at(F1, "competition_entries", 6),
     }
-    assert all(f.amount_yuan is None and f.label == "五华区竞赛参赛人员" for f in found)
+    assert all(f.amount_yuan is None and f.label == "五华区竞赛" for f in found)
 
 
 def test_employer_counted_at_two_fairs(planted):
-    found = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.EMPLOYER_COUNTED_TWICE")
-    (f,) = [f for f in found if f.subject == f"employer:{EMPLOYER}"]
+    found = by_rule(record_findings(planted, PROGRAMME), "RECORDS.COUNTED_TWICE")
+    (f,) = [f for f in found if f.subject == f"credit_code:{EMPLOYER}"]
     assert rows_of(f) == at(F1, "fair_employers", 2) + at(F2, "fair_employers", 2)
     assert f.claimed == "2" and f.label == "滇池重复科技有限公司" and f.severity == "warning"
     assert len(found) == 5  # with the sample's four
 
 
 def test_visit_outside_the_year(planted):
-    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.OUTSIDE_YEAR")
+    (f,) = by_rule(record_findings(planted, PROGRAMME), "RECORDS.OUTSIDE_YEAR")
     assert (f.subject, f.claimed, f.observed) == ("county:530102:visits", "2021-12-28", "2022")
     assert rows_of(f) == at(F1, "visits", 6) and f.amount_yuan == Decimal("400")
-    assert f.message() == "五华区慰问：日期 2021-12-28 不在项目年度 2022 内。"
+    assert f.message() == "五华区慰问：慰问日期 2021-12-28 不在项目年度 2022 内。"
 
 
 def test_overspent_county_budget_line(planted):
-    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.OVERSPENT")
+    (f,) = by_rule(record_findings(planted, PROGRAMME), "RECORDS.OVERSPENT")
     assert (f.subject, f.claimed, f.observed) == ("county:530124:visits", "13000", "12000")
     assert rows_of(f) == at(F3, "funds", 2, 3) and f.amount_yuan == Decimal("1000")
     assert f.message() == (
@@ -241,21 +238,23 @@ def test_overspent_county_budget_line(planted):
 
 
 def test_amount_off_the_standard(planted):
-    (f,) = by_rule(record_findings(planted, PROGRAMME, None), "RECORDS.AMOUNT_NOT_STANDARD")
-    assert (f.subject, f.claimed, f.observed) == ("county:530102", "300", "400")
+    (f,) = by_rule(record_findings(planted, PROGRAMME), "RECORDS.AMOUNT_NOT_STANDARD")
+    assert (f.subject, f.claimed, f.observed) == ("county:530102:visits", "300", "400")
     assert rows_of(f) == at(F1, "visits", 7) and f.amount_yuan == Decimal("100")
-    assert f.message() == "五华区 1 户：慰问金额 300 元，不等于人均标准 400 元。"
+    assert f.message() == "五华区慰问（1 行）：慰问金额为 300 元，不等于标准 400 元。"
 
 
-def test_standard_given_explicitly_wins(sample):
-    found = record_findings(sample, PROGRAMME, Decimal("300"))
+def test_the_standard_is_the_declared_one(sample):
+    checks = [c.model_copy(update={"standard": Decimal("300")})
+              if c.rule == "RECORDS.AMOUNT_NOT_STANDARD" else c for c in PROGRAMME.checks]  # fmt: skip
+    found = record_findings(sample, PROGRAMME.model_copy(update={"checks": checks}), TITLES)
     off = by_rule(found, "RECORDS.AMOUNT_NOT_STANDARD")
     assert len(off) == 10  # every visiting county pays 400
     assert sum(f.amount_yuan for f in off) == Decimal(300 * 100)
 
 
 def test_planted_faults_are_all_and_only_what_is_found(planted):
-    found = record_findings(planted, PROGRAMME, None)
+    found = record_findings(planted, PROGRAMME)
     counts = {}
     for f in found:
         counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
@@ -263,7 +262,7 @@ def test_planted_faults_are_all_and_only_what_is_found(planted):
         "RECORDS.DUPLICATE_PAYMENT": 2,
         "RECORDS.OUT_OF_COUNTY": 1,
         "RECORDS.AGE_OUT_OF_RANGE": 3,
-        "RECORDS.EMPLOYER_COUNTED_TWICE": 5,
+        "RECORDS.COUNTED_TWICE": 5,
         "RECORDS.OUTSIDE_YEAR": 1,
         "RECORDS.OVERSPENT": 1,
         "RECORDS.AMOUNT_NOT_STANDARD": 1,
@@ -282,7 +281,7 @@ def test_evidence_is_capped_and_scoped_to_the_programme(tmp_path: Path):
     visit(con, F1, 99, "530102", person("once"), dt.date(2022, 1, 2))
     con.execute("UPDATE visits SET programme_code = 'other' WHERE source_row = 99")
     visit(con, F1, 100, "530102", person("once"), dt.date(2022, 1, 3))  # once in this programme
-    (f,) = record_findings(con, PROGRAMME, None)
+    (f,) = record_findings(con, PROGRAMME)
     assert f.claimed == str(CAP + 5) and f.amount_yuan == Decimal(400 * (CAP + 4))
     assert rows_of(f) == at(F1, "visits", *range(2, 2 + CAP))
     assert f.evidence[-1] == Evidence("", 0, "另有 5 行未列出")
@@ -318,20 +317,25 @@ def no_outside_address(site: Path) -> None:
 def test_suites_agree_with_the_sql_findings_offline(planted, tmp_path, offline_only, engine):
     out = tmp_path / "out"
     report = run_expectations(planted, PROGRAMME, out, engine=engine)
-    findings = record_findings(planted, PROGRAMME, None)
-    results = report.by_rule()
-    assert len(results) == 7 and not report.success
-    for rule_id, r in results.items():
+    findings = record_findings(planted, PROGRAMME)
+    assert len(report.results) == len(PROGRAMME.checks) and not report.success
+    for rule_id in {c.rule for c in PROGRAMME.checks}:
+        suites = [r for r in report.results if r.rule_id == rule_id]
         expected = len(by_rule(findings, rule_id))
-        assert (r.unexpected_count, r.success) == (expected, expected == 0), rule_id
-    assert sorted(results["RECORDS.AGE_OUT_OF_RANGE"].observed) == [15, 61, 72]
-    assert results["RECORDS.DUPLICATE_PAYMENT"].observed == [2, 2]
+        assert sum(r.unexpected_count for r in suites) == expected, rule_id
+        assert all(r.success == (r.unexpected_count == 0) for r in suites), rule_id
+    results = report.by_suite()
+    assert sorted(results["ages_competition_entries"].observed) == [15, 61, 72]
+    assert results["ages_visits"].success
+    assert results["payments_visits"].observed == [2, 2]
     site = out / "data_docs"
     assert [p.name for p in out.iterdir()] == ["data_docs"]  # no scratch left behind
     assert report.data_docs == site / "index.html"
     index = report.data_docs.read_text(encoding="utf-8")
-    assert index.count("未通过") == 1 + 7  # the summary line and every row
-    for suite in ("person_visits", "person_ages", "funds_totals", "visit_amounts"):
+    failed = sum(not r.success for r in report.results)
+    assert failed == 7 and index.count("未通过") == 1 + failed  # the summary line, each row
+    for suite in ("payments_visits", "ages_competition_entries", "totals_funds",
+                  "amounts_visits"):  # fmt: skip
         assert f"validations/{suite}/" in index and f"expectations/{suite}.html" in index
     no_outside_address(site)
 
@@ -340,15 +344,14 @@ def test_the_sample_fails_only_the_employer_suite(sample, tmp_path, offline_only
     report = run_expectations(sample, PROGRAMME, tmp_path / "out")
     failed = [r for r in report.results if not r.success]
     assert [(r.rule_id, r.unexpected_count) for r in failed] == [
-        ("RECORDS.EMPLOYER_COUNTED_TWICE", 4)
+        ("RECORDS.COUNTED_TWICE", 4)
     ]
     assert all(r.element_count for r in report.results)
     no_outside_address(tmp_path / "out" / "data_docs")
 
 
-# Summary rows per county beyond the findings: oldest and youngest; one per sheet with dates
-# (visits, fairs, entries); one per budget line.
-PER_COUNTY = {"person_ages": 2, "activity_years": 3, "funds_totals": 3}
+# Summary rows per county beyond the findings: oldest and youngest; one per budget line.
+PER_COUNTY = {"ages_visits": 2, "ages_competition_entries": 2, "totals_funds": 3}
 
 
 def test_gx_rows_grow_with_counties_and_findings_not_people(sample_db, tmp_path, offline_only):
@@ -371,7 +374,7 @@ def test_gx_rows_grow_with_counties_and_findings_not_people(sample_db, tmp_path,
 
     visit(con, F1, 2000, "530102", person("more7"), dt.date(2022, 9, 1))  # paid a second time
     after = validated()
-    assert after.pop("person_visits") == (False, 1, before.pop("person_visits")[2] + 1)
+    assert after.pop("payments_visits") == (False, 1, before.pop("payments_visits")[2] + 1)
     assert after == before
     con.close()
 
@@ -388,14 +391,13 @@ def test_gx_rows_grow_with_counties_and_findings_not_people(sample_db, tmp_path,
 )
 def test_gx_disagrees_with_a_wrong_sql_rule(planted, tmp_path, monkeypatch, rule_id, change,
                                             sql_findings, gx_unexpected):  # fmt: skip
-    wrong = dataclasses.replace(expectations._RULES[rule_id], **change)
-    monkeypatch.setitem(expectations._RULES, rule_id, wrong)
-    monkeypatch.setattr(
-        records, "RULES", tuple(wrong if r.rule_id == rule_id else r for r in records.RULES)
-    )
-    r = run_expectations(planted, PROGRAMME, tmp_path / "out").by_rule()[rule_id]
-    assert len(by_rule(record_findings(planted, PROGRAMME, None), rule_id)) == sql_findings
-    assert (r.success, r.unexpected_count) == (False, gx_unexpected)
+    right = records.QUERIES[rule_id]
+    monkeypatch.setitem(records.QUERIES, rule_id, lambda c: dataclasses.replace(right(c), **change))
+    report = run_expectations(planted, PROGRAMME, tmp_path / "out")
+    assert len(by_rule(record_findings(planted, PROGRAMME), rule_id)) == sql_findings
+    suites = [r for r in report.results if r.rule_id == rule_id]
+    assert sum(r.unexpected_count for r in suites) == gx_unexpected
+    assert not all(r.success for r in suites)
 
 
 def test_offline_rewrites_cdn_references(tmp_path: Path):
