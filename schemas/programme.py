@@ -333,20 +333,6 @@ class Programme(BaseModel):
             raise ValueError(str(exc).rstrip("。")) from None
         return self
 
-    @model_validator(mode="after")
-    def _one_person_per_sheet(self) -> Programme:
-        """The warehouse keeps one identity per sheet, as its hash, region and age on one date
-        (SPEC §4): the checks of a sheet must agree on the column and the date."""
-        person = {(c.sheet, c.person) for c in self.checks if hasattr(c, "person")}
-        age_on = {(c.sheet, c.date) for c in self.checks if isinstance(c, AgeOutOfRange)}
-        for pairs, says in ((person, "人员列"), (age_on, "计算年龄的日期列")):
-            for sheet in sorted({sheet for sheet, _ in pairs}):
-                if len(columns := sorted(c for s, c in pairs if s == sheet)) > 1:
-                    raise ValueError(
-                        f"表 {sheet} 的检查使用了不同的{says}（{'、'.join(columns)}），每张表只能有一个"
-                    )
-        return self
-
     def budget_line_code(self, text: str) -> str | None:
         """A budget line given by its code or its Chinese name."""
         for line in self.budget_lines:

@@ -315,11 +315,13 @@ AGE = CHECKS[2]
         ({"checks": [AGE | {"colour": "red"}]}, "有规则不认识的参数 colour"),
         ({"checks": [AGE | {"date": "day; DROP TABLE x"}]}, "id 只能由英文字母"),
         ({"checks": [AGE | {"min": 61, "max": 60}]}, "年龄下限 min 61 大于上限 max 60"),
-        # The warehouse keeps one person per sheet, and their age on one date.
+        # The warehouse keeps the region and age of a sheet's first ID, on one date.
         ({"checks": [CHECKS[0], CHECKS[1] | {"person": "carer_id"}]},
-         "表 rehab_sessions 的检查使用了不同的人员列（carer_id、patient_id），每张表只能有一个"),
+         "第 2 项（RECORDS.OUT_OF_COUNTY）：person 应为表 rehab_sessions 中 format 为 resident_id 或 disability_cert 的第一个散列证件列"),
         ({"checks": [AGE, AGE | {"date": "booked_on"}]},
-         "表 rehab_sessions 的检查使用了不同的计算年龄的日期列（booked_on、session_on）"),
+         "第 2 项（RECORDS.AGE_OUT_OF_RANGE）：仓库按表 rehab_sessions 的 session_on（第一个 inYear 日期列）保存年龄，date 应为 session_on"),
+        ({"checks": [CHECKS[0] | {"person": "name"}]},
+         "第 1 项（RECORDS.DUPLICATE_PAYMENT）：person 应为表 rehab_sessions 中 personal: hash 的列"),
         ({"checks": [CHECKS[3] | {"standard": "四百"}]}, "standard"),
         ({"checks": ["RECORDS.OVERSPENT"]}, "第 1 项应为键值映射"),
         ({"survey": SURVEY | {"questions": 10}}, "应列出各题所在的列，如 [q1, q2, q3]"),
