@@ -257,7 +257,8 @@ def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
         try:
             paths = write_blank_workbooks(load_programme_folder(folder), out_dir)
         except (ProgrammeError, TemplateError) as exc:
-            _error(f"已跳过项目 {name}：{exc}", f"programme {name} skipped: {exc}")
+            reason = f"{folder / 'programme.yaml'} 中{exc}" if isinstance(exc, TemplateError) else exc
+            _error(f"已跳过项目 {name}：{reason}", f"programme {name} skipped: {reason}")
             skipped += 1
             continue
         except OSError as exc:

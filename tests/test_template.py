@@ -262,13 +262,18 @@ def test_command_writes_every_county_and_skips_a_broken_programme(tmp_path):
     broken = _rehab_yaml() | {"code": "530100-broken"}
     broken["sheets"] = [REHAB_SHEETS[0] | {"primaryKey": ["nobody"]}]
     _write_programme(raw, "2022/530100-broken", broken)
+    no_sheet = _rehab_yaml() | {"code": "530100-no-sheet"}  # valid, but no worksheet can hold it
+    no_sheet["sheets"] = [REHAB_SHEETS[1] | {"name": "d" * 40, "title": "辅具/耗材", "foreignKeys": []}]
+    _write_programme(raw, "2022/530100-no-sheet", no_sheet)
     done = _template(raw, tmp_path / "out", tmp_path)
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stdout + done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("错误：")]
-    assert len(errors) == 1
+    assert len(errors) == 2
     assert errors[0].startswith("错误：已跳过项目 2022/530100-broken：")
     assert "programme.yaml" in errors[0] and "primaryKey「nobody」" in errors[0]
+    assert errors[1].startswith(f"错误：已跳过项目 2022/530100-no-sheet：{raw}/2022/530100-no-sheet/"
+                                f"programme.yaml 中表「{'d' * 40}」的标题「辅具/耗材」和名称都不能用作")
     written = sorted(p.relative_to(tmp_path / "out").as_posix()
                      for p in (tmp_path / "out").rglob("*") if p.is_file())  # fmt: skip
     counties = load_programme(PROGRAMME_YAML).counties
