@@ -29,6 +29,8 @@ REPORT_FILE = typer.Argument(..., help="绩效自评报告（.txt 或 .docx）/ 
 PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
 FORMAT = typer.Option("table", "--format", help="table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
+TEMPLATES_OUT = typer.Option(Path("data/curated/templates"), "--out",
+                             help="空白报送表目录 / blank workbooks folder")  # fmt: skip
 REBUILD = typer.Option(
     False, "--rebuild", help="从原始报送数据重建数据仓库（保留仍可读的运行记录） / rebuild"
 )
@@ -233,6 +235,41 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     finally:
         if server is not None:
             server.terminate()
+
+
+@app.command()
+def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
+    """写出每个项目的区县空白报送表：每个区县一份，按项目模板（programme.yaml）生成。"""
+    from jixiao.ingest.discover import programme_dirs
+    from jixiao.publish.county_workbook import TemplateError, write_blank_workbooks
+    from jixiao.schemas.programme import ProgrammeError, load_programme_folder
+
+    zh = _lang["value"] == "zh"
+    if not raw.is_dir():
+        _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
+    folders = programme_dirs(raw)
+    if not folders:
+        out.print(f"{raw} 下没有项目（<年度>/<项目代码>/programme.yaml）。" if zh
+                  else f"no programme under {raw} (<year>/<code>/programme.yaml).")  # fmt: skip
+    skipped = 0
+    for folder in folders:
+        name = folder.relative_to(raw).as_posix()
+        try:
+            paths = write_blank_workbooks(load_programme_folder(folder), out_dir)
+        except (ProgrammeError, TemplateError) as exc:
+            reason = f"{folder / 'programme.yaml'} 中{exc}" if isinstance(exc, TemplateError) else exc
+            _error(f"已跳过项目 {name}：{reason}", f"programme {name} skipped: {reason}")
+            skipped += 1
+            continue
+        except OSError as exc:
+            _fail(f"无法写入 {exc.filename or out_dir}：{exc.strerror}。",
+                  f"cannot write {exc.filename or out_dir}: {exc.strerror}.")  # fmt: skip
+        where = paths[0].parent if paths else out_dir
+        out.print(f"{name}：已写出 {len(paths)} 份区县空白报送表，在 {where}" if zh
+                  else f"{name}: {len(paths)} blank county workbooks in {where}",
+                  soft_wrap=True)  # fmt: skip
+    if skipped:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -22,6 +22,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from jixiao.ingest.normalise import clean_text
 from jixiao.ingest.personal import mask_text
 from jixiao.schemas.contracts import Template
 
@@ -110,7 +111,7 @@ def submissions(programme_dir: Path, template: Template) -> list[Submission]:
             county = stem.lstrip(".") or name
             found.append(Submission(path, rel, county, version, kind or "xlsx", None))
         elif len(parts) == 2 and suffix == ".csv":
-            named = None if kind else template.by_name.get(stem)
+            named = None if kind else template.by_name.get(clean_text(stem) or "")
             sheet = named.key if named else None
             found.append(Submission(path, rel, parts[0], version, kind or "csv", sheet))
         else:

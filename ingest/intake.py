@@ -115,7 +115,7 @@ def template_sheets(
     found = {}
     by_name = {clean_text(name): sheet for name, sheet in raw.items()}
     for key, sheet in template.sheets.items():
-        hit = by_name.get(sheet.title) or by_name.get(key)
+        hit = by_name.get(clean_text(sheet.title)) or by_name.get(key)
         if hit is not None:
             found[key] = hit
     missing = [s for k, s in template.sheets.items() if k not in found and (s.required or not found)]

@@ -42,7 +42,8 @@ class Checked:
 
 def map_header(raw: RawSheet, sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
     """Column key → position in the raw rows, from Chinese labels or keys."""
-    by_name = {name: key for key, label in sheet.labels.items() for name in (key, label)}
+    by_name = {clean_text(name): key for key, label in sheet.labels.items()
+               for name in (key, label)}  # fmt: skip
     positions: dict[str, int] = {}
     problems = []
     for i, cell in enumerate(raw.header):

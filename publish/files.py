@@ -20,12 +20,12 @@ def blamed_on(path: Path) -> Iterator[None]:
         raise
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """A reader (a county, an analyst) never opens half a file."""
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """A reader (a county, an analyst) never opens half a file; text is written as UTF-8."""
     with blamed_on(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
+        tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         os.replace(tmp, path)
 
 

@@ -17,6 +17,7 @@ from decimal import Decimal
 import pandera.polars as pa
 import polars as pl
 
+from jixiao.ingest.normalise import clean_text
 from jixiao.schemas.identifiers import cert_no_valid, credit_code_valid, resident_id_valid
 from jixiao.schemas.template import FieldDecl, SheetDecl, TemplateDecl
 
@@ -160,9 +161,10 @@ class Template:
     def __init__(self, decl: TemplateDecl):
         self.decl = decl
         self.sheets: dict[str, Sheet] = {s.name: Sheet(s) for s in decl.ordered()}
-        # A sheet by either name a file may give it: its key or its Chinese title.
+        # A sheet by either name a file may give it, its key or its Chinese title, as the
+        # readers clean names (NFKC: a title 康复（个人） is read as 康复(个人)).
         self.by_name: dict[str, Sheet] = {
-            name: s for s in self.sheets.values() for name in (s.key, s.title)
+            clean_text(name): s for s in self.sheets.values() for name in (s.key, s.title)
         }
         self.order: dict[str, int] = {key: i for i, key in enumerate(self.sheets)}
 
@@ -217,7 +219,9 @@ def _column_checks(field: FieldDecl, year: int, budget: tuple[str, ...],
     if c.enum == "budget_lines":
         checks.append(_expr_check(lambda col: col.is_in(list(budget)), "enum"))
     elif c.enum:
-        allowed = [_typed(v, field) if field.type != "string" else str(v) for v in c.enum]
+        # Text as the readers clean it: 社区康复（日间照料） is typed and read as 社区康复(日间照料).
+        allowed = [_typed(v, field) if field.type != "string" else clean_text(str(v))
+                   for v in c.enum]  # fmt: skip
         checks.append(_expr_check(lambda col: col.is_in(allowed), "enum"))
     if field.format == "county":
         checks.append(_expr_check(lambda col: col.is_in(list(counties)), "enum"))

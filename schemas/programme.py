@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from jixiao.ingest.normalise import clean_text
 from jixiao.limits import Limits
 from jixiao.schemas.contracts import Template, compile_template
 from jixiao.schemas.template import NAME, SheetDecl, TemplateDecl
@@ -334,9 +335,10 @@ class Programme(BaseModel):
         return self
 
     def budget_line_code(self, text: str) -> str | None:
-        """A budget line given by its code or its Chinese name."""
+        """A budget line given by its code or its Chinese name (``text`` as the readers clean
+        it, ingest/normalise.clean_text)."""
         for line in self.budget_lines:
-            if text in (line.code, line.name):
+            if text in (line.code, clean_text(line.name)):
                 return line.code
         return None
 
