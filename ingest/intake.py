@@ -446,7 +446,10 @@ def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[
 
 
 def _per_file(checked: Checked) -> dict[int, pl.DataFrame]:
-    """Each file's rows of a sheet, split once per batch."""
+    """Each file's rows of a sheet, split once per batch (none when no file's header could
+    be read)."""
+    if checked.frame.is_empty():
+        return {}
     parts = checked.frame.partition_by(FILE, as_dict=True, include_key=False)
     return {i: part for (i,), part in parts.items()}
 

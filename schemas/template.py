@@ -54,6 +54,13 @@ def _plain(value: str) -> str:
     return value
 
 
+def _sheet_title(value: str) -> str:
+    # A county must be able to name its sheet so: Excel's rules for a sheet name.
+    if len(value) > 31 or re.search(r"[\[\]:*?/\\]", value) or value.startswith("'"):
+        raise ValueError(f"工作表标题「{value[:40]}」不能作为 Excel 工作表名（至多 31 个字符，不含 []:*?/\\）")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_name)]
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain)]
 Bound = Decimal | dt.date
@@ -163,7 +170,7 @@ class ForeignKey(BaseModel):
 class SheetDecl(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    title: Text | None = None
+    title: Annotated[Text, AfterValidator(_sheet_title)] | None = None
     description: Text | None = None
     required: bool = False
     primaryKey: list[Name] = []  # noqa: N815
@@ -209,6 +216,8 @@ class SheetDecl(BaseModel):
             for key in fk.fields:
                 if key not in fields:
                     raise ValueError(f"表「{self.name}」的 foreignKeys「{key}」不是本表的字段")
+                if fields[key].personal:
+                    raise ValueError(f"表「{self.name}」的 foreignKeys 不能使用个人信息字段「{key}」")
             if len(fk.fields) != len(fk.reference.fields):
                 raise ValueError(f"表「{self.name}」的 foreignKeys 两边字段数不同")
         return self
@@ -234,10 +243,10 @@ class TemplateDecl(BaseModel):
                         f"表「{sheet.name}」的 foreignKeys 应指向模板中的另一张表，"
                         f"而不是「{fk.reference.resource}」"
                     )
-                have = {f.name for f in target.fields}
+                have = {f.name for f in target.fields if not f.personal}
                 if missing := [k for k in fk.reference.fields if k not in have]:
                     raise ValueError(
-                        f"表「{sheet.name}」的 foreignKeys 引用了「{target.name}」中没有的字段："
+                        f"表「{sheet.name}」的 foreignKeys 引用了「{target.name}」中没有的（或个人信息）字段："
                         f"{'、'.join(missing)}"
                     )
         self.ordered()

@@ -57,7 +57,7 @@ REHAB_SHEETS = [
          {"name": "grade", "title": "等级", "type": "integer", "constraints": {"enum": [1, 2, 3]}},
          {"name": "ref", "title": "档案号", "constraints": {"minLength": 2, "maxLength": 8}},
      ]},
-    {"name": "devices", "title": "辅具发放情况统计表（含本年度新增及更换的全部辅助器具与耗材及维修的明细）",
+    {"name": "devices", "title": "辅具发放",
      "foreignKeys": [{"fields": "ref", "reference": {"resource": "services", "fields": "ref"}}],
      "fields": [
          {"name": "ref", "title": "档案号", "constraints": {"required": True}},
@@ -72,6 +72,7 @@ def _rehab_yaml() -> dict:
     data = yaml.safe_load(PROGRAMME_YAML.read_text(encoding="utf-8"))
     return data | {
         "code": "530100-rehab-services", "name": "康复服务补助项目", "sheets": REHAB_SHEETS,
+        "checks": [], "survey": None,
         "budget_lines": [{"code": "devices", "name": "辅具适配（含维修）", "amount_yuan": "50000.00"},
                          {"code": "services", "name": "康复服务", "amount_yuan": "80000.00"}],
         "survey": None, "facts": [],
@@ -217,8 +218,8 @@ def test_instructions_name_the_county_every_column_and_rule(sample, tmp_path):
 def test_other_templates_bounds_lists_and_names(rehab, tmp_path):
     book = _book(rehab, "530103", tmp_path)
     names = worksheet_names(rehab.county_template.sheets)
-    assert names == {"services": "康复服务（个人）", "devices": "devices"}  # too long: the key
-    assert book.sheetnames == [INSTRUCTIONS, "康复服务（个人）", "devices", OPTIONS]
+    assert names == {"services": "康复服务（个人）", "devices": "辅具发放"}
+    assert book.sheetnames == [INSTRUCTIONS, "康复服务（个人）", "辅具发放", OPTIONS]
     checks = _checks(book, "康复服务（个人）")
     assert checks["身份证号"] == ("textLength", "equal", "18", None)
     assert checks["户籍区县"] == list(rehab.counties.values())
@@ -231,10 +232,10 @@ def test_other_templates_bounds_lists_and_names(rehab, tmp_path):
     assert checks["服务类型"] == COMMAS  # commas and all: a list of cells, not typed
     assert checks["等级"] == [1, 2, 3]  # numbers in a number column
     assert checks["档案号"] == ("textLength", None, "2", "8")
-    assert _checks(book, "devices")["支出科目"] == ["辅具适配（含维修）", "康复服务"]
+    assert _checks(book, "辅具发放")["支出科目"] == ["辅具适配（含维修）", "康复服务"]
     text = "\n".join(str(c) for row in book[INSTRUCTIONS].iter_rows(values_only=True)
                      for c in row if c)  # fmt: skip
-    assert "必填表：康复服务（个人）；其余为选填表（devices）" in text
+    assert "必填表：康复服务（个人）；其余为选填表（辅具发放）" in text
 
 
 def test_a_template_no_worksheet_can_hold_is_refused(sample, monkeypatch):
@@ -263,7 +264,7 @@ def test_command_writes_every_county_and_skips_a_broken_programme(tmp_path):
     broken["sheets"] = [REHAB_SHEETS[0] | {"primaryKey": ["nobody"]}]
     _write_programme(raw, "2022/530100-broken", broken)
     no_sheet = _rehab_yaml() | {"code": "530100-no-sheet"}  # valid, but no worksheet can hold it
-    no_sheet["sheets"] = [REHAB_SHEETS[1] | {"name": "d" * 40, "title": "辅具/耗材", "foreignKeys": []}]
+    no_sheet["sheets"] = [REHAB_SHEETS[1] | {"name": "d" * 40, "title": "填表说明", "foreignKeys": []}]
     _write_programme(raw, "2022/530100-no-sheet", no_sheet)
     done = _template(raw, tmp_path / "out", tmp_path)
     assert done.returncode == 1, done.stderr
@@ -273,7 +274,7 @@ def test_command_writes_every_county_and_skips_a_broken_programme(tmp_path):
     assert errors[0].startswith("错误：已跳过项目 2022/530100-broken：")
     assert "programme.yaml" in errors[0] and "primaryKey「nobody」" in errors[0]
     assert errors[1].startswith(f"错误：已跳过项目 2022/530100-no-sheet：{raw}/2022/530100-no-sheet/"
-                                f"programme.yaml 中表「{'d' * 40}」的标题「辅具/耗材」和名称都不能用作")
+                                f"programme.yaml 中表「{'d' * 40}」的标题「填表说明」和名称都不能用作")
     written = sorted(p.relative_to(tmp_path / "out").as_posix()
                      for p in (tmp_path / "out").rglob("*") if p.is_file())  # fmt: skip
     counties = load_programme(PROGRAMME_YAML).counties
@@ -335,7 +336,7 @@ def rehab_rows(county: str) -> dict[str, list[dict]]:
                  "档案号": f"KF{i}"} for i, p in enumerate(people)]  # fmt: skip
     devices = [{"档案号": "KF1", "辅具名称": "轮椅", "支出科目": "辅具适配（含维修）",
                 "发放日期": dt.date(2022, 6, 1)}]
-    return {"康复服务（个人）": services, "devices": devices}
+    return {"康复服务（个人）": services, "辅具发放": devices}
 
 
 def fill(blank: Path, rows: dict[str, list[dict]], saved: Path) -> Path:
