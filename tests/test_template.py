@@ -72,7 +72,7 @@ def _rehab_yaml() -> dict:
     data = yaml.safe_load(PROGRAMME_YAML.read_text(encoding="utf-8"))
     return data | {
         "code": "530100-rehab-services", "name": "康复服务补助项目", "sheets": REHAB_SHEETS,
-        "checks": [], "survey": None,
+        "checks": [],
         "budget_lines": [{"code": "devices", "name": "辅具适配（含维修）", "amount_yuan": "50000.00"},
                          {"code": "services", "name": "康复服务", "amount_yuan": "80000.00"}],
         "survey": None, "facts": [],
