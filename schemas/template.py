@@ -15,6 +15,7 @@ identifiers, never an SQL keyword DuckDB reserves, never a column jixiao adds it
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -24,12 +25,18 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_RESERVED = frozenset(
-    name
-    for (name,) in duckdb.execute(
-        "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
-    ).fetchall()
-)
+
+
+@functools.cache
+def _reserved() -> frozenset[str]:
+    """The keywords DuckDB reserves (asked once, when a name is first checked: not at import,
+    where a process capped in memory imports this module without ever reading a template)."""
+    with duckdb.connect() as con:
+        return frozenset(name for (name,) in con.execute(
+            "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
+        ).fetchall())  # fmt: skip
+
+
 # Tables jixiao keeps itself (schemas/warehouse.py), and the columns it adds to a sheet's rows
 # (scope, lineage, what a hashed identifier leaves): no sheet or field may take these names.
 OWN_TABLES = frozenset(
@@ -43,7 +50,7 @@ OWN_COLUMNS = frozenset(
 def _name(value: str) -> str:
     if not NAME.fullmatch(value):
         raise ValueError(f"「{value[:64]}」不是有效的名称：只能由小写英文字母、数字和下划线组成，以字母开头")
-    if value in _RESERVED:
+    if value in _reserved():
         raise ValueError(f"「{value}」是 SQL 保留字，不能用作名称")
     return value
 

@@ -176,6 +176,7 @@ def test_field_types_and_constraints_of_a_new_programme(tmp_path):
     """A template unlike the sample's: number, boolean with its own words, pattern, length,
     unique, a county column, a resident ID hashed, a dropped phone — each rule enforced."""
     data = sample_yaml()
+    data["checks"], data["survey"] = [], None
     data["sheets"] = [
         {
             "name": "rehab_sessions",
