@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -46,6 +46,7 @@ from jixiao.checkpoints import checkpoint
 @dataclass
 class AuditResult:
     programme: str
+    year: int
     folder: Path  # where the reports appear once the run is published
     findings: int
     new: int
@@ -68,8 +69,9 @@ def report_path(programme_dir: Path) -> Path | None:
 
 def _spent(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, Decimal]:
     rows = con.execute(
-        "SELECT budget_line, sum(spent_yuan) FROM funds WHERE programme_code = ? GROUP BY 1",
-        [programme.code],
+        "SELECT budget_line, sum(spent_yuan) FROM funds WHERE programme_code = ? AND year = ? "
+        "GROUP BY 1",
+        [programme.code, programme.year],
     ).fetchall()
     return dict(rows)
 
@@ -77,9 +79,9 @@ def _spent(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, De
 def _survey(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, dict[str, int]]:
     rows = con.execute(
         "SELECT question, answer, count(*) FROM (UNPIVOT (SELECT * EXCLUDE (answered_on) "
-        "FROM survey_responses WHERE programme_code = ?) ON COLUMNS('^q[0-9]+$') "
+        "FROM survey_responses WHERE programme_code = ? AND year = ?) ON COLUMNS('^q[0-9]+$') "
         "INTO NAME question VALUE answer) GROUP BY ALL ORDER BY ALL",
-        [programme.code],
+        [programme.code, programme.year],
     ).fetchall()
     out: dict[str, dict[str, int]] = {}
     for question, answer, n in rows:
@@ -111,9 +113,10 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
 
     claimed = claimed_scores(report.claims, programme)
     card = score(programme, {m.indicator_id: m for m in metrics}, claimed)
-    rows = scorecard_rows(card, run_id, programme.code)
+    rows = scorecard_rows(card, run_id, programme.code, programme.year)
     con.execute(
-        "DELETE FROM scores WHERE run_id = ? AND programme_code = ?", [run_id, programme.code]
+        "DELETE FROM scores WHERE run_id = ? AND programme_code = ? AND year = ?",
+        [run_id, programme.code, programme.year],
     )
     columns = [c.name for c in SCORES.columns]
     con.executemany(
@@ -130,13 +133,16 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     sql_s = time.perf_counter() - clock
     measures = measured(programme, values, _spent(con, programme), vocab)
     findings: list[Finding] = ordered([
-        *report.findings,
-        *records_disagree(report.claims, measures),
-        *rates_disagree(report.claims, programme, values, vocab),
-        *score_findings(card, claimed),
-        *on_records,
+        replace(f, year=programme.year)  # the same problem in another year is another finding
+        for f in (
+            *report.findings,
+            *records_disagree(report.claims, measures),
+            *rates_disagree(report.claims, programme, values, vocab),
+            *score_findings(card, claimed),
+            *on_records,
+        )
     ])  # fmt: skip
-    new, resolved = history.store(con, run_id, programme.code, findings, lang)
+    new, resolved = history.store(con, run_id, programme.code, programme.year, findings, lang)
     checkpoint("audit.findings_stored")
 
     indicators = []
@@ -165,6 +171,6 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条。",
         f"- 报告：`{folder / 'report.html'}`",
     ])  # fmt: skip
-    return AuditResult(programme.code, folder, len(findings), len(new), len(resolved),
-                       total["score"], total["claimed_score"], total["grade"], markdown,
-                       expectations.seconds, sql_s, report.sha256)  # fmt: skip
+    return AuditResult(programme.code, programme.year, folder, len(findings), len(new),
+                       len(resolved), total["score"], total["claimed_score"], total["grade"],
+                       markdown, expectations.seconds, sql_s, report.sha256)  # fmt: skip

@@ -196,8 +196,8 @@ def mask(problems: list[Problem], names: Names) -> list[Problem]:
 
 @dataclass
 class Ledger:
-    """What the warehouse already holds for a programme, read once and kept up to date as
-    files are decided, so that no file costs a query."""
+    """What the warehouse already holds for a programme (its code and year), read once and
+    kept up to date as files are decided, so that no file costs a query."""
 
     last_sha: dict[str, str]  # file -> sha256 last processed under that name
     accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
@@ -205,25 +205,26 @@ class Ledger:
     fairs: dict[str, set[str]]  # county -> the ids of its job fairs in the warehouse
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, programme: str) -> Ledger:
+    def read(cls, con: duckdb.DuckDBPyConnection, programme: str, year: int) -> Ledger:
         def rows(sql: str) -> list[tuple]:
-            return con.execute(sql, [programme]).fetchall()
+            return con.execute(sql, [programme, year]).fetchall()
 
         accepted: dict[str, dict[str, tuple[int, frozenset[str]]]] = {}
         for county, file, version, sheets in rows(
             "SELECT county_code, file, version, sheets FROM ingest_log "
-            "WHERE programme_code = ? AND status = 'accepted'"
+            "WHERE programme_code = ? AND year = ? AND status = 'accepted'"
         ):
             accepted.setdefault(county, {})[file] = (version, frozenset(sheets))
         return cls(
             dict(rows("SELECT file, sha256 FROM "
-                      f"{latest_log_entries('programme_code, file')} WHERE programme_code = ?")),
+                      f"{latest_log_entries('programme_code, year, file')} "
+                      "WHERE programme_code = ? AND year = ?")),
             accepted,
             {(county, key) for key in SHEETS for (county,) in
-             rows(f"SELECT DISTINCT county_code FROM {key} WHERE programme_code = ?")},
+             rows(f"SELECT DISTINCT county_code FROM {key} WHERE programme_code = ? AND year = ?")},
             {county: set(ids) for county, ids in
              rows("SELECT county_code, list(fair_id) FROM job_fairs WHERE programme_code = ? "
-                  "GROUP BY 1")},
+                  "AND year = ? GROUP BY 1")},
         )  # fmt: skip
 
     def newer(self, county: str, sheets: frozenset[str], version: int) -> str | None:
@@ -357,7 +358,7 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
     """Accept, refuse or supersede every file, batch by batch; yields each batch's outcomes
     once it is committed. Never raises for anything a file contains."""
     programme = ctx.programme
-    ledger = Ledger.read(ctx.con, programme.code)
+    ledger = Ledger.read(ctx.con, programme.code, programme.year)
     # A path names the file wherever it is logged, stored or shown: masked, and the same
     # night after night, so that it still tells a file from its earlier versions.
     subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
@@ -466,7 +467,7 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
 
     if problems:
         problems = mask(problems, batch.names)
-        path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
+        path = feedback_path(ctx.feedback_dir, county, programme.year, programme.code, sub.rel)
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         checkpoint("intake.feedback_written")
         rel = path.relative_to(ctx.feedback_dir).as_posix()
@@ -504,7 +505,7 @@ def _load(ctx: Context, batch: _Batch) -> None:
     with transaction(ctx.con):
         insert_names(ctx.con, programme, batch.names, ctx.hash_key)
         for key, counties in batch.deletes.items():
-            delete_county_rows(ctx.con, key, programme.code, sorted(counties))
+            delete_county_rows(ctx.con, key, programme.code, programme.year, sorted(counties))
         for key, by_county in batch.winners.items():
             chosen = sorted(by_county.values())
             lineage = pl.DataFrame(
@@ -523,7 +524,7 @@ def _load(ctx: Context, batch: _Batch) -> None:
             insert_rows(ctx.con, key, warehouse_rows(frame, key, lineage), ctx.hash_key)
             checkpoint("load.after_insert")
         if batch.replaced:  # before the batch's own rows: a changed file replaces itself
-            mark_superseded(ctx.con, programme.code, batch.replaced)
+            mark_superseded(ctx.con, programme.code, programme.year, batch.replaced)
         if batch.log:
             insert_log(ctx.con, list(batch.log.values()))
         checkpoint("load.before_commit")
