@@ -19,6 +19,15 @@ SUGGESTION = {
 }
 
 
+def fingerprint(rule_id: str, subject: str, claimed: str, observed: str,
+                year: int | None) -> str:  # fmt: skip
+    """Stable night to night: the rule, the subject and the figures, not line numbers (an
+    edit above a contradiction must not make it look new); and the programme's year, so that
+    a finding of 2023 is never followed as the same finding of 2022."""
+    key = json.dumps([rule_id, subject, claimed, observed, year])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Evidence:
     """Where a figure stands: report section and line, or a table cell."""
@@ -39,6 +48,7 @@ class Finding:
     label: str = ""  # the subject as a reader names it (招聘会（县区数）); defaults to subject
     amount_yuan: Decimal | None = None
     params: dict = field(default_factory=dict, compare=False, hash=False)
+    year: int | None = None  # the programme's (none for a report checked on its own)
 
     @property
     def severity(self) -> str:
@@ -57,10 +67,7 @@ class Finding:
 
     @property
     def fingerprint(self) -> str:
-        """Stable night to night: the rule, the subject and the figures, not line numbers
-        (an edit above a contradiction must not make it look new)."""
-        key = json.dumps([self.rule_id, self.subject, self.claimed, self.observed])
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        return fingerprint(self.rule_id, self.subject, self.claimed, self.observed, self.year)
 
     def masked(self, mask: Callable[[str], str]) -> Finding:
         """The finding with every text it carries passed through ``mask``

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -46,6 +46,7 @@ from jixiao.scoring import (
 @dataclass
 class AuditResult:
     programme: str
+    year: int
     folder: Path  # where the reports appear once the run is published
     findings: int
     new: int
@@ -160,9 +161,10 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
 
     claimed = claimed_scores(report.claims, programme)
     card = score(programme, {m.indicator_id: m for m in metrics}, claimed)
-    rows = scorecard_rows(card, run_id, programme.code)
+    rows = scorecard_rows(card, run_id, programme.code, programme.year)
     con.execute(
-        "DELETE FROM scores WHERE run_id = ? AND programme_code = ?", [run_id, programme.code]
+        "DELETE FROM scores WHERE run_id = ? AND programme_code = ? AND year = ?",
+        [run_id, programme.code, programme.year],
     )
     columns = [c.name for c in SCORES.columns]
     con.executemany(
@@ -179,13 +181,16 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     sql_s = time.perf_counter() - clock
     measures = measured(programme, values, _spent(con, programme), vocab)
     findings: list[Finding] = ordered([
-        *report.findings,
-        *records_disagree(report.claims, measures),
-        *rates_disagree(report.claims, programme, values, vocab),
-        *score_findings(card, claimed),
-        *on_records,
+        replace(f, year=programme.year)  # the same problem in another year is another finding
+        for f in (
+            *report.findings,
+            *records_disagree(report.claims, measures),
+            *rates_disagree(report.claims, programme, values, vocab),
+            *score_findings(card, claimed),
+            *on_records,
+        )
     ])  # fmt: skip
-    new, resolved = history.store(con, run_id, programme.code, findings, lang)
+    new, resolved = history.store(con, run_id, programme.code, programme.year, findings, lang)
     checkpoint("audit.findings_stored")
 
     indicators = []
@@ -216,6 +221,6 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条。",
         f"- 报告：`{folder / 'report.html'}`",
     ])  # fmt: skip
-    return AuditResult(programme.code, folder, len(findings), len(new), len(resolved),
-                       total["score"], total["claimed_score"], total["grade"], markdown,
-                       expectations.seconds, sql_s, report.sha256)  # fmt: skip
+    return AuditResult(programme.code, programme.year, folder, len(findings), len(new),
+                       len(resolved), total["score"], total["claimed_score"], total["grade"],
+                       markdown, expectations.seconds, sql_s, report.sha256)  # fmt: skip

@@ -39,8 +39,7 @@ from jixiao.ingest.load import (
 from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from jixiao.ingest.report import report_sha256
 from jixiao.publish import dictionary, report, warehouse
-from jixiao.publish.feedback import feedback_path
-from jixiao.publish.files import blamed_on, write_atomic
+from jixiao.publish.files import blamed_on, under, write_atomic
 from jixiao.publish.views import create_views
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
 from jixiao.schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
@@ -93,14 +92,15 @@ def programme_files(programmes: list[tuple[Path, Programme]],
     The report's is the audit's, of the bytes it read; a report the audit did not read (a
     programme skipped, a report refused) is hashed here, and one refused unread (a symbolic
     link, above its size limit) has none."""
-    audited = {a.programme: a.report_sha256 for a in audits}
+    audited = {(a.programme, a.year): a.report_sha256 for a in audits}
     files = []
     for programme_dir, programme in programmes:
+        which = {"programme": programme.code, "year": programme.year}
         yaml = programme_dir / "programme.yaml"
-        files.append({"programme": programme.code, "file": yaml.name, "sha256": sha256_of(yaml)})
+        files.append(which | {"file": yaml.name, "sha256": sha256_of(yaml)})
         if (report := report_path(programme_dir)) is not None:
-            sha = audited.get(programme.code) or report_sha256(report)
-            files.append({"programme": programme.code, "file": report.name, "sha256": sha})
+            sha = audited.get((programme.code, programme.year)) or report_sha256(report)
+            files.append(which | {"file": report.name, "sha256": sha})
     return files
 
 
@@ -169,7 +169,7 @@ def ingest(
     run: dict,
     lang: str,
     new_key: bool = False,
-) -> tuple[list[Outcome], list[dict], list[Path]]:
+) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:
     """All county files of all programmes, in batches, in a stable order.
 
     ``run`` holds the run's id and start: its row in `runs` is opened first, so that the
@@ -184,7 +184,7 @@ def ingest(
     run_id, feedback_dir = run["run_id"], db_path.parent / "feedback"
     outcomes, inputs, skipped = [], [], []
     with duckdb.connect(staging) as con:
-        create_tables(con)
+        create_tables(con, notify=logger.warning)
         checkpoint("ingest.tables_created")
         open_run(con, run_id, run["started_at"])
         expected, hashed = hashed_with(con)
@@ -204,45 +204,40 @@ def ingest(
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
             subs = submissions(programme_dir, programme.county_template)
             checkpoint("ingest.discovered")
-            done = 0
+            name, done, mine = f"{programme.year}/{programme.code}", 0, []
             for batch in process(subs, ctx):
                 for outcome in batch:
-                    inputs.append({"programme": programme.code, "file": outcome.file,
-                                   "sha256": outcome.sha256})  # fmt: skip
+                    inputs.append({"programme": programme.code, "year": programme.year,
+                                   "file": outcome.file, "sha256": outcome.sha256})  # fmt: skip
                     if outcome.status in ("refused", "superseded"):
-                        logger.info("[%s] %s", programme.code, describe(outcome))
-                outcomes += batch
+                        logger.info("[%s] %s", name, describe(outcome))
+                mine += batch
                 done += len(batch)
                 tally = Counter(o.status for o in batch)
-                logger.info("[%s %d/%d] %s", programme.code, done, len(subs),
+                logger.info("[%s %d/%d] %s", name, done, len(subs),
                             "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
+            # A file accepted earlier in this run and replaced by a later version (v1 then v2)
+            # is reported as superseded, so the run's counts say what the warehouse now holds.
+            replaced = {file for (file,) in con.execute(
+                "SELECT file FROM ingest_log WHERE run_id = ? AND programme_code = ? "
+                "AND year = ? AND status = 'superseded'",
+                [run_id, programme.code, programme.year]).fetchall()}  # fmt: skip
+            outcomes += [replace(o, status="superseded", rows=0) if o.file in replaced else o
+                         for o in mine]  # fmt: skip
         checkpoint("ingest.done")
-        # A file accepted earlier in this run and replaced by a later version (v1 then v2)
-        # is reported as superseded, so the run's counts say what the warehouse now holds.
-        replaced = {
-            tuple(row)
-            for row in con.execute(
-                "SELECT programme_code, file FROM ingest_log "
-                "WHERE run_id = ? AND status = 'superseded'",
-                [run_id],
-            ).fetchall()
-        }
         # Pages of files once refused and no longer; found from the log, so that a page a
-        # killed run left behind goes on the next run.
+        # killed run left behind goes on the next run (and one where an earlier version put
+        # it, before pages were kept by year).
         stale = [
             page
-            for county, code, file in con.execute(
-                "SELECT county_code, programme_code, file FROM "
-                f"{latest_log_entries('programme_code, file')} WHERE status <> 'refused' AND "
-                "(programme_code, file) IN (SELECT (programme_code, file) FROM ingest_log "
-                "WHERE status = 'refused')"
+            for (rel,) in con.execute(
+                "SELECT DISTINCT feedback_file FROM ingest_log WHERE status = 'refused' AND "
+                "feedback_file IS NOT NULL AND (programme_code, year, file) IN (SELECT "
+                "(programme_code, year, file) FROM "
+                f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
             ).fetchall()
-            if (page := feedback_path(feedback_dir, county, code, file)).exists()
+            if (page := under(feedback_dir, *rel.split("/"))).exists()
         ]
-    outcomes = [
-        replace(o, status="superseded", rows=0) if (o.programme, o.file) in replaced else o
-        for o in outcomes
-    ]
     return outcomes, inputs, stale, skipped
 
 
@@ -262,19 +257,20 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
         ).fetchone()
         key = load_or_create_key(logger.warning, held_by=staging, expected=fingerprint)
         for programme_dir, programme in programmes:
+            name = f"{programme.year}/{programme.code}"
             try:
                 result = audit_programme(con, programme_dir, programme, out, run_id, lang,
                                          hash_key=key)  # fmt: skip
             except MetricError as exc:
-                skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+                skip(skipped, name, str(exc))
                 continue
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
-                        programme.code, result.total, result.grade, result.findings, result.new,
+                        name, result.total, result.grade, result.findings, result.new,
                         result.resolved, result.folder)  # fmt: skip
             logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒",
-                        programme.code, result.gx_s, result.sql_s)  # fmt: skip
+                        name, result.gx_s, result.sql_s)  # fmt: skip
             create_markdown_artifact(
-                key=f"summary-{programme.code}".lower(), markdown=result.markdown,
+                key=f"summary-{programme.year}-{programme.code}".lower(), markdown=result.markdown,
                 description="jixiao 每晚审计摘要",
             )  # fmt: skip
             results.append(result)
@@ -373,5 +369,5 @@ def nightly(
         for page in stale:  # the refusals they answered are no longer what the warehouse says
             page.unlink(missing_ok=True)
         checkpoint("nightly.feedback_removed")
-    return run | {"outcomes": outcomes, "programmes": [p.code for _, p in programmes],
+    return run | {"outcomes": outcomes, "programmes": [f"{p.year}/{p.code}" for _, p in programmes],
                   "audits": audits, "skipped": skipped}  # fmt: skip

@@ -184,8 +184,8 @@ def mask(problems: list[Problem], names: Names, template: Template) -> list[Prob
 
 @dataclass
 class Ledger:
-    """What the warehouse already holds for a programme, read once and kept up to date as
-    files are decided, so that no file costs a query."""
+    """What the warehouse already holds for a programme (its code and year), read once and
+    kept up to date as files are decided, so that no file costs a query."""
 
     last_sha: dict[str, str]  # file -> sha256 last processed under that name
     accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
@@ -509,7 +509,7 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
 
     if problems:
         problems = mask(problems, batch.names, template)
-        path = feedback_path(ctx.feedback_dir, county, programme.code, sub.rel)
+        path = feedback_path(ctx.feedback_dir, county, programme.year, programme.code, sub.rel)
         write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
         checkpoint("intake.feedback_written")
         rel = path.relative_to(ctx.feedback_dir).as_posix()

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 import duckdb
 import polars as pl
 
 from jixiao.checkpoints import checkpoint
+from jixiao.checks.findings import fingerprint
 from jixiao.ingest.personal import hmac_pads, name_pads
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.validate import ROW
@@ -17,17 +19,23 @@ from jixiao.schemas.contracts import FILE, Sheet, hash_column
 from jixiao.schemas.programme import Programme, ProgrammeError
 from jixiao.schemas.warehouse import (
     BUDGET_LINES,
+    FINDINGS,
+    HISTORY,
     INGEST_LOG,
+    METRICS,
     NAME_HASHES,
     RUNS,
+    SCORES,
     TABLES,
     sheet_table,
 )
 
 
-def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme) -> None:
+def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
+                  notify: Callable[[str], object] = print) -> None:  # fmt: skip
     """jixiao's own tables, and what a warehouse published by an earlier version lacks: the
-    columns `runs` and `ingest_log` have gained; then the programmes' sheet tables."""
+    columns `runs` and `ingest_log` have gained, the year of its run history (`_years`); then
+    the programmes' sheet tables. ``notify`` is told what was migrated or rebuilt."""
     for table in TABLES:
         con.execute(table.ddl())
     for table in (RUNS, INGEST_LOG):
@@ -35,6 +43,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme) -> Non
             con.execute(
                 f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column.name} {column.type}"
             )
+    _years(con, notify)
     for programme in programmes:
         create_sheet_tables(con, programme)
 
@@ -80,6 +89,69 @@ def sheet_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "AND schema_name = 'main' AND NOT list_contains(?, table_name) ORDER BY 1", [own]).fetchall()]  # fmt: skip
 
 
+def _years(con: duckdb.DuckDBPyConnection, notify: Callable[[str], object]) -> None:
+    """A programme is its code and its year. A warehouse published before that kept its run
+    history (metrics, scores, findings) by code alone: each row gets the year the warehouse's
+    other tables know for its code, and each finding the fingerprint that year gives it.
+
+    Where those tables hold a code in more than one year, that version let one year's county
+    files delete or skip the other's rows and its history mixed both: nothing tells them apart
+    any more. Every table but the history is then emptied, to be read again from the raw
+    inputs by this run, and that code's history keeps no year (NULL), so that no year counts
+    it; a code no table holds any more (its folder gone) keeps none either."""
+    yearless = [t.name for t in (METRICS, SCORES, FINDINGS) if "year" not in _held(con, t.name)]
+    if not yearless:
+        return
+    records = [*(t.name for t in TABLES if t not in HISTORY), *sheet_tables(con)]
+    known = " UNION ".join(
+        f"SELECT programme_code, year FROM {name} WHERE year IS NOT NULL"
+        for name in records
+        if {"programme_code", "year"} <= _held(con, name).keys()
+    )
+    years = dict(con.execute(
+        f"SELECT programme_code, list(DISTINCT year ORDER BY year) FROM ({known}) GROUP BY 1"
+    ).fetchall())  # fmt: skip
+    mixed = {code: ys for code, ys in years.items() if len(ys) > 1}
+    single = [(code, ys[0]) for code, ys in years.items() if len(ys) == 1]
+    con.register("code_years", pl.DataFrame(single, {"code": pl.String, "year": pl.Int64},
+                                            orient="row"))  # fmt: skip
+    for name in yearless:
+        con.execute(f"ALTER TABLE {name} ADD COLUMN year INTEGER")
+        con.execute(f"UPDATE {name} SET year = y.year FROM code_years y "
+                    f"WHERE {name}.programme_code = y.code")  # fmt: skip
+    con.unregister("code_years")
+    if FINDINGS.name in yearless:
+        rows = con.execute(
+            "SELECT DISTINCT fingerprint, year, rule_id, subject, claimed, observed "
+            "FROM findings WHERE year IS NOT NULL"
+        ).fetchall()
+        con.register("refingerprinted", pl.DataFrame(
+            [(old, year, fingerprint(*texts, year)) for old, year, *texts in rows],
+            {"old": pl.String, "year": pl.Int64, "new": pl.String}, orient="row"))  # fmt: skip
+        con.execute("UPDATE findings SET fingerprint = r.new FROM refingerprinted r "
+                    "WHERE findings.fingerprint = r.old AND findings.year = r.year")  # fmt: skip
+        con.unregister("refingerprinted")
+    unknown = sum(
+        con.execute(f"SELECT count(*) FROM {name} WHERE year IS NULL").fetchone()[0]
+        for name in yearless
+    )
+    left = (f"；以往运行中 {unknown} 行度量、得分与发现不能确定年度，年度（year）留空，"
+            "不计入任何年度") if unknown else ""  # fmt: skip
+    if not mixed:
+        notify(f"数据仓库由不区分项目年度的旧版本生成：已按仓库中各项目的年度为 {'、'.join(yearless)} "
+               f"补上年度（year），并相应更新发现指纹{left}。")  # fmt: skip
+        return
+    for table in TABLES:
+        if table not in HISTORY:
+            con.execute(f"DROP TABLE {table.name}")
+            con.execute(table.ddl())
+    for name in sheet_tables(con):  # created again from the programmes' templates
+        con.execute(f"DROP TABLE {name}")
+    codes = "、".join(f"{code}（{'、'.join(map(str, ys))} 年度）" for code, ys in mixed.items())
+    notify(f"数据仓库由不区分项目年度的旧版本生成，其中 {codes}不同年度的报送数据已相互混杂、无法拆分："
+           f"已清空报送数据、报送日志与报告数据，本次从原始报送数据全部重新读入{left}。")  # fmt: skip
+
+
 def open_run(con: duckdb.DuckDBPyConnection, run_id: str, started: dt.datetime) -> int:
     """The run's row in `runs` (status running until the run records itself), with the next
     sequence number: runs are ordered by it, never by a clock that may go back. The runs of a
@@ -116,7 +188,8 @@ def hashed_with(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
 
 def refresh_budget_lines(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
     with transaction(con):
-        con.execute(f"DELETE FROM {BUDGET_LINES.name} WHERE programme_code = ?", [programme.code])
+        con.execute(f"DELETE FROM {BUDGET_LINES.name} WHERE programme_code = ? AND year = ?",
+                    [programme.code, programme.year])  # fmt: skip
         con.executemany(
             f"INSERT INTO {BUDGET_LINES.name} VALUES (?, ?, ?, ?, ?)",
             [
@@ -305,7 +378,8 @@ def delete_county_rows(con: duckdb.DuckDBPyConnection, sheet_key: str, programme
 
 def replace_claims(con: duckdb.DuckDBPyConnection, programme: Programme, report_file: str,
                    sha: str, claims: list) -> int:  # fmt: skip
-    """The programme's report claims, replaced whole: a report is one statement."""
+    """The programme's report claims (its code and year), replaced whole: a report is one
+    statement."""
     # One set-based INSERT from a frame, not one statement per claim (0.6 ms each). The value
     # travels as plain text: DuckDB casts it to DECIMAL(38,6) exactly, as it did a Decimal.
     values = [None if c.value is None else format(c.value, "f") for c in claims]
@@ -335,7 +409,8 @@ def replace_claims(con: duckdb.DuckDBPyConnection, programme: Programme, report_
         report_sha256=pl.lit(sha, pl.String),
     )
     with transaction(con):
-        con.execute("DELETE FROM claims WHERE programme_code = ?", [programme.code])
+        con.execute("DELETE FROM claims WHERE programme_code = ? AND year = ?",
+                    [programme.code, programme.year])  # fmt: skip
         con.register("incoming_claims", rows)
         con.execute("INSERT INTO claims BY NAME SELECT * FROM incoming_claims")
         con.unregister("incoming_claims")

@@ -17,9 +17,10 @@ HEAD = {"zh": ("序号", "工作表", "行", "列", "单元格内容", "问题")
         "en": ("#", "sheet", "row", "column", "cell", "problem")}  # fmt: skip
 
 
-def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, file: str) -> Path:
-    """One page per submitted file: its path under counties/ flattened, so that
-    `530102/visits.csv` and `五华区/visits.csv` never share a page.
+def feedback_path(feedback_dir: Path, county: str | None, year: int, programme_code: str,
+                  file: str) -> Path:  # fmt: skip
+    """One page per submitted file of a programme and year: its path under counties/
+    flattened, so that `530102/visits.csv` and `五华区/visits.csv` never share a page.
 
     A name too long to carry ``.md`` (a submitted name may take all of the 255 bytes a name
     has) is cut and marked with a hash of the whole, so two such files still get two pages."""
@@ -28,7 +29,7 @@ def feedback_path(feedback_dir: Path, county: str | None, programme_code: str, f
     if len(raw) + len(".md") > NAME_MAX:
         mark = "~" + hashlib.sha256(raw).hexdigest()[:16]
         flat = raw[: NAME_MAX - len(mark) - len(".md")].decode("utf-8", "ignore") + mark
-    return under(feedback_dir, county or "unknown", programme_code, flat + ".md")
+    return under(feedback_dir, county or "unknown", str(year), programme_code, flat + ".md")
 
 
 def next_version(file: str) -> str:

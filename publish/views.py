@@ -1,10 +1,10 @@
 """The views an analyst opens first, declared once with a one-line description each
 (DICTIONARY.md lists them from VIEWS).
 
-"Latest run" is per programme: of the runs that left its scores, metrics or findings, the one
-with the greatest `runs.seq` (a run that left no finding still counts because it left
-scores). Runs are ordered by that sequence, never by their ids or clocks: a clock set back
-between two runs must not make the older one the latest.
+"Latest run" is per programme, its code and year: of the runs that left its scores, metrics
+or findings, the one with the greatest `runs.seq` (a run that left no finding still counts
+because it left scores). Runs are ordered by that sequence, never by their ids or clocks: a
+clock set back between two runs must not make the older one the latest.
 """
 
 from __future__ import annotations
@@ -32,16 +32,17 @@ _SEVERITY_ZH = "CASE severity WHEN 'error' THEN '错误' WHEN 'warning' THEN '�
 VIEWS: tuple[View, ...] = (
     View(
         "v_latest_run",
-        "每个项目最近一次运行的编号（其余视图据此取最新结果）。",
+        "每个项目（项目代码与年度）最近一次运行的编号（其余视图据此取最新结果）。",
         """
-SELECT p.programme_code, arg_max(p.run_id, r.seq) AS run_id
+SELECT p.programme_code, p.year, arg_max(p.run_id, r.seq) AS run_id
 FROM (
-  SELECT programme_code, run_id FROM scores
-  UNION SELECT programme_code, run_id FROM metrics
-  UNION SELECT programme_code, run_id FROM findings
+  SELECT programme_code, year, run_id FROM scores
+  UNION SELECT programme_code, year, run_id FROM metrics
+  UNION SELECT programme_code, year, run_id FROM findings
 ) p
 JOIN runs r USING (run_id)
-GROUP BY p.programme_code
+WHERE p.year IS NOT NULL  -- history an older warehouse could not date (ingest.load._years)
+GROUP BY p.programme_code, p.year
 """,
     ),
     View(
@@ -53,7 +54,7 @@ SELECT f.*,
   CASE severity WHEN 'error' THEN 0 WHEN 'warning' THEN 1 ELSE 2 END AS severity_rank,
   CASE status WHEN 'new' THEN '新增' WHEN 'open' THEN '持续' ELSE status END AS status_zh
 FROM findings f
-JOIN v_latest_run l ON l.programme_code = f.programme_code AND l.run_id = f.run_id
+JOIN v_latest_run l USING (programme_code, year, run_id)
 """,
     ),
     View(
@@ -62,7 +63,7 @@ JOIN v_latest_run l ON l.programme_code = f.programme_code AND l.run_id = f.run_
         "counties/530102…；涉及多个区县的发现在每个区县各计一次；county_code 为空即报告或全项目层面）。",
         f"""
 WITH located AS (
-  SELECT programme_code, run_id, severity, status, amount_yuan,
+  SELECT programme_code, year, run_id, severity, status, amount_yuan,
     unnest(CASE WHEN len(codes) = 0 THEN [NULL::VARCHAR] ELSE codes END) AS county_code
   FROM (
     SELECT *, list_distinct(list_concat(
@@ -72,7 +73,7 @@ WITH located AS (
     FROM v_latest_findings
   )
 )
-SELECT programme_code, run_id, county_code, severity, {_SEVERITY_ZH} AS severity_zh,
+SELECT programme_code, year, run_id, county_code, severity, {_SEVERITY_ZH} AS severity_zh,
   count(*) AS findings,
   count(*) FILTER (WHERE status = 'new') AS new_findings,
   sum(amount_yuan) AS amount_yuan
@@ -86,26 +87,24 @@ GROUP BY ALL
         """
 WITH latest AS (
   SELECT s.* FROM scores s
-  JOIN v_latest_run l ON l.programme_code = s.programme_code AND l.run_id = s.run_id
+  JOIN v_latest_run l USING (programme_code, year, run_id)
 ),
 disputed AS (  -- the report's figure, where REPORT.RECORDS_DISAGREE found it against the records
-  SELECT programme_code, run_id, substr(subject, length('indicator:') + 1) AS indicator_id,
+  SELECT programme_code, year, run_id, substr(subject, length('indicator:') + 1) AS indicator_id,
     string_agg(claimed, '；' ORDER BY claimed) AS disputed_claim
   FROM findings
   WHERE rule_id = 'REPORT.RECORDS_DISAGREE' AND subject LIKE 'indicator:%'
   GROUP BY ALL
 )
-SELECT s.programme_code, s.run_id, s.level1, s.indicator_id, s.name, s.kind, m.unit,
+SELECT s.programme_code, s.year, s.run_id, s.level1, s.indicator_id, s.name, s.kind, m.unit,
   s.weight, s.target, s.actual, m.value AS recorded, m.value_date AS recorded_date,
   d.disputed_claim, s.claimed_score, s.score, s.deduction,
   s.score - s.claimed_score AS score_gap, t.grade, s.explanation
 FROM latest s
-LEFT JOIN metrics m
-  ON m.programme_code = s.programme_code AND m.run_id = s.run_id AND m.indicator_id = s.indicator_id
-LEFT JOIN disputed d
-  ON d.programme_code = s.programme_code AND d.run_id = s.run_id AND d.indicator_id = s.indicator_id
-LEFT JOIN (SELECT programme_code, run_id, grade FROM latest WHERE level = 0) t
-  ON t.programme_code = s.programme_code AND t.run_id = s.run_id
+LEFT JOIN metrics m USING (programme_code, year, run_id, indicator_id)
+LEFT JOIN disputed d USING (programme_code, year, run_id, indicator_id)
+LEFT JOIN (SELECT programme_code, year, run_id, grade FROM latest WHERE level = 0) t
+  USING (programme_code, year, run_id)
 WHERE s.level = 3
 """,
     ),

@@ -165,8 +165,9 @@ INGEST_LOG = Table(
 
 def latest_log_entries(file: str) -> str:
     """ingest_log's latest row for each file, as a subquery: ``file`` lists the columns that
-    name one (``programme_code, file``). Runs follow their sequence, never a clock; a row whose
-    run is not yet in `runs` belongs to the run under way, the latest."""
+    name one (``programme_code, year, file``: a programme is its code and year). Runs follow
+    their sequence, never a clock; a row whose run is not yet in `runs` belongs to the run
+    under way, the latest."""
     return (
         "(SELECT * FROM ingest_log LEFT JOIN (SELECT run_id, seq FROM runs) USING (run_id) "
         f"QUALIFY row_number() OVER (PARTITION BY {file} ORDER BY seq DESC NULLS FIRST, "
@@ -189,7 +190,7 @@ RUNS = Table(
         Column("finished_at", "TIMESTAMPTZ", "结束时间"),
         Column("duration_s", "DOUBLE", "耗时（秒）"),
         Column("raw_dir", "VARCHAR", "输入目录"),
-        Column("inputs", "JSON", "本次见到的全部区县报送文件及其 SHA-256"),
+        Column("inputs", "JSON", "本次见到的全部区县报送文件（项目代码、年度、文件）及其 SHA-256"),
         Column(
             "programme_files",
             "JSON",
@@ -265,6 +266,7 @@ METRICS = Table(
     (
         Column("run_id", "VARCHAR", "运行编号"),
         Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
         Column("indicator_id", "VARCHAR", "指标 id（programme.yaml）"),
         Column("name", "VARCHAR", "指标名称"),
         Column("value", "DECIMAL(38,6)", "实际值（数值型指标）"),
@@ -281,6 +283,7 @@ SCORES = Table(
     (
         Column("run_id", "VARCHAR", "运行编号"),
         Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
         Column("level", "INTEGER", "3 为指标，1 为一级指标合计，0 为总分"),
         Column("indicator_id", "VARCHAR", "指标 id；一级指标与总分为其名称"),
         Column("level1", "VARCHAR", "一级指标"),
@@ -308,6 +311,7 @@ FINDINGS = Table(
     (
         Column("run_id", "VARCHAR", "运行编号"),
         Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
         Column("rule_id", "VARCHAR", "规则 id（checks/CATALOGUE.md）"),
         Column("severity", "VARCHAR", "error / warning / info"),
         Column("subject", "VARCHAR", "所涉对象"),
@@ -315,7 +319,7 @@ FINDINGS = Table(
         Column("observed", "VARCHAR", "记录或计算所得"),
         Column("message", "VARCHAR", "说明（中文）"),
         Column("evidence", "JSON", "证据：报告章节与行，或文件、工作表、行"),
-        Column("fingerprint", "VARCHAR", "跨运行稳定的指纹"),
+        Column("fingerprint", "VARCHAR", "跨运行稳定的指纹（规则、对象、数据与项目年度）"),
         Column("amount_yuan", "DECIMAL(18,2)", "涉及金额（元）"),
         Column("basis", "VARCHAR", "依据"),
         Column("suggestion", "VARCHAR", "整改建议"),

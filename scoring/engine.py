@@ -306,9 +306,9 @@ def _budget_execution(ind: Indicator, rate: Decimal) -> IndicatorScore:
 # --- the scores table ----------------------------------------------------------------------
 
 
-def scorecard_rows(card: Scorecard, run_id: str, programme_code: str) -> list[dict]:
+def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int) -> list[dict]:
     """Rows for ``scores``: indicators (level 3), level-1 totals (1), the total (0)."""
-    base = {"run_id": run_id, "programme_code": programme_code}
+    base = {"run_id": run_id, "programme_code": programme_code, "year": year}
     rows = []
     for s in card.indicators:
         ind = s.indicator

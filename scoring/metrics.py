@@ -51,6 +51,7 @@ class Metric:
 
     run_id: str
     programme_code: str
+    year: int
     indicator_id: str
     name: str
     value: Decimal | None  # numeric kinds
@@ -80,19 +81,21 @@ def compute_metrics(
     limits = Limits.from_env()
     box = sandbox(con, programme, needed, limits.metric_mb)
     try:
-        return [_metric(box, programme.code, run_id, ind, limits.metric_seconds)
+        return [_metric(box, programme, run_id, ind, limits.metric_seconds)
                 for ind in measurable]  # fmt: skip
     finally:
         box.close()
 
 
 def store_metrics(con: duckdb.DuckDBPyConnection, metrics: list[Metric]) -> None:
-    """Insert ``metrics``; a run's earlier rows for the same programme are replaced."""
+    """Insert ``metrics``; a run's earlier rows for the same programme (code and year) are
+    replaced."""
     if not metrics:
         return
-    for run_id, code in {(m.run_id, m.programme_code) for m in metrics}:
+    for key in {(m.run_id, m.programme_code, m.year) for m in metrics}:
         con.execute(
-            f"DELETE FROM {METRICS.name} WHERE run_id = ? AND programme_code = ?", [run_id, code]
+            f"DELETE FROM {METRICS.name} WHERE run_id = ? AND programme_code = ? AND year = ?",
+            list(key),
         )
     columns = [c.name for c in METRICS.columns]
     con.executemany(
@@ -226,7 +229,7 @@ def _meant(nodes: list[dict], ctes: set[str]) -> set[str] | None:
     return None if plain & relations else names
 
 
-def _metric(box: duckdb.DuckDBPyConnection, programme_code: str, run_id: str,
+def _metric(box: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
             ind: Indicator | Fact, seconds: int) -> Metric:  # fmt: skip
     who = _who(ind)
     timer = threading.Timer(seconds, box.interrupt)
@@ -253,7 +256,8 @@ def _metric(box: duckdb.DuckDBPyConnection, programme_code: str, run_id: str,
         pass  # 0 / 0 over no records: nothing measured, as when the query finds no row
     elif raw is not None:
         value = _decimal(raw, who)
-    return Metric(run_id, programme_code, ind.id, ind.name, value, value_date, ind.unit, ind.metric)
+    return Metric(run_id, programme.code, programme.year, ind.id, ind.name, value, value_date,
+                  ind.unit, ind.metric)  # fmt: skip
 
 
 def _decimal(raw: object, who: str) -> Decimal:

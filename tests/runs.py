@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +49,8 @@ def tree(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file()
     }
+
+
+def without_run(text: str) -> str:
+    """A published report without the line naming its run and time."""
+    return re.sub(r"运行编号：\S+　生成时间：[^\n<|]*", "", text)

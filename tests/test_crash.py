@@ -371,7 +371,7 @@ def test_prepared_states_are_what_they_say(prepared):
     assert visits["counties/530112/visits.csv"] == before["counties/530112/visits.csv"] - 1
     assert fixed.after["_last_run"][0][:5] == (30, 29, 1, 0, 0)
     assert (
-        "530113/530100-disability-employment/530113_visits.csv.md"
+        "530113/2022/530100-disability-employment/530113_visits.csv.md"
         in (fixed.before["_refusal_pages"])
     )
     assert late.before["_last_run"][0][:5] == (29, 0, 25, 4, 0)

@@ -480,5 +480,5 @@ def test_any_file_name_is_discovered_on_one_line_with_a_page_that_fits(scratch, 
     assert sub.rel.splitlines() == [sub.rel] and sub.rel.encode("utf-8")  # one line, storable
     assert not any(unicodedata.category(c) in ("Cc", "Cs") for c in sub.rel)
     assert 0 <= sub.version <= 2**31 - 1
-    page = feedback_path(scratch / "feedback", None, "p", sub.rel)
+    page = feedback_path(scratch / "feedback", None, 2022, "p", sub.rel)
     assert len(page.name.encode()) + len(".tmp") <= 255

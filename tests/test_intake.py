@@ -445,7 +445,7 @@ def test_bad_file_is_refused_with_reasons(folder, ctx, write, rule_id, sheet, ro
     [outcome] = run(folder, ctx).values()
     assert_refused(ctx, outcome, rule_id, sheet, row, column)
     assert sum(loaded(ctx, outcome.county).values()) == 0
-    expected_dir = ctx.feedback_dir / (outcome.county or "unknown") / CODE
+    expected_dir = ctx.feedback_dir / (outcome.county or "unknown") / "2022" / CODE
     flat = "_".join(Path(outcome.file).parts[1:])  # the file's path under counties/
     assert [p.name for p in expected_dir.iterdir()] == [flat + ".md"]
 
@@ -730,7 +730,7 @@ def test_no_clear_personal_data_in_warehouse_or_feedback(folder, ctx):
         leaked = [s for s in secrets if s in text]
         assert not leaked, f"{path}: {leaked}"
     masked = bad[:6] + "*" * 10 + bad[-4:]
-    assert masked in (ctx.feedback_dir / "530111" / CODE / "530111.xlsx.md").read_text()
+    assert masked in (ctx.feedback_dir / "530111" / "2022" / CODE / "530111.xlsx.md").read_text()
     assert masked in json.dumps(log(ctx)["counties/530111.xlsx"]["errors"], ensure_ascii=False)
 
 

@@ -204,7 +204,7 @@ def test_the_new_programme_is_loaded_exactly(sites):
     assert {"child_hash", "region_code", "age"} <= columns
     assert not {"child_id", "child_name"} & columns
     assert A not in texts and "张小明" not in texts
-    page = together / "curated/feedback/530111" / CODE / "530111.xlsx.md"
+    page = together / "curated/feedback/530111/2022" / CODE / "530111.xlsx.md"
     assert "推拿" in page.read_text(encoding="utf-8")
 
 

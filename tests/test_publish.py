@@ -54,7 +54,8 @@ def _findings() -> list[Finding]:
 
 def _scores() -> list[dict]:
     def row(level, indicator_id, level1, name, weight, score, claimed, **kw):
-        return {"run_id": "r2", "programme_code": "530100-disability-employment", "level": level,
+        return {"run_id": "r2", "programme_code": "530100-disability-employment", "year": 2022,
+                "level": level,
                 "indicator_id": indicator_id, "level1": level1, "name": name, "kind": kw.get("kind"),
                 "weight": Decimal(weight), "target": kw.get("target"), "actual": kw.get("actual"),
                 "score": Decimal(score), "deduction": Decimal(weight) - Decimal(score),
@@ -347,7 +348,7 @@ def test_views_on_a_real_warehouse(tmp_path):
     findings = []
     for run, f in [(first, _findings()[0])] + [(second, f) for f in _findings()]:
         d = f.as_dict()
-        findings.append({**d, "run_id": run, "programme_code": code,
+        findings.append({**d, "run_id": run, "programme_code": code, "year": 2022,
                          "evidence": json.dumps(d["evidence"], ensure_ascii=False),
                          "amount_yuan": f.amount_yuan,
                          "status": "open" if f.rule_id == "REPORT.FIGURE_DISAGREES" else "new"})  # fmt: skip
@@ -356,7 +357,7 @@ def test_views_on_a_real_warehouse(tmp_path):
                      "run_id": second})  # fmt: skip
     _insert(con, "findings", findings)
     _insert(con, "scores", [{**s, "run_id": second} for s in _scores()])
-    _insert(con, "metrics", [{"run_id": second, "programme_code": code,
+    _insert(con, "metrics", [{"run_id": second, "programme_code": code, "year": 2022,
                               "indicator_id": "job_fairs_held", "name": "开展招聘会场次",
                               "value": Decimal(5), "unit": "场", "metric_sql": "SELECT 5"}])  # fmt: skip
     log = {"programme_code": code, "year": 2022, "county_code": "530111", "version": 1,

@@ -76,7 +76,7 @@ def scored(actual: Decimal | dt.date | None = None, *, late_days: int = 30, **fi
     prog = programme(**({"metric": "SELECT 1"} if fields["kind"] != "qualitative" else {}) | fields)
     is_date = isinstance(actual, dt.date)
     metric = Metric(
-        "r", "p", "x", "x", None if is_date else actual, actual if is_date else None, None, ""
+        "r", "p", 2022, "x", "x", None if is_date else actual, actual if is_date else None, None, ""
     )
     card = score(prog, {"x": metric}, late_days=late_days)
     return card.indicators[0]
@@ -241,7 +241,7 @@ def test_scores_are_exact_decimals_rounded_half_up():
 
 def test_level1_totals_and_total_are_sums_of_rounded_scores():
     prog = programme(kind="higher", weight=6, target=9, metric="SELECT 1")
-    card = score(prog, {"x": Metric("r", "p", "x", "x", D(5), None, None, "")})
+    card = score(prog, {"x": Metric("r", "p", 2022, "x", "x", D(5), None, None, "")})
     assert [(s.name, s.score) for s in card.level1] == [("项目绩效", D("3.33")), ("项目决策", 94)]
     assert card.total == D("97.33") and card.grade == "优"
 
@@ -259,10 +259,10 @@ def test_scorecard_rows_have_the_scores_columns_and_claimed_scores():
     prog = programme(kind="higher", weight=6, target=9, metric="SELECT 1")
     card = score(
         prog,
-        {"x": Metric("r", "p", "x", "x", D(5), None, None, "")},
+        {"x": Metric("r", "p", 2022, "x", "x", D(5), None, None, "")},
         {"x": D(6), "项目绩效": D(6), "total": D(100)},
     )
-    rows = scorecard_rows(card, "r1", "p")
+    rows = scorecard_rows(card, "r1", "p", 2022)
     assert all(list(r) == [c.name for c in SCORES.columns] for r in rows)
     by_id = {r["indicator_id"]: r for r in rows}
     assert [r["level"] for r in rows] == [3, 3, 1, 1, 0]
@@ -273,7 +273,7 @@ def test_scorecard_rows_have_the_scores_columns_and_claimed_scores():
 
 def test_score_findings_only_where_the_claim_differs_by_more_than_half_a_cent():
     prog = programme(kind="higher", weight=6, target=9, metric="SELECT 1")
-    card = score(prog, {"x": Metric("r", "p", "x", "x", D(5), None, None, "")})
+    card = score(prog, {"x": Metric("r", "p", 2022, "x", "x", D(5), None, None, "")})
     claimed = {"x": D("3.335"), "项目决策": D(94), "项目绩效": D(6), "total": D("97.00")}
     found = {f.subject: f for f in score_findings(card, claimed)}
     assert set(found) == {"score:项目绩效", "score:total"}
@@ -390,7 +390,7 @@ def test_sample_report_claims_and_score_differences(con, sample, report):
     card = score(sample, metrics, claimed)
     found = {f.subject: (f.claimed, f.observed) for f in score_findings(card, claimed)}
     assert found == {"score:项目绩效": ("55.00", "57.33"), "score:total": ("93.00", "95.33")}
-    rows = scorecard_rows(card, "r1", sample.code)
+    rows = scorecard_rows(card, "r1", sample.code, sample.year)
     con.execute(SCORES.ddl())
     con.executemany(
         f"INSERT INTO scores VALUES ({', '.join('?' * len(SCORES.columns))})",
@@ -485,11 +485,12 @@ def test_store_metrics_fills_the_metrics_table(con, sample):
         f"SELECT {', '.join(c.name for c in METRICS.columns)} FROM metrics ORDER BY indicator_id"
     ).fetchall()
     assert len(rows) == 11 + 3  # the measurable indicators and programme.yaml's facts
-    stored = {r[2]: r for r in rows}
-    assert stored["job_fair_counties"][4] == D(5)  # counties that held a fair
-    assert stored["award_ratio"][4] == D("35.294118") and stored["award_ratio"][5] is None
-    assert stored["visits_by"][4] is None and stored["visits_by"][5] == dt.date(2022, 11, 30)
-    assert stored["job_fairs_held"][6] == "场" and stored["job_fairs_held"][1] == sample.code
+    stored = {r[3]: r for r in rows}
+    assert stored["job_fair_counties"][5] == D(5)  # counties that held a fair
+    assert stored["award_ratio"][5] == D("35.294118") and stored["award_ratio"][6] is None
+    assert stored["visits_by"][5] is None and stored["visits_by"][6] == dt.date(2022, 11, 30)
+    assert stored["job_fairs_held"][7] == "场"
+    assert stored["job_fairs_held"][1:3] == (sample.code, sample.year)
 
 
 def test_columns_left_out_of_the_sandbox_never_change_a_value(con, sample, monkeypatch):
