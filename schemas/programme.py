@@ -18,7 +18,7 @@ import re
 import stat
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, Union, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, Union, get_args
 
 import yaml
 from pydantic import (
@@ -34,9 +34,11 @@ from pydantic import (
 
 from jixiao.ingest.normalise import clean_text
 from jixiao.limits import Limits
-from jixiao.schemas.contracts import Template, compile_template
 from jixiao.schemas.template import NAME, SheetDecl, TemplateDecl
 from jixiao.schemas.vocabulary import VocabularyError, load_vocabulary
+
+if TYPE_CHECKING:
+    from jixiao.schemas.contracts import Template
 
 # A programme code names a folder, a report path and a Prefect artifact key: lower-case
 # letters and digits in groups joined by single hyphens, e.g. 530100-disability-employment.
@@ -312,7 +314,11 @@ class Programme(BaseModel):
 
     @functools.cached_property
     def county_template(self) -> Template:
-        """The compiled template (schemas/contracts.py), shared by programmes declaring the same."""
+        """The compiled template (schemas/contracts.py), shared by programmes declaring the same.
+        Imported here, not above: reading a report alone (check-report) needs the programme
+        but not pandera, and runs in processes capped in memory."""
+        from jixiao.schemas.contracts import compile_template
+
         return compile_template(TemplateDecl(sheets=self.sheets))
 
     @property

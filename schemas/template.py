@@ -20,7 +20,6 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-import duckdb
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
@@ -31,6 +30,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 def _reserved() -> frozenset[str]:
     """The keywords DuckDB reserves (asked once, when a name is first checked: not at import,
     where a process capped in memory imports this module without ever reading a template)."""
+    import duckdb  # here, not above: see the docstring
+
     with duckdb.connect() as con:
         return frozenset(name for (name,) in con.execute(
             "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
