@@ -15,8 +15,9 @@ from jixiao.checks.findings import fingerprint
 from jixiao.ingest.personal import hmac_pads, name_pads
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.validate import ROW
-from jixiao.schemas.contracts import FILE, Sheet, hash_column
+from jixiao.schemas.contracts import FILE, Sheet
 from jixiao.schemas.programme import Programme, ProgrammeError
+from jixiao.schemas.template import hash_column
 from jixiao.schemas.warehouse import (
     BUDGET_LINES,
     FINDINGS,
