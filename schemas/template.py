@@ -216,6 +216,12 @@ class SheetDecl(BaseModel):
         for seen, what in ((names, "字段名"), (labels, "字段标题")):
             if dup := sorted({n for n in seen if seen.count(n) > 1}):
                 raise ValueError(f"表「{self.name}」的{what}重复：{'、'.join(dup)}")
+        # A header may be a field's title or its name: one that is both is two columns' header.
+        clash = sorted({f.label for f in self.fields if f.label != f.name and f.label in names})
+        if clash:
+            raise ValueError(
+                f"表「{self.name}」的字段标题与另一字段的名称相同：{'、'.join(clash)}"
+            )
         stored = [hash_column(f.name) if f.personal == "hash" else f.name
                   for f in self.fields if f.personal != "drop"]  # fmt: skip
         if dup := sorted({n for n in stored if stored.count(n) > 1}):
