@@ -728,8 +728,9 @@ def _takes(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 with duckdb.connect() as _con:
     UNUSABLE = [k for k in KEYWORDS if not _takes(_con, k)]
-BREAKS = ["keyword_sheet", "keyword_field", "duplicate_field", "foreign_key_to_nowhere",
-          "bound_on_text", "hash_column_taken", "missing_shared_template"]  # fmt: skip
+BREAKS = ["keyword_sheet", "keyword_field", "duplicate_field", "title_is_a_name",
+          "foreign_key_to_nowhere", "bound_on_text", "hash_column_taken",
+          "missing_shared_template"]  # fmt: skip
 
 
 @dataclass
@@ -789,6 +790,9 @@ def broken(draw, avoid_codes: frozenset[str] = frozenset()) -> Broken:
         twin = draw(st.sampled_from(fields))
         fields.append(twin | {"title": twin["title"] + "（副本）"})
         names = twin["name"]
+    elif kind == "title_is_a_name":  # a header that could be either column
+        fields.append({"name": fresh, "title": draw(st.sampled_from(fields))["name"]})
+        names = fields[-1]["title"]
     elif kind == "foreign_key_to_nowhere":
         names = fresh
         own = fields[0]["name"]
