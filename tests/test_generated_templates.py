@@ -795,7 +795,10 @@ def broken(draw, avoid_codes: frozenset[str] = frozenset()) -> Broken:
         names = fields[-1]["title"]
     elif kind == "foreign_key_to_nowhere":
         names = fresh
-        own = fields[0]["name"]
+        own = next((f["name"] for f in fields if "personal" not in f), None)
+        if own is None:  # a foreign key never starts from personal data
+            own = fresh + "_ref"
+            fields.append({"name": own, "title": "引用编号"})
         s["foreignKeys"] = [{"fields": [own], "reference": {"resource": fresh, "fields": [own]}}]
     elif kind == "bound_on_text":
         text = [f for f in fields if f.get("type", "string") == "string" and "format" not in f
