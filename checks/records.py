@@ -28,7 +28,6 @@ from decimal import Decimal
 import duckdb
 
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.schemas.contracts import hash_column
 from jixiao.schemas.programme import (
     AgeOutOfRange,
     AmountNotStandard,
@@ -40,6 +39,7 @@ from jixiao.schemas.programme import (
     Programme,
     RecordCheck,
 )
+from jixiao.schemas.template import hash_column
 from jixiao.schemas.warehouse import ID_COLUMNS
 
 CAP = 20  # evidence rows listed per finding; the rest are counted

@@ -131,12 +131,14 @@ def _width(sheet: RawSheet | Columns) -> int:
 
 
 def _cells(sheet: RawSheet | Columns) -> pl.DataFrame:
-    """Every cell of a sheet below its header row, as text columns c0, c1 …"""
+    """Every cell of a sheet below its header row, as text columns c0, c1 … (text even when
+    a column is all blank, such as an empty 备注 column: inferred, it would have no type)."""
     if isinstance(sheet, Columns):
         return sheet.frame.drop("row")
     width = _width(sheet)
     return pl.DataFrame([r + [None] * (width - len(r)) for r in sheet.rows],
-                        schema=[f"c{i}" for i in range(width)], orient="row")  # fmt: skip
+                        schema=dict.fromkeys((f"c{i}" for i in range(width)), pl.String),
+                        orient="row")  # fmt: skip
 
 
 def file_names(raw: dict[str, RawSheet | Columns], chosen: dict[str, RawSheet | Columns],

@@ -15,8 +15,9 @@ from jixiao.checks.findings import fingerprint
 from jixiao.ingest.personal import hmac_pads, name_pads
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.validate import ROW
-from jixiao.schemas.contracts import FILE, Sheet, hash_column
+from jixiao.schemas.contracts import FILE, Sheet
 from jixiao.schemas.programme import Programme, ProgrammeError
+from jixiao.schemas.template import hash_column
 from jixiao.schemas.warehouse import (
     BUDGET_LINES,
     FINDINGS,
@@ -229,8 +230,10 @@ def warehouse_rows(frame: pl.DataFrame, sheet: Sheet, lineage: pl.DataFrame) -> 
     for col in sheet.labels:
         kind = sheet.personal.get(col)
         if kind in ("cert", "id", "hash"):
-            value = pl.col(col).str.to_uppercase() if kind != "hash" else pl.col(col)
-            exprs.append(value.alias(_CLEAR + hash_column(col)))  # a check character x is X
+            # A check character x is X, in every column with a format (not only the first ID
+            # of the sheet): the same person hashes the same wherever the ID stands.
+            value = pl.col(col).str.to_uppercase() if sheet.fields[col].format else pl.col(col)
+            exprs.append(value.alias(_CLEAR + hash_column(col)))
         if kind in ("cert", "id"):
             exprs += [
                 value.str.slice(0, 6).alias("region_code"),

@@ -88,8 +88,11 @@ def sheet_text(raw: RawSheet | Columns, sheet: Sheet) -> SheetText:
             pl.col("row").alias(ROW),
         )
         return SheetText(raw.name, rows, frame)
-    # Rows are padded to the header's width, so every position is in every row.
-    pick = itemgetter(*positions.values())
+    # Rows are padded to the header's width, so every position is in every row. itemgetter of
+    # one position returns the cell, not a 1-tuple: a one-column sheet would be cut into
+    # characters.
+    at = list(positions.values())
+    pick = itemgetter(*at) if len(at) > 1 else lambda row: (row[at[0]],)
     columns = dict(zip(positions, zip(*map(pick, raw.rows), strict=True), strict=False))
     frame = pl.DataFrame(
         {key: columns.get(key, ()) for key in sheet.labels} | {ROW: raw.row_numbers}, schema

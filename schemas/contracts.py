@@ -85,14 +85,6 @@ def _name_like(field: FieldDecl) -> bool:
     return field.name == "name" or field.name.endswith("_name") or "姓名" in field.label
 
 
-def hash_column(key: str) -> str:
-    """The warehouse column of a hashed field: cert_no → cert_hash, phone → phone_hash."""
-    for suffix in ("_no", "_id", "_number", "_code"):
-        if key.endswith(suffix) and len(key) > len(suffix):
-            return key.removesuffix(suffix) + "_hash"
-    return key + "_hash"
-
-
 class Sheet:
     """A sheet of a template, compiled from its declaration."""
 

@@ -9,7 +9,8 @@ per sheet. programme.yaml holds the list under ``sheets:`` or names a shared one
 schemas/contracts.py compiles them into pandera contracts, schemas/warehouse.py into tables.
 
 Every name becomes a table or column of the warehouse and part of SQL, so names are lower-case
-identifiers, never an SQL keyword DuckDB reserves, never a column jixiao adds itself.
+identifiers, never an SQL keyword DuckDB does not take as a table or column name, never a column
+jixiao adds itself, and no two fields of a sheet become the same warehouse column.
 """
 
 from __future__ import annotations
@@ -28,13 +29,16 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069
 
 @functools.cache
 def _reserved() -> frozenset[str]:
-    """The keywords DuckDB reserves (asked once, when a name is first checked: not at import,
-    where a process capped in memory imports this module without ever reading a template)."""
+    """The keywords DuckDB reserves, and the type and function names its grammar does not take
+    as an unquoted table or column name either (left, join, like, similar …); asked once, when
+    a name is first checked: not at import, where a process capped in memory imports this
+    module without ever reading a template."""
     import duckdb  # here, not above: see the docstring
 
     with duckdb.connect() as con:
         return frozenset(name for (name,) in con.execute(
-            "SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'"
+            "SELECT keyword_name FROM duckdb_keywords() "
+            "WHERE keyword_category IN ('reserved', 'type_function')"
         ).fetchall())  # fmt: skip
 
 
@@ -67,6 +71,14 @@ def _sheet_title(value: str) -> str:
     if len(value) > 31 or re.search(r"[\[\]:*?/\\]", value) or value.startswith("'"):
         raise ValueError(f"工作表标题「{value[:40]}」不能作为 Excel 工作表名（至多 31 个字符，不含 []:*?/\\）")
     return value
+
+
+def hash_column(key: str) -> str:
+    """The warehouse column of a hashed field: cert_no → cert_hash, phone → phone_hash."""
+    for suffix in ("_no", "_id", "_number", "_code"):
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return key.removesuffix(suffix) + "_hash"
+    return key + "_hash"
 
 
 Name = Annotated[str, AfterValidator(_name)]
@@ -205,6 +217,18 @@ class SheetDecl(BaseModel):
         for seen, what in ((names, "字段名"), (labels, "字段标题")):
             if dup := sorted({n for n in seen if seen.count(n) > 1}):
                 raise ValueError(f"表「{self.name}」的{what}重复：{'、'.join(dup)}")
+        # A header may be a field's title or its name: one that is both is two columns' header.
+        clash = sorted({f.label for f in self.fields if f.label != f.name and f.label in names})
+        if clash:
+            raise ValueError(
+                f"表「{self.name}」的字段标题与另一字段的名称相同：{'、'.join(clash)}"
+            )
+        stored = [hash_column(f.name) if f.personal == "hash" else f.name
+                  for f in self.fields if f.personal != "drop"]  # fmt: skip
+        if dup := sorted({n for n in stored if stored.count(n) > 1}):
+            raise ValueError(
+                f"表「{self.name}」有多个字段存入仓库的同一列：{'、'.join(dup)}（散列字段存为 …_hash 列）"
+            )
         fields = {f.name: f for f in self.fields}
         for f in self.fields:
             if f.name in OWN_COLUMNS:

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from jixiao.schemas.contracts import Sheet, hash_column
+from jixiao.schemas.contracts import Sheet
+from jixiao.schemas.template import hash_column
 
 
 @dataclass(frozen=True)

@@ -523,6 +523,19 @@ def test_money_in_wan_is_exact(folder, ctx):
     assert ctx.con.execute("SELECT sum(spent_yuan) FROM funds").fetchone() == (Decimal("53200.00"),)
 
 
+def test_blank_column_the_template_does_not_know(folder, ctx):
+    """A 备注 column left blank in every row is read as text, not as a column of no type."""
+
+    def remarks(sheets: Sheets) -> None:
+        header, rows = sheets["慰问"]
+        sheets["慰问"] = ([*header, "备注"], [[*row, None] for row in rows])
+
+    county_file(folder / "counties" / "530102.xlsx", remarks)
+    [outcome] = run(folder, ctx).values()
+    assert outcome.status == "accepted"
+    assert loaded(ctx) == VALID_COUNTS
+
+
 def test_county_given_by_name(folder, ctx):
     county_file(folder / "counties" / "五华区.xlsx")
     [outcome] = run(folder, ctx).values()
