@@ -233,11 +233,14 @@ def _column_checks(field: FieldDecl, year: int, budget: tuple[str, ...],
 
 
 def _unique(labels: list[str]) -> pa.Check:
-    """Unique per file (a batch holds many files); like pandera's own ``unique`` on polars,
-    nulls count as duplicates of each other."""
+    """Unique per file (a batch holds many files). As in Table Schema, an empty cell is not a
+    value: blanks never duplicate each other (a primary key's fields are required anyway)."""
     keys = pl.struct(labels) if len(labels) > 1 else pl.col(labels[0])
-    return pa.Check(lambda data: data.lazyframe.select(~keys.is_duplicated().over(FILE)),
-                    name="unique:" + "+".join(labels))  # fmt: skip
+    blank = pl.any_horizontal(pl.col(label).is_null() for label in labels)
+    return pa.Check(
+        lambda data: data.lazyframe.select(blank | ~keys.is_duplicated().over(FILE)),
+        name="unique:" + "+".join(labels),
+    )
 
 
 def _at_most(label: str, other: str) -> pa.Check:

@@ -81,6 +81,12 @@ def hash_column(key: str) -> str:
     return key + "_hash"
 
 
+def _field_title(value: str) -> str:
+    if value.startswith("_"):  # jixiao's own working columns (_file, _row) begin so
+        raise ValueError(f"字段标题「{value[:40]}」不能以下划线开头")
+    return value
+
+
 Name = Annotated[str, AfterValidator(_name)]
 Text = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_plain)]
 Bound = Decimal | dt.date
@@ -114,7 +120,7 @@ class Constraints(BaseModel):
 class FieldDecl(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Name
-    title: Text | None = None
+    title: Annotated[Text, AfterValidator(_field_title)] | None = None
     type: Literal["string", "integer", "number", "boolean", "date", "money"] = "string"
     format: Literal["resident_id", "disability_cert", "credit_code", "county"] | None = None
     constraints: Constraints = Constraints()
@@ -244,6 +250,7 @@ class SheetDecl(BaseModel):
         for key in self.primaryKey:
             if key not in fields:
                 raise ValueError(f"表「{self.name}」的 primaryKey「{key}」不是本表的字段")
+            fields[key].constraints.required = True  # Table Schema: a key is never empty
         for fk in self.foreignKeys:
             for key in fk.fields:
                 if key not in fields:

@@ -263,3 +263,28 @@ def test_the_sample_programme_is_a_declared_template():
     source = (Path(__file__).resolve().parent.parent / "schemas" / "contracts.py").read_text()
     for key in programme.county_template.sheets:
         assert key not in source
+
+
+def test_keys_are_required_and_blanks_are_not_duplicates(tmp_path):
+    """Table Schema's rules: a primary key's fields are required; two empty cells of a
+    `unique` column are not the same value."""
+    data = sample_yaml()
+    fairs = next(s for s in data["sheets"] if s["name"] == "job_fairs")
+    fairs["fields"][0]["constraints"] = {}  # fair_id: the primary key, not declared required
+    venue = fairs["fields"][2]
+    venue["constraints"] = {"unique": True}
+    folder = folder_with(tmp_path, data)
+    assert load_programme_folder(folder).county_template.sheets["job_fairs"].fields[
+        "fair_id"].constraints.required  # fmt: skip
+    ctx = context(tmp_path, folder)
+    counties = folder / "counties"
+    county_file(counties / "530102.xlsx", set_cell("招聘会", 2, "地点", None),
+                set_cell("招聘会", 3, "地点", None))  # fmt: skip
+    county_file(counties / "530103.xlsx", set_cell("招聘会", 2, "招聘会编号", None),
+                county="530103")  # fmt: skip
+    outcomes = run(folder, ctx)
+    assert outcomes["counties/530102.xlsx"].status == "accepted"
+    assert outcomes["counties/530103.xlsx"].status == "refused"
+    errors = json.loads(query(ctx, "SELECT errors FROM ingest_log WHERE county_code = '530103'")
+                        [0]["errors"])  # fmt: skip
+    assert [(e["rule_id"], e["column"]) for e in errors] == [("VALUE.REQUIRED", "招聘会编号")]
