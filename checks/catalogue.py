@@ -191,7 +191,8 @@ _INGEST = (
         "Value out of range",
         "「{value}」超出允许范围：{expected}。",
         "'{value}' is out of range: {expected}.",
-        "Counts and money are not negative; some amounts must be positive.",
+        "The bounds a template declares (`minimum`, `maximum`, `exclusiveMinimum`, "
+        "`exclusiveMaximum`, `pattern`, `minLength`, `maxLength`), as the column's rule says.",
         "慰问金额 -400",
         ("value",),
     ),
@@ -202,7 +203,8 @@ _INGEST = (
         "Value not allowed",
         "「{value}」不是允许的取值，应为：{expected}。",
         "'{value}' is not allowed; expected one of: {expected}.",
-        "Enumerated columns (人员类别, 发放方式, 获奖等次, answers, budget lines) take listed values.",
+        "A column whose template declares `enum` (or `enum: budget_lines`, `format: county`) "
+        "takes one of the listed values.",
         "发放方式 '支付宝'",
         ("value",),
     ),
@@ -213,7 +215,7 @@ _INGEST = (
         "Date outside the programme year",
         "日期「{value}」不在项目年度 {expected} 年内。",
         "Date '{value}' is outside the programme year {expected}.",
-        "Activity dates must fall inside the programme year of programme.yaml.",
+        "A date column the template declares `inYear` falls inside the programme year.",
         "慰问日期 2021-12-28 for a 2022 programme",
         ("value",),
     ),
@@ -224,8 +226,9 @@ _INGEST = (
         "Invalid check digit",
         "「{value}」不是有效的{expected}（校验位或格式错误）。",
         "'{value}' is not a valid {expected} (check character or format).",
-        "残疾人证号 embeds a GB 11643 resident ID (check digit, real birth date) plus category "
-        "1–7 and grade 1–4; 统一社会信用代码 follows GB 32100-2015.",
+        "A column's `format`: `resident_id` is a GB 11643 resident ID (check digit, real birth "
+        "date), `disability_cert` one plus category 1–7 and grade 1–4, `credit_code` follows "
+        "GB 32100-2015.",
         "a resident ID whose last digit was mistyped",
         ("value",),
     ),
@@ -236,7 +239,8 @@ _INGEST = (
         "Duplicate key",
         "「{column}」的值「{value}」在本表中重复出现。",
         "'{column}' value '{value}' appears more than once in this sheet.",
-        "Keys (招聘会编号, 问卷编号) are unique within a county's submission.",
+        "A template's `primaryKey` and `unique` columns hold each value once within a county's "
+        "file; empty cells are not values.",
         "two job fairs numbered ZP-01",
         ("value",),
     ),
@@ -260,7 +264,8 @@ _INGEST = (
         "Inconsistent values",
         "{expected}（本行为 {value}）。",
         "{expected} (this row: {value}).",
-        "Values within one row must agree, e.g. 达成就业意向人数 ≤ 参会残疾人数.",
+        "A column the template declares `atMost` another is no larger than it in the same row "
+        "(达成就业意向人数 ≤ 参会残疾人数 in the sample).",
         "80 matches from 50 jobseekers",
         ("value",),
     ),
