@@ -218,7 +218,7 @@ def _column_checks(field: FieldDecl, year: int, budget: tuple[str, ...],
     if field.format == "county":
         checks.append(_expr_check(lambda col: col.is_in(list(counties)), "enum"))
     elif field.format:
-        checks.append(_expr_check(lambda col: _VALID[field.format](col.str.to_uppercase()),
+        checks.append(_expr_check(lambda col: _VALID[field.format](col),
                                   "format"))  # fmt: skip
     if c.pattern:
         checks.append(_expr_check(lambda col: col.str.contains(f"^(?:{c.pattern})$"), "pattern"))
