@@ -151,7 +151,6 @@ class Template:
     the keys of the sheets it refers to)."""
 
     def __init__(self, decl: TemplateDecl):
-        self.decl = decl
         self.sheets: dict[str, Sheet] = {s.name: Sheet(s) for s in decl.ordered()}
         # A sheet by either name a file may give it, its key or its Chinese title, as the
         # readers clean names (NFKC: a title 康复（个人） is read as 康复(个人)).
