@@ -34,7 +34,7 @@ from jixiao.ingest.load import (
     transaction,
     warehouse_rows,
 )
-from jixiao.ingest.normalise import clean_text, county_code
+from jixiao.ingest.normalise import clean_text, county_of_file
 from jixiao.ingest.personal import (
     Names,
     file_label,
@@ -376,7 +376,7 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
     # A path names the file wherever it is logged, stored or shown: masked, and the same
     # night after night, so that it still tells a file from its earlier versions.
     subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
-    counties = [county_code(sub.county_text, programme.counties) for sub in subs]
+    counties = [county_of_file(sub.county_text, programme.counties) for sub in subs]
     jobs = [
         (sub, ledger.last_sha.get(sub.rel), c is not None, template)
         for sub, c in zip(subs, counties, strict=True)

@@ -207,6 +207,20 @@ def county_code(text: str | None, counties: dict[str, str]) -> str | None:
     return None
 
 
+def county_of_file(text: str | None, counties: dict[str, str]) -> str | None:
+    """The county a file's name (or its folder's) gives: its code or full name, as
+    `county_code` reads them, or else the one county whose full name or code the name
+    contains, as clerks name files (``盘龙区2022年残疾人就业服务报表``). A name containing
+    two counties' names names none."""
+    if found := county_code(text, counties):
+        return found
+    cleaned = clean_text(text) or ""
+    named = {code for code, name in counties.items()
+             if (n := clean_text(name)) and n in cleaned
+             or re.search(rf"(?<!\d){re.escape(code)}(?!\d)", cleaned)}  # fmt: skip
+    return named.pop() if len(named) == 1 else None
+
+
 _PARSERS: tuple[tuple[type[pl.DataType], Callable[[str | None], object]], ...] = (
     (pl.String, clean_text),
     (pl.Int64, parse_int),

@@ -825,3 +825,20 @@ def test_symlinked_file_is_refused_without_reading_its_target(folder, ctx, tmp_p
     assert recorded == hashlib.sha256(os.fsencode(outside)).hexdigest()  # the link, not the file
     assert recorded != hashlib.sha256(outside.read_bytes()).hexdigest()
     assert loaded(ctx) == dict.fromkeys(VALID_COUNTS, 0)
+
+
+def test_a_clerk_named_file_is_the_county_its_name_contains(folder, ctx):
+    """盘龙区2022年残疾人就业服务报表.xlsx is 盘龙区's; a name with two counties is nobody's."""
+    counties = folder / "counties"
+    county_file(counties / "盘龙区2022年残疾人就业服务报表.xlsx", county="530103")
+    county_file(counties / "（530102）报表.v2.xlsx")
+    county_file(counties / "五华区盘龙区合并报表.xlsx")
+    county_file(counties / "20225301021.xlsx")  # digits around a code are not the code
+    outcomes = run(folder, ctx)
+    assert outcomes["counties/盘龙区2022年残疾人就业服务报表.xlsx"].county == "530103"
+    assert outcomes["counties/盘龙区2022年残疾人就业服务报表.xlsx"].status == "accepted"
+    assert outcomes["counties/（530102）报表.v2.xlsx"].county == "530102"
+    assert loaded(ctx, "530103") == VALID_COUNTS
+    for name in ("五华区盘龙区合并报表.xlsx", "20225301021.xlsx"):
+        assert outcomes[f"counties/{name}"].status == "refused"
+        assert log(ctx)[f"counties/{name}"]["errors"][0]["rule_id"] == "FILE.UNKNOWN_COUNTY"
