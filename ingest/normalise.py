@@ -211,10 +211,13 @@ def county_of_file(text: str | None, counties: dict[str, str]) -> str | None:
     """The county a file's name (or its folder's) gives: its code or full name, as
     `county_code` reads them, or else the one county whose full name or code the name
     contains, as clerks name files (``盘龙区2022年残疾人就业服务报表``). A name containing
-    two counties' names names none."""
+    two counties' names names none, nor does one with a dot or an escaped control character
+    (``530103.v2.备注``, ``530103\\x1b[31m``): what else it says cannot be read."""
     if found := county_code(text, counties):
         return found
     cleaned = clean_text(text) or ""
+    if "\\" in cleaned or "." in cleaned:  # an escaped control character, a stray .vN: not a clerk's
+        return None
     named = {code for code, name in counties.items()
              if (n := clean_text(name)) and n in cleaned
              or re.search(rf"(?<!\d){re.escape(code)}(?!\d)", cleaned)}  # fmt: skip
