@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-import re
 import unicodedata
 from decimal import Decimal
 from pathlib import Path
@@ -30,14 +29,13 @@ from jixiao.publish.excel import excel_text
 from jixiao.publish.files import under, write_atomic
 from jixiao.schemas.contracts import FORMATS, TYPE_NAMES, Sheet
 from jixiao.schemas.programme import Programme
-from jixiao.schemas.template import FieldDecl
+from jixiao.schemas.template import FieldDecl, excel_sheet_name
 
 INSTRUCTIONS = "填表说明"
 # A hidden sheet holding the drop-down lists: a list typed into a validation is limited to
 # 255 characters and cannot hold a comma; a range of cells has neither limit.
 OPTIONS = "下拉选项"
 LAST_ROW = 1_048_575  # Excel's last row, 0-based: validations cover every row below the header
-NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 ID_LENGTH = {"resident_id": 18, "disability_cert": 20, "credit_code": 18}
 NUM_FORMATS = {"string": "@", "boolean": "@", "date": "yyyy-mm-dd", "money": "0.00",
                "integer": "0", "number": "General"}  # fmt: skip
@@ -68,9 +66,7 @@ def worksheet_names(sheets: dict[str, Sheet]) -> dict[str, str]:
     taken = {INSTRUCTIONS, OPTIONS, "history"}
 
     def usable(name: str) -> bool:
-        return (len(name) <= 31 and not NOT_IN_SHEET_NAMES.search(name)
-                and not name.startswith("'") and not name.endswith("'")
-                and name.casefold() not in taken)  # fmt: skip
+        return excel_sheet_name(name) and name.casefold() not in taken
 
     names = {}
     for key, sheet in sheets.items():

@@ -7,7 +7,7 @@ from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import PERSONAL_DATA, TABLES, Table, sheet_table
 
 
-def sheet_tables(programmes: list[Programme]) -> list[tuple[Table, list[str]]]:
+def declared_tables(programmes: list[Programme]) -> list[tuple[Table, list[str]]]:
     """Each sheet table of the programmes' templates, with the programmes (year/code) whose
     counties fill it; a key shared by several templates is described as the first declares it."""
     tables: dict[str, tuple[Table, list[str]]] = {}
@@ -27,7 +27,7 @@ def render(programmes: list[Programme]) -> str:
         "",
         PERSONAL_DATA,
     ]
-    described = [*sheet_tables(programmes), *((t, []) for t in TABLES)]
+    described = [*declared_tables(programmes), *((t, []) for t in TABLES)]
     for table, used_by in described:
         lines += [
             f"## `{table.name}` — {table.title}",

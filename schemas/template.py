@@ -66,9 +66,14 @@ def _plain(value: str) -> str:
     return value
 
 
+def excel_sheet_name(name: str) -> bool:
+    r"""Whether Excel takes ``name`` as a sheet name: at most 31 characters, none of []:*?/\,
+    no apostrophe at either end."""
+    return len(name) <= 31 and not re.search(r"[\[\]:*?/\\]", name) and name.strip("'") == name
+
+
 def _sheet_title(value: str) -> str:
-    # A county must be able to name its sheet so: Excel's rules for a sheet name.
-    if len(value) > 31 or re.search(r"[\[\]:*?/\\]", value) or value.startswith("'"):
+    if not excel_sheet_name(value):  # a county must be able to name its sheet so
         raise ValueError(f"工作表标题「{value[:40]}」不能作为 Excel 工作表名（至多 31 个字符，不含 []:*?/\\）")
     return value
 

@@ -40,6 +40,19 @@ def folder_with(root: Path, data: dict, year: int = 2022) -> Path:
     return path
 
 
+def intake(tmp_path: Path, data: dict | None = None):
+    """The programme's folder (the sample's programme.yaml, or ``data``) and a context for
+    its intake into a new warehouse."""
+    folder = folder_with(tmp_path, sample_yaml() if data is None else data)
+    return folder, context(tmp_path, folder)
+
+
+def logged(ctx, county: str = "530102") -> list[dict]:
+    """The problems logged for the county's one file."""
+    [row] = query(ctx, "SELECT errors FROM ingest_log WHERE county_code = ?", county)
+    return json.loads(row["errors"])
+
+
 def absent(ctx, file: str) -> list[str]:
     return query(ctx, "SELECT sheets_absent FROM ingest_log WHERE file = ?", file)[0][
         "sheets_absent"
@@ -51,8 +64,7 @@ def absent(ctx, file: str) -> list[str]:
 
 def test_a_sheet_the_county_had_nothing_for_may_be_left_out(tmp_path):
     """No competition this year: the county's other sheets load, the absence is logged."""
-    folder = folder_with(tmp_path, sample_yaml())
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path)
     county_file(folder / "counties" / "530102.xlsx", drop_sheet("竞赛"))
     outcome = run(folder, ctx)["counties/530102.xlsx"]
     assert outcome.status == "accepted"
@@ -63,8 +75,7 @@ def test_a_sheet_the_county_had_nothing_for_may_be_left_out(tmp_path):
 
 def test_a_resubmitted_workbook_without_a_sheet_withdraws_its_earlier_rows(tmp_path):
     """The workbook is the county's whole submission: v2 without 竞赛 means no competition."""
-    folder = folder_with(tmp_path, sample_yaml())
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path)
     counties = folder / "counties"
     county_file(counties / "530102.xlsx")
     run(folder, ctx)
@@ -80,24 +91,22 @@ def test_a_resubmitted_workbook_without_a_sheet_withdraws_its_earlier_rows(tmp_p
 def test_a_required_sheet_left_out_is_refused_and_loads_nothing(tmp_path):
     data = sample_yaml()
     next(s for s in data["sheets"] if s["name"] == "visits")["required"] = True
-    folder = folder_with(tmp_path, data)
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path, data)
     county_file(folder / "counties" / "530102.xlsx", drop_sheet("慰问"))
     outcome = run(folder, ctx)["counties/530102.xlsx"]
     assert outcome.status == "refused"
-    [error] = json.loads(query(ctx, "SELECT errors FROM ingest_log")[0]["errors"])
+    [error] = logged(ctx)
     assert (error["rule_id"], error["sheet"]) == ("SHEET.MISSING", "慰问")
     assert loaded(ctx) == dict.fromkeys(VALID_COUNTS, 0)
 
 
 def test_rows_referring_to_a_sheet_the_workbook_left_out_are_refused(tmp_path):
     """参会用人单位 without 招聘会 in the same workbook names job fairs that are not there."""
-    folder = folder_with(tmp_path, sample_yaml())
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path)
     county_file(folder / "counties" / "530102.xlsx", drop_sheet("招聘会"))
     outcome = run(folder, ctx)["counties/530102.xlsx"]
     assert outcome.status == "refused"
-    errors = json.loads(query(ctx, "SELECT errors FROM ingest_log")[0]["errors"])
+    errors = logged(ctx)
     assert {(e["rule_id"], e["sheet"], e["column"]) for e in errors} == {
         ("VALUE.FOREIGN_KEY", "参会用人单位", "招聘会编号")
     }
@@ -105,8 +114,7 @@ def test_rows_referring_to_a_sheet_the_workbook_left_out_are_refused(tmp_path):
 
 
 def test_a_csv_refers_to_what_the_county_submitted_before(tmp_path):
-    folder = folder_with(tmp_path, sample_yaml())
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path)
     counties = folder / "counties"
     county_file(counties / "530102.xlsx")
     run(folder, ctx)
@@ -206,8 +214,7 @@ def test_field_types_and_constraints_of_a_new_programme(tmp_path):
                                "target": 2, "unit": "次",
                                "metric": "SELECT count(*) FROM rehab_sessions"})  # fmt: skip
     data.pop("facts")
-    folder = folder_with(tmp_path, data)
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path, data)
     pid = records()["visits"][0][0][:18]
     head = ["服务编号", "身份证号", "联系电话", "服务区县", "服务时长", "上门服务", "康复师", "费用(元)"]
     good = [["KF-001", pid, "13800000000", "五华区", "1.5", "上门", "李明", "0.012万"],
@@ -228,8 +235,7 @@ def test_field_types_and_constraints_of_a_new_programme(tmp_path):
     assert len(rows[0]["patient_hash"]) == 64 and rows[0]["region_code"] == pid[:6]
     assert pid not in json.dumps(rows, default=str)
     assert outcomes["counties/530103/rehab_sessions.csv"].status == "refused"
-    errors = json.loads(query(ctx, "SELECT errors FROM ingest_log WHERE county_code = '530103'")
-                        [0]["errors"])  # fmt: skip
+    errors = logged(ctx, "530103")
     found = {(e["rule_id"], e["column"]) for e in errors}
     assert found == {
         ("VALUE.RANGE", "服务编号"),  # pattern
@@ -245,12 +251,11 @@ def test_field_types_and_constraints_of_a_new_programme(tmp_path):
 
 def test_county_file_with_changed_cells_still_checked_per_declaration(tmp_path):
     """The sample's own declared rules hold: an amount of 0 breaks exclusiveMinimum."""
-    folder = folder_with(tmp_path, sample_yaml())
-    ctx = context(tmp_path, folder)
+    folder, ctx = intake(tmp_path)
     county_file(folder / "counties" / "530102.xlsx", set_cell("慰问", 2, "慰问金额(元)", 0))
     outcome = run(folder, ctx)["counties/530102.xlsx"]
     assert outcome.status == "refused"
-    [error] = json.loads(query(ctx, "SELECT errors FROM ingest_log")[0]["errors"])
+    [error] = logged(ctx)
     assert (error["rule_id"], error["expected"]) == ("VALUE.RANGE", "金额（元），> 0，不能为空")
 
 
@@ -285,6 +290,5 @@ def test_keys_are_required_and_blanks_are_not_duplicates(tmp_path):
     outcomes = run(folder, ctx)
     assert outcomes["counties/530102.xlsx"].status == "accepted"
     assert outcomes["counties/530103.xlsx"].status == "refused"
-    errors = json.loads(query(ctx, "SELECT errors FROM ingest_log WHERE county_code = '530103'")
-                        [0]["errors"])  # fmt: skip
+    errors = logged(ctx, "530103")
     assert [(e["rule_id"], e["column"]) for e in errors] == [("VALUE.REQUIRED", "招聘会编号")]
