@@ -110,11 +110,12 @@ _INGEST = (
         "error",
         "缺少工作表",
         "Sheet missing",
-        "缺少工作表「{sheet}」。",
-        "Sheet '{sheet}' is missing.",
-        "A county workbook carries every sheet its template requires (`required: true`), by its "
-        "Chinese name or key; a sheet the county had nothing for may be left out, but a workbook "
-        "holding none of the template's sheets is refused, naming each.",
+        "缺少工作表「{sheet}」（文件中的工作表：{detail}）。",
+        "Sheet '{sheet}' is missing (sheets in the file: {detail}).",
+        "A county workbook carries every sheet its template requires (`required: true`), found by "
+        "its Chinese name or key, a name with a suffix (慰问情况表) or its header row (Sheet1); a "
+        "sheet the county had nothing for may be left out, but a workbook holding none of the "
+        "template's sheets is refused, naming each and the sheets it holds.",
         "a workbook whose sheets are all named Sheet1, Sheet2 …",
         ("sheet",),
     ),
@@ -125,7 +126,9 @@ _INGEST = (
         "Formula cell",
         "单元格 {cell} 含公式「{value}」，请复制后“选择性粘贴—数值”再报送。",
         "Cell {cell} holds a formula '{value}'; paste values only and resubmit.",
-        "Formulas are refused: their cached value may be stale and they can carry payloads.",
+        "A formula in a data cell is refused: its cached value may be stale and it can carry a "
+        "payload. A 合计 row's formulas are read for their values (and checked as totals); "
+        "formulas outside the table are not read.",
         "=SUM(F2:F9) in 慰问!F10",
         ("sheet",),
     ),
@@ -134,20 +137,48 @@ _INGEST = (
         "error",
         "缺少表头",
         "No header row",
-        "工作表没有表头行。",
-        "The sheet has no header row.",
-        "The first non-empty row of a sheet is its header.",
-        "a sheet with data but no header",
+        "工作表是空的。",
+        "The sheet is empty.",
+        "A sheet named as a template sheet holds nothing at all.",
+        "an empty sheet named 慰问",
         ("sheet",),
+    ),
+    Rule(
+        "SHEET.NO_HEADER",
+        "error",
+        "找不到表头",
+        "Header not found",
+        "没有找到表头：前 {detail} 行中没有一行写有模板的列名（应为：{expected}）。",
+        "No header found: none of the first {detail} rows carries the template's column names "
+        "(expected: {expected}).",
+        "The header row is found by the template's labels, below any title or unit line.",
+        "a sheet whose columns are labelled A, B, C",
+        ("sheet",),
+    ),
+    Rule(
+        "SHEET.AMBIGUOUS",
+        "error",
+        "同类工作表不止一张",
+        "Two sheets of one kind",
+        "工作表{value}都是「{expected}」表，无法判断哪一张是最终的：请删去或隐藏不用的一张后重新报送。",
+        "Sheets {value} are all '{expected}' sheets and none says which is final: delete or hide "
+        "the ones not in use and resubmit.",
+        "Two visible sheets of one kind, both holding rows, are refused: reading either could be "
+        "reading the wrong one. A hidden sheet is not read when a visible one of its kind exists.",
+        "慰问 and 慰问(2), both visible",
+        ("file",),
     ),
     Rule(
         "COLUMN.MISSING",
         "error",
         "缺少列",
         "Column missing",
-        "缺少列「{column}」。",
-        "Column '{column}' is missing.",
-        "Every column of the template must be present, by its Chinese label or key.",
+        "缺少列「{column}」（第 {row} 行被当作表头：它写有模板列名中的 {detail} 个，多于其他各行）。",
+        "Column '{column}' is missing (row {row} was taken as the header: it carries {detail} of "
+        "the template's column names, more than any other row).",
+        "Every column of the template must be present, by its Chinese label or key; labels are "
+        "compared without line breaks, padding, full-width forms or a trailing unit. The header "
+        "is the row (or two rows, under a group row) among the first 30 that carries most labels.",
         "慰问 without 慰问金额(元)",
         ("column",),
     ),

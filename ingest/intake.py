@@ -24,6 +24,7 @@ import polars as pl
 
 from jixiao.checkpoints import checkpoint
 from jixiao.ingest.discover import Submission
+from jixiao.ingest.layout import Choice, choose_sheets
 from jixiao.ingest.load import (
     delete_county_rows,
     insert_log,
@@ -34,7 +35,7 @@ from jixiao.ingest.load import (
     transaction,
     warehouse_rows,
 )
-from jixiao.ingest.normalise import clean_text, county_of_file
+from jixiao.ingest.normalise import county_of_file
 from jixiao.ingest.personal import (
     Names,
     file_label,
@@ -46,7 +47,7 @@ from jixiao.ingest.personal import (
 )
 from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
-from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
+from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, sheet_text
 from jixiao.limits import Limits
 from jixiao.publish.feedback import feedback_path, render
 from jixiao.publish.files import write_atomic
@@ -94,34 +95,30 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+WORKBOOKS = ("xlsx", "xls")  # the Submission kinds that are a county's whole submission
+
+
 def read_sheets(sub: Submission, limits: Limits | None = None) -> dict[str, RawSheet | Columns]:
     """Every sheet a file carries, by name (a CSV's one sheet by its key); raises
     FileRefused when unusable."""
     if sub.kind == "csv" and sub.sheet:
         return {sub.sheet: read_csv(sub.path, limits, columns=True)}
-    if sub.kind != "xlsx":
+    if sub.kind not in WORKBOOKS:
         raise FileRefused(Problem("FILE.NAME", value=sub.rel))
     return read_workbook(sub.path, limits)
 
 
-def template_sheets(
-    sub: Submission, raw: dict[str, RawSheet | Columns], template: Template
-) -> dict[str, RawSheet | Columns]:
-    """The template sheets among what `read_sheets` returned, by key. A workbook may leave out
-    a sheet the template does not require (the county had nothing for it); raises FileRefused
-    naming the required sheets it lacks, or every sheet when it holds none of them."""
+def template_sheets(sub: Submission, raw: dict[str, RawSheet | Columns],
+                    template: Template) -> Choice:  # fmt: skip
+    """The template sheets among what `read_sheets` returned, by key (layout.choose_sheets).
+    A workbook may leave out a sheet the template does not require (the county had nothing
+    for it); raises FileRefused naming the required sheets it lacks, and the sheets it holds."""
     if sub.kind == "csv":
-        return raw
-    found = {}
-    by_name = {clean_text(name): sheet for name, sheet in raw.items()}
-    for key, sheet in template.sheets.items():
-        hit = by_name.get(clean_text(sheet.title)) or by_name.get(key)
-        if hit is not None:
-            found[key] = hit
-    missing = [s for k, s in template.sheets.items() if k not in found and (s.required or not found)]
-    if missing:
-        raise FileRefused(*(Problem("SHEET.MISSING", s.title) for s in missing))
-    return found
+        return Choice(raw)
+    choice = choose_sheets(raw, template)
+    if choice.problems:
+        raise FileRefused(*choice.problems)
+    return choice
 
 
 def _width(sheet: RawSheet | Columns) -> int:
@@ -144,16 +141,17 @@ def _cells(sheet: RawSheet | Columns) -> pl.DataFrame:
 def file_names(raw: dict[str, RawSheet | Columns], chosen: dict[str, RawSheet | Columns],
                checked: dict[str, SheetText], template: Template) -> set[str]:  # fmt: skip
     """The names a file pairs with personal IDs (personal.sheet_names) in what its contracts
-    do not see — ``chosen`` are the template sheets `template_sheets` took, ``checked`` what
+    do not see — ``chosen`` are the template sheets `template_sheets` chose, ``checked`` what
     validate.check_sheets will check of them and find names in, for a whole batch at once:
     sheets the template does not know (an extra roster, a second sheet of the same kind),
     columns it does not know (备注, 序号), a sheet whose header it cannot use, and everything
     of a file refused before its sheets reach a contract."""
     found: set[str] = set()
-    for name, sheet in raw.items():
-        declared = template.by_name.get(clean_text(name) or "")
-        positions = map_header(sheet, declared)[0] if declared and sheet.header else {}
-        text = checked.get(declared.key) if declared and chosen.get(declared.key) is sheet else None
+    kinds = {id(sheet): key for key, sheet in chosen.items()}
+    for sheet in raw.values():
+        declared = template.sheets.get(kinds.get(id(sheet), ""))
+        text = checked.get(declared.key) if declared else None
+        positions = text.positions if text else {}
         seen = text is not None and text.frame is not None  # its declared columns: checked
         if seen and _width(sheet) <= len(positions):
             continue
@@ -259,6 +257,7 @@ class Read:
     problems: list[Problem] = field(default_factory=list)
     # the names it pairs with IDs where no contract looks (file_names)
     names: set[str] = field(default_factory=set)
+    notes: list[str] = field(default_factory=list)  # how its sheets were read (layout)
     failure: str | None = None  # the traceback of a reader that failed, for the log
 
 
@@ -289,8 +288,10 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool,
         chosen: dict[str, RawSheet | Columns] = {}
         try:
             raw = read_sheets(sub, limits)
-            chosen = template_sheets(sub, raw, template)
+            choice = template_sheets(sub, raw, template)
+            chosen = choice.sheets
             read.sheets = {k: sheet_text(r, template.sheets[k]) for k, r in chosen.items()}
+            read.notes = choice.notes + [n for text in read.sheets.values() for n in text.notes]
         except FileRefused as refused:
             read.problems = refused.problems
             raw = raw or refused.sheets  # what was read before a cell was refused, if anything
@@ -468,7 +469,7 @@ def _references(i: int, item: _File, batch: _Batch, ledger: Ledger,
             continue
         known = {}
         for _, ref, fields in sheet.foreign_keys:
-            if item.sub.kind == "xlsx":
+            if item.sub.kind in WORKBOOKS:
                 own = batch.parts.get(ref, {}).get(i)
                 values = own.select(key_values(fields)).to_series() if own is not None else ()
                 known[(ref, fields)] = set(values)
@@ -490,7 +491,7 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
     ledger.last_sha[sub.rel] = read.sha
     # A workbook is the county's whole submission: a sheet it leaves out had nothing (its
     # earlier rows go); a CSV is one sheet.
-    sheets = frozenset(template.sheets if sub.kind == "xlsx" else read.sheets)
+    sheets = frozenset(template.sheets if sub.kind in WORKBOOKS else read.sheets)
     entry = {
         "run_id": ctx.run_id,
         "programme_code": programme.code,
@@ -502,7 +503,8 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
         "size_bytes": read.size,
         "sheets": list(read.sheets) or ([sub.sheet] if sub.sheet else []),
         "sheets_absent": [k for k in template.sheets if k not in read.sheets]
-        if sub.kind == "xlsx" and read.sheets else [],
+        if sub.kind in WORKBOOKS and read.sheets else [],
+        "notes": read.notes,
         "rows_read": sum(checked[key].rows_read[i] for key in read.sheets),
     }
 

@@ -34,14 +34,14 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import BinaryIO
 from xml.parsers import expat
 
 import polars as pl
-from python_calamine import CalamineWorkbook
+from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.limits import Limits
@@ -50,7 +50,6 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty 
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls, or an encrypted .xlsx
 # An .xlsx saved with a password to open is an OLE container holding these two streams.
 _ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
-_CELL_REF = re.compile(r"([A-Z]{1,3})(\d+)")
 _ANY_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
 _DRIVE = re.compile(r"[A-Za-z]:")
 _CHUNK = 1 << 16  # decompression and XML feeding
@@ -64,7 +63,7 @@ _CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 @dataclass
 class RawSheet:
-    """One sheet as text cells.
+    """One sheet as text cells: the grid a reader stops at.
 
     ``header`` is the first non-empty row and ``header_row`` its 1-based sheet row;
     a sheet without any non-empty row has ``header == []`` and ``header_row == 0``.
@@ -81,6 +80,13 @@ class RawSheet:
     rows: list[list[str | None]]
     row_numbers: list[int]
     header_row: int
+    # What a workbook shows besides the values; where the table stands is ingest.layout's.
+    hidden: bool = False  # the sheet is hidden (or very hidden) in Excel
+    hidden_rows: tuple[int, ...] = ()  # sheet rows Excel hides
+    # merged ranges as (first row, first column, last row, last column): rows 1-based as
+    # numbered here, columns 0-based
+    merged: tuple[tuple[int, int, int, int], ...] = ()
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, column) -> "=…"
 
 
 def _refuse(rule_id: str, detail: str | None = None, sheet: str | None = None, **kw) -> FileRefused:
@@ -187,7 +193,7 @@ class _CellIssues:
                     sheet=self.sheet,
                     row=row,
                     column=_label(sheet, row, col),
-                    cell=f"{_column_letters(col)}{row}",
+                    cell=f"{column_letters(col)}{row}",
                     detail=f"{length:,} 个字符",
                     expected=f"{limits.cell_chars:,} 个字符",
                 )
@@ -202,7 +208,7 @@ class _CellIssues:
                     row=row,
                     column=_label(sheet, row, col),
                     value=escaped if len(escaped) <= 200 else escaped[:199] + "…",
-                    cell=f"{_column_letters(col)}{row}",
+                    cell=f"{column_letters(col)}{row}",
                     detail="、".join(found[:5]) + ("等" if len(found) > 5 else ""),
                 )
             )
@@ -305,10 +311,8 @@ def _declared_directory(data: bytes) -> tuple[int, int] | None:
 
 
 def _not_a_workbook(data: bytes) -> FileRefused:
-    if data.startswith(_OLE2_MAGIC):
-        if any(name in data for name in _ENCRYPTED_STREAMS):
-            return _refuse("FILE.ENCRYPTED", detail="设有打开密码的工作簿（加密的 OLE 容器）")
-        return _refuse("FILE.NOT_WORKBOOK", detail="Excel 97-2003 .xls 格式或设有密码的工作簿")
+    if data.startswith(_OLE2_MAGIC):  # not an .xls (_is_xls): an encrypted .xlsx
+        return _refuse("FILE.ENCRYPTED", detail="设有打开密码的工作簿（加密的 OLE 容器）")
     kind = _binary_kind(data)
     return _refuse(
         "FILE.NOT_WORKBOOK", detail=f"这是改名为 .xlsx 的{kind}" if kind else "不是 xlsx 文件包"
@@ -488,7 +492,8 @@ class _SheetStats:
     name: str
     max_row: int = 0  # last row with a value (or a formula)
     max_column: int = 0  # last column (1-based) with a value (or a formula)
-    formulas: list[tuple[str, int, str]] = field(default_factory=list)  # cell, row, text
+    formulas: list[tuple[int, int, str]] = field(default_factory=list)  # row, column (0-based), text
+    hidden_rows: list[int] = field(default_factory=list)
     too_long: list[tuple[int, int, int]] = field(default_factory=list)  # row, col (0-based), length
 
 
@@ -538,6 +543,8 @@ class _SheetScan:
         elif tag == "row":
             self.row = int(attrs.get("r") or self.row + 1)
             self.column = 0
+            if attrs.get("hidden") in ("1", "true"):
+                self.stats.hidden_rows.append(self.row)
         elif tag in ("v", "t", "f"):
             self.field = tag
             self.pieces, self.kept = [], 0
@@ -573,8 +580,7 @@ class _SheetScan:
                     self.shared[index] = text
                 elif index is not None:
                     text = self.shared.get(index, "")
-                ref = f"{_column_letters(self.column - 1)}{self.cell_row}"
-                self.stats.formulas.append((ref, self.cell_row, text))
+                self.stats.formulas.append((self.cell_row, self.column - 1, text))
                 self.content = True
             elif tag == "v":
                 if text or self.length:
@@ -737,7 +743,7 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _column_letters(index: int) -> str:
+def column_letters(index: int) -> str:
     letters = ""
     index += 1
     while index:
@@ -768,24 +774,13 @@ def _size_problems(stats: list[_SheetStats], limits: Limits) -> list[Problem]:
     return problems
 
 
-def _with_column_label(problem: Problem, sheets: dict[str, RawSheet]) -> Problem:
-    """Name the formula cell's column by its header, as the county knows it."""
-    sheet = sheets.get(problem.sheet or "")
-    match = _CELL_REF.fullmatch(problem.cell or "")
-    if not sheet or not match:
-        return problem
-    index = _column_index(match.group(1))
-    label = sheet.header[index] if index < len(sheet.header) else None
-    return replace(problem, column=label)
-
-
 def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawSheet]:
-    """Every sheet of an .xlsx as text cells, keyed by sheet name, in workbook order.
+    """Every sheet of an .xlsx or .xls as text cells, keyed by sheet name, in workbook order.
 
     Refusals (``FileRefused``), cheapest first: FILE.UNSAFE for a symbolic link;
     FILE.EMPTY for 0 bytes; FILE.TOO_LARGE above ``limits.file_mb``; FILE.ENCRYPTED for a
-    password-protected workbook; FILE.NOT_WORKBOOK when the bytes are not an OOXML zip
-    (text renamed .xlsx, an old .xls, a PDF or image); FILE.CORRUPT with a short
+    password-protected workbook; FILE.NOT_WORKBOOK when the bytes are neither an OOXML zip
+    nor an Excel 97-2003 file (text renamed .xlsx, a PDF or image); FILE.CORRUPT with a short
     ``detail`` for a truncated or damaged package, a missing part, a duplicated part,
     too many parts, or parts that unpack (as declared or in fact) beyond
     ``limits.unpacked_mb`` (a zip bomb); FILE.UNSAFE for a DOCTYPE or entity declaration
@@ -793,62 +788,77 @@ def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawShee
     SHEET.TOO_MANY_COLUMNS when a sheet's last value lies beyond ``limits.rows`` /
     ``limits.columns`` (counted from the XML, so a stray cell in XFD1048576 never makes
     python-calamine allocate the empty rectangle before it); then, all of them at once,
-    SHEET.FORMULA, one problem per formula cell, with ``sheet``, ``row``, ``cell``
-    (``F10``), ``value`` (``=SUM(F2:F9)``) and ``column`` (the header label above it, if
-    any); VALUE.TOO_LONG for a cell longer than ``limits.cell_chars`` (its text is not
+    VALUE.TOO_LONG for a cell longer than ``limits.cell_chars`` (its text is not
     repeated); VALUE.CONTROL_CHAR for a cell holding a control or bidirectional override
-    character (its text shown with them escaped).
+    character (its text shown with them escaped). An .xls (at most 65,536 × 256 cells by
+    its format) is held to the size, sheet and cell limits.
 
     Cell text: strings stripped; numbers as Excel shows them (``400``, ``0.3``);
     booleans ``TRUE``/``FALSE`` (what Excel shows; ``parse_yes_no`` reads them);
-    dates ``YYYY-MM-DD``, datetimes with a time of day ``YYYY-MM-DD HH:MM:SS``.
-    A sheet with no non-empty row (or a chart sheet) comes back with ``header == []``:
-    whether that is an error depends on the sheet, so the caller decides. Hyperlinks keep
-    their text only: the link target is never read.
+    dates ``YYYY-MM-DD``, datetimes with a time of day ``YYYY-MM-DD HH:MM:SS``; a formula
+    cell its cached value, its formula kept in ``formulas`` (ingest.layout decides what a
+    formula may stand for). Each sheet carries whether it is hidden, its hidden rows (.xlsx)
+    and its merged ranges. A sheet with no non-empty row (or a chart sheet) comes back with
+    ``header == []``: whether that is an error depends on the sheet, so the caller decides.
+    Hyperlinks keep their text only: the link target is never read.
     """
     limits = limits if limits is not None else Limits.from_env()
     data = read_input(path, limits.file_mb)
-    with _open_package(data, limits) as package:
-        parts, stats = _scan_package(data, package, limits)
-    formulas = [
-        Problem("SHEET.FORMULA", sheet=_shown(s.name), row=row, cell=ref, value=f"={text}")
-        for s in stats
-        for ref, row, text in s.formulas
-    ]
-    oversized = _size_problems(stats, limits)
-    if oversized:  # never hand python-calamine a sheet it would have to allocate whole
-        long_cells = [
-            problem
-            for s in stats
-            for problem in _CellIssues(_shown(s.name), too_long=s.too_long).problems(None, limits)
-        ]
-        raise FileRefused(*oversized, *formulas, *long_cells)
+    stats: list[_SheetStats] = []
+    if not _is_xls(data):
+        with _open_package(data, limits) as package:
+            stats = _scan_package(data, package, limits)[1]
+        oversized = _size_problems(stats, limits)
+        if oversized:  # never hand python-calamine a sheet it would have to allocate whole
+            long_cells = [
+                problem
+                for s in stats
+                for problem in _CellIssues(_shown(s.name), too_long=s.too_long).problems(None, limits)
+            ]
+            raise FileRefused(*oversized, *long_cells)
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        if len(book.sheet_names) > limits.sheets:
+            raise _refuse("SHEET.TOO_MANY", detail=f"{len(book.sheet_names):,}",
+                          expected=f"{limits.sheets:,}")  # fmt: skip
+        hidden = {m.name for m in book.sheets_metadata if m.visible != SheetVisibleEnum.Visible}
         sheets: dict[str, RawSheet] = {}
         cell_problems: list[Problem] = []
         by_name = {s.name: s for s in stats}
         for name in book.sheet_names:
+            found = book.get_sheet_by_name(name)
             # skip_empty_area=False keeps row 1 / column A at index 0: numbering stays true.
-            cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            scanned = by_name.get(name)
-            issue = _CellIssues(_shown(name), too_long=scanned.too_long if scanned else [])
+            cells = found.to_python(skip_empty_area=False)
+            scanned = by_name.get(name) or _SheetStats(name)
+            issue = _CellIssues(_shown(name), too_long=scanned.too_long)
             numbered = []
             for number, row in enumerate(cells, start=1):
                 issue.check_controls(number, row)
                 numbered.append((number, [_text(v) for v in row]))
             del cells
-            sheets[name] = _sheet(name, numbered)
-            cell_problems += issue.problems(sheets[name], limits)
+            sheet = _sheet(name, numbered)
+            sheet.hidden = name in hidden
+            sheet.hidden_rows = tuple(scanned.hidden_rows)
+            sheet.merged = tuple((r1 + 1, c1, r2 + 1, c2)
+                                 for (r1, c1), (r2, c2) in found.merged_cell_ranges or ())  # fmt: skip
+            sheet.formulas = {(row, col): f"={text}" for row, col, text in scanned.formulas}
+            sheets[name] = sheet
+            cell_problems += issue.problems(sheet, limits)
+    except FileRefused:
+        raise
     except Exception as error:  # calamine's errors carry no stable types worth telling apart
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise _refuse("FILE.CORRUPT", detail=_shown(reason, 120)) from None
-    if formulas or cell_problems:
-        by_shown = {_shown(name): sheet for name, sheet in sheets.items()}
-        raise FileRefused(
-            *(_with_column_label(p, by_shown) for p in formulas), *cell_problems, sheets=sheets
-        )
+    if len(sheets) != len(book.sheet_names):
+        raise _refuse("FILE.CORRUPT", detail="工作表重名")
+    if cell_problems:
+        raise FileRefused(*cell_problems, sheets=sheets)
     return sheets
+
+
+def _is_xls(data: bytes) -> bool:
+    """An Excel 97-2003 workbook: an OLE container that is not an encrypted .xlsx."""
+    return data.startswith(_OLE2_MAGIC) and not any(s in data for s in _ENCRYPTED_STREAMS)
 
 
 # --- Word documents (the report under audit) ------------------------------------------

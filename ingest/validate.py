@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from operator import itemgetter
 
 import numpy as np
 import pandera.polars as pa
 import polars as pl
 
-from jixiao.ingest.normalise import clean_text, county_code, normalise_column
+from jixiao.ingest.layout import ROW, locate
+from jixiao.ingest.normalise import county_code, normalise_column
 from jixiao.ingest.personal import sheet_names
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.readers import Columns, RawSheet
 from jixiao.schemas.contracts import FILE, FORMATS, TYPE_NAMES, Sheet, contract
 from jixiao.schemas.programme import Programme
 
-ROW = "_row"  # the sheet row each record came from (lineage)
 
 @dataclass
 class Checked:
@@ -40,29 +39,6 @@ class Checked:
     people: set[str] = field(default_factory=set)  # the names its rows pair with IDs
 
 
-def map_header(raw: RawSheet, sheet: Sheet) -> tuple[dict[str, int], list[Problem]]:
-    """Column key → position in the raw rows, from Chinese labels or keys."""
-    by_name = {clean_text(name): key for key, label in sheet.labels.items()
-               for name in (key, label)}  # fmt: skip
-    positions: dict[str, int] = {}
-    problems = []
-    for i, cell in enumerate(raw.header):
-        key = by_name.get(clean_text(cell) or "")
-        if key is None:
-            continue  # a column the template does not know (备注 …) is not loaded
-        if key in positions:
-            problems.append(
-                Problem("COLUMN.DUPLICATE", raw.name, raw.header_row, sheet.labels[key])
-            )
-        positions[key] = i
-    problems += [
-        Problem("COLUMN.MISSING", raw.name, raw.header_row, label)
-        for key, label in sheet.labels.items()
-        if key not in positions
-    ]
-    return positions, problems
-
-
 @dataclass
 class SheetText:
     """One sheet of one file as text columns by key (plus ROW): what a reader process hands
@@ -72,32 +48,16 @@ class SheetText:
     rows: int
     frame: pl.DataFrame | None  # None when the header cannot be used (``problems`` says why)
     problems: list[Problem] = field(default_factory=list)
+    totals: pl.DataFrame | None = None  # its stated 合计 / 小计 cells (layout.Table.totals)
+    notes: list[str] = field(default_factory=list)  # what was read how (layout.Table.notes)
+    positions: dict[str, int] = field(default_factory=dict)  # field key -> column index
 
 
 def sheet_text(raw: RawSheet | Columns, sheet: Sheet) -> SheetText:
-    if not raw.header:
-        return SheetText(raw.name, 0, None, [Problem("SHEET.EMPTY_HEADER", raw.name)])
-    positions, problems = map_header(raw, sheet)
-    rows = raw.frame.height if isinstance(raw, Columns) else len(raw.rows)
-    if problems:
-        return SheetText(raw.name, rows, None, problems)
-    schema = {key: pl.String for key in sheet.labels} | {ROW: pl.Int64}
-    if isinstance(raw, Columns):
-        frame = raw.frame.select(
-            *(pl.col(f"c{positions[key]}").alias(key) for key in sheet.labels),
-            pl.col("row").alias(ROW),
-        )
-        return SheetText(raw.name, rows, frame)
-    # Rows are padded to the header's width, so every position is in every row. itemgetter of
-    # one position returns the cell, not a 1-tuple: a one-column sheet would be cut into
-    # characters.
-    at = list(positions.values())
-    pick = itemgetter(*at) if len(at) > 1 else lambda row: (row[at[0]],)
-    columns = dict(zip(positions, zip(*map(pick, raw.rows), strict=True), strict=False))
-    frame = pl.DataFrame(
-        {key: columns.get(key, ()) for key in sheet.labels} | {ROW: raw.row_numbers}, schema
-    )
-    return SheetText(raw.name, rows, frame)
+    table = locate(raw, sheet)
+    rows = table.frame.height if table.frame is not None else 0
+    return SheetText(raw.name, rows, table.frame, table.problems, table.totals, table.notes,
+                     table.positions)  # fmt: skip
 
 
 def _typed(strings: pl.DataFrame, sheet: Sheet, programme: Programme) -> pl.DataFrame:

@@ -150,6 +150,8 @@ INGEST_LOG = Table(
             "VARCHAR[]",
             "工作簿未包含的模板表（区县当年无此项内容）：视为未报送，其此前报送的行一并撤下",
         ),
+        Column("notes", "VARCHAR[]",
+               "读取时的说明：隐藏的行或工作表、未读取的工作表、表尾、栏次行等（区县看到的版式）"),
         Column("status", "VARCHAR", "accepted 已接收 / refused 已拒收 / superseded 已被新版本替代"),
         Column("rows_read", "BIGINT", "读取的数据行数"),
         Column("rows_loaded", "BIGINT", "入库的行数"),

@@ -16,9 +16,9 @@ import duckdb
 import pytest
 
 from jixiao.flows.nightly import nightly
+from jixiao.ingest.layout import locate
 from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import read_csv, read_workbook
-from jixiao.ingest.validate import map_header
 from jixiao.publish import warehouse
 from jixiao.sample.generate import SHEETS, sample_folder, write_sample
 from jixiao.schemas.identifiers import birth_date
@@ -91,9 +91,9 @@ def personal_values(folder: Path, names: set[str] = frozenset()) -> set[str]:
             continue
         for raw in sheets.values():
             for sheet in (SHEETS["visits"], SHEETS["competition_entries"]):
-                positions, problems = map_header(raw, sheet)
-                if "name" in positions:
-                    found |= {r[positions["name"]] for r in raw.rows if r[positions["name"]]}
+                table = locate(raw, sheet)
+                if table.frame is not None and "name" in table.positions:
+                    found |= set(table.frame["name"].drop_nulls())
     return found
 
 

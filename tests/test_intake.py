@@ -133,9 +133,11 @@ def drop_sheet(title: str) -> Edit:
 
 
 def rename_sheets(sheets: Sheets) -> None:
-    """Every sheet named as Excel names new ones: none is a sheet of the template."""
+    """Every sheet named as Excel names new ones, its header row relabelled as nothing the
+    template knows: none is a sheet of the template."""
     for i, title in enumerate(list(sheets), 1):
-        sheets[f"Sheet{i}"] = sheets.pop(title)
+        header, rows = sheets.pop(title)
+        sheets[f"Sheet{i}"] = ([f"列{n}" for n in range(len(header))], rows)
 
 
 def drop_column(title: str, label: str) -> Edit:

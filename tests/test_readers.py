@@ -135,17 +135,14 @@ def test_workbook_empty_file_refused(tmp_path: Path) -> None:
     assert _only(read_workbook, tmp_path / "a.xlsx").rule_id == "FILE.EMPTY"
 
 
-@pytest.mark.parametrize(
-    "content",
-    [
-        "姓名,金额\n张三,400\n".encode(),
-        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,  # an Excel 97-2003 .xls header
-    ],
-    ids=["text", "xls"],
-)
-def test_workbook_not_a_workbook_refused(tmp_path: Path, content: bytes) -> None:
-    (tmp_path / "a.xlsx").write_bytes(content)
+def test_workbook_not_a_workbook_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.xlsx").write_bytes("姓名,金额\n张三,400\n".encode())
     assert _only(read_workbook, tmp_path / "a.xlsx").rule_id == "FILE.NOT_WORKBOOK"
+
+
+def test_xls_header_without_a_workbook_is_corrupt(tmp_path: Path) -> None:
+    (tmp_path / "a.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    assert _only(read_workbook, tmp_path / "a.xls").rule_id == "FILE.CORRUPT"
 
 
 def test_workbook_plain_zip_is_not_a_workbook(tmp_path: Path) -> None:
@@ -208,23 +205,17 @@ def test_workbook_zip_bomb_refused_cheaply(tmp_path: Path) -> None:
     assert "庞大" in (problem.detail or "")
 
 
-def test_workbook_formula_cells_refused_one_problem_each(tmp_path: Path) -> None:
+def test_workbook_formulas_kept_beside_their_cached_values(tmp_path: Path) -> None:
+    """Formulas are not refused by the reader: where they stand decides (ingest.layout)."""
     book = xlsxwriter.Workbook(tmp_path / "a.xlsx")
     visits = book.add_worksheet("慰问")
     visits.write_row(0, 0, HEADER)
     visits.write_row(1, 0, ["张三", "2022-11-30", 400])
     visits.write_formula("C10", "=SUM(C2:C9)", None, 400)
-    funds = book.add_worksheet("经费")
-    funds.write_row(0, 0, ["支出事项", "下达金额(元)"])
-    funds.write_formula("B2", "=100*2")
-    book.add_worksheet("空")
     book.close()
-    problems = _refused(read_workbook, tmp_path / "a.xlsx")
-    assert [(p.rule_id, p.sheet, p.cell, p.row, p.column, p.value) for p in problems] == [
-        ("SHEET.FORMULA", "慰问", "C10", 10, "慰问金额(元)", "=SUM(C2:C9)"),
-        ("SHEET.FORMULA", "经费", "B2", 2, "下达金额(元)", "=100*2"),
-    ]
-    assert "C10" in problems[0].message("zh") and "=SUM(C2:C9)" in problems[0].message("zh")
+    sheet = read_workbook(tmp_path / "a.xlsx")["慰问"]
+    assert sheet.formulas == {(10, 2): "=SUM(C2:C9)"}
+    assert sheet.rows[-1] == [None, None, "400"] and sheet.row_numbers[-1] == 10
 
 
 def test_workbook_shared_formula_reports_its_text(tmp_path: Path) -> None:
@@ -239,12 +230,8 @@ def test_workbook_shared_formula_reports_its_text(tmp_path: Path) -> None:
         "</sheetData></worksheet>"
     )
     _rewrite(good, tmp_path / "a.xlsx", change={"xl/worksheets/sheet1.xml": sheet_xml.encode()})
-    problems = _refused(read_workbook, tmp_path / "a.xlsx")
-    assert [(p.cell, p.row, p.value) for p in problems] == [
-        ("A2", 2, "=B2*2"),
-        ("A3", 3, "=B2*2"),
-        ("A4", 4, "=1+1"),
-    ]
+    sheet = read_workbook(tmp_path / "a.xlsx")["s"]
+    assert sheet.formulas == {(2, 0): "=B2*2", (3, 0): "=B2*2", (4, 0): "=1+1"}
 
 
 # --- CSV --------------------------------------------------------------------------------

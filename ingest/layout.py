@@ -1,0 +1,374 @@
+"""Where a template sheet stands in a grid, as county clerks lay sheets out.
+
+Readers stop at grids (``ingest.readers``: text cells by sheet row, merged ranges, hidden
+sheets and rows, formulas); here a sheet of the programme's template is found in them.
+Everything is driven by the template's declarations (labels, types), never by a sheet or
+column of one programme:
+
+- which sheet is which: by its name, by a name with a suffix (``慰问情况表``, ``慰问(2)``), or
+  by its header row (``Sheet1``); a hidden sheet is not read when a visible one of the same
+  kind exists;
+- the header: the row (or two rows) among the first ``HEAD_ROWS`` that carry most of the
+  template's labels, whatever stands above it (a title, a ``单位：元`` line, a group row);
+  labels compared without line breaks, padding, full-width forms or a trailing unit;
+- the data: rows below the header, less a 栏次 row of column numbers, 合计 / 小计 / 总计 rows
+  (kept apart, to be checked against the column they total), footer lines (填表人 …) and rows
+  with nothing under any template column (a 序号 column numbered further than the data);
+- merged cells filled as Excel shows them; a money column headed in 万元 read in 万元.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from jixiao.ingest.problems import Problem
+from jixiao.ingest.readers import Columns, RawSheet, column_letters
+from jixiao.schemas.contracts import Sheet, Template
+
+HEAD_ROWS = 30  # the header is looked for among the first rows holding anything
+ROW = "_row"  # the sheet row each record came from (lineage)
+
+_SPACE = re.compile(r"[\s*＊※]+")  # line breaks, padding, required-field stars
+_UNIT = re.compile(r"\(([^()]*)\)$")  # a label's trailing unit: 慰问金额(元)
+_UNIT_LINE = re.compile(r"(?:金额)?单位[:：]?(万元|元)")
+_TOTAL = re.compile(r"(?:本页|本表|全部|总)?(合计|小计|总计|共计)(?::|\(元\))?")
+_FOOTER = re.compile(
+    r"(?:填表人|填报人|制表人|统计人|审核人|审核|复核人|负责人|单位负责人|分管领导|经办人|联系人|"
+    r"联系电话|电话|填报日期|填表日期|制表日期|报送日期|日期|填报单位|报送单位|单位盖章|盖章|"
+    r"单位\(盖章\)|\(盖章\)|注|说明|备注)(?:[:：]|$|\d)"
+)
+_COLUMN_NUMBERS = re.compile(r"\d{1,2}|[甲乙丙丁戊己庚辛]")
+_PLAIN_NUMBER = r"^\s*[-+]?[\d,，.]+\s*$"
+
+
+def normal(text: str | None) -> str:
+    """A label as compared: full-width forms half-width, no whitespace or stars, lower case."""
+    if not text:
+        return ""
+    return _SPACE.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+@dataclass
+class Table:
+    """A template sheet as found in one grid. ``frame``: the data rows as text columns by
+    field key plus ROW (None when the header could not be used: ``problems`` says why);
+    ``totals``: the stated totals, one row per total cell (row, label, from_row, to_row,
+    column, cell, stated)."""
+
+    name: str
+    header_rows: tuple[int, ...]
+    frame: pl.DataFrame | None
+    positions: dict[str, int] = field(default_factory=dict)  # field key -> column index
+    totals: pl.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+class _Labels:
+    """A sheet's labels and keys as compared (``normal``), with and without their unit."""
+
+    def __init__(self, sheet: Sheet):
+        self.exact: dict[str, str] = {}
+        self.base: dict[str, str] = {}
+        for key, label in sheet.labels.items():
+            for name in (key, label):
+                self.exact.setdefault(normal(name), key)
+                self.base.setdefault(_UNIT.sub("", normal(name)), key)
+
+    def match(self, text: str | None) -> tuple[str, str | None] | None:
+        """(field key, the unit the header gives) for a header cell, or None."""
+        cell = normal(text)
+        if not cell:
+            return None
+        if cell in self.exact:
+            return self.exact[cell], None
+        unit = _UNIT.search(cell)
+        key = self.base.get(_UNIT.sub("", cell))
+        return (key, unit.group(1) if unit else None) if key else None
+
+
+@dataclass
+class _Header:
+    rows: tuple[int, ...]  # indexes into the grid's rows
+    positions: dict[str, int]
+    units: dict[str, str]
+    duplicates: list[str]
+
+
+def _grid(raw: RawSheet | Columns, head_only: bool = False) -> list[tuple[int, list[str | None]]]:
+    """The grid's rows holding anything, as (sheet row, cells), merged cells filled."""
+    if isinstance(raw, Columns):
+        rows = raw.frame.head(HEAD_ROWS) if head_only else raw.frame
+        return [(raw.header_row, list(raw.header))] + [
+            (r[-1], list(r[:-1])) for r in rows.select(pl.exclude("row"), "row").iter_rows()
+        ]
+    rows = [(raw.header_row, raw.header), *zip(raw.row_numbers, raw.rows, strict=True)]
+    if head_only:
+        rows = rows[:HEAD_ROWS]
+    if not raw.merged:
+        return rows
+    at = {number: i for i, (number, _) in enumerate(rows)}
+    rows = [(n, list(cells)) for n, cells in rows]
+    for first_row, first_col, last_row, last_col in raw.merged:
+        top = rows[at[first_row]][1] if first_row in at else []
+        value = top[first_col] if first_col < len(top) else None
+        if value is None:
+            continue
+        for number in range(first_row, last_row + 1):
+            if number not in at:
+                continue
+            cells = rows[at[number]][1]
+            if len(cells) <= last_col:
+                cells.extend([None] * (last_col + 1 - len(cells)))
+            for col in range(first_col, last_col + 1):
+                cells[col] = value
+    return rows
+
+
+def _find_header(grid: list[tuple[int, list[str | None]]], labels: _Labels) -> _Header | None:
+    """The row, or pair of rows, among the first HEAD_ROWS that names most template fields.
+    In a pair, a column is named by its lower cell, by both read together, or by its upper
+    cell (a label merged down over both rows)."""
+    best: _Header | None = None
+    head = grid[:HEAD_ROWS]
+    tries = [((i,), [[c] for c in cells]) for i, (_, cells) in enumerate(head)]
+    for i in range(len(head) - 1):  # a pair only where it names more than any one row
+        upper, lower = head[i][1], head[i + 1][1]
+        pairs = []
+        for c in range(max(len(upper), len(lower))):
+            up = upper[c] if c < len(upper) else None
+            down = lower[c] if c < len(lower) else None
+            pairs.append([down, (up or "") + (down or ""), up])
+        tries.append(((i, i + 1), pairs))
+    for rows, columns in tries:
+        positions: dict[str, int] = {}
+        units: dict[str, str] = {}
+        duplicates = []
+        for c, options in enumerate(columns):
+            hit = next((m for m in map(labels.match, options) if m), None)
+            if hit is None:
+                continue
+            key, unit = hit
+            if key in positions:
+                duplicates.append(key)
+                continue
+            positions[key] = c
+            if unit:
+                units[key] = unit
+        if positions and (best is None or len(positions) > len(best.positions)):
+            best = _Header(rows, positions, units, duplicates)
+    return best
+
+
+def header_score(raw: RawSheet | Columns, sheet: Sheet) -> int:
+    """How many of the sheet's fields the best header row of the grid names."""
+    found = _find_header(_grid(raw, head_only=True), _Labels(sheet)) if raw.header else None
+    return len(found.positions) if found else 0
+
+
+def _unit_line(grid: list[tuple[int, list[str | None]]], above: int) -> str | None:
+    """万元 or 元, as a ``单位：万元`` line above the header says."""
+    for _, cells in grid[:above]:
+        for cell in cells:
+            if cell and (found := _UNIT_LINE.search(normal(cell))):
+                return found.group(1)
+    return None
+
+
+def _is_column_numbers(cells: list[str | None]) -> bool:
+    """A 栏次 row under the header: 1 2 3 … or 甲 乙 1 2 …, one per column."""
+    shown = [normal(c) for c in cells if c]
+    if len(shown) < 3 or not all(_COLUMN_NUMBERS.fullmatch(c) for c in shown):
+        return False
+    numbers = [int(c) for c in shown if c.isdigit()]
+    return numbers == sorted(set(numbers))
+
+
+def _total_label(cells: list[str | None]) -> str | None:
+    for cell in cells:
+        if cell and "计" in cell and _TOTAL.fullmatch(normal(cell)):
+            return cell
+    return None
+
+
+def _is_footer(cells: list[str | None]) -> bool:
+    """A line under the table: 填表人：…, 审核人：…, 填报日期：…, 单位盖章, 注：…"""
+    first = next((c for c in cells if c), None)
+    return first is not None and bool(_FOOTER.match(normal(first)))
+
+
+def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
+    """The template sheet ``sheet`` as it stands in the grid ``raw``."""
+    name = raw.name
+    labels = _Labels(sheet)
+    if not raw.header:
+        return Table(name, (), None, problems=[Problem("SHEET.EMPTY_HEADER", name)])
+    grid = _grid(raw)
+    header = _find_header(grid, labels)
+    if header is None:
+        return Table(name, (), None, problems=[
+            Problem("SHEET.NO_HEADER", name, detail=f"{min(HEAD_ROWS, len(grid))}",
+                    expected="、".join(sheet.labels.values()))])  # fmt: skip
+    header_rows = tuple(grid[i][0] for i in header.rows)
+    problems = [Problem("COLUMN.DUPLICATE", name, header_rows[-1], sheet.labels[k])
+                for k in header.duplicates]  # fmt: skip
+    if len(header.positions) < len(sheet.labels):
+        why = f"{len(header.positions)}/{len(sheet.labels)}"
+        problems += [Problem("COLUMN.MISSING", name, header_rows[-1], label, detail=why)
+                     for key, label in sheet.labels.items() if key not in header.positions]  # fmt: skip
+    if problems:
+        return Table(name, header_rows, None, problems=problems)
+    body = grid[header.rows[-1] + 1 :]
+    notes = []
+    if body and _is_column_numbers(body[0][1]):
+        notes.append(f"工作表「{name}」第 {body[0][0]} 行是栏次（列序号），未作为数据读入")
+        body = body[1:]
+    return _read_body(raw, sheet, header, header_rows, body, grid, notes)
+
+
+def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, header_rows: tuple[int, ...],
+               body: list[tuple[int, list[str | None]]], grid: list, notes: list[str]) -> Table:  # fmt: skip
+    name, positions = raw.name, header.positions
+    data: list[tuple[int, list[str | None]]] = []
+    totals: list[tuple[int, str, list[str | None]]] = []
+    footer_from = None
+    required = [c for k, c in positions.items() if sheet.fields[k].constraints.required]
+    for number, cells in body:
+        used = [cells[c] if c < len(cells) else None for c in positions.values()]
+        if not any(used):
+            continue  # nothing under any template column: a numbered 序号, a stray note
+        if label := _total_label(cells):
+            totals.append((number, label, used))
+            continue
+        if footer_from is None and _is_footer(cells):
+            footer_from = number
+        if footer_from is not None:
+            filled = sum(1 for c in required if c < len(cells) and cells[c])
+            if filled * 2 <= len(required):  # a footer line, not a row of data below one
+                continue
+        data.append((number, used))
+    if footer_from is not None:
+        notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
+    keys = list(positions)
+    frame = pl.DataFrame(
+        [cells for _, cells in data], schema=dict.fromkeys(keys, pl.String), orient="row"
+    ).with_columns(pl.Series(ROW, [n for n, _ in data], pl.Int64))
+    frame = frame.select(*(pl.col(k) if k in positions else pl.lit(None, pl.String).alias(k)
+                           for k in sheet.labels), ROW)  # fmt: skip
+    unit = _unit_line(grid, header.rows[0])
+    for key in sheet.labels:
+        if sheet.fields[key].type == "money" and header.units.get(key, unit) == "万元":
+            c = pl.col(key)
+            frame = frame.with_columns(pl.when(c.str.contains(_PLAIN_NUMBER)).then(c + "万")
+                                       .otherwise(c).alias(key))  # fmt: skip
+    problems = []
+    if isinstance(raw, RawSheet) and raw.formulas:
+        columns = {c: k for k, c in positions.items()}
+        rows = {n for n, _ in data}
+        problems = [
+            Problem("SHEET.FORMULA", name, row, sheet.labels[columns[col]], text,
+                    cell=f"{column_letters(col)}{row}")
+            for (row, col), text in sorted(raw.formulas.items())
+            if row in rows and col in columns
+        ]  # fmt: skip
+    hidden = sorted(set(getattr(raw, "hidden_rows", ())) & {n for n, _ in data})
+    if hidden:
+        shown = "、".join(map(str, hidden[:20])) + (" 等" if len(hidden) > 20 else "")
+        notes.append(f"工作表「{name}」第 {shown} 行在 Excel 中是隐藏行，已按数据读入")
+    return Table(name, header_rows, frame, positions, _totals(totals, data, positions, sheet), notes,
+                 problems)
+
+
+def _totals(totals: list[tuple[int, str, list[str | None]]], data: list, positions: dict[str, int],
+            sheet: Sheet) -> pl.DataFrame | None:  # fmt: skip
+    """Each stated total cell with the data rows it totals: a 小计 those since the previous
+    小计, a 合计 or 总计 all of the sheet's."""
+    if not totals:
+        return None
+    numeric = [k for k in positions if sheet.fields[k].type in ("integer", "number", "money")]
+    numbers = [n for n, _ in data]
+    out = []
+    since = 0
+    for row, label, used in totals:
+        if "小计" in label:
+            covered = [n for n in numbers if since < n < row]
+            since = row
+        else:
+            covered = numbers
+        for key in numeric:
+            stated = used[list(positions).index(key)]
+            if stated is not None and covered:
+                cell = f"{column_letters(positions[key])}{row}"
+                out.append((row, label, covered[0], covered[-1], key, cell, stated))
+    schema = {"row": pl.Int64, "label": pl.String, "from_row": pl.Int64, "to_row": pl.Int64,
+              "column": pl.String, "cell": pl.String, "stated": pl.String}  # fmt: skip
+    return pl.DataFrame(out, schema=schema, orient="row") if out else None
+
+
+@dataclass
+class Choice:
+    """The template sheets a workbook holds, by key, and what was decided on the way."""
+
+    sheets: dict[str, RawSheet | Columns]
+    notes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def _kind(name: str, raw: RawSheet | Columns, template: Template) -> str | None:
+    """The template sheet a workbook sheet is: by its name, a name containing a title (the
+    longest), else by its header row (most fields named, at least half of them)."""
+    shown = normal(name)
+    for key, sheet in template.sheets.items():
+        if shown in (normal(sheet.title), normal(key)):
+            return key
+    named = [k for k, s in template.sheets.items() if normal(s.title) in shown]
+    if named:
+        return max(named, key=lambda k: len(template.sheets[k].title))
+    if not raw.header:
+        return None
+    scores = {k: header_score(raw, s) / len(s.labels) for k, s in template.sheets.items()}
+    best = max(scores, key=scores.get, default=None)
+    if best is None or scores[best] < 0.5 or list(scores.values()).count(scores[best]) > 1:
+        return None
+    return best
+
+
+def choose_sheets(raw: dict[str, RawSheet | Columns], template: Template) -> Choice:
+    """Which sheet of a workbook is which template sheet. A hidden sheet is read only when no
+    visible sheet of its kind exists; two visible sheets of one kind, both holding rows,
+    are refused (which one is final only the county knows)."""
+    kinds: dict[str, list[str]] = {}
+    for name, sheet in raw.items():
+        if (kind := _kind(name, sheet, template)) is not None:
+            kinds.setdefault(kind, []).append(name)
+    choice = Choice({})
+    for key, names in kinds.items():
+        visible = [n for n in names if not getattr(raw[n], "hidden", False)]
+        with_rows = [n for n in visible if raw[n].header and len(raw[n].rows)] or visible
+        title = template.sheets[key].title
+        if len(with_rows) > 1:
+            names_shown = "、".join(f"「{n}」" for n in with_rows)
+            choice.problems.append(Problem("SHEET.AMBIGUOUS", value=names_shown, expected=title))
+            continue
+        chosen = (with_rows or names)[0]
+        choice.sheets[key] = raw[chosen]
+        for other in names:
+            if other != chosen:
+                why = "隐藏的" if getattr(raw[other], "hidden", False) else "没有数据的"
+                choice.notes.append(f"{why}工作表「{other}」未读取：「{title}」表读取的是「{chosen}」")
+        if getattr(raw[chosen], "hidden", False):
+            choice.notes.append(f"工作表「{chosen}」在 Excel 中是隐藏的，作为「{title}」表读入")
+    taken = {id(s) for s in choice.sheets.values()}
+    unread = [n for n, s in raw.items() if id(s) not in taken and s.header
+              and not any(n in names for names in kinds.values())]  # fmt: skip
+    if unread:
+        choice.notes.append("未认出的工作表，未读取：" + "、".join(f"「{n}」" for n in unread))
+    found = "、".join(f"「{n}」" for n in raw) or "（无）"
+    missing = [s for k, s in template.sheets.items()
+               if k not in choice.sheets and k not in kinds and (s.required or not kinds)]  # fmt: skip
+    choice.problems += [Problem("SHEET.MISSING", s.title, detail=found) for s in missing]
+    return choice
