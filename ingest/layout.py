@@ -39,7 +39,7 @@ _TOTAL = re.compile(r"(?:本页|本表|全部|总)?(合计|小计|总计|共计)
 _FOOTER = re.compile(
     r"(?:填表人|填报人|制表人|统计人|审核人|审核|复核人|负责人|单位负责人|分管领导|经办人|联系人|"
     r"联系电话|电话|填报日期|填表日期|制表日期|报送日期|日期|填报单位|报送单位|单位盖章|盖章|"
-    r"单位\(盖章\)|\(盖章\)|注|说明|备注)(?:[:：]|$|\d)"
+    r"单位\(盖章\)|\(盖章\)|注|说明)(?::|$|\d)"
 )
 _COLUMN_NUMBERS = re.compile(r"\d{1,2}|[甲乙丙丁戊己庚辛]")
 _PLAIN_NUMBER = r"^\s*[-+]?[\d,，.]+\s*$"
@@ -197,8 +197,7 @@ def _total_label(cells: list[str | None]) -> str | None:
 
 def _is_footer(cells: list[str | None]) -> bool:
     """A line under the table: 填表人：…, 审核人：…, 填报日期：…, 单位盖章, 注：…"""
-    first = next((c for c in cells if c), None)
-    return first is not None and bool(_FOOTER.match(normal(first)))
+    return any(_FOOTER.match(normal(c)) for c in cells if c)
 
 
 def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
@@ -244,11 +243,12 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, header_ro
         if label := _total_label(cells):
             totals.append((number, label, used))
             continue
-        if footer_from is None and _is_footer(cells):
+        footer = _is_footer(cells)
+        if footer_from is None and footer:
             footer_from = number
         if footer_from is not None:
             filled = sum(1 for c in required if c < len(cells) and cells[c])
-            if filled * 2 <= len(required):  # a footer line, not a row of data below one
+            if footer or filled * 2 <= len(required):  # below a footer, only rows of data count
                 continue
         data.append((number, used))
     if footer_from is not None:
@@ -294,7 +294,7 @@ def _totals(totals: list[tuple[int, str, list[str | None]]], data: list, positio
     out = []
     since = 0
     for row, label, used in totals:
-        if "小计" in label:
+        if "小计" in normal(label):
             covered = [n for n in numbers if since < n < row]
             since = row
         else:

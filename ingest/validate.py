@@ -7,7 +7,7 @@ county typed it (personal values masked) and what the template expects.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandera.polars as pa
@@ -17,7 +17,7 @@ from jixiao.ingest.layout import ROW, locate
 from jixiao.ingest.normalise import county_code, normalise_column
 from jixiao.ingest.personal import sheet_names
 from jixiao.ingest.problems import Problem
-from jixiao.ingest.readers import Columns, RawSheet
+from jixiao.ingest.readers import Columns, RawSheet, column_letters
 from jixiao.schemas.contracts import FILE, FORMATS, TYPE_NAMES, Sheet, contract
 from jixiao.schemas.programme import Programme
 
@@ -121,7 +121,7 @@ def check_sheets(texts: dict[int, SheetText], sheet: Sheet, programme: Programme
     else:
         cases = None
     for i, problems in _problems(cases, unread, strings, texts, sheet, programme).items():
-        out.problems[i] = problems
+        out.problems[i] = out.problems.get(i, []) + problems
     out.frame = typed.rename({label: key for key, label in sheet.labels.items()})
     return out
 
@@ -147,9 +147,12 @@ def _problems(
             continue
         file, row = strings[FILE][index], strings[ROW][index]
         name = texts[file].name
-        by_file.setdefault(file, []).append(
-            _problem(check, label, index, name, row, strings, sheet, programme)
-        )
+        problem = _problem(check, label, index, name, row, strings, sheet, programme)
+        key = next((k for k, lb in sheet.labels.items() if lb == problem.column), None)
+        column = texts[file].positions.get(key) if key else None
+        if column is not None:  # the cell the clerk is to fix, as Excel names it
+            problem = replace(problem, cell=f"{column_letters(column)}{row}")
+        by_file.setdefault(file, []).append(problem)
     order = {label: n for n, label in enumerate(sheet.labels.values())}
     return {
         i: sorted(problems, key=lambda p: (p.row or 0, order.get(p.column, 99)))
