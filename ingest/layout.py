@@ -203,11 +203,11 @@ def _is_footer(cells: list[str | None]) -> bool:
 def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
     """The template sheet ``sheet`` as it stands in the grid ``raw``."""
     name = raw.name
-    labels = _Labels(sheet)
     if not raw.header:
         return Table(name, (), None, problems=[Problem("SHEET.EMPTY_HEADER", name)])
-    grid = _grid(raw)
-    header = _find_header(grid, labels)
+    # A CSV's rows stay columns: only its first rows are looked at one by one.
+    grid = _grid(raw, head_only=isinstance(raw, Columns))
+    header = _find_header(grid, _Labels(sheet))
     if header is None:
         return Table(name, (), None, problems=[
             Problem("SHEET.NO_HEADER", name, detail=f"{min(HEAD_ROWS, len(grid))}",
@@ -221,76 +221,105 @@ def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
                      for key, label in sheet.labels.items() if key not in header.positions]  # fmt: skip
     if problems:
         return Table(name, header_rows, None, problems=problems)
-    body = grid[header.rows[-1] + 1 :]
+    last = header.rows[-1]
     notes = []
-    if body and _is_column_numbers(body[0][1]):
-        notes.append(f"工作表「{name}」第 {body[0][0]} 行是栏次（列序号），未作为数据读入")
-        body = body[1:]
-    return _read_body(raw, sheet, header, header_rows, body, grid, notes)
+    below = grid[last + 1] if last + 1 < len(grid) else None
+    if below and _is_column_numbers(below[1]):
+        notes.append(f"工作表「{name}」第 {below[0]} 行是栏次（列序号），未作为数据读入")
+        last += 1
+    if isinstance(raw, Columns):
+        body = raw.frame.filter(pl.col("row") > grid[last][0])
+    else:
+        body = _frame(grid[last + 1 :])
+    table = _read_body(raw, sheet, header, body, notes)
+    table.header_rows = header_rows
+    if (unit := _unit_line(grid, header.rows[0])) or header.units:
+        table.frame = _in_yuan(table.frame, sheet, header.units, unit)
+    return table
 
 
-def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, header_rows: tuple[int, ...],
-               body: list[tuple[int, list[str | None]]], grid: list, notes: list[str]) -> Table:  # fmt: skip
-    name, positions = raw.name, header.positions
-    data: list[tuple[int, list[str | None]]] = []
-    totals: list[tuple[int, str, list[str | None]]] = []
-    footer_from = None
-    required = [c for k, c in positions.items() if sheet.fields[k].constraints.required]
-    for number, cells in body:
-        used = [cells[c] if c < len(cells) else None for c in positions.values()]
-        if not any(used):
-            continue  # nothing under any template column: a numbered 序号, a stray note
-        if label := _total_label(cells):
-            totals.append((number, label, used))
-            continue
-        footer = _is_footer(cells)
-        if footer_from is None and footer:
-            footer_from = number
-        if footer_from is not None:
-            filled = sum(1 for c in required if c < len(cells) and cells[c])
-            if footer or filled * 2 <= len(required):  # below a footer, only rows of data count
-                continue
-        data.append((number, used))
-    if footer_from is not None:
-        notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
-    keys = list(positions)
-    frame = pl.DataFrame(
-        [cells for _, cells in data], schema=dict.fromkeys(keys, pl.String), orient="row"
-    ).with_columns(pl.Series(ROW, [n for n, _ in data], pl.Int64))
-    frame = frame.select(*(pl.col(k) if k in positions else pl.lit(None, pl.String).alias(k)
-                           for k in sheet.labels), ROW)  # fmt: skip
-    unit = _unit_line(grid, header.rows[0])
+def _frame(rows: list[tuple[int, list[str | None]]]) -> pl.DataFrame:
+    """Grid rows as text columns c0, c1 … by position, and ``row``."""
+    width = max((len(cells) for _, cells in rows), default=0)
+    columns = list(zip(*(cells + [None] * (width - len(cells)) for _, cells in rows), strict=True))
+    return pl.DataFrame(
+        {f"c{i}": columns[i] if columns else () for i in range(width)}
+        | {"row": [n for n, _ in rows]},
+        schema=dict.fromkeys((f"c{i}" for i in range(width)), pl.String) | {"row": pl.Int64},
+    )
+
+
+def _in_yuan(frame: pl.DataFrame, sheet: Sheet, units: dict[str, str], unit: str | None):
+    """A money column headed, or under a unit line, in 万元: its plain numbers read in 万."""
     for key in sheet.labels:
-        if sheet.fields[key].type == "money" and header.units.get(key, unit) == "万元":
+        if sheet.fields[key].type == "money" and units.get(key, unit) == "万元":
             c = pl.col(key)
-            frame = frame.with_columns(pl.when(c.str.contains(_PLAIN_NUMBER)).then(c + "万")
-                                       .otherwise(c).alias(key))  # fmt: skip
+            frame = frame.with_columns(
+                pl.when(c.str.contains(_PLAIN_NUMBER)).then(c + "万").otherwise(c).alias(key)
+            )
+    return frame
+
+
+def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.DataFrame,
+               notes: list[str]) -> Table:  # fmt: skip
+    """The rows below the header: data, stated totals and footer lines told apart, set-wise;
+    only the few rows that may be a total or a footer are looked at one by one."""
+    name, positions = raw.name, header.positions
+    cells = [c for c in body.columns if c != "row"]
+    mapped = [f"c{i}" for i in positions.values() if f"c{i}" in body.columns]
+    body = body.filter(pl.any_horizontal(pl.col(mapped).is_not_null()) if mapped else False)
+    maybe = body.filter(
+        pl.any_horizontal(pl.col(c).str.contains_any(["计", ":", "：", "盖章", "注", "说明"])
+                          for c in cells)
+    ) if cells else body.clear()  # fmt: skip
+    totals: list[tuple[int, str, list[str | None]]] = []
+    footers: list[int] = []
+    for row in maybe.iter_rows():
+        number, line = row[-1], list(row[:-1])
+        if label := _total_label(line):
+            totals.append((number, label, [line[i] for i in positions.values()]))
+        elif _is_footer(line):
+            footers.append(number)
+    out = {n for n, _, _ in totals}
+    if footers:
+        footer_from = footers[0]
+        notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
+        required = [f"c{c}" for k, c in positions.items() if sheet.fields[k].constraints.required]
+        filled = pl.sum_horizontal(pl.col(required).is_not_null()) if required else pl.lit(0)
+        # below a footer, only rows of data count
+        thin = body.filter((pl.col("row") >= footer_from) & (filled * 2 <= len(required)))
+        out |= set(footers) | set(thin["row"])
+    data = body.filter(~pl.col("row").is_in(list(out))) if out else body
+    frame = data.select(
+        *(pl.col(f"c{positions[k]}").alias(k) if k in positions else pl.lit(None, pl.String).alias(k)
+          for k in sheet.labels),
+        pl.col("row").alias(ROW),
+    )  # fmt: skip
     problems = []
-    if isinstance(raw, RawSheet) and raw.formulas:
+    rows = set(frame[ROW]) if isinstance(raw, RawSheet) and (raw.formulas or raw.hidden_rows) else set()
+    if rows and raw.formulas:
         columns = {c: k for k, c in positions.items()}
-        rows = {n for n, _ in data}
         problems = [
             Problem("SHEET.FORMULA", name, row, sheet.labels[columns[col]], text,
                     cell=f"{column_letters(col)}{row}")
             for (row, col), text in sorted(raw.formulas.items())
             if row in rows and col in columns
         ]  # fmt: skip
-    hidden = sorted(set(getattr(raw, "hidden_rows", ())) & {n for n, _ in data})
-    if hidden:
+    if hidden := sorted(rows & set(raw.hidden_rows)) if rows else []:
         shown = "、".join(map(str, hidden[:20])) + (" 等" if len(hidden) > 20 else "")
         notes.append(f"工作表「{name}」第 {shown} 行在 Excel 中是隐藏行，已按数据读入")
-    return Table(name, header_rows, frame, positions, _totals(totals, data, positions, sheet), notes,
-                 problems)
+    numbers = frame[ROW].to_list() if totals else []
+    return Table(name, (), frame, positions, _totals(totals, numbers, positions, sheet), notes,
+                 problems)  # fmt: skip
 
 
-def _totals(totals: list[tuple[int, str, list[str | None]]], data: list, positions: dict[str, int],
-            sheet: Sheet) -> pl.DataFrame | None:  # fmt: skip
+def _totals(totals: list[tuple[int, str, list[str | None]]], numbers: list[int],
+            positions: dict[str, int], sheet: Sheet) -> pl.DataFrame | None:  # fmt: skip
     """Each stated total cell with the data rows it totals: a 小计 those since the previous
     小计, a 合计 or 总计 all of the sheet's."""
     if not totals:
         return None
     numeric = [k for k in positions if sheet.fields[k].type in ("integer", "number", "money")]
-    numbers = [n for n, _ in data]
     out = []
     since = 0
     for row, label, used in totals:
