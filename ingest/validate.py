@@ -63,6 +63,13 @@ def map_header(raw: RawSheet, sheet: Sheet) -> tuple[dict[str, int], list[Proble
     return positions, problems
 
 
+# A stated total: the Excel row of its 合计 / 小计 / 总计 line, that label as typed (合 计), the
+# first and last data rows it covers (a 小计: those since the previous 小计 or the header), the
+# column's key, the cell (F12) and the cell's text as typed or shown (1,200, 0.12万, 1200元).
+TOTALS = {"row": pl.Int64, "label": pl.String, "from_row": pl.Int64, "to_row": pl.Int64,
+          "column": pl.String, "cell": pl.String, "stated": pl.String}  # fmt: skip
+
+
 @dataclass
 class SheetText:
     """One sheet of one file as text columns by key (plus ROW): what a reader process hands
@@ -72,6 +79,10 @@ class SheetText:
     rows: int
     frame: pl.DataFrame | None  # None when the header cannot be used (``problems`` says why)
     problems: list[Problem] = field(default_factory=list)
+    # The totals it states (合计 / 小计 / 总计 rows, not in ``frame``), one row per cell of a
+    # column the sheet totals (Sheet.totalled), columns as TOTALS says. Loaded by
+    # load.warehouse_totals.
+    totals: pl.DataFrame | None = None
 
 
 def sheet_text(raw: RawSheet | Columns, sheet: Sheet) -> SheetText:
