@@ -766,6 +766,25 @@ _RECORDS = (
         "a payment of 300 元 against a 400 元 standard",
     ),
     _records(
+        "RECORDS.TOTAL_DISAGREES",
+        "error",
+        "报送表合计不符",
+        "Stated total does not add up",
+        "{label}：{kind}行（{cell}）的{column}为 {claimed}，而第 {rows} 行之和为 {observed}。",
+        "{label}: the {kind} row ({cell}) gives {column} as {claimed}, while rows {rows} add "
+        "up to {observed}.",
+        "Runs for every programme, undeclared: each 合计 / 小计 / 总计 row of an accepted county "
+        "sheet (not data, so not among its rows), in each numeric column of the template "
+        "(integer, number, money) where it states a figure, against the sum of that column "
+        "over the rows it covers in the same file: a 合计 or 总计 every data row of the sheet, "
+        "a 小计 the rows since the previous 小计 or the header. Exact: money to the fen, "
+        "integers whole, numbers to the millionth; an empty cell counts as 0. A total that "
+        "cannot be read as its column's type (见附表, 35人 in an integer column) is shown as "
+        "written against the sum. Left out: a blank total cell, and an unreadable one over "
+        "rows that add up to 0 (a dash under an empty column).",
+        "合计 in F12 states 1,300 where rows 3–11 of its column add up to 1,200",
+    ),
+    _records(
         "REPORT.RECORDS_DISAGREE",
         "error",
         "报告数据与报送记录不符",

@@ -15,6 +15,10 @@ of its rows; Python only turns those few rows into ``Finding`` objects.
 The warehouse holds no identity number or name (SPEC §4): a person is named by the first
 12 characters of the keyed hash, and evidence text shows only the declared columns that are
 not the person: dates, amounts, codes, names of things.
+
+One rule is not declared: RECORDS.TOTAL_DISAGREES checks every total a county sheet states
+(its 合计 / 小计 / 总计 rows, kept in `stated_totals`) against the column it totals, for every
+numeric column of every template (``Sheet.totalled``).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from decimal import Decimal
 import duckdb
 
 from jixiao.checks.findings import Evidence, Finding
+from jixiao.schemas.contracts import TYPE_NAMES, Template
 from jixiao.schemas.programme import (
     AgeOutOfRange,
     AmountNotStandard,
@@ -40,7 +45,7 @@ from jixiao.schemas.programme import (
     RecordCheck,
 )
 from jixiao.schemas.template import hash_column
-from jixiao.schemas.warehouse import ID_COLUMNS
+from jixiao.schemas.warehouse import ID_COLUMNS, STATED_TOTALS
 
 CAP = 20  # evidence rows listed per finding; the rest are counted
 _SCOPE = "programme_code = $code AND year = $year"
@@ -224,9 +229,13 @@ class _Names:
 
     def column(self, c: RecordCheck, parameter: str) -> str:
         column = getattr(c, parameter)
-        title = self.titles.get(f"{c.sheet}.{column}", column)
-        # A money column's unit is said by the amount: 慰问金额(元) 400 → 慰问金额 400 元
-        return re.sub(r"\s*[(（]元[)）]$", "", title) if parameter in MONEY else title
+        return _title(self.titles.get(f"{c.sheet}.{column}", column), parameter in MONEY)
+
+
+def _title(title: str, money: bool) -> str:
+    """A column's title as a finding says it: a money column's unit is said by the amount
+    (慰问金额(元) 400 → 慰问金额 400 元)."""
+    return re.sub(r"\s*[(（]元[)）]$", "", title) if money else title
 
 
 def _value(parameter: str, value: object) -> str:
@@ -352,8 +361,8 @@ def groups(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[list[d
 def record_findings(
     con: duckdb.DuckDBPyConnection, programme: Programme
 ) -> list[Finding]:
-    """Every RECORDS.* finding of the programme's declared checks for its year, in the order
-    they are declared."""
+    """Every RECORDS.* finding of the programme for its year: its declared checks, in the
+    order they are declared, then its counties' stated totals (`total_findings`)."""
     names = _Names(programme)
     out = []
     for check in programme.checks:
@@ -364,4 +373,84 @@ def record_findings(
             out.append(Finding(check.rule, subject, claimed, observed,
                                _evidence(check, rows, names), label=label, amount_yuan=amount,
                                params=extra))  # fmt: skip
+    return out + total_findings(con, programme, names)
+
+
+# --- stated totals (RECORDS.TOTAL_DISAGREES) ------------------------------------------------
+
+TOTAL = "RECORDS.TOTAL_DISAGREES"
+FEN = Decimal("0.01")
+_EXACT = "DECIMAL(38,6)"  # stated_totals.stated: every numeric type summed exactly in it
+
+
+def totals_sql(template: Template) -> str | None:
+    """The stated totals of a programme year that differ from the sum of their column over
+    the rows they cover in the same file (an unreadable one, from a sum that is not 0): one
+    branch per column a sheet totals, summed in its own table. Each total carries its kind
+    (its label without spaces: 合 计 is 合计) and which of its kind it is in its column of the
+    file (``nth``), so that a finding is followed night to night wherever its row moves.
+    None when no sheet of the template totals a column."""
+    branches = [
+        f"""SELECT t.*, coalesce(sum(s.{_quoted(column)}::{_EXACT}), 0) AS computed
+            FROM t LEFT JOIN {_quoted(key)} s ON s.programme_code = t.programme_code
+              AND s.year = t.year AND s.county_code = t.county_code
+              AND s.source_file = t.source_file AND s.source_row BETWEEN t.from_row AND t.to_row
+            WHERE t.sheet = '{key}' AND t.column_key = '{column}'
+            GROUP BY ALL"""
+        for key, sheet in template.sheets.items()
+        for column in sheet.totalled
+    ]  # keys are validated names: safe as literals
+    if not branches:
+        return None
+    return f"""
+        WITH k AS (SELECT *, regexp_replace(label, '[\\s\\p{{Z}}]+', '', 'g') AS kind
+                   FROM {STATED_TOTALS.name} WHERE {_SCOPE}),
+        t AS (SELECT *, row_number() OVER (PARTITION BY county_code, source_file, sheet,
+                     column_key, kind ORDER BY source_row) AS nth FROM k)
+        SELECT * FROM ({" UNION ALL BY NAME ".join(branches)})
+        WHERE coalesce(stated <> computed, computed <> 0)
+        ORDER BY county_code, source_file, sheet, source_row, column_key
+    """
+
+
+def _figure(value: Decimal, money: bool) -> str:
+    return f"{yuan(value)} 元" if money else format(value.normalize(), "f")
+
+
+def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
+                   names: _Names | None = None) -> list[Finding]:  # fmt: skip
+    """One RECORDS.TOTAL_DISAGREES finding per stated total of the programme year that its
+    rows do not add up to, on its county, naming the sheet as the file names it and the
+    cell."""
+    template = programme.county_template
+    sql = totals_sql(template)
+    if sql is None:
+        return []
+    names = names or _Names(programme)
+    cursor = con.execute(sql, {"code": programme.code, "year": programme.year})
+    columns = [d[0] for d in cursor.description]
+    out = []
+    for r in (dict(zip(columns, row, strict=True)) for row in cursor.fetchall()):
+        sheet, key = template.sheets[r["sheet"]], r["column_key"]
+        typed, money = sheet.fields[key].type, sheet.fields[key].type == "money"
+        stated, computed = r["stated"], r["computed"]
+        claimed = (_figure(stated, money) if stated is not None
+                   else f"「{r['stated_text']}」（不能读作{TYPE_NAMES[typed]}）")  # fmt: skip
+        observed = _figure(computed, money)
+        first, last = r["from_row"], r["to_row"]
+        rows = str(first) if first == last else f"{first}–{last}"
+        column = _title(sheet.labels[key], money)
+        label = f"{names.county_name(r['county_code'])}「{r['source_sheet']}」"
+        evidence = Evidence(
+            f"{r['source_file']} › {r['source_sheet']}", r["source_row"],
+            f"{r['kind']}（{r['cell']}）{column}：填报「{r['stated_text']}」，"
+            f"第 {rows} 行之和为 {observed}",
+        )  # fmt: skip
+        out.append(Finding(
+            TOTAL, f"county:{r['county_code']}:{sheet.key}.{key}:{r['kind']}{r['nth']}",
+            claimed, observed, (evidence,), label=label,
+            amount_yuan=abs(stated - computed).quantize(FEN) if money and stated is not None
+            else None,
+            params={"kind": r["kind"], "cell": r["cell"], "column": column, "rows": rows},
+        ))  # fmt: skip
     return out

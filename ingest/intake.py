@@ -24,16 +24,18 @@ import polars as pl
 
 from jixiao.checkpoints import checkpoint
 from jixiao.ingest.discover import Submission
-from jixiao.ingest.layout import Choice, choose_sheets
+from jixiao.ingest.layout import TOTALS, Choice, choose_sheets
 from jixiao.ingest.load import (
     delete_county_rows,
     insert_log,
     insert_names,
     insert_rows,
+    insert_totals,
     log_row,
     mark_superseded,
     transaction,
     warehouse_rows,
+    warehouse_totals,
 )
 from jixiao.ingest.normalise import county_of_file
 from jixiao.ingest.personal import (
@@ -53,7 +55,7 @@ from jixiao.publish.feedback import feedback_path, render
 from jixiao.publish.files import write_atomic
 from jixiao.schemas.contracts import FILE, Sheet, Template
 from jixiao.schemas.programme import Programme
-from jixiao.schemas.warehouse import latest_log_entries
+from jixiao.schemas.warehouse import STATED_TOTALS, latest_log_entries
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +191,7 @@ class Ledger:
 
     last_sha: dict[str, str]  # file -> sha256 last processed under that name
     accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
-    loaded: set[tuple[str, str]]  # (county, sheet) with rows in the warehouse
+    loaded: set[tuple[str, str]]  # (county, sheet) with rows or stated totals in the warehouse
     # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
     keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]]
 
@@ -198,7 +200,7 @@ class Ledger:
         def rows(sql: str) -> list[tuple]:
             return con.execute(sql, [programme.code, programme.year]).fetchall()
 
-        scope = "programme_code = ? AND year = ?"
+        scope = "programme_code = $1 AND year = $2"
         accepted: dict[str, dict[str, tuple[int, frozenset[str]]]] = {}
         for county, file, version, sheets in rows(
             f"SELECT county_code, file, version, sheets FROM ingest_log WHERE {scope} "
@@ -211,7 +213,8 @@ class Ledger:
                       f"{latest_log_entries('programme_code, year, file')} WHERE {scope}")),
             accepted,
             {(county, key) for key in template.sheets for (county,) in
-             rows(f"SELECT DISTINCT county_code FROM {key} WHERE {scope}")},
+             rows(f"SELECT county_code FROM {key} WHERE {scope} UNION SELECT county_code FROM "
+                  f"{STATED_TOTALS.name} WHERE {scope} AND sheet = '{key}'")},
             {(ref, fields): {county: set(values) for county, values in rows(
                 f"SELECT county_code, list(concat_ws(chr(31), {', '.join(fields)})) "
                 f"FROM {ref} WHERE {scope} GROUP BY 1")} for ref, fields in referenced(template)},
@@ -546,12 +549,30 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
     return outcome("accepted", loaded)
 
 
+def _stated(batch: _Batch) -> dict[str, pl.DataFrame]:
+    """The totals the batch's accepted files state (SheetText.totals), by sheet, each row with
+    its file (FILE)."""
+    out = {}
+    for key, by_county in batch.winners.items():
+        frames = [
+            totals.select(*(pl.col(c).cast(t) for c, t in TOTALS.items()),
+                          pl.lit(i, pl.Int64).alias(FILE))
+            for i in sorted(by_county.values())
+            if (totals := batch.files[i].read.sheets[key].totals) is not None
+        ]  # fmt: skip
+        if frames:
+            out[key] = pl.concat(frames)
+    return out
+
+
 def _load(ctx: Context, batch: _Batch) -> None:
     """The batch in one transaction: a crash leaves it all out, and the staging file is
     published only after the whole run."""
     programme, files, checked = ctx.programme, batch.files, batch.checked
     sheets = programme.county_template.sheets
+    totals = _stated(batch)
     free = [checked[key].frame[c] for key in batch.winners for c in sheets[key].free_text]
+    free += [t["stated"] for t in totals.values()]  # what a clerk typed in a total's cell
     shown = masked_values(pl.concat(free), batch.names) if free else {}
     with transaction(ctx.con):
         insert_names(ctx.con, programme, batch.names, ctx.hash_key)
@@ -574,6 +595,9 @@ def _load(ctx: Context, batch: _Batch) -> None:
             frame = checked[key].frame.with_columns(pl.col(sheets[key].free_text).replace(shown))
             rows = warehouse_rows(frame, sheets[key], lineage)
             insert_rows(ctx.con, sheets[key], rows, ctx.hash_key)
+            if key in totals:
+                stated = warehouse_totals(totals[key], sheets[key], lineage)
+                insert_totals(ctx.con, stated.with_columns(pl.col("stated_text").replace(shown)))
             checkpoint("load.after_insert")
         if batch.replaced:  # before the batch's own rows: a changed file replaces itself
             mark_superseded(ctx.con, programme, batch.replaced)

@@ -31,6 +31,11 @@ from jixiao.schemas.contracts import Sheet, Template
 
 HEAD_ROWS = 30  # the header is looked for among the first rows holding anything
 ROW = "_row"  # the sheet row each record came from (lineage)
+# A stated total: the Excel row of its 合计 / 小计 / 总计 line, that label as typed (合 计), the
+# first and last data rows it covers (a 小计: those since the previous 小计 or the header), the
+# column's key, the cell (F12) and the cell's text as typed or shown (1,200, 0.12万, 1200元).
+TOTALS = {"row": pl.Int64, "label": pl.String, "from_row": pl.Int64, "to_row": pl.Int64,
+          "column": pl.String, "cell": pl.String, "stated": pl.String}  # fmt: skip
 
 _SPACE = re.compile(r"[\s*＊※]+")  # line breaks, padding, required-field stars
 _UNIT = re.compile(r"\(([^()]*)\)$")  # a label's trailing unit: 慰问金额(元)
@@ -319,7 +324,7 @@ def _totals(totals: list[tuple[int, str, list[str | None]]], numbers: list[int],
     小计, a 合计 or 总计 all of the sheet's."""
     if not totals:
         return None
-    numeric = [k for k in positions if sheet.fields[k].type in ("integer", "number", "money")]
+    numeric = [k for k in sheet.totalled if k in positions]
     out = []
     since = 0
     for row, label, used in totals:
@@ -330,12 +335,11 @@ def _totals(totals: list[tuple[int, str, list[str | None]]], numbers: list[int],
             covered = numbers
         for key in numeric:
             stated = used[list(positions).index(key)]
-            if stated is not None and covered:
+            if stated is not None:  # over no rows at all, it totals nothing: rows row..row-1
                 cell = f"{column_letters(positions[key])}{row}"
-                out.append((row, label, covered[0], covered[-1], key, cell, stated))
-    schema = {"row": pl.Int64, "label": pl.String, "from_row": pl.Int64, "to_row": pl.Int64,
-              "column": pl.String, "cell": pl.String, "stated": pl.String}  # fmt: skip
-    return pl.DataFrame(out, schema=schema, orient="row") if out else None
+                first, last = (covered[0], covered[-1]) if covered else (row, row - 1)
+                out.append((row, label, first, last, key, cell, stated))
+    return pl.DataFrame(out, schema=TOTALS, orient="row") if out else None
 
 
 @dataclass

@@ -12,6 +12,7 @@ import polars as pl
 
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.findings import fingerprint
+from jixiao.ingest.normalise import normalise_column
 from jixiao.ingest.personal import hmac_pads, name_pads
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.validate import ROW
@@ -27,6 +28,7 @@ from jixiao.schemas.warehouse import (
     NAME_HASHES,
     RUNS,
     SCORES,
+    STATED_TOTALS,
     TABLES,
     sheet_table,
 )
@@ -253,6 +255,49 @@ def warehouse_rows(frame: pl.DataFrame, sheet: Sheet, lineage: pl.DataFrame) -> 
 
 
 _CLEAR, _BORN = "_clear_", "_born"
+# A stated total of any numeric column, exactly: money to the fen, integers whole, numbers
+# (read as floats) to the millionth, as the check sums them.
+_TOTAL = pl.Decimal(38, 6)
+
+
+def warehouse_totals(totals: pl.DataFrame, sheet: Sheet, lineage: pl.DataFrame) -> pl.DataFrame:
+    """A batch's stated totals of one sheet (validate.SheetText.totals of its files, FILE
+    added) in the columns of `stated_totals`; ``lineage`` as for `warehouse_rows`.
+
+    Each total is read by its column's own normaliser, as the column's cells are (``0.12万``
+    is 1200 元 in a money column, unreadable in an integer one). One that cannot be read is
+    kept, its ``stated`` empty beside its text, for the check to say so: a 合计 row is not data,
+    and refusing the county's rows over it would cost a round trip for nothing they hold. A
+    blank total cell states nothing and is left out, as is a column the sheet does not total."""
+    totals = totals.filter(
+        pl.col("column").is_in(sheet.totalled) & pl.col("stated").str.contains(r"\S")
+    )
+    read = [
+        part.with_columns(normalise_column(part["stated"], sheet.dtypes[column]).cast(_TOTAL)
+                          .alias("value"))
+        for (column,), part in totals.partition_by("column", as_dict=True).items()
+    ]  # fmt: skip
+    rows = pl.concat(read) if read else totals.with_columns(value=pl.lit(None, _TOTAL))
+    rows = rows.join(lineage, on=FILE, how="inner", maintain_order="left")
+    return rows.select(
+        *(c for c in lineage.columns if c != FILE),
+        pl.lit(sheet.key, pl.String).alias("sheet"),
+        pl.col("column").alias("column_key"),
+        "label",
+        "cell",
+        "from_row",
+        "to_row",
+        pl.col("value").alias("stated"),
+        pl.col("stated").alias("stated_text"),
+        pl.col("row").alias("source_row"),
+    )
+
+
+def insert_totals(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
+    """Append rows built by `warehouse_totals`."""
+    con.register("incoming_totals", rows)
+    con.execute(f"INSERT INTO {STATED_TOTALS.name} BY NAME SELECT * FROM incoming_totals")
+    con.unregister("incoming_totals")
 
 
 def _hmac(column: str) -> str:
@@ -370,11 +415,18 @@ def mark_superseded(con: duckdb.DuckDBPyConnection, programme: Programme,
 
 def delete_county_rows(con: duckdb.DuckDBPyConnection, sheet_key: str, programme: Programme,
                        counties: list[str]) -> None:  # fmt: skip
-    """The rows a county's new file replaces: all its rows in that sheet, that year."""
+    """The rows a county's new file replaces: all its rows in that sheet, that year, and the
+    totals it stated over them."""
+    scope = [programme.code, programme.year, counties]
     con.execute(
         f"DELETE FROM {sheet_key} WHERE programme_code = ? AND year = ? "
         "AND list_contains(?, county_code)",
-        [programme.code, programme.year, counties],
+        scope,
+    )
+    con.execute(
+        f"DELETE FROM {STATED_TOTALS.name} WHERE programme_code = ? AND year = ? "
+        "AND list_contains(?, county_code) AND sheet = ?",
+        [*scope, sheet_key],
     )
     checkpoint("load.after_delete")
 

@@ -128,6 +128,13 @@ class Sheet:
             and not f.constraints.enum and not f.constraints.pattern
         ]  # fmt: skip
 
+    @functools.cached_property
+    def totalled(self) -> list[str]:
+        """The columns a total row (合计 / 小计 / 总计) is checked on: the numeric ones
+        (integer, number, money) whose values the warehouse keeps (not personal)."""
+        return [key for key, f in self.fields.items()
+                if f.type in ("integer", "number", "money") and key not in self.personal]  # fmt: skip
+
     def key_of(self, label: str) -> str:
         return self._keys[label]
 

@@ -126,6 +126,35 @@ BUDGET_LINES = Table(
     ),
 )
 
+STATED_TOTALS = Table(
+    "stated_totals",
+    "报送表中的合计",
+    "已接收的区县报送表中填写的合计、小计、总计：这些行不是数据，不入各表，逐格与所合计的列核对"
+    "（RECORDS.TOTAL_DISAGREES）。区县重新报送某表时，其合计随该表的行一并替换。",
+    (
+        *SCOPE,
+        Column("sheet", "VARCHAR", "表（模板中的键名）"),
+        Column("column_key", "VARCHAR", "所合计的列（键名）：整数、数值或金额列"),
+        Column("label", "VARCHAR", "行的名称，按原样：合计、小计、总计（如「合 计」）"),
+        Column("cell", "VARCHAR", "合计所在单元格，如 F12"),
+        Column(
+            "from_row",
+            "BIGINT",
+            "所合计的第一行（Excel 行号）：合计、总计为表中全部数据行，小计为上一小计或表头之后的行",
+        ),
+        Column("to_row", "BIGINT", "所合计的最后一行（Excel 行号）"),
+        Column(
+            "stated",
+            "DECIMAL(38,6)",
+            "填写的合计数，按该列的类型读出（金额为元，精确到分，如 0.12万 为 1200）；"
+            "无法读作数值时为空，原文见 stated_text",
+        ),
+        Column("stated_text", "VARCHAR", "合计单元格的原文（如 1,200、0.12万、1200元），个人信息已遮蔽"),
+        *LINEAGE[:3],
+        Column("source_row", "BIGINT", "合计所在行（Excel 行号）"),
+    ),
+)
+
 INGEST_LOG = Table(
     "ingest_log",
     "报送文件日志",
@@ -358,4 +387,5 @@ TABLES: tuple[Table, ...] = (
     INGEST_LOG,
     RUNS,
     NAME_HASHES,
+    STATED_TOTALS,
 )
