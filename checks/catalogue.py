@@ -87,10 +87,12 @@ _INGEST = (
         "error",
         "文件命名不符合要求",
         "File name not understood",
-        "文件名「{value}」不符合报送要求：应为「区县代码.xlsx」或「区县代码/表名.csv」。",
-        "File name '{value}' does not follow the template: '<county>.xlsx' or "
+        "文件名「{value}」不符合报送要求：应为「区县代码.xlsx」「区县代码.xls」或「区县代码/表名.csv」。",
+        "File name '{value}' does not follow the template: '<county>.xlsx', '<county>.xls' or "
         "'<county>/<sheet>.csv'.",
-        "The county and sheet are read from the file's path under counties/.",
+        "The county and sheet are read from the file's path under counties/: a workbook "
+        "(.xlsx, or .xls from Excel 97-2003) named by its county, or a county's folder of CSVs "
+        "named by their sheets.",
         "counties/report-final.xlsx",
         ("file",),
     ),

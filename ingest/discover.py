@@ -33,6 +33,7 @@ _VERSION = re.compile(r"(?P<stem>.+?)(?:\.v(?P<version>\d+))?")
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _LOCK_FILES = ("~$", ".~lock.")  # Excel and WPS; LibreOffice
 MAX_VERSION = 2**31 - 1  # ingest_log.version is an INTEGER; no county writes more
+WORKBOOKS = (".xlsx", ".xls")  # a county's whole submission in one file; .xls: Excel 97-2003
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Submission:
     rel: str  # path under the programme folder, as logged and shown
     county_text: str  # county code or name as the file path gives it
     version: int
-    kind: str  # "xlsx" | "csv" | "unknown"
+    kind: str  # "xlsx" | "xls" (Excel 97-2003) | "csv" | "unknown"
     sheet: str | None  # CSV: the sheet key its name gives (None when not understood)
 
 
@@ -107,9 +108,9 @@ def submissions(programme_dir: Path, template: Template) -> list[Submission]:
         # the county it names if any.
         kind = "unknown" if name.startswith(".") or version is None else None
         version = 1 if version is None else version
-        if len(parts) == 1 and suffix == ".xlsx":
+        if len(parts) == 1 and suffix in WORKBOOKS:
             county = stem.lstrip(".") or name
-            found.append(Submission(path, rel, county, version, kind or "xlsx", None))
+            found.append(Submission(path, rel, county, version, kind or suffix[1:], None))
         elif len(parts) == 2 and suffix == ".csv":
             named = None if kind else template.by_name.get(clean_text(stem) or "")
             sheet = named.key if named else None

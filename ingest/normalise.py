@@ -41,9 +41,30 @@ _NUMBER_RE = re.compile(rf"[+-]?{_NUMBER}")
 _MONEY_RE = re.compile(rf"([+-]?)\s*¥?\s*([+-]?)({_NUMBER})\s*(万元|万|元)?")
 
 _TIME = r"(?:[ T]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+# Dates in Chinese numerals, as clerks type them (二〇二二年二月十一日, 2〇22年2月11日): a year is
+# four digits, each an Arabic or a Chinese one, its zeros also typed as ○ (a white circle) or
+# the letter O; a month or a day is Arabic digits or a Chinese numeral up to 三十一 (廿三 too).
+_CN_DIGITS = {c: str(i) for i, c in enumerate("〇一二三四五六七八九")} | dict.fromkeys("零○Oo", "0")
+
+
+def _numerals_to_31() -> dict[str, int]:
+    """一 … 九, 十, 十一 … 十九, 二十 … 三十一, and 廿 / 卅 for 二十 / 三十: a month or a day."""
+    units = ("", *"一二三四五六七八九")
+    table = {}
+    for n in range(1, 32):
+        tens, unit = divmod(n, 10)
+        table[(units[tens] if tens > 1 else "") + ("十" if tens else "") + units[unit]] = n
+        if tens > 1:
+            table["廿卅"[tens - 2] + units[unit]] = n
+    return table
+
+
+_CN_DAYS = _numerals_to_31()
+_YEAR = rf"[\d{''.join(_CN_DIGITS)}]{{4}}"
+_MONTH_DAY = r"\d{1,2}|[一二三四五六七八九十廿卅]{1,3}"
 _DATE_RES = (
     re.compile(rf"(\d{{4}})([-/.])(\d{{1,2}})\2(\d{{1,2}}){_TIME}"),  # 2022-11-30, 2022/11/30
-    re.compile(rf"(\d{{4}})\s*(年)\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*[日号]?{_TIME}"),
+    re.compile(rf"({_YEAR})\s*(年)\s*({_MONTH_DAY})\s*月\s*({_MONTH_DAY})\s*[日号]?{_TIME}"),
     re.compile(rf"(\d{{4}})()(\d{{2}})(\d{{2}}){_TIME}"),  # 20221130
 )
 _SERIAL_RE = re.compile(r"(\d{1,7})(?:\.0+)?")
@@ -145,10 +166,12 @@ def parse_date(text: str | None) -> datetime.date | None:
     """A calendar date from the forms counties type, or None.
 
     Read: ``2022-11-30``, ``2022/11/30``, ``2022.11.30``, ``2022年11月30日`` (also
-    ``号`` or no suffix), ``20221130``, full-width digits, any of these followed by a
-    time of day (``2022-11-30 00:00:00``, as a spreadsheet datetime renders; the time
-    is dropped), and Excel serials as text (``44895``, ``44895.0``; integral values
-    1-2958465 in the 1900 date system). Refused: impossible dates (``2022年2月30日``),
+    ``号`` or no suffix), the same in Chinese numerals (``二〇二二年十一月三十日``,
+    ``二零二二年二月十一号``, ``2〇22年2月11日``, a year's zero as ``○`` or ``O``),
+    ``20221130``, full-width digits, any of these followed by a time of day
+    (``2022-11-30 00:00:00``, as a spreadsheet datetime renders; the time is dropped), and
+    Excel serials as text (``44895``, ``44895.0``; integral values 1-2958465 in the 1900
+    date system). Refused: impossible dates (``2022年2月30日``, ``二〇二二年二月三十日``),
     two-digit years and month-first or day-first orders (ambiguous), fractional serials.
     """
     cleaned = clean_text(text)
@@ -161,9 +184,11 @@ def parse_date(text: str | None) -> datetime.date | None:
         match = pattern.fullmatch(cleaned)
         if match:
             year, _, month, day = match.groups()
+            year = "".join(_CN_DIGITS.get(c, c) for c in year)
+            month, day = (int(t) if t.isdigit() else _CN_DAYS.get(t) for t in (month, day))
             try:
-                return datetime.date(int(year), int(month), int(day))
-            except ValueError:
+                return datetime.date(int(year), month, day)
+            except (TypeError, ValueError):  # a numeral that is no month or day, a 30 February
                 return None
     return None
 

@@ -174,6 +174,8 @@ DATE_STYLES: dict[str, Callable[[dt.date], str]] = {
     "compact": lambda d: d.strftime("%Y%m%d"),
     "with-time": lambda d: f"{d.isoformat()} 00:00:00",
     "full-width": lambda d: f"{d.year}年{d.month}月{d.day}日".translate(FULL_WIDTH),
+    "chinese-numerals": lambda d: (f"{cn2an.an2cn(str(d.year), 'direct')}年"  # cn2an: an oracle
+                                   f"{cn2an.an2cn(d.month)}月{cn2an.an2cn(d.day)}日"),
     "excel-serial": lambda d: str((d - EXCEL_EPOCH).days),
     "excel-serial-float": lambda d: f"{(d - EXCEL_EPOCH).days}.0",
 }

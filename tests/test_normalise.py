@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+import openpyxl
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -19,6 +20,8 @@ from jixiao.ingest.normalise import (
     parse_money,
     parse_yes_no,
 )
+from tests.runs import REPO
+from tests.test_intake import context, programme_folder, run
 
 D = datetime.date
 
@@ -133,6 +136,34 @@ def test_parse_money(text: str | None, expected: str | None) -> None:
         ("2022年11月30", D(2022, 11, 30)),
         ("2022 年 11 月 30 日", D(2022, 11, 30)),
         ("20221130", D(2022, 11, 30)),
+        ("二〇二二年二月十一日", D(2022, 2, 11)),
+        ("二〇二二年十一月三十日", D(2022, 11, 30)),
+        ("二零二二年二月十一日", D(2022, 2, 11)),
+        ("2〇22年2月11日", D(2022, 2, 11)),
+        ("二〇二二年二月十一号", D(2022, 2, 11)),
+        ("二○二二年十月一日", D(2022, 10, 1)),  # ○: a white circle for the zero
+        ("2O22年2月11日", D(2022, 2, 11)),  # the letter O
+        ("二o二二年二月十一日", D(2022, 2, 11)),
+        ("２Ｏ２２年２月１１日", D(2022, 2, 11)),
+        ("二〇二二 年 十二 月 二十 日", D(2022, 12, 20)),
+        ("二〇二二年二月二十三日", D(2022, 2, 23)),
+        ("二〇二二年二月廿三日", D(2022, 2, 23)),
+        ("二〇二二年一月三十一日", D(2022, 1, 31)),
+        ("二〇二二年十二月十日", D(2022, 12, 10)),
+        ("2022年十一月30日", D(2022, 11, 30)),
+        ("二〇二四年二月二十九日", D(2024, 2, 29)),
+        ("二〇二二年二月三十日", None),  # no 30 February
+        ("二〇二二年二月二十九日", None),
+        ("二〇二二年十三月一日", None),
+        ("二〇二二年二月三十二日", None),
+        ("二〇二二年二月十十日", None),  # not a numeral
+        ("二〇二二年二月一十一日", None),
+        ("二〇二二年〇二月一日", None),
+        ("二〇二二年O2月1日", None),  # O is a zero only in a year
+        ("二〇二年二月十一日", None),  # a year has four digits
+        ("二〇二二二年二月十一日", None),
+        ("二千零二十二年二月十一日", None),  # a year is read digit by digit, never as a number
+        ("二〇二二年十二月", None),
         ("2022-11-30 00:00:00", D(2022, 11, 30)),
         ("2022-11-30 14:30:00", D(2022, 11, 30)),
         ("2022-11-30T14:30", D(2022, 11, 30)),
@@ -224,8 +255,8 @@ def test_county_code(text: str | None, expected: str | None) -> None:
         ),
         (
             pl.Date,
-            ["2022年11月30日", "44895", "2022年2月30日", None],
-            [D(2022, 11, 30), D(2022, 11, 30), None, None],
+            ["2022年11月30日", "44895", "2022年2月30日", None, "二〇二二年二月十一日", "2〇22年2月11日"],
+            [D(2022, 11, 30), D(2022, 11, 30), None, None, D(2022, 2, 11), D(2022, 2, 11)],
         ),
         (pl.Boolean, ["是", "否", "也许", None], [True, False, None, None]),
     ],
@@ -267,3 +298,27 @@ def test_normalise_text_column_is_clean_text_of_every_cell(values: list[str | No
     # Most cells skip Python (the plain fast path): they must come out as clean_text has them.
     out = normalise_column(pl.Series("c", values, dtype=pl.String), pl.String)
     assert out.to_list() == [clean_text(v) for v in values]
+
+
+SAMPLE = REPO / "data/raw/2022/530100-disability-employment"
+
+
+def test_a_date_in_chinese_numerals_is_loaded_from_an_accepted_workbook(tmp_path):
+    """The sample's 五华区.xlsx, accepted as it is, with two 慰问日期 cells typed as clerks type
+    them: accepted, those rows dated as written, the others as before."""
+    folder = programme_folder(tmp_path)
+    book = openpyxl.load_workbook(SAMPLE / "counties/五华区.xlsx")
+    visits = book["慰问"]
+    assert [c.value for c in visits[1]][3] == "慰问日期"
+    assert visits["D3"].value == datetime.datetime(2022, 5, 31)
+    visits["D2"], visits["D4"] = "二〇二二年二月十一日", "2〇22年11月三十号"
+    (folder / "counties").mkdir()
+    book.save(folder / "counties/五华区.xlsx")
+    ctx = context(tmp_path, folder)
+    try:
+        assert [o.status for o in run(folder, ctx).values()] == ["accepted"]
+        dates = dict(ctx.con.execute("SELECT source_row, visited_on FROM visits").fetchall())
+    finally:
+        ctx.con.close()
+    assert len(dates) == visits.max_row - 1
+    assert (dates[2], dates[3], dates[4]) == (D(2022, 2, 11), D(2022, 5, 31), D(2022, 11, 30))
