@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -335,3 +338,21 @@ def test_dates_are_read_as_the_clerk_typed_them(folder, ctx):
     submit(folder, ctx, book)
     dates = sorted(d for (d,) in ctx.con.execute("SELECT visited_on FROM visits").fetchall())
     assert dates[:2] == [dt.date(2022, 3, 15), dt.date(2022, 6, 1)]
+
+
+def test_an_xls_saved_by_libreoffice_loads_the_same_rows(folder, ctx, original, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: .ci/run installs it as root")
+    book = plain()
+    combine(each(title_and_unit), each(with_totals(formula=False)), each(footer))(book)
+    book.save(tmp_path / f"{COUNTY}.v2.xlsx")
+    subprocess.run([soffice, "--headless", "--convert-to", "xls", "--outdir", str(tmp_path),
+                    str(tmp_path / f"{COUNTY}.v2.xlsx")], check=True, capture_output=True,
+                   timeout=180, env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
+    counties = folder / "counties"
+    shutil.copy(tmp_path / f"{COUNTY}.v2.xls", counties)
+    outcomes = run(folder, ctx)
+    assert outcomes[f"counties/{COUNTY}.v2.xls"].status == "accepted"
+    assert loaded(ctx) == original
+    assert ctx.con.execute("SELECT count(*) FROM stated_totals").fetchone()[0] > 0
