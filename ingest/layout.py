@@ -282,7 +282,8 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
     for row in maybe.iter_rows():
         number, line = row[-1], list(row[:-1])
         if label := _total_label(line):
-            totals.append((number, label, [line[i] for i in positions.values()]))
+            totals.append((number, label, [line[i] if i < len(line) else None
+                                           for i in positions.values()]))  # fmt: skip
         elif _is_footer(line):
             footers.append(number)
     out = {n for n, _, _ in totals}
@@ -295,9 +296,10 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
         thin = body.filter((pl.col("row") >= footer_from) & (filled * 2 <= len(required)))
         out |= set(footers) | set(thin["row"])
     data = body.filter(~pl.col("row").is_in(list(out))) if out else body
+    # A column the header names but no row reaches (its cells all empty) holds nothing.
     frame = data.select(
-        *(pl.col(f"c{positions[k]}").alias(k) if k in positions else pl.lit(None, pl.String).alias(k)
-          for k in sheet.labels),
+        *(pl.col(f"c{positions[k]}").alias(k) if f"c{positions.get(k)}" in cells
+          else pl.lit(None, pl.String).alias(k) for k in sheet.labels),
         pl.col("row").alias(ROW),
     )  # fmt: skip
     problems = []

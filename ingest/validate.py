@@ -121,7 +121,10 @@ def check_sheets(texts: dict[int, SheetText], sheet: Sheet, programme: Programme
     else:
         cases = None
     for i, problems in _problems(cases, unread, strings, texts, sheet, programme).items():
-        out.problems[i] = out.problems.get(i, []) + problems
+        # A formula cell is told to paste its value: not also that the value is missing.
+        told = out.problems.get(i, [])
+        formulas = {p.cell for p in told if p.rule_id == "SHEET.FORMULA"}
+        out.problems[i] = told + [p for p in problems if p.cell is None or p.cell not in formulas]
     out.frame = typed.rename({label: key for key, label in sheet.labels.items()})
     return out
 

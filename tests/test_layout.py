@@ -211,7 +211,7 @@ SHAPES = {
     "sheets-named-sheet-n": renamed(lambda i, t: f"Sheet{i}"),
     "columns-reordered": reordered,
     "money-in-wan": in_wan,
-    "title-total-footer-everywhere": combine(each(title_and_unit), each(with_totals(False)),
+    "title-total-footer-everywhere": combine(each(with_totals(False)), each(title_and_unit),
                                              each(footer)),  # fmt: skip
 }
 
@@ -345,7 +345,7 @@ def test_an_xls_saved_by_libreoffice_loads_the_same_rows(folder, ctx, original, 
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed: .ci/run installs it as root")
     book = plain()
-    combine(each(title_and_unit), each(with_totals(formula=False)), each(footer))(book)
+    combine(each(with_totals(formula=False)), each(title_and_unit), each(footer))(book)
     book.save(tmp_path / f"{COUNTY}.v2.xlsx")
     subprocess.run([soffice, "--headless", "--convert-to", "xls", "--outdir", str(tmp_path),
                     str(tmp_path / f"{COUNTY}.v2.xlsx")], check=True, capture_output=True,
