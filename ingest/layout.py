@@ -41,6 +41,7 @@ _SPACE = re.compile(r"[\s*＊※]+")  # line breaks, padding, required-field sta
 _UNIT = re.compile(r"\(([^()]*)\)$")  # a label's trailing unit: 慰问金额(元)
 _UNIT_LINE = re.compile(r"(?:金额)?单位[:：]?(万元|元)")
 _TOTAL = re.compile(r"(?:本页|本表|全部|总)?(合计|小计|总计|共计)(?::|\(元\))?")
+# A footer item: 填表人：…, 审核人：…, 填报日期：…, 单位盖章, 注：…
 _FOOTER = re.compile(
     r"(?:填表人|填报人|制表人|统计人|审核人|审核|复核人|负责人|单位负责人|分管领导|经办人|联系人|"
     r"联系电话|电话|填报日期|填表日期|制表日期|报送日期|日期|填报单位|报送单位|单位盖章|盖章|"
@@ -200,11 +201,6 @@ def _total_label(cells: list[str | None]) -> str | None:
     return None
 
 
-def _is_footer(cells: list[str | None]) -> bool:
-    """A line under the table: 填表人：…, 审核人：…, 填报日期：…, 单位盖章, 注：…"""
-    return any(_FOOTER.match(normal(c)) for c in cells if c)
-
-
 def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
     """The template sheet ``sheet`` as it stands in the grid ``raw``."""
     name = raw.name
@@ -236,7 +232,10 @@ def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
         body = raw.frame.filter(pl.col("row") > grid[last][0])
     else:
         body = _frame(grid[last + 1 :])
-    table = _read_body(raw, sheet, header, body, notes)
+    labels = grid[header.rows[-1]][1]
+    header_cells = {f"c{i}": labels[i] for i in header.positions.values()
+                    if i < len(labels) and labels[i] and f"c{i}" in body.columns}  # fmt: skip
+    table = _read_body(raw, sheet, header, body, header_cells, notes)
     table.header_rows = header_rows
     if (unit := _unit_line(grid, header.rows[0])) or header.units:
         table.frame = _in_yuan(table.frame, sheet, header.units, unit)
@@ -266,7 +265,7 @@ def _in_yuan(frame: pl.DataFrame, sheet: Sheet, units: dict[str, str], unit: str
 
 
 def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.DataFrame,
-               notes: list[str]) -> Table:  # fmt: skip
+               header_cells: dict[str, str], notes: list[str]) -> Table:  # fmt: skip
     """The rows below the header: data, stated totals and footer lines told apart, set-wise;
     only the few rows that may be a total or a footer are looked at one by one."""
     name, positions = raw.name, header.positions
@@ -284,17 +283,27 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
         if label := _total_label(line):
             totals.append((number, label, [line[i] if i < len(line) else None
                                            for i in positions.values()]))  # fmt: skip
-        elif _is_footer(line):
-            footers.append(number)
+        elif any(footer := [bool(_FOOTER.match(normal(c))) for c in line if c]):
+            footers.append((number, all(footer)))
     out = {n for n, _, _ in totals}
     if footers:
-        footer_from = footers[0]
-        notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
-        required = [f"c{c}" for k, c in positions.items() if sheet.fields[k].constraints.required]
+        # A footer line holds only footer items (填表人：… 审核人：…) or fills at most half the
+        # required columns; a row of data with a 注：… remark in it stays data.
+        required = [f"c{c}" for k, c in positions.items()
+                    if sheet.fields[k].constraints.required and f"c{c}" in cells]  # fmt: skip
         filled = pl.sum_horizontal(pl.col(required).is_not_null()) if required else pl.lit(0)
-        # below a footer, only rows of data count
-        thin = body.filter((pl.col("row") >= footer_from) & (filled * 2 <= len(required)))
-        out |= set(footers) | set(thin["row"])
+        thin = set(body.filter((pl.col("row") >= footers[0][0]) & (filled * 2 <= len(required)))["row"])
+        only = {n for n, whole in footers if whole}
+        if footer_from := next((n for n, _ in footers if n in thin or n in only), None):
+            thin |= only
+            notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
+            out |= {n for n in thin if n >= footer_from}
+    if header_cells:  # the header repeated down the sheet (printed page by page)
+        again = body.filter(pl.all_horizontal(pl.col(c) == text for c, text in header_cells.items()))
+        if again.height:
+            shown = "、".join(map(str, again["row"].head(20)))
+            notes.append(f"工作表「{name}」第 {shown} 行重复了表头，未作为数据读入")
+            out |= set(again["row"])
     data = body.filter(~pl.col("row").is_in(list(out))) if out else body
     # A column the header names but no row reaches (its cells all empty) holds nothing.
     frame = data.select(

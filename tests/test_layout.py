@@ -145,6 +145,21 @@ def footer(sheet: Worksheet, title: str) -> None:
     sheet.cell(last + 4, 1, "单位盖章：")
 
 
+def header_repeated(sheet: Worksheet, title: str) -> None:
+    """The header printed again above the last row, as page 2 of a printout."""
+    last = sheet.max_row
+    sheet.insert_rows(last)
+    for cell in sheet[1]:
+        sheet.cell(last, cell.column, cell.value)
+
+
+def remark_like_a_footer(sheet: Worksheet, title: str) -> None:
+    """A 备注 column whose last row says 注：…: still a row of data."""
+    width = sheet.max_column + 1
+    sheet.cell(1, width, "备注")
+    sheet.cell(sheet.max_row, width, "注：已电话核实")
+
+
 def hidden_rows(sheet: Worksheet, title: str) -> None:
     sheet.row_dimensions[2].hidden = True
 
@@ -205,6 +220,8 @@ SHAPES = {
     "total-row-formulas-without-cached-values": each(with_totals(formula=True)),
     "footer-lines": each(footer),
     "hidden-rows": each(hidden_rows),
+    "header-repeated": each(header_repeated),
+    "remark-like-a-footer": combine(each(remark_like_a_footer), each(footer)),
     "merged-dates": merged_dates,
     "chinese-numeral-dates": chinese_dates,
     "sheets-named-with-suffix": renamed(lambda i, t: f"{t}情况表"),
