@@ -39,6 +39,7 @@ from jixiao.ingest.load import (
 from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from jixiao.ingest.report import report_sha256
 from jixiao.publish import dictionary, report, warehouse
+from jixiao.publish.feedback import feedback_files
 from jixiao.publish.files import blamed_on, under, write_atomic
 from jixiao.publish.views import create_views
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
@@ -367,7 +368,8 @@ def nightly(
         publish(staging, db_path, Path(out), [p for _, p in programmes])
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says
-            page.unlink(missing_ok=True)
+            for path in feedback_files(page):
+                path.unlink(missing_ok=True)
         checkpoint("nightly.feedback_removed")
     return run | {"outcomes": outcomes, "programmes": [f"{p.year}/{p.code}" for _, p in programmes],
                   "audits": audits, "skipped": skipped}  # fmt: skip

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -37,3 +39,19 @@ def under(root: Path, *parts: str) -> Path:
         if not part or part in (".", "..") or "/" in part or "\0" in part:
             raise ValueError(f"unsafe path part {part!r} under {root}")
     return root.joinpath(*parts)
+
+
+def stable_zip(data: bytes) -> bytes:
+    """A zip (an .xlsx, a .docx) rewritten with fixed member times: the libraries writing them
+    stamp each member with the clock, and the same inputs must give the same bytes."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.create_system = 0  # same bytes on every platform
+            dst.writestr(member, src.read(info.filename))
+    return out.getvalue()

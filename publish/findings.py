@@ -150,12 +150,15 @@ def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[st
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def page(title: str, body: str, lang: str = "zh") -> str:
-    """One file, no outside address: it opens on an intranet with no network."""
+def page(title: str, body: str, lang: str = "zh", css: str = "") -> str:
+    """One file, no outside address: it opens on an intranet with no network. ``css`` adds to
+    the shared style (a page's own print layout)."""
+    style = "\n" + css if css else ""
     return (
         f'<!doctype html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head>'
         f'<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
-        f"<title>{html.escape(title)}</title><style>{CSS}</style></head><body>{body}</body></html>\n"
+        f"<title>{html.escape(title)}</title><style>{CSS}{style}</style></head><body>{body}</body>"
+        "</html>\n"
     )
 
 

@@ -34,12 +34,13 @@ import datetime as dt
 import io
 import math
 import random
-import zipfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
+
+from jixiao.publish.files import stable_zip
 
 ANSWERS = "ABCDE"
 ANSWER_LABELS = ("A（非常满意）", "B（满意）", "C（一般）", "D（不满意）", "E（很不满意）")
@@ -623,22 +624,7 @@ def docx_bytes(fig: ReportFigures) -> bytes:
     props.comments = ""  # python-docx's default says who wrote the file, not the report
     buffer = io.BytesIO()
     doc.save(buffer)
-    return _stable_zip(buffer.getvalue())
-
-
-def _stable_zip(data: bytes) -> bytes:
-    """Rewrite a zip with fixed member times: python-docx stamps each member with the clock."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(data)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            member = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
-            member.compress_type = zipfile.ZIP_DEFLATED
-            member.create_system = 0  # same bytes on every platform
-            dst.writestr(member, src.read(info.filename))
-    return out.getvalue()
+    return stable_zip(buffer.getvalue())
 
 
 def render_docx(fig: ReportFigures, path: Path) -> Path:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from openpyxl import load_workbook
 
 from jixiao.flows.nightly import nightly
 from jixiao.ingest.layout import locate
 from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import read_csv, read_workbook
 from jixiao.publish import warehouse
+from jixiao.publish.feedback import MARKED
 from jixiao.sample.generate import SHEETS, sample_folder, write_sample
 from jixiao.schemas.identifiers import birth_date
 from jixiao.schemas.warehouse import TABLES
@@ -100,9 +102,12 @@ def personal_values(folder: Path, names: set[str] = frozenset()) -> set[str]:
 def curated_texts(curated: Path) -> list[tuple[str, str]]:
     """Every text a run left under ``curated``, as (where, text): every file (xlsx unpacked,
     the warehouse's bytes too), and every text column of every table and view of the
-    warehouse, read through DuckDB (stored strings may be compressed in the file)."""
+    warehouse, read through DuckDB (stored strings may be compressed in the file).
+
+    A marked copy beside a feedback page is the county's own workbook returned to it (SPEC
+    §3): its cells are the county's, as typed; of it, what jixiao adds is read (`added`)."""
     texts = [(p.relative_to(curated).as_posix(), t) for p in sorted(curated.rglob("*"))
-             if p.is_file() for t in readable(p)]  # fmt: skip
+             if p.is_file() for t in (added(p) if p.name.endswith(MARKED) else readable(p))]  # fmt: skip
     with duckdb.connect(str(curated / "warehouse.duckdb"), read_only=True) as con:
         columns = con.execute(
             "SELECT table_name, column_name FROM information_schema.columns "
@@ -112,6 +117,16 @@ def curated_texts(curated: Path) -> list[tuple[str, str]]:
             values = con.execute(f'SELECT DISTINCT CAST("{column}" AS VARCHAR) FROM "{table}"')
             texts += [(f"{table}.{column}", v) for (v,) in values.fetchall() if v]
     return texts
+
+
+def added(copy: Path) -> list[str]:
+    """What jixiao writes into a marked copy: its first sheet (问题清单) and its comments."""
+    book = load_workbook(copy)
+    listed = [str(c.value) for row in book.worksheets[0].iter_rows() for c in row if c.value]
+    notes = [c.comment.text for ws in book.worksheets for row in ws.iter_rows() for c in row
+             if c.comment]  # fmt: skip
+    assert book.worksheets[0].title == "问题清单" and listed and notes
+    return listed + notes
 
 
 def prefect_texts(flow_run_id: str) -> list[str]:

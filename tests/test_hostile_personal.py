@@ -37,12 +37,20 @@ from jixiao.ingest.personal import (
     masked_values,
     row_names,
 )
+from jixiao.publish.feedback import MARKED
 from jixiao.publish.findings import md_text
 from jixiao.publish.report import staged_folder
 from jixiao.sample.generate import sample_folder, write_csv
 from jixiao.schemas.identifiers import credit_code_check, resident_id_check
 from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run
-from tests.test_flow import curated_texts, leaks, personal_values, prefect_texts, readable
+from tests.test_flow import (
+    added,
+    curated_texts,
+    leaks,
+    personal_values,
+    prefect_texts,
+    readable,
+)
 from tests.test_hostile import VALID, book_with, visits_text
 from tests.test_intake import (
     KEY,
@@ -98,14 +106,17 @@ def intake_at(tmp_path: Path):
 
 
 def written(ctx: intake.Context) -> list[tuple[str, str]]:
-    """Every text intake left: each text column of each table, and each feedback page."""
+    """Every text intake left: each text column of each table, each feedback page (Markdown
+    and HTML), and what it wrote into each marked copy."""
     texts = []
     for table, column in ctx.con.execute(
         "SELECT table_name, column_name FROM information_schema.columns"
     ).fetchall():
         values = ctx.con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}"').fetchall()
         texts += [(f"{table}.{column}", v) for (v,) in values if v]
-    texts += [(p.name, p.read_text(encoding="utf-8")) for p in ctx.feedback_dir.rglob("*.md")]
+    texts += [(p.name, p.read_text(encoding="utf-8")) for p in ctx.feedback_dir.rglob("*")
+              if p.suffix in (".md", ".html")]  # fmt: skip
+    texts += [(p.name, t) for p in ctx.feedback_dir.rglob(f"*{MARKED}") for t in added(p)]
     return texts
 
 

@@ -449,7 +449,11 @@ def test_bad_file_is_refused_with_reasons(folder, ctx, write, rule_id, sheet, ro
     assert sum(loaded(ctx, outcome.county).values()) == 0
     expected_dir = ctx.feedback_dir / (outcome.county or "unknown") / "2022" / CODE
     flat = "_".join(Path(outcome.file).parts[1:])  # the file's path under counties/
-    assert [p.name for p in expected_dir.iterdir()] == [flat + ".md"]
+    # The page, as HTML too, and the marked copy of a file whose cells were read.
+    marked = [flat + ".标注.xlsx"] if sheet and row else []
+    assert sorted(p.name for p in expected_dir.iterdir()) == sorted(
+        [flat + ".md", flat + ".html", *marked]
+    )
 
 
 def test_bad_files_do_not_stop_the_other_counties(folder, ctx):
