@@ -506,7 +506,7 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
         "sheets": list(read.sheets) or ([sub.sheet] if sub.sheet else []),
         "sheets_absent": [k for k in template.sheets if k not in read.sheets]
         if sub.kind in WORKBOOKS and read.sheets else [],
-        "notes": read.notes,
+        "notes": [mask_text(note, batch.names) for note in read.notes],  # sheet names are file text
         "rows_read": sum(checked[key].rows_read[i] for key in read.sheets),
     }
 
