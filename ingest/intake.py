@@ -48,7 +48,7 @@ from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
 from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, map_header, sheet_text
 from jixiao.limits import Limits
-from jixiao.publish.feedback import feedback_path, render
+from jixiao.publish.feedback import feedback_path, page_name, render
 from jixiao.publish.files import write_atomic
 from jixiao.schemas.contracts import FILE, Sheet, Template
 from jixiao.schemas.programme import Programme
@@ -512,9 +512,9 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
     if problems:
         problems = mask(problems, batch.names, template)
         path = feedback_path(ctx.feedback_dir, county, programme.year, programme.code, sub.rel)
-        write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang))
+        write_atomic(path, render(sub.rel, programme.name, problems, ctx.lang, county is None))
         checkpoint("intake.feedback_written")
-        rel = path.relative_to(ctx.feedback_dir).as_posix()
+        rel = page_name(ctx.feedback_dir, path)
         batch.log[sub.rel] = log_row(
             entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel}, problems
         )

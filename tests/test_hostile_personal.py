@@ -37,6 +37,7 @@ from jixiao.ingest.personal import (
     masked_values,
     row_names,
 )
+from jixiao.publish.feedback import page_file
 from jixiao.publish.findings import md_text
 from jixiao.publish.report import staged_folder
 from jixiao.sample.generate import sample_folder, write_csv
@@ -53,6 +54,7 @@ from tests.test_intake import (
     context,
     county_file,
     credit,
+    pages,
     programme_folder,
     records,
     run,
@@ -105,7 +107,7 @@ def written(ctx: intake.Context) -> list[tuple[str, str]]:
     ).fetchall():
         values = ctx.con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}"').fetchall()
         texts += [(f"{table}.{column}", v) for (v,) in values if v]
-    texts += [(p.name, p.read_text(encoding="utf-8")) for p in ctx.feedback_dir.rglob("*.md")]
+    texts += [(p.name, p.read_text(encoding="utf-8")) for p in pages(ctx)]
     return texts
 
 
@@ -113,7 +115,7 @@ def page_of(ctx: intake.Context, file: str) -> str:
     (page,) = ctx.con.execute(
         "SELECT feedback_file FROM ingest_log WHERE file = ?", [file]
     ).fetchone()
-    return (ctx.feedback_dir / page).read_text(encoding="utf-8")
+    return page_file(ctx.feedback_dir, page).read_text(encoding="utf-8")
 
 
 def remembered(ctx: intake.Context, *names: str) -> set[str]:
@@ -351,8 +353,8 @@ def test_file_named_with_a_name_and_an_id(intake_at):
     outcomes = run(folder, ctx)
     assert [o.status for o in outcomes.values()] == ["refused", "refused"]
     assert all("#" in file and "王**530114********" in file for file in outcomes)
-    pages = {page_of(ctx, file) for file in outcomes}
-    assert len(pages) == 2  # one page per file, though their names mask alike
+    shown = {page_of(ctx, file) for file in outcomes}
+    assert len(shown) == 2  # one page per file, though their names mask alike
     assert_nowhere(written(ctx) + [(p.name, p.name) for p in ctx.feedback_dir.rglob("*")],
                    ID, twin, NAME, "王语燕")  # fmt: skip
     # The label is the file's identity night after night: unchanged, it is skipped.
