@@ -99,11 +99,16 @@ _INGEST = (
     Rule(
         "FILE.UNKNOWN_COUNTY",
         "error",
-        "区县不在名单中",
+        "无法识别所属区县",
         "Unknown county",
-        "区县「{value}」不在本项目的区县名单中。",
-        "County '{value}' is not one of this programme's counties.",
-        "The county code or name in the file's path must be listed in programme.yaml.",
+        "无法从「{value}」识别所属区县：文件名（CSV 为所在文件夹名）应含本项目一个区县的代码或全称。",
+        "No county of this programme can be told from '{value}': the file's name (a CSV's "
+        "folder's) must hold one county's code or full name.",
+        "The county is read from the file's name (a CSV's, its folder's): a county's code or "
+        "full name as programme.yaml lists it, or a name containing exactly one of them. A file "
+        "naming none, or two, is refused whatever it holds, and its page goes to the operator "
+        "(unassigned/ beside feedback/, listed in the run summary and the report's coverage), "
+        "since no county would find it.",
         "counties/530199.xlsx",
         ("file",),
     ),

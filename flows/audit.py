@@ -29,7 +29,7 @@ from jixiao.checks.report_check import ReportAudit, audit_report
 from jixiao.ingest.load import known_names, replace_claims
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
-from jixiao.publish.report import Publication, staged_folder, write_reports
+from jixiao.publish.report import Publication, staged_folder, unassigned_line, write_reports
 from jixiao.schemas.programme import Overspent, Programme
 from jixiao.schemas.vocabulary import load_vocabulary
 from jixiao.schemas.warehouse import SCORES, latest_log_entries
@@ -137,6 +137,18 @@ def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tupl
     return out
 
 
+def unassigned_files(con: duckdb.DuckDBPyConnection,
+                     programme: Programme) -> list[tuple[str, str]]:  # fmt: skip
+    """The files refused because their county cannot be told, as they stand, with their pages
+    (ingest_log.feedback_file, under unassigned/): (file, page), by file."""
+    return con.execute(
+        "SELECT file, feedback_file FROM "
+        f"{latest_log_entries('programme_code, year, file')} WHERE programme_code = ? "
+        "AND year = ? AND status = 'refused' AND county_code IS NULL ORDER BY file",
+        [programme.code, programme.year],
+    ).fetchall()
+
+
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
                     out_dir: Path, run_id: str, lang: str = "zh", *,
                     hash_key: bytes) -> AuditResult:  # fmt: skip
@@ -209,7 +221,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
         survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
-        _coverage(con, programme),
+        _coverage(con, programme), unassigned_files(con, programme),
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")
@@ -219,6 +231,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         "",
         f"- 重新计算总分 **{total['score']}**（{total['grade']}），报告自评 {total['claimed_score'] or '—'}",
         f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条。",
+        *([f"- {md_text(unassigned_line(pub))}"] if pub.unassigned else []),
         f"- 报告：`{folder / 'report.html'}`",
     ])  # fmt: skip
     return AuditResult(programme.code, programme.year, folder, len(findings), len(new),

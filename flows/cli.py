@@ -157,6 +157,18 @@ def _summary(result: dict, db: Path) -> None:
         if zh
         else f"warehouse: {db}; feedback: {db.parent / 'feedback'}"
     )
+    if unassigned := result["unassigned"]:  # no county will read their pages: the operator
+        out.print(
+            f"无法识别所属区县的文件 {len(unassigned)} 个（未接收；请核实其所属区县，以区县代码命名放入 "
+            "counties 文件夹），说明页："
+            if zh
+            else f"{len(unassigned)} file(s) whose county cannot be told (not accepted; find out "
+            "whose each is and save it under counties/ named by the county's code), pages:",
+            soft_wrap=True,
+        )
+        for u in unassigned:
+            out.print(f"  {u['programme']} {u['file']}：{u['page']}" if zh
+                      else f"  {u['programme']} {u['file']}: {u['page']}", soft_wrap=True)  # fmt: skip
 
 
 @app.command()

@@ -26,10 +26,11 @@ from prefect.context import get_run_context
 
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
-from jixiao.flows.audit import AuditResult, audit_programme, report_path
+from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
 from jixiao.ingest.discover import programme_dirs, submissions
 from jixiao.ingest.intake import Context, Outcome, process, sha256_of
 from jixiao.ingest.load import (
+    answer_refusals,
     create_sheet_tables,
     create_tables,
     hashed_with,
@@ -39,8 +40,8 @@ from jixiao.ingest.load import (
 from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from jixiao.ingest.report import report_sha256
 from jixiao.publish import dictionary, report, warehouse
-from jixiao.publish.feedback import feedback_files
-from jixiao.publish.files import blamed_on, under, write_atomic
+from jixiao.publish.feedback import feedback_files, page_file
+from jixiao.publish.files import blamed_on, write_atomic
 from jixiao.publish.views import create_views
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
 from jixiao.schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
@@ -170,20 +171,22 @@ def ingest(
     run: dict,
     lang: str,
     new_key: bool = False,
-) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:
-    """All county files of all programmes, in batches, in a stable order.
+) -> tuple[list[Outcome], list[dict], list[Path], list[dict], list[dict]]:
+    """All county files of all programmes, in batches, in a stable order; then the refusals
+    that accepted files answer are superseded (load.answer_refusals).
 
     ``run`` holds the run's id and start: its row in `runs` is opened first, so that the
     run has its place in the sequence. The key must be the one the warehouse's hashes were
     made with (a new one only with ``new_key``, over a rebuilt staging file).
 
     Returns the outcomes, the inputs for `runs`, the feedback pages of refusals that no
-    longer stand (removed only once the warehouse saying so is published), and the programmes
-    skipped because their template's tables clash with the warehouse's.
+    longer stand (removed only once the warehouse saying so is published), the programmes
+    skipped because their template's tables clash with the warehouse's, and the refused files
+    whose county cannot be told, with their pages (for the operator: the run summary).
     """
     logger = get_run_logger()
     run_id, feedback_dir = run["run_id"], db_path.parent / "feedback"
-    outcomes, inputs, skipped = [], [], []
+    outcomes, inputs, skipped, unassigned = [], [], [], []
     with duckdb.connect(staging) as con:
         create_tables(con, notify=logger.warning)
         checkpoint("ingest.tables_created")
@@ -217,6 +220,11 @@ def ingest(
                 tally = Counter(o.status for o in batch)
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
                             "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
+            answer_refusals(con, programme)
+            for file, page in unassigned_files(con, programme):
+                shown = str(page_file(feedback_dir, page))
+                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)
+                unassigned.append({"programme": name, "file": file, "page": shown})
             # A file accepted earlier in this run and replaced by a later version (v1 then v2)
             # is reported as superseded, so the run's counts say what the warehouse now holds.
             replaced = {file for (file,) in con.execute(
@@ -226,20 +234,19 @@ def ingest(
             outcomes += [replace(o, status="superseded", rows=0) if o.file in replaced else o
                          for o in mine]  # fmt: skip
         checkpoint("ingest.done")
-        # Pages of files once refused and no longer; found from the log, so that a page a
-        # killed run left behind goes on the next run (and one where an earlier version put
-        # it, before pages were kept by year).
+        # Pages of files once refused and no longer (accepted since, or answered by another
+        # file); found from the log, so that a page a killed run left behind goes on the next
+        # run (and one where an earlier version put it, before pages were kept by year).
         stale = [
             page
             for (rel,) in con.execute(
-                "SELECT DISTINCT feedback_file FROM ingest_log WHERE status = 'refused' AND "
-                "feedback_file IS NOT NULL AND (programme_code, year, file) IN (SELECT "
-                "(programme_code, year, file) FROM "
+                "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
+                "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
                 f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
             ).fetchall()
-            if (page := under(feedback_dir, *rel.split("/"))).exists()
+            if (page := page_file(feedback_dir, rel)).exists()
         ]
-    return outcomes, inputs, stale, skipped
+    return outcomes, inputs, stale, skipped, unassigned
 
 
 @task(cache_policy=NO_CACHE)
@@ -333,7 +340,7 @@ def nightly(
     with warehouse.exclusive(db_path):
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
         report.begin(Path(out))
-        outcomes, inputs, stale, clashing = ingest(
+        outcomes, inputs, stale, clashing, unassigned = ingest(
             programmes, staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
         )
         skipped += clashing
@@ -372,4 +379,4 @@ def nightly(
                 path.unlink(missing_ok=True)
         checkpoint("nightly.feedback_removed")
     return run | {"outcomes": outcomes, "programmes": [f"{p.year}/{p.code}" for _, p in programmes],
-                  "audits": audits, "skipped": skipped}  # fmt: skip
+                  "audits": audits, "skipped": skipped, "unassigned": unassigned}  # fmt: skip

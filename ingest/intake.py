@@ -51,7 +51,7 @@ from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
 from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, sheet_text
 from jixiao.limits import Limits
-from jixiao.publish.feedback import feedback_path, write_feedback
+from jixiao.publish.feedback import feedback_path, page_name, write_feedback
 from jixiao.schemas.contracts import FILE, Sheet, Template
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import STATED_TOTALS, latest_log_entries
@@ -516,9 +516,10 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
     if problems:
         problems = mask(problems, batch.names, template)
         path = feedback_path(ctx.feedback_dir, county, programme.year, programme.code, sub.rel)
-        write_feedback(path, sub, read.sha, programme.name, problems, ctx.lang)
+        write_feedback(path, sub, read.sha, programme.name, problems, ctx.lang,
+                       unassigned=county is None)
         checkpoint("intake.feedback_written")
-        rel = path.relative_to(ctx.feedback_dir).as_posix()
+        rel = page_name(ctx.feedback_dir, path)
         batch.log[sub.rel] = log_row(
             entry | {"status": "refused", "rows_loaded": 0, "feedback_file": rel}, problems
         )

@@ -30,6 +30,7 @@ from jixiao.schemas.warehouse import (
     SCORES,
     STATED_TOTALS,
     TABLES,
+    latest_log_entries,
     sheet_table,
 )
 
@@ -411,6 +412,41 @@ def mark_superseded(con: duckdb.DuckDBPyConnection, programme: Programme,
     )
     con.unregister("replaced")
     checkpoint("load.superseded_marked")
+
+
+def answer_refusals(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
+    """Refused files that an accepted file answers are superseded by it, so that the county's
+    status says accepted and their pages go: a county's refusal is answered once every sheet it
+    held (a workbook that could not be read: every sheet) is accepted from files that come
+    after it — a higher version, or the same version in a later run; any refusal, a file
+    whose county cannot be told included, is answered by a file of the same content accepted
+    (the operator saved it under its county's name)."""
+    every = list(programme.county_template.sheets)
+    latest = latest_log_entries("programme_code, year, file")
+    con.execute(
+        f"""
+UPDATE ingest_log SET status = 'superseded', superseded_by = answered.by FROM (
+  WITH latest AS (
+    SELECT *, coalesce(seq, 9223372036854775807) AS after FROM {latest}
+    WHERE programme_code = $code AND year = $year
+  )
+  SELECT r.file, r.run_id, first(a.file ORDER BY a.version DESC, a.after DESC) AS by
+  FROM latest r JOIN latest a
+    ON a.status = 'accepted' AND (a.county_code = r.county_code OR r.county_code IS NULL)
+    AND (a.sha256 = r.sha256 OR r.county_code IS NOT NULL AND (r.version < a.version
+         OR r.version = a.version AND r.after < a.after))
+  WHERE r.status = 'refused'
+  GROUP BY r.file, r.run_id
+  HAVING bool_or(a.sha256 = r.sha256) OR list_has_all(
+    flatten(list(a.sheets || coalesce(a.sheets_absent, []))),
+    CASE WHEN len(any_value(r.sheets)) > 0 THEN any_value(r.sheets) ELSE $every END)
+) answered
+WHERE ingest_log.programme_code = $code AND ingest_log.year = $year
+  AND ingest_log.file = answered.file AND ingest_log.run_id = answered.run_id
+  AND ingest_log.status = 'refused'
+""",
+        {"code": programme.code, "year": programme.year, "every": every},
+    )
 
 
 def delete_county_rows(con: duckdb.DuckDBPyConnection, sheet_key: str, programme: Programme,

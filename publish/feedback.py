@@ -19,6 +19,8 @@ from jixiao.publish.marked import mark_workbook
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
 # Bytes in a page's name: 255 (ext4, xfs, btrfs) less the ".tmp" write_atomic writes first.
 NAME_MAX = 255 - len(".tmp")
+# Beside feedback/: the pages of files whose county cannot be told (`feedback_path`).
+UNASSIGNED = "unassigned"
 HEAD = {"zh": ("序号", "工作表", "行", "列", "单元格", "单元格内容", "问题"),
         "en": ("#", "sheet", "row", "column", "cell", "value", "problem")}  # fmt: skip
 MARKED = ".标注.xlsx"  # the marked copy: <page stem>.标注.xlsx (publish.marked)
@@ -29,7 +31,10 @@ SUFFIX_BYTES = max(len(s.encode()) for s in (".md", ".html", MARKED))
 def feedback_path(feedback_dir: Path, county: str | None, year: int, programme_code: str,
                   file: str) -> Path:  # fmt: skip
     """One page per submitted file of a programme and year: its path under counties/
-    flattened, so that `530102/visits.csv` and `五华区/visits.csv` never share a page.
+    flattened, so that `530102/visits.csv` and `五华区/visits.csv` never share a page. A
+    county's pages are under ``feedback_dir/<county>/``; the page of a file whose county
+    cannot be told is the operator's, under ``unassigned/`` beside ``feedback_dir``, where no
+    county would look for it and the run summary and the report's coverage point to it.
 
     A name too long to carry ``.md`` or the endings of the files beside the page
     (`feedback_files`; a submitted name may take all of the 255 bytes a name has) is cut and
@@ -39,7 +44,21 @@ def feedback_path(feedback_dir: Path, county: str | None, year: int, programme_c
     if len(raw) + SUFFIX_BYTES > NAME_MAX:
         mark = "~" + hashlib.sha256(raw).hexdigest()[:16]
         flat = raw[: NAME_MAX - len(mark) - SUFFIX_BYTES].decode("utf-8", "ignore") + mark
-    return under(feedback_dir, county or "unknown", str(year), programme_code, flat + ".md")
+    place = (feedback_dir, county) if county else (feedback_dir.parent, UNASSIGNED)
+    return under(*place, str(year), programme_code, flat + ".md")
+
+
+def page_name(feedback_dir: Path, page: Path) -> str:
+    """What ingest_log.feedback_file keeps of a page `feedback_path` gave: its path under
+    ``feedback_dir``, or ``unassigned/…`` for the operator's (`page_file` reads it back)."""
+    root = feedback_dir if page.is_relative_to(feedback_dir) else feedback_dir.parent
+    return page.relative_to(root).as_posix()
+
+
+def page_file(feedback_dir: Path, name: str) -> Path:
+    """The page an ingest_log.feedback_file names (`page_name`)."""
+    parts = name.split("/")
+    return under(feedback_dir.parent if parts[0] == UNASSIGNED else feedback_dir, *parts)
 
 
 def next_version(file: str) -> str:
@@ -51,20 +70,34 @@ def next_version(file: str) -> str:
     return "/".join([*path.parts[1:-1], name])
 
 
-def _page(file: str, programme_name: str, problems: list[Problem], lang: str,
-          marked: str | None) -> tuple[str, list[str], list[tuple[str, ...]], str | None]:  # fmt: skip
+def _page(file: str, programme_name: str, problems: list[Problem], lang: str, marked: str | None,
+          unassigned: bool) -> tuple[str, list[str], list[tuple[str, ...]], str | None]:  # fmt: skip
     """What a page says, as plain text: its title, its paragraphs, its table's rows, and the
-    line counting the problems not listed; `render` and `render_html` escape and lay it out."""
+    line counting the problems not listed; `render` and `render_html` escape and lay it out.
+    An ``unassigned`` page (the file's county cannot be told) tells the operator how to hand
+    the file to its county."""
     zh = lang == "zh"
     resubmit = next_version(file)
+    todo = (
+        "无法从文件名识别它属于哪个区县，因此本说明不在任何区县的反馈目录中。请核实其所属区县，"
+        "将其以区县代码命名（「区县代码.xlsx」）放入 counties 文件夹；原文件不必删除，同样内容的文件"
+        "被接收后，本说明随之撤下。"
+        if zh
+        else "No county can be told from its name, so this page is in no county's feedback "
+        "folder. Find out whose it is and save it under counties/ named by the county's code "
+        "(the code, then .xlsx); the original may stay: once a file of the same content is "
+        "accepted, this page is withdrawn."
+    ) if unassigned else (
+        f"请逐条修改后重新报送（改好后另存为 {resubmit} 放回 counties 文件夹，作为新版本整体替代本文件）。"
+        if zh
+        else f"Fix each and resubmit (save the corrected file as {resubmit} under counties/: it "
+        "replaces this one)."
+    )  # fmt: skip
     lines = (
-        [f"项目：{programme_name}",
-         f"该文件未被接收，共发现 {len(problems)} 处问题。请逐条修改后重新报送"
-         f"（改好后另存为 {resubmit} 放回 counties 文件夹，作为新版本整体替代本文件）。"]
+        [f"项目：{programme_name}", f"该文件未被接收，共发现 {len(problems)} 处问题。{todo}"]
         if zh
         else [f"Programme: {programme_name}",
-              f"The file was not accepted: {len(problems)} problem(s). Fix each and resubmit "
-              f"(save the corrected file as {resubmit} under counties/: it replaces this one)."]
+              f"The file was not accepted: {len(problems)} problem(s). {todo}"]
     )  # fmt: skip
     if marked:
         lines.append(
@@ -86,11 +119,11 @@ def _page(file: str, programme_name: str, problems: list[Problem], lang: str,
 
 
 def render(file: str, programme_name: str, problems: list[Problem], lang: str = "zh",
-           marked: str | None = None) -> str:  # fmt: skip
+           marked: str | None = None, unassigned: bool = False) -> str:  # fmt: skip
     """The page, every text from the file or programme.yaml escaped for Markdown (md_text):
     the county sees what it typed, never a live link, image or piece of HTML. The problems
     come masked (ingest.intake.mask); ``marked`` names the marked copy beside the page."""
-    title, lines, rows, tail = _page(file, programme_name, problems, lang, marked)
+    title, lines, rows, tail = _page(file, programme_name, problems, lang, marked, unassigned)
     out = [f"# {md_text(title)}", ""]
     for line in lines:
         out += [md_text(line), ""]
@@ -112,11 +145,11 @@ WIDTHS = (6, 10, 6, 13, 8, 20, 37)
 
 
 def render_html(file: str, programme_name: str, problems: list[Problem], lang: str = "zh",
-                marked: str | None = None) -> str:  # fmt: skip
+                marked: str | None = None, unassigned: bool = False) -> str:  # fmt: skip
     """The page as one HTML file that prints well on A4 and needs no network, every text
     escaped; the marked copy linked by its name, beside the page."""
     esc = html.escape
-    title, lines, rows, tail = _page(file, programme_name, problems, lang, marked)
+    title, lines, rows, tail = _page(file, programme_name, problems, lang, marked, unassigned)
     body = [f"<h1>{esc(title)}</h1>", f'<p class="meta">{esc(lines[0])}</p>']
     body += [f"<p>{esc(line)}</p>" for line in lines[1:]]
     if marked:
@@ -139,7 +172,7 @@ def feedback_files(path: Path) -> tuple[Path, Path, Path]:
 
 
 def write_feedback(path: Path, sub: Submission, sha256: str, programme_name: str,
-                   problems: list[Problem], lang: str = "zh") -> None:  # fmt: skip
+                   problems: list[Problem], lang: str = "zh", unassigned: bool = False) -> None:  # fmt: skip
     """The refusal of ``sub`` (its bytes hashing to ``sha256``, as read) beside ``path``: the
     marked copy of the county's file when one can be made (an earlier one goes when not), the
     HTML page, and the Markdown page ``path`` last, each written whole."""
@@ -149,5 +182,5 @@ def write_feedback(path: Path, sub: Submission, sha256: str, programme_name: str
     if marked is None:
         marked_path.unlink(missing_ok=True)
     name = marked.name if marked else None
-    write_atomic(html_path, render_html(sub.rel, programme_name, problems, lang, name))
-    write_atomic(path, render(sub.rel, programme_name, problems, lang, name))
+    write_atomic(html_path, render_html(sub.rel, programme_name, problems, lang, name, unassigned))
+    write_atomic(path, render(sub.rel, programme_name, problems, lang, name, unassigned))

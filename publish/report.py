@@ -60,6 +60,8 @@ class Publication:
     # what each county submitted of each sheet: the header (区县, sheet titles …), the rows
     coverage_head: tuple[str, ...] = ()
     coverage: list[tuple[str, ...]] = field(default_factory=list)
+    # the files refused because their county cannot be told: (file, its page under unassigned/)
+    unassigned: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -72,6 +74,7 @@ LEVEL1_HEAD = ("一级指标", "权重", "重新计算得分", "自评得分", "
 SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分")
 INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
 RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
+UNASSIGNED_HEAD = ("文件", "说明页")
 SERIES = (("target", "目标值", "#9e9e9e"), ("claimed", "报告所述", "#3b78c2"),
           ("recorded", "记录实际", "#e07b00"))  # fmt: skip
 ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
@@ -129,9 +132,16 @@ def coverage_line(pub: Publication) -> str:
     cells = [c for row in pub.coverage for c in row[1:]]
     accepted = sum(c.startswith("已接收") for c in cells)
     refused = sum(c == "已拒收" for c in cells)
+    unassigned = f"，另有 {len(pub.unassigned)} 个文件无法识别所属区县" if pub.unassigned else ""
     return (f"报送覆盖：{len(pub.coverage)} 个区县 × {len(pub.coverage_head) - 1} 张表，"
             f"已接收 {accepted}，已拒收 {refused}，未报送 {len(cells) - accepted - refused}"
-            f"（见「{H_COVERAGE}」）。")  # fmt: skip
+            f"{unassigned}（见「{H_COVERAGE}」）。")  # fmt: skip
+
+
+def unassigned_line(pub: Publication) -> str:
+    """The files no county's coverage counts, for the operator to hand to their counties."""
+    return (f"{len(pub.unassigned)} 个报送文件无法识别所属区县，未计入各区县的报送覆盖：请核实其所属区县，"
+            "以区县代码命名放入 counties 文件夹（说明页在数据仓库所在目录的 unassigned/ 下）。")
 
 
 def _meta(pub: Publication) -> list[str]:
@@ -361,6 +371,9 @@ def render_html(pub: Publication) -> str:
     if pub.coverage:
         out += [f"<h2>{H_COVERAGE}</h2>", f"<p>{esc(coverage_line(pub))}</p>",
                 _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        if pub.unassigned:
+            out += [f"<p>{esc(unassigned_line(pub))}</p>",
+                    _html_table(UNASSIGNED_HEAD, pub.unassigned)]  # fmt: skip
     return page(pub.title, "\n".join(out))
 
 
@@ -385,6 +398,8 @@ def render_markdown(pub: Publication) -> str:
     if pub.coverage:
         out += ["", f"## {H_COVERAGE}", "", md_text(coverage_line(pub)), "",
                 *md_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        if pub.unassigned:
+            out += ["", md_text(unassigned_line(pub)), "", *md_table(UNASSIGNED_HEAD, pub.unassigned)]
     return "\n".join(out) + "\n"
 
 

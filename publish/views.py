@@ -110,12 +110,15 @@ WHERE s.level = 3
     ),
     View(
         "v_ingest_status",
-        "每个报送文件的最新状态（已接收 / 已拒收 / 已被替代）、行数、问题条数与反馈文件。",
+        "每个报送文件的最新状态（已接收 / 已拒收 / 已被替代）、行数、问题条数与反馈文件（仍被拒收的文件才有；"
+        "被后来接收的文件替代后，其反馈文件即撤下）。",
         """
 SELECT programme_code, year, county_code, file, version, status,
   CASE status WHEN 'accepted' THEN '已接收' WHEN 'refused' THEN '已拒收'
     WHEN 'superseded' THEN '已被替代' ELSE status END AS status_zh,
-  rows_read, rows_loaded, error_count, feedback_file, superseded_by, sha256, run_id, ingested_at
+  rows_read, rows_loaded, error_count,
+  CASE WHEN status = 'refused' THEN feedback_file END AS feedback_file,
+  superseded_by, sha256, run_id, ingested_at
 FROM """
         + latest_log_entries("programme_code, year, file") + "\n",
     ),

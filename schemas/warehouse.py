@@ -181,14 +181,24 @@ INGEST_LOG = Table(
         ),
         Column("notes", "VARCHAR[]",
                "读取时的说明：隐藏的行或工作表、未读取的工作表、表尾、栏次行等（区县看到的版式）"),
-        Column("status", "VARCHAR", "accepted 已接收 / refused 已拒收 / superseded 已被新版本替代"),
+        Column(
+            "status",
+            "VARCHAR",
+            "accepted 已接收 / refused 已拒收 / superseded 已被替代（被同一区县后来接收的文件，"
+            "或内容相同的已接收文件）",
+        ),
         Column("rows_read", "BIGINT", "读取的数据行数"),
         Column("rows_loaded", "BIGINT", "入库的行数"),
         Column("error_count", "INTEGER", "问题条数"),
         Column(
             "errors", "JSON", "问题明细（规则、工作表、行、列、值、要求、说明），个人信息已遮蔽"
         ),
-        Column("feedback_file", "VARCHAR", "给区县的整改反馈文件（feedback/ 下的相对路径）"),
+        Column(
+            "feedback_file",
+            "VARCHAR",
+            "给区县的整改反馈文件（feedback/ 下的相对路径）；无法识别所属区县的文件，其说明页在与 "
+            "feedback/ 并列的 unassigned/ 下（以 unassigned/ 开头）",
+        ),
         Column("superseded_by", "VARCHAR", "替代它的文件"),
         Column("ingested_at", "TIMESTAMPTZ", "处理时间"),
     ),

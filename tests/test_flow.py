@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pytest
 from openpyxl import load_workbook
 
@@ -23,8 +24,9 @@ from jixiao.ingest.readers import read_csv, read_workbook
 from jixiao.publish import warehouse
 from jixiao.publish.feedback import MARKED
 from jixiao.sample.generate import SHEETS, sample_folder, write_sample
-from jixiao.schemas.identifiers import birth_date
+from jixiao.schemas.identifiers import birth_date, resident_id_check
 from jixiao.schemas.warehouse import TABLES
+from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run
 from tests.test_sample import SURVEY  # the seed report's answer counts per question
 
 pytestmark = pytest.mark.flow
@@ -404,3 +406,59 @@ def test_second_writer_is_turned_away(demo, tmp_path):
 def test_raw_inputs_never_modified(demo):
     # Runs above read these files (some twice); none may change, appear or vanish.
     assert tree_digest(demo["raw"]) == demo["raw_digest"]
+
+
+def test_an_answered_refusal_goes_and_a_file_of_no_county_is_the_operators(prefect_api, tmp_path):
+    """Night 1: the sample, and 530124's corrected workbook saved under a name that names no
+    county. Its page is the operator's (curated/unassigned/, named by the run summary and the
+    report's coverage), not a county's. Night 2: the operator saves it as 530124.v2.xlsx. It
+    is accepted, 530124's refusal is answered (its page goes; v_ingest_status: superseded),
+    and so is the file of no county (same content)."""
+    write_sample(tmp_path / "raw")
+    counties = tmp_path / PROGRAMME / "counties"
+    book = openpyxl.load_workbook(counties / "530124.xlsx")
+    for (cell,) in book["慰问"].iter_rows(min_row=2, max_col=1):  # 残疾人证号: the check digit
+        cell.value = cell.value[:17] + resident_id_check(cell.value[:17]) + cell.value[18:]
+    nameless = "残疾人就业服务报表（终稿）.xlsx"
+    book.save(counties / nameless)
+    code = PROGRAMME.name
+    page = Path("curated/unassigned/2022", code, nameless + ".md")
+    refusal = Path("curated/feedback/530124/2022", code, "530124.xlsx.md")
+
+    def night() -> tuple[str, str, dict[str, list]]:
+        done = jixiao_run(tmp_path, prefect_api)
+        completed(done)
+        report = (tmp_path / REPORTS / "2022" / code / "report.md").read_text(encoding="utf-8")
+        html = (tmp_path / REPORTS / "2022" / code / "report.html").read_text(encoding="utf-8")
+        assert (f"<td>counties/{nameless}</td><td>{page.relative_to('curated')}</td>" in html) == (
+            (tmp_path / page).exists())
+        with duckdb.connect(str(tmp_path / DB), read_only=True) as con:
+            rows = con.execute("SELECT file, status_zh, feedback_file, superseded_by FROM "
+                               "v_ingest_status WHERE file LIKE '%530124%' OR county_code IS NULL")
+            status = {file: rest for file, *rest in rows.fetchall()}
+        return done.stdout, report.split("## 六、报送覆盖情况")[1], status
+
+    said, coverage, status = night()
+    assert (tmp_path / page).is_file() and (tmp_path / refusal).is_file()
+    assert not (tmp_path / "curated/feedback/unknown").exists()
+    assert "无法从文件名识别它属于哪个区县" in (tmp_path / page).read_text(encoding="utf-8")
+    assert "无法识别所属区县的文件 1 个" in said and f"counties/{nameless}：{page}" in said
+    assert "另有 1 个文件无法识别所属区县" in coverage
+    assert f"| counties/{nameless} | {page.relative_to('curated')} |" in coverage
+    assert "| 530124 富民县 | 已拒收 |" in coverage
+    assert status == {
+        "counties/530124.xlsx": ["已拒收", refusal.relative_to("curated/feedback").as_posix(), None],
+        f"counties/{nameless}": ["已拒收", page.relative_to("curated").as_posix(), None],
+    }
+
+    shutil.copy(counties / nameless, counties / "530124.v2.xlsx")
+    said, coverage, status = night()
+    assert not (tmp_path / page).exists() and not (tmp_path / refusal).exists()
+    assert "无法识别所属区县" not in said + coverage
+    row = next(line for line in coverage.splitlines() if line.startswith("| 530124 富民县 |"))
+    assert "已拒收" not in row and re.search(r"\| 已接收 \d+ 行 \|", row)
+    assert status == {
+        "counties/530124.xlsx": ["已被替代", None, "counties/530124.v2.xlsx"],
+        "counties/530124.v2.xlsx": ["已接收", None, None],
+        f"counties/{nameless}": ["已被替代", None, "counties/530124.v2.xlsx"],
+    }

@@ -37,7 +37,7 @@ from jixiao.ingest.personal import (
     masked_values,
     row_names,
 )
-from jixiao.publish.feedback import MARKED
+from jixiao.publish.feedback import MARKED, feedback_files, page_file
 from jixiao.publish.findings import md_text
 from jixiao.publish.report import staged_folder
 from jixiao.sample.generate import sample_folder, write_csv
@@ -61,6 +61,7 @@ from tests.test_intake import (
     context,
     county_file,
     credit,
+    pages,
     programme_folder,
     records,
     run,
@@ -114,9 +115,10 @@ def written(ctx: intake.Context) -> list[tuple[str, str]]:
     ).fetchall():
         values = ctx.con.execute(f'SELECT CAST("{column}" AS VARCHAR) FROM "{table}"').fetchall()
         texts += [(f"{table}.{column}", v) for (v,) in values if v]
-    texts += [(p.name, p.read_text(encoding="utf-8")) for p in ctx.feedback_dir.rglob("*")
-              if p.suffix in (".md", ".html")]  # fmt: skip
-    texts += [(p.name, t) for p in ctx.feedback_dir.rglob(f"*{MARKED}") for t in added(p)]
+    texts += [(p.name, p.read_text(encoding="utf-8")) for page in pages(ctx)
+              for p in feedback_files(page) if p.suffix in (".md", ".html") and p.exists()]
+    texts += [(p.name, t) for page in pages(ctx) for p in feedback_files(page)
+              if p.name.endswith(MARKED) and p.exists() for t in added(p)]
     return texts
 
 
@@ -124,7 +126,7 @@ def page_of(ctx: intake.Context, file: str) -> str:
     (page,) = ctx.con.execute(
         "SELECT feedback_file FROM ingest_log WHERE file = ?", [file]
     ).fetchone()
-    return (ctx.feedback_dir / page).read_text(encoding="utf-8")
+    return page_file(ctx.feedback_dir, page).read_text(encoding="utf-8")
 
 
 def remembered(ctx: intake.Context, *names: str) -> set[str]:
@@ -362,8 +364,8 @@ def test_file_named_with_a_name_and_an_id(intake_at):
     outcomes = run(folder, ctx)
     assert [o.status for o in outcomes.values()] == ["refused", "refused"]
     assert all("#" in file and "王**530114********" in file for file in outcomes)
-    pages = {page_of(ctx, file) for file in outcomes}
-    assert len(pages) == 2  # one page per file, though their names mask alike
+    shown = {page_of(ctx, file) for file in outcomes}
+    assert len(shown) == 2  # one page per file, though their names mask alike
     assert_nowhere(written(ctx) + [(p.name, p.name) for p in ctx.feedback_dir.rglob("*")],
                    ID, twin, NAME, "王语燕")  # fmt: skip
     # The label is the file's identity night after night: unchanged, it is skipped.

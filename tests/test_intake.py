@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,11 +24,13 @@ import xlsxwriter
 from jixiao.ingest import intake
 from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, Outcome, process
-from jixiao.ingest.load import create_tables
+from jixiao.ingest.load import answer_refusals, create_tables, open_run
 from jixiao.ingest.personal import cert_hash
+from jixiao.publish.feedback import UNASSIGNED, page_file
 from jixiao.sample.generate import PROGRAMME_YAML, SHEETS, write_csv, write_workbook
 from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
 from jixiao.schemas.programme import load_programme
+from jixiao.schemas.warehouse import latest_log_entries
 
 KEY = b"k" * 32
 CODE = "530100-disability-employment"
@@ -406,6 +409,13 @@ def log(ctx: Context) -> dict[str, dict]:
     return {row["file"]: row | {"errors": json.loads(row["errors"])} for row in rows}
 
 
+def pages(ctx: Context) -> list[Path]:
+    """Every page intake wrote: the counties' under feedback/, and beside it under unassigned/
+    the operator's, for files whose county cannot be told."""
+    roots = (ctx.feedback_dir, ctx.feedback_dir.parent / UNASSIGNED)
+    return [page for root in roots for page in root.rglob("*.md")]
+
+
 def count(ctx: Context, table: str, county: str = "530102") -> int:
     return ctx.con.execute(
         f"SELECT count(*) FROM {table} WHERE county_code = ?", [county]
@@ -432,7 +442,7 @@ def assert_refused(ctx: Context, outcome: Outcome, rule_id, sheet, row, column) 
     message = problem["message"]
     assert message.endswith("。") and message.count("。") == 1, message  # one sentence
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message  # in Chinese
-    feedback = (ctx.feedback_dir / entry["feedback_file"]).read_text(encoding="utf-8")
+    feedback = page_file(ctx.feedback_dir, entry["feedback_file"]).read_text(encoding="utf-8")
     assert feedback.startswith(f"# 报送文件退回说明：{outcome.file}\n")
     assert f"| {sheet or ''} | {row or ''} | {column or ''} | " in feedback
     assert message in feedback
@@ -447,11 +457,13 @@ def test_bad_file_is_refused_with_reasons(folder, ctx, write, rule_id, sheet, ro
     [outcome] = run(folder, ctx).values()
     assert_refused(ctx, outcome, rule_id, sheet, row, column)
     assert sum(loaded(ctx, outcome.county).values()) == 0
-    expected_dir = ctx.feedback_dir / (outcome.county or "unknown") / "2022" / CODE
+    # A county's page is in its folder; one whose county cannot be told is the operator's.
+    root = ctx.feedback_dir / outcome.county if outcome.county else ctx.feedback_dir.parent / UNASSIGNED
     flat = "_".join(Path(outcome.file).parts[1:])  # the file's path under counties/
     # The page, as HTML too, and the marked copy of a file whose cells were read.
     marked = [flat + ".标注.xlsx"] if sheet and row else []
-    assert sorted(p.name for p in expected_dir.iterdir()) == sorted(
+    assert pages(ctx) == [root / "2022" / CODE / (flat + ".md")]
+    assert sorted(p.name for p in (root / "2022" / CODE).iterdir()) == sorted(
         [flat + ".md", flat + ".html", *marked]
     )
 
@@ -605,6 +617,51 @@ def test_refused_v2_leaves_v1_in_place(folder, ctx):
     assert entries["counties/530102.v2.xlsx"]["status"] == "refused"
 
 
+def test_an_accepted_file_answers_the_refusals_before_it(folder, ctx):
+    """A county's refusals that a file after it (a higher version; the same version in a later
+    run) is accepted for are superseded by it, sheet by sheet; a file whose county cannot be
+    told, by the same bytes accepted under a county's name. Nothing else is."""
+    counties = folder / "counties"
+    bad = set_cell("慰问", 2, VISIT_AMOUNT, "四百块")
+    county_file(counties / "530102.xlsx", bad)
+    county_file(counties / "530102.v2.xlsx", bad, *V2)
+    county_file(counties / "530102.v3.xlsx")
+    county_file(counties / "530102.v4.xlsx", bad)  # after the accepted v3: stands
+    utf16_csv(counties, "530112")  # visits refused; funds accepted: visits stands
+    write_csv(counties / "530112/funds.csv", list(LABEL["funds"].values()), records()["funds"])
+    shutil.copy(county_file(counties / "报表（终稿）.xlsx", county="530103"),
+                counties / "530103.xlsx")  # the operator saved it under its county's name
+    county_file(counties / "五华区盘龙区合并报表.xlsx", county="530111")  # nobody's, accepted nowhere
+    county_file(counties / "西山区.xlsx", bad)  # 530112 again, refused in the first run
+
+    def settle(run_id: str) -> dict[str, tuple[str, str | None]]:
+        open_run(ctx.con, run_id, dt.datetime.now(dt.UTC))
+        run(folder, replace(ctx, run_id=run_id))
+        answer_refusals(ctx.con, ctx.programme)
+        latest = query(ctx, f"SELECT file, status, superseded_by FROM {latest_log_entries('file')}")
+        return {e["file"]: (e["status"], e["superseded_by"]) for e in latest}
+
+    assert settle("first") == {
+        "counties/530102.xlsx": ("superseded", "counties/530102.v3.xlsx"),
+        "counties/530102.v2.xlsx": ("superseded", "counties/530102.v3.xlsx"),
+        "counties/530102.v3.xlsx": ("accepted", None),
+        "counties/530102.v4.xlsx": ("refused", None),
+        "counties/530112/visits.csv": ("refused", None),
+        "counties/530112/funds.csv": ("accepted", None),
+        "counties/530103.xlsx": ("accepted", None),
+        "counties/报表（终稿）.xlsx": ("superseded", "counties/530103.xlsx"),
+        "counties/五华区盘龙区合并报表.xlsx": ("refused", None),
+        "counties/西山区.xlsx": ("refused", None),  # beside 530112's CSVs, in the same run
+    }
+    # The next night 西山区 (530112) sends its whole workbook: it answers its earlier refusals.
+    county_file(counties / "530112.xlsx", county="530112")
+    after = settle("second")
+    assert after["counties/530112.xlsx"] == ("accepted", None)
+    assert after["counties/西山区.xlsx"] == after["counties/530112/visits.csv"] == (
+        "superseded", "counties/530112.xlsx")
+    assert after["counties/530102.v4.xlsx"] == ("refused", None)
+
+
 def test_unchanged_file_is_skipped(folder, ctx):
     county_file(folder / "counties" / "530102.xlsx")
     first = run(folder, ctx)["counties/530102.xlsx"]
@@ -743,7 +800,7 @@ def test_no_clear_personal_data_in_warehouse_or_feedback(folder, ctx):
             leaked = [s for s in secrets if value and s in value]
             assert not leaked, f"{table}.{column}: {leaked}"
 
-    feedback = {p: p.read_text(encoding="utf-8") for p in ctx.feedback_dir.rglob("*.md")}
+    feedback = {p: p.read_text(encoding="utf-8") for p in pages(ctx)}
     assert len(feedback) == len(REFUSALS) + 3
     for path, text in feedback.items():
         leaked = [s for s in secrets if s in text]
@@ -785,8 +842,9 @@ def test_each_refused_file_keeps_its_own_feedback(folder, ctx):
     files = {e["feedback_file"] for e in log(ctx).values()}
     assert len(files) == 2
     for file, entry in log(ctx).items():
-        text = (ctx.feedback_dir / entry["feedback_file"]).read_text(encoding="utf-8")
+        text = page_file(ctx.feedback_dir, entry["feedback_file"]).read_text(encoding="utf-8")
         assert text.startswith(f"# 报送文件退回说明：{file}\n")
+        assert "无法从文件名识别它属于哪个区县" in text and ".v2." not in text
 
 
 SAMPLE = PROGRAMME_YAML.parent.parent / "data/raw/2022/530100-disability-employment"
