@@ -149,6 +149,18 @@ def unassigned_files(con: duckdb.DuckDBPyConnection,
     ).fetchall()
 
 
+def reading_notes(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tuple[str, str, str]]:
+    """How the accepted files were read where their layout asked for it (ingest_log.notes:
+    hidden rows read, hidden or unknown sheets passed over, footers): (county, file, note)."""
+    return [(f"{county} {programme.counties.get(county, '')}".strip(), file, note)
+            for county, file, notes in con.execute(
+                "SELECT county_code, file, notes FROM "
+                f"{latest_log_entries('programme_code, year, file')} WHERE programme_code = ? "
+                "AND year = ? AND status = 'accepted' AND len(notes) > 0 ORDER BY county_code, file",
+                [programme.code, programme.year]).fetchall()
+            for note in notes]  # fmt: skip
+
+
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
                     out_dir: Path, run_id: str, lang: str = "zh", *,
                     hash_key: bytes) -> AuditResult:  # fmt: skip
@@ -222,6 +234,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
         _coverage(con, programme), unassigned_files(con, programme),
+        reading_notes(con, programme),
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")

@@ -62,6 +62,8 @@ class Publication:
     coverage: list[tuple[str, ...]] = field(default_factory=list)
     # the files refused because their county cannot be told: (file, its page under unassigned/)
     unassigned: list[tuple[str, str]] = field(default_factory=list)
+    # how accepted files were read where their layout asked for it: (county, file, note)
+    notes: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -75,6 +77,9 @@ SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", 
 INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
 RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
 UNASSIGNED_HEAD = ("文件", "说明页")
+NOTES_HEAD = ("区县", "文件", "读取说明")
+NOTES_LINE = ("已接收文件中，以下内容按版式识别后未作为数据读入，或读入时需要留意（隐藏的行和工作表、"
+              "表尾、栏次行等）：")
 SERIES = (("target", "目标值", "#9e9e9e"), ("claimed", "报告所述", "#3b78c2"),
           ("recorded", "记录实际", "#e07b00"))  # fmt: skip
 ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
@@ -374,6 +379,8 @@ def render_html(pub: Publication) -> str:
         if pub.unassigned:
             out += [f"<p>{esc(unassigned_line(pub))}</p>",
                     _html_table(UNASSIGNED_HEAD, pub.unassigned)]  # fmt: skip
+        if pub.notes:
+            out += [f"<p>{esc(NOTES_LINE)}</p>", _html_table(NOTES_HEAD, pub.notes)]
     return page(pub.title, "\n".join(out))
 
 
@@ -400,6 +407,8 @@ def render_markdown(pub: Publication) -> str:
                 *md_table(pub.coverage_head, pub.coverage)]  # fmt: skip
         if pub.unassigned:
             out += ["", md_text(unassigned_line(pub)), "", *md_table(UNASSIGNED_HEAD, pub.unassigned)]
+        if pub.notes:
+            out += ["", md_text(NOTES_LINE), "", *md_table(NOTES_HEAD, pub.notes)]
     return "\n".join(out) + "\n"
 
 

@@ -20,11 +20,14 @@ import openpyxl
 import pytest
 from openpyxl.worksheet.worksheet import Worksheet
 
+from jixiao.flows.audit import audit_programme
 from jixiao.ingest.layout import locate
+from jixiao.ingest.load import open_run
 from jixiao.ingest.readers import RawSheet
+from jixiao.publish.report import staged_folder
 from jixiao.schemas.contracts import Template
 from jixiao.schemas.template import TemplateDecl
-from tests.test_intake import LABEL, TITLE, context, programme_folder, records, run
+from tests.test_intake import KEY, LABEL, TITLE, context, programme_folder, records, run
 
 COUNTY = "530102"
 LINE = list[object]
@@ -373,3 +376,16 @@ def test_an_xls_saved_by_libreoffice_loads_the_same_rows(folder, ctx, original, 
     assert outcomes[f"counties/{COUNTY}.v2.xls"].status == "accepted"
     assert loaded(ctx) == original
     assert ctx.con.execute("SELECT count(*) FROM stated_totals").fetchone()[0] > 0
+
+
+def test_the_audit_report_says_how_files_were_read(folder, ctx, tmp_path):
+    book = plain()
+    combine(each(hidden_rows), each(footer))(book)
+    submit(folder, ctx, book)
+    open_run(ctx.con, "r1", dt.datetime.now(dt.UTC))
+    audit_programme(ctx.con, folder, ctx.programme, tmp_path / "reports", "r1", hash_key=KEY)
+    staged = staged_folder(tmp_path / "reports", ctx.programme.year, ctx.programme.code)
+    md = (staged / "report.md").read_text(encoding="utf-8")
+    coverage = md[md.index("六、报送覆盖情况"):]
+    assert "读取说明" in coverage and "隐藏行" in coverage and "表尾" in coverage
+    assert f"counties/{COUNTY}.xlsx" in coverage
