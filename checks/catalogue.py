@@ -54,9 +54,10 @@ _INGEST = (
         "error",
         "不是 Excel 工作簿",
         "Not a workbook",
-        "文件不是有效的 Excel 工作簿（.xlsx），请用 Excel 另存为 .xlsx 后报送。",
-        "The file is not a valid Excel workbook (.xlsx); save it as .xlsx and resubmit.",
-        "A file named .xlsx whose bytes are not an Office Open XML package.",
+        "文件不是有效的 Excel 工作簿（.xlsx 或 .xls），请用 Excel 另存为 .xlsx 后报送。",
+        "The file is not a valid Excel workbook (.xlsx or .xls); save it as .xlsx and resubmit.",
+        "A file named as a workbook whose bytes are neither an Office Open XML package nor an "
+        "Excel 97-2003 file.",
         "a text file renamed to 530102.xlsx",
         ("file",),
     ),
