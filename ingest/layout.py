@@ -271,7 +271,9 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
     name, positions = raw.name, header.positions
     cells = [c for c in body.columns if c != "row"]
     mapped = [f"c{i}" for i in positions.values() if f"c{i}" in body.columns]
-    body = body.filter(pl.any_horizontal(pl.col(mapped).is_not_null()) if mapped else False)
+    used = pl.any_horizontal(pl.col(mapped).is_not_null()) if mapped else pl.lit(False)
+    _unused_rows(body.filter(~used), [c for c in cells if c not in mapped], name, notes)
+    body = body.filter(used)
     maybe = body.filter(
         pl.any_horizontal(pl.col(c).str.contains_any(["计", ":", "：", "盖章", "注", "说明"])
                           for c in cells)
@@ -327,6 +329,22 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
     numbers = frame[ROW].to_list() if totals else []
     return Table(name, (), frame, positions, _totals(totals, numbers, positions, sheet), notes,
                  problems)  # fmt: skip
+
+
+def _unused_rows(rows: pl.DataFrame, others: list[str], name: str, notes: list[str]) -> None:
+    """Rows with nothing under any template column are not data; those holding text elsewhere
+    (not a 序号, a footer or a 合计 label) are named, lest data typed beside its columns go
+    unread without a word."""
+    if rows.is_empty() or not others:
+        return
+    texty = rows.filter(pl.any_horizontal(
+        pl.col(c).is_not_null() & ~pl.col(c).str.contains(r"^\s*\d+\s*$") for c in others))
+    shown = [number for *line, number in texty.select(*others, "row").iter_rows()
+             if not any(_FOOTER.match(normal(c)) or _TOTAL.fullmatch(normal(c))
+                        for c in line if c)]  # fmt: skip
+    if shown:
+        rows_text = "、".join(map(str, shown[:20])) + (" 等" if len(shown) > 20 else "")
+        notes.append(f"工作表「{name}」第 {rows_text} 行在模板各列下没有内容，未作为数据读入")
 
 
 def _totals(totals: list[tuple[int, str, list[str | None]]], numbers: list[int],

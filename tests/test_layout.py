@@ -389,3 +389,14 @@ def test_the_audit_report_says_how_files_were_read(folder, ctx, tmp_path):
     coverage = md[md.index("六、报送覆盖情况"):]
     assert "读取说明" in coverage and "隐藏行" in coverage and "表尾" in coverage
     assert f"counties/{COUNTY}.xlsx" in coverage
+
+
+def test_text_beside_the_template_columns_is_named_not_dropped_silently(folder, ctx):
+    book = plain()
+    sheet = book[TITLE["visits"]]
+    width = sheet.max_column
+    sheet.cell(1, width + 1, "备注")
+    sheet.cell(sheet.max_row + 1, width + 1, "张三 另行发放")  # typed beside, not under, the columns
+    submit(folder, ctx, book)
+    (notes,) = ctx.con.execute("SELECT notes FROM ingest_log").fetchone()
+    assert [n for n in notes if "没有内容" in n] == [f"工作表「{TITLE['visits']}」第 5 行在模板各列下没有内容，未作为数据读入"]
