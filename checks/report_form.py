@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import cached_property
 from typing import NamedTuple
 
 from jixiao.checks.findings import Evidence, Finding
@@ -238,6 +239,9 @@ def _header_like(table: Table, r: int, roles: tuple) -> bool:
 def _key(texts: list[str]) -> str | None:
     """Which block a header row opens: funds (预算数 with 执行数 or 执行率) or indicators
     (三级指标 with a target, an actual, a weight or a score)."""
+    joined = _norm("".join(texts))
+    if "三级指标" not in joined and "预算" not in joined:
+        return None  # most rows: decided once per row, not cell by cell
     indicators = _roles(texts, INDICATOR_ROLES)
     if "name" in indicators and indicators & {"target", "actual", "weight", "score"}:
         return "indicators"
@@ -267,9 +271,8 @@ class Block:
         if r not in self._cells:
             row = self.table.rows[r]
             texts = _texts(self.table, r)
-            headed = {c for x in self.header for c, t in enumerate(_texts(self.table, x)) if t}
             if any(cell.merged for cell in row) and any(
-                figure(_norm(t)) for c, t in enumerate(texts) if c not in headed
+                figure(_norm(t)) for c, t in enumerate(texts) if c not in self.headed
             ):
                 own = [cell.text.strip() for cell in row if not cell.merged]
                 if own and len(own) == len(self.slots):
@@ -281,6 +284,11 @@ class Block:
                     texts = [""] * len(texts)
             self._cells[r] = texts
         return self._cells[r]
+
+    @cached_property
+    def headed(self) -> set[int]:
+        """The columns some header row writes its own text in."""
+        return {c for x in self.header for c, t in enumerate(_texts(self.table, x)) if t}
 
     def text(self, r: int, role: str) -> str:
         cells = self.cells(r)
