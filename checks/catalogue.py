@@ -461,6 +461,7 @@ def _report(
     template_en: str,
     description: str,
     example: str,
+    tags: tuple[str, ...] = ("report",),
 ) -> Rule:
     return Rule(
         rule_id,
@@ -471,8 +472,11 @@ def _report(
         template_en,
         description,
         example,
-        ("report",),
+        tags,
     )
+
+
+FORM = ("report", "form")  # the 自评表's own rules (checks/report_form.py)
 
 
 # The report against itself (SPEC §1.3). Parameters: {label} what it is about, {claimed}
@@ -500,8 +504,11 @@ _REPORT = (
         "表格「{label}」合计不符：{claimed}，按明细计算应为 {observed}。",
         "Table '{label}': the total {claimed} does not match its parts, {observed}.",
         "A total row or column (合计, 总计, 合计人数) against the sum of its parts, and a "
-        "remainder column (结余 = 下达 − 使用). Left out: a table cut off or of uneven rows "
-        "(REPORT.TABLE_UNVERIFIABLE instead).",
+        "remainder column (结余 = 下达 − 使用). In a 自评表: 年度资金总额 against each list "
+        "of 其中 rows after it, column by column (an empty part is 0); 总分 against the "
+        "indicators' scores plus the funds' 得分, and a 分值 total against the weights. Left "
+        "out: a table cut off or of uneven rows (REPORT.TABLE_UNVERIFIABLE instead); sums "
+        "over amounts written in different units.",
         "下达 10.5 + 11 + 12 against 合计 33.5",
     ),
     _report(
@@ -555,7 +562,10 @@ _REPORT = (
         "'{label}': the rate {claimed} does not follow from its own figures, {observed}.",
         "完成率 = actual / target (capped at 100% when the target is a floor), 执行率 = "
         "spent / budget, 得分率 = score / weight, recomputed with the rounding of the "
-        "figures as written.",
+        "figures as written; in a 自评表 every funds row's 执行率 against 执行数 / 预算数 "
+        "(全年, else 年初), a rate written as 86%, as 100.00 under a (%) header or as 0.1, and "
+        "100% accepted for spending above budget. Left out: a budget of 0 (0 / 0 written as "
+        "100% says nothing).",
         "实际完成5场 of 9 with 完成率 60%",
     ),
     _report(
@@ -587,7 +597,9 @@ _REPORT = (
         "{label}：{claimed}，而{observed}。",
         "{label}: {claimed}, whereas {observed}.",
         "The total score against its grade band (优 ≥ 90, 良 80–90, 中 60–80, 差 < 60); a "
-        "level-1 score above its weight; level-1 scores against the total.",
+        "level-1 score above its weight; level-1 scores against the total. In a 自评表: "
+        "every 得分 above its 分值 (funds and indicators; a percentage is never read as a "
+        "score), and the stated 自评等级 against 总分.",
         "93 分 rated 良",
     ),
     _report(
@@ -655,6 +667,65 @@ _REPORT = (
         "A budget line spent in full (≥ 95%) while its output is below 80% of target: the cost "
         "per unit is far above plan.",
         "10.5万 spent on 5 of 9 planned job fairs: 21000 元 each against 11667 planned",
+    ),
+    _report(
+        "REPORT.FORM_BUDGET_SCORE",
+        "error",
+        "预算执行得分与分值、执行率不符",
+        "Budget score does not follow",
+        "「{label}」得分 {claimed}，按分值 × 执行率应为 {observed}。",
+        "'{label}': scored {claimed}; weight × execution rate gives {observed}.",
+        "In a 项目支出绩效自评表 (and its 转移支付 / 部门整体支出 variants), a funds row's "
+        "得分 against 分值 × 执行率, capped at 分值; the 分值 from its column or from the "
+        "header (预算执行情况（20分）). The rate as written and as 执行数 / 预算数 are both "
+        "accepted, each with its rounding (20 × 94/650 = 2.89 stands beside 执行率 0.1).",
+        "分值 10, 执行率 80%, 得分 10",
+        FORM,
+    ),
+    _report(
+        "REPORT.FORM_WEIGHTS",
+        "error",
+        "自评表分值设置不一致",
+        "Form weights disagree",
+        "「{label}」分值不一致：{claimed}，而{observed}。",
+        "'{label}': weights disagree: {claimed}, whereas {observed}.",
+        "In a 自评表: a level's weight (产出指标（50分）, or a level's own row) against its "
+        "indicators' 分值 — none above it, their sum never above it, equal to it once the "
+        "level's list is whole (another level follows, or 总分); and the 分值 of a whole form "
+        "(indicators and the funds' 分值, down to 总分) summing to 100. Left out: a list cut "
+        "off before 总分, a level whose indicators carry no 分值.",
+        "产出指标（50分） over 8 + 8 + 8 + 8 + 8 + 8",
+        FORM,
+    ),
+    _report(
+        "REPORT.FORM_FULL_SCORE_MISSED",
+        "error",
+        "未达指标值却得满分",
+        "Missed target scored in full",
+        "「{label}」{claimed}，未达到指标值，却得满分（{observed}）。",
+        "'{label}': {claimed}, short of the target, yet scored in full ({observed}).",
+        "In a 自评表, an indicator whose 实际完成值 falls short of its 年度指标值 in the "
+        "target's direction (不低于 / ≥ / 达到 / ＞ a floor; 不高于 / ≤ / 以内 / ＜ a ceiling; = "
+        "exact), beyond both figures' rounding, with 得分 equal to its 分值: the form scores "
+        "a shortfall in proportion. A bare target is a floor when it is 100% or a count, "
+        "quality or satisfaction figure, a ceiling when it is 0; cost and time targets, and "
+        "units that differ, are left out. An actual above a floor (480 of 400) is no "
+        "shortfall.",
+        "≥50个 targeted, 45 done, 8 of 8 points",
+        FORM,
+    ),
+    _report(
+        "REPORT.FORM_NO_REASON",
+        "warning",
+        "未达指标值未说明原因",
+        "Shortfall without a reason",
+        "「{label}」{claimed}，未达到指标值，但{observed}。",
+        "'{label}': {claimed}, short of the target, but no reason is given ({observed}).",
+        "In a 自评表 with a 偏差原因分析及改进措施 column, an indicator short of its target "
+        "(as for REPORT.FORM_FULL_SCORE_MISSED) whose cell is empty, when the form gives no "
+        "deviation analysis of its own below the indicators.",
+        "90% targeted, 85% reached, 偏差原因 left empty",
+        FORM,
     ),
     _report(
         "REPORT.UNREADABLE",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from jixiao.checks import report_tables, report_text
+from jixiao.checks import report_form, report_tables, report_text
 from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
@@ -66,8 +66,12 @@ def check_report(path: Path, programme: Programme | None = None,
     vocab = load_vocabulary(programme.vocabulary if programme else None)
     claims = extract_claims(doc, vocab)
     weights = programme.survey.weights if programme and programme.survey else None
-    tables = grids(doc)
+    # A 自评表 is read by its own rules; the other rules read the other tables.
+    every = grids(doc)
+    forms = report_form.forms(every)
+    tables = report_form.others(every, forms)
     findings = [
+        *report_form.form_findings(forms),
         *report_tables.table_findings(tables, weights),
         *report_text.figure_disagrees(claims, vocab),
         *report_text.rates(claims),

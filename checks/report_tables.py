@@ -52,20 +52,25 @@ def table_findings(grids: list[Grid], weights: dict[str, Decimal] | None = None)
         if not g.value_cols:
             continue
         if table.truncated or _cut_off(g):
-            out.append(
-                Finding(
-                    "REPORT.TABLE_UNVERIFIABLE",
-                    g.title,
-                    "",
-                    table.problem or ("末行只有名称、没有数据" if _cut_off(g) else "行宽不一"),
-                    (Evidence(" › ".join(table.section), table.line, g.title),),
-                )
-            )
+            problem = table.problem or ("末行只有名称、没有数据" if _cut_off(g) else "行宽不一")
+            out.append(unverifiable(g, problem))
             continue
         out += list(_column_totals(g))
         out += list(_row_relations(g))
         out += list(_survey(g, weights))
     return out
+
+
+def unverifiable(g: Grid, problem: str) -> Finding:
+    """A table whose figures cannot be checked, and why: never a clean one, never a mismatch."""
+    section = " › ".join(g.table.section)
+    return Finding(
+        "REPORT.TABLE_UNVERIFIABLE",
+        g.title,
+        "",
+        problem,
+        (Evidence(section, g.table.line, g.title),),
+    )
 
 
 def _cut_off(g: Grid) -> bool:

@@ -404,8 +404,9 @@ def test_random_figures_cover_both_outcomes():
 
 def test_every_report_rule_can_be_planted():
     # The rules a report breaks on its own (those against the records need records; an
-    # unreadable file is the hostile suite's, tests/test_hostile_report.py).
-    report_rules = {r.id for r in RULES.values() if "report" in r.tags}
+    # unreadable file is the hostile suite's, tests/test_hostile_report.py; the 自评表's own
+    # rules are planted in forms by tests/test_report_form.py until the writer renders one).
+    report_rules = {r.id for r in RULES.values() if "report" in r.tags and "form" not in r.tags}
     assert set(PLANTABLE) == report_rules - {UNVERIFIABLE, "REPORT.UNREADABLE"}
 
 
