@@ -287,8 +287,8 @@ def _indicator_row(
         col = min(level, levels - 2)
         if col <= named:
             break  # a level named again: the next row begins (this one names no indicator)
-        cell = tokens[i].cell  # a form word as the form writes it: 产 出 指 标 -> 产出指标
-        row[col] = RawCell(compact(cell.text), cell.line, cell.col, span=cell.span)
+        cell = tokens[i].cell  # a form word without the page's spacing: 产 出 指 标 -> 产出指标
+        row[col] = RawCell(re.sub(r"\s+", "", cell.text), cell.line, cell.col, span=cell.span)
         named = col
         i += 1
     if i >= len(tokens) or _part_ends(tokens[i]) or _level(tokens, i) is not None:
@@ -306,12 +306,23 @@ def _indicator_row(
             if compact(token.text) in _EMPTY:
                 i += 1
             continue
-        last = i + 1 >= len(tokens) or tokens[i + 1].row != source
-        if _TEXT_COLUMN.search(heading) and not (strong or last):
+        if _TEXT_COLUMN.search(heading) and not (strong or _row_ends(tokens, i + 1, source)):
             break  # run together: text here may as well begin the next row
         row[levels + c] = token.cell
         i += 1
     return _filled(row, first.cell.line), i
+
+
+def _row_ends(tokens: list[_Token], i: int, source: int) -> bool:
+    """Whether a row ends before ``tokens[i]``: the line ends, or a level name, 总分 or the
+    form's next part follows (a row of its own would need its cells after a name)."""
+    return (
+        i >= len(tokens)
+        or tokens[i].row != source
+        or _level(tokens, i) is not None
+        or bool(_TOTAL_SCORE.match(compact(tokens[i].text)))
+        or _part_ends(tokens[i])
+    )
 
 
 def _filled(row: list[RawCell | None], line: int) -> list[RawCell]:
@@ -335,6 +346,9 @@ def _table(part: _Part, raw: RawTable, name: str | None) -> RawTable:
             for c in range(min(levels - 1, len(rows[r]))):
                 if not rows[r][c].text and not _TOTAL_SCORE.match(compact(rows[r][0].text)):
                     rows[r][c] = RawCell("", rows[r][c].line, merged=True)
+                    above = (rows[a][c] for a in range(r - 1, 0, -1) if not rows[a][c].merged)
+                    if (anchor := next(above, None)) is not None:
+                        anchor.span = (anchor.span[0] + 1, 1)
         lead = part.lead
         word = compact(lead.text) if lead is not None else "绩效指标"
         unit = None
@@ -342,9 +356,8 @@ def _table(part: _Part, raw: RawTable, name: str | None) -> RawTable:
     grid = []
     for row in rows:
         cells = [*row, *(RawCell("", row[0].line) for _ in range(width - len(row)))]
-        grid.append(
-            [RawCell(c.text, c.line or line, col, c.merged) for col, c in enumerate(cells)]
-        )
+        grid.append([RawCell(c.text, c.line or line, col, c.merged, c.span)
+                     for col, c in enumerate(cells)])  # fmt: skip
     title = f"{name}（{word}）" if name else word
     return RawTable(grid, raw.layout, title, unit[1] if unit else None, part.form, raw.page)
 

@@ -460,10 +460,10 @@ def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], li
         if hidden & set(sheet.row_numbers):
             unread.append(f"工作表「{name}」有 {len(hidden & set(sheet.row_numbers))} 行是隐藏的")
         offset += max(sheet.row_numbers, default=sheet.header_row)
-        for item in split_tables(rows, "sheet"):
-            if isinstance(item, RawTable) and item.title is None:
-                item.title = name if name.strip() not in ("Sheet1", "sheet1") else None
-            items.append(item)
+        found = split_tables(rows, "sheet")
+        if found and isinstance(found[0], RawTable) and not re.fullmatch(r"(?i)sheet\d*", name):
+            found[0].title = name  # no caption above it: the sheet's name is its title
+        items += found
     return items, unread
 
 
@@ -569,7 +569,7 @@ def _forms(items: list[Line | RawTable]) -> list[Line | RawTable]:
     out: list[Line | RawTable] = []
     for item in items:
         if isinstance(item, RawTable):
-            above = (x.text.strip() for x in reversed(out[-3:]) if isinstance(x, Line))
+            above = (x.text.strip() for x in reversed(out[-6:]) if isinstance(x, Line))
             if (shaped := shape(item, next((t for t in above if "自评表" in t), None))) is not None:
                 out += shaped
                 continue
@@ -596,7 +596,8 @@ def _build(path: Path, items: list[Line | RawTable]) -> Document:
             level, name = heading
             stack = [(lv, n) for lv, n in stack if lv < level] + [(level, name)]
             section = tuple(n for _, n in stack)
-        paragraphs.append(Paragraph(text, item.line, section, "heading" if heading else "body"))
+        kind = "heading" if heading else "body"
+        paragraphs.append(Paragraph(text, item.line, section, kind, item.page))
         positions.append(pos)
     at = {pos: i for i, pos in enumerate(positions)}
 

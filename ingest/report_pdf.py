@@ -62,8 +62,8 @@ def read_pdf(data: bytes, unpacked_mb: int, max_pages: int, within) -> Read:
         raise PdfRefused("不是有效的 PDF 文件")
     _check_streams(data, unpacked_mb)
     with _opened(data) as pdf:
-        within(pages=_declared_pages(pdf))
-        return _read(pdf, max_pages, within)
+        within(pages=_declared_pages(pdf, data))
+        return _read(pdf, data, max_pages, within)
 
 
 class _opened:
@@ -83,21 +83,21 @@ class _opened:
         except Exception as error:  # pdfminer's errors on a damaged file share no type
             if "password" in str(error).lower() or "encrypt" in type(error).__name__.lower():
                 raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
-            raise PdfRefused("不是有效的 PDF 文件，或文件已损坏") from None
+            raise _damaged(self.data) from None
         return self.pdf
 
     def __exit__(self, *exc) -> None:
         self.pdf.close()
 
 
-def _declared_pages(pdf) -> int:
+def _declared_pages(pdf, data: bytes) -> int:
     from pdfminer.pdftypes import resolve1
 
     try:
         count = resolve1(resolve1(pdf.doc.catalog["Pages"]).get("Count", 0))
         return int(count) if isinstance(count, int | float) else 0
     except Exception:
-        raise PdfRefused("不是有效的 PDF 文件，或文件已损坏（页面目录无法读取）") from None
+        raise _damaged(data, "页面目录无法读取") from None
 
 
 def _check_streams(data: bytes, unpacked_mb: int) -> None:
@@ -134,7 +134,7 @@ def _check_streams(data: bytes, unpacked_mb: int) -> None:
                 break  # damaged: pdfminer will say so, or read what it can
 
 
-def _read(pdf, max_pages: int, within) -> Read:
+def _read(pdf, data: bytes, max_pages: int, within) -> Read:
     from pdfminer.pdfpage import PDFPage
     from pdfplumber.page import Page
 
@@ -154,10 +154,15 @@ def _read(pdf, max_pages: int, within) -> Read:
     except Exception as error:
         if type(error).__name__ == "ReportError":
             raise
-        raise PdfRefused(
-            f"不是有效的 PDF 文件，或文件已损坏（第 {max(number, 1)} 页无法读取）"
-        ) from None
+        raise _damaged(data, f"第 {max(number, 1)} 页无法读取") from None
     return Read(reader.items, number, reader.unread)
+
+
+def _damaged(data: bytes, where: str = "") -> PdfRefused:
+    """A PDF pdfminer could not read: cut off when its end-of-file mark is missing."""
+    if b"%%EOF" not in data[-2048:]:
+        return PdfRefused("PDF 文件不完整（缺少文件结尾标记），可能被截断")
+    return PdfRefused(f"不是有效的 PDF 文件，或文件已损坏{f'（{where}）' if where else ''}")
 
 
 class _Reader:

@@ -236,7 +236,8 @@ def _spaces(lines: list[str], run: list[int]) -> list[Line | RawTable]:
     out: list[Line | RawTable] = []
     kinds = [_kind(lines[n]) for n in run]
     done = 0
-    for first, last in [*_regions(kinds), (len(run), len(run))]:
+    wide = [len(lines[n].split()) >= 3 for n in run]
+    for first, last in [*_regions(kinds, wide), (len(run), len(run))]:
         for n in run[done:first]:
             out.append(_form_line(lines[n], n + 1) or Line(lines[n], n + 1))
         out += _space_table([(n + 1, lines[n]) for n in run[first : last + 1]])
@@ -244,9 +245,10 @@ def _spaces(lines: list[str], run: list[int]) -> list[Line | RawTable]:
     return out
 
 
-def _regions(kinds: list[str]) -> Iterator[tuple[int, int]]:
+def _regions(kinds: list[str], wide: list[bool]) -> Iterator[tuple[int, int]]:
     """(first, last) positions of each table: two rows or more, with the short lines and
-    cells between them and up to three lines of cells above as its header."""
+    cells between them and up to three ``wide`` lines of cells above as its header (three
+    cells or more: a caption such as ``表2 经费支出表`` is no header)."""
     rows = [i for i, k in enumerate(kinds) if k == "row"]
     i = 0
     while i < len(rows):
@@ -262,7 +264,7 @@ def _regions(kinds: list[str]) -> Iterator[tuple[int, int]]:
         if count < 2:
             continue
         top = first
-        while top > 0 and first - top < 3 and kinds[top - 1] == "cells":
+        while top > 0 and first - top < 3 and kinds[top - 1] == "cells" and wide[top - 1]:
             top -= 1
         yield top, last
 
