@@ -118,7 +118,7 @@ def shape(raw: RawTable, title: str | None) -> list[Line | RawTable] | None:
     while i < len(tokens):
         part = None
         if _is_funds_head(tokens, i):
-            part, i = _funds(tokens, i)
+            part, i = _funds(tokens, i, raw.layout)
         elif _is_indicators_head(tokens, i):
             part, i = _indicators(tokens, i, raw.layout)
             if not part.fits:
@@ -194,7 +194,7 @@ def _part_ends(token: _Token) -> bool:
 # --- 项目资金 -------------------------------------------------------------------------------
 
 
-def _funds(tokens: list[_Token], i: int) -> tuple[_Part, int]:
+def _funds(tokens: list[_Token], i: int, layout: str) -> tuple[_Part, int]:
     header = [tokens[i].cell]
     i += 1
     while i < len(tokens) and _FUNDS_COLUMN.search(compact(tokens[i].text)):
@@ -211,6 +211,8 @@ def _funds(tokens: list[_Token], i: int) -> tuple[_Part, int]:
             i += 1
         figures = []
         while i < len(tokens) and _is_figure(tokens[i].text):
+            if layout not in WEAK and tokens[i].row != label.row:
+                break  # a grid's row ends with its cells
             figures.append(tokens[i].cell)
             i += 1
         part.rows.append([label.cell, *figures])
@@ -236,9 +238,8 @@ def _indicators(tokens: list[_Token], i: int, layout: str) -> tuple[_Part, int]:
         header.append(tokens[i].cell)
         i += 1
     part = _Part("indicators", header, lead=lead)
-    columns = [compact(c.text) for c in header[levels:]]
     while i < len(tokens) and not _part_ends(tokens[i]) and not _is_funds_head(tokens, i):
-        row, i = _indicator_row(tokens, i, levels, columns, strong)
+        row, i = _indicator_row(tokens, i, levels, header[levels:], strong)
         if row is None:
             break
         part.rows.append(row)
@@ -261,9 +262,11 @@ def _level(tokens: list[_Token], i: int) -> int | None:
 
 
 def _indicator_row(
-    tokens: list[_Token], i: int, levels: int, columns: list[str], strong: bool
+    tokens: list[_Token], i: int, levels: int, header: list[RawCell], strong: bool
 ) -> tuple[list[RawCell] | None, int]:
-    """One row: its level names, the 三级指标, one cell per column; or a 总分 row."""
+    """One row: its level names, the 三级指标, one cell per column of ``header`` (the
+    columns after the levels); or a 总分 row."""
+    columns = [compact(c.text) for c in header]
     first = tokens[i]
     if _PROSE.search(first.text) or len(first.text) > 60:
         return None, i
@@ -277,6 +280,9 @@ def _indicator_row(
             figures.append(tokens[i].cell)
             i += 1
         row[0] = first.cell
+        if strong and (placed := _by_column(figures, header)) is not None:
+            row[levels:] = [c if c.text else None for c in placed]
+            return _filled(row, first.cell.line), i
         # Under the last figure columns: the score columns when the header has them.
         places = scores or [c for c, h in enumerate(columns) if not _TEXT_COLUMN.search(h)]
         for c, cell in zip(places[max(0, len(places) - len(figures)) :], figures, strict=False):
@@ -296,6 +302,14 @@ def _indicator_row(
     source = tokens[i].row
     row[levels - 1] = tokens[i].cell
     i += 1
+    if strong:  # a grid's row: its cells under the header cells they stand in, if known
+        end = i
+        while end < len(tokens) and tokens[end].row == source:
+            end += 1
+        placed = _by_column([t.cell for t in tokens[i:end]], header)
+        if placed is not None:
+            row[levels:] = [c if c.text else None for c in placed]
+            return _filled(row, first.cell.line), end
     for c, heading in enumerate(columns):
         if i >= len(tokens) or tokens[i].row != source or _part_ends(tokens[i]):
             break
@@ -370,10 +384,32 @@ def _funds_grid(part: _Part, header: list[RawCell]) -> list[list[RawCell]]:
     grid = [[header[0], *(RawCell("", header[0].line, merged=True) for _ in range(extra)),
              *header[1:]]]  # fmt: skip
     for label, *figures in part.rows:
+        placed = _by_column(figures, part.header[1:])
         figures = [RawCell("" if compact(f.text) in _EMPTY else f.text, f.line) for f in figures]
+        if placed is not None:
+            grid.append([label, *(RawCell("", label.line) for _ in range(extra)), *placed])
+            continue
         pad = [RawCell("", label.line) for _ in range(columns + extra - len(figures))]
         grid.append([label, *(pad + figures if len(figures) > columns else figures + pad)])
     return grid
+
+
+def _by_column(cells: list[RawCell], header: list[RawCell]) -> list[RawCell] | None:
+    """Cells of a grid (their columns known) under the header cells whose columns they stand
+    in: an empty cell between two figures keeps its place. None when the columns are not
+    known or two cells would share a header."""
+    starts = [h.col for h in header]
+    if not cells or None in starts or any(c.col is None for c in cells):
+        return None
+    out = [RawCell("", cells[0].line) for _ in header]
+    taken = set()
+    for cell in cells:
+        slot = max((k for k, start in enumerate(starts) if start <= cell.col), default=None)
+        if slot is None or slot in taken:
+            return None
+        taken.add(slot)
+        out[slot] = RawCell("" if compact(cell.text) in _EMPTY else cell.text, cell.line)
+    return out
 
 
 def _lines(tokens: list[_Token]) -> list[Line]:

@@ -240,6 +240,20 @@ def test_form_workbook_with_merged_cells(tmp_path):
     assert {t.layout for t in doc.tables} == {"sheet"} and doc.sha256
 
 
+def test_a_form_grid_keeps_an_empty_cell_in_its_place(tmp_path):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in (FORM_LINES[3], ["年度资金总额：", 100, None, 98.5, 10, "98.5%", 9.85],
+                FORM_LINES[9], [None, "产出指标", "数量指标", "养护里程", None, "126.5公里", 30, 30],
+                ["总分", None, None, None, None, None, None, 97.85]):  # fmt: skip
+        book.active.append(row)
+    book.save(tmp_path / "report.xlsx")
+    parts = form_parts(read_report(tmp_path / "report.xlsx"))
+    assert parts["funds"][1] == ["年度资金总额：", "100", "", "98.5", "10", "98.5%", "9.85"]
+    assert parts["indicators"][1][2:7] == ["养护里程", "", "126.5公里", "30", "30"]
+    assert parts["indicators"][2][:7] == ["总分", "", "", "", "", "", "97.85"]
+
+
 def test_workbook_sheets_are_tables_with_spans_and_hidden_ones_unread(tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
