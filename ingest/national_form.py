@@ -9,16 +9,21 @@ that the rules read one shape (``Table.form``):
 
 - ``funds`` (项目资金 / 资金投入情况 / 预算执行情况): the label column, then the figure columns
   as the header writes them (年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分 …). Each row
-  is a label and its figures: 年度资金总额 first, its 其中 rows after. Figures fill the columns
-  from the left (a 其中 row states no 分值); a row with more figures than the header has
-  columns (a page repeating a cell) keeps them all, right-aligned, the surplus under an
-  added column the label header spans.
+  is a label and its figures: 年度资金总额 first, its 其中 rows after. In a grid (Word, PDF,
+  a worksheet) each cell goes under the header cell whose columns it stands in; in
+  flattened text, where empty cells leave no trace, figures fill the columns from the left
+  (a 其中 row states no 分值), and a row with more figures than the header has columns (a
+  page repeating a cell) keeps them all, right-aligned, the surplus under an added column
+  the label header spans. ``—`` and ``/`` are empty cells.
 - ``indicators`` (绩效指标): 一级指标, 二级指标, 三级指标 as the header has them, then its
   columns (年度指标值, 实际完成值, 分值, 得分, 偏差原因 …). A row names its 一级 and 二级
   indicator only where they change (merged down the rows: the cells below are ``merged``);
   names are known by the form's words (产出指标, 数量指标 …, with or without (50分)). The
-  三级指标 follows, then one cell per column; 分值 and 得分 take plain numbers only. 总分 is
-  the last row, its figures under the last figure columns.
+  三级指标 follows, then one cell per column (in a grid, under its header cell); in text,
+  分值 and 得分 take plain numbers only, and a 偏差原因 run together with the next row is
+  told from it only where a row ends (a level name, 总分 or the line's end follows). 总分
+  is the last row, its figures under the last figure columns. A part whose rows leave cells
+  over on their lines is no form of this kind: the table stays as it was found.
 
 Everything else of the form (项目名称, 主管部门, 年度总体目标 and its texts, 说明) becomes
 lines of prose, as it reads. A part that does not follow the form is left as it was found.

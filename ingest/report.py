@@ -1,10 +1,13 @@
 """A self-evaluation report (绩效自评报告) as structure: sections, paragraphs, tables.
 
-Plain text (SPEC §1.3: a table is one cell per line, each starting with a tab,
-rows separated by a blank line) and .docx (real Word tables) both become a
-``Document``. Every paragraph and cell keeps where it stands: its line (for
-.docx, the paragraph's position counting table rows as lines) and the path of
-headings above it, so a finding can say 三、评价结论 › （二）具体绩效分析, line 112.
+Every form a report comes in becomes one ``Document``: plain text (SPEC §1.3, its tables in
+every layout a page flattens them into: ``ingest.text_layouts``), .docx (real Word tables,
+cells merged across and down as spans), .pdf with a text layer (``ingest.report_pdf``) and
+the 自评表 as a workbook (.xlsx / .xls, each visible sheet a table). Every paragraph and
+cell keeps where it stands: its line (for .docx and .pdf, the paragraph's position counting
+table rows as lines; for a workbook, the sheet row) and the path of headings above it, so a
+finding can say 三、评价结论 › （二）具体绩效分析, line 112; a .pdf's also its page. What
+could not be read (a scanned page, a hidden sheet) is listed in ``Document.unread``.
 
 How the layout is read (heuristics, each documented where it is decided):
 
@@ -13,11 +16,9 @@ How the layout is read (heuristics, each documented where it is decided):
   level and below. A numbered line is a heading only when it reads as a title
   (``_title_like``); ``1.建立了…工作体系`` is, ``（1）6个县市区残联完成…。`` is not.
   In .docx a ``Heading N`` style makes an unnumbered paragraph a heading too.
-- Tables in text: consecutive lines starting with a tab; a blank line ends a row; a
-  line of several tab-separated cells is a row by itself; the table ends at the
-  first non-empty line that does not start with a tab. Lines that only ever give
-  one-cell rows are indented prose, not a table. The caption is up to three short
-  lines just above (``_caption_like``); ``单位：万元`` among them gives the unit.
+- Tables in text: as ``ingest.text_layouts`` reads them. The caption is up to three short
+  lines just above (``_caption_like``); ``单位：万元`` among them gives the unit. A table
+  holding the national 自评表 is cut into its parts (``ingest.national_form``).
 - A row with fewer cells than most rows is placed under the columns its cells fit
   (text under label columns, figures under figure columns), the gap filled with
   ``merged`` cells: ``合计`` spanning 序号 and 项目名称 lines up with the amounts.
@@ -48,7 +49,7 @@ from jixiao.ingest.report_items import (
     is_value,
     parse_date,
 )
-from jixiao.ingest.report_pdf import PdfRefused, read_pdf
+from jixiao.ingest.report_pdf import PdfRefused, PdfTooLong, read_pdf
 from jixiao.ingest.text_layouts import split_tables, text_items
 from jixiao.limits import Limits, env_name
 from jixiao.schemas.vocabulary import fold
@@ -292,10 +293,12 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
             items = text_items(_text_lines(_decode(data, name), name, limits))
         elif suffix == ".pdf":
             try:
-                read = read_pdf(data, limits.unpacked_mb, limits.report_pages,
-                                functools.partial(_within, name, limits))  # fmt: skip
+                read = read_pdf(data, limits.unpacked_mb, limits.report_pages)
             except PdfRefused as refused:
                 raise ReportError(f"报告文件「{name}」未予读取：{refused}。") from None
+            except PdfTooLong as long:
+                _within(name, limits, pages=long.pages)
+                raise  # _within refuses it: more pages than the limit
             items, unread = read.items, read.unread
         else:
             items, unread = _sheet_items(read_workbook(path, limits, data))
@@ -565,7 +568,7 @@ def _caption_like(p: Paragraph) -> bool:
 
 def _forms(items: list[Line | RawTable]) -> list[Line | RawTable]:
     """Every table holding the national 自评表 cut into its parts (ingest.national_form), the
-    form's title taken from a line just above when the table does not hold it."""
+    form's title taken from the lines just above (…自评表) when the table does not hold it."""
     out: list[Line | RawTable] = []
     for item in items:
         if isinstance(item, RawTable):

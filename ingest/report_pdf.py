@@ -48,6 +48,15 @@ class PdfRefused(Exception):
     """The PDF cannot be read; the message is the reason, one Chinese phrase."""
 
 
+class PdfTooLong(Exception):
+    """More pages than the limit: as many as ``pages`` (the page tree's count, or the page
+    that went past the limit when the tree declared fewer)."""
+
+    def __init__(self, pages: int):
+        super().__init__(pages)
+        self.pages = pages
+
+
 @dataclass
 class Read:
     items: list[Line | RawTable]
@@ -55,15 +64,15 @@ class Read:
     unread: list[str]
 
 
-def read_pdf(data: bytes, unpacked_mb: int, max_pages: int, within) -> Read:
-    """The document's lines and tables; ``within(pages=n)`` refuses a report over the page
-    limit (ingest.report holds every count to its limit the same way)."""
+def read_pdf(data: bytes, unpacked_mb: int, max_pages: int) -> Read:
+    """The document's lines and tables. Raises PdfRefused, or PdfTooLong past ``max_pages``."""
     if not _HEADER.search(data[:1024]):
         raise PdfRefused("不是有效的 PDF 文件")
     _check_streams(data, unpacked_mb)
     with _opened(data) as pdf:
-        within(pages=_declared_pages(pdf, data))
-        return _read(pdf, data, max_pages, within)
+        if (declared := _declared_pages(pdf, data)) > max_pages:
+            raise PdfTooLong(declared)
+        return _read(pdf, data, max_pages)
 
 
 class _opened:
@@ -134,7 +143,7 @@ def _check_streams(data: bytes, unpacked_mb: int) -> None:
                 break  # damaged: pdfminer will say so, or read what it can
 
 
-def _read(pdf, data: bytes, max_pages: int, within) -> Read:
+def _read(pdf, data: bytes, max_pages: int) -> Read:
     from pdfminer.pdfpage import PDFPage
     from pdfplumber.page import Page
 
@@ -144,16 +153,14 @@ def _read(pdf, data: bytes, max_pages: int, within) -> Read:
         doctop = 0.0
         for number, source in enumerate(PDFPage.create_pages(pdf.doc), start=1):
             if number > max_pages:
-                within(pages=number)  # more pages than the page tree declared
+                raise PdfTooLong(number)  # more pages than the page tree declared
             page = Page(pdf, source, page_number=number, initial_doctop=doctop)
             doctop += page.height
             reader.page(page)
             page.close()
-    except PdfRefused:
+    except (PdfRefused, PdfTooLong):
         raise
-    except Exception as error:
-        if type(error).__name__ == "ReportError":
-            raise
+    except Exception:
         raise _damaged(data, f"第 {max(number, 1)} 页无法读取") from None
     return Read(reader.items, number, reader.unread)
 
