@@ -124,10 +124,10 @@ def _pipe_block(lines: list[str], i: int, items: list[Line | RawTable]) -> int:
     counts = Counter(len(cells) for _, cells, _ in pieces)
     width = max(counts, key=lambda w: (counts[w], w)) if counts else 0
     rows = _one_per_line(pieces) if width == 1 else _pipe_rows(pieces, width)
-    if rows is None:  # bars in prose (无障碍|), not a table
-        items.extend(Line(lines[n], n + 1) for n in range(start, i))
-        return i
-    items += split_tables(rows, "pipe")
+    found = split_tables(rows, "pipe") if rows is not None else []
+    if not any(isinstance(item, RawTable) for item in found):  # bars in prose (无障碍|)
+        found = [Line(lines[n], n + 1) for n in range(start, i)]
+    items += found
     return i
 
 
@@ -173,13 +173,13 @@ def _one_per_line(pieces: list[tuple[int, list[RawCell], bool]]) -> list[list[Ra
 
 def split_tables(rows: list[list[RawCell]], layout: str) -> list[Line | RawTable]:
     """Rows split into tables at title rows (…表), leading one-cell rows as captions; a
-    "table" without a row of two cells is prose. A row is its cells up to the last that
-    holds text."""
+    "table" of one row, or without a row of two cells, is prose. A row is its cells up to
+    the last that holds text."""
     out: list[Line | RawTable] = []
     table: list[list[RawCell]] = []
 
     def close() -> None:
-        if any(len(r) > 1 for r in table):
+        if len(table) >= 2 and any(len(r) > 1 for r in table):
             out.append(RawTable(list(table), layout))
         else:
             out.extend(_as_line(r) for r in table)

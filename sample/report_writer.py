@@ -25,7 +25,10 @@ question, ``<X>`` an answer A–E)::
 
 Text follows SPEC §1.3: headings 一、/（一）/1./（1）, a table as one cell per line each
 starting with a tab, rows separated by a blank line, a caption above (and 单位：万元 for
-money). The .docx carries the same paragraphs and real Word tables in the same order.
+money). The .docx carries the same paragraphs and real Word tables in the same order; the
+flattened text (``render_flat_text``) the same with each row ``cell | cell | … |`` as a web
+page flattens it; the PDF (``render_pdf``, fpdf2 and an installed Chinese font) the same as
+Word prints it, with a text layer and ruled tables. Round trips read every form back.
 """
 
 from __future__ import annotations
@@ -725,8 +728,10 @@ def _font_subset(path: Path, text: str) -> bytes:
 
 
 def pdf_bytes(fig: ReportFigures) -> bytes:
-    """The report as a PDF with a text layer, the same paragraphs and ruled tables in the
-    same order (fpdf2; a Chinese font must be installed: FontUnavailable otherwise)."""
+    """The report as a PDF with a text layer, as Word prints one: the same paragraphs (body
+    paragraphs indented two characters, justified) and ruled tables in the same order, a page
+    number at the foot of each page (fpdf2; a Chinese font must be installed:
+    FontUnavailable otherwise)."""
     from fpdf import FPDF
     from fpdf.enums import WrapMode
     from fpdf.fonts import FontFace
@@ -736,12 +741,18 @@ def pdf_bytes(fig: ReportFigures) -> bytes:
         b.text if isinstance(b, _Para) else "".join((*b.caption, *(c for r in b.rows for c in r)))
         for b in blocks
     )
-    pdf = FPDF(format="A4")
+    class Paged(FPDF):
+        def footer(self) -> None:  # a page number at the foot, as Word prints one
+            self.set_y(-15)
+            self.set_font("cjk", size=9)
+            self.cell(0, 10, f"- {self.page_no()} -", align="C")
+
+    pdf = Paged(format="A4")
     pdf.set_creation_date(dt.datetime.combine(fig.report_date, dt.time(9, 0), tzinfo=dt.UTC))
     pdf.set_title(f"{fig.programme}{fig.year}年度绩效自评报告")
     with tempfile.TemporaryDirectory() as folder:  # fpdf2 reads a font from a named file
         font = Path(folder) / "cjk.ttf"
-        font.write_bytes(_font_subset(cjk_font(), text + "0123456789.%"))
+        font.write_bytes(_font_subset(cjk_font(), text + "0123456789.%- \u3000"))
         pdf.add_font("cjk", fname=str(font))
     pdf.set_margins(25, 25, 25)
     pdf.add_page()
@@ -751,7 +762,9 @@ def pdf_bytes(fig: ReportFigures) -> bytes:
         if isinstance(block, _Para):
             pdf.set_font("cjk", size=sizes.get(block.style, 11))
             align = "C" if block.style == "Title" else "J"
-            pdf.multi_cell(0, 7, block.text, align=align, wrapmode=WrapMode.CHAR, **start)
+            indent = "\u3000\u3000" if block.style == "Normal" else ""  # 首行缩进两字
+            pdf.multi_cell(0, 7, indent + block.text, align=align, wrapmode=WrapMode.CHAR,
+                           **start)  # fmt: skip
             continue
         pdf.set_font("cjk", size=11)
         for line in block.caption:

@@ -92,6 +92,8 @@ def test_one_cell_per_line_rows_found_by_their_numbering():
 def test_bars_in_prose_are_no_table():
     doc = parse_text("• 无障碍|\n一、基本情况\n全年养护公路120公里。\n")
     assert not doc.tables and doc.paragraphs[0].text == "• 无障碍|"
+    doc = parse_text("一、基本情况\n养护里程|桥涵：120公里|8座。\n")
+    assert not doc.tables and doc.paragraphs[1].text == "养护里程|桥涵：120公里|8座。"
 
 
 # --- spaces -------------------------------------------------------------------------------
