@@ -128,3 +128,11 @@ def test_pdf_table_cells_and_spans(tmp_path):
     total = table.rows[2]
     assert total[0].span == (1, 2) and total[1].merged and total[2].text == "80"
     assert "1 个表格（PDF 表格 1 个）" in coverage(audit)
+
+
+def test_a_table_without_text_is_said_unread(tmp_path):
+    pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) renders the PDFs")
+    path = _pdf(tmp_path / "report.pdf", ["Scores"], [["", "", ""], ["", "", ""], ["", "", ""]])
+    doc = read_report(path)
+    assert not doc.tables and doc.unread == ["第 1 页的一个表格无法读取（单元格中没有文字）"]
+    assert "未读取：第 1 页的一个表格无法读取" in coverage(check_report(path))
