@@ -257,15 +257,19 @@ def _heading(text: str, style_level: int | None) -> tuple[int, str] | None:
 
 
 def read_report(path: Path, limits: Limits | None = None) -> Document:
-    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030) or .docx report. Raises ReportError.
+    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030), .docx, .pdf (with a text layer) or
+    .xlsx / .xls (a 自评表 workbook) report. Raises ReportError.
 
     The report is untrusted like a county file, and held to ``jixiao.limits`` before
     anything heavy reads it: opened once without following a symbolic link, its size taken
-    by stat first (a .txt against JIXIAO_MAX_REPORT_TEXT_MB, a .docx against
+    by stat first (a .txt against JIXIAO_MAX_REPORT_TEXT_MB, any other against
     JIXIAO_MAX_FILE_MB); a .docx gets the package checks of a county workbook (zip bombs,
     DTDs, truncation, encryption) and its paragraphs, tables, cells, characters and XML
     elements counted from its XML before python-docx builds a tree of it; a .txt its lines
-    and their lengths counted before they are read as a layout. Each refusal is one
+    and their lengths counted before they are read as a layout; a .pdf its streams inflated
+    against JIXIAO_MAX_UNPACKED_MB and its pages counted against JIXIAO_MAX_REPORT_PAGES
+    before pdfplumber lays one out; a workbook the checks and limits of a county workbook.
+    The paragraphs, tables and cells of any but a .docx are counted once read. Each refusal is one
     sentence naming the limit and what was found. Within the limits, reading and checking
     a report takes time and memory linear in its length.
     """
@@ -287,21 +291,16 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
             # Counted from its XML, before python-docx builds a tree of it.
             _within(name, limits, **asdict(counts))
             items = _docx_items(data, name)
-        elif (data := read_input(path, getattr(limits, _size_limit(suffix)))) and suffix == ".txt":
-            if not data.strip():
-                raise ReportError(f"报告文件「{name}」为空。")
-            items = text_items(_text_lines(_decode(data, name), name, limits))
-        elif suffix == ".pdf":
-            try:
-                read = read_pdf(data, limits.unpacked_mb, limits.report_pages)
-            except PdfRefused as refused:
-                raise ReportError(f"报告文件「{name}」未予读取：{refused}。") from None
-            except PdfTooLong as long:
-                _within(name, limits, pages=long.pages)
-                raise  # _within refuses it: more pages than the limit
-            items, unread = read.items, read.unread
         else:
-            items, unread = _sheet_items(read_workbook(path, limits, data))
+            data = read_input(path, getattr(limits, _size_limit(suffix)))
+            if suffix == ".txt":
+                if not data.strip():
+                    raise ReportError(f"报告文件「{name}」为空。")
+                items = text_items(_text_lines(_decode(data, name), name, limits))
+            elif suffix == ".pdf":
+                items, unread = _pdf_items(data, name, limits)
+            else:
+                items, unread = _sheet_items(read_workbook(path, limits, data))
     except FileRefused as refused:
         raise _unread(name, refused.problems[0], suffix) from None
     if suffix != ".docx":
@@ -432,6 +431,17 @@ def _decode(data: bytes, name: str) -> str:
     raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。")
 
 
+def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawTable], list[str]]:
+    try:
+        read = read_pdf(data, limits.unpacked_mb, limits.report_pages)
+    except PdfRefused as refused:
+        raise ReportError(f"报告文件「{name}」未予读取：{refused}。") from None
+    except PdfTooLong as long:
+        _within(name, limits, pages=long.pages)
+        raise  # _within has refused it: more pages than the limit
+    return read.items, read.unread
+
+
 def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[str]]:
     """A workbook's visible sheets, each a table (its merged ranges as spans), and the hidden
     ones named as unread. Rows above a sheet's table that hold one cell (its title, 单位：万元)
@@ -443,11 +453,18 @@ def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], li
         if sheet.hidden:
             unread.append(f"工作表「{name}」是隐藏的")
             continue
+        # Merged ranges clipped to the cells the sheet holds: a range over XFD1048576 costs
+        # no more than the sheet (ranges never overlap; once they would, the rest is ignored).
+        last_row = max(sheet.row_numbers, default=sheet.header_row)
+        last_col = max((len(r) for r in (sheet.header, *sheet.rows)), default=0) - 1
+        budget = last_row * (last_col + 1)
         covered: dict[tuple[int, int], tuple[int, int] | None] = {}
         for r1, c1, r2, c2 in sheet.merged:
-            for r in range(r1, r2 + 1):
-                for c in range(c1, c2 + 1):
-                    covered[r, c] = None
+            rows_in, cols_in = range(r1, min(r2, last_row) + 1), range(c1, min(c2, last_col) + 1)
+            budget -= len(rows_in) * len(cols_in)
+            if budget < 0:
+                break
+            covered |= {(r, c): None for r in rows_in for c in cols_in}
             covered[r1, c1] = (r2 - r1 + 1, c2 - c1 + 1)
         hidden = set(sheet.hidden_rows)
         numbered = [(sheet.header_row, sheet.header), *zip(sheet.row_numbers, sheet.rows, strict=True)]
@@ -462,7 +479,7 @@ def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], li
             rows.append(row)
         if hidden & set(sheet.row_numbers):
             unread.append(f"工作表「{name}」有 {len(hidden & set(sheet.row_numbers))} 行是隐藏的")
-        offset += max(sheet.row_numbers, default=sheet.header_row)
+        offset += last_row
         found = split_tables(rows, "sheet")
         if found and isinstance(found[0], RawTable) and not re.fullmatch(r"(?i)sheet\d*", name):
             found[0].title = name  # no caption above it: the sheet's name is its title

@@ -275,6 +275,32 @@ def test_workbook_sheets_are_tables_with_spans_and_hidden_ones_unread(tmp_path):
     assert table.rows[1][0].line == 3  # a sheet row is a line
 
 
+def test_a_merge_over_the_whole_sheet_costs_no_more_than_the_sheet(tmp_path):
+    """A range A1:XFD1048576 (17 billion cells) clipped to the cells the sheet holds."""
+    import time
+    import zipfile
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    for row in (["路段", "预算"], ["甲线", 12.5], ["乙线", 8]):
+        book.active.append(row)
+    book.save(tmp_path / "plain.xlsx")
+    with zipfile.ZipFile(tmp_path / "plain.xlsx") as source, \
+            zipfile.ZipFile(tmp_path / "report.xlsx", "w") as target:  # fmt: skip
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'</sheetData><mergeCells count="1">'
+                                    b'<mergeCell ref="A1:XFD1048576"/></mergeCells>')  # fmt: skip
+            target.writestr(item, data)
+    started = time.monotonic()
+    doc = read_report(tmp_path / "report.xlsx")
+    assert time.monotonic() - started < 10  # a guard against a hang, not a timing
+    assert [[c.merged for c in r] for r in doc.tables[0].rows] == [[False, True], [True, True],
+                                                                    [True, True]]  # fmt: skip
+    assert doc.tables[0].rows[0][0].span == (1048576, 16384)
+
+
 def test_docx_cells_merged_down_are_spans(tmp_path):
     docx = pytest.importorskip("docx")
     d = docx.Document()
