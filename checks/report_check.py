@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,7 +14,7 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
 from jixiao.ingest.personal import Names, mask_text, name_candidates
-from jixiao.ingest.report import Document, ReportError, read_report
+from jixiao.ingest.report import LAYOUTS, Document, ReportError, read_report
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary, load_vocabulary
 
@@ -55,6 +56,27 @@ class ReportAudit:
     def sha256(self) -> str | None:
         """Of the report's bytes as read."""
         return self.document.sha256 if self.document else None
+
+
+def coverage(audit: ReportAudit, lang: str = "zh") -> str:
+    """What was read of the report and what was not, one sentence: stated beside every count
+    of findings, so that "0 findings" never stands for "nothing read"."""
+    doc = audit.document
+    if doc is None:
+        return "报告未读取。" if lang == "zh" else "The report was not read."
+    layouts = Counter(t.layout for t in doc.tables)
+    parts = sum(t.form is not None for t in doc.tables)
+    if lang == "zh":
+        kinds = "、".join(f"{LAYOUTS[k]} {n} 个" for k, n in layouts.items())
+        form = f"，其中自评表 {parts} 部分" if parts else ""
+        tables = f"{len(doc.tables)} 个表格（{kinds}{form}）" if doc.tables else "0 个表格"
+        said = f"已读取 {len(doc.paragraphs)} 个段落、{tables}、{len(audit.claims)} 个数据"
+        return said + (f"；未读取：{'；'.join(doc.unread)}" if doc.unread else "") + "。"
+    kinds = ", ".join(f"{n} {k}" for k, n in layouts.items())
+    form = f"; {parts} parts of a 自评表" if parts else ""
+    tables = f"{len(doc.tables)} tables ({kinds}{form})" if doc.tables else "0 tables"
+    said = f"Read {len(doc.paragraphs)} paragraphs, {tables}, {len(audit.claims)} figures"
+    return said + (f"; not read: {'; '.join(doc.unread)}" if doc.unread else "") + "."
 
 
 def check_report(path: Path, programme: Programme | None = None,

@@ -61,9 +61,11 @@ class AuditResult:
 
 
 def report_path(programme_dir: Path) -> Path | None:
-    """The programme's self-evaluation report: report.docx, else report.txt (a symbolic link
-    counts: reading refuses it, and the audit says so)."""
-    candidates = (programme_dir / "report.docx", programme_dir / "report.txt")
+    """The programme's self-evaluation report: report.docx, else report.pdf, the 自评表 as
+    report.xlsx or report.xls, else report.txt (a symbolic link counts: reading refuses it,
+    and the audit says so)."""
+    candidates = tuple(programme_dir / f"report{suffix}"
+                       for suffix in (".docx", ".pdf", ".xlsx", ".xls", ".txt"))  # fmt: skip
     return next((p for p in candidates if os.path.lexists(p)), None)
 
 

@@ -25,7 +25,9 @@ _lang = {"value": "zh"}
 
 RAW = typer.Option(Path("data/raw"), "--raw", help="报送数据目录 / input folder")
 DB = typer.Option(Path("data/curated/warehouse.duckdb"), "--db", help="数据仓库文件 / warehouse")
-REPORT_FILE = typer.Argument(..., help="绩效自评报告（.txt 或 .docx）/ the report")
+REPORT_FILE = typer.Argument(
+    ..., help="绩效自评报告（.txt、.docx、.pdf，或自评表 .xlsx / .xls）/ the report"
+)
 PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
 FORMAT = typer.Option("table", "--format", help="table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
@@ -183,7 +185,7 @@ def check_report_command(
     file: Path = REPORT_FILE, programme: Path | None = PROGRAMME, fmt: str = FORMAT
 ) -> None:
     """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。"""
-    from jixiao.checks.report_check import check_report
+    from jixiao.checks.report_check import check_report, coverage
     from jixiao.ingest.report import ReportError
     from jixiao.publish import findings as out_formats
     from jixiao.schemas.programme import ProgrammeError, load_programme
@@ -202,9 +204,9 @@ def check_report_command(
     if fmt == "json":
         print(out_formats.as_json(audit.findings, lang))
     elif fmt == "md":
-        print(out_formats.as_markdown(audit.findings, title, lang), end="")
+        print(out_formats.as_markdown(audit.findings, title, lang, coverage(audit, lang)), end="")
     elif fmt == "html":
-        print(out_formats.as_html(audit.findings, title, lang), end="")
+        print(out_formats.as_html(audit.findings, title, lang, coverage(audit, lang)), end="")
     else:
         zh = lang == "zh"
         table = Table(title=title, show_lines=True)
@@ -218,6 +220,7 @@ def check_report_command(
             severity = out_formats.SEVERITY_ZH[f.severity] if zh else f.severity
             table.add_row(str(i), severity, f.message(lang), where)
         out.print(table)
+        out.print(coverage(audit, lang))
         out.print(out_formats.summary(audit.findings, lang))
 
 

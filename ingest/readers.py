@@ -774,7 +774,9 @@ def _size_problems(stats: list[_SheetStats], limits: Limits) -> list[Problem]:
     return problems
 
 
-def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawSheet]:
+def read_workbook(
+    path: Path, limits: Limits | None = None, data: bytes | None = None
+) -> dict[str, RawSheet]:
     """Every sheet of an .xlsx or .xls as text cells, keyed by sheet name, in workbook order.
 
     Refusals (``FileRefused``), cheapest first: FILE.UNSAFE for a symbolic link;
@@ -800,10 +802,11 @@ def read_workbook(path: Path, limits: Limits | None = None) -> dict[str, RawShee
     formula may stand for). Each sheet carries whether it is hidden, its hidden rows (.xlsx)
     and its merged ranges. A sheet with no non-empty row (or a chart sheet) comes back with
     ``header == []``: whether that is an error depends on the sheet, so the caller decides.
-    Hyperlinks keep their text only: the link target is never read.
+    Hyperlinks keep their text only: the link target is never read. ``data``, when given, is
+    the file's bytes as ``read_input`` read them (a report keeps them to hash what it read).
     """
     limits = limits if limits is not None else Limits.from_env()
-    data = read_input(path, limits.file_mb)
+    data = data if data is not None else read_input(path, limits.file_mb)
     stats: list[_SheetStats] = []
     if not _is_xls(data):
         with _open_package(data, limits) as package:

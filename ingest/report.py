@@ -1,10 +1,13 @@
 """A self-evaluation report (绩效自评报告) as structure: sections, paragraphs, tables.
 
-Plain text (SPEC §1.3: a table is one cell per line, each starting with a tab,
-rows separated by a blank line) and .docx (real Word tables) both become a
-``Document``. Every paragraph and cell keeps where it stands: its line (for
-.docx, the paragraph's position counting table rows as lines) and the path of
-headings above it, so a finding can say 三、评价结论 › （二）具体绩效分析, line 112.
+Every form a report comes in becomes one ``Document``: plain text (SPEC §1.3, its tables in
+every layout a page flattens them into: ``ingest.text_layouts``), .docx (real Word tables,
+cells merged across and down as spans), .pdf with a text layer (``ingest.report_pdf``) and
+the 自评表 as a workbook (.xlsx / .xls, each visible sheet a table). Every paragraph and
+cell keeps where it stands: its line (for .docx and .pdf, the paragraph's position counting
+table rows as lines; for a workbook, the sheet row) and the path of headings above it, so a
+finding can say 三、评价结论 › （二）具体绩效分析, line 112; a .pdf's also its page. What
+could not be read (a scanned page, a hidden sheet) is listed in ``Document.unread``.
 
 How the layout is read (heuristics, each documented where it is decided):
 
@@ -13,11 +16,9 @@ How the layout is read (heuristics, each documented where it is decided):
   level and below. A numbered line is a heading only when it reads as a title
   (``_title_like``); ``1.建立了…工作体系`` is, ``（1）6个县市区残联完成…。`` is not.
   In .docx a ``Heading N`` style makes an unnumbered paragraph a heading too.
-- Tables in text: consecutive lines starting with a tab; a blank line ends a row; a
-  line of several tab-separated cells is a row by itself; the table ends at the
-  first non-empty line that does not start with a tab. Lines that only ever give
-  one-cell rows are indented prose, not a table. The caption is up to three short
-  lines just above (``_caption_like``); ``单位：万元`` among them gives the unit.
+- Tables in text: as ``ingest.text_layouts`` reads them. The caption is up to three short
+  lines just above (``_caption_like``); ``单位：万元`` among them gives the unit. A table
+  holding the national 自评表 is cut into its parts (``ingest.national_form``).
 - A row with fewer cells than most rows is placed under the columns its cells fit
   (text under label columns, figures under figure columns), the gap filled with
   ``merged`` cells: ``合计`` spanning 序号 and 项目名称 lines up with the amounts.
@@ -36,10 +37,31 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
+from jixiao.ingest.national_form import shape
 from jixiao.ingest.problems import FileRefused, Problem
-from jixiao.ingest.readers import read_docx, read_input
+from jixiao.ingest.readers import RawSheet, read_docx, read_input, read_workbook
+from jixiao.ingest.report_items import (
+    LAYOUTS,
+    Line,
+    RawCell,
+    RawTable,
+    find_dates,
+    is_value,
+    parse_date,
+)
+from jixiao.ingest.report_pdf import PdfRefused, PdfTooLong, read_pdf
+from jixiao.ingest.text_layouts import split_tables, text_items
 from jixiao.limits import Limits, env_name
 from jixiao.schemas.vocabulary import fold
+
+__all__ = [
+    "LAYOUTS", "Cell", "Document", "Paragraph", "ReportError", "Table", "find_dates",
+    "is_value", "parse_date", "parse_text", "read_report", "report_sha256",
+]  # fmt: skip
+
+
+_NUMBER_ONLY = re.compile(r"\d+")
+SUFFIXES = (".txt", ".docx", ".pdf", ".xlsx", ".xls")  # the forms a report is read in
 
 
 class ReportError(Exception):
@@ -55,6 +77,7 @@ class Paragraph:
     # body | heading | title | caption | signature. A heading's section ends with itself;
     # a caption is a table's title or unit line; a signature the unit and date at the end.
     kind: str = "body"
+    page: int | None = None  # .pdf: the page it stands on (``line`` counts on across pages)
 
 
 @dataclass(frozen=True)
@@ -63,7 +86,8 @@ class Cell:
     row: int  # 0-based within the table; row 0 is the header
     col: int  # 0-based
     line: int
-    merged: bool = False  # the covered part of a cell merged across columns: no text of its own
+    merged: bool = False  # covered by a cell merged across or down: no text of its own
+    span: tuple[int, int] = (1, 1)  # rows and columns a merged cell covers, itself included
 
 
 @dataclass
@@ -76,6 +100,14 @@ class Table:
     section: tuple[str, ...]
     truncated: bool = False  # rows of differing width or a table cut off: cannot verify
     problem: str | None = None  # why it is truncated, one Chinese phrase for the finding
+    layout: str = "tab"  # how its file laid it out: a key of LAYOUTS
+    # A part of the national 项目支出绩效自评表, laid out the same whatever the file:
+    # "funds" (项目资金: its label column, then 年初预算数 … 得分 as written; 年度资金总额
+    # first, its 其中 rows after) or "indicators" (一级/二级/三级指标, then 年度指标值,
+    # 实际完成值, 分值, 得分, 偏差原因 … as written; 总分 last, its figures under the last
+    # figure columns). None for any other table.
+    form: str | None = None
+    page: int | None = None  # .pdf: the page it starts on
     _filled: dict[int, list[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -162,86 +194,9 @@ class Document:
     paragraphs: list[Paragraph] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     sha256: str | None = None  # of the bytes read, when read from a file
-
-
-# --- dates ------------------------------------------------------------------------------
-
-_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "两": 2}
-_Y = r"\d{4}|[〇零一二三四五六七八九]{4}"
-_MD = r"\d{1,2}|[一二三四五六七八九十]{1,3}"
-_DATE = re.compile(
-    rf"(?<!\d)(?P<y>{_Y})\s*年\s*(?P<m>{_MD})\s*月\s*(?P<d>{_MD})\s*[日号]"
-    rf"|(?<![\d.])(?P<y2>\d{{4}})(?P<sep>[-/.])(?P<m2>\d{{1,2}})(?P=sep)(?P<d2>\d{{1,2}})(?![\d.])"
-)
-# The second date of a range: 2023年4月21日至5月25日, 至25日; missing parts come from the first.
-_RANGE_END = re.compile(
-    rf"\s*(?:至|到|—|–|-|~|～)\s*(?:(?P<y>{_Y})\s*年\s*)?(?:(?P<m>{_MD})\s*月\s*)?(?P<d>{_MD})\s*[日号]"
-)
-
-
-def _small_int(text: str) -> int:
-    """``30``, ``十七``, ``二〇二三`` → int (digit by digit when there is no 十)."""
-    if text.isdigit():
-        return int(text)
-    if "十" not in text:
-        return int("".join(str(_CN_DIGITS[c]) for c in text))
-    tens, _, units = text.partition("十")
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
-
-
-def _date(y: str, m: str, d: str) -> dt.date | None:
-    try:
-        return dt.date(_small_int(y), _small_int(m), _small_int(d))
-    except (ValueError, KeyError):
-        return None
-
-
-def find_dates(text: str) -> list[tuple[int, int, dt.date]]:
-    """Every full date in ``text`` (folded) as (start, end, date), ranges as two dates.
-
-    Month-only dates (2022年12月) are not dates here: a day is needed to check one.
-    """
-    found: list[tuple[int, int, dt.date]] = []
-    for m in _DATE.finditer(text):
-        y, mo, d = (m["y"], m["m"], m["d"]) if m["y"] else (m["y2"], m["m2"], m["d2"])
-        first = _date(y, mo, d)
-        if first is None:
-            continue
-        found.append((m.start(), m.end(), first))
-        if end := _RANGE_END.match(text, m.end()):
-            second = _date(end["y"] or y, end["m"] or mo, end["d"])
-            if second is not None:
-                start = (
-                    end.start("y") if end["y"] else end.start("m") if end["m"] else end.start("d")
-                )
-                found.append((start, end.end(), second))
-    return found
-
-
-def parse_date(text: str) -> dt.date | None:
-    """A text that is one date and nothing else (``2023年5月17日``, ``二〇二三年五月十七日``)."""
-    text = fold(text).strip()
-    dates = find_dates(text)
-    return dates[0][2] if len(dates) == 1 and dates[0][:2] == (0, len(text)) else None
-
-
-# --- cells --------------------------------------------------------------------------------
-
-_NUMBER_ONLY = re.compile(r"\d+")
-# A figure as a table cell holds it: a bound sign, a number, a short unit (5个县市区, 33.5万元).
-_VALUE = re.compile(
-    r"[≥≤<>=]{0,2}\s*[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*(?:%|‰|[\u4e00-\u9fff（）/]{0,6})"
-)
-
-
-# A target cell says 不低于9场 or 2023年6月30日前: still a figure, not a label.
-_BOUND_WORDS = re.compile(r"^(?:不低于|不少于|不超过|不高于|至少)|(?:之前|以前|前|以上|以下|以内)$")
-
-
-def is_value(text: str) -> bool:
-    """Whether a cell holds a figure (a number with an optional short unit, or a date)."""
-    text = _BOUND_WORDS.sub("", fold(text).strip()).strip()
-    return bool(text) and (bool(_VALUE.fullmatch(text)) or parse_date(text) is not None)
+    # What could not be read, each one Chinese phrase (第 3 页没有文本层（疑似扫描件）):
+    # a report is never called clean because part of it was not read.
+    unread: list[str] = field(default_factory=list)
 
 
 # --- headings -----------------------------------------------------------------------------
@@ -301,36 +256,20 @@ def _heading(text: str, style_level: int | None) -> tuple[int, str] | None:
 # --- the reading --------------------------------------------------------------------------
 
 
-@dataclass
-class _Line:
-    text: str
-    line: int
-    style_level: int | None = None  # .docx Heading N
-
-
-@dataclass
-class _RawCell:
-    text: str
-    line: int
-    col: int | None = None  # known in .docx (grid column); placed by _layout in text
-    merged: bool = False
-
-
-@dataclass
-class _RawTable:
-    rows: list[list[_RawCell]]
-
-
 def read_report(path: Path, limits: Limits | None = None) -> Document:
-    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030) or .docx report. Raises ReportError.
+    """Read a .txt (UTF-8, UTF-8 with BOM, GB18030), .docx, .pdf (with a text layer) or
+    .xlsx / .xls (a 自评表 workbook) report. Raises ReportError.
 
     The report is untrusted like a county file, and held to ``jixiao.limits`` before
     anything heavy reads it: opened once without following a symbolic link, its size taken
-    by stat first (a .txt against JIXIAO_MAX_REPORT_TEXT_MB, a .docx against
+    by stat first (a .txt against JIXIAO_MAX_REPORT_TEXT_MB, any other against
     JIXIAO_MAX_FILE_MB); a .docx gets the package checks of a county workbook (zip bombs,
     DTDs, truncation, encryption) and its paragraphs, tables, cells, characters and XML
     elements counted from its XML before python-docx builds a tree of it; a .txt its lines
-    and their lengths counted before they are read as a layout. Each refusal is one
+    and their lengths counted before they are read as a layout; a .pdf its streams inflated
+    against JIXIAO_MAX_UNPACKED_MB and its pages counted against JIXIAO_MAX_REPORT_PAGES
+    before pdfplumber lays one out; a workbook the checks and limits of a county workbook.
+    The paragraphs, tables and cells of any but a .docx are counted once read. Each refusal is one
     sentence naming the limit and what was found. Within the limits, reading and checking
     a report takes time and memory linear in its length.
     """
@@ -340,28 +279,41 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
     if not os.path.lexists(path):
         raise ReportError(f"找不到报告文件「{name}」。")
     suffix = path.suffix.lower()
-    if suffix not in (".txt", ".docx"):
+    if suffix not in SUFFIXES:
         raise ReportError(
-            f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，请提供 .txt 或 .docx 文件。"
+            f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，"
+            "请提供 .txt、.docx、.pdf、.xlsx 或 .xls 文件。"
         )
+    unread: list[str] = []
     try:
-        if suffix == ".txt":
-            data = read_input(path, getattr(limits, _size_limit(suffix)))
-            if not data.strip():
-                raise ReportError(f"报告文件「{name}」为空。")
-            items = _text_items(_text_lines(_decode(data, name), name, limits))
-            # A .docx's tables are counted from its XML, before it is read as items.
-            tables = [item for item in items if isinstance(item, _RawTable)]
-            _within(name, limits, tables=len(tables),
-                    cells=sum(len(r) for t in tables for r in t.rows))  # fmt: skip
-        else:
+        if suffix == ".docx":
             data, counts = read_docx(path, limits)
+            # Counted from its XML, before python-docx builds a tree of it.
             _within(name, limits, **asdict(counts))
             items = _docx_items(data, name)
+        else:
+            data = read_input(path, getattr(limits, _size_limit(suffix)))
+            if suffix == ".txt":
+                if not data.strip():
+                    raise ReportError(f"报告文件「{name}」为空。")
+                items = text_items(_text_lines(_decode(data, name), name, limits))
+            elif suffix == ".pdf":
+                items, unread = _pdf_items(data, name, limits)
+            else:
+                items, unread = _sheet_items(read_workbook(path, limits, data))
     except FileRefused as refused:
         raise _unread(name, refused.problems[0], suffix) from None
+    if suffix != ".docx":
+        lines = [item for item in items if isinstance(item, Line)]
+        tables = [item for item in items if isinstance(item, RawTable)]
+        _within(name, limits, paragraphs=len(lines), tables=len(tables),
+                cells=sum(len(r) for t in tables for r in t.rows),
+                longest=max((len(x.text) for x in lines), default=0))  # fmt: skip
     document = _build(path, items)
+    document.unread = unread
     if not document.paragraphs and not document.tables:
+        if unread:
+            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(unread)}）。")
         raise ReportError(f"报告文件「{name}」没有可读的正文。")
     document.sha256 = hashlib.sha256(data).hexdigest()
     return document
@@ -388,6 +340,7 @@ _COUNTED = {
     "longest": ("report_line_chars", "一个段落或单元格有", "个字符"),
     "text_bytes": ("report_text_mb", "文本共", "MB"),
     "elements": ("report_elements", "XML 元素共", "个"),
+    "pages": ("report_pages", "有", "页"),
 }
 
 
@@ -422,8 +375,11 @@ def _unread(name: str, problem: Problem, suffix: str) -> ReportError:
     if problem.rule_id == "FILE.EMPTY":
         return ReportError(f"报告文件「{name}」为空。")
     if problem.rule_id == "FILE.NOT_WORKBOOK":
-        return ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。")
+        kind = "Word 文档（.docx）" if suffix == ".docx" else "Excel 工作簿（.xlsx 或 .xls）"
+        return ReportError(f"报告文件「{name}」不是有效的 {kind}。")
     reason = problem.detail
+    if suffix in (".xlsx", ".xls") and problem.rule_id not in ("FILE.UNSAFE", "FILE.TOO_LARGE"):
+        reason = problem.message().rstrip("。")  # a workbook's refusal as a county reads it
     if problem.rule_id == "FILE.ENCRYPTED":
         reason = "文档设有打开密码，请取消密码后再提交"
     elif problem.rule_id == "FILE.TOO_LARGE":
@@ -459,7 +415,7 @@ def _text_lines(text: str, name: str, limits: Limits) -> list[str]:
 
 def parse_text(text: str, path: Path = Path("report.txt")) -> Document:
     """A report already decoded to text (the layout of SPEC §1.3)."""
-    return _build(path, _text_items(text.splitlines()))
+    return _build(path, text_items(text.splitlines()))
 
 
 def _decode(data: bytes, name: str) -> str:
@@ -475,42 +431,63 @@ def _decode(data: bytes, name: str) -> str:
     raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。")
 
 
-def _text_items(lines: list[str]) -> list[_Line | _RawTable]:
-    items: list[_Line | _RawTable] = []
-    i = 0
-    while i < len(lines):
-        if not lines[i].startswith("\t"):
-            items.append(_Line(lines[i], i + 1))
-            i += 1
+def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawTable], list[str]]:
+    try:
+        read = read_pdf(data, limits.unpacked_mb, limits.report_pages)
+    except PdfRefused as refused:
+        raise ReportError(f"报告文件「{name}」未予读取：{refused}。") from None
+    except PdfTooLong as long:
+        _within(name, limits, pages=long.pages)
+        raise  # _within has refused it: more pages than the limit
+    return read.items, read.unread
+
+
+def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[str]]:
+    """A workbook's visible sheets, each a table (its merged ranges as spans), and the hidden
+    ones named as unread. Rows above a sheet's table that hold one cell (its title, 单位：万元)
+    are its caption; a line is a sheet row, counted on from the last row of the sheet before."""
+    items: list[Line | RawTable] = []
+    unread = []
+    offset = 0
+    for name, sheet in sheets.items():
+        if sheet.hidden:
+            unread.append(f"工作表「{name}」是隐藏的")
             continue
-        rows: list[list[_RawCell]] = []
-        row: list[_RawCell] = []
-        while i < len(lines) and (lines[i].startswith("\t") or not lines[i].strip()):
-            line = lines[i]
-            i += 1
-            if not line.strip() and not line.startswith("\t"):
-                if row:
-                    rows.append(row)
-                    row = []
+        # Merged ranges clipped to the cells the sheet holds: a range over XFD1048576 costs
+        # no more than the sheet (ranges never overlap; once they would, the rest is ignored).
+        last_row = max(sheet.row_numbers, default=sheet.header_row)
+        last_col = max((len(r) for r in (sheet.header, *sheet.rows)), default=0) - 1
+        budget = last_row * (last_col + 1)
+        covered: dict[tuple[int, int], tuple[int, int] | None] = {}
+        for r1, c1, r2, c2 in sheet.merged:
+            rows_in, cols_in = range(r1, min(r2, last_row) + 1), range(c1, min(c2, last_col) + 1)
+            budget -= len(rows_in) * len(cols_in)
+            if budget < 0:
+                break
+            covered |= {(r, c): None for r in rows_in for c in cols_in}
+            covered[r1, c1] = (r2 - r1 + 1, c2 - c1 + 1)
+        hidden = set(sheet.hidden_rows)
+        numbered = [(sheet.header_row, sheet.header), *zip(sheet.row_numbers, sheet.rows, strict=True)]
+        rows = []
+        for number, cells in numbered:
+            if number in hidden or not number:
                 continue
-            cells = [_RawCell(t.strip(), i) for t in line[1:].rstrip().split("\t")]
-            if len(cells) > 1:  # a whole row on one line
-                if row:
-                    rows.append(row)
-                rows.append(cells)
-                row = []
-            else:
-                row.extend(cells)
-        if row:
+            row = []
+            for c, text in enumerate(cells):
+                span = covered.get((number, c), (1, 1))
+                row.append(RawCell(text or "", offset + number, c, span is None, span or (1, 1)))
             rows.append(row)
-        if any(len(r) > 1 for r in rows):
-            items.append(_RawTable(rows))
-        else:  # indented prose, not a table
-            items.extend(_Line(c.text, c.line) for r in rows for c in r)
-    return items
+        if hidden & set(sheet.row_numbers):
+            unread.append(f"工作表「{name}」有 {len(hidden & set(sheet.row_numbers))} 行是隐藏的")
+        offset += last_row
+        found = split_tables(rows, "sheet")
+        if found and isinstance(found[0], RawTable) and not re.fullmatch(r"(?i)sheet\d*", name):
+            found[0].title = name  # no caption above it: the sheet's name is its title
+        items += found
+    return items, unread
 
 
-def _docx_items(data: bytes, name: str) -> list[_Line | _RawTable]:
+def _docx_items(data: bytes, name: str) -> list[Line | RawTable]:
     """The document's paragraphs and tables, from the very bytes the readers checked."""
     try:
         import docx
@@ -522,12 +499,12 @@ def _docx_items(data: bytes, name: str) -> list[_Line | _RawTable]:
         raise ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。") from None
 
 
-def _docx_walk(document) -> list[_Line | _RawTable]:
+def _docx_walk(document) -> list[Line | RawTable]:
     from docx.enum.style import WD_STYLE_TYPE
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph as DocxParagraph
 
-    items: list[_Line | _RawTable] = []
+    items: list[Line | RawTable] = []
     line = 0
     body = document._body  # the parent python-docx needs to resolve paragraph styles
 
@@ -550,25 +527,38 @@ def _docx_walk(document) -> list[_Line | _RawTable]:
                 level = heading_level(el.style)
                 text = paragraph_text(el)
                 # A soft line break starts a new line of the same paragraph.
-                items.extend(_Line(part, line, level) for part in (text.split("\n") or [""]))
+                items.extend(Line(part, line, level) for part in (text.split("\n") or [""]))
             elif el.tag == qn("w:tbl"):
                 rows = []
+                above: dict[int, RawCell] = {}  # per grid column, the cell merged down from
                 for tr in el.iterchildren(qn("w:tr")):
                     line += 1
                     col = tr.grid_before
-                    cells = [_RawCell("", line, c, True) for c in range(col)]
+                    cells = [RawCell("", line, c, True) for c in range(col)]
                     for tc in tr.iterchildren(qn("w:tc")):
+                        span = tc.grid_span
+                        if tc.vMerge == "continue" and col in above:  # covered by the cell above
+                            anchor = above[col]
+                            anchor.span = (anchor.span[0] + 1, anchor.span[1])
+                            cells += [RawCell("", line, col + k, True) for k in range(span)]
+                            col += span
+                            continue
                         text = "\n".join(paragraph_text(p) for p in tc.iterchildren(qn("w:p")))
-                        cells.append(_RawCell(text.strip(), line, col))
-                        cells += [_RawCell("", line, col + k, True) for k in range(1, tc.grid_span)]
-                        col += tc.grid_span
+                        cell = RawCell(text.strip(), line, col, span=(1, span))
+                        if tc.vMerge == "restart":
+                            above[col] = cell
+                        else:
+                            above.pop(col, None)
+                        cells.append(cell)
+                        cells += [RawCell("", line, col + k, True) for k in range(1, span)]
+                        col += span
                     if cells:
                         rows.append(cells)
                 if any(len(r) > 1 for r in rows):
-                    items.append(_RawTable(rows))
+                    items.append(RawTable(rows, "docx"))
                 else:  # a one-column layout table: its text is prose
                     items.extend(
-                        _Line(t, c.line) for r in rows for c in r for t in c.text.split("\n")
+                        Line(t, c.line) for r in rows for c in r for t in c.text.split("\n")
                     )
             elif el.tag == qn("w:sdt") and (content := el.find(qn("w:sdtContent"))) is not None:
                 walk(content)
@@ -593,14 +583,29 @@ def _caption_like(p: Paragraph) -> bool:
     )
 
 
-def _build(path: Path, items: list[_Line | _RawTable]) -> Document:
+def _forms(items: list[Line | RawTable]) -> list[Line | RawTable]:
+    """Every table holding the national 自评表 cut into its parts (ingest.national_form), the
+    form's title taken from the lines just above (…自评表) when the table does not hold it."""
+    out: list[Line | RawTable] = []
+    for item in items:
+        if isinstance(item, RawTable):
+            above = (x.text.strip() for x in reversed(out[-6:]) if isinstance(x, Line))
+            if (shaped := shape(item, next((t for t in above if "自评表" in t), None))) is not None:
+                out += shaped
+                continue
+        out.append(item)
+    return out
+
+
+def _build(path: Path, items: list[Line | RawTable]) -> Document:
+    items = _forms(items)
     paragraphs: list[Paragraph] = []
     positions: list[int] = []  # each paragraph's position in ``items``
-    tables: list[tuple[int, _RawTable, tuple[str, ...]]] = []
+    tables: list[tuple[int, RawTable, tuple[str, ...]]] = []
     stack: list[tuple[int, str]] = []
     for pos, item in enumerate(items):
         section = tuple(name for _, name in stack)
-        if isinstance(item, _RawTable):
+        if isinstance(item, RawTable):
             tables.append((pos, item, section))
             continue
         text = item.text.strip()
@@ -611,7 +616,8 @@ def _build(path: Path, items: list[_Line | _RawTable]) -> Document:
             level, name = heading
             stack = [(lv, n) for lv, n in stack if lv < level] + [(level, name)]
             section = tuple(n for _, n in stack)
-        paragraphs.append(Paragraph(text, item.line, section, "heading" if heading else "body"))
+        kind = "heading" if heading else "body"
+        paragraphs.append(Paragraph(text, item.line, section, kind, item.page))
         positions.append(pos)
     at = {pos: i for i, pos in enumerate(positions)}
 
@@ -620,7 +626,7 @@ def _build(path: Path, items: list[_Line | _RawTable]) -> Document:
     for index, (pos, raw, section) in enumerate(tables):
         caption = []  # paragraph indices, bottom-up
         p = pos - 1
-        if p not in at and p - 1 in at and isinstance(items[p], _Line):
+        if p not in at and p - 1 in at and isinstance(items[p], Line):
             p -= 1  # one blank line between caption and table
         while p in at and len(caption) < 3 and _caption_like(paragraphs[at[p]]):
             caption.append(at[p])
@@ -629,7 +635,9 @@ def _build(path: Path, items: list[_Line | _RawTable]) -> Document:
             paragraphs[i] = replace(paragraphs[i], kind="caption")
         table_title, unit = _caption([paragraphs[i].text for i in reversed(caption)])
         ends = not positions or positions[-1] < pos  # positions ascend: no text after it
-        built.append(_table(index, raw, section, table_title, unit, ends))
+        built.append(
+            _table(index, raw, section, raw.title or table_title, raw.unit or unit, ends)
+        )
     unit, dated = _signature(paragraphs, positions, tables[-1][0] if tables else -1)
     return Document(path, title, unit, dated, paragraphs, built)
 
@@ -750,7 +758,7 @@ def _place(kinds: list[str], profile: list[set[str]]) -> list[int]:
 
 def _table(
     index: int,
-    raw: _RawTable,
+    raw: RawTable,
     section: tuple[str, ...],
     title: str | None,
     unit: str | None,
@@ -799,23 +807,25 @@ def _table(
             if i > 0 and missing and not footer and problem is None:
                 problem = f"第{i + 1}行只有{len(r)}个单元格，多数行为{width}个"
             by_col = dict(zip(cols, r, strict=True))
-            r = [by_col.get(c) or _RawCell("", line, c, True) for c in range(max(width, len(r)))]
+            r = [by_col.get(c) or RawCell("", line, c, True) for c in range(max(width, len(r)))]
             cols = list(range(len(r)))
         grid.append(
-            [Cell(cell.text, i, c, cell.line, cell.merged) for c, cell in zip(cols, r, strict=True)]
+            [Cell(cell.text, i, c, cell.line, cell.merged, cell.span)
+             for c, cell in zip(cols, r, strict=True)]  # fmt: skip
         )
     if problem is None and ends_document and rows:
         promises = any(re.search("合计|总计", c.text) for c in grid[0])
         if promises and not any(re.match("合计|总计", c.text) for r in grid[1:] for c in r):
             problem = "表格位于文末，缺少表头所示的合计行，疑似被截断"
     first = next((c.line for r in grid for c in r), 0)
-    return Table(index, title, unit, grid, first, section, problem is not None, problem)
+    return Table(index, title, unit, grid, first, section, problem is not None, problem,
+                 raw.layout, raw.form, raw.page)  # fmt: skip
 
 
-def _columns(row: list[_RawCell]) -> list[int]:
+def _columns(row: list[RawCell]) -> list[int]:
     return [c.col if c.col is not None else i for i, c in enumerate(row)]
 
 
-def _width(row: list[_RawCell]) -> int:
+def _width(row: list[RawCell]) -> int:
     """Cells in the row (grid columns in .docx, where merged cells are already spread)."""
     return (row[-1].col + 1) if row and row[-1].col is not None else len(row)

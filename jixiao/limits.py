@@ -8,8 +8,8 @@ environment variable to change it:
 
 | variable | default | what it bounds |
 |---|---|---|
-| `JIXIAO_MAX_FILE_MB` | 50 | a file's size on disk (a county xlsx or CSV, a .docx report) |
-| `JIXIAO_MAX_UNPACKED_MB` | 200 | an xlsx's or docx's parts together, uncompressed (zip bombs) |
+| `JIXIAO_MAX_FILE_MB` | 50 | a file's size on disk (a county xlsx or CSV, a .docx, .pdf or .xlsx report) |
+| `JIXIAO_MAX_UNPACKED_MB` | 200 | an xlsx's or docx's parts together, or a pdf's streams, uncompressed (bombs) |
 | `JIXIAO_MAX_ZIP_ENTRIES` | 2000 | parts (zip entries) in one xlsx or docx package |
 | `JIXIAO_MAX_SHEETS` | 50 | sheets in one workbook |
 | `JIXIAO_MAX_ROWS` | 100000 | rows of one sheet or CSV (the last row holding a value) |
@@ -23,6 +23,7 @@ environment variable to change it:
 | `JIXIAO_MAX_REPORT_CELLS` | 100000 | cells of the report's tables together (a merged cell: the columns it spans) |
 | `JIXIAO_MAX_REPORT_LINE_CHARS` | 100000 | characters in one line, paragraph or table cell of the report |
 | `JIXIAO_MAX_REPORT_ELEMENTS` | 1000000 | XML elements in a .docx report's parts (python-docx keeps each in memory) |
+| `JIXIAO_MAX_REPORT_PAGES` | 500 | pages of a .pdf report (each is laid out: about 0.1 s a page) |
 | `JIXIAO_MAX_PROGRAMME_KB` | 1024 | a programme.yaml's size on disk, in KB |
 | `JIXIAO_MAX_METRIC_SECONDS` | 60 | the time one metric's SQL may run, in seconds |
 | `JIXIAO_MAX_METRIC_MB` | 2048 | the memory of the database a programme's metrics run in, in MB |
@@ -49,9 +50,9 @@ class Limits:
     """Upper bounds for one input; every value a positive integer."""
 
     file_mb: int = 50
-    """JIXIAO_MAX_FILE_MB: a file's size on disk (a county xlsx or CSV, a .docx report)."""
+    """JIXIAO_MAX_FILE_MB: a file's size on disk (a county xlsx or CSV, a .docx, .pdf or .xlsx report)."""
     unpacked_mb: int = 200
-    """JIXIAO_MAX_UNPACKED_MB: an xlsx's or docx's parts together, uncompressed (zip bombs)."""
+    """JIXIAO_MAX_UNPACKED_MB: an xlsx's or docx's parts together, or a pdf's streams, uncompressed (bombs)."""
     zip_entries: int = 2000
     """JIXIAO_MAX_ZIP_ENTRIES: parts (zip entries) in one xlsx or docx package."""
     sheets: int = 50
@@ -80,6 +81,8 @@ class Limits:
     """JIXIAO_MAX_REPORT_LINE_CHARS: characters in one line, paragraph or table cell of the report."""
     report_elements: int = 1_000_000
     """JIXIAO_MAX_REPORT_ELEMENTS: XML elements in a .docx report's parts (python-docx keeps each in memory)."""
+    report_pages: int = 500
+    """JIXIAO_MAX_REPORT_PAGES: pages of a .pdf report (each is laid out: about 0.1 s a page)."""
     # programme.yaml and its metric SQL, run in a sandbox (scoring/metrics.py).
     programme_kb: int = 1024
     """JIXIAO_MAX_PROGRAMME_KB: a programme.yaml's size on disk, in KB."""

@@ -25,7 +25,10 @@ question, ``<X>`` an answer A–E)::
 
 Text follows SPEC §1.3: headings 一、/（一）/1./（1）, a table as one cell per line each
 starting with a tab, rows separated by a blank line, a caption above (and 单位：万元 for
-money). The .docx carries the same paragraphs and real Word tables in the same order.
+money). The .docx carries the same paragraphs and real Word tables in the same order; the
+flattened text (``render_flat_text``) the same with each row ``cell | cell | … |`` as a web
+page flattens it; the PDF (``render_pdf``, fpdf2 and an installed Chinese font) the same as
+Word prints it, with a text layer and ruled tables. Round trips read every form back.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import datetime as dt
 import io
 import math
 import random
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
@@ -630,6 +634,157 @@ def docx_bytes(fig: ReportFigures) -> bytes:
 def render_docx(fig: ReportFigures, path: Path) -> Path:
     path = Path(path)
     path.write_bytes(docx_bytes(fig))
+    return path
+
+
+def render_flat_text(fig: ReportFigures) -> str:
+    """The text as a web page flattens it: each table row ``cell | cell | … |`` on a line (an
+    empty cell as well), the survey's header row broken after its second cell as a page breaks
+    a row whose cells hold line breaks."""
+    lines: list[str] = []
+    for block in _blocks(fig):
+        if isinstance(block, _Para):
+            lines.append(block.text)
+            continue
+        lines.extend(block.caption)
+        for r, row in enumerate(block.visible()):
+            cells = [f"{cell} |" for cell in row]
+            if r == 0 and len(cells) > 6:
+                lines += [" ".join(cells[:2]), " ".join(cells[2:])]
+            else:
+                lines.append(" ".join(cells))
+    return "\n".join(lines) + "\n"
+
+
+class FontUnavailable(RuntimeError):
+    """No font that writes Chinese is installed: a PDF cannot be rendered here."""
+
+
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".fonts")
+# Fonts that write simplified Chinese, as distributions install them (fonts-noto-cjk first).
+CJK_FONTS = ("NotoSansCJK-Regular.ttc", "NotoSansCJKsc-Regular.otf", "NotoSansSC-Regular.otf",
+             "NotoSerifCJK-Regular.ttc", "SourceHanSansSC-Regular.otf", "wqy-microhei.ttc",
+             "wqy-zenhei.ttc", "DroidSansFallbackFull.ttf", "simsun.ttc", "simhei.ttf")  # fmt: skip
+
+
+def cjk_font() -> Path:
+    """An installed font file that writes Chinese; FontUnavailable saying where it looked."""
+    for name in CJK_FONTS:
+        for folder in FONT_DIRS:
+            found = next(iter(sorted(folder.rglob(name))), None) if folder.is_dir() else None
+            if found is not None:
+                return found
+    raise FontUnavailable(
+        f"no CJK font ({', '.join(CJK_FONTS[:3])} …) under {', '.join(map(str, FONT_DIRS))}"
+    )
+
+
+def _font_subset(path: Path, text: str) -> bytes:
+    """The glyphs ``text`` needs, from the simplified-Chinese face of ``path``, as a TrueType
+    font. An OpenType font with PostScript outlines (Noto CJK) is converted to quadratic
+    outlines: fpdf2 embeds such a font with a character map of its own that pdfminer (and so
+    pdfplumber) cannot read, while a TrueType font is embedded as Word embeds one (Identity-H)."""
+    from fontTools import subset
+    from fontTools.pens.cu2quPen import Cu2QuPen
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib import TTCollection, TTFont, newTable
+
+    if path.suffix.lower() == ".ttc":
+        faces = TTCollection(str(path)).fonts
+        font = next((f for f in faces if " SC" in f["name"].getDebugName(4)), faces[0])
+    else:
+        font = TTFont(str(path))
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    options.desubroutinize = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=text)
+    subsetter.subset(font)
+    if "CFF " in font:
+        glyphs, order = font.getGlyphSet(), font.getGlyphOrder()
+        glyf = newTable("glyf")
+        glyf.glyphOrder, glyf.glyphs = order, {}
+        for name in order:
+            pen = TTGlyphPen(glyphs)
+            glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+            glyf[name] = pen.glyph()
+        font["glyf"], font["loca"] = glyf, newTable("loca")
+        for table in ("CFF ", "VORG"):
+            if table in font:
+                del font[table]
+        maxp = font["maxp"] = newTable("maxp")
+        maxp.tableVersion = 0x00010000
+        for key in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
+                    "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):  # fmt: skip
+            setattr(maxp, key, 0)
+        maxp.maxZones = 1
+        font["post"].formatType = 3.0
+        font["head"].glyphDataFormat = 0
+        font.sfntVersion = "\x00\x01\x00\x00"
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def pdf_bytes(fig: ReportFigures) -> bytes:
+    """The report as a PDF with a text layer, as Word prints one: the same paragraphs (body
+    paragraphs indented two characters, justified) and ruled tables in the same order, a page
+    number at the foot of each page (fpdf2; a Chinese font must be installed:
+    FontUnavailable otherwise)."""
+    from fpdf import FPDF
+    from fpdf.enums import WrapMode
+    from fpdf.fonts import FontFace
+
+    blocks = _blocks(fig)
+    text = "".join(
+        b.text if isinstance(b, _Para) else "".join((*b.caption, *(c for r in b.rows for c in r)))
+        for b in blocks
+    )
+    class Paged(FPDF):
+        def footer(self) -> None:  # a page number at the foot, as Word prints one
+            self.set_y(-15)
+            self.set_font("cjk", size=9)
+            self.cell(0, 10, f"- {self.page_no()} -", align="C")
+
+    pdf = Paged(format="A4")
+    pdf.set_creation_date(dt.datetime.combine(fig.report_date, dt.time(9, 0), tzinfo=dt.UTC))
+    pdf.set_title(f"{fig.programme}{fig.year}年度绩效自评报告")
+    with tempfile.TemporaryDirectory() as folder:  # fpdf2 reads a font from a named file
+        font = Path(folder) / "cjk.ttf"
+        font.write_bytes(_font_subset(cjk_font(), text + "0123456789.%- \u3000"))
+        pdf.add_font("cjk", fname=str(font))
+    pdf.set_margins(25, 25, 25)
+    pdf.add_page()
+    sizes = {"Title": 16, "Heading 1": 13, "Heading 2": 12}
+    start = {"new_x": "LMARGIN", "new_y": "NEXT"}  # each paragraph from the left margin
+    for block in blocks:
+        if isinstance(block, _Para):
+            pdf.set_font("cjk", size=sizes.get(block.style, 11))
+            align = "C" if block.style == "Title" else "J"
+            indent = "\u3000\u3000" if block.style == "Normal" else ""  # 首行缩进两字
+            pdf.multi_cell(0, 7, indent + block.text, align=align, wrapmode=WrapMode.CHAR,
+                           **start)  # fmt: skip
+            continue
+        pdf.set_font("cjk", size=11)
+        for line in block.caption:
+            pdf.multi_cell(0, 7, line, wrapmode=WrapMode.CHAR, **start)
+        pdf.set_font("cjk", size=8)
+        rows = block.visible()
+        with pdf.table(headings_style=FontFace(), line_height=5, wrapmode=WrapMode.CHAR) as table:
+            for texts in rows:
+                row = table.row()
+                for cell in texts:
+                    row.cell(cell)
+                for _ in range(len(rows[0]) - len(texts)):  # a cut-off row: its cells left empty
+                    row.cell("")
+        pdf.ln(3)
+    return bytes(pdf.output())
+
+
+def render_pdf(fig: ReportFigures, path: Path) -> Path:
+    path = Path(path)
+    path.write_bytes(pdf_bytes(fig))
     return path
 
 

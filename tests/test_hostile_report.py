@@ -1,7 +1,8 @@
 """Hostile reports: the self-evaluation report is an input like any county file.
 
-Every case builds one report.txt or report.docx someone could put beside programme.yaml —
-a bomb, a file far over a limit, a symbolic link, something that is not a file — and reads
+Every case builds one report.txt, report.docx or report.pdf someone could put beside
+programme.yaml — a bomb, a file far over a limit, a symbolic link, something that is not a
+file, a damaged or locked PDF — and reads
 it in a child process whose address space is capped at 1 GiB, within a time bound. Each
 must be refused with one Chinese sentence naming what is wrong (the limit and the size
 found, where a limit is the reason). A report just under the limits is read and audited in
@@ -16,6 +17,9 @@ Decisions the cases pin down (jixiao/limits.py has the defaults):
 - a .docx's paragraphs count empty ones and those in table cells (python-docx pays for
   each), its cells count the columns a merged cell spans (python-docx lays each out);
 - a .docx part with a DOCTYPE or entity declaration is refused unparsed, as in a workbook;
+- a .pdf's compressed streams are inflated in bounded chunks against JIXIAO_MAX_UNPACKED_MB,
+  and its pages counted against JIXIAO_MAX_REPORT_PAGES (as its page tree declares them,
+  then as they are read) before pdfplumber lays one out;
 - a symbolic link is refused, never followed: not even to hash the report for `runs`.
 """
 
@@ -27,6 +31,7 @@ import shutil
 import subprocess
 import sys
 import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -186,6 +191,29 @@ def table(rows: int, cells: str) -> str:
     return f"<w:tbl>{('<w:tr>' + cells + '</w:tr>') * rows}</w:tbl>"
 
 
+def latin_pdf(pages: int, password: str | None = None) -> bytes:
+    """A PDF of a few pages of Latin text (fpdf2's core font: no font file needed)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    if password:
+        pdf.set_encryption(owner_password="owner", user_password=password)
+    pdf.set_font("helvetica", size=11)
+    for n in range(pages):
+        pdf.add_page()
+        pdf.cell(0, 10, f"Page {n + 1}: budget 120, spent 118.5")
+    return bytes(pdf.output())
+
+
+def deflate_bomb() -> bytes:
+    """A PDF whose one stream inflates to 300 MB of zeros (300 KB on disk)."""
+    pack = zlib.compressobj(9)
+    zeros = b"".join(pack.compress(bytes(MB)) for _ in range(300)) + pack.flush()
+    return (b"%PDF-1.4\n1 0 obj\n<< /Length " + str(len(zeros)).encode()
+            + b" /Filter /FlateDecode >>\nstream\n" + zeros
+            + b"\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n")  # fmt: skip
+
+
 def nested(depth: int) -> str:
     return "<w:sdt><w:sdtContent>" * depth + paragraph("标题") + "</w:sdtContent></w:sdt>" * depth
 
@@ -253,6 +281,19 @@ CASES = [
          "有 200,001 个段落，超过上限 100,000 个段落"),
     case("txt-table-of-150000-cells", text(lambda: "表\n" + "\t1\t2\t3\t4\t5\t6\t7\t8\t9\t10\n" * 15_000),
          "表格共有 150,000 个单元格，超过上限 100,000 个单元格"),
+    # A PDF: damaged, locked, or far longer than a report (pdfplumber never lays it out).
+    case("pdf-renamed-web-page", raw(b"<!doctype html><html><body>report</body></html>",
+                                     "report.pdf"), "不是有效的 PDF 文件"),
+    case("pdf-truncated", raw(lambda: latin_pdf(3)[:900], "report.pdf"), "可能被截断"),
+    case("pdf-encrypted", raw(lambda: latin_pdf(1, password="secret"), "report.pdf"),
+         "文档设有打开密码"),
+    case("pdf-declaring-ten-million-pages",
+         raw(lambda: latin_pdf(2).replace(b"/Count 2", b"/Count 10000000"), "report.pdf"),
+         "有 10,000,000 页，超过上限 500 页（JIXIAO_MAX_REPORT_PAGES）"),
+    case("pdf-pages-over-a-lowered-limit", raw(lambda: latin_pdf(3), "report.pdf"),
+         "有 3 页，超过上限 2 页（JIXIAO_MAX_REPORT_PAGES）", {"JIXIAO_MAX_REPORT_PAGES": "2"}),
+    case("pdf-deflate-bomb-300MB", raw(deflate_bomb, "report.pdf"),
+         "解压后超过上限 200 MB（JIXIAO_MAX_UNPACKED_MB），内容异常庞大（疑似压缩炸弹）"),
     # Not a file to read.
     case("txt-fifo", fifo, "未予读取：不是普通文件"),
     case("txt-directory", directory, "未予读取：不是普通文件"),

@@ -1,0 +1,290 @@
+"""A .pdf report with a text layer, read with pdfplumber into lines and tables (SPEC §1.3).
+
+Like a .docx, a PDF is untrusted: its bytes are read once within ``JIXIAO_MAX_FILE_MB``
+(``ingest.readers.read_input``), every compressed stream is inflated in bounded chunks and
+counted against ``JIXIAO_MAX_UNPACKED_MB`` before pdfminer inflates any of it whole (a
+stream of zeros a thousand times its size is a bomb), and its pages are counted against
+``JIXIAO_MAX_REPORT_PAGES`` before one is laid out. A file that is no PDF, is damaged or
+asks for a password is one Chinese sentence (``PdfRefused``), never a traceback.
+
+What is read, page by page in reading order:
+
+- tables, by pdfplumber's table finder (ruled cells): each cell with its text, its grid
+  column, and its span where the table merges cells (a cell pdfplumber leaves out is
+  covered by one above or to the left);
+- the text outside them as lines, top to bottom. A line reaching the right margin continues
+  on the next line when that one is neither indented nor numbered (一、 （一） 1. ①): wrapped
+  lines are one paragraph again, across a page break too (a paragraph ending exactly at the
+  margin may run into the next one: sentences stay whole). A page number alone at the top
+  or the bottom of a page is no text of the report.
+
+What is not read is said (``Document.unread``): a page with images but no text layer
+(scanned), a page whose text has no character map (``(cid:12)``), a table whose cells hold
+no text or that the finder could not read.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from dataclasses import dataclass
+
+from jixiao.ingest.report_items import Line, RawCell, RawTable
+
+_HEADER = re.compile(rb"%PDF-\d")
+_STREAM = re.compile(rb"stream\r?\n")
+_CHUNK = 1 << 16
+_PAGE_NUMBER = re.compile(r"[-—–\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*\d{1,4})?(?:\s*页)?[-—–\s]*")
+# A line opening a heading or a list item starts a paragraph, indented or not.
+_NUMBERED = re.compile(
+    r"(?:第[一二三四五六七八九十]+[章部篇]|[一二三四五六七八九十]+[、．.]|（[一二三四五六七八九十\d]{1,3}）"
+    r"|\d{1,2}(?:[、．]|\.(?!\d))|[①-⑳])"
+)
+_TOLERANCE = 1.5  # characters of slack at a margin (a line is justified, or one short)
+
+
+class PdfRefused(Exception):
+    """The PDF cannot be read; the message is the reason, one Chinese phrase."""
+
+
+class PdfTooLong(Exception):
+    """More pages than the limit: as many as ``pages`` (the page tree's count, or the page
+    that went past the limit when the tree declared fewer)."""
+
+    def __init__(self, pages: int):
+        super().__init__(pages)
+        self.pages = pages
+
+
+@dataclass
+class Read:
+    items: list[Line | RawTable]
+    pages: int
+    unread: list[str]
+
+
+def read_pdf(data: bytes, unpacked_mb: int, max_pages: int) -> Read:
+    """The document's lines and tables. Raises PdfRefused, or PdfTooLong past ``max_pages``."""
+    if not _HEADER.search(data[:1024]):
+        raise PdfRefused("不是有效的 PDF 文件")
+    _check_streams(data, unpacked_mb)
+    with _opened(data) as pdf:
+        if (declared := _declared_pages(pdf, data)) > max_pages:
+            raise PdfTooLong(declared)
+        return _read(pdf, data, max_pages)
+
+
+class _opened:
+    """pdfplumber's document, every error of pdfminer's told as a refusal."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __enter__(self):
+        import pdfplumber
+        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+
+        try:
+            self.pdf = pdfplumber.open(io.BytesIO(self.data))
+        except (PDFPasswordIncorrect, PDFEncryptionError):
+            raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
+        except Exception as error:  # pdfminer's errors on a damaged file share no type
+            if "password" in str(error).lower() or "encrypt" in type(error).__name__.lower():
+                raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
+            raise _damaged(self.data) from None
+        return self.pdf
+
+    def __exit__(self, *exc) -> None:
+        self.pdf.close()
+
+
+def _declared_pages(pdf, data: bytes) -> int:
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        count = resolve1(resolve1(pdf.doc.catalog["Pages"]).get("Count", 0))
+        return int(count) if isinstance(count, int | float) else 0
+    except Exception:
+        raise _damaged(data, "页面目录无法读取") from None
+
+
+def _check_streams(data: bytes, unpacked_mb: int) -> None:
+    """Inflate every zlib stream in bounded chunks, refusing once together they pass the limit."""
+    budget = unpacked_mb << 20
+    total = 0
+    for m in _STREAM.finditer(data):
+        end = data.find(b"endstream", m.end())
+        raw = memoryview(data)[m.end() : end if end >= 0 else len(data)]
+        inflate = zlib.decompressobj()
+        try:
+            out = inflate.decompress(raw[:_CHUNK], _CHUNK)
+        except zlib.error:
+            continue  # not deflated (an image, plain text): pdfminer reads it as it is
+        pos = _CHUNK
+        while True:
+            total += len(out)
+            if total > budget:
+                raise PdfRefused(
+                    f"文件中的压缩数据解压后超过上限 {unpacked_mb} MB（JIXIAO_MAX_UNPACKED_MB），"
+                    "内容异常庞大（疑似压缩炸弹）"
+                )
+            try:
+                if inflate.eof:
+                    break
+                if inflate.unconsumed_tail:
+                    out = inflate.decompress(inflate.unconsumed_tail, _CHUNK)
+                elif pos < len(raw):
+                    out = inflate.decompress(raw[pos : pos + _CHUNK], _CHUNK)
+                    pos += _CHUNK
+                else:
+                    break
+            except zlib.error:
+                break  # damaged: pdfminer will say so, or read what it can
+
+
+def _read(pdf, data: bytes, max_pages: int) -> Read:
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+
+    reader = _Reader()
+    number = 0
+    try:
+        doctop = 0.0
+        for number, source in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+            if number > max_pages:
+                raise PdfTooLong(number)  # more pages than the page tree declared
+            page = Page(pdf, source, page_number=number, initial_doctop=doctop)
+            doctop += page.height
+            reader.page(page)
+            page.close()
+    except (PdfRefused, PdfTooLong):
+        raise
+    except Exception:
+        raise _damaged(data, f"第 {max(number, 1)} 页无法读取") from None
+    return Read(reader.items, number, reader.unread)
+
+
+def _damaged(data: bytes, where: str = "") -> PdfRefused:
+    """A PDF pdfminer could not read: cut off when its end-of-file mark is missing."""
+    if b"%%EOF" not in data[-2048:]:
+        return PdfRefused("PDF 文件不完整（缺少文件结尾标记），可能被截断")
+    return PdfRefused(f"不是有效的 PDF 文件，或文件已损坏{f'（{where}）' if where else ''}")
+
+
+class _Reader:
+    def __init__(self) -> None:
+        self.items: list[Line | RawTable] = []
+        self.unread: list[str] = []
+        self.line = 0
+        self.open: tuple[Line, float] | None = None  # a line that may go on, its right margin
+
+    def page(self, page) -> None:
+        number = page.page_number
+        chars = page.chars
+        if not chars:
+            if page.images:
+                self.unread.append(f"第 {number} 页没有文本层（疑似扫描件）")
+            return
+        undecoded = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
+        if undecoded * 2 > len(chars):
+            self.unread.append(f"第 {number} 页的文字无法解码（字体缺少字符映射）")
+            return
+        try:
+            found = page.find_tables()
+        except Exception:
+            self.unread.append(f"第 {number} 页的表格无法读取")
+            found = []
+        tables = []
+        for table in found:
+            rows = self._cells(table)
+            if rows is None:
+                self.unread.append(f"第 {number} 页的一个表格无法读取（单元格中没有文字）")
+                continue
+            tables.append((table.bbox, rows))
+        boxes = [bbox for bbox, _ in tables]
+        outside = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
+        lines = [ln for ln in outside.extract_text_lines(return_chars=False) if ln["text"].strip()]
+        lines = [ln for i, ln in enumerate(lines) if not _page_number(ln, i, len(lines))]
+        left = min((ln["x0"] for ln in lines), default=0.0)
+        right = max((ln["x1"] for ln in lines), default=0.0)
+        events = [(ln["top"], 0, ln) for ln in lines] + [(b[1], 1, rows) for b, rows in tables]
+        first = True
+        for _, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
+            if kind:
+                self.open = None
+                self.table(what, number, first)
+            else:
+                self.text(what, left, right, number)
+            first = False
+
+    def text(self, ln: dict, left: float, right: float, page: int) -> None:
+        slack = _TOLERANCE * max(ln["bottom"] - ln["top"], 1.0)
+        text = ln["text"].strip()
+        if self.open is not None and ln["x0"] <= left + slack and not _NUMBERED.match(text):
+            last, margin = self.open
+            last.text += text  # a wrapped line: the paragraph goes on
+            self.open = (last, margin) if ln["x1"] >= margin else None
+            return
+        self.line += 1
+        item = Line(text, self.line, page=page)
+        self.items.append(item)
+        margin = right - slack
+        self.open = (item, margin) if ln["x1"] >= margin else None
+
+    def table(self, rows: list[list[tuple[str | None, int, tuple[int, int]]]], page: int,
+              first: bool) -> None:  # fmt: skip
+        last = self.items[-1] if self.items else None
+        # A table going on over a page break: the page opens with it, as wide as the one that
+        # ended the page before; a header row repeated on the new page is read once.
+        going_on = first and isinstance(last, RawTable) and len(last.rows[0]) == len(rows[0])
+        if going_on and [t for t, _, _ in rows[0]] == [c.text or None for c in last.rows[0]]:
+            rows = rows[1:]
+        out = last.rows if going_on else []
+        for row in rows:
+            self.line += 1
+            out.append(
+                [RawCell(text or "", self.line, col, text is None, span) for text, col, span in row]
+            )
+        if not going_on:
+            self.items.append(RawTable(out, "pdf", page=page))
+
+    @staticmethod
+    def _cells(table) -> list[list[tuple[str | None, int, tuple[int, int]]]] | None:
+        """Each row's cells as (text, grid column, span); a covered cell's text is None."""
+        texts = table.extract()
+        xs = sorted({round(c[0], 1) for c in table.cells})
+        ys = sorted({round(c[1], 1) for c in table.cells})
+        rows = []
+        for row, cells in zip(table.rows, texts, strict=False):
+            out: list[tuple[str | None, int, tuple[int, int]]] = []
+            for c, (bbox, text) in enumerate(zip(row.cells, cells, strict=False)):
+                if bbox is None:
+                    out.append((None, c, (1, 1)))
+                    continue
+                x0, top, x1, bottom = bbox
+                span = (
+                    max(1, sum(1 for y in ys if top - 0.5 <= y < bottom - 0.5)),
+                    max(1, sum(1 for x in xs if x0 - 0.5 <= x < x1 - 0.5)),
+                )
+                out.append((_one_line(text), c, span))
+            rows.append(out)
+        if not any(text for row in rows for text, _, _ in row):
+            return None
+        return rows
+
+
+def _one_line(text: str | None) -> str:
+    """A cell's text: its lines (wrapped in the cell) joined, as Word joins them."""
+    return "".join(part.strip() for part in (text or "").splitlines())
+
+
+def _inside(obj: dict, bbox: tuple[float, float, float, float]) -> bool:
+    x0, top, x1, bottom = bbox
+    mid_x = (obj["x0"] + obj["x1"]) / 2
+    mid_y = (obj["top"] + obj["bottom"]) / 2
+    return x0 <= mid_x <= x1 and top <= mid_y <= bottom
+
+
+def _page_number(ln: dict, i: int, count: int) -> bool:
+    return (i == 0 or i == count - 1) and bool(_PAGE_NUMBER.fullmatch(ln["text"]))
