@@ -91,7 +91,7 @@ def check_report(path: Path, programme: Programme | None = None,
     # A 自评表 is read by its own rules; the other rules read the other tables.
     every = grids(doc)
     forms = report_form.forms(every)
-    tables = report_form.others(every, forms)
+    tables = report_form.others(every)
     findings = [
         *report_form.form_findings(forms),
         *report_tables.table_findings(tables, weights),

@@ -1,20 +1,20 @@
 """The national 项目支出绩效自评表 (财预〔2020〕10号) wherever a report holds it.
 
-A table is (part of) the form when its labels say so, whatever row they stand in:
+The form is recognised once, by the reader (ingest.national_form): each of its parts is a
+table of its own, ``Table.form`` set, its header in one row whatever the file had (two
+header rows, cells merged across or down). Here each part is read by what its header
+names:
 
-- a funds block: a header naming 预算数 (年初 / 全年) and 执行数 or 执行率, beside 分值 and
-  得分 when the form scores them; then 年度资金总额 and, after it, its 其中 rows (当年财政
-  拨款, 上年结转, 其他资金 …), down to the first row that is no row of money;
-- an indicator block: a header naming 三级指标 beside 年度指标值, 实际完成值, 分值, 得分 or
-  偏差原因; then one row per indicator (一级 and 二级指标 merged down the rows, their
-  weights written in them as 产出指标（50分）), down to 总分.
+- the funds (``form == "funds"``): 预算数 (年初 / 全年), 执行数 or 执行率, beside 分值 and
+  得分 when the form scores them; 年度资金总额 and, after it, its 其中 rows (当年财政拨款,
+  上年结转, 其他资金 …), down to the first row that is no row of money;
+- the indicators (``form == "indicators"``): one row per 三级指标 (一级 and 二级指标 merged
+  down the rows, their weights written in them as 产出指标（50分）), down to 总分.
 
-A header may lie over two rows (绩效指标 over 一级 / 二级 / 三级指标, 自评得分 over its parts)
-with cells merged across columns or down rows: each column takes the lowest header text
-that names a role, else the one above it. The 转移支付 and 部门整体支出 variants are the
-same blocks with fewer columns; a form split over two tables (Word breaks a long one) is
-one form. The form's arithmetic is checked here; the other table rules never read it,
-since its rows are not one table's columns.
+The 转移支付 and 部门整体支出 variants are the same parts with fewer columns; indicators
+just after funds (one table cut in two, or a form Word split over two tables) are one form.
+The form's arithmetic is checked here; the other table rules never read it, since its
+rows are not one table's columns.
 """
 
 from __future__ import annotations
@@ -229,33 +229,12 @@ def _label(texts: list[str]) -> str:
     return next((n.rstrip("：:") for t in texts if (n := _norm(t)) and figure(n) is None), "")
 
 
-def _header_like(table: Table, r: int, roles: tuple) -> bool:
-    """A row of two header words or more and no figure: the other row of a two-row header."""
-    texts = _texts(table, r, spread=True)
-    named = {t for t in texts if _role(t, roles)}
-    return len(named) >= 2 and not any(figure(_norm(t)) for t in texts)
-
-
-def _key(texts: list[str]) -> str | None:
-    """Which block a header row opens: funds (预算数 with 执行数 or 执行率) or indicators
-    (三级指标 with a target, an actual, a weight or a score)."""
-    joined = _norm("".join(texts))
-    if "三级指标" not in joined and "预算" not in joined:
-        return None  # most rows: decided once per row, not cell by cell
-    indicators = _roles(texts, INDICATOR_ROLES)
-    if "name" in indicators and indicators & {"target", "actual", "weight", "score"}:
-        return "indicators"
-    funds = _roles(texts, FUND_ROLES)
-    return "funds" if "budget" in funds and funds & {"spent", "rate"} else None
-
-
 @dataclass
 class Block:
     """One block of the form in one table: its header rows and what each column holds."""
 
     table: Table
     title: str
-    header: list[int]  # the header's rows, top to bottom
     columns: dict[str, list[int]]  # role → its columns, left to right
     labels: list[str]  # each column's lowest header text, as written
     slots: list[int]  # the columns of the header's own cells (its row with the most)
@@ -288,7 +267,7 @@ class Block:
     @cached_property
     def headed(self) -> set[int]:
         """The columns some header row writes its own text in."""
-        return {c for x in self.header for c, t in enumerate(_texts(self.table, x)) if t}
+        return {c for c, t in enumerate(_texts(self.table, 0)) if t}
 
     def text(self, r: int, role: str) -> str:
         cells = self.cells(r)
@@ -313,25 +292,16 @@ class Block:
         return Evidence(section, self.line(r), f"{label}｜{head}：{text}（第{r + 1}行第{c + 1}列）")
 
 
-def _block(table: Table, title: str, r: int, roles: tuple) -> Block:
-    """The block whose header names its columns in row ``r``, with a header row just above or
-    below it; each column takes the lowest header text that names a role."""
-    rows = [r]
-    if r > 0 and _header_like(table, r - 1, roles):
-        rows.insert(0, r - 1)
-    if r + 1 < len(table.rows) and _header_like(table, r + 1, roles):
-        rows.append(r + 1)
-    spread = [_texts(table, x, spread=True) for x in rows]
+def _block(table: Table, title: str, roles: tuple) -> Block:
+    """The block a part of the form makes (ingest.national_form): its header is row 0, one
+    row whatever the file had, each column named by its text."""
+    spread = _texts(table, 0, spread=True)
     columns: dict[str, list[int]] = {}
-    labels = []
-    for c in range(max(map(len, spread))):
-        heads = [t[c] for t in spread if c < len(t) and t[c]]
-        labels.append(heads[-1] if heads else "")
-        if role := next((x for h in reversed(heads) if (x := _role(h, roles))), None):
+    for c, head in enumerate(spread):
+        if role := _role(head, roles):
             columns.setdefault(role, []).append(c)
-    slots = max(([c for c, cell in enumerate(table.rows[x]) if not cell.merged] for x in rows),
-                key=len)  # fmt: skip
-    return Block(table, title, rows, columns, labels, slots)
+    slots = [c for c, cell in enumerate(table.rows[0]) if not cell.merged]
+    return Block(table, title, columns, spread, slots)
 
 
 # --- funds ----------------------------------------------------------------------------------
@@ -372,14 +342,14 @@ def _rate_figure(text: str) -> Figure | None:
 READERS = {"rate": _rate_figure, "weight": _weight} | {role: _money for role in MONEY}
 
 
-def _read_funds(block: Block, stops: set[int]) -> Funds:
+def _read_funds(block: Block) -> Funds:
     table = block.table
     rows: list[FundRow] = []
-    for r in range(block.header[-1] + 1, len(table.rows)):
+    for r in range(1, len(table.rows)):
         texts = block.cells(r)
         label = _label(texts)
-        if r in stops or not label or any(w in label for w in FUND_END):
-            if any(texts) or r in stops:
+        if not label or any(w in label for w in FUND_END):
+            if any(texts):
                 break
             continue  # an empty row
         cells, units = {}, {}
@@ -397,8 +367,7 @@ def _read_funds(block: Block, stops: set[int]) -> Funds:
         break
     weight = None
     if "weight" not in block.columns:
-        written = (re.search(r"(\d+(?:\.\d+)?)分(?!值)", _norm(t)) for x in block.header
-                   for t in _texts(table, x))  # fmt: skip
+        written = (re.search(r"(\d+(?:\.\d+)?)分(?!值)", _norm(t)) for t in _texts(table, 0))
         weight = next((_exact(figure(m[1])) for m in written if m), None)
     funds = Funds(block, rows, weight, [])
     if funds.total is not None:
@@ -470,20 +439,20 @@ def _grade(texts: list[str]) -> tuple[str, int] | None:
     return None
 
 
-def _read_indicators(block: Block, stops: set[int]) -> Indicators:
+def _read_indicators(block: Block) -> Indicators:
     table = block.table
     rows: list[Indicator] = []
     levels: dict[tuple[str, str], tuple[Figure, int, int]] = {}
     l1 = l2 = ""
     total = stated = None
     reason = ""
-    r = block.header[-1] + 1
+    r = 1
     while r < len(table.rows):
         texts = block.cells(r)
         label = _label(texts)
         name = _norm(block.text(r, "name"))
-        if r in stops or (not name and label.startswith(TOTAL_SCORE)):
-            total = None if r in stops else r
+        if not name and label.startswith(TOTAL_SCORE):
+            total = r
             break
         if not name and any(w in label for w in INDICATOR_END):
             reason = " ".join(t for t in texts if t and _norm(t) != label)
@@ -517,8 +486,6 @@ def _read_indicators(block: Block, stops: set[int]) -> Indicators:
         )
         r += 1
     for x in range(r, len(table.rows)):  # 自评等级 below the indicators
-        if x in stops:
-            break
         if found := _grade(_texts(table, x)):
             stated = (found[0], x, found[1])
             break
@@ -556,21 +523,16 @@ def _title(table: Table) -> str:
 
 
 def _form(g: Grid) -> Form | None:
+    """The part of the form ``g`` is (``Table.form``, set by ingest.national_form), read."""
     table = g.table
-    keys = [(kind, r) for r in range(len(table.rows)) if (kind := _key(_texts(table, r)))]
-    if not keys:
-        return None
     title = _title(table)
-    stops = {r for _, r in keys}
-    form = Form([g])
-    for kind, r in keys:
-        if kind == "funds" and form.funds is None and form.indicators is None:
-            form.funds = _read_funds(_block(table, title, r, FUND_ROLES), stops)
-        elif kind == "indicators" and form.indicators is None:
-            form.indicators = _read_indicators(_block(table, title, r, INDICATOR_ROLES), stops)
-    if form.indicators is None and not _the_form_s(form.funds):
-        return None  # a budget table of the report's own (预算数 | 执行数 | … | 合计)
-    return form
+    if table.form == "funds":
+        funds = _read_funds(_block(table, title, FUND_ROLES))
+        # A budget table of the report's own (预算数 | 执行数 | … | 合计) is no form.
+        return Form([g], funds=funds) if _the_form_s(funds) else None
+    if table.form == "indicators":
+        return Form([g], indicators=_read_indicators(_block(table, title, INDICATOR_ROLES)))
+    return None
 
 
 def _the_form_s(funds: Funds) -> bool:
@@ -604,10 +566,10 @@ def forms(grids: Iterable[Grid]) -> list[Form]:
     return out
 
 
-def others(grids: Iterable[Grid], found: list[Form]) -> list[Grid]:
-    """The grids no form was read from: those the other table rules read."""
-    taken = {id(g) for f in found for g in f.grids}
-    return [g for g in grids if id(g) not in taken]
+def others(grids: Iterable[Grid]) -> list[Grid]:
+    """The grids that are no part of the form: those the other table rules read (a part the
+    form's rules found no form in is still no table of columns to total)."""
+    return [g for g in grids if g.table.form is None]
 
 
 def indicators(found: Iterable[Form]) -> dict[str, Indicator]:

@@ -7,8 +7,8 @@ whole form run together on one line, its merged cells gone. Whatever the file, a
 holds the form is cut into its parts and each part laid out on the form's own columns, so
 that the rules read one shape (``Table.form``):
 
-- ``funds`` (项目资金 / 资金投入情况 / 预算执行情况): the label column, then the figure columns
-  as the header writes them (年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分 …). Each row
+- ``funds`` (项目资金 / 资金投入情况 / 预算执行情况; 年度预算 in the 部门整体支出 form): the
+  label column, then the figure columns as the header writes them (年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分 …). Each row
   is a label and its figures: 年度资金总额 first, its 其中 rows after. In a grid (Word, PDF,
   a worksheet) each cell goes under the header cell whose columns it stands in; in
   flattened text, where empty cells leave no trace, figures fill the columns from the left
@@ -24,6 +24,9 @@ that the rules read one shape (``Table.form``):
   told from it only where a row ends (a level name, 总分 or the line's end follows). 总分
   is the last row, its figures under the last figure columns. A part whose rows leave cells
   over on their lines is no form of this kind: the table stays as it was found.
+
+A grid's part header over two rows (预算执行情况 over its columns, 绩效指标 over the levels,
+自评得分 over 分值 and 得分) becomes one row: each column its lowest header text.
 
 Everything else of the form (项目名称, 主管部门, 年度总体目标 and its texts, 说明) becomes
 lines of prose, as it reads. A part that does not follow the form is left as it was found.
@@ -48,7 +51,7 @@ _LEVEL2 = frozenset(
 _LEVELS = ("一级指标", "二级指标", "三级指标")
 _WORDS = _LEVEL1 | _LEVEL2 | frozenset(_LEVELS)
 _WEIGHT = re.compile(r"[（(]\s*\d+(?:\.\d+)?\s*分\s*[）)]$")  # 产出指标(50分)
-_FUNDS_HEAD = re.compile(r"(?:项目资金|资金投入情况|预算执行情况|资金情况)")
+_FUNDS_HEAD = re.compile(r"(?:项目资金|资金投入情况|预算执行情况|资金情况|年度预算)")
 _FUNDS_COLUMN = re.compile(r"预算数|执行数|分值|执行率|得分|到位数|执行进度")
 _INDICATORS_HEAD = re.compile(r"^(?:绩效指标|年度绩效目标|年度绩效指标)")
 _INDICATOR_COLUMN = re.compile(r"指标值|目标值|完成值|分值|得分|权重|原因|措施|说明|备注|完成情况")
@@ -108,7 +111,7 @@ def shape(raw: RawTable, title: str | None) -> list[Line | RawTable] | None:
 
     ``title`` is the caption above the table, if any: the form's title when it stands
     outside the table."""
-    tokens = _tokens(raw)
+    tokens = _tokens(_one_header_row(raw))
     flat = compact(" ".join(t.text for t in tokens))
     if not (_FUNDS_HEAD.search(flat) and "预算数" in flat) and not (
         "一级指标" in flat and "三级指标" in flat
@@ -139,6 +142,29 @@ def shape(raw: RawTable, title: str | None) -> list[Line | RawTable] | None:
     if not found:
         return None
     return out + _lines(prose)
+
+
+def _one_header_row(raw: RawTable) -> RawTable:
+    """A grid whose part header lies over two rows (预算执行情况 over 全年预算数 …, 绩效指标
+    over 一级 / 二级 / 三级指标, 自评得分 over 分值 and 得分) with one header row instead:
+    each column its lowest text, else the text above it, so that the header names the
+    columns in their order."""
+    if raw.layout in WEAK:
+        return raw
+    rows = list(raw.rows)
+    for r in range(len(rows) - 1, 0, -1):
+        top, low = rows[r - 1], rows[r]
+        words = [compact(c.text) for c in low]
+        if (
+            len(top) == len(low)
+            and not any(is_value(c.text) for c in low)
+            and sum(bool(_FUNDS_COLUMN.search(w)) or _word(w) in _LEVELS for w in words) >= 2
+            and any(_FUNDS_HEAD.search(compact(c.text)) or _INDICATORS_HEAD.match(compact(c.text))
+                    for c in top)  # fmt: skip
+        ):
+            rows[r - 1 : r + 1] = [[b if b.text.strip() and not b.merged else a
+                                    for a, b in zip(top, low, strict=True)]]  # fmt: skip
+    return RawTable(rows, raw.layout, raw.title, raw.unit, raw.form, raw.page)
 
 
 def _tokens(raw: RawTable) -> list[_Token]:

@@ -186,7 +186,9 @@ def test_a_form_split_over_two_tables_with_two_row_headers_is_one_form(tmp_path)
     doc = read_report(docx_report(tmp_path / "r.docx", SPLIT_FUNDS, SPLIT_INDICATORS))
     (found,) = report_form.forms(grids(doc))
     assert len(found.grids) == 2
-    assert found.funds.block.header == [0, 1] and found.indicators.block.header == [0, 1]
+    # Each part's two header rows are read as one, each column named by its lowest text.
+    assert found.funds.block.labels[1:4] == ["全年预算数（A）", "全年执行数（B）", "预算执行率（B/A×100%）"]
+    assert found.indicators.block.labels[:3] == ["一级指标", "二级指标", "三级指标"]
     assert found.funds.block.columns["rate"] == [3]  # under 预算执行情况, merged across
     assert found.indicators.block.columns["weight"] == [5]  # 分值 under 自评得分
     assert found.funds.rows[0].units["budget"] == "万元"
@@ -209,8 +211,9 @@ def test_the_report_s_own_indicators_for_the_prose_rules(tmp_path):
     assert (target.bound, target.figure.value, target.unit) == (">=", 200, "人")
     assert (actual.figure.value, actual.unit) == (210, "人")
     assert (weight.value, score.value) == (20, 20)
-    assert "康复训练人数" in cell.text and "第11行第4列" in cell.text and cell.line > 0
-    assert "项目支出绩效自评表" in cell.section
+    # Rows and columns count in the form's part as the rules read it (its header row 1).
+    assert "康复训练人数" in cell.text and "第2行第3列" in cell.text and cell.line > 0
+    assert cell.section.endswith("项目支出绩效自评表（绩效指标）")
 
 
 # --- each rule planted, on the national form and on the split two-row-header form ---------------
@@ -285,10 +288,10 @@ def test_findings_name_the_table_and_the_cell(tmp_path):
     )
     assert f.message("en").startswith("'年度资金总额': the rate 执行率 90% does not follow")
     rate, spent, budget = (e.text for e in f.evidence)
-    assert rate == "年度资金总额｜执行率：90%（第4行第8列）"
-    assert spent == "年度资金总额｜全年执行数：118.75（第4行第6列）"
-    assert budget == "年度资金总额｜全年预算数：125（第4行第5列）"
-    assert f.evidence[0].section == "附表1 › 项目支出绩效自评表"
+    assert rate == "年度资金总额｜执行率：90%（第2行第6列）"
+    assert spent == "年度资金总额｜全年执行数：118.75（第2行第4列）"
+    assert budget == "年度资金总额｜全年预算数：125（第2行第3列）"
+    assert f.evidence[0].section == "附表1 › 项目支出绩效自评表（项目资金）"
 
 
 # The 部门整体支出 variant: two 其中 lists after the total, by income and by spending; 510 /
@@ -438,7 +441,8 @@ def test_a_bare_target_s_direction(text, name, level2, bound):
 
 def test_a_percentage_is_never_read_as_a_score(tmp_path):
     """A form whose funds row holds one figure more than its header (a layout slip): the
-    table is said to be unverifiable, and no 100% is read as a score above a weight."""
+    reader keeps the surplus under an added column (ingest.national_form), the figures
+    right-aligned under their headers, and no 100% is read as a score above a weight."""
     rows = [
         ["项目资金（万元）", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"],
         ["年度资金总额", "28.1", "28.1", "28.1", "28.1", "10", "100%", "10"],
@@ -452,8 +456,13 @@ def test_a_percentage_is_never_read_as_a_score(tmp_path):
         + "\n完。\n",
         encoding="utf-8",
     )
-    found = check_report(path).findings
-    assert [f.rule_id for f in found] == ["REPORT.TABLE_UNVERIFIABLE"]
+    audit = check_report(path)
+    assert audit.findings == []
+    (form,) = report_form.forms(grids(audit.document))
+    row = form.funds.rows[0]
+    assert {role: row.cells[role][1].text for role in ("weight", "rate", "score")} == {
+        "weight": "10", "rate": "100%", "score": "10"
+    }  # fmt: skip
 
 
 def test_scores_written_as_percentages_are_not_scores():
