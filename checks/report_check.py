@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -13,9 +15,9 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
 from jixiao.ingest.personal import Names, mask_text, name_candidates
-from jixiao.ingest.report import Document, ReportError, read_report
+from jixiao.ingest.report import Document, ReportError, find_dates, read_report
 from jixiao.schemas.programme import Programme
-from jixiao.schemas.vocabulary import Vocabulary, load_vocabulary
+from jixiao.schemas.vocabulary import Vocabulary, fold, load_vocabulary
 
 MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
                "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
@@ -45,16 +47,71 @@ def label(subject: str, vocab: Vocabulary) -> str:
     return rest
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a check of the report rests on: a report is never called clean because nothing
+    in it was read."""
+
+    tables: int  # tables read into cells
+    figures: int  # figures read (claims)
+    indicators: int  # targets read: those with a floor or ceiling, and cells under 指标值 / 目标值
+    linked: int  # of those, the ones whose actual figure was found beside them
+    incomplete: tuple[tuple[str, str], ...] = ()  # tables cut off or uneven: title, why
+    bare_lines: tuple[int, ...] = ()  # lines of prose holding numbers with no unit
+    bare_numbers: int = 0  # how many such numbers, none of them checked
+
+    def unread(self, lang: str = "zh") -> list[str]:
+        zh = lang == "zh"
+        out = [(f"表「{t}」不完整（{why}）" if zh else f"table '{t}' incomplete ({why})")
+               for t, why in self.incomplete]  # fmt: skip
+        if self.bare_lines:
+            lines = "、".join(map(str, self.bare_lines[:_LINES_NAMED]))
+            more = len(self.bare_lines) > _LINES_NAMED
+            out.append(
+                f"第 {lines} 行{'等' if more else ''}共 {self.bare_numbers} 个无单位的数字未核对"
+                "（如属表格，未能识别）"
+                if zh
+                else f"{self.bare_numbers} numbers without a unit on line{'s' * more} "
+                f"{lines.replace('、', ', ')}{' …' if more else ''} not checked (if a table, "
+                "it was not recognised)"
+            )
+        return out
+
+    def line(self, lang: str = "zh") -> str:
+        unread = self.unread(lang)
+        if lang == "zh":
+            return (f"已读取：表格 {self.tables} 个，数据 {self.figures} 个，指标 {self.indicators} 个"
+                    f"（{self.linked} 个已关联实际值）。未读取：{'；'.join(unread) or '无'}。")  # fmt: skip
+        return (f"Read: {self.tables} tables, {self.figures} figures, {self.indicators} "
+                f"indicators ({self.linked} linked to an actual). Not read: "
+                f"{'; '.join(unread) or 'nothing'}.")  # fmt: skip
+
+    def as_dict(self, lang: str = "zh") -> dict:
+        return {"tables": self.tables, "figures": self.figures, "indicators": self.indicators,
+                "linked": self.linked, "unread": self.unread(lang),
+                "text": self.line(lang)}  # fmt: skip
+
+
 @dataclass
 class ReportAudit:
     document: Document | None  # None when there is no report, or it was not read
     claims: list[Claim]
     findings: list[Finding]
+    coverage: Coverage | None = None  # None when the report was not read
 
     @property
     def sha256(self) -> str | None:
         """Of the report's bytes as read."""
         return self.document.sha256 if self.document else None
+
+    def read_line(self, lang: str = "zh") -> str:
+        """What the check of the report rests on, in one sentence for every output."""
+        if self.coverage is not None:
+            return self.coverage.line(lang)
+        if self.findings:  # REPORT.UNREADABLE says why
+            return ("自评报告未能读取，其中数据均未核对。" if lang == "zh"
+                    else "The report could not be read; none of its figures were checked.")  # fmt: skip
+        return "未提供自评报告。" if lang == "zh" else "No report was given."
 
 
 def check_report(path: Path, programme: Programme | None = None,
@@ -72,14 +129,16 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_text.figure_disagrees(claims, vocab),
         *report_text.rates(claims),
         *report_text.products(claims),
+        *report_text.product_across(claims),
         *report_text.headcount_percent(claims),
         *report_text.budget_total(doc, claims),
+        *report_text.breakdowns(doc, claims),
         *report_text.grades(doc, claims, tables),
         *report_text.dates(doc, claims),
         *report_text.completeness(doc, claims, tables),
         *report_text.name_variants(doc),
         *report_text.rankings(doc, tables),
-        *report_text.missed_target_claimed(doc, claims),
+        *report_text.missed_target_claimed(doc, claims, vocab),
         *report_text.cost_per_unit(tables, claims, vocab),
     ]
     findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
@@ -90,9 +149,80 @@ def check_report(path: Path, programme: Programme | None = None,
     mask = functools.cache(
         functools.partial(mask_text, names=Names(names(name_candidates(words)) if names else ()))
     )
+    read = coverage(doc, claims)
     claims = [replace(c, text=mask(c.text), sentence=mask(c.sentence),
                       section=tuple(map(mask, c.section))) for c in claims]  # fmt: skip
-    return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]))
+    return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]), read)
+
+
+# A number in prose standing for nothing the reader can check: not in a figure, no year,
+# date, list number or document number (those end in 年, 号, 、 … or follow 第, 〔).
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+_NOT_A_VALUE_AFTER = tuple("年月日号、.）)〕]］时分秒")
+_NOT_A_VALUE_BEFORE = tuple("第〔[［（(")
+_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
+_UNREAD_ROW = 2  # bare numbers on one line that make it look like a table row not read
+_LINES_NAMED = 5
+
+
+def coverage(doc: Document, claims: list[Claim]) -> Coverage:
+    """What was read, and what was not: tables cut off or uneven, and lines of prose holding
+    numbers with no unit (a table flattened into text that was not read as one)."""
+    # An indicator is stated where it is set, analysed and tabled: counted once, by what its
+    # target says (unit, bound, value), and linked when any statement of it finds its actual.
+    linked = {id(t) for t, _, _ in report_text.indicator_lines(claims)}
+    linked |= {id(t) for t, _ in report_text.table_indicators(claims)}
+    indicators: dict[tuple, bool] = {}
+    for c in claims:
+        if c.role == "target" and c.value is not None and (
+            c.bound in (">=", "<=") or c.table is not None and _indicator_column(c)
+        ):
+            key = (c.unit, c.bound, c.value)
+            indicators[key] = indicators.get(key, False) or id(c) in linked
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for c in claims:
+        if c.table is None:
+            spans[c.line].append((c.start, c.start + len(c.text)))
+    bare = {}
+    for p in doc.paragraphs:
+        text, figures = fold(p.text), spans.get(p.line, [])
+        if _bare_numbers(text, figures) < _UNREAD_ROW:
+            continue  # most lines: no dates to look for
+        dates = [(start, end) for start, end, _ in find_dates(text)]
+        dates += [m.span() for m in _TIME.finditer(text)]
+        if (found := _bare_numbers(text, figures + dates)) >= _UNREAD_ROW:
+            bare[p.line] = found
+    return Coverage(
+        len(doc.tables),
+        len(claims),
+        len(indicators),
+        sum(indicators.values()),
+        tuple((t.title or f"表{t.index + 1}", t.problem or "行宽不一") for t in doc.tables
+              if t.truncated),  # fmt: skip
+        tuple(bare),
+        sum(bare.values()),
+    )
+
+
+def _indicator_column(cell: Claim) -> bool:
+    """A table cell under 年度指标值, 目标值 …: an indicator's target, not a budget (下达金额)
+    or a weight (权重分). Its sentence is its path, title › row label › column header."""
+    header = cell.sentence.rsplit(" › ", 1)[-1]
+    return "指标" in header or "目标" in header
+
+
+def _bare_numbers(text: str, figures: list[tuple[int, int]]) -> int:
+    inside = sorted(figures)
+    count = 0
+    for m in _NUMBER.finditer(text):
+        i = bisect.bisect_right(inside, (m.start(), len(text))) - 1
+        if i >= 0 and inside[i][0] <= m.start() < inside[i][1]:
+            continue
+        after = text[m.end() : m.end() + 1]
+        before = text[m.start() - 1 : m.start()]
+        if after not in _NOT_A_VALUE_AFTER and before not in _NOT_A_VALUE_BEFORE:
+            count += 1
+    return count
 
 
 def audit_report(path: Path, programme: Programme | None = None,

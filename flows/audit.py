@@ -209,7 +209,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
         survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
-        _coverage(con, programme),
+        _coverage(con, programme), report.read_line(),
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")

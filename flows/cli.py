@@ -3,6 +3,7 @@ complete; 2: misuse. Errors are one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -187,12 +188,17 @@ def check_report_command(
     except (ProgrammeError, ReportError) as exc:
         _fail(str(exc))
     title = ("自评报告审核：" if lang == "zh" else "Report audit: ") + file.name
+    # What was read goes beside the findings in every format: "0 findings" alone would say a
+    # report is clean when nothing in it was read.
+    read = audit.read_line(lang)
     if fmt == "json":
-        print(out_formats.as_json(audit.findings, lang))
+        found = [out_formats.public_dict(f, lang) for f in audit.findings]
+        print(json.dumps({"coverage": audit.coverage.as_dict(lang), "findings": found},
+                         ensure_ascii=False, indent=2))  # fmt: skip
     elif fmt == "md":
-        print(out_formats.as_markdown(audit.findings, title, lang), end="")
+        print(out_formats.as_markdown(audit.findings, title, lang, read), end="")
     elif fmt == "html":
-        print(out_formats.as_html(audit.findings, title, lang), end="")
+        print(out_formats.as_html(audit.findings, title, lang, read), end="")
     else:
         zh = lang == "zh"
         table = Table(title=title, show_lines=True)
@@ -207,6 +213,7 @@ def check_report_command(
             table.add_row(str(i), severity, f.message(lang), where)
         out.print(table)
         out.print(out_formats.summary(audit.findings, lang))
+        out.print(read, markup=False, highlight=False)
 
 
 @app.command()
