@@ -1191,10 +1191,15 @@ def _check_parts(
     """``span``: the list's sentence up to where the list ends."""
     parts: list[Claim] = []
     shares: list[tuple[Claim, Claim | None]] = []  # a share and the part just before it
+    depth, seen = 0, m.end()
     for c in listed:
+        depth += text.count("（", seen, c.start) - text.count("）", seen, c.start)
+        seen = c.start
+        if depth > 0:
+            continue  # a part's own breakdown in brackets: 局本级187人（在职139人、退休8人…）
         before = _before(text, c)
-        if any(w in before for w in _SUMMED) or c.role not in (None, "rate", total.role):
-            break  # 合计7万元, 实际支出55万元: the total restated, or another figure, closes it
+        if any(w in before for w in _SUMMED) or _another_figure(text, c, total):
+            break  # 合计7万元; ；实际支出55万元: the total restated, or another statement
         if _is_change(text, c):
             continue
         if c.kind == "percent" and any(w in before for w in _SHARE):
@@ -1231,6 +1236,14 @@ def _check_parts(
     yield Finding(rule, subject, total.text, observed, evidence, amount_yuan=amount)
 
 
+def _another_figure(text: str, c: Claim, total: Claim) -> bool:
+    """After a semicolon, a figure of another role than the total's starts another statement
+    (其中：A 35万元，B 25万元；实际支出55万元). A part's own name may hold a role word
+    (村级工作目标奖励100000元): within the list's commas it is still a part."""
+    start = _clause_start(text, c.start)
+    return c.role not in (None, "rate", total.role) and start > 0 and text[start - 1] in "；;"
+
+
 def _as_written(value: Decimal, like: Claim) -> str:
     """A sum in the unit its total is written in (96万元, 205人)."""
     if like.kind != "money":
@@ -1247,10 +1260,18 @@ def _named(c: Claim) -> str:
     return re.sub(r"[^\u4e00-\u9fa5]|为$|是$", "", before)[-12:] or c.text
 
 
+_REST = ("其余", "剩余", "余下", "其他", "另有", "另外")
+
+
 def _unfigured_item(text: str, start: int, end: int) -> bool:
-    """An item of the list (a clause between ，；) states no figure: it may hold the rest."""
-    items = [x for x in re.split(r"[，,；;]", text[start:end]) if x.strip(" ：:（）")]
-    return any(not re.search(r"\d|[一二两三四五六七八九十百千万]", x) for x in items)
+    """An item of the list names the rest without a figure (其余用于人员培训): it may hold
+    what the parts leave. A clause with no figure otherwise names the next part (村民组长,
+    党小组长基本报酬252000元)."""
+    items = re.split(r"[，,；;]", text[start:end])
+    return any(not _FIGURE.search(x) and any(w in x for w in _REST) for x in items)
+
+
+_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]")
 
 
 def _shares(total: Claim, shares: list[tuple[Claim, Claim | None]]) -> Iterator[Finding]:

@@ -104,6 +104,12 @@ def test_parts_above_their_total_and_counts_of_people(tmp_path):
     assert (rule, severity, claimed, observed) == (
         "REPORT.PARTS_UNEXPLAINED", "warning", "120人", "132人（70人 + 62人）"
     )  # fmt: skip
+    # a part's own breakdown in brackets is no part of the total; a part's name may hold a
+    # role word (目标考核奖励) and stay a part
+    text = (TITLE, "一、人员情况",
+            "现有人员300人，其中机关60人（在职50人、退休10人），站所240人（在职200人、退休40人）。",
+            "下达资金50.00万元，其中：培训费20.00万元，目标考核奖励10.00万元，场地费15.00万元。")  # fmt: skip
+    assert [f[:3] for f in found(tmp_path, *text)] == [("REPORT.PARTS_TOTAL", "error", "50.00万元")]
     # another figure after the list is no part of it
     text = (TITLE, "一、资金情况", "预算60.00万元，其中：培训费35.00万元，教材费25.00万元；实际支出55.00万元。")
     assert found(tmp_path, *text) == []
