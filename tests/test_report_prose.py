@@ -273,6 +273,13 @@ def test_the_genres_words_need_no_programme_vocabulary():
     assert text.split("\n")[1][second.start :].startswith("4.00万元")
 
 
+def test_a_target_reached_for_is_no_actual(tmp_path):
+    # 达到 says what a target asks as often as what was done: under 绩效目标 it is a target,
+    # never an actual to set against the one reported.
+    text = (TITLE, "一、绩效目标", "培训合格率达到95%。", "二、完成情况", "培训合格率实际为92%。")
+    assert found(tmp_path, *text) == []
+
+
 def test_a_programme_adds_achieved_phrases():
     vocab = load_vocabulary({"achieved": {"phrases": ["任务全部落实"], "except": ["尚有"]}})
     assert [h.value for h in vocab.achieved.hits("年度任务全部落实，圆满完成")] == [
