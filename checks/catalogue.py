@@ -554,14 +554,41 @@ _REPORT = (
         "10.5万 + 11万 + 12万 against 33.5万元",
     ),
     _report(
+        "REPORT.PARTS_TOTAL",
+        "error",
+        "分项金额之和与总额不符",
+        "Sums listed against their total",
+        "「{label}」为 {claimed}，而其后所列分项合计 {observed}。",
+        "'{label}' is {claimed}, while the sums listed after it add up to {observed}.",
+        "A sum of money and the parts the text lists after it (其中：…, 三个部分…分别…), "
+        "added within rounding: parts above the total, or short of it when the list claims to "
+        "be whole. Left out: differences between years (增加, 同比), a list with an item that "
+        "states no sum (其余用于…), a single part.",
+        "下达资金2263万元。其中：1435万元 + 25万元 + 703万元 = 2163万元",
+    ),
+    _report(
+        "REPORT.PARTS_UNEXPLAINED",
+        "warning",
+        "分项之和与总数不一致，分项未必完整",
+        "Parts do not make up their total; the list may be partial",
+        "「{label}」为 {claimed}，而所列分项合计 {observed}；请说明差额（所列是否完整、有无交叉）。",
+        "'{label}' is {claimed}, while the parts listed add up to {observed}; explain the "
+        "difference (is the list whole, do its parts overlap?).",
+        "As REPORT.PARTS_TOTAL where an innocent reading stays open: a list the text calls "
+        "partial (主要用于…等) short of its total, or a head-count's groups (其中女性…、贫困户…), "
+        "which may overlap or leave some out.",
+        "预算资金100万元主要用于宣传、文化、培训等，分别74万元、14万元、8万元",
+    ),
+    _report(
         "REPORT.RATE_RECOMPUTED",
         "error",
         "比率与其分子分母不符",
         "Rate does not follow",
         "「{label}」的比率 {claimed} 与其数据不符：按报告数据计算应为 {observed}。",
         "'{label}': the rate {claimed} does not follow from its own figures, {observed}.",
-        "完成率 = actual / target (capped at 100% when the target is a floor), 执行率 = "
-        "spent / budget, 得分率 = score / weight, recomputed with the rounding of the "
+        "完成率 = actual / target (against a floor, capped at 100% or the share achieved: "
+        "480 of 400 may be 100% or 120%), 执行率 = spent / budget, 得分率 = score / weight, "
+        "a share (占…的16.04%) = part / its total, recomputed with the rounding of the "
         "figures as written; in a 自评表 every funds row's 执行率 against 执行数 / 预算数 "
         "(全年, else 年初), a rate written as 86%, as 100.00 under a (%) header or as 0.1, and "
         "100% accepted for spending above budget. Left out: a budget of 0 (0 / 0 written as "
@@ -588,6 +615,19 @@ _REPORT = (
         "'{label}': {claimed}; the product is {observed}.",
         "A count and its unit standard (人均, 每户, 每场) against the amount stated for them.",
         "300 户 × 400 元 against 12 万元",
+    ),
+    _report(
+        "REPORT.PRODUCT_TOTAL",
+        "warning",
+        "数量×标准与项目资金不符",
+        "Count × standard against the programme's money",
+        "「{label}」：{claimed}，而报告所述资金为 {observed}。",
+        "'{label}': {claimed}, while the report states {observed}.",
+        "The one per-head standard (0.60万元/生, 人均400元) and the one head-count a report "
+        "states, tied by what they pay (补助, 资助 …), against every sum of money it states: "
+        "none is their product. A warning, since the money may pay for more than the "
+        "standard names.",
+        "9 人 × 0.60 万元/生 = 5.4 万元, while every sum stated is 6.46 万元 or a part of it",
     ),
     _report(
         "REPORT.GRADE",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import functools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -14,9 +15,9 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
 from jixiao.ingest.personal import Names, mask_text, name_candidates
-from jixiao.ingest.report import LAYOUTS, Document, ReportError, read_report
+from jixiao.ingest.report import LAYOUTS, Document, ReportError, find_dates, read_report
 from jixiao.schemas.programme import Programme
-from jixiao.schemas.vocabulary import Vocabulary, load_vocabulary
+from jixiao.schemas.vocabulary import Vocabulary, fold, load_vocabulary
 
 MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
                "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
@@ -46,37 +47,89 @@ def label(subject: str, vocab: Vocabulary) -> str:
     return rest
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """What a check of the report rests on, and what it could not read: stated beside every
+    count of findings, so that a report is never called clean because nothing in it was
+    read."""
+
+    tables: int  # tables read into cells
+    figures: int  # figures read (claims)
+    indicators: int  # targets read: those with a floor or ceiling, and cells under 指标值 / 目标值
+    linked: int  # of those, the ones whose actual figure was found beside them
+    layouts: tuple[tuple[str, int], ...] = ()  # how the tables were laid out: LAYOUTS key, count
+    form_parts: int = 0  # tables that are parts of the national 自评表 (Table.form)
+    not_read: tuple[str, ...] = ()  # what the reader could not read (Document.unread)
+    incomplete: tuple[tuple[str, str], ...] = ()  # tables cut off or uneven: title, why
+    bare_lines: tuple[int, ...] = ()  # lines of prose holding numbers with no unit
+    bare_numbers: int = 0  # how many such numbers, none of them checked
+
+    def unread(self, lang: str = "zh") -> list[str]:
+        zh = lang == "zh"
+        out = list(self.not_read)  # the reader's own words, in Chinese
+        out += [(f"表「{t}」不完整（{why}）" if zh else f"table '{t}' incomplete ({why})")
+                for t, why in self.incomplete]  # fmt: skip
+        if self.bare_lines:
+            lines = "、".join(map(str, self.bare_lines[:_LINES_NAMED]))
+            more = len(self.bare_lines) > _LINES_NAMED
+            out.append(
+                f"第 {lines} 行{'等' if more else ''}共 {self.bare_numbers} 个无单位的数字未核对"
+                "（如属表格，未能识别）"
+                if zh
+                else f"{self.bare_numbers} numbers without a unit on line{'s' * more} "
+                f"{lines.replace('、', ', ')}{' …' if more else ''} not checked (if a table, "
+                "it was not recognised)"
+            )
+        return out
+
+    def _layouts(self, lang: str) -> str:
+        """；表格为竖线分隔 2 个，其中自评表 2 部分 — or nothing when there is no table."""
+        if not self.layouts:
+            return ""
+        if lang == "zh":
+            kinds = "、".join(f"{LAYOUTS[k]} {n} 个" for k, n in self.layouts)
+            form = f"，其中自评表 {self.form_parts} 部分" if self.form_parts else ""
+            return f"；表格为{kinds}{form}"
+        kinds = ", ".join(f"{n} {k}" for k, n in self.layouts)
+        return f"; tables: {kinds}" + (f", {self.form_parts} parts of a 自评表" if self.form_parts else "")
+
+    def line(self, lang: str = "zh") -> str:
+        unread = self.unread(lang)
+        if lang == "zh":
+            return (f"已读取：表格 {self.tables} 个，数据 {self.figures} 个，指标 {self.indicators} 个"
+                    f"（{self.linked} 个已关联实际值）{self._layouts(lang)}。"
+                    f"未读取：{'；'.join(unread) or '无'}。")  # fmt: skip
+        return (f"Read: {self.tables} tables, {self.figures} figures, {self.indicators} "
+                f"indicators ({self.linked} linked to an actual){self._layouts(lang)}. Not read: "
+                f"{'; '.join(unread) or 'nothing'}.")  # fmt: skip
+
+    def as_dict(self, lang: str = "zh") -> dict:
+        return {"tables": self.tables, "layouts": dict(self.layouts),
+                "form_parts": self.form_parts, "figures": self.figures,
+                "indicators": self.indicators, "linked": self.linked,
+                "unread": self.unread(lang), "text": self.line(lang)}  # fmt: skip
+
+
 @dataclass
 class ReportAudit:
     document: Document | None  # None when there is no report, or it was not read
     claims: list[Claim]
     findings: list[Finding]
+    coverage: Coverage | None = None  # None when the report was not read
 
     @property
     def sha256(self) -> str | None:
         """Of the report's bytes as read."""
         return self.document.sha256 if self.document else None
 
-
-def coverage(audit: ReportAudit, lang: str = "zh") -> str:
-    """What was read of the report and what was not, one sentence: stated beside every count
-    of findings, so that "0 findings" never stands for "nothing read"."""
-    doc = audit.document
-    if doc is None:
-        return "报告未读取。" if lang == "zh" else "The report was not read."
-    layouts = Counter(t.layout for t in doc.tables)
-    parts = sum(t.form is not None for t in doc.tables)
-    if lang == "zh":
-        kinds = "、".join(f"{LAYOUTS[k]} {n} 个" for k, n in layouts.items())
-        form = f"，其中自评表 {parts} 部分" if parts else ""
-        tables = f"{len(doc.tables)} 个表格（{kinds}{form}）" if doc.tables else "0 个表格"
-        said = f"已读取 {len(doc.paragraphs)} 个段落、{tables}、{len(audit.claims)} 个数据"
-        return said + (f"；未读取：{'；'.join(doc.unread)}" if doc.unread else "") + "。"
-    kinds = ", ".join(f"{n} {k}" for k, n in layouts.items())
-    form = f"; {parts} parts of a 自评表" if parts else ""
-    tables = f"{len(doc.tables)} tables ({kinds}{form})" if doc.tables else "0 tables"
-    said = f"Read {len(doc.paragraphs)} paragraphs, {tables}, {len(audit.claims)} figures"
-    return said + (f"; not read: {'; '.join(doc.unread)}" if doc.unread else "") + "."
+    def read_line(self, lang: str = "zh") -> str:
+        """What the check of the report rests on, in one sentence for every output."""
+        if self.coverage is not None:
+            return self.coverage.line(lang)
+        if self.findings:  # REPORT.UNREADABLE says why
+            return ("自评报告未能读取，其中数据均未核对。" if lang == "zh"
+                    else "The report could not be read; none of its figures were checked.")  # fmt: skip
+        return "未提供自评报告。" if lang == "zh" else "No report was given."
 
 
 def check_report(path: Path, programme: Programme | None = None,
@@ -98,14 +151,16 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_text.figure_disagrees(claims, vocab),
         *report_text.rates(claims),
         *report_text.products(claims),
+        *report_text.product_across(claims),
         *report_text.headcount_percent(claims),
         *report_text.budget_total(doc, claims),
+        *report_text.breakdowns(doc, claims),
         *report_text.grades(doc, claims, tables),
         *report_text.dates(doc, claims),
         *report_text.completeness(doc, claims, tables),
         *report_text.name_variants(doc),
         *report_text.rankings(doc, tables),
-        *report_text.missed_target_claimed(doc, claims),
+        *report_text.missed_target_claimed(doc, claims, vocab),
         *report_text.cost_per_unit(tables, claims, vocab),
     ]
     findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
@@ -116,9 +171,84 @@ def check_report(path: Path, programme: Programme | None = None,
     mask = functools.cache(
         functools.partial(mask_text, names=Names(names(name_candidates(words)) if names else ()))
     )
+    read = coverage(doc, claims)
     claims = [replace(c, text=mask(c.text), sentence=mask(c.sentence),
                       section=tuple(map(mask, c.section))) for c in claims]  # fmt: skip
-    return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]))
+    return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]), read)
+
+
+# A number in prose standing for nothing the reader can check: not in a figure, no year,
+# date, list number or document number (those end in 年, 号, 、 … or follow 第, 〔).
+_NUMBER = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d.])")
+_NOT_A_VALUE_AFTER = tuple("年月日号、.）)〕]］时分秒")
+_NOT_A_VALUE_BEFORE = tuple("第〔[［（(")
+_TIME = re.compile(r"(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d)")
+_UNREAD_ROW = 2  # bare numbers on one line that make it look like a table row not read
+_LINES_NAMED = 5
+
+
+def coverage(doc: Document, claims: list[Claim]) -> Coverage:
+    """What was read (tables by layout, figures, indicators linked), and what was not: what
+    the reader could not read, tables cut off or uneven, and lines of prose holding numbers
+    with no unit (a table flattened into text that was not read as one)."""
+    # An indicator is stated where it is set, analysed and tabled: counted once, by what its
+    # target says (unit, bound, value), and linked when any statement of it finds its actual.
+    linked = {id(t) for t, _, _ in report_text.indicator_lines(claims)}
+    linked |= {id(t) for t, _ in report_text.table_indicators(claims)}
+    indicators: dict[tuple, bool] = {}
+    for c in claims:
+        if c.role == "target" and c.value is not None and (
+            c.bound in (">=", "<=") or c.table is not None and _indicator_column(c)
+        ):
+            key = (c.unit, c.bound, c.value)
+            indicators[key] = indicators.get(key, False) or id(c) in linked
+    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for c in claims:
+        if c.table is None:
+            spans[c.line].append((c.start, c.start + len(c.text)))
+    bare = {}
+    for p in doc.paragraphs:
+        text, figures = fold(p.text), spans.get(p.line, [])
+        if _bare_numbers(text, figures) < _UNREAD_ROW:
+            continue  # most lines: no dates to look for
+        dates = [(start, end) for start, end, _ in find_dates(text)]
+        dates += [m.span() for m in _TIME.finditer(text)]
+        if (found := _bare_numbers(text, figures + dates)) >= _UNREAD_ROW:
+            bare[p.line] = found
+    return Coverage(
+        len(doc.tables),
+        len(claims),
+        len(indicators),
+        sum(indicators.values()),
+        tuple(Counter(t.layout for t in doc.tables).items()),
+        sum(t.form is not None for t in doc.tables),
+        tuple(doc.unread),
+        tuple((t.title or f"表{t.index + 1}", t.problem or "行宽不一") for t in doc.tables
+              if t.truncated),  # fmt: skip
+        tuple(bare),
+        sum(bare.values()),
+    )
+
+
+def _indicator_column(cell: Claim) -> bool:
+    """A table cell under 年度指标值, 目标值 …: an indicator's target, not a budget (下达金额)
+    or a weight (权重分). Its sentence is its path, title › row label › column header."""
+    header = cell.sentence.rsplit(" › ", 1)[-1]
+    return "指标" in header or "目标" in header
+
+
+def _bare_numbers(text: str, figures: list[tuple[int, int]]) -> int:
+    inside = sorted(figures)
+    count = 0
+    for m in _NUMBER.finditer(text):
+        i = bisect.bisect_right(inside, (m.start(), len(text))) - 1
+        if i >= 0 and inside[i][0] <= m.start() < inside[i][1]:
+            continue
+        after = text[m.end() : m.end() + 1]
+        before = text[m.start() - 1 : m.start()]
+        if after not in _NOT_A_VALUE_AFTER and before not in _NOT_A_VALUE_BEFORE:
+            count += 1
+    return count
 
 
 def audit_report(path: Path, programme: Programme | None = None,

@@ -14,18 +14,9 @@ from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.tables import Grid
 from jixiao.ingest.claims import Claim, interval
 from jixiao.ingest.report import Document
-from jixiao.schemas.vocabulary import Vocabulary
+from jixiao.schemas.vocabulary import Vocabulary, fold
 
 GRADES = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0)))
-SUCCESS = (
-    "完成全年预定的绩效目标",
-    "全面完成",
-    "均已完成",
-    "圆满完成",
-    "较好实现",
-    "全部完成",
-    "均完成",
-)
 SAME_SCALE = ("%", "分")  # a satisfaction stated as 96.47% or 96.49分 is one figure
 # Rules that compare statements pairwise (deadlines, shortfalls against table rows, names,
 # survey tables, level-1 scores) take at most this many distinct ones: a real report has a
@@ -105,6 +96,7 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
     by_clause: dict[tuple, list[Claim]] = defaultdict(list)
     groups: dict[tuple, list[Claim]] = defaultdict(list)
     seen_text: Counter = Counter()
+    sums = Counter((c.line, c.sentence) for c in prose if _sum_of_money(c))
     for c in prose:
         seen_text[(c.line, c.text)] += 1  # the second 十个县 of a line is its second clause
         context = clause_context(c, seen_text[(c.line, c.text)] - 1)
@@ -114,19 +106,23 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
         if (
             c.subject
             and c.measure
-            and role in ("target", "actual")
+            # a sum named just before it needs no role: 中央资金4.68万元 is that fund's amount
+            and (role in ("target", "actual") or _sum_of_money(c) and _named_sum(c, vocab))
             and c.subject not in vocab.generic
             and _anchored(c, vocab)
         ):
             scale = ("level", "level") if c.unit in SAME_SCALE and role == "actual" else None
             groups[(c.subject, *(scale or (c.measure, c.unit)), role, c.bound)].append(c)
-    pairs = [pair for group in by_clause.values() for pair in _later_in_other_sections(group)]
-    for group in groups.values():
+        if _sum_of_money(c) and sums[(c.line, c.sentence)] == 1 and (doc := _document(c)):
+            groups[("document", doc, role)].append(c)  # the one sum a document's sentence states
+    pairs = [(*pair, None) for group in by_clause.values()
+             for pair in _later_in_other_sections(group)]  # fmt: skip
+    for key, group in groups.items():
         if len({c.value for c in group}) == 2:
             a, b = sorted({c.value: c for c in group}.values(), key=lambda c: c.line)
-            pairs.append((a, b))
+            pairs.append((a, b, f"document:{key[1]}" if key[0] == "document" else None))
     seen = set()
-    for a, b in pairs:
+    for a, b, subject in pairs:
         if a.section == b.section or not _apart(a, b) or (a.value, b.value) in seen:
             continue
         if a.kind == "money" and max(a.value, b.value) > 5 * min(a.value, b.value):
@@ -135,12 +131,45 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
         measure = "level" if a.unit in SAME_SCALE and a.unit != b.unit else (a.measure or "")
         yield Finding(
             "REPORT.FIGURE_DISAGREES",
-            f"indicator:{a.subject or clause_context(a)[:20]}:{measure}",
+            subject or f"indicator:{a.subject or clause_context(a)[:20]}:{measure}",
             a.text,
             b.text,
             (ev(a), ev(b)),
             where=f"第 {b.line} 行",
         )
+
+
+def _sum_of_money(c: Claim) -> bool:
+    return c.kind == "money" and c.measure != "per_unit"
+
+
+def _named_sum(c: Claim, vocab: Vocabulary) -> bool:
+    """The words just before a sum are its subject's (中央资金4.68万元, 总投资为7万元), not a use
+    of it (中央资金用于采购设备25万元)."""
+    before = re.sub(r"(?:为|是|共|计|达|：|:|\s)+$", "", clause_context(c).partition("#")[0])
+    return any(before.endswith(w) for w, v in vocab.subjects.words.items() if v == c.subject)
+
+
+_DOC_TITLE = re.compile(r"《([^《》]{2,60})》")
+# 鄂财预发[2017]3号: known by the last two characters of its prefix (the words before it vary:
+# 按鄂财预发, 根据鄂财预发), its year and its number.
+_DOC_NUMBER = re.compile(r"([\u4e00-\u9fa5]{2})[〔\[［(（]([0-9]{4})[〕\]］)）]\s*([0-9]+)\s*号")
+# A document that allocates money (《关于下达…资金的通知》, …预算的批复): the sum its sentence
+# states is the sum it allocated, wherever the report cites it.
+_ALLOCATES = ("下达", "批复", "分配", "拨付", "安排", "预算", "资金")
+
+
+def _document(c: Claim) -> str | None:
+    """The one allocating document a figure's sentence cites, by number (鄂财预发[2017]3号)
+    else by title; None when it cites none or several."""
+    numbers = {"{}〔{}〕{}号".format(*m) for m in _DOC_NUMBER.findall(c.sentence)}
+    titles = set(_DOC_TITLE.findall(c.sentence))
+    allocates = any(w in c.sentence for w in _ALLOCATES[:5]) or any(
+        w in t for t in titles for w in _ALLOCATES
+    )
+    if not allocates or len(numbers) > 1 or (not numbers and len(titles) != 1):
+        return None
+    return next(iter(numbers or titles))
 
 
 def _later_in_other_sections(group: list[Claim]) -> list[tuple[Claim, Claim]]:
@@ -186,23 +215,34 @@ def _same_paragraph(claims: list[Claim]) -> dict[int, list[Claim]]:
 
 
 def indicator_lines(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, list[Claim]]]:
-    """Lines that state an indicator: a target with a floor or ceiling, the actual of the
-    same subject and measure, and the rates that go with it: those after it on the line up
-    to the next indicator (and those before the first). A line of n indicators and n rates
-    gives n pairs, not n²: a rate belongs to one indicator."""
+    """Lines that state an indicator: a target with a floor or ceiling, its actual, and the
+    rates that go with it: those after it on the line up to the next indicator (and those
+    before the first). A line of n indicators and n rates gives n pairs, not n²: a rate
+    belongs to one indicator.
+
+    The actual is the line's first actual of the target's subject and unit; for a programme
+    the vocabulary knows nothing of, both subjects are None and the actual is the first figure
+    of the target's unit after it, up to the next target, that states no role of its own (培训
+    不少于180人，共培训164人) — never one inside a breakdown (其中女性60人)."""
     for line in _same_paragraph(claims).values():
         actuals: dict[tuple, Claim] = {}  # the line's first actual of each subject and unit
         for a in line:
             if a.role == "actual" and a.value is not None:
                 actuals.setdefault((a.subject, a.unit), a)
-        indicators = [
-            (i, t, actuals[t.subject, t.unit])
+        targets = [
+            i
             for i, t in enumerate(line)
-            if t.role == "target"
-            and t.bound in (">=", "<=")
-            and t.value is not None
-            and (t.subject, t.unit) in actuals
+            if t.role == "target" and t.bound in (">=", "<=") and t.value is not None
         ]
+        indicators = []
+        for k, i in enumerate(targets):
+            t = line[i]
+            following = line[i + 1 : targets[k + 1] if k + 1 < len(targets) else len(line)]
+            actual = actuals.get((t.subject, t.unit)) or next(
+                (c for c in following if _unstated_actual(c, t)), None
+            )
+            if actual is not None:
+                indicators.append((i, t, actual))
         if not indicators:
             continue
         starts = [i for i, _, _ in indicators]
@@ -214,20 +254,42 @@ def indicator_lines(claims: list[Claim]) -> Iterator[tuple[Claim, Claim, list[Cl
             yield t, actual, own
 
 
+def _unstated_actual(c: Claim, target: Claim) -> bool:
+    """A figure after a target that states what was done by its unit alone."""
+    return (
+        c.role is None
+        and c.measure is not None
+        and c.value is not None
+        and c.unit == target.unit
+        and c.kind == target.kind
+        and c.sentence == target.sentence
+        and not any(w in _clause_of(c) for w in _PART_WORDS)
+    )
+
+
+_PART_WORDS = ("其中", "含", "包括", "占")
+
+
+def _clause_of(c: Claim) -> str:
+    """The clause of its sentence a figure stands in (the first that holds it)."""
+    return next((x for x in _CLAUSE.split(c.sentence) if _whole_figure(x, c.text) >= 0), "")
+
+
 def rates(claims: list[Claim]) -> Iterator[Finding]:
     for t, a, rs in indicator_lines(claims):
         (tlo, thi), (alo, ahi) = interval(t), interval(a)
         if tlo <= 0 and t.bound == ">=":
             continue
-        if t.bound == ">=":  # a floor: reaching it is 100%
-            lo, hi = min(100 * alo / thi, Decimal(100)), min(100 * ahi / tlo, Decimal(100))
+        if t.bound == ">=":  # a floor: reaching it is 100%, or the share achieved (480/400 = 120%)
+            lo, hi = 100 * alo / thi, 100 * ahi / tlo
+            spans = [(min(lo, Decimal(100)), min(hi, Decimal(100))), (lo, hi)]
         elif ahi <= tlo:  # a ceiling kept: 100%
-            lo = hi = Decimal(100)
+            spans = [(Decimal(100), Decimal(100))]
         else:
             continue  # a ceiling exceeded: programmes score it in different ways
         for r in rs:
             rlo, rhi = interval(r)
-            if rhi < lo or rlo > hi:
+            if all(rhi < lo or rlo > hi for lo, hi in spans):
                 observed = (
                     f"{a.text} / {t.text} = {min(100 * a.value / t.value, Decimal(100)):.2f}%"
                     if t.bound == ">="
@@ -238,20 +300,47 @@ def rates(claims: list[Claim]) -> Iterator[Finding]:
                 )
 
 
-def missed_target_claimed(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
+def table_indicators(claims: list[Claim]) -> Iterator[tuple[Claim, Claim]]:
+    """Indicator rows of a report's tables: each target cell (年度指标值 ≥180人, 24期) and the
+    row's first actual cell of its unit, else of a bare number (实际完成值 164)."""
+    rows: dict[tuple, list[Claim]] = defaultdict(list)
+    for c in claims:
+        if c.table is not None and c.value is not None:
+            rows[(c.table, c.row)].append(c)
+    for row in rows.values():
+        actuals: dict[str, Claim] = {}  # the row's first actual of each unit: one look-up each
+        for a in row:
+            if a.role == "actual":
+                actuals.setdefault(a.unit, a)
+        for t in row:
+            if t.role != "target":
+                continue
+            actual = next((a for unit in (t.unit, "") if (a := actuals.get(unit)) is not None
+                           and a.col != t.col), None)  # fmt: skip
+            if actual is not None:
+                yield t, actual
+
+
+def missed_target_claimed(
+    doc: Document, claims: list[Claim], vocab: Vocabulary
+) -> Iterator[Finding]:
+    """A paragraph saying the targets were met (the vocabulary's ``achieved`` phrases)
+    while a floor target's actual is below it, in the text or in an indicator table."""
     missed = [
-        (t, a) for t, a, _ in indicator_lines(claims) if t.bound == ">=" and a.value < t.value
+        (t, a)
+        for t, a in (*((t, a) for t, a, _ in indicator_lines(claims)), *table_indicators(claims))
+        if t.bound == ">=" and a.value < t.value
     ]
     if not missed:
         return
     t, a = missed[0]
     for p in doc.paragraphs:
-        phrase = next((s for s in SUCCESS if s in p.text), None)
-        if phrase and not any(w in p.text for w in ("未完成", "未能", "未达到", "除")):
+        phrase = vocab.achieved.hits(p.text)  # phrases of words: folding changes none
+        if phrase and not any(w in p.text for w in vocab.achieved_except):
             yield Finding(
                 "REPORT.MISSED_TARGET_CLAIMED",
-                f"indicator:{t.subject}",
-                f"「{phrase}」",
+                f"indicator:{t.subject or clause_context(t)[:20]}",
+                f"「{p.text[phrase[0].start : phrase[0].end]}」",
                 f"目标 {t.text}，实际 {a.text}",
                 (Evidence(" › ".join(p.section), p.line, p.text[:80]), ev(a)),
             )
@@ -308,6 +397,66 @@ def products(claims: list[Claim]) -> Iterator[Finding]:
             continue
         if not any(_product_fits(count, standard, a) for a in amounts):
             yield _product_finding(count, standard, amounts[0])
+
+
+# What a standard is per: 0.60万元/生, 人均, 每户, 每台 … (a pupil, 生, is counted in 人).
+_PER = re.compile(r"/([\u4e00-\u9fa5])|每([\u4e00-\u9fa5])|([人户生])均")
+_HEADS = {"生": "人", "名": "人", "位": "人"}
+# What a standard pays for: the word that ties it to its count across the report.
+_PAYS = ("补助", "资助", "补贴", "救助", "津贴", "奖励", "奖补", "慰问", "购置", "采购")
+
+
+def product_across(claims: list[Claim]) -> Iterator[Finding]:
+    """The one per-unit standard and the one count of its unit a report states (each perhaps
+    more than once, never on one line: that is ``products``), tied by what they pay (补助,
+    资助 …), against every sum of money it states: when none is their product, the
+    programme's money does not follow from them. A warning, since the money may pay for more
+    than the standard names."""
+    prose = [c for c in _prose(claims) if c.value is not None]
+    amounts = [c for c in prose if c.kind == "money" and c.measure != "per_unit"]
+    standards: dict[str, list[Claim]] = defaultdict(list)
+    for c in prose:
+        if c.kind == "money" and c.measure == "per_unit" and not c.bound and (per := _per(c)):
+            standards[per].append(c)
+    for unit, found in standards.items():
+        pays = {w for w in _PAYS if any(w in c.sentence for c in found)}
+        counts = [
+            c
+            for c in prose
+            if c.kind == "count"
+            and c.unit == unit
+            and c.role != "target"
+            and c.value > 0
+            and any(w in c.sentence for w in pays)
+        ]
+        if len({c.value for c in found}) != 1 or len({c.value for c in counts}) != 1:
+            continue
+        count, standard = counts[-1], found[0]
+        if {c.line for c in found} & {c.line for c in counts} or (
+            count.subject and count.subject == standard.subject
+        ):
+            continue  # stated together, or of one subject: products() reads them
+        if not amounts or any(_product_fits(count, standard, a) for a in amounts):
+            continue
+        # the sum the report states most often (its programme's total), the larger on a tie
+        amount = max(amounts, key=lambda a: (sum(b.value == a.value for b in amounts), a.value))
+        yield Finding(
+            "REPORT.PRODUCT_TOTAL",
+            f"product:{_named(standard)}",
+            f"{count.text} × {standard.text} = {_as_written(count.value * standard.value, amount)}",
+            amount.text,
+            (ev(count), ev(standard), ev(amount)),
+            amount_yuan=abs(amount.value - count.value * standard.value),
+        )
+
+
+def _per(standard: Claim) -> str | None:
+    """The unit a standard is per (人 for 0.60万元/生 or 人均 …), from its text or clause."""
+    m = _PER.search(standard.text) or _PER.search(_clause_of(standard))
+    if m is None:
+        return None
+    unit = next(g for g in m.groups() if g)
+    return _HEADS.get(unit, unit)
 
 
 def _product_finding(count: Claim, standard: Claim, amount: Claim) -> Finding:
@@ -587,6 +736,7 @@ def _count(text: str) -> int | None:
 def completeness(doc: Document, claims: list[Claim], grids: list[Grid]) -> Iterator[Finding]:
     yield from _unreported_indicators(doc, claims)
     yield from _indicator_count(doc)
+    yield from _listed_count(doc)
     yield from _question_count(doc, grids)
     yield from _appendices(doc)
 
@@ -673,6 +823,45 @@ def _indicator_count(doc: Document) -> Iterator[Finding]:
                 f"其后列出 {listed} 项",
                 (Evidence(" › ".join(p.section), p.line, m.group(0)),),
             )
+
+
+# 直属事业单位10个，即A、B、…: a count, then (within a comma) the items it counts.
+_COUNT_THEN_LIST = re.compile(
+    r"([0-9]{1,3}|[一二两三四五六七八九十]{1,3})\s*(个|项|家|所|名|位|类|条|种)"
+    r"[，,：:]?\s*(?:即|分别是|分别为|分别有|包括|具体为|具体是)[：:]?([^。；;\n]*)"
+)
+_LIST_CUES = ("即", "分别", "包括", "具体")
+_COUNTED_NOUN = re.compile(r"[\u4e00-\u9fa5]{1,12}$")
+_AND = re.compile(r"以及|和|及|与")
+
+
+def _listed_count(doc: Document) -> Iterator[Finding]:
+    """A stated count against the items named after 即 / 分别是 / 包括 (10个，即 A、B… naming
+    nine). Items are separated by 、; the last may join two with 和 / 及, so a count of n or n + 1
+    fits; a list ending in 等 is partial and not counted."""
+    for p in doc.paragraphs:
+        if not any(w in p.text for w in _LIST_CUES):
+            continue
+        for m in _COUNT_THEN_LIST.finditer(p.text):
+            n, listed = _count(m.group(1)), _ASIDE.sub("", m.group(3)).strip()
+            items = [x for x in listed.split("、") if x.strip()]
+            partial = "等" in items[-1][-3:] if items else True  # 办公室、财务室等: not all named
+            if n is None or len(items) < 2 or partial or any("，" in x or "," in x for x in items):
+                continue
+            fits = {len(items), len(items) + 1} if _AND.search(items[-1]) else {len(items)}
+            if n not in fits:
+                noun = _COUNTED_NOUN.search(p.text, max(m.start() - 12, 0), m.start())
+                said = (noun.group() if noun else "") + p.text[m.start() : m.end(2)]
+                yield Finding(
+                    "REPORT.INCOMPLETE",
+                    f"list:{noun.group() if noun else said}",
+                    f"「{said}」",
+                    f"其后列出 {len(items)} {m.group(2)}",
+                    (Evidence(" › ".join(p.section), p.line, said + p.text[m.end(2) : m.end()][:60]),),
+                )
+
+
+_ASIDE = re.compile(r"（[^（）]*）|\([^()]*\)")
 
 
 def _question_count(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
@@ -880,3 +1069,226 @@ def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> 
                         Decimal("0.01")
                     ),
                 )
+
+
+# --- breakdowns: a total and the parts the text lists after it ------------------------------
+
+# 其中 lists the parts of the figure before it; 包括 those of a figure in its own sentence;
+# 分别 the values of a counted set (三个部分…分别74万元、14万元、8万元).
+_LIST_MARK = re.compile(
+    r"其中|包括|([0-9一二两三四五六七八九十]{1,3})\s*(?:个|项|类)[^，,；;。]{0,12}?分别"
+)
+# A difference between two years (增加189.25万元, 同比下降3%), not a level.
+_CHANGE = ("增加", "减少", "增长", "下降", "上升", "降低", "同比", "较上年", "比上年", "增幅",
+           "降幅")  # fmt: skip
+_SUMMED = ("合计", "共计", "总计", "小计")
+# A list the text itself calls partial (主要用于…等): its parts may leave part of the total.
+_QUALIFIERS = ("等", "主要")
+_SHARE = ("占", "比重", "比例")
+
+
+def _texts(doc: Document) -> dict[tuple, str]:
+    """The text a prose claim's ``start`` indexes, by (line, table, row, col): a paragraph's,
+    or a table cell's."""
+    out: dict[tuple, str] = {(p.line, None, None, None): p.text for p in doc.paragraphs}
+    for t in doc.tables:
+        for row in t.rows:
+            for cell in row:
+                out[(cell.line, t.index, cell.row, cell.col)] = cell.text
+    return out
+
+
+def _text_units(doc: Document, claims: list[Claim]) -> Iterator[tuple[str, list[Claim]]]:
+    """Each paragraph or cell holding figures: its text and its claims in order."""
+    by_text: dict[tuple, list[Claim]] = defaultdict(list)
+    for c in claims:
+        if c.value is not None:
+            by_text[(c.line, c.table, c.row, c.col)].append(c)
+    whole = _texts(doc)
+    for key, found in by_text.items():
+        if key in whole:
+            yield whole[key], found
+
+
+_LOOK_BACK = 30  # characters before a figure read for a change or a share (增加, 占…的)
+_LIST_MAX = 500  # characters of a list after its marker, and of its sentence before it
+
+
+def _clause_start(text: str, pos: int) -> int:
+    floor = max(pos - _LOOK_BACK, 0)
+    return max(text.rfind(ch, floor, pos) for ch in "，,；;。：:（(") + 1 or floor
+
+
+def _before(text: str, c: Claim) -> str:
+    """The words of its clause just before a figure."""
+    return text[_clause_start(text, c.start) : c.start]
+
+
+def _is_change(text: str, c: Claim) -> bool:
+    """增加189.25万元, 同比下降3%: a difference between two years, not a level."""
+    return any(w in _before(text, c) for w in _CHANGE)
+
+
+def _level(text: str, c: Claim) -> bool:
+    return c.kind in ("money", "count") and c.measure != "per_unit" and not _is_change(text, c)
+
+
+def _same_measure(total: Claim, c: Claim) -> bool:
+    return c.kind == total.kind and (c.kind == "money" or c.unit == total.unit)
+
+
+def breakdowns(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
+    """A total and the parts listed after it (其中：A 1435万元，B 25万元…), in a paragraph or a
+    cell holding prose: the parts summed against it and each share (占…16.04%) against part /
+    total, within rounding. Parts that exceed the total are an error; parts short of it are an
+    error too, unless the text calls the list partial (主要用于…等: a warning) or an item of it
+    states no figure."""
+    for text, found in _text_units(doc, claims):
+        if not any(w in text for w in ("其中", "包括", "分别")):
+            continue
+        text = fold(text)  # as the claims' offsets index it
+        marks = list(_LIST_MARK.finditer(text))
+        starts = [c.start for c in found]
+        totals: list[int] = []  # totals[i]: the last claim at or before i that can be a total
+        for i, c in enumerate(found):
+            totals.append(i if _level(text, c) else (totals[-1] if totals else -1))
+        ends = [m.start() for m in _SENTENCE_END.finditer(text)]
+        for k, m in enumerate(marks):
+            at = bisect.bisect_left(starts, m.start())
+            if not at or totals[at - 1] < 0:
+                continue
+            total = found[totals[at - 1]]
+            sentence = bisect.bisect_left(ends, m.start())  # the marker's sentence
+            if m.group() == "包括" and sentence and ends[sentence - 1] > total.start:
+                continue  # 包括 lists what its own sentence names
+            following = marks[k + 1].start() if k + 1 < len(marks) else len(text)
+            end = min(_list_end(text, m, ends[sentence] if sentence < len(ends) else len(text)),
+                      following, m.end() + _LIST_MAX)  # fmt: skip
+            opened = max(ends[sentence - 1] + 1 if sentence else 0, m.start() - _LIST_MAX)
+            listed = found[bisect.bisect_left(starts, m.end()) : bisect.bisect_left(starts, end)]
+            yield from _check_parts(text, total, listed, m, (opened, end))
+
+
+_SENTENCE_END = re.compile(r"[。！？!?]")
+_SEMICOLON = re.compile(r"[；;]")
+
+
+def _list_end(text: str, m: re.Match[str], sentence_end: int) -> int:
+    """Where the list a marker opens ends: its bracket's close, the clause of a 分别 list
+    (with the shares that follow it), else its sentence."""
+    if m.group(1):
+        semicolon = _SEMICOLON.search(text, m.end(), sentence_end)
+        return semicolon.start() if semicolon else sentence_end
+    if text[max(m.start() - 2, 0) : m.start()].rstrip().endswith("（"):
+        close = text.find("）", m.end(), sentence_end)
+        return close if close >= 0 else sentence_end
+    return sentence_end
+
+
+def _check_parts(
+    text: str, total: Claim, listed: list[Claim], m: re.Match[str], span: tuple[int, int]
+) -> Iterator[Finding]:
+    """``span``: the list's sentence up to where the list ends."""
+    parts: list[Claim] = []
+    shares: list[tuple[Claim, Claim | None]] = []  # a share and the part just before it
+    depth, seen = 0, m.end()
+    for c in listed:
+        depth += text.count("（", seen, c.start) - text.count("）", seen, c.start)
+        seen = c.start
+        if depth > 0:
+            continue  # a part's own breakdown in brackets: 局本级187人（在职139人、退休8人…）
+        before = _before(text, c)
+        if any(w in before for w in _SUMMED) or _another_figure(text, c, total):
+            break  # 合计7万元; ；实际支出55万元: the total restated, or another statement
+        if _is_change(text, c):
+            continue
+        if c.kind == "percent" and any(w in before for w in _SHARE):
+            shares.append((c, parts[-1] if parts else None))
+        elif _same_measure(total, c) and c.measure != "per_unit":
+            parts.append(c)
+    if m.group(1):  # 三个部分…分别: as many parts as counted, the shares in their order
+        if _count(m.group(1)) != len(parts):
+            return
+        shares = list(zip([s for s, _ in shares], parts, strict=False))
+        if len(shares) != len(parts):
+            shares = []
+    yield from _shares(total, shares)
+    if not parts:
+        return
+    tlo, thi = interval(total)
+    lo = sum(interval(c)[0] for c in parts)
+    hi = sum(interval(c)[1] for c in parts)
+    summed = sum(c.value for c in parts)
+    observed = f"{_as_written(summed, total)}（{' + '.join(c.text for c in parts)}）"
+    subject = f"total:{_named(total)}"
+    evidence = (ev(total), *map(ev, parts))
+    amount = abs(total.value - summed) if total.kind == "money" else None
+    # Money is split, never counted twice; people may stand in two of the groups listed
+    # (其中女性300人、贫困户250人), or in none: a count's parts are a question, not an error.
+    money = total.kind == "money"
+    if lo > thi:
+        rule = "REPORT.PARTS_TOTAL" if money else "REPORT.PARTS_UNEXPLAINED"
+    elif hi < tlo and len(parts) >= 2 and not _unfigured_item(text, m.end(), span[1]):
+        qualified = any(w in text[span[0] : span[1]] for w in _QUALIFIERS)
+        rule = "REPORT.PARTS_TOTAL" if money and not qualified else "REPORT.PARTS_UNEXPLAINED"
+    else:
+        return
+    yield Finding(rule, subject, total.text, observed, evidence, amount_yuan=amount)
+
+
+def _another_figure(text: str, c: Claim, total: Claim) -> bool:
+    """After a semicolon, a figure of another role than the total's starts another statement
+    (其中：A 35万元，B 25万元；实际支出55万元). A part's own name may hold a role word
+    (村级工作目标奖励100000元): within the list's commas it is still a part."""
+    start = _clause_start(text, c.start)
+    return c.role not in (None, "rate", total.role) and start > 0 and text[start - 1] in "；;"
+
+
+def _as_written(value: Decimal, like: Claim) -> str:
+    """A sum in the unit its total is written in (96万元, 205人)."""
+    if like.kind != "money":
+        return f"{_q(value)}{like.unit}"
+    for scale, power in (("亿", 8), ("万", 4)):
+        if scale in like.text:
+            return f"{_q(value.scaleb(-power))}{scale}元"
+    return f"{_q(value)}元"
+
+
+def _named(c: Claim) -> str:
+    """What a figure is of, in the words just before it (年度总支出为 → 年度总支出)."""
+    before = clause_context(c).partition("#")[0]
+    return re.sub(r"[^\u4e00-\u9fa5]|为$|是$", "", before)[-12:] or c.text
+
+
+_REST = ("其余", "剩余", "余下", "其他", "另有", "另外")
+
+
+def _unfigured_item(text: str, start: int, end: int) -> bool:
+    """An item of the list names the rest without a figure (其余用于人员培训): it may hold
+    what the parts leave. A clause with no figure otherwise names the next part (村民组长,
+    党小组长基本报酬252000元)."""
+    items = re.split(r"[，,；;]", text[start:end])
+    return any(not _FIGURE.search(x) and any(w in x for w in _REST) for x in items)
+
+
+_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百千万]")
+
+
+def _shares(total: Claim, shares: list[tuple[Claim, Claim | None]]) -> Iterator[Finding]:
+    (tlo, thi) = interval(total)
+    if tlo <= 0:
+        return
+    for share, part in shares:
+        if part is None:
+            continue
+        plo, phi = interval(part)
+        lo, hi = 100 * plo / thi, 100 * phi / tlo
+        slo, shi = interval(share)
+        if shi < lo or slo > hi:
+            yield Finding(
+                "REPORT.RATE_RECOMPUTED",
+                f"total:{_named(part)}",
+                share.text,
+                f"{part.text} / {total.text} = {100 * part.value / total.value:.2f}%",
+                (ev(share), ev(part), ev(total)),
+            )

@@ -236,7 +236,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
         _coverage(con, programme), unassigned_files(con, programme),
-        reading_notes(con, programme),
+        reading_notes(con, programme), report.read_line(),
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")

@@ -3,6 +3,7 @@ complete; 2: misuse. Errors are one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -185,7 +186,7 @@ def check_report_command(
     file: Path = REPORT_FILE, programme: Path | None = PROGRAMME, fmt: str = FORMAT
 ) -> None:
     """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。"""
-    from jixiao.checks.report_check import check_report, coverage
+    from jixiao.checks.report_check import check_report
     from jixiao.ingest.report import ReportError
     from jixiao.publish import findings as out_formats
     from jixiao.schemas.programme import ProgrammeError, load_programme
@@ -201,12 +202,17 @@ def check_report_command(
     except (ProgrammeError, ReportError) as exc:
         _fail(str(exc))
     title = ("自评报告审核：" if lang == "zh" else "Report audit: ") + file.name
+    # What was read goes beside the findings in every format: "0 findings" alone would say a
+    # report is clean when nothing in it was read.
+    read = audit.read_line(lang)
     if fmt == "json":
-        print(out_formats.as_json(audit.findings, lang))
+        found = [out_formats.public_dict(f, lang) for f in audit.findings]
+        print(json.dumps({"coverage": audit.coverage.as_dict(lang), "findings": found},
+                         ensure_ascii=False, indent=2))  # fmt: skip
     elif fmt == "md":
-        print(out_formats.as_markdown(audit.findings, title, lang, coverage(audit, lang)), end="")
+        print(out_formats.as_markdown(audit.findings, title, lang, read), end="")
     elif fmt == "html":
-        print(out_formats.as_html(audit.findings, title, lang, coverage(audit, lang)), end="")
+        print(out_formats.as_html(audit.findings, title, lang, read), end="")
     else:
         zh = lang == "zh"
         table = Table(title=title, show_lines=True)
@@ -220,8 +226,8 @@ def check_report_command(
             severity = out_formats.SEVERITY_ZH[f.severity] if zh else f.severity
             table.add_row(str(i), severity, f.message(lang), where)
         out.print(table)
-        out.print(coverage(audit, lang))
         out.print(out_formats.summary(audit.findings, lang))
+        out.print(read, markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command()

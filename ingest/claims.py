@@ -46,7 +46,7 @@ import bisect
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 import cn2an
@@ -73,6 +73,8 @@ class Claim:
     table: int | None = None  # for table cells: Table.index, row, col
     row: int | None = None
     col: int | None = None
+    # where the figure starts in its paragraph's (or cell's) text; not part of what it says
+    start: int = field(default=0, compare=False)
 
 
 def interval(claim: Claim) -> tuple[Decimal, Decimal]:
@@ -406,6 +408,7 @@ class _Reader:
                     table=cell[0] if cell else None,
                     row=cell[1] if cell else None,
                     col=cell[2] if cell else None,
+                    start=f.start,
                 )
             )
         return claims
@@ -559,6 +562,7 @@ class _Reader:
             table=table.index,
             row=cell.row,
             col=cell.col,
+            start=f.start,
         )
 
     def _explicit(self, text: str) -> bool:

@@ -115,9 +115,9 @@ def md_table(head: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
 
 
 def as_markdown(findings: list[Finding], title: str, lang: str = "zh", read: str = "") -> str:
-    """``read``: what of the input was read (report_check.coverage), beside the summary."""
+    """``read``: what the findings rest on (a report check's coverage), beside their count."""
     lines = [f"# {md_text(title)}", "", summary(findings, lang), ""]
-    lines[2:2] = [md_text(read), ""] if read else []
+    lines += [md_text(read), ""] if read else []
     lines += md_table(HEAD[lang], table_rows(findings, lang))
     return "\n".join(lines) + "\n"
 
@@ -166,8 +166,6 @@ def page(title: str, body: str, lang: str = "zh", css: str = "") -> str:
 
 def as_html(findings: list[Finding], title: str, lang: str = "zh", read: str = "") -> str:
     esc = html.escape
-    said = f'<p class="meta">{esc(read)}</p>' if read else ""
-    body = f"<h1>{esc(title)}</h1>{said}<p>{esc(summary(findings, lang))}</p>" + findings_table(
-        findings, lang
-    )
-    return page(title, body, lang)
+    body = f"<h1>{esc(title)}</h1><p>{esc(summary(findings, lang))}</p>"
+    body += f'<p class="meta">{esc(read)}</p>' if read else ""
+    return page(title, body + findings_table(findings, lang), lang)

@@ -64,6 +64,7 @@ class Publication:
     unassigned: list[tuple[str, str]] = field(default_factory=list)
     # how accepted files were read where their layout asked for it: (county, file, note)
     notes: list[tuple[str, str, str]] = field(default_factory=list)
+    report_read: str = ""  # what the check of the report rested on (ReportAudit.read_line)
 
     @property
     def title(self) -> str:
@@ -370,6 +371,7 @@ def render_html(pub: Publication) -> str:
     out.append(_html_table(SCORE_HEAD, [r for _, r in rows], [f"level{lv}" for lv, _ in rows],
                            numeric=(1, 4, 5, 7)) if rows else "<p>无评分结果。</p>")  # fmt: skip
     out.append(f"<h2>{H_FINDINGS}</h2><p>{esc(summary(pub.findings))}</p>")
+    out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
     out.append(findings_table(pub.findings, "zh", pub.new))
     out.append(f"<h2>{H_RESOLVED}</h2>")
     out.append(_html_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else "<p>无。</p>")
@@ -399,6 +401,7 @@ def render_markdown(pub: Publication) -> str:
         out += [*md_table(*survey_rows(pub.survey)), ""]
     out += [f"## {H_SCORES}", "", *md_table(SCORE_HEAD, [r for _, r in scorecard_rows(pub)]), ""]
     out += [f"## {H_FINDINGS}", "", summary(pub.findings), ""]
+    out += [md_text(pub.report_read), ""] if pub.report_read else []
     out += [*md_table(HEAD["zh"], table_rows(pub.findings, "zh", pub.new)), ""]
     out += [f"## {H_RESOLVED}", ""]
     out += md_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else ["无。"]

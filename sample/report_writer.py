@@ -17,6 +17,8 @@ question, ``<X>`` an answer A–E)::
 
     counties.summary.<id>  counties.process.<id>       counties in 项目概况 / in 项目实施
     budget.<code>.allocated  budget.<code>.standard     a line's 下达 / unit standard in the text
+    budget.<code>.spent  budget.breakdown.omitted       a line's part of 实际使用 / one left out
+    basics.standard                                     lines added to 项目概况
     table.budget.total.balance  table.budget.cut         结余 of the 合计 row / rows kept
     survey.q<n>.share.<X>  survey.q<n>.share.total  survey.q<n>.score.<X>
     indicator.<id>.rate  indicator.<id>.reported        完成率 / "no" leaves it out
@@ -366,7 +368,16 @@ def _basics(w: _Writer) -> None:
     listed = "、".join(does[:-1]) + ("和" if len(does) > 1 else "") + does[-1]
     w.p(f"本项目由{fig.unit}组织实施，资金用于支持各县（市、区）{listed}。")
     w.p(f"本年度，{_does(w, 'summary', _cn)}。")
-    w.p(f"全年项目资金实际使用{_wan(fig.spent_total)}万元。")
+    omitted = w.say("budget.breakdown.omitted", "")  # a line left out of a list called partial
+    parts = "，".join(
+        f"{line.name}{w.say(f'budget.{line.code}.spent', _wan(line.spent))}万元"
+        for line in fig.budget_lines
+        if line.code != omitted
+    )
+    listed = f"其中主要用于：{parts}等" if omitted else f"其中：{parts}"
+    w.p(f"全年项目资金实际使用{_wan(fig.spent_total)}万元，{listed}。")
+    for text in filter(None, w.say("basics.standard", "").split("\n")):
+        w.p(text)
 
     w.p("（二）预算执行情况", "Heading 2")
     w.p(
@@ -1359,6 +1370,49 @@ def _plant_product(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigure
     )
 
 
+def _plant_parts(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    plain = [b for b in fig.budget_lines if b.standard is None] or list(fig.budget_lines)
+    line = rng.choice(plain)
+    wrong = line.spent + Decimal(rng.randrange(5000, 30001, 100)) * rng.choice((-1, 1))
+    wrong = wrong if wrong > 0 else line.spent + (line.spent - wrong)
+    return _with(fig, {f"budget.{line.code}.spent": _wan(wrong)}), Planted(
+        "REPORT.PARTS_TOTAL",
+        f"budget:{line.code}",
+        f"实际使用{_wan(fig.spent_total)}万元，其中{line.name}写{_wan(wrong)}万元，各项合计不符",
+        ("REPORT.FIGURE_DISAGREES", "REPORT.PRODUCT"),  # the line's spending as stated elsewhere
+    )
+
+
+def _plant_parts_unexplained(
+    fig: ReportFigures, rng: random.Random
+) -> tuple[ReportFigures, Planted]:
+    if len(fig.budget_lines) < 3:  # two parts must stay listed: one part alone may be all
+        extra = Decimal(rng.randrange(10000, 50001, 1000))
+        line = BudgetLine("supervision", "项目督导及管理经费", extra, extra)
+        fig = _refresh(replace(fig, budget_lines=(*fig.budget_lines, line)))
+    line = rng.choice(fig.budget_lines)
+    return _with(fig, {"budget.breakdown.omitted": line.code}), Planted(
+        "REPORT.PARTS_UNEXPLAINED",
+        f"budget:{line.code}",
+        f"实际使用{_wan(fig.spent_total)}万元“主要用于”所列各项，漏列{line.name}{_wan(line.spent)}万元",
+    )
+
+
+def _plant_product_total(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    # A standard per school and a count of schools the overview states apart (nothing else
+    # in the report is counted in schools), whose product is none of the report's sums.
+    standard = Decimal(rng.randrange(5000, 50001, 1000))
+    sums = [x for b in fig.budget_lines for x in (b.allocated, b.spent)]
+    sums += [fig.budget_total, fig.spent_total]
+    schools = next(n for n in range(3, 60) if all(abs(n * standard - x) > 100 for x in sums))
+    lines = f"本项目对每所学校补助{_num(standard)}元。\n全年共补助特殊教育学校{schools}所。"
+    return _with(fig, {"basics.standard": lines}), Planted(
+        "REPORT.PRODUCT_TOTAL",
+        "product:补助",
+        f"每所{_num(standard)}元补助{schools}所应为{_wan(schools * standard)}万元，报告所述资金无一相符",
+    )
+
+
 def _plant_grade(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
     order = ["优", "良", "中", "差"]
     at = order.index(fig.grade)
@@ -1513,6 +1567,9 @@ _PLANTERS: dict[str, Planter] = {
     "REPORT.RATE_RECOMPUTED": _plant_rate,
     "REPORT.HEADCOUNT_PERCENT": _plant_headcount,
     "REPORT.PRODUCT": _plant_product,
+    "REPORT.PRODUCT_TOTAL": _plant_product_total,
+    "REPORT.PARTS_TOTAL": _plant_parts,
+    "REPORT.PARTS_UNEXPLAINED": _plant_parts_unexplained,
     "REPORT.GRADE": _plant_grade,
     "REPORT.DATE_CONFLICT": _plant_date,
     "REPORT.INCOMPLETE": _plant_incomplete,

@@ -27,7 +27,7 @@ MONEY = "money"  # a `columns:` value: money in the unit of the table's 单位�
 _LISTS = ("not_subjects", "not_units", "idioms", "labels", "questions")
 _KEYS = frozenset(
     {"scales", "subjects", "measures", "plain_units", "roles", "section_roles", "bounds"}
-    | {"approximate", "columns", *_LISTS}
+    | {"approximate", "columns", "achieved", *_LISTS}
 )
 
 # One character for one character, so a match in folded text is a match in the original.
@@ -131,6 +131,8 @@ class Vocabulary:
     columns: Lexicon  # header word → written unit, or MONEY
     labels: tuple[str, ...]
     questions: tuple[str, ...]
+    achieved: Lexicon  # phrase → itself: text saying the targets were met
+    achieved_except: tuple[str, ...]  # words by which a paragraph admits a shortfall
 
     def is_generic(self, subject: str, kind: str) -> bool:
         """Whether the subject only qualifies a figure of this kind (经费 for money)."""
@@ -273,6 +275,9 @@ def _canonical(raw: Any) -> dict[str, Any]:
         out["approximate"] = {
             s: _words(spec.get(s), f"approximate.{s}") for s in ("before", "after")
         }
+    if "achieved" in raw:
+        spec = _mapping(raw["achieved"], "achieved")
+        out["achieved"] = {s: _words(spec.get(s), f"achieved.{s}") for s in ("phrases", "except")}
     if "columns" in raw:
         out["columns"] = {
             fold(str(k)): fold(str(v)) for k, v in _mapping(raw["columns"], "columns").items()
@@ -322,6 +327,8 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> None:
             _extend(entry[side], spec[side])
     for side, words in extra.get("approximate", {}).items():
         _extend(base.setdefault("approximate", {}).setdefault(side, []), words)
+    for part, words in extra.get("achieved", {}).items():
+        _extend(base.setdefault("achieved", {}).setdefault(part, []), words)
 
 
 def _build(data: dict[str, Any]) -> Vocabulary:
@@ -341,6 +348,7 @@ def _build(data: dict[str, Any]) -> Vocabulary:
             )
     bounds = data.get("bounds", {})
     approximate = data.get("approximate", {})
+    achieved = data.get("achieved", {})
     return Vocabulary(
         data=data,
         subjects=Lexicon(
@@ -376,4 +384,6 @@ def _build(data: dict[str, Any]) -> Vocabulary:
         columns=Lexicon(dict(data.get("columns", {}))),
         labels=tuple(data.get("labels", ())),
         questions=tuple(data.get("questions", ())),
+        achieved=Lexicon({p: p for p in achieved.get("phrases", ())}),
+        achieved_except=tuple(achieved.get("except", ())),
     )

@@ -261,6 +261,7 @@ def test_published_reports(demo):
     assert {"report.html", "report.md", "findings.json", "findings.xlsx", "data_docs"} <= names
     html = (folder / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "审计发现" in html
+    assert "已读取：表格 4 个" in html  # what the report's check rested on, beside its findings
     assert "http://" not in html and "https://" not in html
     for page in (folder / "data_docs").rglob("*.html"):
         text = page.read_text(encoding="utf-8")

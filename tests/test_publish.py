@@ -138,7 +138,11 @@ def pub() -> Publication:
             "第2题": {"A": 29, "B": 6, "C": 2},
             "第3题": {"A": 30, "B": 4, "C": 2, "D": 1},
         },  # fmt: skip
+        report_read=READ,
     )
+
+
+READ = "已读取：表格 3 个，数据 345 个，指标 23 个（22 个已关联实际值）。未读取：无。"
 
 
 class Page(HTMLParser):
@@ -193,7 +197,7 @@ def test_html_is_self_contained_chinese_and_complete(pub, written):
                                  "四、审计发现", "五、已整改问题"]  # fmt: skip
     text = "".join(page.texts)
     assert "重新计算总分 86.5 分，等级「良」；报告自评 95 分，重新计算低于自评 8.5 分。" in text
-    assert out_formats.summary(pub.findings) in text
+    assert out_formats.summary(pub.findings) in text and READ in text  # and what they rest on
     assert "与上次运行相比：新增 2 条，已整改 1 条。" in text
     for f in pub.findings:
         assert f.message() in text
@@ -287,7 +291,7 @@ def test_json_round_trips_to_spec_fields(pub, written):
 def test_markdown_has_summary_and_tables(pub, written):
     md = (written / "report.md").read_text(encoding="utf-8")
     assert md.startswith(f"# {pub.title}\n")
-    assert out_formats.summary(pub.findings) in md.splitlines()
+    assert out_formats.summary(pub.findings) in md.splitlines() and READ in md.splitlines()
     assert "| 序号 | 严重程度 | 问题 | 依据 | 证据 | 涉及金额（元） | 整改建议 |" in md
     assert "| 指标 | 权重 | 目标值 | 实际值 | 得分 | 扣分 | 说明 | 自评得分 |" in md
     assert "| 开展招聘会场次 | 场 | 9 | 6 | 5 | 55.6% |" in md
@@ -411,6 +415,7 @@ def test_a_quiet_programme_still_gets_every_section(pub):
     assert "本次未能重新计算总分。" in text and "无满意度调查记录。" in text
     md = render_markdown(pub)
     assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and md.rstrip().endswith("无。")
+    assert READ in md  # "0 findings" never stands alone
 
 
 @pytest.mark.parametrize(

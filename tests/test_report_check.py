@@ -163,19 +163,26 @@ def test_cli_formats(tmp_path):
     report = SAMPLE / "report.txt"
     as_json = run("check-report", str(report), "--format", "json", cwd=tmp_path)
     assert as_json.returncode == 0, as_json.stderr
-    first, finding = json.loads(as_json.stdout)  # the slip (error), then the warning
+    answer = json.loads(as_json.stdout)
+    read = answer["coverage"]  # what the findings rest on, beside them
+    assert read["tables"] >= 1 and read["figures"] > 0 and read["text"].startswith("已读取")
+    assert 0 < read["linked"] <= read["indicators"]
+    first, finding = answer["findings"]  # the slip (error), then the warning
     assert first["rule_id"] == "REPORT.FIGURE_DISAGREES" and first["evidence"][0]["line"] > 0
     assert set(finding) == {"rule_id", "severity", "subject", "claimed", "observed", "message",
                             "evidence", "fingerprint", "amount_yuan", "basis", "suggestion"}  # fmt: skip
     assert finding["amount_yuan"] and "招聘会" in finding["message"]
     english = run("--lang", "en", "check-report", str(report), "--format", "md", cwd=tmp_path)
     assert english.returncode == 0 and "| severity |" in english.stdout
+    assert f"Read: {read['tables']} tables, {read['figures']} figures" in english.stdout
     html = run("check-report", str(report), "--format", "html", "--programme",
                str(SAMPLE / "programme.yaml"), cwd=tmp_path)  # fmt: skip
     assert html.returncode == 0 and "<table>" in html.stdout
+    assert f"已读取：表格 {read['tables']} 个" in html.stdout
     assert "http://" not in html.stdout and "https://" not in html.stdout  # works offline
     table = run("check-report", str(report), cwd=tmp_path)
     assert table.returncode == 0 and "共 2 条发现" in table.stdout
+    assert f"数据 {read['figures']} 个" in table.stdout
 
 
 def test_cli_errors(tmp_path):

@@ -328,11 +328,10 @@ def test_check_report_says_what_it_read(tmp_path):
     path = tmp_path / "report.txt"
     path.write_text("附件：\n" + _as("pipe"), encoding="utf-8")
     audit = check_report(path)
-    from jixiao.checks.report_check import coverage
-
-    said = coverage(audit)
-    assert said.startswith("已读取 ") and "2 个表格（竖线分隔 2 个，其中自评表 2 部分）" in said
-    assert f"{len(audit.claims)} 个数据" in said and "未读取" not in said
+    said = audit.read_line()
+    assert said.startswith("已读取：表格 2 个") and "表格为竖线分隔 2 个，其中自评表 2 部分" in said
+    assert f"数据 {len(audit.claims)} 个" in said and said.endswith("未读取：无。")
+    assert audit.coverage.as_dict()["layouts"] == {"pipe": 2}
 
 
 def test_read_report_keeps_the_path(tmp_path):

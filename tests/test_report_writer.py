@@ -173,6 +173,19 @@ def _faults(text: str) -> set[str]:
     ):
         if not _agrees(amount, Fraction(int(count) * int(std), 10000)):
             found.add("REPORT.PRODUCT")
+    # the spending listed after 其中 against 实际使用; a list called partial (主要用于…等) may
+    # fall short, never exceed
+    used = re.search(r"^全年项目资金实际使用([\d.]+)万元，其中(主要用于)?：(.+?)(等)?。$", prose, re.M)
+    parts = re.findall(r"([\d.]+)万元", used[3])
+    if not _sums(parts, used[1]):
+        short = sum(map(_val, parts)) < _val(used[1])
+        found.add("REPORT.PARTS_UNEXPLAINED" if used[2] and short else "REPORT.PARTS_TOTAL")
+    # a standard per school and the schools it pays for, against every sum the report states
+    if per := re.search(r"^本项目对每所学校补助(\d+)元。$", prose, re.M):
+        schools = re.search(r"^全年共补助特殊教育学校(\d+)所。$", prose, re.M)
+        product = Fraction(int(per[1]) * int(schools[1]), 10000)
+        if not any(_agrees(x, product) for x in re.findall(r"([\d.]+)万元", prose)):
+            found.add("REPORT.PRODUCT_TOTAL")
 
     # indicators: rates, head-count percentages, what was missed
     missed = set()
