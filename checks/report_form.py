@@ -514,18 +514,10 @@ class Form:
         return f"第{rows[0] + 1}行的单元格无法与表头对齐" if rows else None
 
 
-def _title(table: Table) -> str:
-    """The caption above, else a first row naming the 自评表, else 绩效自评表."""
-    if table.title:
-        return table.title
-    first = _norm("".join(_texts(table, 0))) if table.rows else ""
-    return first if "自评表" in first and len(first) <= 60 else "绩效自评表"
-
-
 def _form(g: Grid) -> Form | None:
     """The part of the form ``g`` is (``Table.form``, set by ingest.national_form), read."""
     table = g.table
-    title = _title(table)
+    title = table.title or "绩效自评表"  # ingest.national_form names each part
     if table.form == "funds":
         funds = _read_funds(_block(table, title, FUND_ROLES))
         # A budget table of the report's own (预算数 | 执行数 | … | 合计) is no form.
