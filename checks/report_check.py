@@ -83,13 +83,13 @@ class Coverage:
         return out
 
     def _layouts(self, lang: str) -> str:
-        """；表格为竖线分隔 2 个，其中自评表 2 部分 — or nothing when there is no table."""
+        """；表格形式：竖线分隔 2 个，其中自评表 2 部分 — or nothing when there is no table."""
         if not self.layouts:
             return ""
         if lang == "zh":
             kinds = "、".join(f"{LAYOUTS[k]} {n} 个" for k, n in self.layouts)
             form = f"，其中自评表 {self.form_parts} 部分" if self.form_parts else ""
-            return f"；表格为{kinds}{form}"
+            return f"；表格形式：{kinds}{form}"
         kinds = ", ".join(f"{n} {k}" for k, n in self.layouts)
         return f"; tables: {kinds}" + (f", {self.form_parts} parts of a 自评表" if self.form_parts else "")
 

@@ -329,7 +329,7 @@ def test_check_report_says_what_it_read(tmp_path):
     path.write_text("附件：\n" + _as("pipe"), encoding="utf-8")
     audit = check_report(path)
     said = audit.read_line()
-    assert said.startswith("已读取：表格 2 个") and "表格为竖线分隔 2 个，其中自评表 2 部分" in said
+    assert said.startswith("已读取：表格 2 个") and "表格形式：竖线分隔 2 个，其中自评表 2 部分" in said
     assert f"数据 {len(audit.claims)} 个" in said and said.endswith("未读取：无。")
     assert audit.coverage.as_dict()["layouts"] == {"pipe": 2}
 

@@ -127,7 +127,7 @@ def test_pdf_table_cells_and_spans(tmp_path):
     assert [c.text for c in table.rows[1]] == ["Roads", "80", "78.5"]
     total = table.rows[2]
     assert total[0].span == (1, 2) and total[1].merged and total[2].text == "80"
-    assert "表格 1 个" in audit.read_line() and "表格为PDF 表格 1 个" in audit.read_line()
+    assert "表格 1 个" in audit.read_line() and "表格形式：PDF 表格 1 个" in audit.read_line()
 
 
 def test_a_table_without_text_is_said_unread(tmp_path):
