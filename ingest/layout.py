@@ -78,6 +78,7 @@ class _Labels:
     """A sheet's labels and keys as compared (``normal``), with and without their unit."""
 
     def __init__(self, sheet: Sheet):
+        self.fields = len(sheet.labels)
         self.exact: dict[str, str] = {}
         self.base: dict[str, str] = {}
         for key, label in sheet.labels.items():
@@ -167,6 +168,8 @@ def _find_header(grid: list[tuple[int, list[str | None]]], labels: _Labels) -> _
                 units[key] = unit
         if positions and (best is None or len(positions) > len(best.positions)):
             best = _Header(rows, positions, units, duplicates)
+            if len(positions) == labels.fields:  # nothing names more: the common case, row 1
+                return best
     return best
 
 
@@ -228,8 +231,8 @@ def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
     if below and _is_column_numbers(below[1]):
         notes.append(f"工作表「{name}」第 {below[0]} 行是栏次（列序号），未作为数据读入")
         last += 1
-    if isinstance(raw, Columns):
-        body = raw.frame.filter(pl.col("row") > grid[last][0])
+    if isinstance(raw, Columns):  # most CSVs: the header is their first line, the rest data
+        body = raw.frame if last == 0 else raw.frame.filter(pl.col("row") > grid[last][0])
     else:
         body = _frame(grid[last + 1 :])
     labels = grid[header.rows[-1]][1]
@@ -272,12 +275,19 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
     cells = [c for c in body.columns if c != "row"]
     mapped = [f"c{i}" for i in positions.values() if f"c{i}" in body.columns]
     used = pl.any_horizontal(pl.col(mapped).is_not_null()) if mapped else pl.lit(False)
-    _unused_rows(body.filter(~used), [c for c in cells if c not in mapped], name, notes)
-    body = body.filter(used)
-    maybe = body.filter(
-        pl.any_horizontal(pl.col(c).str.contains_any(["计", ":", "：", "盖章", "注", "说明"])
-                          for c in cells)
-    ) if cells else body.clear()  # fmt: skip
+    special = pl.any_horizontal(pl.col(c).str.contains_any(["计", ":", "：", "盖章", "注", "说明"])
+                                for c in cells) if cells else pl.lit(False)  # fmt: skip
+    again = (pl.all_horizontal(pl.col(c) == text for c, text in header_cells.items())
+             if header_cells else pl.lit(False))  # fmt: skip
+    # One pass says which of the set-wise steps below a sheet needs: most need none.
+    unused, maybe_any, again_any = body.select(
+        (~used).any().alias("unused"), (used & special).any().alias("maybe"),
+        (used & again).any().alias("again"),
+    ).row(0) if body.height else (False, False, False)  # fmt: skip
+    if unused:
+        _unused_rows(body.filter(~used), [c for c in cells if c not in mapped], name, notes)
+        body = body.filter(used)
+    maybe = body.filter(special) if maybe_any else body.clear()
     totals: list[tuple[int, str, list[str | None]]] = []
     footers: list[int] = []
     for row in maybe.iter_rows():
@@ -300,12 +310,11 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
             thin |= only
             notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
             out |= {n for n in thin if n >= footer_from}
-    if header_cells:  # the header repeated down the sheet (printed page by page)
-        again = body.filter(pl.all_horizontal(pl.col(c) == text for c, text in header_cells.items()))
-        if again.height:
-            shown = "、".join(map(str, again["row"].head(20)))
-            notes.append(f"工作表「{name}」第 {shown} 行重复了表头，未作为数据读入")
-            out |= set(again["row"])
+    if again_any:  # the header repeated down the sheet (printed page by page)
+        repeated = body.filter(again)["row"]
+        shown = "、".join(map(str, repeated.head(20)))
+        notes.append(f"工作表「{name}」第 {shown} 行重复了表头，未作为数据读入")
+        out |= set(repeated)
     data = body.filter(~pl.col("row").is_in(list(out))) if out else body
     # A column the header names but no row reaches (its cells all empty) holds nothing.
     frame = data.select(
