@@ -23,3 +23,21 @@ def prefect_api():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield PREFECT_API_URL.value()
+
+
+# A programme folder and an intake context on a real DuckDB file, for the tests that run
+# ingest.intake.process themselves (tests/test_intake.py builds both).
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    from tests.test_intake import programme_folder  # noqa: PLC0415 - a test module, loaded when used
+
+    return programme_folder(tmp_path)
+
+
+@pytest.fixture
+def ctx(tmp_path: Path, folder: Path):
+    from tests.test_intake import context  # noqa: PLC0415
+
+    ctx = context(tmp_path, folder)
+    yield ctx
+    ctx.con.close()

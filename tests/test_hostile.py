@@ -725,18 +725,6 @@ CASES = [
 # --- running intake -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return programme_folder(tmp_path)
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, folder: Path):
-    ctx = context(tmp_path, folder)
-    yield ctx
-    ctx.con.close()
-
-
 def snapshot(ctx: Context, county: str = VALID) -> dict[str, list[tuple]]:
     """Every row the county has in every sheet table, in a stable order."""
     return {

@@ -377,18 +377,6 @@ def context(root: Path, folder: Path) -> Context:
                    lang="zh")  # fmt: skip
 
 
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return programme_folder(tmp_path)
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, folder: Path):
-    ctx = context(tmp_path, folder)
-    yield ctx
-    ctx.con.close()
-
-
 def run(folder: Path, ctx: Context) -> dict[str, Outcome]:
     """process() every submission in the folder; outcomes by file (relative path)."""
     return {o.file: o for batch in process(submissions(folder, ctx.programme.county_template), ctx) for o in batch}

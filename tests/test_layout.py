@@ -27,7 +27,7 @@ from jixiao.ingest.readers import RawSheet
 from jixiao.publish.report import staged_folder
 from jixiao.schemas.contracts import Template
 from jixiao.schemas.template import TemplateDecl
-from tests.test_intake import KEY, LABEL, TITLE, context, programme_folder, records, run
+from tests.test_intake import KEY, LABEL, TITLE, records, run
 
 COUNTY = "530102"
 LINE = list[object]
@@ -234,18 +234,6 @@ SHAPES = {
     "title-total-footer-everywhere": combine(each(with_totals(False)), each(title_and_unit),
                                              each(footer)),  # fmt: skip
 }
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return programme_folder(tmp_path)
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, folder: Path):
-    ctx = context(tmp_path, folder)
-    yield ctx
-    ctx.con.close()
 
 
 @pytest.fixture

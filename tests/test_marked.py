@@ -41,10 +41,8 @@ from tests.test_intake import (
     KEY,
     LABEL,
     Sheets,
-    context,
     county_file,
     drop_column,
-    programme_folder,
     records,
     repeat_column,
     run,
@@ -238,18 +236,6 @@ def test_the_same_refusal_gives_the_same_copy(sample, tmp_path):
 
 
 # --- workbooks refused for several cells -------------------------------------------------------
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    return programme_folder(tmp_path)
-
-
-@pytest.fixture
-def ctx(tmp_path: Path, folder: Path):
-    ctx = context(tmp_path, folder)
-    yield ctx
-    ctx.con.close()
 
 
 def test_every_problem_cell_is_marked(folder, ctx):
