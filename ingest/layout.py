@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from itertools import chain
 
 import polars as pl
 
@@ -47,6 +48,7 @@ _FOOTER = re.compile(
     r"联系电话|电话|填报日期|填表日期|制表日期|报送日期|日期|填报单位|报送单位|单位盖章|盖章|"
     r"单位\(盖章\)|\(盖章\)|注|说明)(?::|$|\d)"
 )
+_SPECIAL = ["计", ":", "：", "盖章", "注", "说明"]  # in every total label or footer item
 _COLUMN_NUMBERS = re.compile(r"\d{1,2}|[甲乙丙丁戊己庚辛]")
 _PLAIN_NUMBER = r"^\s*[-+]?[\d,，.]+\s*$"
 
@@ -109,10 +111,8 @@ class _Header:
 def _grid(raw: RawSheet | Columns, head_only: bool = False) -> list[tuple[int, list[str | None]]]:
     """The grid's rows holding anything, as (sheet row, cells), merged cells filled."""
     if isinstance(raw, Columns):
-        rows = raw.frame.head(HEAD_ROWS) if head_only else raw.frame
-        return [(raw.header_row, list(raw.header))] + [
-            (r[-1], list(r[:-1])) for r in rows.select(pl.exclude("row"), "row").iter_rows()
-        ]
+        rows = raw.frame.head(HEAD_ROWS) if head_only else raw.frame  # "row" is the last column
+        return [(raw.header_row, list(raw.header))] + [(r[-1], list(r[:-1])) for r in rows.rows()]
     rows = [(raw.header_row, raw.header), *zip(raw.row_numbers, raw.rows, strict=True)]
     if head_only:
         rows = rows[:HEAD_ROWS]
@@ -275,19 +275,25 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
     cells = [c for c in body.columns if c != "row"]
     mapped = [f"c{i}" for i in positions.values() if f"c{i}" in body.columns]
     used = pl.any_horizontal(pl.col(mapped).is_not_null()) if mapped else pl.lit(False)
-    special = pl.any_horizontal(pl.col(c).str.contains_any(["计", ":", "：", "盖章", "注", "说明"])
-                                for c in cells) if cells else pl.lit(False)  # fmt: skip
-    again = (pl.all_horizontal(pl.col(c) == text for c, text in header_cells.items())
-             if header_cells else pl.lit(False))  # fmt: skip
-    # One pass says which of the set-wise steps below a sheet needs: most need none.
-    unused, maybe_any, again_any = body.select(
-        (~used).any().alias("unused"), (used & special).any().alias("maybe"),
-        (used & again).any().alias("again"),
-    ).row(0) if body.height else (False, False, False)  # fmt: skip
+    # One pass says which of the set-wise steps below a sheet needs: most need none. A step is
+    # not even asked about where it cannot apply: every column is the template's (a grid holds
+    # no empty rows), or the sheet's text holds none of the words it looks for.
+    asked = {}
+    if body.height:
+        text = _text(raw)
+        if len(mapped) < len(cells):
+            asked["unused"] = ~used
+        if text is None or any(word in text for word in _SPECIAL):
+            special = pl.any_horizontal(pl.col(c).str.contains_any(_SPECIAL) for c in cells)
+            asked["maybe"] = used & special
+        if header_cells and (text is None or all(text.count(t) > 1 for t in header_cells.values())):
+            asked["again"] = used & pl.all_horizontal(pl.col(c) == t for c, t in header_cells.items())
+    flags = body.select(e.any().alias(k) for k, e in asked.items()).row(0, named=True) if asked else {}
+    unused, maybe_any, again_any = (flags.get(k, False) for k in ("unused", "maybe", "again"))
     if unused:
         _unused_rows(body.filter(~used), [c for c in cells if c not in mapped], name, notes)
         body = body.filter(used)
-    maybe = body.filter(special) if maybe_any else body.clear()
+    maybe = body.filter(asked["maybe"]) if maybe_any else body.clear()
     totals: list[tuple[int, str, list[str | None]]] = []
     footers: list[int] = []
     for row in maybe.iter_rows():
@@ -311,7 +317,7 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
             notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
             out |= {n for n in thin if n >= footer_from}
     if again_any:  # the header repeated down the sheet (printed page by page)
-        repeated = body.filter(again)["row"]
+        repeated = body.filter(asked["again"])["row"]
         shown = "、".join(map(str, repeated.head(20)))
         notes.append(f"工作表「{name}」第 {shown} 行重复了表头，未作为数据读入")
         out |= set(repeated)
@@ -338,6 +344,15 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
     numbers = frame[ROW].to_list() if totals else []
     return Table(name, (), frame, positions, _totals(totals, numbers, positions, sheet), notes,
                  problems)  # fmt: skip
+
+
+def _text(raw: RawSheet | Columns) -> str | None:
+    """Every cell of the sheet in one string, where a word no cell holds is ruled out at once: a
+    CSV's text as decoded, a workbook sheet's cells joined; None where merged cells copy their
+    text into more cells than the string holds."""
+    if isinstance(raw, Columns):
+        return raw.text
+    return None if raw.merged else "\x1f".join(filter(None, chain(raw.header, *raw.rows)))
 
 
 def _unused_rows(rows: pl.DataFrame, others: list[str], name: str, notes: list[str]) -> None:

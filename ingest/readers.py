@@ -1190,12 +1190,14 @@ class _Lines:
 @dataclass
 class Columns:
     """A CSV sheet read column-wise: what `read_csv` would give as a RawSheet, with the rows
-    after the header as text columns ``c0``, ``c1`` … (by position) and ``row``."""
+    after the header as text columns ``c0``, ``c1`` … (by position) and ``row``; ``text``: the
+    file as decoded, where a word no cell holds is ruled out at once (``ingest.layout``)."""
 
     name: str
     header: list[str | None]
     header_row: int
     frame: pl.DataFrame
+    text: str
 
 
 def _columns(text: str, name: str, limits: Limits) -> Columns | None:
@@ -1234,7 +1236,7 @@ def _columns(text: str, name: str, limits: Limits) -> Columns | None:
     *header, header_row = rows.row(0)
     while header and header[-1] is None:
         header.pop()
-    return Columns(name, header, header_row, rows.slice(1))
+    return Columns(name, header, header_row, rows.slice(1), text)
 
 
 def read_csv(path: Path, limits: Limits | None = None, columns: bool = False) -> RawSheet | Columns:

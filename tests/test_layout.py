@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from jixiao.flows.audit import audit_programme
 from jixiao.ingest.layout import locate
 from jixiao.ingest.load import open_run
-from jixiao.ingest.readers import RawSheet
+from jixiao.ingest.readers import Columns, RawSheet, read_csv
 from jixiao.publish.report import staged_folder
 from jixiao.schemas.contracts import Template
 from jixiao.schemas.template import TemplateDecl
@@ -339,6 +339,45 @@ def test_totals_are_kept_apart_with_the_rows_they_cover():
     assert table.totals.select("row", "from_row", "to_row", "cell", "stated").rows() == [
         (4, 2, 3, "B4", "3"), (6, 5, 5, "B6", "5"), (7, 2, 5, "B7", "9")]  # fmt: skip
 
+
+
+@pytest.mark.parametrize("lines", [
+    ["名称,数量,备注", "a,1,", "b,2,注：补报", "合 计,3,", "填表人：张三,,"],
+    ["名称,数量", "a,1", "名称,数量", "b,2"],  # the header printed again on page two
+    ["名称,数量", "a,1", ",,序号 3"],  # text beside the template's columns
+    ["名称,数量", "计算机,1", "说明书,2"],  # words a total or footer holds, inside data
+    ["名称,数量", "a,1", "b,2"],
+])  # fmt: skip
+def test_a_csv_read_column_wise_is_laid_out_as_read_row_by_row(tmp_path, lines):
+    """The column-wise CSV path rules steps out by the file's text; what it finds must be what
+    the row-by-row path finds in the same file."""
+    path = tmp_path / "s.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    required = {"constraints": {"required": True}}
+    decl = TemplateDecl.model_validate({"sheets": [{"name": "s", "title": "表", "fields": [
+        {"name": "what", "title": "名称"} | required,
+        {"name": "n", "title": "数量", "type": "integer"} | required]}]})
+    sheet = Template(decl).sheets["s"]
+    columns, rows = read_csv(path, columns=True), read_csv(path)
+    assert isinstance(columns, Columns) and isinstance(rows, RawSheet)
+    fast, slow = locate(columns, sheet), locate(rows, sheet)
+    assert fast.frame.rows() == slow.frame.rows()
+    assert fast.notes == slow.notes
+    assert (fast.totals is None) == (slow.totals is None)
+    if fast.totals is not None:
+        assert fast.totals.rows() == slow.totals.rows()
+    assert fast.frame["what"].to_list() == [line.split(",")[0] for line in lines[1:]
+                                            if line.split(",")[0] in ("a", "b", "计算机", "说明书")]
+
+
+def test_a_sheet_with_a_header_and_no_rows_is_read_as_empty(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text("名称,数量,备注\n", encoding="utf-8")
+    decl = TemplateDecl.model_validate({"sheets": [{"name": "s", "title": "表", "fields": [
+        {"name": "what", "title": "名称"}, {"name": "n", "title": "数量", "type": "integer"}]}]})
+    for raw in (read_csv(path, columns=True), RawSheet("s", ["名称", "数量", "备注"], [], [], 1)):
+        table = locate(raw, Template(decl).sheets["s"])
+        assert table.problems == [] and table.frame.height == 0
 
 def test_dates_are_read_as_the_clerk_typed_them(folder, ctx):
     book = plain()
