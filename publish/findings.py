@@ -135,7 +135,18 @@ color:#fff;font-size:.8em;font-weight:normal}}
 tr.level1 td{{background:#f7f7f7;font-weight:bold}}tr.level0 td{{background:#e8eef7;font-weight:bold}}
 .meta{{color:#555}}figure{{margin:1em 0}}figcaption{{font-weight:bold;margin-bottom:.3em}}
 svg text{{font-size:12px}}
-@media print{{body{{margin:0}}tr{{break-inside:avoid}}}}"""
+table.fixed{{table-layout:fixed}}table.fixed td,table.fixed th{{overflow-wrap:anywhere}}
+table.fixed td.num{{white-space:normal}}
+@page{{size:A4;margin:15mm 12mm}}
+thead{{display:table-header-group}}h2{{break-after:avoid;page-break-after:avoid}}
+@media print{{body{{margin:0;font-size:10pt}}h1{{font-size:15pt}}
+tr{{break-inside:avoid;page-break-inside:avoid}}}}"""
+# Of the findings table, 100% wide, in HEAD's order: Chinese text needs room, numbers little.
+WIDTHS = (4, 7, 25, 17, 24, 9, 14)
+
+
+def colgroup(widths: tuple[int, ...]) -> str:
+    return "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
 
 
 def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = ()) -> str:
@@ -149,7 +160,8 @@ def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[st
         cells[5] = f'<td class="num">{esc(row[5])}</td>'
         body.append(f'<tr class="{f.severity}">' + "".join(cells) + "</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in HEAD[lang])
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f'<table class="fixed">{colgroup(WIDTHS)}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def page(title: str, body: str, lang: str = "zh", css: str = "") -> str:

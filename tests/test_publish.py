@@ -2,6 +2,9 @@
 the way their readers open them — a browser's parser, Excel's (python-calamine), json, DuckDB."""
 
 import json
+import shutil
+import subprocess
+import unicodedata
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -9,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import openpyxl
+import pdfplumber
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -16,7 +21,7 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.ingest.load import create_tables
 from jixiao.ingest.problems import Problem
 from jixiao.publish import findings as out_formats
-from jixiao.publish.excel import COLUMNS, excel_text, write_findings_xlsx
+from jixiao.publish.excel import COLUMNS, WIDTHS, _lines, excel_text, write_findings_xlsx
 from jixiao.publish.feedback import render
 from jixiao.publish.findings import md_text
 from jixiao.publish.report import Publication, render_html, render_markdown, write_reports
@@ -148,7 +153,7 @@ READ = "已读取：表格 3 个，数据 345 个，指标 23 个（22 个已关
 class Page(HTMLParser):
     """Collects tags and text, and checks every element is closed in order."""
 
-    VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "line"}
+    VOID = {"meta", "col", "br", "hr", "img", "input", "link", "rect", "line"}
 
     def __init__(self):
         super().__init__()
@@ -194,8 +199,17 @@ def test_html_is_self_contained_chinese_and_complete(pub, written):
     assert "@import" not in raw and "url(" not in raw and "@font-face" not in raw
     assert '"Noto Sans CJK SC"' in raw and "sans-serif" in raw
     assert page.headings[1:] == ["一、总体情况", "二、指标完成情况与满意度", "三、评分表",
-                                 "四、审计发现", "五、已整改问题"]  # fmt: skip
+                                 "四、审计发现", "五、已整改问题", "编制与复核"]  # fmt: skip
     text = "".join(page.texts)
+    # A working paper: contents linking every section, A4, its index number and sign-off,
+    # the time in Beijing (02:05 UTC is 10:05 on the same day there).
+    ids = {t[1].get("id") for t in page.tags if t[0] == "h2"}
+    links = {t[1].get("href") for t in page.tags if t[0] == "a"}
+    assert len(ids) == 6 and {f"#{i}" for i in ids} <= links
+    assert "@page{size:A4" in raw and "thead{display:table-header-group}" in raw
+    assert "生成时间：2023-01-15 10:05（北京时间，UTC+8）" in text
+    assert f"索引号：JX-{pub.programme_code}-{pub.year}" in text
+    assert all(name in text for name in ("编制人", "编制日期", "复核人", "复核日期"))
     assert "重新计算总分 86.5 分，等级「良」；报告自评 95 分，重新计算低于自评 8.5 分。" in text
     assert out_formats.summary(pub.findings) in text and READ in text  # and what they rest on
     assert "与上次运行相比：新增 2 条，已整改 1 条。" in text
@@ -265,6 +279,52 @@ def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
             assert "<f>" not in xml and "<f " not in xml
             assert "<autoFilter" in xml and 'state="frozen"' in xml
 
+
+
+def test_xlsx_prints_as_a_working_paper(pub, written):
+    """A4 landscape, the working paper's columns fitted to the page width, the header on every
+    page, and each finding's row as tall as its longest wrapped cell."""
+    with zipfile.ZipFile(written / "findings.xlsx") as z:
+        names = z.read("xl/workbook.xml").decode()
+    for title in ("错误", "警示", "提示"):  # openpyxl cannot read a print area of whole columns
+        assert f'localSheetId="{("错误", "警示", "提示").index(title)}">{title}!$A:$G<' in names
+    with pytest.warns(UserWarning, match="Print area"):
+        book = openpyxl.load_workbook(written / "findings.xlsx")
+    for sheet in book.worksheets:
+        setup = sheet.page_setup
+        assert setup.paperSize == 9 and setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+        assert setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"  # 1 wide, n tall
+        for r in range(2, sheet.max_row + 1):
+            message = sheet.cell(r, 2).value
+            lines = _lines(message, WIDTHS[1])
+            assert sheet.row_dimensions[r].height >= 15 * lines
+    longest = max(book["错误"].iter_rows(min_row=2), key=lambda row: len(row[3].value or ""))
+    assert book["错误"].row_dimensions[longest[0].row].height > 15
+
+
+CHROMIUM = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),
+                None)  # fmt: skip
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: cannot print to PDF")
+def test_report_prints_on_a4_within_the_page(written, tmp_path):
+    """Printed as a browser prints it: A4 pages, nothing beyond the page's right margin, the
+    contents on the first page and the sign-off block on the last."""
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", (written / "report.html").as_uri()],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    with pdfplumber.open(pdf) as doc:
+        assert {(round(p.width), round(p.height)) for p in doc.pages} == {(595, 842)}
+        for page in doc.pages:
+            assert max((c["x1"] for c in page.chars), default=0) <= page.width - 12 * 72 / 25.4
+        # NFKC: the PDF's font maps some characters to their Kangxi radical forms (⼈ for 人).
+        first, last = (unicodedata.normalize("NFKC", p.extract_text()) for p in (doc.pages[0],
+                                                                                 doc.pages[-1]))
+    assert "目录" in first and "编制与复核" in first  # the contents list names it
+    assert "复核人" in last and "编制人" in last
 
 def test_xlsx_keeps_empty_severities_with_header(tmp_path):
     errors = [f for f in _findings() if f.severity == "error"]
@@ -409,12 +469,12 @@ def test_a_quiet_programme_still_gets_every_section(pub):
     )
     page = Page()
     page.feed(render_html(pub))
-    assert page.stack == [] and len(page.headings) == 6
+    assert page.stack == [] and len(page.headings) == 7
     assert not [t for t in page.tags if t[0] == "svg"]
     text = "".join(page.texts)
     assert "本次未能重新计算总分。" in text and "无满意度调查记录。" in text
     md = render_markdown(pub)
-    assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and md.rstrip().endswith("无。")
+    assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and "## 五、已整改问题\n\n无。" in md
     assert READ in md  # "0 findings" never stands alone
 
 
