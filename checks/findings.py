@@ -30,11 +30,21 @@ def fingerprint(rule_id: str, subject: str, claimed: str, observed: str,
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a figure stands: report section and line, or a table cell."""
+    """Where a figure stands: report section and line; or, for a county's records, the county
+    (code and name), the file, the sheet as the file names it and the row Excel shows."""
 
     section: str
     line: int
     text: str
+    county_code: str = ""
+    county: str = ""
+    file: str = ""
+    sheet: str = ""
+    row: int = 0
+
+    def as_dict(self) -> dict:
+        """The fields that say something: a report's place or a record's, and the text."""
+        return {k: v for k, v in asdict(self).items() if v or k == "text"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class Finding:
             "claimed": self.claimed,
             "observed": self.observed,
             "message": self.message(lang),
-            "evidence": [asdict(e) for e in self.evidence],
+            "evidence": [e.as_dict() for e in self.evidence],
             "fingerprint": self.fingerprint,
             "amount_yuan": str(self.amount_yuan) if self.amount_yuan is not None else None,
             "basis": f"{r.title_zh}（{r.id}）；{BASIS}",
@@ -110,7 +120,7 @@ def ordered(findings: list[Finding]) -> list[Finding]:
         findings,
         key=lambda f: (
             SEVERITY_ORDER[f.severity],
-            f.evidence[0].line if f.evidence else 0,
+            f.evidence[0].line or f.evidence[0].row if f.evidence else 0,
             f.rule_id,
             f.subject,
         ),

@@ -260,10 +260,15 @@ def _row_text(c: RecordCheck, r: dict, names: _Names) -> str:
     return f"{head}：{'，'.join(shown)}" if shown else head
 
 
+def _place(r: dict, names: _Names) -> tuple[str, str, str, str, int]:
+    """A warehouse row's county (code, name), file, sheet and row, as Evidence takes them."""
+    code = r["county_code"]
+    return code, names.county_name(code), r["source_file"], r["source_sheet"], r["source_row"]
+
+
 def _evidence(c: RecordCheck, rows: list[dict], names: _Names) -> tuple[Evidence, ...]:
     out = [
-        Evidence(f"{r['source_file']} › {r['source_sheet']}", r["source_row"],
-                 _row_text(c, r, names))
+        Evidence("", 0, _row_text(c, r, names), *_place(r, names))
         for r in rows
     ]  # fmt: skip
     more = rows[0]["n_rows"] - len(rows)
@@ -442,9 +447,8 @@ def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
         column = _title(sheet.labels[key], money)
         label = f"{names.county_name(r['county_code'])}「{r['source_sheet']}」"
         evidence = Evidence(
-            f"{r['source_file']} › {r['source_sheet']}", r["source_row"],
-            f"{r['kind']}（{r['cell']}）{column}：填报「{r['stated_text']}」，"
-            f"第 {rows} 行之和为 {observed}",
+            "", 0, f"{r['kind']}（{r['cell']}）{column}：填报「{r['stated_text']}」，"
+            f"第 {rows} 行之和为 {observed}", *_place(r, names),
         )  # fmt: skip
         out.append(Finding(
             TOTAL, f"county:{r['county_code']}:{sheet.key}.{key}:{r['kind']}{r['nth']}",

@@ -12,7 +12,6 @@ import html
 import json
 import re
 from collections.abc import Collection
-from decimal import Decimal
 
 from jixiao.checks.findings import Finding
 from jixiao.ingest.personal import mask_text
@@ -38,8 +37,12 @@ def _masked(value):
 
 
 def public_dict(f: Finding, lang: str = "zh") -> dict:
-    """Finding.as_dict (SPEC §3.1) as published: personal numbers masked."""
-    return _masked(f.as_dict(lang))
+    """Finding.as_dict (SPEC §3.1) as published: personal numbers masked, the amount a number
+    (yuan to the fen: a double holds every such amount below 10¹³ exactly as written)."""
+    d = _masked(f.as_dict(lang))
+    if d["amount_yuan"] is not None:
+        d["amount_yuan"] = float(d["amount_yuan"])
+    return d
 
 
 def as_json(findings: list[Finding], lang: str = "zh") -> str:
@@ -67,8 +70,8 @@ def evidence_text(d: dict, lang: str = "zh") -> str:
     return "；".join(pieces)
 
 
-def amount_text(amount: str | Decimal | None) -> str:
-    return f"{Decimal(amount):,.2f}" if amount not in (None, "") else ""
+def amount_text(amount: float | None) -> str:
+    return f"{amount:,.2f}" if amount is not None else ""
 
 
 def table_rows(

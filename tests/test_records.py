@@ -45,7 +45,7 @@ def at(file: str, table: str, *rows: int) -> list[tuple[str, int]]:
 
 
 def rows_of(f: Finding) -> list[tuple[str, int]]:
-    return [(e.section, e.line) for e in f.evidence if e.line]
+    return [(f"{e.file} › {e.sheet}", e.row) for e in f.evidence if e.row]
 
 
 def by_rule(findings: list[Finding], rule_id: str) -> list[Finding]:
