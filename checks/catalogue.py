@@ -7,6 +7,7 @@ catalogue documentation (``checks/CATALOGUE.md``) all come from here.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -865,6 +866,18 @@ _RECORDS = (
         "an activity dated 2021-12-28 in a 2022 programme",
     ),
     _records(
+        "RECORDS.AFTER_DEADLINE",
+        "warning",
+        "活动晚于完成时限",
+        "Activity after its deadline",
+        "{label}：{date}最晚为 {claimed}，晚于完成时限 {observed}。",
+        "{label}: {date} as late as {claimed}, after the deadline {observed}.",
+        "Rows of an activity dated after the deadline the programme sets for it (the date of "
+        "its 产出时效 indicator): one finding per county, listing its late rows, so that a "
+        "deadline indicator's score can be checked event by event and county by county.",
+        "a job fair held 2022-12-26 against a 2022-11-30 deadline",
+    ),
+    _records(
         "RECORDS.OVERSPENT",
         "error",
         "使用金额超过下达金额",
@@ -944,7 +957,7 @@ def parameters(rule_id: str) -> list[str]:
         kind = (
             "column" if (info.json_schema_extra or {}).get("column")
             else "sheet" if name == "sheet"
-            else {int: "integer", Decimal: "yuan"}[info.annotation]
+            else {int: "integer", Decimal: "yuan", dt.date: "date"}[info.annotation]
         )  # fmt: skip
         need = "required" if info.is_required() else "optional"
         out.append(f"`{name}` ({kind}, {need}): {info.description}")

@@ -34,6 +34,7 @@ import duckdb
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.schemas.contracts import TYPE_NAMES, Template
 from jixiao.schemas.programme import (
+    AfterDeadline,
     AgeOutOfRange,
     AmountNotStandard,
     CountedTwice,
@@ -99,7 +100,8 @@ class Query:
 def values(programme: Programme, check: RecordCheck) -> dict:
     """The query's bound parameters."""
     return {"code": programme.code, "year": programme.year,
-            "standard": getattr(check, "standard", None)}  # fmt: skip
+            "standard": getattr(check, "standard", None),
+            "deadline": getattr(check, "deadline", None)}  # fmt: skip
 
 
 def _rows(check: RecordCheck, *derived: tuple[str, str], only: str | None = None) -> str:
@@ -175,6 +177,13 @@ def _outside_year(c: OutsideYear) -> Query:
     )  # fmt: skip
 
 
+def _after_deadline(c: AfterDeadline) -> Query:
+    return Query(
+        c, _rows(c), ("county_code",), "max(date) AS latest, sum(amount) AS money_yuan",
+        where="date > $deadline", order="date, source_file, source_row",
+    )  # fmt: skip
+
+
 def _overspent(c: Overspent) -> Query:
     return Query(
         c,
@@ -198,6 +207,7 @@ QUERIES: dict[str, Callable] = {
     "RECORDS.AGE_OUT_OF_RANGE": _age,
     "RECORDS.COUNTED_TWICE": _counted_twice,
     "RECORDS.OUTSIDE_YEAR": _outside_year,
+    "RECORDS.AFTER_DEADLINE": _after_deadline,
     "RECORDS.OVERSPENT": _overspent,
     "RECORDS.AMOUNT_NOT_STANDARD": _off_standard,
 }
@@ -325,6 +335,14 @@ def _outside_year_parts(c: OutsideYear, g: dict, names: _Names) -> Parts:
             label, _money(g["money_yuan"]), {"date": names.column(c, "date")})  # fmt: skip
 
 
+def _after_deadline_parts(c: AfterDeadline, g: dict, names: _Names) -> Parts:
+    county = g["county_code"]
+    label = f"{names.county_name(county)}{names.sheet(c)}（{g['n_rows']} 行）"
+    return (f"county:{county}:{c.sheet}:after:{c.deadline.isoformat()}", g["latest"].isoformat(),
+            c.deadline.isoformat(), label, _money(g["money_yuan"]),
+            {"date": names.column(c, "date")})  # fmt: skip
+
+
 def _overspent_parts(c: Overspent, g: dict, names: _Names) -> Parts:
     county, line = g["county_code"], g["line"]
     label = f"{names.county_name(county)}「{names.lines.get(line, line)}」"
@@ -346,6 +364,7 @@ _PARTS: dict[str, Callable[..., Parts]] = {
     "RECORDS.AGE_OUT_OF_RANGE": _age_parts,
     "RECORDS.COUNTED_TWICE": _counted_twice_parts,
     "RECORDS.OUTSIDE_YEAR": _outside_year_parts,
+    "RECORDS.AFTER_DEADLINE": _after_deadline_parts,
     "RECORDS.OVERSPENT": _overspent_parts,
     "RECORDS.AMOUNT_NOT_STANDARD": _off_standard_parts,
 }
