@@ -24,7 +24,8 @@ MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户�
                "level": "水平", "percent": "比例", "score": "得分"}  # fmt: skip
 FIXED_ZH = {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
             "survey:overall": "满意度综合得分",
-            "survey:questions": "满意度调查问题数", "score:grade": "自评得分与等级"}  # fmt: skip
+            "survey:questions": "满意度调查问题数", "score:grade": "自评得分与等级",
+            "indicators:count": "绩效指标数"}  # fmt: skip
 
 
 def label(subject: str, vocab: Vocabulary) -> str:
