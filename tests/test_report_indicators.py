@@ -1,0 +1,105 @@
+"""Prose figures linked by name to the report's own 三级指标 and to programme.yaml's
+indicators (checks/report_indicators.py): a report of our own holding the national form
+(tests.test_report_form.NATIONAL) with prose around it, as text and as Word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jixiao.checks.report_check import check_report
+from jixiao.schemas.programme import load_programme
+from tests.conftest import REPO
+from tests.test_report_form import NATIONAL, planted, write_docx, write_text
+
+TITLE = "某区社区康复服务项目2023年度绩效自评报告"
+
+
+def report(tmp_path: Path, form: str, prose: list[str], grid=NATIONAL) -> Path:
+    blocks = [TITLE, "一、绩效目标完成情况", *prose, "附表1", "项目支出绩效自评表", grid, "二、结论",
+              "以上数据经单位负责人审定。"]  # fmt: skip
+    if form == "docx":
+        return write_docx(tmp_path / "r.docx", blocks)
+    path = tmp_path / "r.txt"
+    path.write_text(write_text(blocks), encoding="utf-8")
+    return path
+
+
+def found(path: Path, programme=None) -> list[tuple[str, str, str, str]]:
+    return [(f.rule_id, f.label, f.claimed, f.observed) for f in check_report(path, programme).findings]
+
+
+# Every figure agrees with the form, worded as prose words names: 康复训练210人 for 康复训练人数,
+# 满意度 for 家长满意度, 减轻负担 for 减轻负担户数, a target restated, a breakdown of its own.
+AGREEING = [
+    "（一）全年开展康复训练210人，其中重度残疾儿童80人。康复训练目标为不少于200人。",
+    "（二）训练达标率达到92%。",
+    "（三）减轻家庭负担150户，家长满意度96%。",
+]
+
+
+@pytest.mark.parametrize("form", ["text", "docx"])
+def test_prose_agreeing_with_the_form_gives_nothing_and_is_linked(tmp_path, form):
+    audit = check_report(report(tmp_path, form, AGREEING))
+    assert audit.findings == []
+    # The form's five indicators, each counted once (prose restating one is not another).
+    assert (audit.coverage.indicators, audit.coverage.linked) == (5, 5)
+
+
+@pytest.mark.parametrize("form", ["text", "docx"])
+@pytest.mark.parametrize(
+    ("line", "label", "claimed", "observed"),
+    [
+        ("全年开展康复训练230人。", "康复训练人数", "230人", "实际完成值 210人"),
+        ("减轻家庭负担160户。", "减轻负担户数", "160户", "实际完成值 150户"),
+        ("家长满意度93%。", "家长满意度", "93%", "实际完成值 96%"),
+        ("康复训练人数目标为不少于250人。", "康复训练人数", "250人", "年度指标值 ≥200人"),
+    ],
+)  # fmt: skip
+def test_a_prose_figure_against_its_indicator_row(tmp_path, form, line, label, claimed, observed):
+    (finding,) = check_report(report(tmp_path, form, [line])).findings
+    assert (finding.rule_id, finding.label, finding.claimed, finding.observed) == (
+        "REPORT.FIGURE_DISAGREES", label, claimed, observed)  # fmt: skip
+    assert finding.where == "自评表" and f"三级指标：{label}（第" in finding.evidence[1].text
+
+
+def test_rounding_and_ambiguity_are_no_disagreement(tmp_path):
+    lines = ["康复训练约0.02万人。",  # approximate: never a figure
+             "满意度96.4%。",  # 96.4 rounds into 96
+             "完成率100%。"]  # fmt: skip  (a rate naming no indicator)
+    assert found(report(tmp_path, "text", lines)) == []
+
+
+# The form's 康复训练人数 missed: 190 of ≥200, scored 18 with a reason (the form is right).
+MISSED = planted(NATIONAL, r10c5="190人", r10c7="18", r10c8="部分儿童转入学校", r15c7="97.5")
+
+
+@pytest.mark.parametrize(
+    ("line", "claimed"),
+    [("全年康复训练190人，已完成年度目标。", "「已完成」"),
+     ("康复训练人数190人，完成率100%。", "「完成率100%」"),
+     ("各项指标圆满完成。", "「圆满完成」")],
+)  # fmt: skip
+def test_a_missed_indicator_called_met(tmp_path, line, claimed):
+    (finding,) = check_report(report(tmp_path, "text", [line], MISSED)).findings
+    assert (finding.rule_id, finding.label, finding.claimed) == (
+        "REPORT.MISSED_TARGET_CLAIMED", "康复训练人数", claimed)  # fmt: skip
+    assert finding.observed == "目标 ≥200人，实际 190人"
+
+
+def test_a_missed_indicator_stated_as_missed_claims_nothing(tmp_path):
+    lines = ["全年康复训练190人，未完成年度目标。", "康复训练人数190人，完成率95%。"]
+    assert found(report(tmp_path, "text", lines, MISSED)) == []
+
+
+def test_programme_indicators_are_linked_when_a_programme_is_given(tmp_path):
+    programme = load_programme(REPO / "sample" / "programme.yaml")
+    path = tmp_path / "r.txt"
+    path.write_text("\n".join(["某市残疾人就业服务项目绩效自评报告", "一、绩效目标完成情况",
+                               "全年开展招聘会5场，已完成目标。", ""]), encoding="utf-8")  # fmt: skip
+    (finding,) = check_report(path, programme).findings
+    assert (finding.rule_id, finding.label, finding.observed) == (
+        "REPORT.MISSED_TARGET_CLAIMED", "开展招聘会场次", "目标 ≥9场，实际 5场")  # fmt: skip
+    assert finding.evidence[0].line == 3
+    assert (check_report(path, programme).coverage.indicators, check_report(path).findings) == (1, [])
