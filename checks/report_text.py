@@ -300,6 +300,34 @@ def rates(claims: list[Claim]) -> Iterator[Finding]:
                 )
 
 
+def execution_rates(claims: list[Claim]) -> Iterator[Finding]:
+    """A sentence stating a sum, then what of it was spent, then a rate (预算资金650万元，实际
+    支出94万元，为预算金额的14.46%): the rate against spent / sum. A sentence of more sums
+    than these two says too much to know which the rate divides."""
+    sentences: dict[tuple, list[Claim]] = defaultdict(list)
+    for c in _prose(claims):
+        if c.value is not None:
+            sentences[(c.line, c.sentence)].append(c)
+    for group in sentences.values():
+        money = [c for c in group if _sum_of_money(c)]
+        rates = [c for c in group if c.role == "rate" and c.kind == "percent"]
+        if len(money) != 2 or not rates:
+            continue
+        budget, spent = money
+        if budget.role not in (None, "target") or budget.bound or spent.role != "actual":
+            continue
+        (blo, bhi), (slo, shi) = interval(budget), interval(spent)
+        if blo <= 0:
+            continue
+        lo, hi = 100 * slo / bhi, 100 * shi / blo
+        for r in rates:
+            rlo, rhi = interval(r)
+            if r.start > spent.start and (rhi < lo or rlo > hi):
+                observed = f"{spent.text} / {budget.text} = {100 * spent.value / budget.value:.2f}%"
+                yield Finding("REPORT.RATE_RECOMPUTED", f"indicator:{budget.subject}:rate", r.text,
+                              observed, (ev(r),))  # fmt: skip
+
+
 def table_indicators(claims: list[Claim]) -> Iterator[tuple[Claim, Claim]]:
     """Indicator rows of a report's tables: each target cell (年度指标值 ≥180人, 24期) and the
     row's first actual cell of its unit, else of a bare number (实际完成值 164)."""
@@ -1241,6 +1269,8 @@ def _check_parts(
         before = _before(text, c)
         if any(w in before for w in _SUMMED) or _another_figure(text, c, total):
             break  # 合计7万元; ；实际支出55万元: the total restated, or another statement
+        if c.bound in (">=", "<=") and c.bound != total.bound:
+            break  # ，目标为不少于200人: a target, no part of what was done
         if _is_change(text, c):
             continue
         if c.kind == "percent" and any(w in before for w in _SHARE):
