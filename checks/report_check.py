@@ -208,7 +208,8 @@ def coverage(doc: Document, claims: list[Claim], own: list[report_indicators.Nam
     with no unit (a table flattened into text that was not read as one)."""
     # An indicator is stated where it is set, analysed and tabled: counted once — by name
     # when it is known by one (a 三级指标 of the report's form, or programme.yaml's that the
-    # prose speaks of), else by what its target says (unit, bound, value) — and linked when
+    # prose speaks of; a target the prose links to a name stands for that name wherever it
+    # is stated again), else by what its target says (unit, bound, value) — and linked when
     # any statement of it finds its actual: the form's 实际完成值 or a prose figure.
     linked = {id(t) for t, _, _ in report_text.indicator_lines(claims)}
     linked |= {id(t) for t, _ in report_text.table_indicators(claims)}
@@ -218,15 +219,16 @@ def coverage(doc: Document, claims: list[Claim], own: list[report_indicators.Nam
     for k in links:
         key = ("named", k.indicator.name)
         indicators[key] = indicators.get(key, False) or report_indicators.states_actual(k.claim)
-    by_name = {id(k.claim) for k in links}
+    alias = {(k.claim.unit, k.claim.bound, k.claim.value): ("named", k.indicator.name)
+             for k in links if k.claim.role == "target" and k.claim.bound in (">=", "<=")}  # fmt: skip
     form_tables = {t.index for t in doc.tables if t.form is not None} if own else set()
     for c in claims:
-        if c.table in form_tables or id(c) in by_name:
-            continue  # counted by name above
+        if c.table in form_tables:
+            continue  # the form's rows are counted by name above
         if c.role == "target" and c.value is not None and (
             c.bound in (">=", "<=") or c.table is not None and _indicator_column(c)
         ):
-            key = (c.unit, c.bound, c.value)
+            key = alias.get((c.unit, c.bound, c.value), (c.unit, c.bound, c.value))
             indicators[key] = indicators.get(key, False) or id(c) in linked
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for c in claims:

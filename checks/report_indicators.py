@@ -17,6 +17,7 @@ the form's, else the prose's own — misses its target (REPORT.MISSED_TARGET_CLA
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -32,7 +33,7 @@ from jixiao.checks.report_text import (
     ev,
 )
 from jixiao.checks.tables import Figure
-from jixiao.ingest.claims import Claim, interval
+from jixiao.ingest.claims import QUOTED, Claim, interval
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary, fold
 
@@ -42,6 +43,7 @@ _NAMING = 2
 _SHARE = Decimal("0.4")
 _BOUND = {"higher": ">=", "budget_execution": ">=", "lower": "<=", "equal": "="}
 _SIGN = {">=": "≥", "<=": "≤", "=": ""}
+_NAME_MAX = 40  # a 三级指标 is a phrase: a longer cell is no name to look for
 _UNIT_IN_NAME = re.compile(r"[（(]\s*([^（）()]{1,4}?)\s*[)）]\s*$")
 
 
@@ -126,14 +128,18 @@ def _shared(name: str, plain: list[bool], context: str) -> int:
     return shared if shared >= max(_NAMING, _SHARE * sum(plain)) else 0
 
 
-def _fits(c: Claim, unit: str, per_unit: bool) -> bool:
+def _per_unit(text: str, vocab: Vocabulary) -> bool:
+    return any(h.value == "per_unit" for h in vocab.measure_cues.hits(text))
+
+
+def _fits(c: Claim, context: str, unit: str, per_unit: bool, vocab: Vocabulary) -> bool:
     """A figure that may state an indicator of this unit: the same unit (a satisfaction in %
-    or 分 alike), a standard for a standard (人均, 标准) and a total for a total; a 完成率
-    speaks of an indicator of any unit."""
+    or 分 alike), a standard for a standard (人均, 标准 in its clause) and a total for a
+    total; a 完成率 speaks of an indicator of any unit."""
     if c.role == "rate":
         return True
     same = c.unit == unit or c.unit in SAME_SCALE and unit in SAME_SCALE
-    return same and (c.measure == "per_unit") == per_unit
+    return same and (c.measure == "per_unit" or _per_unit(context, vocab)) == per_unit
 
 
 def _own(c: Claim) -> bool:
@@ -145,26 +151,35 @@ def _own(c: Claim) -> bool:
 
 
 def links(claims: list[Claim], named: list[Named], vocab: Vocabulary) -> list[Link]:
-    """Each prose figure with the one indicator it speaks of, if any (see the module)."""
-    if not named:
-        return []
+    """Each prose figure with the one indicator it speaks of, if any (see the module). Only
+    indicators sharing a pair of characters with a figure's clause are scored: a report's
+    figures cost their clauses' length, not that times the number of indicators."""
     generic = _generic_words(vocab)
     names = []
+    pairs: dict[str, set[int]] = defaultdict(set)  # two characters, one naming → indicators
     for n in named:
         name = re.sub(r"\s+", "", fold(n.name))
-        per_unit = any(h.value == "per_unit" for h in vocab.measure_cues.hits(name))
-        names.append((n, name, _naming(name, generic), _unit(n, vocab), per_unit))
+        if len(name) > _NAME_MAX:
+            continue
+        per_unit = _per_unit(name, vocab)
+        plain = _naming(name, generic)
+        for i in range(len(name) - 1):
+            if plain[i] or plain[i + 1]:
+                pairs[name[i : i + 2]].add(len(names))
+        names.append((n, name, plain, _unit(n, vocab), per_unit))
     out = []
     for c in claims:
-        if not _own(c):
+        if not pairs or not _own(c):
             continue
-        context = fold(clause_context(c))
-        scored = sorted(
-            ((_shared(name, plain, context), i)
-             for i, (_, name, plain, unit, per_unit) in enumerate(names)
-             if unit and _fits(c, unit, per_unit)),
-            reverse=True,
-        )  # fmt: skip
+        # What is quoted (a survey question, a document's title) names no indicator.
+        context = QUOTED.sub("", fold(clause_context(c)))
+        near = set().union(*(pairs.get(context[i : i + 2], ()) for i in range(len(context) - 1)))
+        scored = []
+        for i in near:
+            _, name, plain, unit, per_unit = names[i]
+            if unit and _fits(c, context, unit, per_unit, vocab):
+                scored.append((_shared(name, plain, context), i))
+        scored.sort(reverse=True)
         if scored and scored[0][0] and (len(scored) == 1 or scored[1][0] < scored[0][0]):
             out.append(Link(c, names[scored[0][1]][0]))
     return out

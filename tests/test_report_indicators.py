@@ -8,12 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from jixiao.checks import report_form, report_indicators
 from jixiao.checks.report_check import check_report
+from jixiao.checks.tables import grids
+from jixiao.ingest.claims import extract_claims
+from jixiao.ingest.report import read_report
 from jixiao.schemas.programme import load_programme
+from jixiao.schemas.vocabulary import load_vocabulary
 from tests.conftest import REPO
 from tests.test_report_form import NATIONAL, planted, write_docx, write_text
 
 TITLE = "某区社区康复服务项目2023年度绩效自评报告"
+CORPUS = REPO.parent / "shared" / "corpus" / "reports"
 
 
 def report(tmp_path: Path, form: str, prose: list[str], grid=NATIONAL) -> Path:
@@ -103,3 +109,14 @@ def test_programme_indicators_are_linked_when_a_programme_is_given(tmp_path):
         "REPORT.MISSED_TARGET_CLAIMED", "开展招聘会场次", "目标 ≥9场，实际 5场")  # fmt: skip
     assert finding.evidence[0].line == 3
     assert (check_report(path, programme).coverage.indicators, check_report(path).findings) == (1, [])
+
+
+@pytest.mark.skipif(not (CORPUS / "R16.txt").exists(), reason=f"the report corpus is not at {CORPUS}")
+def test_corpus_rounded_prose_figure_links_to_its_row_and_agrees():
+    """R16's key: 11万人次 in the prose is the form's 110406 rounded (a trap): linked to
+    享受医疗救助人次, no finding."""
+    doc, vocab = read_report(CORPUS / "R16.txt"), load_vocabulary()
+    own = report_indicators.from_form(report_form.indicators(report_form.forms(grids(doc))))
+    found = report_indicators.links(extract_claims(doc, vocab), own, vocab)
+    assert [(k.claim.text, k.indicator.name) for k in found] == [("11万人次", "享受医疗救助人次")]
+    assert check_report(CORPUS / "R16.txt").findings == []

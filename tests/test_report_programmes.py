@@ -98,7 +98,7 @@ class Case:
     def planted_once(self) -> bool:
         texts = [b for b in self.blocks if isinstance(b, str)]
         texts += [cell for b in self.blocks if not isinstance(b, str) for row in b for cell in row]
-        return sum(t.count(self.old) if isinstance(t, str) else 0 for t in texts) == 1
+        return sum(t.count(self.old) for t in texts) == 1
 
 
 CASES = {
