@@ -158,7 +158,8 @@ def links(claims: list[Claim], named: list[Named], vocab: Vocabulary) -> list[Li
     names = []
     pairs: dict[str, set[int]] = defaultdict(set)  # two characters, one naming → indicators
     for n in named:
-        name = re.sub(r"\s+", "", fold(n.name))
+        # The name as prose words it: no spaces, no unit in brackets (助农增收（元）).
+        name = _UNIT_IN_NAME.sub("", re.sub(r"\s+", "", fold(n.name)))
         if len(name) > _NAME_MAX:
             continue
         per_unit = _per_unit(name, vocab)

@@ -70,6 +70,17 @@ def test_a_prose_figure_against_its_indicator_row(tmp_path, form, line, label, c
     assert finding.where == "自评表" and f"三级指标：{label}（第" in finding.evidence[1].text
 
 
+def test_a_name_with_its_unit_in_brackets_and_bare_figures(tmp_path):
+    """A form writing 新型经营主体助农增收（元） | 1980 | 2074: the unit from the name, the
+    prose naming it as 助农增收."""
+    grid = planted(NATIONAL, r13c2="经济效益指标", r13c3="新型经营主体助农增收（元）",
+                   r13c4="1980", r13c5="2074")  # fmt: skip
+    assert found(report(tmp_path, "text", ["全年助农增收2074元。"], grid)) == []
+    assert found(report(tmp_path, "text", ["全年助农增收2100元。"], grid)) == [
+        ("REPORT.FIGURE_DISAGREES", "新型经营主体助农增收（元）", "2100元", "实际完成值 2074")
+    ]
+
+
 def test_rounding_and_ambiguity_are_no_disagreement(tmp_path):
     lines = ["康复训练约0.02万人。",  # approximate: never a figure
              "满意度96.4%。",  # 96.4 rounds into 96
