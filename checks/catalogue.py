@@ -493,8 +493,11 @@ _REPORT = (
         "「{label}」在不同位置表述不一致：{claimed}，而{where}为 {observed}。",
         "'{label}' is stated differently: {claimed}, while {where} says {observed}.",
         "The same subject and measure (and role: target or actual) stated with values whose "
-        "rounding intervals do not overlap, in two places of the report. Left out: figures of "
-        "different roles (a target and an actual), different units of count.",
+        "rounding intervals do not overlap, in two places of the report; and a prose figure "
+        "linked by name to a 三级指标 of the report's own 自评表 (补助人数 for 补助残疾人人数) "
+        "against that row's 实际完成值, or its 年度指标值 for a target, in the same unit. Left "
+        "out: figures of different roles (a target and an actual), different units of count, "
+        "breakdowns (其中) and changes (增加) beside an indicator's name.",
         "6个县市区残联完成招聘会 in the summary, 5个 in 项目实施",
     ),
     _report(
@@ -704,7 +707,10 @@ _REPORT = (
         "报告称{claimed}，但「{label}」{observed}。",
         "The report says {claimed}, but '{label}' {observed}.",
         "Text that says every target was achieved (完成全年预定的绩效目标, 较好实现) while an "
-        "indicator's actual is below its target.",
+        "indicator's actual is below its target (a 自评表 row's in its target's direction "
+        "first); and a sentence stating an indicator known by name (the 自评表's, or "
+        "programme.yaml's) that calls it met (已完成, 完成率100%) while its actual — the "
+        "form's, else the prose's — misses the target.",
         "5 of 9 job fairs beside 项目完成全年预定的绩效目标",
     ),
     _report(
