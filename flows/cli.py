@@ -95,8 +95,7 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     from jixiao.ingest.personal import HashKeyError
     from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
 
-    if not raw.is_dir():
-        _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
+    _programmes_in(raw)
     debug = bool(os.environ.get("JIXIAO_DEBUG"))
     if not debug:
         _console_without_tracebacks()
@@ -106,10 +105,8 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
-        _fail(
-            f"无法写入 {exc.filename or db}：{exc.strerror}。",
-            f"cannot write {exc.filename or db}: {exc.strerror}.",
-        )
+        where = Path(exc.filename).resolve() if exc.filename else db.resolve()
+        _fail(f"无法写入 {where}：{exc.strerror}。", f"cannot write {where}: {exc.strerror}.")
     except Exception as exc:
         if debug:
             raise
@@ -124,6 +121,20 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
             _error(f"已跳过项目 {s['programme']}：{s['reason']}",
                    f"programme {s['programme']} skipped: {s['reason']}")  # fmt: skip
         raise typer.Exit(1)
+
+
+def _programmes_in(raw: Path) -> None:
+    """Stop before any work, saying so, when ``raw`` holds no programme to run: a run over
+    nothing would publish an empty warehouse as if all were well."""
+    from jixiao.ingest.discover import programme_dirs
+
+    where = raw.resolve()
+    if not raw.is_dir():
+        _fail(f"输入目录 {where} 不存在。", f"input folder {where} does not exist.")
+    if not programme_dirs(raw):
+        _fail(f"输入目录 {where} 下没有项目（应为 <年度>/<项目代码>/programme.yaml），未运行。",
+              f"no programme under {where} (expected <year>/<code>/programme.yaml); "
+              "nothing was run.")  # fmt: skip
 
 
 def _summary(result: dict, db: Path) -> None:
@@ -236,17 +247,21 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from jixiao.flows.serve import SCHEDULE, deployment, find_or_start_server
+    from jixiao.flows.serve import SCHEDULE, deployment, deployment_name, find_or_start_server
 
+    _programmes_in(raw)
     try:
         api, server = find_or_start_server()
     except RuntimeError as exc:
         _fail(str(exc))
-    ui = api.removesuffix("/api")
+    ui, name = api.removesuffix("/api"), deployment_name(raw)
     out.print(
-        f"按计划 {SCHEDULE.cron}（{SCHEDULE.timezone}）运行 nightly；运行记录：{ui}"
+        f"按计划 {SCHEDULE.cron}（{SCHEDULE.timezone}）运行 nightly/{name}（{raw.resolve()}）；"
+        f"运行记录：{ui}"
         if _lang["value"] == "zh"
-        else f"serving nightly on {SCHEDULE.cron} ({SCHEDULE.timezone}); run history: {ui}"
+        else f"serving nightly/{name} ({raw.resolve()}) on {SCHEDULE.cron} "
+        f"({SCHEDULE.timezone}); run history: {ui}",
+        soft_wrap=True,
     )
     try:
         with temporary_settings({PREFECT_API_URL: api}):
@@ -267,7 +282,8 @@ def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
 
     zh = _lang["value"] == "zh"
     if not raw.is_dir():
-        _fail(f"输入目录 {raw} 不存在。", f"input folder {raw} does not exist.")
+        where = raw.resolve()
+        _fail(f"输入目录 {where} 不存在。", f"input folder {where} does not exist.")
     folders = programme_dirs(raw)
     if not folders:
         out.print(f"{raw} 下没有项目（<年度>/<项目代码>/programme.yaml）。" if zh

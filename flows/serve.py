@@ -7,6 +7,7 @@ offline), so the run history survives the process and can be looked at in a brow
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -23,12 +24,18 @@ SCHEDULE = Cron("0 2 * * *", timezone="Asia/Shanghai")
 LOCAL_API = "http://127.0.0.1:4200/api"
 
 
+def deployment_name(raw: Path) -> str:
+    """``nightly-`` and a digest of the input folder's path: two checkouts served by one Prefect
+    server (one ``~/.prefect``) keep their schedules and run histories apart."""
+    return "nightly-" + hashlib.sha256(os.fsencode(raw.resolve())).hexdigest()[:8]
+
+
 def deployment(raw: Path, db: Path, out: Path, lang: str = "zh"):
     """The nightly flow at 02:00 Asia/Shanghai; a transient failure (a locked file, a full
     disk freed later) is retried, and a retry redoes only what is not yet in the warehouse."""
     flow = nightly.with_options(retries=2, retry_delay_seconds=600)
     return flow.to_deployment(
-        name="nightly",
+        name=deployment_name(raw),
         schedules=[SCHEDULE],
         parameters={"raw_dir": str(raw), "db": str(db), "out": str(out), "lang": lang},
     )

@@ -59,12 +59,17 @@ def test_invalid_programme_is_one_sentence_exit_1(prefect_api, tmp_path):
     [
         (["run", "--no-such-flag"], 2, "No such option"),
         (["--lang", "fr", "run"], 2, "zh 或 en"),
-        (["run", "--raw", "missing"], 1, "错误：输入目录 missing 不存在。"),
-        (["--lang", "en", "run", "--raw", "missing"], 1, "Error: input folder missing does not"),
+        # Paths in full: the operator sees which folder was meant.
+        (["run", "--raw", "missing"], 1, "错误：输入目录 {tmp}/missing 不存在。"),
+        (["--lang", "en", "run", "--raw", "missing"], 1, "Error: input folder {tmp}/missing does"),
+        # A folder with no programme: said, before Prefect or the warehouse is touched.
+        (["run", "--raw", "."], 1, "错误：输入目录 {tmp} 下没有项目（应为 <年度>/<项目代码>/programme.yaml）"),
+        (["serve", "--raw", "."], 1, "错误：输入目录 {tmp} 下没有项目"),
     ],
 )
 def test_misuse_and_missing_input(prefect_api, tmp_path, args, code, says):
     done = jixiao(*args, cwd=tmp_path, api=prefect_api)
     assert done.returncode == code
-    assert says in done.stdout + done.stderr
+    assert says.format(tmp=tmp_path) in done.stdout + done.stderr
+    assert not (tmp_path / "data").exists()  # nothing written
     assert "Traceback" not in done.stdout + done.stderr

@@ -282,10 +282,10 @@ def test_command_writes_every_county_and_skips_a_broken_programme(tmp_path):
     assert f"{SAMPLE}：已写出 14 份区县空白报送表" in done.stdout
 
 
-@pytest.mark.parametrize(("raw", "says"), [("missing", "错误：输入目录 missing 不存在。")])
+@pytest.mark.parametrize(("raw", "says"), [("missing", "错误：输入目录 {tmp}/missing 不存在。")])
 def test_command_misuse(tmp_path, raw, says):
     done = _template(Path(raw), tmp_path / "out", tmp_path)
-    assert done.returncode == 1 and says in done.stderr
+    assert done.returncode == 1 and says.format(tmp=tmp_path) in done.stderr
     unknown = subprocess.run([str(JIXIAO), "template", "--nope"], cwd=tmp_path,
                              capture_output=True, text=True, timeout=300)  # fmt: skip
     assert unknown.returncode == 2
