@@ -21,6 +21,7 @@ from jixiao.schemas.programme import Programme, ProgrammeError
 from jixiao.schemas.template import hash_column
 from jixiao.schemas.warehouse import (
     BUDGET_LINES,
+    COUNTIES,
     FINDINGS,
     HISTORY,
     INGEST_LOG,
@@ -30,6 +31,7 @@ from jixiao.schemas.warehouse import (
     SCORES,
     STATED_TOTALS,
     TABLES,
+    Table,
     latest_log_entries,
     sheet_table,
 )
@@ -42,14 +44,19 @@ def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
     the programmes' sheet tables. ``notify`` is told what was migrated or rebuilt."""
     for table in TABLES:
         con.execute(table.ddl())
-    for table in (RUNS, INGEST_LOG):
+    _add_columns(con, RUNS, INGEST_LOG)
+    _years(con, notify)
+    _add_columns(con, SCORES)  # its typed targets and actuals; its year is _years' to give
+    for programme in programmes:
+        create_sheet_tables(con, programme)
+
+
+def _add_columns(con: duckdb.DuckDBPyConnection, *tables: Table) -> None:
+    for table in tables:
         for column in table.columns:
             con.execute(
                 f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column.name} {column.type}"
             )
-    _years(con, notify)
-    for programme in programmes:
-        create_sheet_tables(con, programme)
 
 
 def _held(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
@@ -191,15 +198,18 @@ def hashed_with(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
 
 
 def refresh_budget_lines(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
+    """programme.yaml's budget lines and counties, as this run reads them."""
+    scope = [programme.code, programme.year]
     with transaction(con):
-        con.execute(f"DELETE FROM {BUDGET_LINES.name} WHERE programme_code = ? AND year = ?",
-                    [programme.code, programme.year])  # fmt: skip
+        for table in (BUDGET_LINES, COUNTIES):
+            con.execute(f"DELETE FROM {table.name} WHERE programme_code = ? AND year = ?", scope)
         con.executemany(
             f"INSERT INTO {BUDGET_LINES.name} VALUES (?, ?, ?, ?, ?)",
-            [
-                [programme.code, programme.year, b.code, b.name, b.amount_yuan]
-                for b in programme.budget_lines
-            ],
+            [[*scope, b.code, b.name, b.amount_yuan] for b in programme.budget_lines],
+        )
+        con.executemany(
+            f"INSERT INTO {COUNTIES.name} VALUES (?, ?, ?, ?)",
+            [[*scope, code, name] for code, name in programme.counties.items()],
         )
     checkpoint("load.budget_lines_refreshed")
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from jixiao.publish.views import VIEWS
+import duckdb
+
+from jixiao.ingest.load import create_tables
+from jixiao.publish.views import VIEWS, View, create_views
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import PERSONAL_DATA, TABLES, Table, sheet_table
 
@@ -39,7 +42,22 @@ def render(programmes: list[Programme]) -> str:
         ]
         lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in table.columns]
         lines.append("")
-    lines += ["## Views", "", "Start here: the latest run, ready to read.", "",
-              "| view | meaning |", "|---|---|"]  # fmt: skip
-    lines += [f"| `{v.name}` | {v.description} |" for v in VIEWS]
-    return "\n".join(lines) + "\n"
+    lines += ["## Views", "", "Start here: the latest run, ready to read.", ""]
+    tables = {t.name: {c.name: c.description for c in t.columns} for t, _ in described}
+    anywhere = {c: d for columns in tables.values() for c, d in columns.items()}
+    for view, columns in view_columns(programmes).items():
+        meanings = anywhere | tables.get(view.source, {}) | dict(view.columns)
+        lines += [f"### `{view.name}`", "", view.description, "",
+                  "| column | type | meaning |", "|---|---|---|"]  # fmt: skip
+        lines += [f"| `{name}` | {kind} | {meanings.get(name, '')} |" for name, kind in columns]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def view_columns(programmes: list[Programme]) -> dict[View, list[tuple[str, str]]]:
+    """Each view's columns and types, as DuckDB gives them over the tables a run creates."""
+    with duckdb.connect() as con:
+        create_tables(con, *programmes, notify=lambda _: None)
+        create_views(con)
+        return {v: con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {v.name})").fetchall()
+                for v in VIEWS}  # fmt: skip

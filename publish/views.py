@@ -18,9 +18,14 @@ from jixiao.schemas.warehouse import latest_log_entries
 
 @dataclass(frozen=True)
 class View:
+    """``source``: the table most of its columns come from, whose meanings they keep (DICTIONARY.md);
+    ``columns``: the meanings of the columns it computes."""
+
     name: str
     description: str
     select: str
+    source: str = ""
+    columns: tuple[tuple[str, str], ...] = ()
 
     @property
     def sql(self) -> str:
@@ -44,6 +49,8 @@ JOIN runs r USING (run_id)
 WHERE p.year IS NOT NULL  -- history an older warehouse could not date (ingest.load._years)
 GROUP BY p.programme_code, p.year
 """,
+        "runs",
+        (("run_id", "最近一次运行的编号"),),
     ),
     View(
         "v_latest_findings",
@@ -56,6 +63,10 @@ SELECT f.*,
 FROM findings f
 JOIN v_latest_run l USING (programme_code, year, run_id)
 """,
+        "findings",
+        (("severity_zh", "严重程度（错误 / 警示 / 提示）"),
+         ("severity_rank", "严重程度序号（0 错误，1 警示，2 提示），排序用"),
+         ("status_zh", "状态（新增 / 持续）")),  # fmt: skip
     ),
     View(
         "v_findings_by_county",
@@ -73,13 +84,18 @@ WITH located AS (
     FROM v_latest_findings
   )
 )
-SELECT programme_code, year, run_id, county_code, severity, {_SEVERITY_ZH} AS severity_zh,
+SELECT programme_code, year, run_id, county_code, c.name AS county_name, severity,
+  {_SEVERITY_ZH} AS severity_zh,
   count(*) AS findings,
   count(*) FILTER (WHERE status = 'new') AS new_findings,
   sum(amount_yuan) AS amount_yuan
-FROM located
+FROM located LEFT JOIN counties c USING (programme_code, year, county_code)
 GROUP BY ALL
 """,
+        "findings",
+        (("county_code", "区县代码；为空即报告或全项目层面"), ("county_name", "区县名称（counties 表）"),
+         ("severity_zh", "严重程度（错误 / 警示 / 提示）"), ("findings", "发现条数"),
+         ("new_findings", "其中本次新增的条数"), ("amount_yuan", "涉及金额合计（元）")),  # fmt: skip
     ),
     View(
         "v_indicator_status",
@@ -107,6 +123,11 @@ LEFT JOIN (SELECT programme_code, year, run_id, grade FROM latest WHERE level = 
   USING (programme_code, year, run_id)
 WHERE s.level = 3
 """,
+        "scores",
+        (("unit", "计量单位"), ("recorded", "记录实际值（metrics 表的度量结果）"),
+         ("recorded_date", "记录的完成日期（时效指标）"),
+         ("disputed_claim", "报告中与记录不符的数据（REPORT.RECORDS_DISAGREE）"),
+         ("score_gap", "重新计算得分 − 报告自评得分")),  # fmt: skip
     ),
     View(
         "v_ingest_status",
@@ -121,6 +142,8 @@ SELECT programme_code, year, county_code, file, version, status,
   superseded_by, sha256, run_id, ingested_at
 FROM """
         + latest_log_entries("programme_code, year, file") + "\n",
+        "ingest_log",
+        (("status_zh", "状态（已接收 / 已拒收 / 已被替代）"),),
     ),
 )
 

@@ -113,6 +113,18 @@ def sheet_table(sheet: Sheet) -> Table:
     )
 
 
+COUNTIES = Table(
+    "counties",
+    "区县",
+    "programme.yaml 中的区县：代码与名称，供按区县汇总时显示名称。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("county_code", "VARCHAR", "区县代码"),
+        Column("name", "VARCHAR", "区县名称"),
+    ),
+)
+
 BUDGET_LINES = Table(
     "budget_lines",
     "预算科目",
@@ -336,13 +348,17 @@ SCORES = Table(
             "评分方式：higher / lower / equal / deadline / qualitative / budget_execution",
         ),
         Column("weight", "DECIMAL(9,2)", "权重（满分）"),
-        Column("target", "VARCHAR", "目标值"),
-        Column("actual", "VARCHAR", "实际值"),
+        Column("target", "VARCHAR", "目标值（如书写：数值或日期）"),
+        Column("actual", "VARCHAR", "实际值（如书写：数值或日期）"),
         Column("score", "DECIMAL(9,2)", "重新计算的得分"),
         Column("deduction", "DECIMAL(9,2)", "扣分"),
         Column("claimed_score", "DECIMAL(9,2)", "报告自评得分（若报告给出）"),
         Column("grade", "VARCHAR", "等级（总分行：优 / 良 / 中 / 差）"),
         Column("explanation", "VARCHAR", "得分与扣分的说明"),
+        Column("target_value", "DECIMAL(38,6)", "目标值（数值型指标）"),
+        Column("actual_value", "DECIMAL(38,6)", "实际值（数值型指标）"),
+        Column("target_date", "DATE", "目标日期（时效指标）"),
+        Column("actual_date", "DATE", "完成日期（时效指标）"),
     ),
 )
 
@@ -390,6 +406,7 @@ HISTORY: tuple[Table, ...] = (RUNS, METRICS, SCORES, FINDINGS)
 
 # jixiao's own tables; the sheet tables come from the programmes' templates (sheet_table).
 TABLES: tuple[Table, ...] = (
+    COUNTIES,
     BUDGET_LINES,
     CLAIMS,
     METRICS,

@@ -306,6 +306,12 @@ def _budget_execution(ind: Indicator, rate: Decimal) -> IndicatorScore:
 # --- the scores table ----------------------------------------------------------------------
 
 
+def _typed(name: str, value: object) -> dict:
+    """A target or actual in the column of its type, for analysts: a figure or a date."""
+    return {f"{name}_value": value if isinstance(value, Decimal) else None,
+            f"{name}_date": value if isinstance(value, dt.date) else None}  # fmt: skip
+
+
 def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int) -> list[dict]:
     """Rows for ``scores``: indicators (level 3), level-1 totals (1), the total (0)."""
     base = {"run_id": run_id, "programme_code": programme_code, "year": year}
@@ -328,6 +334,8 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
                 "claimed_score": card.claimed.get(ind.id),
                 "grade": None,
                 "explanation": s.explanation,
+                **_typed("target", ind.target),
+                **_typed("actual", s.actual),
             }
         )
     for s in card.level1:
@@ -347,6 +355,8 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
                 "claimed_score": card.claimed.get(s.name),
                 "grade": None,
                 "explanation": _level1_text(s),
+                **_typed("target", None),
+                **_typed("actual", None),
             }
         )
     rows.append(
@@ -366,6 +376,8 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
             "grade": card.grade,
             "explanation": f"总分 {card.total} 分，评价等级「{card.grade}」"
             "（优 ≥ 90，良 80–<90，中 60–<80，差 < 60）",
+            **_typed("target", None),
+            **_typed("actual", None),
         }
     )
     columns = [c.name for c in SCORES.columns]

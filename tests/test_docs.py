@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from jixiao.checks.catalogue import RULES, render_markdown
-from jixiao.publish.dictionary import render
+from jixiao.publish.dictionary import render, view_columns
 from jixiao.sample.generate import PROGRAMME_YAML
 from jixiao.schemas.programme import load_programme
 from jixiao.schemas.warehouse import TABLES, sheet_table
@@ -41,3 +41,16 @@ def test_dictionary_documents_every_column():
     visits = text.split("## `visits`")[1].split("## ")[0]  # personal columns per SPEC §4
     assert "| `cert_hash` | VARCHAR |" in visits and "`cert_no`" not in visits
     assert "| `name` |" not in visits
+
+
+def test_dictionary_documents_every_view_column():
+    """Each view with its columns as DuckDB creates it, and what each column means."""
+    text = render([load_programme(PROGRAMME_YAML)])
+    views = text.split("## Views", 1)[1]
+    for view, columns in view_columns([load_programme(PROGRAMME_YAML)]).items():
+        section = views.split(f"### `{view.name}`", 1)[1].split("\n### ", 1)[0]
+        for name, kind in columns:
+            (line,) = [row for row in section.splitlines() if row.startswith(f"| `{name}` |")]
+            meaning = line.split(" | ")[2].rstrip(" |")
+            assert f"| {kind} |" in line and meaning, line
+    assert "| `county_name` | VARCHAR | 区县名称（counties 表） |" in views

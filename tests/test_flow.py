@@ -294,6 +294,16 @@ def test_scores_metrics_findings_and_views(demo):
                     ("county:530112:job_fairs:after:2022-11-30", "2022-12-23"),
                     ("county:530115:job_fairs:after:2022-11-30", "2022-12-26")]  # fmt: skip
     assert query(db, "SELECT count(*) FROM v_indicator_status")[0][0] >= 10
+    # For analysts: targets and actuals typed, counties by name.
+    typed = {i: rest for i, *rest in query(db, "SELECT indicator_id, target_value, actual_value, "
+                                             "target_date, actual_date FROM scores WHERE level = 3")}
+    D, date = __import__("decimal").Decimal, __import__("datetime").date
+    assert typed["job_fairs_held"] == [D(9), D(5), None, None]
+    assert typed["job_fairs_by"] == [None, None, date(2022, 11, 30), date(2022, 12, 26)]
+    assert query(db, "SELECT count(*), count(DISTINCT name) FROM counties") == [(14, 14)]
+    by_county = dict(query(db, "SELECT county_name, sum(findings) FROM v_findings_by_county "
+                               "WHERE county_code IS NOT NULL GROUP BY 1"))  # fmt: skip
+    assert by_county["晋宁区"] >= 1  # its late job fair
     assert query(db, "SELECT count(*) FROM v_latest_findings")[0][0] == sum(rules.values())
 
 
