@@ -911,7 +911,7 @@ def xlsx_bytes(fig: ReportFigures) -> bytes:
     top = sheet.max_row
     covered = form.covered()
     for r, texts in enumerate(form.rows):
-        sheet.append([None if (r, c) in covered else text for c, text in enumerate(texts)])
+        sheet.append([None if (r, c) in covered else text or None for c, text in enumerate(texts)])
     for r1, c1, r2, c2 in form.merges:
         sheet.merge_cells(start_row=top + r1 + 1, start_column=c1 + 1,
                           end_row=top + r2 + 1, end_column=c2 + 1)  # fmt: skip
@@ -919,7 +919,7 @@ def xlsx_bytes(fig: ReportFigures) -> bytes:
     for row in sheet.iter_rows(min_row=top + 1):
         for cell in row:
             cell.alignment = wrap
-    for c, width in enumerate((8, 12, 14, 24, 16, 14, 8, 10, 24), 1):
+    for c, width in enumerate(FORM_COLUMNS, 1):  # in characters, as Excel counts them
         sheet.column_dimensions[get_column_letter(c)].width = width
     stamp = dt.datetime.combine(fig.report_date, dt.time(9, 0))  # no clock in the file
     book.properties.created = book.properties.modified = stamp

@@ -3,10 +3,15 @@ stands and however its header lies, each of its rules found when planted and sil
 its figures agree; the report's own indicators for the prose rules; the development
 corpus's 自评表, as today's readers give them or gridded by hand from the same figures.
 
-Forms are written as grids of cell texts: ``<`` is a cell merged with the one on its left,
-``^`` one merged with the one above. They reach the rules through the project's readers: a
-.docx built with python-docx (real merged cells) and the tab-led text layout of SPEC §1.3
-(one cell per line, rows separated by a blank line; a merged cell is an empty one).
+The report writer (sample/report_writer.py) fills the form from a programme's figures and
+plants single faults in it: each rule is found in every form it writes (text, flattened
+text, Word, PDF, the .xlsx 自评表) and in the PDF LibreOffice prints from its Word file, and
+a clean form adds no finding. What it does not write — two-row headers, a form split over
+two tables, the 部门整体支出 variant, a pasted form, the corpus's — is written here as grids
+of cell texts: ``<`` is a cell merged with the one on its left, ``^`` one merged with the one
+above. They reach the rules through the project's readers: a .docx built with python-docx
+(real merged cells) and the tab-led text layout of SPEC §1.3 (one cell per line, rows
+separated by a blank line; a merged cell is an empty one).
 """
 
 from __future__ import annotations
