@@ -20,6 +20,7 @@ import copy
 import random
 import shutil
 import subprocess
+import sys
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -363,6 +364,22 @@ def test_the_written_form_merges_its_cells_as_word_and_excel_do(tmp_path):
     scores = writer.form_scores(fig)
     assert scores.funds_score + sum(scores.weights.values()) == 100
     assert scores.total == fig.score_total  # 总分 is the report's own 自评得分
+
+
+def test_check_report_on_the_written_workbook(tmp_path):
+    """`jixiao check-report` on a 自评表 workbook: the planted shortfall without a reason,
+    where it stands (two cells of one row: the row named once), beside what was read."""
+    fig, _ = writer.plant(writer.sample_figures(), "REPORT.FORM_NO_REASON", random.Random(1),
+                          in_form=True)  # fmt: skip
+    path = written(fig, tmp_path, "xlsx")
+    jixiao = Path(sys.executable).with_name("jixiao")
+    done = subprocess.run([str(jixiao), "check-report", str(path)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "偏差原因分析及改进措施" in done.stdout and "共 1 条发现" in done.stdout
+    (line,) = {e.line for f in check_report(path).findings for e in f.evidence}
+    assert f"第 {line} 行" in done.stdout and f"{line}、{line}" not in done.stdout
+    assert "表格形式：工作表 2 个，其中自评表 2 部分" in done.stdout
 
 
 def test_a_pdf_libreoffice_writes_reads_as_the_docx(tmp_path):
