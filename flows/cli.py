@@ -232,7 +232,7 @@ def check_report_command(
         ):
             table.add_column(name, overflow="fold")
         for i, f in enumerate(audit.findings, 1):
-            lines = "、".join(str(e.line) for e in f.evidence if e.line)
+            lines = "、".join(dict.fromkeys(str(e.line) for e in f.evidence if e.line))  # once each
             where = (f"第 {lines} 行" if zh else f"line {lines}") if lines else ""
             severity = out_formats.SEVERITY_ZH[f.severity] if zh else f.severity
             table.add_row(str(i), severity, f.message(lang), where)

@@ -55,3 +55,14 @@ def stable_zip(data: bytes) -> bytes:
             member.create_system = 0  # same bytes on every platform
             dst.writestr(member, src.read(info.filename))
     return out.getvalue()
+
+
+def workbook_bytes(book) -> bytes:
+    """An openpyxl workbook's bytes, the same for the same inputs: openpyxl's own save stamps
+    the time into the document properties and every zip member."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).save()
+    return stable_zip(buffer.getvalue())

@@ -22,7 +22,6 @@ import io
 import logging
 import re
 import warnings
-import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from openpyxl.utils.cell import get_column_letter
 from openpyxl.worksheet.hyperlink import Hyperlink
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from jixiao.checks.catalogue import rule
@@ -43,7 +41,7 @@ from jixiao.ingest.normalise import clean_text
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.readers import read_csv, read_input
 from jixiao.publish.excel import excel_text
-from jixiao.publish.files import stable_zip, write_atomic
+from jixiao.publish.files import workbook_bytes, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +84,7 @@ def mark_workbook(source: Path, kind: str, problems: list[Problem], out: Path, *
             warnings.simplefilter("ignore")
             book = _open(source, kind, data)
             _mark(book, kind, problems, unlisted, lang)
-            write_atomic(out, _saved(book))
+            write_atomic(out, workbook_bytes(book))
     except Exception as exc:  # a workbook openpyxl cannot handle costs its copy, not the run
         log.warning("未生成标注副本 %s：%s", out.name, type(exc).__name__)
         return None
@@ -271,12 +269,3 @@ def _list(book: Workbook, problems: list[Problem],
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-
-
-def _saved(book: Workbook) -> bytes:
-    """The workbook's bytes, the same for the same inputs: openpyxl's own save stamps the time
-    into the document properties and every zip member."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).save()
-    return stable_zip(buffer.getvalue())

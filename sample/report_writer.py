@@ -24,13 +24,25 @@ question, ``<X>`` an answer A–E)::
     indicator.<id>.rate  indicator.<id>.reported        完成率 / "no" leaves it out
     deadline.<id>.process  indicators.count  appendix.year  office.evaluation
     grade  ranking.question  claim.all_achieved
+    form.funds.<col>  form.funds.<n>.<col>               自评表 年度资金总额 / its n-th 其中 row
+    form.level.<一级指标>  form.indicator.<id>.<col>       a level's label / an indicator's cell
+    form.total.weight  form.total.score  form.grade      总分 and 自评等级
+
+With ``ReportFigures.form`` the report carries, as 附表2 on a page of its own, the national
+项目支出绩效自评表 filled from the same figures (``form_scores``): 项目资金 with 年度资金总额
+then 其中 财政拨款 / 其他资金, the indicators under 一级 / 二级指标 merged down the rows, 总分
+and 自评等级. ``plant(…, in_form=True)`` plants a fault in it (``FORM_PLANTABLE``): the
+form's own rules, and the rate, total and grade rules as they read a form.
 
 Text follows SPEC §1.3: headings 一、/（一）/1./（1）, a table as one cell per line each
-starting with a tab, rows separated by a blank line, a caption above (and 单位：万元 for
-money). The .docx carries the same paragraphs and real Word tables in the same order; the
-flattened text (``render_flat_text``) the same with each row ``cell | cell | … |`` as a web
-page flattens it; the PDF (``render_pdf``, fpdf2 and an installed Chinese font) the same as
-Word prints it, with a text layer and ruled tables. Round trips read every form back.
+starting with a tab (a merged cell an empty one), rows separated by a blank line, a caption
+above (and 单位：万元 for money). The .docx carries the same paragraphs and real Word tables in
+the same order, cells merged across and down as Word merges them; the flattened text
+(``render_flat_text``) the same with each row ``cell | cell | … |`` as a web page flattens it
+(a merged cell once); the PDF (``render_pdf``, fpdf2 and an installed Chinese font) the same
+as Word prints it, with a text layer and ruled tables (spans as spans); the workbook
+(``render_xlsx``) the 自评表 alone, as offices publish it, merged ranges and all. Round trips
+read every form back.
 """
 
 from __future__ import annotations
@@ -46,7 +58,7 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from jixiao.publish.files import stable_zip
+from jixiao.publish.files import stable_zip, workbook_bytes
 
 ANSWERS = "ABCDE"
 ANSWER_LABELS = ("A（非常满意）", "B（满意）", "C（一般）", "D（不满意）", "E（很不满意）")
@@ -88,6 +100,7 @@ class Indicator:
     deadline: dt.date | None = None
     done_on: dt.date | None = None
     of_people: str | None = None  # a percentage of the head-count of this indicator
+    group: str = ""  # its 二级指标 in the 自评表 when its figures do not tell (社会效益指标)
 
     @property
     def achieved(self) -> bool:
@@ -152,6 +165,8 @@ class ReportFigures:
     questions: tuple[Question, ...]
     weights: tuple[Decimal, ...] = DEFAULT_WEIGHTS  # points per answer A–E
     appendix_title: str = "绩效指标完成情况表"
+    form: bool = False  # whether the report carries the national 自评表 as 附表2
+    other_funds: Decimal = Decimal(0)  # 元 of the budget not from the treasury, spent in full
     overrides: Mapping[str, str] = field(default_factory=dict)  # slot -> text written instead
 
     def indicator(self, ind_id: str) -> Indicator:
@@ -297,6 +312,7 @@ def _actual_words(ind: Indicator) -> str:
 class _Para:
     text: str
     style: str = "Normal"
+    new_page: bool = False  # starts a page (Word's 段前分页), as a form attached to a report does
 
 
 @dataclass(frozen=True)
@@ -304,6 +320,14 @@ class _Table:
     caption: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]  # row 0 is the header
     keep: int | None = None  # cut off: header + this many rows, then the next row's first cells
+    # Merged ranges (first row, first column, last row, last column): the cells a range
+    # covers beyond its first hold "" (the text form writes a merged cell as an empty one).
+    merges: tuple[tuple[int, int, int, int], ...] = ()
+
+    def covered(self) -> set[tuple[int, int]]:
+        """The cells merged into another: Word, a PDF and a page show none of them."""
+        return {(r, c) for r1, c1, r2, c2 in self.merges for r in range(r1, r2 + 1)
+                for c in range(c1, c2 + 1) if (r, c) != (r1, c1)}  # fmt: skip
 
     def visible(self) -> list[tuple[str, ...]]:
         if self.keep is None:
@@ -324,9 +348,13 @@ class _Writer:
         self.blocks.append(_Para(text, style))
 
     def table(
-        self, caption: tuple[str, ...], rows: list[list[str]], keep: int | None = None
+        self,
+        caption: tuple[str, ...],
+        rows: list[list[str]],
+        keep: int | None = None,
+        merges: tuple[tuple[int, int, int, int], ...] = (),
     ) -> None:
-        self.blocks.append(_Table(caption, tuple(tuple(r) for r in rows), keep))
+        self.blocks.append(_Table(caption, tuple(tuple(r) for r in rows), keep, merges))
 
 
 def _blocks(fig: ReportFigures) -> list[_Para | _Table]:
@@ -343,6 +371,8 @@ def _blocks(fig: ReportFigures) -> list[_Para | _Table]:
     w.p(fig.unit)
     w.p(_date(fig.report_date))
     _appendix(w, reported)
+    if fig.form:
+        _form(w)
     return w.blocks
 
 
@@ -594,6 +624,184 @@ def _appendix(w: _Writer, reported: list[Indicator]) -> None:
     w.table((_appendix_name(w),), rows)
 
 
+# ---------------------------------------------------------------- the national 自评表
+
+FORM_LEVELS = {  # 一级指标 → its 分值 in the form (the funds weigh FUNDS_WEIGHT more)
+    "产出指标": Decimal(50), "效益指标": Decimal(30), "满意度指标": Decimal(10),
+}  # fmt: skip
+FUNDS_WEIGHT = Decimal(10)
+FORM_WIDTH = 9
+FORM_REASON = "受客观因素影响未按计划完成，将加强进度督导"
+FORM_COLUMNS = (7, 12, 12, 24, 18, 16, 8, 11, 22)  # the form's column widths, relative
+
+
+def form_group(ind: Indicator) -> tuple[str, str]:
+    """The indicator's 一级 and 二级指标 in the national form."""
+    if ind.group:
+        level2 = ind.group
+    elif ind.id == SATISFACTION_ID:
+        level2 = "服务对象满意度指标"
+    elif ind.bound == "by":
+        level2 = "时效指标"
+    elif ind.unit == "元":
+        level2 = "成本指标"
+    elif ind.unit == "%" or ind.bound == "<=":
+        level2 = "质量指标"
+    else:
+        level2 = "数量指标"
+    level1 = {"社会效益指标": "效益指标", "经济效益指标": "效益指标",
+              "服务对象满意度指标": "满意度指标"}.get(level2, "产出指标")  # fmt: skip
+    return level1, level2
+
+
+@dataclass(frozen=True)
+class FormScores:
+    """What the 自评表 scores: the funds' 分值 and 得分, each indicator's (by id), 总分."""
+
+    funds_score: Decimal
+    weights: dict[str, Decimal]
+    scores: dict[str, Decimal]
+    levels: dict[str, Decimal]  # 一级指标 → its 分值, in the form's order
+
+    @property
+    def total(self) -> Decimal:
+        return self.funds_score + sum(self.scores.values(), Decimal(0))
+
+
+def form_rows(fig: ReportFigures) -> list[Indicator]:
+    """The form's indicators, by level: budget execution is scored among the funds."""
+    order = list(FORM_LEVELS)
+    rows = [i for i in fig.indicators if i.id != EXECUTION_ID]
+    return sorted(rows, key=lambda i: order.index(form_group(i)[0]))
+
+
+def form_scores(fig: ReportFigures) -> FormScores:
+    """The form's points, the report's own score where it can be: 预算执行 FUNDS_WEIGHT ×
+    执行率; the indicators' 90 split between the levels present (50 / 30 / 10, a level
+    absent gives its points to 产出指标) and evenly in whole points inside a level. A missed
+    target loses its share (weight × (1 − 完成率), half its weight for a late deadline), so
+    that no shortfall scores full; the points the report's 自评得分 takes off besides come
+    off the heaviest indicators first, and where it takes off less the shortfalls lose
+    less, so that 总分 is the report's 自评得分 (below it only when the report gives more
+    than a form that scores every shortfall can)."""
+    rows = form_rows(fig)
+    levels: dict[str, Decimal] = {}
+    for level, weight in FORM_LEVELS.items():
+        if any(form_group(i)[0] == level for i in rows):
+            levels[level] = weight
+        else:
+            levels["产出指标"] += weight
+    weights: dict[str, Decimal] = {}
+    for level, weight in levels.items():
+        mine = [i for i in rows if form_group(i)[0] == level]
+        base, extra = divmod(int(weight), len(mine))
+        for n, ind in enumerate(mine):
+            weights[ind.id] = Decimal(base + (n < extra))
+    rate = min(Fraction(fig.spent_total) / Fraction(fig.budget_total), Fraction(1))
+    funds = round_half_up(Fraction(FUNDS_WEIGHT) * rate)
+    lost = {
+        i.id: max(Decimal("0.01"), weights[i.id] / 2 if i.rate is None
+                  else round_half_up(Fraction(weights[i.id]) * (100 - Fraction(i.rate)) / 100))
+        for i in rows if not i.achieved
+    }  # fmt: skip
+    owed = sum(weights.values(), Decimal(0)) - (fig.score_total - funds)
+    missed = sum(lost.values(), Decimal(0))
+    if Decimal("0.01") * len(lost) <= owed < missed:  # the report deducts less: scale down
+        scaled = {k: max(Decimal("0.01"), round_half_up(Fraction(v * owed) / Fraction(missed)))
+                  for k, v in lost.items()}  # fmt: skip
+        heaviest = max(scaled, key=scaled.get)
+        scaled[heaviest] += owed - sum(scaled.values(), Decimal(0))
+        lost = scaled
+    elif owed > missed:  # the rest off targets met, the heaviest first
+        rest = owed - missed
+        for ind in sorted(rows, key=lambda i: -weights[i.id]):
+            if rest <= 0:
+                break
+            take = min(weights[ind.id] - lost.get(ind.id, Decimal(0)), rest)
+            lost[ind.id] = lost.get(ind.id, Decimal(0)) + take
+            rest -= take
+    scores = {i.id: weights[i.id] - lost.get(i.id, Decimal(0)) for i in rows}
+    return FormScores(funds, weights, scores, levels)
+
+
+def _form(w: _Writer) -> None:
+    """附表2, the national 项目支出绩效自评表 as offices fill it (财预〔2020〕10号): 项目资金
+    with 年度资金总额 and its 其中 rows, 年度总体目标, the indicators under their levels (merged
+    down), 总分 and 自评等级; cells merged as Word merges them. A row's ``<col>`` slots:
+    initial budget spent weight rate score (funds); target actual weight score reason
+    (an indicator)."""
+    fig = w.fig
+    fs = form_scores(fig)
+    w.blocks.append(_Para("附表2", new_page=True))
+    blank = [""] * FORM_WIDTH
+    rows: list[list[str]] = []
+    merges: list[tuple[int, int, int, int]] = []
+
+    def row(cells: dict[int, str], *spans: tuple[int, int]) -> int:
+        r = len(rows)
+        texts = list(blank)
+        for c, text in cells.items():
+            texts[c] = text
+        rows.append(texts)
+        merges.extend((r, c1, r, c2) for c1, c2 in spans)
+        return r
+
+    def money(prefix: str, budget: Decimal, spent: Decimal, points: bool) -> dict[int, str]:
+        cells = {3: _wan(budget), 4: _wan(budget), 5: _wan(spent), 6: "—", 7: "—", 8: "—"}
+        if points:  # the 其中 rows are not scored
+            cells |= {6: _num(FUNDS_WEIGHT), 7: _pct(fig.execution_rate), 8: _f2(fs.funds_score)}
+        cols = ("initial", "budget", "spent", "weight", "rate", "score")
+        return {
+            c: w.say(f"{prefix}.{col}", cells[c]) for c, col in zip(range(3, 9), cols, strict=True)
+        }
+
+    row({0: "项目名称", 2: f"{fig.programme}（{fig.year}年度）"}, (0, 1), (2, 8))
+    row({0: "主管部门", 2: fig.unit, 5: "实施单位", 6: fig.unit}, (0, 1), (2, 4), (6, 8))
+    row({0: "项目资金（万元）", 3: "年初预算数", 4: "全年预算数", 5: "全年执行数", 6: "分值",
+         7: "执行率", 8: "得分"}, (0, 2))  # fmt: skip
+    row({0: "年度资金总额", **money("form.funds", fig.budget_total, fig.spent_total, True)}, (0, 2))
+    treasury = (fig.budget_total - fig.other_funds, fig.spent_total - fig.other_funds)
+    row({0: "其中：财政拨款", **money("form.funds.1", *treasury, False)}, (0, 2))
+    row({0: "其他资金", **money("form.funds.2", fig.other_funds, fig.other_funds, False)}, (0, 2))
+    goals = row({0: "年度总体目标", 1: "预期目标", 5: "实际完成情况"}, (1, 4), (5, 8))
+    does = "、".join(a.does for a in fig.activities)
+    row({1: f"支持各县（市、区）{does}", 5: "详见绩效指标完成情况"}, (1, 4), (5, 8))
+    merges.append((goals, 0, goals + 1, 0))
+    head = row({0: "绩效指标", 1: "一级指标", 2: "二级指标", 3: "三级指标", 4: "年度指标值",
+                5: "实际完成值", 6: "分值", 7: "得分", 8: "偏差原因分析及改进措施"})  # fmt: skip
+    placed: list[tuple[int, str, str]] = []
+    for ind in form_rows(fig):
+        level1, level2 = form_group(ind)
+
+        def say(col: str, text: str, ind_id: str = ind.id) -> str:
+            return w.say(f"form.indicator.{ind_id}.{col}", text)
+
+        r = row({3: ind.name, 4: say("target", _target_words(ind)),
+                 5: say("actual", _actual_words(ind)), 6: say("weight", _num(fs.weights[ind.id])),
+                 7: say("score", _f2(fs.scores[ind.id])),
+                 8: say("reason", "" if ind.achieved else FORM_REASON)})  # fmt: skip
+        placed.append((r, level1, level2))
+    for col, key in ((1, lambda p: p[1]), (2, lambda p: (p[1], p[2]))):
+        start = 0
+        for n in range(1, len(placed) + 1):
+            if n == len(placed) or key(placed[n]) != key(placed[start]):
+                r1, level1, level2 = placed[start]
+                text = level2
+                if col == 1:
+                    written = f"{level1}（{_num(fs.levels[level1])}分）"
+                    text = w.say(f"form.level.{level1}", written)
+                rows[r1][col] = text
+                if n - 1 > start:
+                    merges.append((r1, col, placed[n - 1][0], col))
+                start = n
+    merges.append((head, 0, placed[-1][0], 0))
+    total = fs.total
+    row({0: "总分", 6: w.say("form.total.weight", "100"),
+         7: w.say("form.total.score", _f2(total))}, (0, 5))  # fmt: skip
+    row({0: "自评等级", 6: w.say("form.grade", grade_for(total))}, (0, 5), (6, 8))
+    w.table(("项目支出绩效自评表",), rows, merges=tuple(merges))
+
+
 # ---------------------------------------------------------------- rendering: text and docx
 
 
@@ -612,23 +820,40 @@ def render_text(fig: ReportFigures) -> str:
 
 def docx_bytes(fig: ReportFigures) -> bytes:
     from docx import Document
+    from docx.oxml import OxmlElement
 
     doc = Document()
     for block in _blocks(fig):
         if isinstance(block, _Para):
-            doc.add_paragraph(block.text, style=block.style)
+            paragraph = doc.add_paragraph(block.text, style=block.style)
+            if block.new_page:
+                paragraph.paragraph_format.page_break_before = True
             continue
         for line in block.caption:
             doc.add_paragraph(line)
         rows = block.visible()
         table = doc.add_table(rows=len(rows), cols=len(rows[0]))
         table.style = "Table Grid"
-        for row, texts in zip(table.rows, rows, strict=True):
+        covered = block.covered()
+        for r, (row, texts) in enumerate(zip(table.rows, rows, strict=True)):
             cells = row.cells
-            for cell, text in zip(cells, texts, strict=False):
-                cell.text = text
+            for c, (cell, text) in enumerate(zip(cells, texts, strict=False)):
+                if (r, c) not in covered:  # a merged cell keeps its first cell's text alone
+                    cell.text = text
             for cell in cells[len(texts) :]:  # a cut-off row really has fewer cells
                 row._tr.remove(cell._tc)
+        if block.merges:  # a form: columns as wide as their texts, rows whole on a page
+            section = doc.sections[-1]
+            page = section.page_width - section.left_margin - section.right_margin
+            table.autofit = False
+            for c, share in enumerate(FORM_COLUMNS):
+                table.columns[c].width = page * share // sum(FORM_COLUMNS)
+                for cell in table.columns[c].cells:
+                    cell.width = table.columns[c].width
+            for row in table.rows:  # 表格属性：不允许跨页断行
+                row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for r1, c1, r2, c2 in block.merges:  # across (gridSpan) and down (vMerge), as Word does
+            table.cell(r1, c1).merge(table.cell(r2, c2))
     # Fixed metadata: python-docx stamps "now" into docProps/core.xml otherwise.
     stamp = dt.datetime.combine(fig.report_date, dt.time(9, 0), tzinfo=dt.UTC)
     props = doc.core_properties
@@ -650,21 +875,62 @@ def render_docx(fig: ReportFigures, path: Path) -> Path:
 
 def render_flat_text(fig: ReportFigures) -> str:
     """The text as a web page flattens it: each table row ``cell | cell | … |`` on a line (an
-    empty cell as well), the survey's header row broken after its second cell as a page breaks
-    a row whose cells hold line breaks."""
+    empty cell as well; a merged cell once, where it starts), the survey's header row broken
+    after its second cell as a page breaks a row whose cells hold line breaks."""
     lines: list[str] = []
     for block in _blocks(fig):
         if isinstance(block, _Para):
             lines.append(block.text)
             continue
         lines.extend(block.caption)
+        covered = block.covered()
         for r, row in enumerate(block.visible()):
-            cells = [f"{cell} |" for cell in row]
+            cells = [f"{cell} |" for c, cell in enumerate(row) if (r, c) not in covered]
             if r == 0 and len(cells) > 6:
                 lines += [" ".join(cells[:2]), " ".join(cells[2:])]
             else:
                 lines.append(" ".join(cells))
     return "\n".join(lines) + "\n"
+
+
+def xlsx_bytes(fig: ReportFigures) -> bytes:
+    """The 自评表 alone as the workbook an office publishes: one sheet, its title and year
+    above the form, the form's cells merged as in Word, its columns wide enough to read."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    form = _blocks(replace(fig, form=True))[-1]
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "项目支出绩效自评表"
+    sheet.append(["项目支出绩效自评表"])
+    sheet.append([f"（{fig.year}年度）"])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=FORM_WIDTH)
+    sheet.merge_cells(start_row=2, start_column=1, end_row=2, end_column=FORM_WIDTH)
+    top = sheet.max_row
+    covered = form.covered()
+    for r, texts in enumerate(form.rows):
+        sheet.append([None if (r, c) in covered else text or None for c, text in enumerate(texts)])
+    for r1, c1, r2, c2 in form.merges:
+        sheet.merge_cells(start_row=top + r1 + 1, start_column=c1 + 1,
+                          end_row=top + r2 + 1, end_column=c2 + 1)  # fmt: skip
+    wrap = Alignment(wrap_text=True, vertical="center")
+    for row in sheet.iter_rows(min_row=top + 1):
+        for cell in row:
+            cell.alignment = wrap
+    for c, width in enumerate(FORM_COLUMNS, 1):  # in characters, as Excel counts them
+        sheet.column_dimensions[get_column_letter(c)].width = width
+    stamp = dt.datetime.combine(fig.report_date, dt.time(9, 0))  # no clock in the file
+    book.properties.created = book.properties.modified = stamp
+    book.properties.creator = book.properties.lastModifiedBy = fig.unit
+    return workbook_bytes(book)
+
+
+def render_xlsx(fig: ReportFigures, path: Path) -> Path:
+    path = Path(path)
+    path.write_bytes(xlsx_bytes(fig))
+    return path
 
 
 class FontUnavailable(RuntimeError):
@@ -771,6 +1037,8 @@ def pdf_bytes(fig: ReportFigures) -> bytes:
     start = {"new_x": "LMARGIN", "new_y": "NEXT"}  # each paragraph from the left margin
     for block in blocks:
         if isinstance(block, _Para):
+            if block.new_page:
+                pdf.add_page()
             pdf.set_font("cjk", size=sizes.get(block.style, 11))
             align = "C" if block.style == "Title" else "J"
             indent = "\u3000\u3000" if block.style == "Normal" else ""  # 首行缩进两字
@@ -782,11 +1050,18 @@ def pdf_bytes(fig: ReportFigures) -> bytes:
             pdf.multi_cell(0, 7, line, wrapmode=WrapMode.CHAR, **start)
         pdf.set_font("cjk", size=8)
         rows = block.visible()
-        with pdf.table(headings_style=FontFace(), line_height=5, wrapmode=WrapMode.CHAR) as table:
-            for texts in rows:
+        covered = block.covered()
+        spans = {(r1, c1): (r2 - r1 + 1, c2 - c1 + 1) for r1, c1, r2, c2 in block.merges}
+        # A form's first row is no header to repeat on the next page.
+        widths = {"col_widths": FORM_COLUMNS} if block.merges else {}
+        with pdf.table(headings_style=FontFace(), line_height=5, wrapmode=WrapMode.CHAR,
+                       first_row_as_headings=not block.merges, **widths) as table:  # fmt: skip
+            for r, texts in enumerate(rows):
                 row = table.row()
-                for cell in texts:
-                    row.cell(cell)
+                for c, cell in enumerate(texts):
+                    if (r, c) not in covered:
+                        down, across = spans.get((r, c), (1, 1))
+                        row.cell(cell, rowspan=down, colspan=across)
                 for _ in range(len(rows[0]) - len(texts)):  # a cut-off row: its cells left empty
                     row.cell("")
         pdf.ln(3)
@@ -863,6 +1138,7 @@ def sample_figures() -> ReportFigures:
                 Indicator(
                     **common, unit=src.unit or "", target=src.target, actual=actual.get(src.id),
                     of_people="competition_entrants" if src.id == "award_ratio" else None,
+                    group="社会效益指标" if src.id == "employers_intending" else "",
                 )
             )  # fmt: skip
     counties_with_entries = min(entrants, len(g.VISIT_COUNTIES))
@@ -1141,7 +1417,7 @@ def random_figures(rng: random.Random) -> ReportFigures:
     e_target = rng.randint(20, 100)
     effects = [
         Indicator(e_code, e_name, effect, e_subject, e_unit, Decimal(e_target),
-                  Decimal(round(e_target * reach(0.6, 1.5)))),
+                  Decimal(round(e_target * reach(0.6, 1.5))), group="社会效益指标"),
         Indicator(SATISFACTION_ID, "服务对象满意度", effect, "满意度", "分", Decimal(rng.choice((85, 90, 95)))),
     ]  # fmt: skip
     execution = Indicator(
@@ -1493,16 +1769,21 @@ def _plant_ranking(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigure
     )
 
 
+def _fall_short(fig: ReportFigures, rng: random.Random) -> ReportFigures:
+    """One standalone counted target made to fall short, honestly figured."""
+    tied = {b.indicator for b in fig.budget_lines} | {i.of_people for i in fig.indicators}
+    pool = [
+        i for i in fig.indicators
+        if i.bound == ">=" and i.unit in COUNT_UNITS and i.id not in tied and i.target >= 2
+    ]  # fmt: skip
+    ind = _pick(rng, pool, "standalone counted target")
+    short = Decimal(math.floor(ind.target * Decimal(rng.uniform(0.6, 0.9))))
+    return _change(fig, ind.id, actual=short)
+
+
 def _plant_claim(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
-    if not fig.missed:  # make one standalone target fall short, honestly figured
-        tied = {b.indicator for b in fig.budget_lines} | {i.of_people for i in fig.indicators}
-        pool = [
-            i for i in fig.indicators
-            if i.bound == ">=" and i.unit in COUNT_UNITS and i.id not in tied and i.target >= 2
-        ]  # fmt: skip
-        ind = _pick(rng, pool, "standalone counted target")
-        short = Decimal(math.floor(ind.target * Decimal(rng.uniform(0.6, 0.9))))
-        fig = _change(fig, ind.id, actual=short)
+    if not fig.missed:
+        fig = _fall_short(fig, rng)
     ind = rng.choice(fig.missed)
     return _with(fig, {"claim.all_achieved": "yes"}), Planted(
         "REPORT.MISSED_TARGET_CLAIMED",
@@ -1557,6 +1838,161 @@ def _plant_cost(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, 
     )
 
 
+# ---------------------------------------------------------------- faults in the 自评表
+
+
+def _in_form(
+    fig: ReportFigures, slots: dict[str, str], total: Decimal | None = None
+) -> ReportFigures:
+    """The figures with the form attached, ``slots`` written in it, and 总分 written as
+    ``total`` (its grade with it) where a planted score changes what the form adds up to."""
+    fig = replace(fig, form=True)
+    if total is not None:
+        slots = {**slots, "form.total.score": _f2(total), "form.grade": grade_for(total)}
+    return _with(fig, slots)
+
+
+def _shortfall(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Indicator]:
+    """A target missed by a figure (a late date is no figure the form's rules read): one of
+    the report's, or the satisfaction target set above what the survey reached (a count
+    made to fall short may read as a cost per unit gone up too), or a count made to."""
+
+    def pool() -> list[Indicator]:
+        return [i for i in form_rows(fig) if not i.achieved and i.bound != "by"]
+
+    sat = next((i for i in fig.indicators if i.id == SATISFACTION_ID), None)
+    if not pool() and sat is not None and sat.actual < 99:
+        above = min(100, math.floor(sat.actual) + rng.randint(1, 4))
+        fig = _change(fig, sat.id, target=Decimal(above))
+    elif not pool():
+        fig = _fall_short(fig, rng)
+    return fig, rng.choice(pool())
+
+
+def _plant_form_budget_score(
+    fig: ReportFigures, rng: random.Random
+) -> tuple[ReportFigures, Planted]:
+    fs = form_scores(fig)
+    true, delta = fs.funds_score, Decimal(rng.randrange(100, 301, 50)) / 100
+    wrong = true - delta if true >= delta else true + delta
+    return _in_form(fig, {"form.funds.score": _f2(wrong)}, fs.total - true + wrong), Planted(
+        "REPORT.FORM_BUDGET_SCORE",
+        "form:年度资金总额",
+        f"自评表预算执行得分写{_f2(wrong)}，分值{_num(FUNDS_WEIGHT)}×执行率{_pct(fig.execution_rate)}应为{_f2(true)}",
+    )
+
+
+def _plant_form_weights(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    fs = form_scores(fig)
+    level = rng.choice(list(fs.levels))
+    k = Decimal(rng.randint(2, 5))
+    if rng.random() < 0.5:  # the level's label weighs other than its indicators
+        wrong = fs.levels[level] + k * rng.choice((-1, 1))
+        return _in_form(fig, {f"form.level.{level}": f"{level}（{_num(wrong)}分）"}), Planted(
+            "REPORT.FORM_WEIGHTS",
+            f"form:{level}",
+            f"自评表{level}写{_num(wrong)}分，其下指标分值合计{_num(fs.levels[level])}分",
+        )
+    # One indicator weighs k more, its level too: the form's weights sum to 100 + k.
+    ind = rng.choice([i for i in form_rows(fig) if form_group(i)[0] == level])
+    slots = {
+        f"form.indicator.{ind.id}.weight": _num(fs.weights[ind.id] + k),
+        f"form.level.{level}": f"{level}（{_num(fs.levels[level] + k)}分）",
+        "form.total.weight": _num(100 + k),
+    }
+    return _in_form(fig, slots), Planted(
+        "REPORT.FORM_WEIGHTS",
+        f"form:{ind.name}",
+        f"自评表“{ind.name}”分值多写{_num(k)}分，各项分值合计{_num(100 + k)}",
+    )
+
+
+def _plant_form_full_score(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    fig, ind = _shortfall(fig, rng)
+    fs = form_scores(fig)
+    weight = fs.weights[ind.id]
+    total = fs.total + weight - fs.scores[ind.id]
+    return _in_form(fig, {f"form.indicator.{ind.id}.score": _f2(weight)}, total), Planted(
+        "REPORT.FORM_FULL_SCORE_MISSED",
+        f"form:{ind.name}",
+        f"“{ind.name}”{_actual_words(ind)}未达到{_target_words(ind)}，自评表却得满分{_num(weight)}",
+    )
+
+
+def _plant_form_no_reason(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    fig, ind = _shortfall(fig, rng)
+    return _in_form(fig, {f"form.indicator.{ind.id}.reason": ""}), Planted(
+        "REPORT.FORM_NO_REASON",
+        f"form:{ind.name}",
+        f"“{ind.name}”{_actual_words(ind)}未达到{_target_words(ind)}，自评表未写偏差原因",
+    )
+
+
+def _plant_form_rate(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    true = fig.execution_rate
+    delta = Decimal(rng.randrange(500, 2001)) / 100
+    wrong = true - delta if true - delta > 0 else true + delta
+    return _in_form(fig, {"form.funds.rate": _pct(wrong)}), Planted(
+        "REPORT.RATE_RECOMPUTED",
+        "form:年度资金总额",
+        f"自评表执行率写{_pct(wrong)}，全年执行数÷全年预算数为{_pct(true)}",
+    )
+
+
+def _plant_form_total(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    fs = form_scores(fig)
+    if rng.random() < 0.5:  # 总分 other than its parts (graded as written)
+        wrong = fs.total + Decimal(rng.randrange(150, 501, 50)) / 100 * rng.choice((-1, 1))
+        wrong = wrong if wrong <= 100 else fs.total - (wrong - fs.total)
+        return _in_form(fig, {}, wrong), Planted(
+            "REPORT.TABLE_TOTAL",
+            "form:项目支出绩效自评表",
+            f"自评表总分写{_f2(wrong)}，各项得分合计{_f2(fs.total)}",
+        )
+    # A 其中 row's spending other than the total's share: the list no longer makes the total.
+    if not fig.other_funds:
+        part = Decimal(rng.randrange(1, 5)) * fig.spent_total // 10 // 100 * 100  # 10–40%
+        fig = replace(fig, other_funds=part)
+    other = fig.other_funds
+    wrong = other + Decimal(rng.randrange(5000, 30001, 100)) * rng.choice((-1, 1))
+    wrong = wrong if wrong > 0 else other + (other - wrong)
+    return _in_form(fig, {"form.funds.2.spent": _wan(wrong)}), Planted(
+        "REPORT.TABLE_TOTAL",
+        "form:项目支出绩效自评表",
+        f"自评表其他资金执行数写{_wan(wrong)}万元，与年度资金总额{_wan(fig.spent_total)}万元不符",
+    )
+
+
+def _plant_form_grade(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
+    fs = form_scores(fig)
+    if rng.random() < 0.5:  # the grade for another 总分
+        order = ["优", "良", "中", "差"]
+        at = order.index(grade_for(fs.total))
+        wrong = order[at + 1] if at + 1 < len(order) else order[at - 1]
+        return _in_form(fig, {"form.grade": wrong}), Planted(
+            "REPORT.GRADE",
+            "score:grade",
+            f"自评表总分{_f2(fs.total)}，等级写为“{wrong}”",
+        )
+    # An indicator scored above its weight, the weight its level lost given to another.
+    levels = [lv for lv in fs.levels if sum(form_group(i)[0] == lv for i in form_rows(fig)) > 1]
+    level = _pick(rng, levels, "level of the form holding two indicators")
+    mine = [i for i in form_rows(fig) if form_group(i)[0] == level]
+    full = [i for i in mine if fs.scores[i.id] == fs.weights[i.id] and fs.weights[i.id] > 1]
+    ind = _pick(rng, full, "indicator scored in full")
+    other = rng.choice([i for i in mine if i is not ind])
+    k = Decimal(rng.randint(1, min(3, int(fs.weights[ind.id]) - 1)))
+    slots = {
+        f"form.indicator.{ind.id}.weight": _num(fs.weights[ind.id] - k),
+        f"form.indicator.{other.id}.weight": _num(fs.weights[other.id] + k),
+    }
+    return _in_form(fig, slots), Planted(
+        "REPORT.GRADE",
+        f"form:{ind.name}",
+        f"自评表“{ind.name}”得分{_f2(fs.scores[ind.id])}，分值只写{_num(fs.weights[ind.id] - k)}",
+    )
+
+
 _PLANTERS: dict[str, Planter] = {
     "REPORT.FIGURE_DISAGREES": _plant_figure,
     "REPORT.TABLE_TOTAL": _plant_table_total,
@@ -1577,16 +2013,31 @@ _PLANTERS: dict[str, Planter] = {
     "REPORT.RANKING": _plant_ranking,
     "REPORT.MISSED_TARGET_CLAIMED": _plant_claim,
     "REPORT.COST_PER_UNIT": _plant_cost,
+    "REPORT.FORM_BUDGET_SCORE": _plant_form_budget_score,
+    "REPORT.FORM_WEIGHTS": _plant_form_weights,
+    "REPORT.FORM_FULL_SCORE_MISSED": _plant_form_full_score,
+    "REPORT.FORM_NO_REASON": _plant_form_no_reason,
 }
 PLANTABLE: tuple[str, ...] = tuple(_PLANTERS)
+# The rules a 自评表 breaks: its own, and the table and score rules as they read a form.
+_IN_FORM: dict[str, Planter] = {
+    "REPORT.RATE_RECOMPUTED": _plant_form_rate,
+    "REPORT.TABLE_TOTAL": _plant_form_total,
+    "REPORT.GRADE": _plant_form_grade,
+    **{rule: planter for rule, planter in _PLANTERS.items() if rule.startswith("REPORT.FORM_")},
+}
+FORM_PLANTABLE: tuple[str, ...] = tuple(_IN_FORM)
 
 
-def plant(fig: ReportFigures, rule_id: str, rng: random.Random) -> tuple[ReportFigures, Planted]:
-    """The figures with one fault of ``rule_id`` planted, and what was planted."""
-    if rule_id == UNVERIFIABLE:
+def plant(
+    fig: ReportFigures, rule_id: str, rng: random.Random, in_form: bool = False
+) -> tuple[ReportFigures, Planted]:
+    """The figures with one fault of ``rule_id`` planted, and what was planted; ``in_form``:
+    in the 自评表 (附表2, added to the report), for a rule that its tables share with it."""
+    if rule_id == UNVERIFIABLE and not in_form:
         return truncate_table(fig, rng)
     try:
-        planter = _PLANTERS[rule_id]
+        planter = (_IN_FORM if in_form else _PLANTERS)[rule_id]
     except KeyError:
         raise ValueError(f"no fault can be planted for {rule_id}") from None
     return planter(fig, rng)

@@ -25,6 +25,18 @@ def prefect_api():
         yield PREFECT_API_URL.value()
 
 
+@pytest.fixture(scope="session")
+def pdf_ok():
+    """The report writer can render a PDF here: fpdf2 and a font that writes Chinese."""
+    pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) renders the PDFs")
+    from jixiao.sample.report_writer import FontUnavailable, cjk_font  # noqa: PLC0415
+
+    try:
+        cjk_font()
+    except FontUnavailable as missing:
+        pytest.skip(f"no Chinese font to render a PDF with: {missing}")
+
+
 # A programme folder and an intake context on a real DuckDB file, for the tests that run
 # ingest.intake.process themselves (tests/test_intake.py builds both).
 @pytest.fixture

@@ -3,15 +3,25 @@ stands and however its header lies, each of its rules found when planted and sil
 its figures agree; the report's own indicators for the prose rules; the development
 corpus's 自评表, as today's readers give them or gridded by hand from the same figures.
 
-Forms are written as grids of cell texts: ``<`` is a cell merged with the one on its left,
-``^`` one merged with the one above. They reach the rules through the project's readers: a
-.docx built with python-docx (real merged cells) and the tab-led text layout of SPEC §1.3
-(one cell per line, rows separated by a blank line; a merged cell is an empty one).
+The report writer (sample/report_writer.py) fills the form from a programme's figures and
+plants single faults in it: each rule is found in every form it writes (text, flattened
+text, Word, PDF, the .xlsx 自评表) and in the PDF LibreOffice prints from its Word file, and
+a clean form adds no finding. What it does not write — two-row headers, a form split over
+two tables, the 部门整体支出 variant, a pasted form, the corpus's — is written here as grids
+of cell texts: ``<`` is a cell merged with the one on its left, ``^`` one merged with the one
+above. They reach the rules through the project's readers: a .docx built with python-docx
+(real merged cells) and the tab-led text layout of SPEC §1.3 (one cell per line, rows
+separated by a blank line; a merged cell is an empty one).
 """
 
 from __future__ import annotations
 
 import copy
+import random
+import shutil
+import subprocess
+import sys
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -22,6 +32,7 @@ from jixiao.checks import report_form
 from jixiao.checks.report_check import check_report
 from jixiao.checks.tables import grids
 from jixiao.ingest.report import parse_text, read_report
+from jixiao.sample import report_writer as writer
 from tests.conftest import REPO
 
 CORPUS = REPO.parent / "shared" / "corpus" / "reports"
@@ -237,39 +248,14 @@ def test_the_report_s_own_indicators_for_the_prose_rules(tmp_path):
     assert cell.section.endswith("项目支出绩效自评表（绩效指标）")
 
 
-# --- each rule planted, on the national form and on the split two-row-header form ---------------
+# --- rules planted in hand-built forms: two-row headers, a sub-indicator above its level -------
 
 PLANTS = {
-    # 执行率 95% written as 90%
-    "rate": (NATIONAL, {"r3c7": "90%"}, "REPORT.RATE_RECOMPUTED", "执行率 90%"),
-    # 10 × 95% = 9.5 written as 8.5 (总分 98.5 keeps the total whole)
-    "budget score": (NATIONAL, {"r3c8": "8.5", "r15c7": "98.5"}, "REPORT.FORM_BUDGET_SCORE",
-                     "8.5"),
-    # 上年结转 18.75 spent written as 17.75: its 其中 list no longer makes 118.75
-    "其中": (NATIONAL, {"r5c5": "17.75"}, "REPORT.TABLE_TOTAL", "年度资金总额 全年执行数 118.75"),
-    # 训练达标率 15 points of a weight of 14 (按期完成率 16: the level still sums to 50)
-    "score above weight": (NATIONAL, {"r11c6": "14", "r12c6": "16"}, "REPORT.GRADE",
-                           "得分 15"),
-    # 总分 99.5 written as 97.5
-    "总分": (NATIONAL, {"r15c7": "97.5"}, "REPORT.TABLE_TOTAL", "总分 97.5"),
-    # 产出指标（45分） over 20 + 15 + 15
-    "level weight": (NATIONAL, {"r10c1": "产出指标（45分）"}, "REPORT.FORM_WEIGHTS",
-                     "分值 45"),
+    # The national form's other faults are planted in the form the report writer fills
+    # (test_each_rule_found_in_the_written_form); here, what it does not write.
     # 满意度指标（5分） over an indicator of 10
     "sub-indicator above level": (NATIONAL, {"r14c1": "满意度指标（5分）"}, "REPORT.FORM_WEIGHTS",
                                   "分值 10"),
-    # weights 105: 效益指标 35 points, scored 35, 总分 105 | 104.5
-    "weights not 100": (NATIONAL, {"r13c1": "效益指标（35分）", "r13c6": "35", "r13c7": "35",
-                                   "r15c6": "105", "r15c7": "104.5"},
-                        "REPORT.FORM_WEIGHTS", "各项分值合计 105"),
-    # 190 of ≥200 scored the full 20, its shortfall explained
-    "missed, full score": (NATIONAL, {"r10c5": "190人", "r10c8": "受疫情影响"},
-                           "REPORT.FORM_FULL_SCORE_MISSED", "年度指标值 ≥200人，实际完成值 190人"),
-    # 190 of ≥200 scored 19 with no reason (总分 98.5)
-    "missed, no reason": (NATIONAL, {"r10c5": "190人", "r10c7": "19", "r15c7": "98.5"},
-                          "REPORT.FORM_NO_REASON", "年度指标值 ≥200人，实际完成值 190人"),
-    # 99.5 rated 良
-    "grade": (NATIONAL, {"r16c6": "良"}, "REPORT.GRADE", "总分 99.5，等级为良"),
     # split form: 执行率 80% written as 85% on the funds row under its two-row header
     "split rate": (SPLIT_FUNDS, {"r2c3": "85%"}, "REPORT.RATE_RECOMPUTED", "85%"),
     # split form: 地方资金 40万 budget written as 30万
@@ -300,6 +286,145 @@ def test_each_rule_is_found_when_planted(tmp_path, form, plant):
         assert "None" not in message and "{" not in message and f.evidence
         assert all("第" in e.text and "列" in e.text and e.line > 0 for e in f.evidence)
         assert "自评表" in f.evidence[0].section
+
+
+# --- the writer's 自评表 (sample/report_writer.py): every rule, in every form it is written ---
+
+WRITTEN = ("txt", "flat", "docx", "pdf", "xlsx")
+
+
+def written(fig, folder: Path, fmt: str) -> Path:
+    """The report in one of the writer's forms; .xlsx is the 自评表 workbook alone."""
+    path = folder / f"report-{fmt}.{'txt' if fmt == 'flat' else fmt}"
+    if fmt in ("txt", "flat"):
+        text = writer.render_text(fig) if fmt == "txt" else writer.render_flat_text(fig)
+        path.write_text(text, encoding="utf-8")
+        return path
+    render = {"docx": writer.render_docx, "pdf": writer.render_pdf, "xlsx": writer.render_xlsx}
+    return render[fmt](fig, path)
+
+
+def writer_figures(fmt: str) -> dict[str, writer.ReportFigures]:
+    """The sample and invented programmes (a PDF, slow to write and read, for the sample)."""
+    figures = {"sample": writer.sample_figures()}
+    if fmt != "pdf":
+        figures |= {f"seed{n}": writer.random_figures(random.Random(n)) for n in (0, 1, 2)}
+    return figures
+
+
+# A rule planted more than one way in the form, each way as its description says it.
+VARIANTS = {
+    "REPORT.TABLE_TOTAL": ("自评表总分写", "自评表其他资金执行数写"),
+    "REPORT.GRADE": ("等级写为", "分值只写"),
+    "REPORT.FORM_WEIGHTS": ("其下指标分值合计", "各项分值合计"),
+}
+
+
+@pytest.fixture
+def fmt_ok(request):
+    if request.param == "pdf":
+        request.getfixturevalue("pdf_ok")
+    return request.param
+
+
+def prints(audit) -> set[tuple[str, str]]:
+    return {(f.rule_id, f.fingerprint) for f in audit.findings}
+
+
+@pytest.mark.parametrize("fmt_ok", WRITTEN, indirect=True)
+def test_the_written_form_is_read_and_adds_no_finding(tmp_path, fmt_ok):
+    """Filled from the programme's own figures, the form agrees with itself and with the
+    report: the report with it finds what it found without it (the workbook, nothing)."""
+    for name, fig in writer_figures(fmt_ok).items():
+        without = check_report(written(fig, tmp_path, "txt"))
+        audit = check_report(written(replace(fig, form=True), tmp_path, fmt_ok))
+        assert prints(audit) == (set() if fmt_ok == "xlsx" else prints(without)), name
+        (form,) = report_form.forms(grids(audit.document))
+        assert form.problem is None
+        assert [x.label for x in form.funds.rows] == ["年度资金总额", "其中：财政拨款", "其他资金"]
+        assert [i.name for i in form.indicators.rows] == [i.name for i in writer.form_rows(fig)]
+        assert "自评表 2 部分" in audit.read_line(), name
+
+
+@pytest.mark.parametrize("rule_id", writer.FORM_PLANTABLE)
+@pytest.mark.parametrize("fmt_ok", WRITTEN, indirect=True)
+def test_each_rule_found_in_the_written_form(tmp_path, fmt_ok, rule_id):
+    """One fault planted in the form (writer.plant, in_form): its rule speaks, about the
+    form, and nothing else the report did not already say."""
+    said = []
+    for name, fig in writer_figures(fmt_ok).items():
+        planted_fig, planted = writer.plant(fig, rule_id, random.Random(f"{name}:{rule_id}"),
+                                            in_form=True)  # fmt: skip
+        said.append(planted.description)
+        clean = set() if fmt_ok == "xlsx" else prints(check_report(written(
+            replace(planted_fig, overrides={}, form=True), tmp_path, "txt")))  # fmt: skip
+        found = check_report(written(planted_fig, tmp_path, fmt_ok)).findings
+        new = [f for f in found if (f.rule_id, f.fingerprint) not in clean]
+        assert rule_id in {f.rule_id for f in new}, (name, planted)
+        assert {f.rule_id for f in new} <= {rule_id, *planted.collateral}, (name, planted, new)
+        for f in new:
+            assert "自评表" in f.evidence[0].section and "None" not in f.message(), f
+    if fmt_ok != "pdf":  # every way the rule is planted, found
+        assert all(any(way in d for d in said) for way in VARIANTS.get(rule_id, ())), said
+
+
+def test_the_written_form_merges_its_cells_as_word_and_excel_do(tmp_path):
+    import docx
+    import openpyxl
+
+    fig = replace(writer.sample_figures(), form=True)
+    table = docx.Document(written(fig, tmp_path, "docx")).tables[-1]
+    xml = table._tbl.xml
+    assert 'w:gridSpan w:val="7"' in xml and 'w:vMerge w:val="restart"' in xml
+    assert "<w:cantSplit/>" in xml  # rows kept whole on a page
+    sheet = openpyxl.load_workbook(written(fig, tmp_path, "xlsx")).active
+    merged = {str(r) for r in sheet.merged_cells.ranges}
+    assert {"A1:I1", "A3:B3", "C3:I3", "A6:C6"} <= merged  # title, 项目名称, 年度资金总额
+    assert sheet["A3"].value == "项目名称" and sheet["A6"].value == "年度资金总额"
+    assert writer.xlsx_bytes(fig) == writer.xlsx_bytes(fig)  # no clock in the workbook
+    scores = writer.form_scores(fig)
+    assert scores.funds_score + sum(scores.weights.values()) == 100
+    assert scores.total == fig.score_total  # 总分 is the report's own 自评得分
+
+
+def test_check_report_on_the_written_workbook(tmp_path):
+    """`jixiao check-report` on a 自评表 workbook: the planted shortfall without a reason,
+    where it stands (two cells of one row: the row named once), beside what was read."""
+    fig, _ = writer.plant(writer.sample_figures(), "REPORT.FORM_NO_REASON", random.Random(1),
+                          in_form=True)  # fmt: skip
+    path = written(fig, tmp_path, "xlsx")
+    jixiao = Path(sys.executable).with_name("jixiao")
+    done = subprocess.run([str(jixiao), "check-report", str(path)], capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "偏差原因分析及改进措施" in done.stdout and "共 1 条发现" in done.stdout
+    (line,) = {e.line for f in check_report(path).findings for e in f.evidence}
+    assert f"第 {line} 行" in done.stdout and f"{line}、{line}" not in done.stdout
+    assert "表格形式：工作表 2 个，其中自评表 2 部分" in done.stdout
+
+
+def test_a_pdf_libreoffice_writes_reads_as_the_docx(tmp_path):
+    """The writer's .docx printed by LibreOffice Writer (soffice --convert-to pdf): the
+    same findings as the .docx, the clean form and each fault planted in it."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no Word-printed PDF to read")
+    sample = writer.sample_figures()
+    figures = {"clean": replace(sample, form=True)}
+    for rule_id in writer.FORM_PLANTABLE:
+        figures[rule_id] = writer.plant(sample, rule_id, random.Random(rule_id), in_form=True)[0]
+    docs = [writer.render_docx(fig, tmp_path / f"{name}.docx") for name, fig in figures.items()]
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, docs)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    for name, doc in zip(figures, docs, strict=True):
+        word, pdf = check_report(doc), check_report(doc.with_suffix(".pdf"))
+        assert prints(pdf) == prints(word), name
+        assert "PDF 表格" in pdf.read_line() and "自评表 2 部分" in pdf.read_line(), name
+        assert name == "clean" or name in {f.rule_id for f in pdf.findings}
 
 
 def test_findings_name_the_table_and_the_cell(tmp_path):

@@ -22,15 +22,6 @@ from jixiao.sample import report_writer as writer
 JIXIAO = Path(sys.executable).with_name("jixiao")
 
 
-@pytest.fixture(scope="module")
-def pdf_ok():
-    pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) renders the PDFs")
-    try:
-        writer.cjk_font()
-    except writer.FontUnavailable as missing:
-        pytest.skip(f"no Chinese font to render a PDF with: {missing}")
-
-
 def same(audit) -> tuple[list[str], list[tuple]]:
     """Findings by fingerprint, claims by what they say (lines differ between forms)."""
     claims = [(c.text, c.value, c.unit, c.subject, c.measure, c.role, c.section, c.table)

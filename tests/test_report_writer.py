@@ -13,7 +13,7 @@ import io
 import random
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +24,7 @@ import pytest
 from jixiao.checks.catalogue import RULES
 from jixiao.sample.report_writer import (
     COUNT_UNITS,
+    FORM_PLANTABLE,
     PLANTABLE,
     docx_bytes,
     grade_for,
@@ -265,6 +266,65 @@ def _faults(text: str) -> set[str]:
         found.add("REPORT.NAME_VARIANT")
 
     found |= _survey_faults(r, prose)
+    found |= _form_faults(r)
+    return found
+
+
+_BOUND = re.compile(r"^(不少于|不低于|不超过|不高于)([\d.]+)(\D*)$")
+
+
+def _form_faults(r: _Report) -> set[str]:
+    """The rules the 自评表 (附表2) breaks, read from its rows by their labels: 一级指标 merged
+    down is an empty cell below its label."""
+    rows = next((rows for caption, rows in r.tables.items() if "自评表" in caption), None)
+    if rows is None:
+        return set()
+    found: set[str] = set()
+    at = {row[0]: n for n, row in enumerate(rows) if row[0]}
+    total = rows[at["年度资金总额"]]
+    budget, spent, weight, rate, score = total[4:9]
+    execution = _val(spent) / _val(budget)
+    if not _agrees(rate, execution * 100):
+        found.add("REPORT.RATE_RECOMPUTED")
+    if _val(score) > _val(weight):
+        found.add("REPORT.GRADE")
+    elif not _agrees(score, _val(weight) * min(execution, Fraction(1))):
+        found.add("REPORT.FORM_BUDGET_SCORE")
+    parts = rows[at["年度资金总额"] + 1 : at["年度总体目标"]]
+    for col in (3, 4, 5):
+        if not _sums([row[col] for row in parts], total[col]):
+            found.add("REPORT.TABLE_TOTAL")
+    head = next(n for n, row in enumerate(rows) if row[1] == "一级指标")
+    indicators = rows[head + 1 : at["总分"]]
+    levels: dict[str, tuple[Fraction, list[Fraction]]] = {}
+    level = ""
+    for row in indicators:
+        if row[1]:
+            level, points = re.fullmatch(r"(.+)（(\d+)分）", row[1]).groups()
+            levels[level] = (Fraction(int(points)), [])
+        w, s, target, actual, reason = _val(row[6]), _val(row[7]), row[4], row[5], row[8]
+        levels[level][1].append(w)
+        if s > w:
+            found.add("REPORT.GRADE")
+        if m := _BOUND.match(target):
+            a = _val(actual.removesuffix(m[3]))
+            short = a < _val(m[2]) if m[1] in ("不少于", "不低于") else a > _val(m[2])
+            if short and s == w:
+                found.add("REPORT.FORM_FULL_SCORE_MISSED")
+            if short and not reason:
+                found.add("REPORT.FORM_NO_REASON")
+    for points, weights in levels.values():
+        if sum(weights) != points or max(weights) > points:
+            found.add("REPORT.FORM_WEIGHTS")
+    last = rows[at["总分"]]
+    weights = [_val(row[6]) for row in indicators] + [_val(weight)]
+    if sum(weights) != 100:
+        found.add("REPORT.FORM_WEIGHTS")
+    scores = [row[7] for row in indicators] + [score]
+    if _val(last[6]) != sum(weights) or not _sums(scores, last[7]):
+        found.add("REPORT.TABLE_TOTAL")
+    if grade_for(Decimal(last[7])) != rows[at["自评等级"]][6]:
+        found.add("REPORT.GRADE")
     return found
 
 
@@ -316,7 +376,8 @@ def _survey_faults(r: _Report, prose: str) -> set[str]:
 
 
 def test_same_figures_same_bytes():
-    for fig in (sample_figures(), random_figures(random.Random(7))):
+    with_form = replace(sample_figures(), form=True)
+    for fig in (sample_figures(), random_figures(random.Random(7)), with_form):
         assert render_text(fig) == render_text(fig)
         assert docx_bytes(fig) == docx_bytes(fig)
 
@@ -404,6 +465,8 @@ def test_random_figures_are_consistent(seed):
                 for k in range(people + 1)
             )
     assert fig.eval_start < fig.eval_end <= fig.report_date and fig.report_date.year == fig.year + 1
+    # The 自评表 filled from the same figures breaks none of its rules either.
+    assert _faults(render_text(replace(fig, form=True))) == set(), seed
 
 
 def test_random_figures_cover_both_outcomes():
@@ -417,10 +480,14 @@ def test_random_figures_cover_both_outcomes():
 
 def test_every_report_rule_can_be_planted():
     # The rules a report breaks on its own (those against the records need records; an
-    # unreadable file is the hostile suite's, tests/test_hostile_report.py; the 自评表's own
-    # rules are planted in forms by tests/test_report_form.py until the writer renders one).
-    report_rules = {r.id for r in RULES.values() if "report" in r.tags and "form" not in r.tags}
+    # unreadable file is the hostile suite's, tests/test_hostile_report.py), the 自评表's own
+    # among them; in the form, its own and those its tables share with the report's.
+    report_rules = {r.id for r in RULES.values() if "report" in r.tags}
     assert set(PLANTABLE) == report_rules - {UNVERIFIABLE, "REPORT.UNREADABLE"}
+    form_rules = {r.id for r in RULES.values() if "form" in r.tags}
+    assert set(FORM_PLANTABLE) == form_rules | {
+        "REPORT.RATE_RECOMPUTED", "REPORT.TABLE_TOTAL", "REPORT.GRADE"
+    }  # fmt: skip
 
 
 def _cases():
@@ -451,6 +518,17 @@ def test_planted_fault_is_one_of_its_kind(rule_id):
         else:
             assert rule_id in found, (name, planted)
             assert found <= {rule_id, *planted.collateral}, (name, planted, found)
+
+
+@pytest.mark.parametrize("rule_id", FORM_PLANTABLE)
+def test_planted_form_fault_is_one_of_its_kind(rule_id):
+    for name, fig in _cases():
+        rng = random.Random(f"{name}:form:{rule_id}")
+        planted_fig, planted = plant(fig, rule_id, rng, in_form=True)
+        assert planted_fig.form and planted.rule_id == rule_id
+        found = _faults(render_text(planted_fig))
+        assert rule_id in found, (name, planted)
+        assert found <= {rule_id, *planted.collateral}, (name, planted, found)
 
 
 def test_unknown_rule_cannot_be_planted():
