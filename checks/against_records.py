@@ -25,6 +25,17 @@ class Measured:
     value: Decimal
     source: str  # where the value comes from, for the evidence
     rate: bool = False  # the measure is itself a rate (预算执行率): a stated rate states it
+    missing: tuple[str, ...] = ()  # counties whose rows it is computed from are not accepted
+
+
+PROVISIONAL = "REPORT.RECORDS_PROVISIONAL"
+BUDGET = "budget"  # the key of the budget lines' spending in `missing_from`
+
+
+def counted(counties: tuple[str, ...], shown: int = 5) -> str:
+    """Counties as a finding names them: 东川区、晋宁区 等 7 个区县."""
+    names = "、".join(counties[:shown])
+    return f"{names} 等 {len(counties)} 个区县" if len(counties) > shown else names
 
 
 def _subject(name: str, vocab: Vocabulary, kind: str = "count") -> str | None:
@@ -36,8 +47,11 @@ def _subject(name: str, vocab: Vocabulary, kind: str = "count") -> str | None:
 
 
 def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, Decimal],
-             vocab: Vocabulary) -> list[Measured]:  # fmt: skip
-    """Indicators and facts with a numeric metric, and each budget line's spending."""
+             vocab: Vocabulary, missing: dict[str, tuple[str, ...]] | None = None,
+             ) -> list[Measured]:  # fmt: skip
+    """Indicators and facts with a numeric metric, and each budget line's spending;
+    ``missing``: the counties missing from each measure, by its id (`missing_from`)."""
+    missing = missing or {}
     out = []
     for ind in programme.indicators:
         if ind.id in values and ind.kind in ("higher", "lower", "equal", "budget_execution") \
@@ -45,16 +59,17 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
             kind = {"%": "percent", "元": "money", "分": "score"}.get(ind.unit, "count")
             out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab, kind),
                                 ind.unit, values[ind.id], f"指标度量 {ind.id}",
-                                ind.kind == "budget_execution"))  # fmt: skip
+                                ind.kind == "budget_execution", missing.get(ind.id, ())))  # fmt: skip
     for fact in programme.facts:
         if fact.id in values:
             out.append(Measured(fact.id, fact.name, fact.subject, fact.unit, values[fact.id],
-                                f"度量 {fact.id}"))  # fmt: skip
+                                f"度量 {fact.id}", missing=missing.get(fact.id, ())))  # fmt: skip
     for line in programme.budget_lines:
         if line.code in spent:
             out.append(Measured(f"budget:{line.code}", f"{line.name}使用经费",
                                 _subject(line.name, vocab, "money"), "元", spent[line.code],
-                                "区县「经费」表使用金额合计"))  # fmt: skip
+                                "区县「经费」表使用金额合计",
+                                missing=missing.get(BUDGET, ())))  # fmt: skip
     return [m for m in out if m.subject]
 
 
@@ -104,22 +119,25 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
             shown = format(rounded.normalize(), "f")
             out.append(
                 Finding(
-                    "REPORT.RECORDS_DISAGREE",
+                    PROVISIONAL if m.missing else "REPORT.RECORDS_DISAGREE",
                     f"indicator:{m.id}",
                     c.text,
                     f"{shown}{m.unit if m.unit != '元' else ' 元'}",
                     (ev(c), Evidence("warehouse", 0, f"{m.name}：{shown}（{m.source}）")),
                     label=m.name,
                     amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
+                    params={"missing": counted(m.missing)} if m.missing else {},
                 )
             )
     return out
 
 
 def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, Decimal],
-                   vocab: Vocabulary) -> list[Finding]:  # fmt: skip
+                   vocab: Vocabulary, missing: dict[str, tuple[str, ...]] | None = None,
+                   ) -> list[Finding]:  # fmt: skip
     """A 完成率 the report states for an indicator against the rate its metric gives
-    (a floor reached counts 100%)."""
+    (a floor reached counts 100%); provisional where counties are ``missing`` from it."""
+    missing = missing or {}
     out = []
     for target, _, rates in indicator_lines(claims):
         ind = next(
@@ -137,7 +155,7 @@ def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, 
             if not lo <= recomputed <= hi:
                 out.append(
                     Finding(
-                        "REPORT.RECORDS_DISAGREE",
+                        PROVISIONAL if missing.get(ind.id) else "REPORT.RECORDS_DISAGREE",
                         f"rate:{ind.id}",
                         rate.text,
                         f"{recomputed:.2f}%",
@@ -145,6 +163,7 @@ def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, 
                                             f"{values[ind.id].normalize():f}{ind.unit}，目标 "
                                             f"{ind.target.normalize():f}{ind.unit}")),
                         label=f"{ind.name}完成率",
+                        params={"missing": counted(missing[ind.id])} if missing.get(ind.id) else {},
                     )
                 )  # fmt: skip
     return out

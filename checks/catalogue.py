@@ -943,6 +943,21 @@ _RECORDS = (
         "the report says 6 job fairs; the records hold 5",
     ),
     _records(
+        "REPORT.RECORDS_PROVISIONAL",
+        "warning",
+        "报告数据与已接收记录不符（记录不全）",
+        "Report against incomplete records",
+        "「{label}」报告为 {claimed}，已接收的区县报送记录为 {observed}；{missing}的数据尚未接收"
+        "（被拒收或未报送），待补报后再核。",
+        "'{label}': the report says {claimed}, the county records accepted give {observed}; "
+        "{missing} not yet accepted (refused or not submitted): to be checked again once they "
+        "are.",
+        "REPORT.RECORDS_DISAGREE while counties are missing from the sheets the figure is "
+        "computed from (SPEC §3.2): provisional, never an error stated as fact; the counties "
+        "are named.",
+        "the report says 303 households; the 11 counties accepted give 300, 3 are refused",
+    ),
+    _records(
         "REPORT.SCORE_DIFFERS",
         "warning",
         "自评得分与重新计算不符",

@@ -17,6 +17,7 @@ import duckdb
 from jixiao.checkpoints import checkpoint
 from jixiao.checks import history
 from jixiao.checks.against_records import (
+    BUDGET,
     claimed_value,
     measured,
     rates_disagree,
@@ -41,6 +42,7 @@ from jixiao.scoring import (
     scorecard_rows,
     store_metrics,
 )
+from jixiao.scoring.metrics import tables_read
 
 
 @dataclass
@@ -105,9 +107,11 @@ def survey_answers(
     return {titles.get(f"{survey.sheet}.{q}", q): a for q, a in out.items() if a}
 
 
-def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tuple[str, ...]]:
+def _coverage(con: duckdb.DuckDBPyConnection,
+              programme: Programme) -> tuple[list[tuple[str, ...]], dict[str, tuple[str, ...]]]:  # fmt: skip
     """For each county and sheet of the template, what the audit rests on: rows accepted, a
-    file refused, a workbook that left the sheet out, or nothing submitted."""
+    file refused, a workbook that left the sheet out, or nothing submitted; and for each sheet
+    the counties (by name) whose rows of it are not accepted."""
     sheets, scope = programme.county_template.sheets, [programme.code, programme.year]
     rows = {(county, key): n for key in sheets for county, n in con.execute(
         f"SELECT county_code, count(*) FROM {key} WHERE programme_code = ? AND year = ? "
@@ -123,10 +127,12 @@ def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tupl
         else:
             accepted |= {(county, key) for key in read or ()}
             absent |= {(county, key) for key in left_out or ()}
-    out = []
+    out, missing = [], {key: [] for key in sheets}
     for county, name in programme.counties.items():
         cells = []
         for key in sheets:
+            if (county, key) not in accepted:
+                missing[key].append(name or county)
             if (county, key) in accepted:
                 n = rows.get((county, key), 0)
                 cell = f"已接收 {n} 行" if n else "已接收（无数据行）"
@@ -136,7 +142,24 @@ def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tupl
             else:
                 cells.append("未报送（工作簿中无此表）" if (county, key) in absent else "未报送")
         out.append((f"{county} {name}", *cells))
+    return out, {key: tuple(names) for key, names in missing.items() if names}
+
+
+def missing_from(programme: Programme, missing: dict[str, tuple[str, ...]],
+                 spent_sheet: str | None) -> dict[str, tuple[str, ...]]:
+    """For each indicator and fact, the counties missing from the sheets its metric reads
+    (``missing``: by sheet, those whose rows are not accepted), and under BUDGET those
+    missing from the sheet spending is read from (``spent_sheet``)."""
+    out = {}
+    for ind in (*programme.indicators, *programme.facts):
+        names = {n for table in tables_read(programme, ind) for n in missing.get(table, ())}
+        if names:
+            out[ind.id] = tuple(sorted(names))
+    if spent_sheet and missing.get(spent_sheet):
+        out[BUDGET] = missing[spent_sheet]
     return out
+
+
 
 
 def unassigned_files(con: duckdb.DuckDBPyConnection,
@@ -205,13 +228,16 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     clock = time.perf_counter()
     on_records = record_findings(con, programme)
     sql_s = time.perf_counter() - clock
-    measures = measured(programme, values, _spent(con, programme), vocab)
+    coverage, missing = _coverage(con, programme)
+    spending = next((c.sheet for c in programme.checks if isinstance(c, Overspent)), None)
+    missing = missing_from(programme, missing, spending)
+    measures = measured(programme, values, _spent(con, programme), vocab, missing)
     findings: list[Finding] = ordered([
         replace(f, year=programme.year)  # the same problem in another year is another finding
         for f in (
             *report.findings,
             *records_disagree(report.claims, measures),
-            *rates_disagree(report.claims, programme, values, vocab),
+            *rates_disagree(report.claims, programme, values, vocab, missing),
             *score_findings(card, claimed),
             *on_records,
         )
@@ -228,14 +254,14 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         indicators.append({
             "id": ind.id, "name": ind.name, "unit": ind.unit or "",
             "target": Decimal(str(ind.target)) if ind.target is not None else None,
-            "claimed": claim, "recorded": values.get(ind.id),
+            "claimed": claim, "recorded": values.get(ind.id), "missing": missing.get(ind.id, ()),
         })  # fmt: skip
     pub = Publication(
         programme.code, programme.name, programme.year, programme.unit, run_id,
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
         survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
-        _coverage(con, programme), unassigned_files(con, programme),
+        coverage, unassigned_files(con, programme),
         reading_notes(con, programme), report.read_line(),
     )  # fmt: skip
     write_reports(pub, staged)

@@ -25,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from jixiao.checkpoints import checkpoint
+from jixiao.checks.against_records import counted
 from jixiao.checks.findings import Finding
 from jixiao.ingest.personal import mask_text
 from jixiao.publish.excel import write_findings_xlsx
@@ -92,7 +93,7 @@ SIGN_OFF = ("编制人", "编制日期", "复核人", "复核日期")
 BEIJING = timezone(timedelta(hours=8), "北京时间")
 # A4 and the table rules are the shared style's (publish.findings.CSS); here what only the
 # working paper has: its contents, charts kept whole, the sign-off table.
-PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}
+PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.provisional{color:#a05a00}
 nav.toc ol{margin:.3em 0 1em;padding-left:1em;list-style:none}
 table.sign td{height:2.2em}table.sign td:nth-child(odd){width:12%;background:#f7f7f7}
 @media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}}"""
@@ -155,6 +156,16 @@ def coverage_line(pub: Publication) -> str:
     return (f"报送覆盖：{len(pub.coverage)} 个区县 × {len(pub.coverage_head) - 1} 张表，"
             f"已接收 {accepted}，已拒收 {refused}，未报送 {len(cells) - accepted - refused}"
             f"{unassigned}（见「{H_COVERAGE}」）。")  # fmt: skip
+
+
+def provisional_line(pub: Publication) -> str:
+    """The indicators whose recorded figure rests on part of the counties (SPEC §3.2)."""
+    partial = [f"{i.get('name') or i.get('id')}（缺 {counted(tuple(i['missing']))}）"
+               for i in pub.indicators if i.get("missing") and i.get("recorded") is not None]  # fmt: skip
+    if not partial:
+        return ""
+    return ("以下指标的「记录实际」只含已接收的区县报送数据，尚缺区县（被拒收或未报送）补报前仅供参考，"
+            "不作为确认报告数据的依据：" + "；".join(partial) + "。")
 
 
 def unassigned_line(pub: Publication) -> str:
@@ -401,6 +412,7 @@ def render_html(pub: Publication) -> str:
     chart = indicator_chart(pub.indicators)
     out.append(f"<figure><figcaption>图1　指标目标值、报告所述与记录实际</figcaption>{chart}</figure>"
                if chart else "<p>无可对比的量化指标。</p>")  # fmt: skip
+    out += [f'<p class="provisional">{esc(line)}</p>'] if (line := provisional_line(pub)) else []
     out.append(f"<figure><figcaption>图2　满意度调查答案分布</figcaption>{survey_chart(pub.survey)}</figure>"
                if pub.survey else "<p>无满意度调查记录。</p>")  # fmt: skip
     out.append(_h2(H_SCORES))
@@ -448,6 +460,7 @@ def render_markdown(pub: Publication) -> str:
         out += [*md_table(LEVEL1_HEAD, level1_rows(pub)), ""]
     out += [f"## {H_CHARTS}", ""]
     out += [*md_table(INDICATOR_HEAD, indicator_rows(pub)), ""] if pub.indicators else []
+    out += [md_text(line), ""] if (line := provisional_line(pub)) else []
     if pub.survey:
         out += [*md_table(*survey_rows(pub.survey)), ""]
     out += [f"## {H_SCORES}", "", *md_table(SCORE_HEAD, [r for _, r in scorecard_rows(pub)]), ""]

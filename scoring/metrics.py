@@ -60,6 +60,14 @@ class Metric:
     metric_sql: str
 
 
+def tables_read(programme: Programme, ind: Indicator | Fact) -> set[str]:
+    """The programme's tables an indicator's or fact's metric reads (none without a metric)."""
+    if not ind.metric:
+        return set()
+    with duckdb.connect() as parser:
+        return _parse(ind, parser, readable(programme))[0]
+
+
 def readable(programme: Programme) -> tuple[str, ...]:
     """What a metric may read: the programme's sheets and its budget lines, nothing else."""
     return (*programme.county_template.sheets, BUDGET_LINES.name)
