@@ -481,7 +481,7 @@ FORM = ("report", "form")  # the 自评表's own rules (checks/report_form.py)
 
 # The report against itself (SPEC §1.3). Parameters: {label} what it is about, {claimed}
 # the figures as written, {observed} what the arithmetic or the other statement gives,
-# {where} the other place. Figures disagree only when no values inside their rounding
+# {line} the other place's line. Figures disagree only when no values inside their rounding
 # intervals satisfy the relation (DESIGN, "Rounding, the way XBRL does it").
 _REPORT = (
     _report(
@@ -489,8 +489,8 @@ _REPORT = (
         "error",
         "同一数据前后不一致",
         "Same figure stated differently",
-        "「{label}」在不同位置表述不一致：{claimed}，而{where}为 {observed}。",
-        "'{label}' is stated differently: {claimed}, while {where} says {observed}.",
+        "「{label}」在不同位置表述不一致：{claimed}，而第 {line} 行为 {observed}。",
+        "'{label}' is stated differently: {claimed}, while line {line} says {observed}.",
         "The same subject and measure (and role: target or actual) stated with values whose "
         "rounding intervals do not overlap, in two places of the report. Left out: figures of "
         "different roles (a target and an actual), different units of count.",
@@ -647,8 +647,8 @@ _REPORT = (
         "error",
         "日期前后矛盾",
         "Dates contradict",
-        "「{label}」日期矛盾：{claimed}，而{where}为 {observed}。",
-        "'{label}': dates contradict: {claimed}, while {where} says {observed}.",
+        "「{label}」日期矛盾：{claimed}，而第 {line} 行为 {observed}。",
+        "'{label}': dates contradict: {claimed}, while line {line} says {observed}.",
         "The same activity's deadline stated differently; the report dated before the "
         "evaluation work it describes had ended, or outside the year after the programme.",
         "招聘会 by 2022-11-30 in the targets, by 2022-12-30 in 实施流程",
@@ -788,7 +788,7 @@ _REPORT = (
         "表格不完整，无法核对",
         "Table cannot be verified",
         "表格「{label}」不完整（{observed}），无法核对其合计。",
-        "Table '{label}' is incomplete ({observed}); its totals cannot be verified.",
+        "Table '{label}' is incomplete ({observed_en}); its totals cannot be verified.",
         "A table cut off or with rows of differing width: reported as not verifiable, never "
         "as a mismatch.",
         "a survey table whose last rows are missing",

@@ -15,7 +15,7 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
 from jixiao.ingest.personal import Names, mask_text, name_candidates
-from jixiao.ingest.report import LAYOUTS, Document, ReportError, find_dates, read_report
+from jixiao.ingest.report import LAYOUTS, Document, ReportError, Said, find_dates, read_report
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary, fold, load_vocabulary
 
@@ -59,16 +59,19 @@ class Coverage:
     linked: int  # of those, the ones whose actual figure was found beside them
     layouts: tuple[tuple[str, int], ...] = ()  # how the tables were laid out: LAYOUTS key, count
     form_parts: int = 0  # tables that are parts of the national 自评表 (Table.form)
-    not_read: tuple[str, ...] = ()  # what the reader could not read (Document.unread)
-    incomplete: tuple[tuple[str, str], ...] = ()  # tables cut off or uneven: title, why
+    not_read: tuple[Said, ...] = ()  # what the reader could not read (Document.unread)
+    incomplete: tuple[tuple[str | None, int, Said], ...] = ()  # tables cut off or uneven:
+    # their title (None: untitled), number in the report and why
     bare_lines: tuple[int, ...] = ()  # lines of prose holding numbers with no unit
     bare_numbers: int = 0  # how many such numbers, none of them checked
 
     def unread(self, lang: str = "zh") -> list[str]:
         zh = lang == "zh"
-        out = list(self.not_read)  # the reader's own words, in Chinese
-        out += [(f"表「{t}」不完整（{why}）" if zh else f"table '{t}' incomplete ({why})")
-                for t, why in self.incomplete]  # fmt: skip
+        out = [said(lang) for said in self.not_read]
+        for title, number, why in self.incomplete:
+            name = (f"表「{title}」" if zh else f"table '{title}'") if title else (
+                f"表{number}" if zh else f"table {number}")  # fmt: skip
+            out.append(f"{name}不完整（{why(lang)}）" if zh else f"{name} incomplete ({why(lang)})")
         if self.bare_lines:
             lines = "、".join(map(str, self.bare_lines[:_LINES_NAMED]))
             more = len(self.bare_lines) > _LINES_NAMED
@@ -87,11 +90,12 @@ class Coverage:
         if not self.layouts:
             return ""
         if lang == "zh":
-            kinds = "、".join(f"{LAYOUTS[k]} {n} 个" for k, n in self.layouts)
+            kinds = "、".join(f"{LAYOUTS[k](lang)} {n} 个" for k, n in self.layouts)
             form = f"，其中自评表 {self.form_parts} 部分" if self.form_parts else ""
             return f"；表格形式：{kinds}{form}"
-        kinds = ", ".join(f"{n} {k}" for k, n in self.layouts)
-        return f"; tables: {kinds}" + (f", {self.form_parts} parts of a 自评表" if self.form_parts else "")
+        kinds = ", ".join(f"{n} {LAYOUTS[k](lang)}" for k, n in self.layouts)
+        form = f", {self.form_parts} of them parts of a self-evaluation form" if self.form_parts else ""
+        return f"; tables: {kinds}{form}"
 
     def line(self, lang: str = "zh") -> str:
         unread = self.unread(lang)
@@ -223,7 +227,7 @@ def coverage(doc: Document, claims: list[Claim]) -> Coverage:
         tuple(Counter(t.layout for t in doc.tables).items()),
         sum(t.form is not None for t in doc.tables),
         tuple(doc.unread),
-        tuple((t.title or f"表{t.index + 1}", t.problem or "行宽不一") for t in doc.tables
+        tuple((t.title, t.index + 1, t.problem or report_tables.UNEVEN) for t in doc.tables
               if t.truncated),  # fmt: skip
         tuple(bare),
         sum(bare.values()),

@@ -27,10 +27,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.checks.report_tables import unverifiable
+from jixiao.checks.report_tables import UNEVEN, unverifiable
 from jixiao.checks.report_text import GRADES
 from jixiao.checks.tables import Figure, Grid, figure
-from jixiao.ingest.report import Table
+from jixiao.ingest.report import Said, Table
 from jixiao.schemas.vocabulary import fold
 
 HUNDRED = Decimal(100)
@@ -285,11 +285,17 @@ class Block:
         return next((c.line for c in self.table.rows[r]), self.table.line)
 
     def evidence(self, r: int, c: int, label: str) -> Evidence:
-        """The cell: its table, row label and column header, what it holds and where."""
+        """The cell: its table, row label and column header, what it holds, and where the
+        report's reader finds it — not where it stands in the part the form was cut into:
+        the cell's own line (one cell per line in the tab layout), in Word its table's row."""
         section = " › ".join((*self.table.section, self.title))
         head = self.labels[c] if c < len(self.labels) else ""
-        text = (self.cells(r)[c] if c < len(self.cells(r)) else "") or "（空）"
-        return Evidence(section, self.line(r), f"{label}｜{head}：{text}（第{r + 1}行第{c + 1}列）")
+        text = self.cells(r)[c] if c < len(self.cells(r)) else ""
+        row = self.table.rows[r]
+        own = row[c] if c < len(row) and text and row[c].text.strip() == text else None
+        line = own.line if own is not None else self.line(r)
+        return Evidence(section, line, f"{label}｜{head}：{text or '（空）'}",
+                        self.table.word_row(line))  # fmt: skip
 
 
 def _block(table: Table, title: str, roles: tuple) -> Block:
@@ -504,14 +510,17 @@ class Form:
     indicators: Indicators | None = None
 
     @property
-    def problem(self) -> str | None:
+    def problem(self) -> Said | None:
         """Why the form cannot be checked: a table the reader could not lay out, or a row
         whose cells could not be put under the block's columns."""
         if table := next((g.table for g in self.grids if g.table.truncated), None):
-            return table.problem or "行宽不一"
+            return table.problem or UNEVEN
         blocks = [b.block for b in (self.funds, self.indicators) if b is not None]
         rows = sorted(r for b in blocks for r in b.unaligned)
-        return f"第{rows[0] + 1}行的单元格无法与表头对齐" if rows else None
+        if not rows:
+            return None
+        return Said(f"第{rows[0] + 1}行的单元格无法与表头对齐",
+                    f"the cells of row {rows[0] + 1} cannot be put under the header")
 
 
 def _form(g: Grid) -> Form | None:

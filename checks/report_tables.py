@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.tables import Figure, Grid
+from jixiao.ingest.report import Said
 
 COUNT_KINDS = ("人数", "数量", "份数", "户数", "个数")
 SHARE_KINDS = ("占比", "比例", "百分比", "比重")
@@ -14,6 +15,9 @@ SCORE_KINDS = ("分数", "得分", "分值")
 RATE_HEADERS = ("率", "占比", "比例")
 MINUENDS = ("下达", "预算", "批复", "权重", "满分", "计划")
 SUBTRAHENDS = ("使用", "支出", "实际", "执行", "得分")
+# Why a table cannot be checked when its reader gave no reason (Table.problem).
+UNEVEN = Said("行宽不一", "rows of differing width")
+CUT_OFF = Said("末行只有名称、没有数据", "its last row has a name and no figures")
 
 
 def _q(x: Decimal) -> str:
@@ -27,7 +31,7 @@ def _sum(figs: list[Figure]) -> tuple[Decimal, Decimal, Decimal]:
 def _evidence(g: Grid, r: int, c: int) -> Evidence:
     section = " › ".join((*g.table.section, g.title))
     label = " ".join(x for x in (g.group(r), g.kind(r) or "", g.header[c]) if x)
-    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}")
+    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}", g.table.word_row(g.lines[r]))
 
 
 def _has(text: str | None, words: tuple[str, ...]) -> bool:
@@ -52,7 +56,7 @@ def table_findings(grids: list[Grid], weights: dict[str, Decimal] | None = None)
         if not g.value_cols:
             continue
         if table.truncated or _cut_off(g):
-            problem = table.problem or ("末行只有名称、没有数据" if _cut_off(g) else "行宽不一")
+            problem = table.problem or (CUT_OFF if _cut_off(g) else UNEVEN)
             out.append(unverifiable(g, problem))
             continue
         out += list(_column_totals(g))
@@ -61,15 +65,16 @@ def table_findings(grids: list[Grid], weights: dict[str, Decimal] | None = None)
     return out
 
 
-def unverifiable(g: Grid, problem: str) -> Finding:
+def unverifiable(g: Grid, problem: Said) -> Finding:
     """A table whose figures cannot be checked, and why: never a clean one, never a mismatch."""
     section = " › ".join(g.table.section)
     return Finding(
         "REPORT.TABLE_UNVERIFIABLE",
         g.title,
         "",
-        problem,
-        (Evidence(section, g.table.line, g.title),),
+        problem.zh,
+        (Evidence(section, g.table.line, g.title, g.table.word_row(g.table.line)),),
+        params={"observed_en": problem.en},
     )
 
 

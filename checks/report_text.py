@@ -135,7 +135,7 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
             a.text,
             b.text,
             (ev(a), ev(b)),
-            where=f"第 {b.line} 行",
+            params={"line": b.line},
         )
 
 
@@ -668,7 +668,7 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 f"{a.date.isoformat()} 前",
                 f"{b.date.isoformat()} 前",
                 (ev(a), ev(b)),
-                where=f"第 {b.line} 行",
+                params={"line": b.line},
             )
     if doc.dated is None:
         return
@@ -689,7 +689,7 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     f"报告日期 {doc.dated.isoformat()}",
                     f"评价工作至 {end.date.isoformat()} 才结束",
                     (ev(end),),
-                    where=f"第 {end.line} 行",
+                    params={"line": end.line},
                 )
 
 

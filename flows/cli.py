@@ -221,8 +221,10 @@ def check_report_command(
         ):
             table.add_column(name, overflow="fold")
         for i, f in enumerate(audit.findings, 1):
-            lines = "、".join(str(e.line) for e in f.evidence if e.line)
-            where = (f"第 {lines} 行" if zh else f"line {lines}") if lines else ""
+            # Each place once (a form run together on one line is one line), as a reader
+            # finds it: a Word table's number and row, else the line.
+            where = ("、" if zh else ", ").join(dict.fromkeys(w for e in f.evidence
+                                                            if (w := e.where(lang))))  # fmt: skip
             severity = out_formats.SEVERITY_ZH[f.severity] if zh else f.severity
             table.add_row(str(i), severity, f.message(lang), where)
         out.print(table)

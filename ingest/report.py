@@ -45,6 +45,7 @@ from jixiao.ingest.report_items import (
     Line,
     RawCell,
     RawTable,
+    Said,
     find_dates,
     is_value,
     parse_date,
@@ -55,7 +56,7 @@ from jixiao.limits import Limits, env_name
 from jixiao.schemas.vocabulary import fold
 
 __all__ = [
-    "LAYOUTS", "Cell", "Document", "Paragraph", "ReportError", "Table", "find_dates",
+    "LAYOUTS", "Cell", "Document", "Paragraph", "ReportError", "Said", "Table", "find_dates",
     "is_value", "parse_date", "parse_text", "read_report", "report_sha256",
 ]  # fmt: skip
 
@@ -99,7 +100,7 @@ class Table:
     line: int  # the line of the first cell
     section: tuple[str, ...]
     truncated: bool = False  # rows of differing width or a table cut off: cannot verify
-    problem: str | None = None  # why it is truncated, one Chinese phrase for the finding
+    problem: Said | None = None  # why it is truncated, for the finding
     layout: str = "tab"  # how its file laid it out: a key of LAYOUTS
     # A part of the national 项目支出绩效自评表, laid out the same whatever the file:
     # "funds" (项目资金: its label column, then 年初预算数 … 得分 as written; 年度资金总额
@@ -108,9 +109,15 @@ class Table:
     # figure columns). None for any other table.
     form: str | None = None
     page: int | None = None  # .pdf: the page it starts on
+    origin: tuple[int, int] | None = None  # .docx: its number and first row's line (RawTable)
     _filled: dict[int, list[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    def word_row(self, line: int) -> tuple[int, int] | None:
+        """.docx: the table's number in the document and the row a cell on ``line`` stands
+        in, as Word counts them (a form's part keeps its table's); None for other files."""
+        return (self.origin[0], line - self.origin[1] + 1) if self.origin else None
 
     def text(self, row: int, col: int) -> str:
         cells = self.rows[row]
@@ -194,9 +201,9 @@ class Document:
     paragraphs: list[Paragraph] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     sha256: str | None = None  # of the bytes read, when read from a file
-    # What could not be read, each one Chinese phrase (第 3 页没有文本层（疑似扫描件）):
-    # a report is never called clean because part of it was not read.
-    unread: list[str] = field(default_factory=list)
+    # What could not be read, each one phrase (第 3 页没有文本层（疑似扫描件）): a report is
+    # never called clean because part of it was not read.
+    unread: list[Said] = field(default_factory=list)
 
 
 # --- headings -----------------------------------------------------------------------------
@@ -284,7 +291,7 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
             f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，"
             "请提供 .txt、.docx、.pdf、.xlsx 或 .xls 文件。"
         )
-    unread: list[str] = []
+    unread: list[Said] = []
     try:
         if suffix == ".docx":
             data, counts = read_docx(path, limits)
@@ -313,7 +320,7 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
     document.unread = unread
     if not document.paragraphs and not document.tables:
         if unread:
-            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(unread)}）。")
+            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(u.zh for u in unread)}）。")
         raise ReportError(f"报告文件「{name}」没有可读的正文。")
     document.sha256 = hashlib.sha256(data).hexdigest()
     return document
@@ -442,16 +449,16 @@ def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawT
     return read.items, read.unread
 
 
-def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[str]]:
+def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[Said]]:
     """A workbook's visible sheets, each a table (its merged ranges as spans), and the hidden
     ones named as unread. Rows above a sheet's table that hold one cell (its title, 单位：万元)
     are its caption; a line is a sheet row, counted on from the last row of the sheet before."""
     items: list[Line | RawTable] = []
-    unread = []
+    unread: list[Said] = []
     offset = 0
     for name, sheet in sheets.items():
         if sheet.hidden:
-            unread.append(f"工作表「{name}」是隐藏的")
+            unread.append(Said(f"工作表「{name}」是隐藏的", f"sheet '{name}' is hidden"))
             continue
         # Merged ranges clipped to the cells the sheet holds: a range over XFD1048576 costs
         # no more than the sheet (ranges never overlap; once they would, the rest is ignored).
@@ -478,7 +485,8 @@ def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], li
                 row.append(RawCell(text or "", offset + number, c, span is None, span or (1, 1)))
             rows.append(row)
         if hidden & set(sheet.row_numbers):
-            unread.append(f"工作表「{name}」有 {len(hidden & set(sheet.row_numbers))} 行是隐藏的")
+            n = len(hidden & set(sheet.row_numbers))
+            unread.append(Said(f"工作表「{name}」有 {n} 行是隐藏的", f"{n} rows of sheet '{name}' are hidden"))
         offset += last_row
         found = split_tables(rows, "sheet")
         if found and isinstance(found[0], RawTable) and not re.fullmatch(r"(?i)sheet\d*", name):
@@ -506,6 +514,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
 
     items: list[Line | RawTable] = []
     line = 0
+    tables = 0  # Word's tables so far, a one-column layout table among them
     body = document._body  # the parent python-docx needs to resolve paragraph styles
 
     def paragraph_text(el) -> str:
@@ -520,7 +529,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
         return int(level[1]) + 1 if level else None
 
     def walk(parent) -> None:
-        nonlocal line
+        nonlocal line, tables
         for el in parent.iterchildren():
             if el.tag == qn("w:p"):
                 line += 1
@@ -529,6 +538,8 @@ def _docx_walk(document) -> list[Line | RawTable]:
                 # A soft line break starts a new line of the same paragraph.
                 items.extend(Line(part, line, level) for part in (text.split("\n") or [""]))
             elif el.tag == qn("w:tbl"):
+                tables += 1
+                origin = (tables, line + 1)
                 rows = []
                 above: dict[int, RawCell] = {}  # per grid column, the cell merged down from
                 for tr in el.iterchildren(qn("w:tr")):
@@ -555,7 +566,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
                     if cells:
                         rows.append(cells)
                 if any(len(r) > 1 for r in rows):
-                    items.append(RawTable(rows, "docx"))
+                    items.append(RawTable(rows, "docx", origin=origin))
                 else:  # a one-column layout table: its text is prose
                     items.extend(
                         Line(t, c.line) for r in rows for c in r for t in c.text.split("\n")
@@ -792,7 +803,8 @@ def _table(
             cols = _columns(r)
             extra = [cell for c, cell in zip(cols, r, strict=True) if c >= width and cell.text]
             if extra and problem is None:
-                problem = f"第{i + 1}行有{len(r)}个单元格，多数行为{width}个"
+                problem = Said(f"第{i + 1}行有{len(r)}个单元格，多数行为{width}个",
+                               f"row {i + 1} has {len(r)} cells, most rows {width}")
         else:
             placed = r[0].col is not None
             cols = _columns(r) if placed else _place([_kind(c.text) for c in r], profile)
@@ -805,7 +817,8 @@ def _table(
             # after the table, is a footer; one missing a cell or two is damaged.
             footer = i == len(rows) - 1 and not ends_document and len(r) <= width // 2
             if i > 0 and missing and not footer and problem is None:
-                problem = f"第{i + 1}行只有{len(r)}个单元格，多数行为{width}个"
+                problem = Said(f"第{i + 1}行只有{len(r)}个单元格，多数行为{width}个",
+                               f"row {i + 1} has only {len(r)} cells, most rows {width}")
             by_col = dict(zip(cols, r, strict=True))
             r = [by_col.get(c) or RawCell("", line, c, True) for c in range(max(width, len(r)))]
             cols = list(range(len(r)))
@@ -816,10 +829,12 @@ def _table(
     if problem is None and ends_document and rows:
         promises = any(re.search("合计|总计", c.text) for c in grid[0])
         if promises and not any(re.match("合计|总计", c.text) for r in grid[1:] for c in r):
-            problem = "表格位于文末，缺少表头所示的合计行，疑似被截断"
+            problem = Said("表格位于文末，缺少表头所示的合计行，疑似被截断",
+                           "the table ends the document without the total row its header "
+                           "names: cut off?")
     first = next((c.line for r in grid for c in r), 0)
     return Table(index, title, unit, grid, first, section, problem is not None, problem,
-                 raw.layout, raw.form, raw.page)  # fmt: skip
+                 raw.layout, raw.form, raw.page, raw.origin)  # fmt: skip
 
 
 def _columns(row: list[RawCell]) -> list[int]:

@@ -30,7 +30,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from jixiao.ingest.report_items import Line, RawCell, RawTable
+from jixiao.ingest.report_items import Line, RawCell, RawTable, Said
 
 _HEADER = re.compile(rb"%PDF-\d")
 _STREAM = re.compile(rb"stream\r?\n")
@@ -61,7 +61,7 @@ class PdfTooLong(Exception):
 class Read:
     items: list[Line | RawTable]
     pages: int
-    unread: list[str]
+    unread: list[Said]
 
 
 def read_pdf(data: bytes, unpacked_mb: int, max_pages: int) -> Read:
@@ -175,7 +175,7 @@ def _damaged(data: bytes, where: str = "") -> PdfRefused:
 class _Reader:
     def __init__(self) -> None:
         self.items: list[Line | RawTable] = []
-        self.unread: list[str] = []
+        self.unread: list[Said] = []
         self.line = 0
         self.open: tuple[Line, float] | None = None  # a line that may go on, its right margin
 
@@ -184,22 +184,28 @@ class _Reader:
         chars = page.chars
         if not chars:
             if page.images:
-                self.unread.append(f"第 {number} 页没有文本层（疑似扫描件）")
+                self.unread.append(Said(f"第 {number} 页没有文本层（疑似扫描件）",
+                                        f"page {number} has no text layer (a scan?)"))
             return
         undecoded = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
         if undecoded * 2 > len(chars):
-            self.unread.append(f"第 {number} 页的文字无法解码（字体缺少字符映射）")
+            self.unread.append(Said(f"第 {number} 页的文字无法解码（字体缺少字符映射）",
+                                    f"the text of page {number} cannot be decoded (its font "
+                                    "maps no characters)"))
             return
         try:
             found = page.find_tables()
         except Exception:
-            self.unread.append(f"第 {number} 页的表格无法读取")
+            self.unread.append(Said(f"第 {number} 页的表格无法读取",
+                                    f"the tables of page {number} cannot be read"))
             found = []
         tables = []
         for table in found:
             rows = self._cells(table)
             if rows is None:
-                self.unread.append(f"第 {number} 页的一个表格无法读取（单元格中没有文字）")
+                self.unread.append(Said(f"第 {number} 页的一个表格无法读取（单元格中没有文字）",
+                                        f"a table on page {number} cannot be read (no text "
+                                        "in its cells)"))
                 continue
             tables.append((table.bbox, rows))
         boxes = [bbox for bbox, _ in tables]

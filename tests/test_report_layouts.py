@@ -271,7 +271,7 @@ def test_workbook_sheets_are_tables_with_spans_and_hidden_ones_unread(tmp_path):
     doc = read_report(tmp_path / "report.xlsx")
     (table,) = doc.tables
     assert table.title == "道路养护资金明细表" and rows(table)[-1] == ["合计", "20.5", "20"]
-    assert doc.unread == ["工作表「草稿」是隐藏的"]
+    assert doc.unread == [("工作表「草稿」是隐藏的", "sheet '草稿' is hidden")]
     assert table.rows[1][0].line == 3  # a sheet row is a line
 
 
