@@ -788,7 +788,7 @@ _REPORT = (
         "表格不完整，无法核对",
         "Table cannot be verified",
         "表格「{label}」不完整（{observed}），无法核对其合计。",
-        "Table '{label}' is incomplete ({observed_en}); its totals cannot be verified.",
+        "Table '{label}' is incomplete ({observed}); its totals cannot be verified.",
         "A table cut off or with rows of differing width: reported as not verifiable, never "
         "as a mismatch.",
         "a survey table whose last rows are missing",

@@ -85,15 +85,14 @@ class Finding:
         return rule(self.rule_id).severity
 
     def message(self, lang: str = "zh") -> str:
-        return rule(self.rule_id).message(
-            lang,
-            subject=self.subject,
-            label=self.label or self.subject,
-            claimed=self.claimed,
-            observed=self.observed,
-            where=self.where,
-            **self.params,
-        )
+        """The rule's message; in English a parameter's ``_en`` form (``observed_en``, a
+        figure's words computed here in English) stands for it where the finding has one."""
+        params = {"subject": self.subject, "label": self.label or self.subject,
+                  "claimed": self.claimed, "observed": self.observed, "where": self.where,
+                  **self.params}  # fmt: skip
+        if lang != "zh":
+            params |= {k.removesuffix("_en"): v for k, v in self.params.items() if k.endswith("_en")}
+        return rule(self.rule_id).message(lang, **params)
 
     @property
     def fingerprint(self) -> str:

@@ -19,31 +19,48 @@ from jixiao.ingest.report import LAYOUTS, Document, ReportError, Said, find_date
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary, fold, load_vocabulary
 
-MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
-               "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
-               "level": "水平", "percent": "比例", "score": "得分"}  # fmt: skip
-FIXED_ZH = {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
-            "survey:overall": "满意度综合得分",
-            "survey:questions": "满意度调查问题数", "score:grade": "自评得分与等级"}  # fmt: skip
+MEASURES = {
+    "zh": {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
+           "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
+           "level": "水平", "percent": "比例", "score": "得分", "deadline": "完成时限"},
+    "en": {"counties": "counties", "events": "events", "households": "households",
+           "people": "people", "organisations": "organisations", "money": "amount",
+           "per_unit": "standard", "rate": "rate", "level": "level", "percent": "share",
+           "score": "score", "deadline": "deadline"},
+}  # fmt: skip
+FIXED = {
+    "zh": {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
+           "survey:overall": "满意度综合得分", "survey:questions": "满意度调查问题数",
+           "score:grade": "自评得分与等级"},
+    "en": {"budget:total": "total budget", "report:date": "report date", "report:file": "report",
+           "survey:overall": "overall satisfaction score",
+           "survey:questions": "number of survey questions", "score:grade": "score and grade"},
+}  # fmt: skip
 
 
-def label(subject: str, vocab: Vocabulary) -> str:
-    """A finding's subject as the report's reader names it, from the vocabulary's words."""
-    if subject in FIXED_ZH:
-        return FIXED_ZH[subject]
+def label(subject: str, vocab: Vocabulary, lang: str = "zh") -> str:
+    """A finding's subject as the report's reader names it, from the vocabulary's words (the
+    report's own, in English too)."""
+    zh = lang == "zh"
+    fixed, measures = FIXED["zh" if zh else "en"], MEASURES["zh" if zh else "en"]
+    if subject in fixed:
+        return fixed[subject]
     kind, _, rest = subject.partition(":")
     name, _, measure = rest.partition(":")
     if kind in ("indicator", "deadline"):
         word = next((w for w, v in vocab.subjects.words.items() if v == name), name)
-        suffix = "完成时限" if kind == "deadline" else MEASURES_ZH.get(measure, "")
-        return f"{word}（{suffix}）" if suffix else word
+        suffix = measures.get("deadline" if kind == "deadline" else measure, "")
+        return (f"{word}（{suffix}）" if zh else f"{word} ({suffix})") if suffix else word
     if kind == "survey":
         question, _, answer = rest.partition(":")
         number = re.match(r"\d+", question)
-        name = f"问卷第{number.group()}题" if number else f"问卷「{question.rstrip('：:')}」"
-        return name + (f"选项 {answer[:1]}" if answer else "")
+        if zh:
+            name = f"问卷第{number.group()}题" if number else f"问卷「{question.rstrip('：:')}」"
+            return name + (f"选项 {answer[:1]}" if answer else "")
+        name = f"survey question {number.group()}" if number else f"survey question '{question.rstrip('：:')}'"
+        return name + (f", answer {answer[:1]}" if answer else "")
     if kind == "appendix":
-        return f"附表{rest}"
+        return f"附表{rest}" if zh else f"appendix table {rest}"
     return rest
 
 
@@ -167,7 +184,9 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_text.missed_target_claimed(doc, claims, vocab),
         *report_text.cost_per_unit(tables, claims, vocab),
     ]
-    findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
+    findings = [replace(f, label=label(f.subject, vocab),
+                        params=f.params | {"label_en": label(f.subject, vocab, "en")})
+                for f in findings]  # fmt: skip
     words = {t for c in claims for t in (c.sentence, *c.section)}
     words |= {t for f in findings for t in (f.claimed, f.observed, f.where, f.label,
                                             *(e.text for e in f.evidence))}  # fmt: skip
@@ -268,6 +287,7 @@ def audit_report(path: Path, programme: Programme | None = None,
             path.name,
             str(error).rstrip("。"),
             (Evidence("", 0, path.name),),
-            label=FIXED_ZH["report:file"],
+            label=FIXED["zh"]["report:file"],
+            params={"label_en": FIXED["en"]["report:file"]},
         )
         return ReportAudit(None, [], [finding.masked(mask_text)])

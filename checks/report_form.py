@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.report_tables import UNEVEN, unverifiable
-from jixiao.checks.report_text import GRADES
+from jixiao.checks.report_text import GRADES, grade_en
 from jixiao.checks.tables import Figure, Grid, figure
 from jixiao.ingest.report import Said, Table
 from jixiao.schemas.vocabulary import fold
@@ -707,8 +707,8 @@ def _budget_score(b: Block, x: FundRow, weight: tuple[int | None, Figure],
         [b.evidence(x.row, wc, x.label)] if wc is not None else []
     )
     if s.lo > w.hi:
-        yield Finding("REPORT.GRADE", f"form:{x.label}", f"得分 {s.text}",
-                      f"分值仅 {w.text}", tuple(cells))  # fmt: skip
+        yield Finding("REPORT.GRADE", f"form:{x.label}", f"得分 {s.text}", f"分值仅 {w.text}",
+                      tuple(cells), params=_above_weight(s, w))  # fmt: skip
         return
     if not rates:
         return
@@ -728,6 +728,11 @@ def _budget_score(b: Block, x: FundRow, weight: tuple[int | None, Figure],
         )
 
 
+def _above_weight(s: Figure, w: Figure) -> dict[str, str]:
+    """REPORT.GRADE's words in English for a score above its weight."""
+    return {"claimed_en": f"scored {s.text}", "observed_en": f"the weight is only {w.text}"}
+
+
 # --- indicators: 得分 ≤ 分值, missed targets ------------------------------------------------------
 
 
@@ -738,19 +743,24 @@ def _indicators(ind: Indicators) -> Iterator[Finding]:
         cells = [c for role in ("score", "weight") if (c := b.first(i.row, role, _points))]
         where = tuple(b.evidence(i.row, c, i.name) for c, _ in cells)
         if w is not None and s is not None and s.lo > w.hi:
-            yield Finding("REPORT.GRADE", f"form:{i.name}", f"得分 {s.text}",
-                          f"分值仅 {w.text}", where)  # fmt: skip
+            yield Finding("REPORT.GRADE", f"form:{i.name}", f"得分 {s.text}", f"分值仅 {w.text}",
+                          where, params=_above_weight(s, w))  # fmt: skip
             continue
         if not missed(i.target, i.actual):
             continue
         shortfall = f"年度指标值 {i.target.text}，实际完成值 {i.actual.text}"
+        shortfall_en = f"target {i.target.text}, actual {i.actual.text}"
         if w is not None and s is not None and w.value > 0 and s.hi >= w.lo:
             yield Finding("REPORT.FORM_FULL_SCORE_MISSED", f"form:{i.name}", shortfall,
-                          f"得分 {s.text}，分值 {w.text}", (i.cell, *where))  # fmt: skip
+                          f"得分 {s.text}，分值 {w.text}", (i.cell, *where),
+                          params={"claimed_en": shortfall_en,
+                                  "observed_en": f"score {s.text} of {w.text}"})  # fmt: skip
         if "reason" in b.columns and not i.reason and not ind.reason:
             col = b.columns["reason"][0]
             yield Finding("REPORT.FORM_NO_REASON", f"form:{i.name}", shortfall,
-                          "偏差原因分析及改进措施为空", (i.cell, b.evidence(i.row, col, i.name)))  # fmt: skip
+                          "偏差原因分析及改进措施为空", (i.cell, b.evidence(i.row, col, i.name)),
+                          params={"claimed_en": shortfall_en,
+                                  "observed_en": f"'{b.labels[col]}' is empty"})  # fmt: skip
 
 
 def _levels(ind: Indicators) -> Iterator[Finding]:
@@ -778,19 +788,24 @@ def _levels(ind: Indicators) -> Iterator[Finding]:
         for name, x, cell in parts:
             if x.lo > w.hi:
                 yield Finding("REPORT.FORM_WEIGHTS", f"form:{name}", f"分值 {x.text}",
-                              f"所属「{level}」分值仅 {w.text}", (cell, where))  # fmt: skip
+                              f"所属「{level}」分值仅 {w.text}", (cell, where),
+                              params={"claimed_en": f"weight {x.text}",
+                                      "observed_en": f"its level '{level}' weighs only {w.text}"})  # fmt: skip
         weights = [i.weight for i in own]
         if not all(weights):
             continue
         value, lo, hi = _sum(weights)
         whole = ind.total is not None or own[-1] is not ind.rows[-1]
         if lo > w.hi or (whole and hi < w.lo):
+            said = " + ".join(x.text for x in weights)
             yield Finding(
                 "REPORT.FORM_WEIGHTS",
                 f"form:{level}",
                 f"分值 {w.text}",
-                f"其下各指标分值合计 {_q(value)}（{' + '.join(x.text for x in weights)}）",
+                f"其下各指标分值合计 {_q(value)}（{said}）",
                 (where, *(i.cell for i in own)),
+                params={"claimed_en": f"weight {w.text}",
+                        "observed_en": f"the weights under it sum to {_q(value)} ({said})"},
             )
 
 
@@ -841,6 +856,7 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
         # 总分 counts the funds' points; a 合计 under the indicators may count theirs alone.
         alone, alone_lo, alone_hi = _sum(parts[: len(values)])
         alone_said = f"；不计资金{'得分' if role == 'score' else '分值'}为 {_q(alone)}"
+        alone_en = f"; without the funds' {role}, {_q(alone)}"
         if stated is not None and (
             (_apart(lo, hi, stated[1]) and _apart(alone_lo, alone_hi, stated[1]))
             if known
@@ -852,6 +868,8 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
                 f"{label}{' 分值' if role == 'weight' else ''} {stated[1].text}",
                 f"{_q(value)}（{said}{alone_said if budget is not None else ''}）",
                 (b.evidence(r, stated[0], label),),
+                params={"claimed_en": f"{label}{' weight' if role == 'weight' else ''} {stated[1].text}",
+                        "observed_en": f"{_q(value)} ({said}{alone_en if budget is not None else ''})"},
             )
         elif role == "weight" and known and (hi < HUNDRED or lo > HUNDRED):
             yield Finding(
@@ -860,6 +878,8 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
                 f"各项分值合计 {_q(value)}（{said}）",
                 "应为 100",
                 (b.evidence(r, stated[0] if stated else 0, label),),
+                params={"claimed_en": f"the weights sum to {_q(value)} ({said})",
+                        "observed_en": "they should make 100"},
             )  # fmt: skip
     if ind.grade is not None and score is not None:
         said, gr, gc = ind.grade
@@ -872,4 +892,5 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
                 f"总分 {s.text}，等级为{said}",
                 f"按 优 ≥ 90、良 80–90、中 60–80、差 < 60，应为{'或'.join(sorted(bands))}",
                 (b.evidence(r, score[0], label), b.evidence(gr, gc, "等级")),
+                params=grade_en(s.text, said, bands),
             )

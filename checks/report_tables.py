@@ -39,13 +39,14 @@ def _has(text: str | None, words: tuple[str, ...]) -> bool:
 
 
 def _finding(rule_id: str, g: Grid, cells: list[tuple[int, int]], claimed: str, observed: str,
-             subject: str | None = None) -> Finding:  # fmt: skip
+             subject: str | None = None, params: dict | None = None) -> Finding:  # fmt: skip
     return Finding(
         rule_id,
         subject or f"table:{g.title}",
         claimed,
         observed,
         tuple(_evidence(g, r, c) for r, c in cells),
+        params=params or {},
     )
 
 
@@ -102,12 +103,14 @@ def _rate_col(g: Grid, c: int) -> bool:
 
 
 def _total_mismatch(g: Grid, cell: tuple[int, int], claimed: str, total: Figure,
-                    figs: list[Figure]) -> Finding | None:  # fmt: skip
+                    figs: list[Figure], claimed_en: str | None = None) -> Finding | None:  # fmt: skip
     """A stated total that no values within its parts' rounding can add up to."""
     value, lo, hi = _sum(figs)
     if hi < total.lo or lo > total.hi:
         parts = " + ".join(f.text for f in figs)
-        return _finding("REPORT.TABLE_TOTAL", g, [cell], claimed, f"{_q(value)}（{parts}）")
+        return _finding("REPORT.TABLE_TOTAL", g, [cell], claimed, f"{_q(value)}（{parts}）",
+                        params={"claimed_en": claimed_en or claimed,
+                                "observed_en": f"{_q(value)} ({parts})"})  # fmt: skip
     return None
 
 
@@ -125,7 +128,8 @@ def _column_totals(g: Grid) -> Iterator[Finding]:
             figs = [f for r in parts if (f := g.fig(r, c)) is not None]
             if total is None or total.percent or _rate_col(g, c) or len(figs) < 2:
                 continue
-            if found := _total_mismatch(g, (t, c), f"{g.header[c]}合计 {total.text}", total, figs):
+            if found := _total_mismatch(g, (t, c), f"{g.header[c]}合计 {total.text}", total, figs,
+                                        f"{g.header[c]} total {total.text}"):
                 yield found
 
 
@@ -143,7 +147,9 @@ def _row_relations(g: Grid) -> Iterator[Finding]:
             figs = [f for c in g.value_cols if c < total_col and (f := g.fig(r, c))]
             if len(figs) >= 2 and not any(f.percent for f in figs):
                 claimed = f"{g.group(r)} {g.kind(r) or ''}{g.header[total_col]} {total.text}"
-                if found := _total_mismatch(g, (r, total_col), claimed, total, figs):
+                said = " ".join(x for x in (g.group(r), g.kind(r), g.header[total_col]) if x)
+                if found := _total_mismatch(g, (r, total_col), claimed, total, figs,
+                                            f"{said} {total.text}"):  # fmt: skip
                     yield found
         a = g.fig(r, minuend) if minuend is not None else None
         b = g.fig(r, subtrahend) if subtrahend is not None else None
@@ -311,5 +317,7 @@ def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:
                 "survey:overall",
                 f"{label.strip()} {figs[-1].text}",
                 f"按各题人数与权重计算为 {expected:.2f}",
-                (Evidence(" › ".join((*g.table.section, g.title)), g.lines[r], label),),
+                (Evidence(" › ".join((*g.table.section, g.title)), g.lines[r], label,
+                          g.table.word_row(g.lines[r])),),
+                params={"observed_en": f"{expected:.2f} by each question's counts and weights"},
             )

@@ -22,7 +22,7 @@ from jixiao.checks import report_form
 from jixiao.checks.report_check import check_report
 from jixiao.checks.tables import grids
 from jixiao.ingest.report import parse_text, read_report
-from tests.conftest import REPO
+from tests.conftest import REPO, own_chinese
 
 CORPUS = REPO.parent / "shared" / "corpus" / "reports"
 
@@ -288,6 +288,7 @@ def test_each_rule_is_found_when_planted(tmp_path, form, plant):
     for f in found:
         message = f.message()
         assert "None" not in message and "{" not in message and f.evidence
+        assert not own_chinese(f.message("en"), text_report(*tables)), f.message("en")
         assert all(e.line > 0 and (e.table_row is not None) == (form == "docx")
                    for e in f.evidence)  # fmt: skip
         assert "自评表" in f.evidence[0].section

@@ -6,6 +6,8 @@ reports of ../shared/corpus are read by tests/test_report_corpus.py.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -225,21 +227,54 @@ def test_more_figures_than_the_form_has_columns_are_kept_under_an_added_column()
     assert not funds.truncated
 
 
-def test_form_workbook_with_merged_cells(tmp_path):
+def form_workbook(path: Path, lines: list[list[str]] = FORM_LINES) -> Path:
+    """The form as a worksheet, its cells merged where the form merges them."""
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "自评表"
-    for r, row in enumerate(FORM_LINES, 1):
+    for r, row in enumerate(lines, 1):
         # Beside the levels the form merges 绩效指标 down; a 二级 row under its 一级 leaves it out.
-        cells = row if r < 11 or r == len(FORM_LINES) else ["", *row] if r != 12 else ["", "", *row]
+        cells = row if r < 11 or r == len(lines) else ["", *row] if r != 12 else ["", "", *row]
         sheet.append(cells)
     sheet.merge_cells("A10:A14")
     sheet.merge_cells("B11:B12")
-    book.save(tmp_path / "report.xlsx")
-    doc = read_report(tmp_path / "report.xlsx")
+    book.save(path)
+    return path
+
+
+def test_form_workbook_with_merged_cells(tmp_path):
+    doc = read_report(form_workbook(tmp_path / "report.xlsx"))
     assert form_parts(doc) == {"funds": FUNDS, "indicators": INDICATORS}
     assert {t.layout for t in doc.tables} == {"sheet"} and doc.sha256
+
+
+def test_form_workbook_as_xls_reads_as_the_xlsx(tmp_path):
+    """Excel 97-2003: the same 自评表, saved as .xls by LibreOffice, reads and checks as the
+    .xlsx does (its rate 98.5% written as 90%: one finding in both)."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no .xls can be written here")
+    lines = [*FORM_LINES]
+    lines[4] = ["年度资金总额：", "100", "100", "98.5", "10", "90%", "9.85"]
+    xlsx = form_workbook(tmp_path / "report.xlsx", lines)
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "xls", "--outdir", str(tmp_path / "xls"), str(xlsx)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    xls = tmp_path / "xls" / "report.xls"
+    assert done.returncode == 0 and xls.exists(), done.stderr
+    assert xls.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # an OLE2 file: Excel 97-2003
+    as_xlsx, as_xls = check_report(xlsx), check_report(xls)
+    parts = form_parts(as_xls.document)
+    assert parts == form_parts(as_xlsx.document) and parts["indicators"] == INDICATORS
+    assert parts["funds"][1][5] == "90%" and {t.layout for t in as_xls.document.tables} == {"sheet"}
+    said = [(f.rule_id, f.claimed, f.observed, [e.line for e in f.evidence]) for f in as_xls.findings]
+    assert said == [(f.rule_id, f.claimed, f.observed, [e.line for e in f.evidence])
+                    for f in as_xlsx.findings]  # fmt: skip
+    assert [f.rule_id for f in as_xls.findings] == ["REPORT.RATE_RECOMPUTED"]
+    assert as_xls.read_line() == as_xlsx.read_line()
 
 
 def test_a_form_grid_keeps_an_empty_cell_in_its_place(tmp_path):
