@@ -9,7 +9,8 @@ names:
   得分 when the form scores them; 年度资金总额 and, after it, its 其中 rows (当年财政拨款,
   上年结转, 其他资金 …), down to the first row that is no row of money;
 - the indicators (``form == "indicators"``): one row per 三级指标 (一级 and 二级指标 merged
-  down the rows, their weights written in them as 产出指标（50分）), down to 总分.
+  down the rows, their weights written in them as 产出指标（50分）), down to 总分; in a
+  provincial form each scored out of 100 and weighed (权重占比, 折算得分).
 
 The 转移支付 and 部门整体支出 variants are the same parts with fewer columns; indicators
 just after funds (one table cut in two, or a form Word split over two tables) are one form.
@@ -48,7 +49,9 @@ FUND_ROLES = (
 )
 INDICATOR_ROLES = (
     ("reason", ("原因", "改进措施")),
-    ("other", ("折算", "占比", "完成情况", "完成率")),  # derived: read by no rule
+    ("weighted", ("折算",)),  # 单项指标折算得分 = 单项指标得分 × 权重占比 (a provincial form)
+    ("share", ("占比",)),  # 权重占比(%)
+    ("other", ("完成情况", "完成率")),  # derived: read by no rule
     ("score", ("得分",)),
     ("weight", ("分值", "权重", "满分")),
     ("level1", ("一级指标",)),
@@ -746,6 +749,7 @@ def _indicators(ind: Indicators) -> Iterator[Finding]:
             yield Finding("REPORT.GRADE", f"form:{i.name}", f"得分 {s.text}", f"分值仅 {w.text}",
                           where, params=_above_weight(s, w))  # fmt: skip
             continue
+        yield from _weighted(b, i)
         if not missed(i.target, i.actual):
             continue
         shortfall = f"年度指标值 {i.target.text}，实际完成值 {i.actual.text}"
@@ -761,6 +765,25 @@ def _indicators(ind: Indicators) -> Iterator[Finding]:
                           "偏差原因分析及改进措施为空", (i.cell, b.evidence(i.row, col, i.name)),
                           params={"claimed_en": shortfall_en,
                                   "observed_en": f"'{b.labels[col]}' is empty"})  # fmt: skip
+
+
+def _weighted(b: Block, i: Indicator) -> Iterator[Finding]:
+    """折算得分 = 得分 × 权重占比, where the form weighs a score out of 100."""
+    score, share = b.first(i.row, "score", _points), b.first(i.row, "share", _rate_figure)
+    weighted = b.first(i.row, "weighted", _points)
+    if score is None or share is None or weighted is None:
+        return
+    (sc, s), (pc, p), (wc, w) = score, share, weighted
+    lo, hi = _percent(p, b.labels[pc])
+    if _apart(s.lo * lo / HUNDRED, s.hi * hi / HUNDRED, w):
+        value = s.value * (lo + hi) / 2 / HUNDRED
+        yield Finding(
+            "REPORT.FORM_WEIGHTED_SCORE",
+            f"form:{i.name}",
+            w.text,
+            f"{s.text} × {p.text}{'' if p.percent else '%'} = {_q(value)}",
+            tuple(b.evidence(i.row, c, i.name) for c in (wc, sc, pc)),
+        )
 
 
 def _levels(ind: Indicators) -> Iterator[Finding]:

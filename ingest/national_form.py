@@ -28,6 +28,14 @@ that the rules read one shape (``Table.form``):
 A grid's part header over two rows (预算执行情况 over its columns, 绩效指标 over the levels,
 自评得分 over 分值 and 得分) becomes one row: each column its lowest header text.
 
+Provincial variants number their parts (二、预算执行情况, 四、年度绩效指标完成情况) and, on a
+page's lines (the ``spaced`` layout), lay the funds out as a label and a figure per column
+group (预算数 6.84 到位数 6.84 执行数 6.84, then the rate): the groups become the columns, each
+line a row labelled by its first label. Their indicators' header may go on to a second line
+(符号 and 单位 of the target, 单项指标得分 / 权重占比 / 折算得分 under 自评得分): those take
+their places in the one header row. An indicator's line holding exactly one cell per column
+after its 三级指标 left no cell empty, and is read cell by cell.
+
 Everything else of the form (项目名称, 主管部门, 年度总体目标 and its texts, 说明) becomes
 lines of prose, as it reads. A part that does not follow the form is left as it was found.
 Text flattened into cells loses where a cell broke: ``一级`` / ``指标`` and ``服务对象`` /

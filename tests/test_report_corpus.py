@@ -154,10 +154,12 @@ def test_r20_provincial_form_is_read_as_the_national_form(audits, tmp_path):
     assert [t[1:] for t in targets] == [(">=", 98, "%", 100), (">=", 99, "%", 100),
                                         (">=", 75, "%", 100), (">=", 95, "%", 100)]  # fmt: skip
     assert targets[1][0] == "完成率" and found.problem is None and not audit.findings
-    # The rules read these cells: the rate, or a 其中 row, changed is found.
+    # The rules read these cells: the rate, a 其中 row or a weighted score changed is found.
     text = (CORPUS / "R20.txt").read_text(encoding="utf-8")
     for old, new, rule_id in ((" 6.84 100.00", " 6.84 90.00", "REPORT.RATE_RECOMPUTED"),
-                              ("其他 0.00 其他", "其他 0.10 其他", "REPORT.TABLE_TOTAL")):  # fmt: skip
+                              ("其他 0.00 其他", "其他 0.10 其他", "REPORT.TABLE_TOTAL"),
+                              (" 25.00 25.00 6.25", " 25.00 25.00 6.35",
+                               "REPORT.FORM_WEIGHTED_SCORE")):  # fmt: skip
         assert old in text
         (tmp_path / "R20.txt").write_text(text.replace(old, new, 1), encoding="utf-8")
         assert [f.rule_id for f in check_report(tmp_path / "R20.txt").findings] == [rule_id]
