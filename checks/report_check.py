@@ -288,6 +288,6 @@ def audit_report(path: Path, programme: Programme | None = None,
             str(error).rstrip("。"),
             (Evidence("", 0, path.name),),
             label=FIXED["zh"]["report:file"],
-            params={"label_en": FIXED["en"]["report:file"]},
+            params={"label_en": FIXED["en"]["report:file"], "observed_en": error.en.rstrip(".")},
         )
         return ReportAudit(None, [], [finding.masked(mask_text)])

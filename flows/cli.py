@@ -200,7 +200,7 @@ def check_report_command(
         prog = load_programme(programme) if programme else None
         audit = check_report(file, prog)
     except (ProgrammeError, ReportError) as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "en", None))
     title = ("自评报告审核：" if lang == "zh" else "Report audit: ") + file.name
     # What was read goes beside the findings in every format: "0 findings" alone would say a
     # report is clean when nothing in it was read.

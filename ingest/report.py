@@ -50,7 +50,7 @@ from jixiao.ingest.report_items import (
     is_value,
     parse_date,
 )
-from jixiao.ingest.report_pdf import PdfRefused, PdfTooLong, read_pdf
+from jixiao.ingest.report_pdf import PASSWORD_PROTECTED, PdfRefused, PdfTooLong, read_pdf
 from jixiao.ingest.text_layouts import split_tables, text_items
 from jixiao.limits import Limits, env_name
 from jixiao.schemas.vocabulary import fold
@@ -66,7 +66,12 @@ SUFFIXES = (".txt", ".docx", ".pdf", ".xlsx", ".xls")  # the forms a report is r
 
 
 class ReportError(Exception):
-    """The report cannot be read at all; the message is one Chinese sentence."""
+    """The report cannot be read at all; the message is one Chinese sentence (``en``: the
+    same in English)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh)
+        self.en = en
 
 
 @dataclass(frozen=True)
@@ -284,12 +289,14 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
     name = path.name
     limits = limits if limits is not None else Limits.from_env()
     if not os.path.lexists(path):
-        raise ReportError(f"找不到报告文件「{name}」。")
+        raise ReportError(f"找不到报告文件「{name}」。", f"Report file '{name}' not found.")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ReportError(
             f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，"
-            "请提供 .txt、.docx、.pdf、.xlsx 或 .xls 文件。"
+            "请提供 .txt、.docx、.pdf、.xlsx 或 .xls 文件。",
+            f"Report file '{name}': the format '{suffix or 'no extension'}' is not supported; "
+            "give a .txt, .docx, .pdf, .xlsx or .xls file.",
         )
     unread: list[Said] = []
     try:
@@ -302,7 +309,7 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
             data = read_input(path, getattr(limits, _size_limit(suffix)))
             if suffix == ".txt":
                 if not data.strip():
-                    raise ReportError(f"报告文件「{name}」为空。")
+                    raise _empty(name)
                 items = text_items(_text_lines(_decode(data, name), name, limits))
             elif suffix == ".pdf":
                 items, unread = _pdf_items(data, name, limits)
@@ -320,8 +327,11 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
     document.unread = unread
     if not document.paragraphs and not document.tables:
         if unread:
-            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(u.zh for u in unread)}）。")
-        raise ReportError(f"报告文件「{name}」没有可读的正文。")
+            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(u.zh for u in unread)}）。",
+                              f"Report file '{name}' has no readable text "
+                              f"({'; '.join(u.en for u in unread)}).")  # fmt: skip
+        raise ReportError(f"报告文件「{name}」没有可读的正文。",
+                          f"Report file '{name}' has no readable text.")
     document.sha256 = hashlib.sha256(data).hexdigest()
     return document
 
@@ -340,15 +350,15 @@ def report_sha256(path: Path, limits: Limits | None = None) -> str | None:
 # What each limit counts, as a refusal names it: (field of Limits, the phrase before the
 # figure, the measure after it). Every form of report (.txt and .docx; .pdf and .xlsx to
 # come) counts what it holds and is held to these by _within before its layout is read.
-_COUNTED = {
-    "paragraphs": ("report_paragraphs", "有", "个段落"),
-    "tables": ("report_tables", "有", "个表格"),
-    "cells": ("report_cells", "表格共有", "个单元格"),
-    "longest": ("report_line_chars", "一个段落或单元格有", "个字符"),
-    "text_bytes": ("report_text_mb", "文本共", "MB"),
-    "elements": ("report_elements", "XML 元素共", "个"),
-    "pages": ("report_pages", "有", "页"),
-}
+_COUNTED = {  # the limit, and the words around a count in Chinese and in English
+    "paragraphs": ("report_paragraphs", "有", "个段落", "paragraphs"),
+    "tables": ("report_tables", "有", "个表格", "tables"),
+    "cells": ("report_cells", "表格共有", "个单元格", "table cells"),
+    "longest": ("report_line_chars", "一个段落或单元格有", "个字符", "characters in a paragraph or cell"),
+    "text_bytes": ("report_text_mb", "文本共", "MB", "MB of text"),
+    "elements": ("report_elements", "XML 元素共", "个", "XML elements"),
+    "pages": ("report_pages", "有", "页", "pages"),
+}  # fmt: skip
 
 
 def _size_limit(suffix: str) -> str:
@@ -360,7 +370,7 @@ def _size_limit(suffix: str) -> str:
 def _within(name: str, limits: Limits, **found: int) -> None:
     """Refuse a report holding more than a limit allows, naming the limit and the count."""
     for key, value in found.items():
-        field_name, before, after = _COUNTED[key]
+        field_name, before, after, noun = _COUNTED[key]
         limit = getattr(limits, field_name)
         if key == "text_bytes":
             if value > limit << 20:
@@ -373,26 +383,41 @@ def _within(name: str, limits: Limits, **found: int) -> None:
             continue
         raise ReportError(
             f"报告文件「{name}」{before} {said}{after}，超过上限 {allowed}{after}"
-            f"（{env_name(field_name)}），未予读取。"
+            f"（{env_name(field_name)}），未予读取。",
+            f"Report file '{name}' has {said}{noun}, above the limit of {allowed}{noun} "
+            f"({env_name(field_name)}); it was not read.",
         )
+
+
+def _empty(name: str) -> ReportError:
+    return ReportError(f"报告文件「{name}」为空。", f"Report file '{name}' is empty.")
 
 
 def _unread(name: str, problem: Problem, suffix: str) -> ReportError:
     """A reader's refusal as the report's one sentence."""
     if problem.rule_id == "FILE.EMPTY":
-        return ReportError(f"报告文件「{name}」为空。")
+        return _empty(name)
     if problem.rule_id == "FILE.NOT_WORKBOOK":
-        kind = "Word 文档（.docx）" if suffix == ".docx" else "Excel 工作簿（.xlsx 或 .xls）"
-        return ReportError(f"报告文件「{name}」不是有效的 {kind}。")
-    reason = problem.detail
+        return _not_valid(name, suffix)
+    reason, reason_en = problem.detail, problem.message("en").rstrip(".")
     if suffix in (".xlsx", ".xls") and problem.rule_id not in ("FILE.UNSAFE", "FILE.TOO_LARGE"):
         reason = problem.message().rstrip("。")  # a workbook's refusal as a county reads it
     if problem.rule_id == "FILE.ENCRYPTED":
-        reason = "文档设有打开密码，请取消密码后再提交"
+        reason, reason_en = PASSWORD_PROTECTED
     elif problem.rule_id == "FILE.TOO_LARGE":
         variable = env_name(_size_limit(suffix))
         reason = f"大小为 {problem.detail}，超过上限 {problem.expected}（{variable}）"
-    return ReportError(f"报告文件「{name}」未予读取：{reason}。")
+        reason_en = f"its size is {problem.detail}, above the limit of {problem.expected} ({variable})"
+    return ReportError(f"报告文件「{name}」未予读取：{reason}。",
+                       f"Report file '{name}' was not read: {reason_en}.")  # fmt: skip
+
+
+def _not_valid(name: str, suffix: str) -> ReportError:
+    """A .docx or workbook its reader cannot open."""
+    kind = "Word 文档（.docx）" if suffix == ".docx" else "Excel 工作簿（.xlsx 或 .xls）"
+    kind_en = "Word document (.docx)" if suffix == ".docx" else "Excel workbook (.xlsx or .xls)"
+    return ReportError(f"报告文件「{name}」不是有效的 {kind}。",
+                       f"Report file '{name}' is no valid {kind_en}.")  # fmt: skip
 
 
 # Where a line ends, as str.splitlines sees it.
@@ -415,7 +440,10 @@ def _text_lines(text: str, name: str, limits: Limits) -> list[str]:
     if longest[0] > limits.report_line_chars:
         raise ReportError(
             f"报告文件「{name}」第 {-longest[1]:,} 行有 {longest[0]:,} 个字符，超过上限 "
-            f"{limits.report_line_chars:,} 个字符（{env_name('report_line_chars')}），未予读取。"
+            f"{limits.report_line_chars:,} 个字符（{env_name('report_line_chars')}），未予读取。",
+            f"Report file '{name}': line {-longest[1]:,} has {longest[0]:,} characters, above "
+            f"the limit of {limits.report_line_chars:,} ({env_name('report_line_chars')}); "
+            "it was not read.",
         )
     return text.splitlines()
 
@@ -428,21 +456,26 @@ def parse_text(text: str, path: Path = Path("report.txt")) -> Document:
 def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04")):
         raise ReportError(
-            f"报告文件「{name}」不是 UTF-8 或 GB18030 编码的文本，请另存为 UTF-8 文本后再提交。"
+            f"报告文件「{name}」不是 UTF-8 或 GB18030 编码的文本，请另存为 UTF-8 文本后再提交。",
+            f"Report file '{name}' is no UTF-8 or GB18030 text; save it as UTF-8 text and "
+            "submit it again.",
         )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。")
+    raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。",
+                      f"The encoding of report file '{name}' cannot be told; save it as UTF-8 "
+                      "or GB18030 text.")  # fmt: skip
 
 
-def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawTable], list[str]]:
+def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawTable], list[Said]]:
     try:
         read = read_pdf(data, limits.unpacked_mb, limits.report_pages)
     except PdfRefused as refused:
-        raise ReportError(f"报告文件「{name}」未予读取：{refused}。") from None
+        raise ReportError(f"报告文件「{name}」未予读取：{refused}。",
+                          f"Report file '{name}' was not read: {refused.en}.") from None
     except PdfTooLong as long:
         _within(name, limits, pages=long.pages)
         raise  # _within has refused it: more pages than the limit
@@ -500,11 +533,12 @@ def _docx_items(data: bytes, name: str) -> list[Line | RawTable]:
     try:
         import docx
     except ImportError:
-        raise ReportError("读取 .docx 报告需要安装 python-docx。") from None
+        raise ReportError("读取 .docx 报告需要安装 python-docx。",
+                          "Reading a .docx report needs python-docx installed.") from None
     try:
         return _docx_walk(docx.Document(io.BytesIO(data)))
     except Exception:  # python-docx's errors on a malformed document share no type
-        raise ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。") from None
+        raise _not_valid(name, ".docx") from None
 
 
 def _docx_walk(document) -> list[Line | RawTable]:

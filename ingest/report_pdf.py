@@ -45,7 +45,16 @@ _TOLERANCE = 1.5  # characters of slack at a margin (a line is justified, or one
 
 
 class PdfRefused(Exception):
-    """The PDF cannot be read; the message is the reason, one Chinese phrase."""
+    """The PDF cannot be read; the message is the reason, one Chinese phrase (``en``: the
+    same in English)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh)
+        self.en = en
+
+
+PASSWORD_PROTECTED = Said("文档设有打开密码，请取消密码后再提交",
+                          "it is protected by a password; remove the password and submit it again")
 
 
 class PdfTooLong(Exception):
@@ -67,7 +76,7 @@ class Read:
 def read_pdf(data: bytes, unpacked_mb: int, max_pages: int) -> Read:
     """The document's lines and tables. Raises PdfRefused, or PdfTooLong past ``max_pages``."""
     if not _HEADER.search(data[:1024]):
-        raise PdfRefused("不是有效的 PDF 文件")
+        raise PdfRefused("不是有效的 PDF 文件", "it is no valid PDF file")
     _check_streams(data, unpacked_mb)
     with _opened(data) as pdf:
         if (declared := _declared_pages(pdf, data)) > max_pages:
@@ -88,10 +97,10 @@ class _opened:
         try:
             self.pdf = pdfplumber.open(io.BytesIO(self.data))
         except (PDFPasswordIncorrect, PDFEncryptionError):
-            raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
+            raise PdfRefused(*PASSWORD_PROTECTED) from None
         except Exception as error:  # pdfminer's errors on a damaged file share no type
             if "password" in str(error).lower() or "encrypt" in type(error).__name__.lower():
-                raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
+                raise PdfRefused(*PASSWORD_PROTECTED) from None
             raise _damaged(self.data) from None
         return self.pdf
 
@@ -127,7 +136,9 @@ def _check_streams(data: bytes, unpacked_mb: int) -> None:
             if total > budget:
                 raise PdfRefused(
                     f"文件中的压缩数据解压后超过上限 {unpacked_mb} MB（JIXIAO_MAX_UNPACKED_MB），"
-                    "内容异常庞大（疑似压缩炸弹）"
+                    "内容异常庞大（疑似压缩炸弹）",
+                    f"its compressed data unpacks to more than {unpacked_mb} MB "
+                    "(JIXIAO_MAX_UNPACKED_MB): abnormally large (a compression bomb?)",
                 )
             try:
                 if inflate.eof:
@@ -161,15 +172,20 @@ def _read(pdf, data: bytes, max_pages: int) -> Read:
     except (PdfRefused, PdfTooLong):
         raise
     except Exception:
-        raise _damaged(data, f"第 {max(number, 1)} 页无法读取") from None
+        raise _damaged(data, max(number, 1)) from None
     return Read(reader.items, number, reader.unread)
 
 
-def _damaged(data: bytes, where: str = "") -> PdfRefused:
-    """A PDF pdfminer could not read: cut off when its end-of-file mark is missing."""
+def _damaged(data: bytes, page: int | None = None) -> PdfRefused:
+    """A PDF pdfminer could not read (at ``page``): cut off when its end-of-file mark is
+    missing."""
     if b"%%EOF" not in data[-2048:]:
-        return PdfRefused("PDF 文件不完整（缺少文件结尾标记），可能被截断")
-    return PdfRefused(f"不是有效的 PDF 文件，或文件已损坏{f'（{where}）' if where else ''}")
+        return PdfRefused("PDF 文件不完整（缺少文件结尾标记），可能被截断",
+                          "the PDF is incomplete (no end-of-file mark), perhaps cut off")
+    return PdfRefused(
+        f"不是有效的 PDF 文件，或文件已损坏{f'（第 {page} 页无法读取）' if page else ''}",
+        f"it is no valid PDF file, or it is damaged{f' (page {page} cannot be read)' if page else ''}",
+    )
 
 
 class _Reader:
@@ -185,7 +201,7 @@ class _Reader:
         if not chars:
             if page.images:
                 self.unread.append(Said(f"第 {number} 页没有文本层（疑似扫描件）",
-                                        f"page {number} has no text layer (a scan?)"))
+                                        f"page {number} has no text layer (perhaps a scan)"))
             return
         undecoded = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
         if undecoded * 2 > len(chars):

@@ -222,8 +222,13 @@ def test_cli_errors(tmp_path):
     missing = run("check-report", "nowhere.txt", cwd=tmp_path)
     assert missing.returncode == 1 and "找不到报告文件" in missing.stderr
     assert "Traceback" not in missing.stderr
+    english = run("--lang", "en", "check-report", "nowhere.txt", cwd=tmp_path)
+    assert english.returncode == 1 and english.stderr.strip() == "Error: Report file 'nowhere.txt' not found."
     (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4")
     assert run("check-report", "r.pdf", cwd=tmp_path).returncode == 1
+    cut = run("--lang", "en", "check-report", "r.pdf", cwd=tmp_path)
+    assert cut.returncode == 1 and not own_chinese(cut.stderr, "")
+    assert "Report file 'r.pdf' was not read: the PDF is incomplete" in cut.stderr
     assert (
         run("check-report", str(SAMPLE / "report.txt"), "--format", "pdf", cwd=tmp_path).returncode
         == 2

@@ -114,7 +114,7 @@ def test_a_scanned_page_is_said_unread(tmp_path):
     english = subprocess.run([str(JIXIAO), "--lang", "en", "check-report", str(path)],
                              capture_output=True, text=True, timeout=120)  # fmt: skip
     assert english.returncode == 0, english.stderr
-    assert "Not read: page 1 has no text layer (a scan?)." in english.stdout
+    assert "Not read: page 1 has no text layer (perhaps a scan)." in english.stdout
     assert not re.search(r"[\u4e00-\u9fff]", english.stdout), english.stdout  # the report is English
     scanned = _pdf(tmp_path / "scan.pdf", [None, None])
     with pytest.raises(ReportError) as error:
