@@ -7,6 +7,7 @@ catalogue documentation (``checks/CATALOGUE.md``) all come from here.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -506,9 +507,12 @@ _REPORT = (
         "A total row or column (合计, 总计, 合计人数) against the sum of its parts, and a "
         "remainder column (结余 = 下达 − 使用). In a 自评表: 年度资金总额 against each list "
         "of 其中 rows after it, column by column (an empty part is 0); 总分 against the "
-        "indicators' scores plus the funds' 得分, and a 分值 total against the weights. Left "
-        "out: a table cut off or of uneven rows (REPORT.TABLE_UNVERIFIABLE instead); sums "
-        "over amounts written in different units.",
+        "indicators' scores plus the funds' 得分, and a 分值 total against the weights. A "
+        "column's figures are read at the finest precision any of them is written with (a 12 "
+        "beside 10.5 is 12.0: trailing zeros dropped, not rounded away), and whole counts "
+        "exactly (a survey row's counts summing to 39 against 合计人数 37). Left out: a table "
+        "cut off or of uneven rows (REPORT.TABLE_UNVERIFIABLE instead); sums over amounts "
+        "written in different units.",
         "下达 10.5 + 11 + 12 against 合计 33.5",
     ),
     _report(
@@ -539,8 +543,10 @@ _REPORT = (
         "Score not supported",
         "「{label}」的分数 {claimed} 与占比和权重不符：应为 {observed}。",
         "'{label}': the score {claimed} does not follow from shares and weights, {observed}.",
-        "Survey scores: share × the answer's weight, and a question's score as the sum; the "
-        "overall satisfaction score as the sum over questions (or recomputed from the counts).",
+        "Survey scores from the counts: each answer's count / respondents × its weight; a "
+        "question's own score (its 合计) as their sum; the 合计 row's scores, per answer and "
+        "in all, as the sum over the questions (or their mean); the overall satisfaction "
+        "score likewise. A sum may stand half a unit per summed cell from the exact value.",
         "question 2 stated 9.57, counts give 9.46",
     ),
     _report(
@@ -550,7 +556,9 @@ _REPORT = (
         "Budget lines against total",
         "预算明细合计 {observed} 与报告所述总额 {claimed} 不符。",
         "The budget lines sum to {observed}, not the stated total {claimed}.",
-        "Amounts per budget line stated in the text, summed, against the stated total.",
+        "Amounts per budget line stated in the text, summed, against the total stated before "
+        "them (allocated against allocated, spent against spent), each read at the finest "
+        "precision any of them is written with.",
         "10.5万 + 11万 + 12万 against 33.5万元",
     ),
     _report(
@@ -661,8 +669,10 @@ _REPORT = (
         "{label}：{claimed}，但{observed}。",
         "{label}: {claimed}, but {observed}.",
         "An indicator set as a target and never reported on; a stated number of indicators "
-        "or questions against the number listed; an appendix referred to but absent or of "
-        "another year.",
+        "(共设置14项绩效指标, 个性指标8项) against the list after it, or else against the "
+        "report's list of indicators with their targets and actuals; a stated number of "
+        "questions against the survey's; an appendix referred to but absent or of another "
+        "year.",
         "附表1 of 2021 referred to in a 2022 report",
     ),
     _report(
@@ -878,6 +888,18 @@ _RECORDS = (
         "an activity dated 2021-12-28 in a 2022 programme",
     ),
     _records(
+        "RECORDS.AFTER_DEADLINE",
+        "warning",
+        "活动晚于完成时限",
+        "Activity after its deadline",
+        "{label}：{date}最晚为 {claimed}，晚于完成时限 {observed}。",
+        "{label}: {date} as late as {claimed}, after the deadline {observed}.",
+        "Rows of an activity dated after the deadline the programme sets for it (the date of "
+        "its 产出时效 indicator): one finding per county, listing its late rows, so that a "
+        "deadline indicator's score can be checked event by event and county by county.",
+        "a job fair held 2022-12-26 against a 2022-11-30 deadline",
+    ),
+    _records(
         "RECORDS.OVERSPENT",
         "error",
         "使用金额超过下达金额",
@@ -957,7 +979,7 @@ def parameters(rule_id: str) -> list[str]:
         kind = (
             "column" if (info.json_schema_extra or {}).get("column")
             else "sheet" if name == "sheet"
-            else {int: "integer", Decimal: "yuan"}[info.annotation]
+            else {int: "integer", Decimal: "yuan", dt.date: "date"}[info.annotation]
         )  # fmt: skip
         need = "required" if info.is_required() else "optional"
         out.append(f"`{name}` ({kind}, {need}): {info.description}")

@@ -122,6 +122,15 @@ def _years(q: Query, year: int) -> tuple:
     return sql, "ExpectColumnValuesToBeInSet", {"column": "activity_year", "value_set": [year]}
 
 
+def _late(q: Query, year: int) -> tuple:
+    # Per county, how many days after the deadline its last activity came (≤ 0: on time).
+    late = "date_diff('day', $deadline, latest)"
+    sql = _split(q, f"county AS county_code, {late} AS days_late, records",
+                 f"county, max({late}), sum(records)::BIGINT", "county",
+                 "max(date) AS latest,")  # fmt: skip
+    return sql, "ExpectColumnValuesToBeBetween", {"column": "days_late", "max_value": 0}
+
+
 def _totals(q: Query, year: int) -> tuple:
     # Already one row per county and budget line, each a finding's key.
     # Money in fen (integers): exact in pandas too, where DECIMAL would become float.
@@ -148,6 +157,7 @@ SUMMARIES: dict[str, tuple[str, Callable[[Query, int], tuple]]] = {
     "RECORDS.AGE_OUT_OF_RANGE": ("ages", _ages),
     "RECORDS.COUNTED_TWICE": ("counted", _counted),
     "RECORDS.OUTSIDE_YEAR": ("years", _years),
+    "RECORDS.AFTER_DEADLINE": ("late", _late),
     "RECORDS.OVERSPENT": ("totals", _totals),
     "RECORDS.AMOUNT_NOT_STANDARD": ("amounts", _amounts),
 }

@@ -42,14 +42,24 @@ def fingerprint(rule_id: str, subject: str, claimed: str, observed: str,
 
 @dataclass(frozen=True)
 class Evidence:
-    """Where a figure stands: report section and line, or a table cell."""
+    """Where a figure stands: report section and line; or, for a county's records, the county
+    (code and name), the file, the sheet as the file names it and the row Excel shows."""
 
     section: str
     line: int
     text: str
+    county_code: str = ""
+    county: str = ""
+    file: str = ""
+    sheet: str = ""
+    row: int = 0
     # A Word table's number and row, where the cell is found: a .docx line (counting
     # paragraphs and table rows) is nothing Word shows. Published only when known.
     table_row: tuple[int, int] | None = None
+
+    def as_dict(self) -> dict:
+        """The fields that say something: a report's place or a record's, and the text."""
+        return {k: v for k, v in asdict(self).items() if v or k == "text"}
 
     def where(self, lang: str = "zh") -> str:
         """Where a reader finds it: 表 2 第 3 行 in a Word table, else 第 12 行; "" when neither."""
@@ -59,12 +69,6 @@ class Evidence:
         if self.line:
             return f"第 {self.line} 行" if lang == "zh" else f"line {self.line}"
         return ""
-
-    def as_dict(self) -> dict:
-        d = asdict(self)
-        if self.table_row is None:
-            del d["table_row"]
-        return d
 
 
 @dataclass(frozen=True)
@@ -141,7 +145,7 @@ def ordered(findings: list[Finding]) -> list[Finding]:
         findings,
         key=lambda f: (
             SEVERITY_ORDER[f.severity],
-            f.evidence[0].line if f.evidence else 0,
+            f.evidence[0].line or f.evidence[0].row if f.evidence else 0,
             f.rule_id,
             f.subject,
         ),

@@ -34,6 +34,7 @@ import duckdb
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.schemas.contracts import TYPE_NAMES, Template
 from jixiao.schemas.programme import (
+    AfterDeadline,
     AgeOutOfRange,
     AmountNotStandard,
     CountedTwice,
@@ -99,7 +100,8 @@ class Query:
 def values(programme: Programme, check: RecordCheck) -> dict:
     """The query's bound parameters."""
     return {"code": programme.code, "year": programme.year,
-            "standard": getattr(check, "standard", None)}  # fmt: skip
+            "standard": getattr(check, "standard", None),
+            "deadline": getattr(check, "deadline", None)}  # fmt: skip
 
 
 def _rows(check: RecordCheck, *derived: tuple[str, str], only: str | None = None) -> str:
@@ -175,6 +177,13 @@ def _outside_year(c: OutsideYear) -> Query:
     )  # fmt: skip
 
 
+def _after_deadline(c: AfterDeadline) -> Query:
+    return Query(
+        c, _rows(c), ("county_code",), "max(date) AS latest, sum(amount) AS money_yuan",
+        where="date > $deadline", order="date, source_file, source_row",
+    )  # fmt: skip
+
+
 def _overspent(c: Overspent) -> Query:
     return Query(
         c,
@@ -198,6 +207,7 @@ QUERIES: dict[str, Callable] = {
     "RECORDS.AGE_OUT_OF_RANGE": _age,
     "RECORDS.COUNTED_TWICE": _counted_twice,
     "RECORDS.OUTSIDE_YEAR": _outside_year,
+    "RECORDS.AFTER_DEADLINE": _after_deadline,
     "RECORDS.OVERSPENT": _overspent,
     "RECORDS.AMOUNT_NOT_STANDARD": _off_standard,
 }
@@ -260,10 +270,15 @@ def _row_text(c: RecordCheck, r: dict, names: _Names) -> str:
     return f"{head}：{'，'.join(shown)}" if shown else head
 
 
+def _place(r: dict, names: _Names) -> tuple[str, str, str, str, int]:
+    """A warehouse row's county (code, name), file, sheet and row, as Evidence takes them."""
+    code = r["county_code"]
+    return code, names.county_name(code), r["source_file"], r["source_sheet"], r["source_row"]
+
+
 def _evidence(c: RecordCheck, rows: list[dict], names: _Names) -> tuple[Evidence, ...]:
     out = [
-        Evidence(f"{r['source_file']} › {r['source_sheet']}", r["source_row"],
-                 _row_text(c, r, names))
+        Evidence("", 0, _row_text(c, r, names), *_place(r, names))
         for r in rows
     ]  # fmt: skip
     more = rows[0]["n_rows"] - len(rows)
@@ -320,6 +335,14 @@ def _outside_year_parts(c: OutsideYear, g: dict, names: _Names) -> Parts:
             label, _money(g["money_yuan"]), {"date": names.column(c, "date")})  # fmt: skip
 
 
+def _after_deadline_parts(c: AfterDeadline, g: dict, names: _Names) -> Parts:
+    county = g["county_code"]
+    label = f"{names.county_name(county)}{names.sheet(c)}（{g['n_rows']} 行）"
+    return (f"county:{county}:{c.sheet}:after:{c.deadline.isoformat()}", g["latest"].isoformat(),
+            c.deadline.isoformat(), label, _money(g["money_yuan"]),
+            {"date": names.column(c, "date")})  # fmt: skip
+
+
 def _overspent_parts(c: Overspent, g: dict, names: _Names) -> Parts:
     county, line = g["county_code"], g["line"]
     label = f"{names.county_name(county)}「{names.lines.get(line, line)}」"
@@ -341,6 +364,7 @@ _PARTS: dict[str, Callable[..., Parts]] = {
     "RECORDS.AGE_OUT_OF_RANGE": _age_parts,
     "RECORDS.COUNTED_TWICE": _counted_twice_parts,
     "RECORDS.OUTSIDE_YEAR": _outside_year_parts,
+    "RECORDS.AFTER_DEADLINE": _after_deadline_parts,
     "RECORDS.OVERSPENT": _overspent_parts,
     "RECORDS.AMOUNT_NOT_STANDARD": _off_standard_parts,
 }
@@ -442,9 +466,8 @@ def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
         column = _title(sheet.labels[key], money)
         label = f"{names.county_name(r['county_code'])}「{r['source_sheet']}」"
         evidence = Evidence(
-            f"{r['source_file']} › {r['source_sheet']}", r["source_row"],
-            f"{r['kind']}（{r['cell']}）{column}：填报「{r['stated_text']}」，"
-            f"第 {rows} 行之和为 {observed}",
+            "", 0, f"{r['kind']}（{r['cell']}）{column}：填报「{r['stated_text']}」，"
+            f"第 {rows} 行之和为 {observed}", *_place(r, names),
         )  # fmt: skip
         out.append(Finding(
             TOTAL, f"county:{r['county_code']}:{sheet.key}.{key}:{r['kind']}{r['nth']}",

@@ -31,10 +31,11 @@ MEASURES = {
 FIXED = {
     "zh": {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
            "survey:overall": "满意度综合得分", "survey:questions": "满意度调查问题数",
-           "score:grade": "自评得分与等级"},
+           "score:grade": "自评得分与等级", "indicators:count": "绩效指标数"},
     "en": {"budget:total": "total budget", "report:date": "report date", "report:file": "report",
            "survey:overall": "overall satisfaction score",
-           "survey:questions": "number of survey questions", "score:grade": "score and grade"},
+           "survey:questions": "number of survey questions", "score:grade": "score and grade",
+           "indicators:count": "number of indicators"},
 }  # fmt: skip
 
 

@@ -30,7 +30,7 @@ from typing import NamedTuple
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.report_tables import UNEVEN, unverifiable
 from jixiao.checks.report_text import GRADES, grade_en
-from jixiao.checks.tables import Figure, Grid, figure
+from jixiao.checks.tables import Figure, Grid, common_precision, figure
 from jixiao.ingest.report import Said, Table
 from jixiao.schemas.vocabulary import fold
 
@@ -605,14 +605,6 @@ def _sum(figs: list[Figure]) -> tuple[Decimal, Decimal, Decimal]:
     return sum(f.value for f in figs), sum(f.lo for f in figs), sum(f.hi for f in figs)
 
 
-def _common(figs: list[Figure]) -> list[Figure]:
-    """Scores of one column at the finest precision any of them is written with: beside
-    99.5 and 9.5, a 20 stands for 19.95–20.05, not 19.5–20.5."""
-    exponent = min(f.value.as_tuple().exponent for f in figs)
-    half = Decimal(5) * Decimal(10) ** (exponent - 1)
-    return [replace(f, lo=max(f.lo, f.value - half), hi=min(f.hi, f.value + half)) for f in figs]
-
-
 def form_findings(found: list[Form]) -> Iterator[Finding]:
     """Every rule of the 自评表 over every form; a form whose table was not read whole is
     said to be unverifiable instead."""
@@ -872,7 +864,7 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
         known, budget = _budget_part(form, ind, role)
         parts = values + ([budget] if budget is not None else [])
         if stated is not None:
-            *parts, total = _common([*parts, stated[1]])
+            *parts, total = common_precision([*parts, stated[1]])
             stated = (stated[0], total)
         value, lo, hi = _sum(parts)
         said = " + ".join(f.text for f in parts)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.checks.tables import Figure, Grid
+from jixiao.checks.tables import Figure, Grid, common_precision
 from jixiao.ingest.report import Said
 
 COUNT_KINDS = ("人数", "数量", "份数", "户数", "个数")
@@ -98,6 +99,12 @@ def _parts(g: Grid, start: int, total: int) -> list[int]:
     return [r for r in range(start, total) if kind is None or g.kind(r) == kind]
 
 
+def _exact(figs: list[Figure]) -> list[Figure]:
+    """Whole counts stand for themselves, not for a rounding interval."""
+    return [replace(f, lo=f.value, hi=f.value) if f.value == f.value.to_integral() else f
+            for f in figs]  # fmt: skip
+
+
 def _rate_col(g: Grid, c: int) -> bool:
     return _has(g.header[c], RATE_HEADERS)
 
@@ -128,6 +135,9 @@ def _column_totals(g: Grid) -> Iterator[Finding]:
             figs = [f for r in parts if (f := g.fig(r, c)) is not None]
             if total is None or total.percent or _rate_col(g, c) or len(figs) < 2:
                 continue
+            total, *figs = common_precision([total, *figs])
+            if _has(g.kind(t), COUNT_KINDS):
+                total, *figs = _exact([total, *figs])
             if found := _total_mismatch(g, (t, c), f"{g.header[c]}合计 {total.text}", total, figs,
                                         f"{g.header[c]} total {total.text}"):
                 yield found
@@ -145,6 +155,8 @@ def _row_relations(g: Grid) -> Iterator[Finding]:
             continue  # shares are the share rules' business
         if total_col is not None and (total := g.fig(r, total_col)) and not total.percent:
             figs = [f for c in g.value_cols if c < total_col and (f := g.fig(r, c))]
+            if _has(g.kind(r), COUNT_KINDS):  # nobody counts half a respondent
+                total, *figs = _exact([total, *figs])
             if len(figs) >= 2 and not any(f.percent for f in figs):
                 claimed = f"{g.group(r)} {g.kind(r) or ''}{g.header[total_col]} {total.text}"
                 said = " ".join(x for x in (g.group(r), g.kind(r), g.header[total_col]) if x)
@@ -197,6 +209,7 @@ def _survey(g: Grid, weights: dict[str, Decimal] | None) -> Iterator[Finding]:
                 groups.setdefault(g.group(r), {})[name] = r
     w = _weights(g, groups, answers, weights)
     overall: list[Decimal] = []
+    by_question: list[dict[int, Decimal]] = []  # each question's scores as its counts give them
     for label, rows in groups.items():
         if "count" not in rows:
             continue
@@ -213,10 +226,16 @@ def _survey(g: Grid, weights: dict[str, Decimal] | None) -> Iterator[Finding]:
         subject = f"survey:{label[:24]}"
         if "share" in rows:
             yield from _shares(g, rows["share"], counts, n, total_col, subject)
-        if "score" in rows and not g.total_row(rc):
+        if g.total_row(rc):
+            if "score" in rows and by_question:
+                yield from _total_scores(g, rows["score"], by_question, total_col, subject)
+            continue
+        expected = {c: counts[c].value * w[c] / n for c in answers}
+        by_question.append(expected)
+        if "score" in rows:
             yield from _scores(g, rows["score"], counts, n, w, subject)
-        if not g.total_row(rc) and all(c in w for c in answers):
-            overall.append(sum(counts[c].value * w[c] for c in answers) / n)
+            yield from _question_score(g, rows["score"], expected, total_col, subject)
+        overall.append(sum(expected.values()))
     yield from _overall(g, overall)
 
 
@@ -295,6 +314,45 @@ def _scores(g, rs, counts, n, w, subject) -> Iterator[Finding]:
                 f"{count.text} / {_q(n)} × {_q(w[c])} = {expected:.2f}",
                 subject=f"{subject}:{g.header[c]}",
             )
+
+
+def _sum_fits(stated: Figure, expected: Decimal, cells: int) -> bool:
+    """A stated sum of ``cells`` scores against the exact one: written as the sum of the
+    rounded cells, it may stand half a unit per cell away."""
+    slack = (stated.hi - stated.lo) / 2 * cells
+    return stated.lo - slack <= expected <= stated.hi + slack
+
+
+def _question_score(g, rs, expected, total_col, subject) -> Iterator[Finding]:
+    """A question's own score (its 合计 on the 分数 row) against counts × weights."""
+    stated = g.fig(rs, total_col) if total_col is not None else None
+    if stated is None or stated.percent:
+        return
+    value = sum(expected.values())
+    if not _sum_fits(stated, value, len(expected)):
+        parts = " + ".join(f"{e:.2f}" for e in expected.values())
+        yield _finding("REPORT.SCORE_UNSUPPORTED", g, [(rs, total_col)], f"合计 {stated.text}",
+                       f"按人数与权重计算为 {value:.2f}（{parts}）", subject=subject)  # fmt: skip
+
+
+def _total_scores(g, rs, by_question, total_col, subject) -> Iterator[Finding]:
+    """The 合计 row's scores against the questions' scores as their counts give them: per
+    answer column, and in its own 合计, the sum over the questions (or their mean, where a
+    table averages)."""
+    columns = [*by_question[0], *([total_col] if total_col is not None else [])]
+    for c in columns:
+        stated = g.fig(rs, c)
+        if stated is None or stated.percent:
+            continue
+        value = sum(sum(q.values()) if c == total_col else q[c] for q in by_question)
+        cells = len(by_question) * (len(by_question[0]) if c == total_col else 1)
+        mean = value / len(by_question)
+        if not (_sum_fits(stated, value, cells) or _sum_fits(stated, mean, cells)):
+            whole = c == total_col
+            yield _finding("REPORT.SCORE_UNSUPPORTED", g, [(rs, c)],
+                           f"{'合计' if whole else g.header[c]} {stated.text}",
+                           f"按各题人数与权重合计为 {value:.2f}",
+                           subject=subject if whole else f"{subject}:{g.header[c]}")  # fmt: skip
 
 
 def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.tables import Grid
-from jixiao.ingest.claims import Claim, interval
+from jixiao.ingest.claims import Claim, interval, intervals
 from jixiao.ingest.report import Document, Said
 from jixiao.schemas.vocabulary import Vocabulary, fold
 
@@ -549,9 +549,7 @@ def budget_total(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
             stated = [t for t in totals if t.role in (role, None)]
             if len(parts) != len(lines) or not stated:
                 continue
-            lo = sum(interval(c)[0] for c in parts)
-            hi = sum(interval(c)[1] for c in parts)
-            if all(interval(t)[1] < lo or interval(t)[0] > hi for t in stated):
+            if all(_apart_from_sum(t, parts) for t in stated):
                 t = stated[0]
                 total = sum(c.value for c in parts)
                 yield Finding(
@@ -563,6 +561,12 @@ def budget_total(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     amount_yuan=abs(t.value - total),
                     params={"observed_en": f"{_q(total)} yuan ({' + '.join(c.text for c in parts)})"},
                 )
+
+
+def _apart_from_sum(total: Claim, parts: list[Claim]) -> bool:
+    """No values within the figures' rounding make the parts add up to the total."""
+    (tlo, thi), *each = intervals([total, *parts])
+    return thi < sum(x for x, _ in each) or tlo > sum(y for _, y in each)
 
 
 def _by_line(claims: list[Claim]) -> dict[int, list[Claim]]:
@@ -762,7 +766,7 @@ def _count(text: str) -> int | None:
 
 def completeness(doc: Document, claims: list[Claim], grids: list[Grid]) -> Iterator[Finding]:
     yield from _unreported_indicators(doc, claims)
-    yield from _indicator_count(doc)
+    yield from _indicator_count(doc, claims)
     yield from _listed_count(doc)
     yield from _question_count(doc, grids)
     yield from _appendices(doc)
@@ -827,32 +831,68 @@ def _unreported_indicators(doc: Document, claims: list[Claim]) -> Iterator[Findi
                 )
 
 
+_N = r"([0-9一二两三四五六七八九十]{1,3})"
+# 共设置14项绩效指标; 个性指标8项 (the programme's own indicators, beside the framework's
+# 一级/二级/三级指标, which the report does not list one by one).
 _DECLARED = re.compile(
-    r"共(?:设置|设立|设定|有|计)?\s*([0-9一二两三四五六七八九十]{1,3})\s*(?:项|个)(?:绩效)?指标"
+    rf"共(?:设置|设立|设定|有|计)?\s*{_N}\s*(?:项|个)(?:绩效)?指标"
+    rf"|(?:个性|绩效)指标\s*(?:共|为|有)?\s*{_N}\s*(?:项|个)"
 )
 
 
-def _indicator_count(doc: Document) -> Iterator[Finding]:
-    """共设置14项绩效指标 against the enumerated lines that follow it in its section."""
+def _indicator_count(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
+    """共设置14项绩效指标 against the enumerated lines that follow it in its section; a count
+    with no list after it against the report's listing of its indicators (enumerated lines
+    each stating a target and its actual), when there is one of at least three."""
     paragraphs = doc.paragraphs
     # items[i]: how many enumerated lines follow paragraph i without a break
     items = [0] * (len(paragraphs) + 1)
     for i in range(len(paragraphs) - 2, -1, -1):
         items[i] = items[i + 1] + 1 if _ITEM.match(paragraphs[i + 1].text) else 0
+    listing = _indicator_listing(paragraphs, claims)
     for i, p in enumerate(paragraphs):
         m = _DECLARED.search(p.text)
-        if not m or (n := _count(m.group(1))) is None:
+        if not m or (n := _count(m.group(1) or m.group(2))) is None:
             continue
-        listed = items[i]
-        if listed >= 2 and listed != n:
+        if items[i] >= 2:
+            listed, where = items[i], Said("其后", "after it")
+        elif len(listing) >= 3:
+            listed = len(listing)
+            where = Said(f"报告第 {listing[0]}–{listing[-1]} 行",
+                         f"on lines {listing[0]}–{listing[-1]} of the report")
+        else:
+            continue
+        if listed != n:
             yield Finding(
                 "REPORT.INCOMPLETE",
                 "indicators:count",
                 f"「{m.group(0)}」",
-                f"其后列出 {listed} 项",
+                f"{where.zh}列出 {listed} 项",
                 (Evidence(" › ".join(p.section), p.line, m.group(0)),),
-                params={"observed_en": f"{listed} are listed after it"},
+                params={"observed_en": f"{listed} are listed {where.en}"},
             )
+
+
+def _indicator_listing(paragraphs: list, claims: list[Claim]) -> list[int]:
+    """The lines of the longest run of enumerated paragraphs that each state a target and
+    its actual ((1)…不低于9场，实际完成5场): the report's list of its indicators. A line
+    between two items (the rest of an item a page wrapped) does not end the run; a heading
+    or an item numbered 1 again does."""
+    roles: dict[int, set[str | None]] = defaultdict(set)
+    for c in _prose(claims):
+        roles[c.line].add(c.role)
+    best: list[int] = []
+    run: list[int] = []
+    for p in paragraphs:
+        found = roles.get(p.line, set())
+        if m := _ITEM.match(p.text):
+            if re.sub(r"\D", "", m.group(1)) == "1":
+                run = []
+            run = [*run, p.line] if {"target", "actual"} <= found else []
+            best = max(best, run, key=len)
+        elif p.kind == "heading":
+            run = []
+    return list(best)
 
 
 # 直属事业单位10个，即A、B、…: a count, then (within a comma) the items it counts.
@@ -1258,9 +1298,8 @@ def _check_parts(
     yield from _shares(total, shares)
     if not parts:
         return
-    tlo, thi = interval(total)
-    lo = sum(interval(c)[0] for c in parts)
-    hi = sum(interval(c)[1] for c in parts)
+    (tlo, thi), *each = intervals([total, *parts])
+    lo, hi = sum(x for x, _ in each), sum(y for _, y in each)
     summed = sum(c.value for c in parts)
     observed = f"{_as_written(summed, total)}（{' + '.join(c.text for c in parts)}）"
     subject = f"total:{_named(total)}"

@@ -7,7 +7,7 @@ Merged label cells come out of a text export as a short row (合计 spanning 序
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from jixiao.ingest.report import Document, Table
@@ -38,6 +38,15 @@ def figure(text: str, line: int = 0) -> Figure | None:
     value = Decimal(digits)
     half = Decimal(5) * Decimal(10) ** (value.as_tuple().exponent - 1)
     return Figure(value, value - half, value + half, percent, text, line)
+
+
+def common_precision(figs: list[Figure]) -> list[Figure]:
+    """Figures of one column (or one sum) at the finest precision any of them is written
+    with: trailing zeros are dropped, not rounded away, so beside 99.5 and 9.5 a 20 stands
+    for 19.95–20.05, not 19.5–20.5."""
+    exponent = min(f.value.as_tuple().exponent for f in figs)
+    half = Decimal(5) * Decimal(10) ** (exponent - 1)
+    return [replace(f, lo=max(f.lo, f.value - half), hi=min(f.hi, f.value + half)) for f in figs]
 
 
 def is_total(text: str) -> bool:

@@ -91,6 +91,15 @@ def interval(claim: Claim) -> tuple[Decimal, Decimal]:
     return claim.value - half, claim.value + half
 
 
+def intervals(claims: list[Claim]) -> list[tuple[Decimal, Decimal]]:
+    """Each figure's interval at the finest precision any of them is written with: figures
+    of one sum drop trailing zeros, they do not round them away (12万元 beside 10.5万元 and a
+    total of 33.5万元 stands for 11.95–12.05万元)."""
+    half = Decimal(5).scaleb(min(c.exponent for c in claims) - 1)
+    return [(max(lo, c.value - half), min(hi, c.value + half))
+            for c in claims for lo, hi in (interval(c),)]  # fmt: skip
+
+
 def extract_claims(doc: Document, vocab: Vocabulary) -> list[Claim]:
     """Every figure of the report's prose, headings and tables, in document order."""
     reader = _Reader(vocab)

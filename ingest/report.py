@@ -51,7 +51,7 @@ from jixiao.ingest.report_items import (
     parse_date,
 )
 from jixiao.ingest.report_pdf import PASSWORD_PROTECTED, PdfRefused, PdfTooLong, read_pdf
-from jixiao.ingest.text_layouts import split_tables, text_items
+from jixiao.ingest.text_layouts import split_tables, tab_laid, text_items
 from jixiao.limits import Limits, env_name
 from jixiao.schemas.vocabulary import fold
 
@@ -479,7 +479,7 @@ def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawT
     except PdfTooLong as long:
         _within(name, limits, pages=long.pages)
         raise  # _within has refused it: more pages than the limit
-    return read.items, read.unread
+    return tab_laid(read.items, page=True), read.unread
 
 
 def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[Said]]:
@@ -609,7 +609,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
                 walk(content)
 
     walk(document.element.body)
-    return items
+    return tab_laid(items)
 
 
 _NO_SENTENCE = re.compile(r"[。，,；;！!？?]")

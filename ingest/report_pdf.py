@@ -26,6 +26,7 @@ no text or that the finder could not read.
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import zlib
 from dataclasses import dataclass
@@ -194,6 +195,13 @@ class _Reader:
         self.unread: list[Said] = []
         self.line = 0
         self.open: tuple[Line, float] | None = None  # a line that may go on, its right margin
+        # The text's margins over the pages so far: left, top of a page's first line, bottom
+        # of its last; the least distance from a line's top to the next one's (a line of
+        # figures, or an empty one, is the shortest); and the top of the line above on this
+        # page.
+        self.left, self.top, self.end = float("inf"), float("inf"), 0.0
+        self.pitch: float | None = None
+        self.above: float | None = None
 
     def page(self, page) -> None:
         number = page.page_number
@@ -227,36 +235,61 @@ class _Reader:
         boxes = [bbox for bbox, _ in tables]
         outside = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
         lines = [ln for ln in outside.extract_text_lines(return_chars=False) if ln["text"].strip()]
-        lines = [ln for i, ln in enumerate(lines) if not _page_number(ln, i, len(lines))]
-        left = min((ln["x0"] for ln in lines), default=0.0)
+        lines = [ln for i, ln in enumerate(lines)
+                 if not _page_number(ln, i, len(lines), float(page.width))]  # fmt: skip
+        left = self.left = min([self.left, *(ln["x0"] for ln in lines)])
+        pitches = [b["top"] - a["top"] for a, b in itertools.pairwise(lines)
+                   if b["top"] - a["top"] > (b["bottom"] - b["top"]) / 2]  # fmt: skip
+        self.pitch = min([*([self.pitch] if self.pitch else []), *pitches], default=None)
+        if lines and self.pitch:
+            self.top = min(self.top, lines[0]["top"])
+            self.end = max(self.end, lines[-1]["bottom"])
+            self.space(lines[0]["top"] - self.top, number)
+            self.above = lines[0]["top"] - self.pitch
         right = max((ln["x1"] for ln in lines), default=0.0)
         events = [(ln["top"], 0, ln) for ln in lines] + [(b[1], 1, rows) for b, rows in tables]
         first = True
         for _, kind, what in sorted(events, key=lambda e: (e[0], e[1])):
             if kind:
-                self.open = None
+                self.open = self.above = None
                 self.table(what, number, first)
             else:
                 self.text(what, left, right, number)
             first = False
+        if lines and self.above is not None:  # the space left at the page's foot
+            self.space(self.end - lines[-1]["bottom"], number)
+        self.above = None
+
+    def space(self, gap: float, page: int) -> None:
+        """Whole lines of space (blank lines, empty cells) as blank lines, as a text report
+        keeps them: a table laid out as tab-led lines is read as one (text_layouts.tab_laid)."""
+        if self.pitch and (blank := int(gap / self.pitch + 0.1)) > 0:
+            self.open = None
+            self.items += [Line("", self.line, page=page) for _ in range(blank)]
 
     def text(self, ln: dict, left: float, right: float, page: int) -> None:
-        slack = _TOLERANCE * max(ln["bottom"] - ln["top"], 1.0)
+        height = max(ln["bottom"] - ln["top"], 1.0)
+        slack = _TOLERANCE * height
         text = ln["text"].strip()
+        if self.above is not None and self.pitch:
+            self.space(ln["top"] - self.above - self.pitch, page)
+        self.above = ln["top"]
         if self.open is not None and ln["x0"] <= left + slack and not _NUMBERED.match(text):
             last, margin = self.open
             last.text += text  # a wrapped line: the paragraph goes on
             self.open = (last, margin) if ln["x1"] >= margin else None
             return
         self.line += 1
-        item = Line(text, self.line, page=page)
+        # An indent is kept as a tab, as a text report keeps it (text_layouts.tab_laid).
+        item = Line("\t" * (ln["x0"] > left + slack) + text, self.line, page=page)
         self.items.append(item)
         margin = right - slack
         self.open = (item, margin) if ln["x1"] >= margin else None
 
     def table(self, rows: list[list[tuple[str | None, int, tuple[int, int]]]], page: int,
               first: bool) -> None:  # fmt: skip
-        last = self.items[-1] if self.items else None
+        # The last item, blank lines aside (the space at a page's foot and head).
+        last = next((x for x in reversed(self.items) if not isinstance(x, Line) or x.text), None)
         # A table going on over a page break: the page opens with it, as wide as the one that
         # ended the page before; a header row repeated on the new page is read once.
         going_on = first and isinstance(last, RawTable) and len(last.rows[0]) == len(rows[0])
@@ -308,5 +341,12 @@ def _inside(obj: dict, bbox: tuple[float, float, float, float]) -> bool:
     return x0 <= mid_x <= x1 and top <= mid_y <= bottom
 
 
-def _page_number(ln: dict, i: int, count: int) -> bool:
-    return (i == 0 or i == count - 1) and bool(_PAGE_NUMBER.fullmatch(ln["text"]))
+def _page_number(ln: dict, i: int, count: int, width: float) -> bool:
+    """A page's first or last line that is only a page number, centred or in the right half
+    (a table's cell of a figure, at the left, starting or ending a page, is no page number)."""
+    mid = (ln["x0"] + ln["x1"]) / 2
+    return (
+        (i == 0 or i == count - 1)
+        and bool(_PAGE_NUMBER.fullmatch(ln["text"]))
+        and mid > width * 0.4
+    )

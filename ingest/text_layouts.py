@@ -40,6 +40,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
 from jixiao.ingest.national_form import looks_like_form
 from jixiao.ingest.report_items import Line, RawCell, RawTable, is_value, parse_date
@@ -73,17 +74,33 @@ def text_items(lines: list[str]) -> list[Line | RawTable]:
 
 
 def _tab_block(lines: list[str], i: int, items: list[Line | RawTable]) -> int:
+    start = i
+    while i < len(lines) and (lines[i].startswith("\t") or not lines[i].strip()):
+        i += 1
+    items += _tab_items([(n + 1, lines[n]) for n in range(start, i)])
+    return i
+
+
+def _tab_items(numbered: list[tuple[int, str]], slots: bool = False) -> list[Line | RawTable]:
+    """Tab-led lines (and blank ones between them, numbered as in their file) as a table,
+    or as indented prose when every row holds one cell.
+
+    With ``slots`` (a page, where an empty cell and the blank line ending a row both show as
+    one line's height of space), each blank line is an empty cell while the row is short of
+    the header's width, and the first one past it ends the row."""
     rows: list[list[RawCell]] = []
     row: list[RawCell] = []
-    while i < len(lines) and (lines[i].startswith("\t") or not lines[i].strip()):
-        line = lines[i]
-        i += 1
+    width = 0
+    for number, line in numbered:
         if not line.strip() and not line.startswith("\t"):
-            if row:
-                rows.append(row)
+            if row and not (slots and rows and len(row) < width):
+                rows.append(row)  # the row ends
                 row = []
+                width = width or len(rows[0])
+            elif slots and rows:
+                row.append(RawCell("", number))  # an empty cell, within the row or leading it
             continue
-        cells = [RawCell(t.strip(), i) for t in line[1:].rstrip().split("\t")]
+        cells = [RawCell(t.strip(), number) for t in line[1:].rstrip().split("\t")]
         if len(cells) > 1:  # a whole row on one line
             if row:
                 rows.append(row)
@@ -94,10 +111,47 @@ def _tab_block(lines: list[str], i: int, items: list[Line | RawTable]) -> int:
     if row:
         rows.append(row)
     if any(len(r) > 1 for r in rows):
-        items.append(RawTable(rows))
-    else:  # indented prose, not a table
-        items.extend(Line(c.text, c.line) for r in rows for c in r)
-    return i
+        return [RawTable(rows)]
+    return [Line(c.text, c.line) for r in rows for c in r]  # indented prose, not a table
+
+
+def tab_laid(items: list[Line | RawTable], page: bool = False) -> list[Line | RawTable]:
+    """A document read paragraph by paragraph (.docx) or line by line (.pdf, its indented
+    lines given a leading tab and its blank lines' space as blank lines) whose tables were
+    laid out as the SPEC's text, a cell per tab-led paragraph and a blank one between rows
+    (a .txt report a word processor opened and saved or printed): those runs read as
+    tables, as in the .txt. On a page a run is a table only with two rows of several
+    cells, figures in both: indented prose lines stay prose."""
+    out: list[Line | RawTable] = []
+    run: list[Line] = []
+
+    def close() -> None:
+        while run and not run[-1].text.strip():
+            run.pop()  # the space after a table ends it, no row of it
+        found = _tab_items([(x.line, x.text) for x in run], slots=page) if run else []
+        if found and isinstance(table := found[0], RawTable) and (not page or _rows_of_figures(table)):
+            table.page = run[0].page
+            out.append(table)
+        else:
+            out.extend(replace(x, text=x.text.strip()) for x in run if x.text.strip())
+        run.clear()
+
+    for item in items:
+        if isinstance(item, Line) and (
+            item.text.startswith("\t") or run and not item.text.strip()
+        ):
+            run.append(item)
+            continue
+        close()
+        if not isinstance(item, Line) or item.text.strip():
+            out.append(item)
+    close()
+    return out
+
+
+def _rows_of_figures(table: RawTable) -> bool:
+    rows = [r for r in table.rows if len(r) > 1 and any(is_value(c.text) for c in r)]
+    return len(rows) >= 2
 
 
 # --- bars ---------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ the value was neutralised.
 from __future__ import annotations
 
 from collections.abc import Collection
-from decimal import Decimal
 from pathlib import Path
 
 import xlsxwriter
@@ -25,7 +24,22 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Working-paper order (HEAD without severity: the sheet is the severity), then what an
 # auditor filters on or follows from night to night.
 COLUMNS = (*HEAD["zh"][:1], *HEAD["zh"][2:], "本次新增", "规则编号", "所涉对象", "指纹")
-WIDTHS = (6, 48, 40, 48, 14, 34, 9, 28, 28, 18)
+WIDTHS = (6, 40, 30, 44, 12, 30, 8, 28, 28, 18)  # in characters of the default font
+# One row per piece of evidence, so that an auditor can filter by county, file or row.
+EVIDENCE_SHEET = "证据明细"
+EVIDENCE_COLUMNS = ("序号", "严重程度", "规则编号", "区县代码", "区县", "文件", "工作表", "行",
+                    "报告章节", "报告行", "证据内容")  # fmt: skip
+EVIDENCE_WIDTHS = (6, 8, 26, 10, 10, 30, 14, 6, 26, 8, 60)
+EVIDENCE_KEYS = ("county_code", "county", "file", "sheet", "row", "section", "line", "text")
+PRINTED = 7  # the working paper's columns; rule id, subject and fingerprint are for filters
+LINE_PT, MAX_PT = 15, 409  # a wrapped line's height; Excel's highest row
+
+
+def _lines(text: str, width: int) -> int:
+    """How many lines ``text`` wraps to in a column ``width`` characters wide: a Chinese
+    character takes two, and each line break starts a line."""
+    return sum(max(1, -(-sum(2 if ord(c) > 0x2E7F else 1 for c in part) // (width - 2)))
+               for part in text.split("\n"))  # fmt: skip
 
 
 def excel_text(text: str) -> str:
@@ -46,26 +60,56 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             for col, (name, width) in enumerate(zip(COLUMNS, WIDTHS, strict=True)):
                 sheet.write_string(0, col, name, header)
                 sheet.set_column(col, col, width)
+            sheet.set_row(0, LINE_PT * max(map(_lines, COLUMNS, WIDTHS)))
             sheet.freeze_panes(1, 0)
             sheet.repeat_rows(0)
+            # A4 landscape, the working paper's columns fitted to the page width.
+            sheet.set_paper(9)
             sheet.set_landscape()
+            sheet.print_area(0, 0, 1_048_575, PRINTED - 1)
+            sheet.fit_to_pages(1, 0)
+        pieces = book.add_worksheet(EVIDENCE_SHEET)
+        for col, (name, width) in enumerate(zip(EVIDENCE_COLUMNS, EVIDENCE_WIDTHS, strict=True)):
+            pieces.write_string(0, col, name, header)
+            pieces.set_column(col, col, width)
+        pieces.freeze_panes(1, 0)
+        at = 0
         rows = dict.fromkeys(SEVERITY_ZH, 0)
         for number, f in enumerate(findings, 1):  # numbered as in report.html
             d = public_dict(f)
+            for e in d["evidence"]:
+                at += 1
+                pieces.write_number(at, 0, number, text)
+                pieces.write_string(at, 1, SEVERITY_ZH[d["severity"]], text)
+                pieces.write_string(at, 2, d["rule_id"], text)
+                for col, key in enumerate(EVIDENCE_KEYS, 3):
+                    value = e.get(key)
+                    if key == "line" and e.get("table_row"):  # a Word table's, as Word shows it
+                        value = "表 {} 第 {} 行".format(*e["table_row"])
+                    if isinstance(value, int):
+                        pieces.write_number(at, col, value, text)
+                    else:
+                        pieces.write_string(at, col, excel_text(value or ""), text)
             sheet, r = sheets[d["severity"]], rows[d["severity"]] + 1
             rows[d["severity"]] = r
             sheet.write_number(r, 0, number, text)
-            for col, value in enumerate((d["message"], d["basis"], evidence_text(d)), 1):
+            texts = (d["message"], d["basis"], evidence_text(d))
+            for col, value in enumerate(texts, 1):
                 sheet.write_string(r, col, excel_text(value), text)
             if d["amount_yuan"] is not None:
-                # xlsx holds doubles; yuan amounts well under 1e13 stay exact to the fen.
-                sheet.write_number(r, 4, float(Decimal(d["amount_yuan"])), money)
+                sheet.write_number(r, 4, d["amount_yuan"], money)
             else:
                 sheet.write_blank(r, 4, None, money)
             tail = (d["suggestion"], NEW["zh"] if f.fingerprint in new else "", d["rule_id"],
                     d["subject"], d["fingerprint"])  # fmt: skip
             for col, value in enumerate(tail, 5):
                 sheet.write_string(r, col, excel_text(value), text)
+            # Excel does not size a row to its wrapped text: the row is given the height of
+            # its longest cell, or every finding would show one line.
+            lines = max(_lines(v, WIDTHS[c]) for c, v in ((1, texts[0]), (2, texts[1]),
+                                                             (3, texts[2]), (5, tail[0])))  # fmt: skip
+            sheet.set_row(r, min(MAX_PT, LINE_PT * lines))
         for s, sheet in sheets.items():
             sheet.autofilter(0, 0, rows[s], len(COLUMNS) - 1)
+        pieces.autofilter(0, 0, at, len(EVIDENCE_COLUMNS) - 1)
     return path

@@ -13,7 +13,7 @@ from urllib.parse import quote
 from jixiao.ingest.discover import Submission, split_version
 from jixiao.ingest.problems import Problem
 from jixiao.publish.files import under, write_atomic
-from jixiao.publish.findings import md_table, md_text, page
+from jixiao.publish.findings import colgroup, md_table, md_text, page
 from jixiao.publish.marked import mark_workbook
 
 LIMIT = 1000  # rows listed; a file with more problems says how many are not shown
@@ -133,14 +133,7 @@ def render(file: str, programme_name: str, problems: list[Problem], lang: str = 
     return "\n".join(out) + "\n"
 
 
-# Printed on A4: the table fits the page width (fixed layout, long numbers broken anywhere), its
-# header repeats on every page and no problem is split across two.
-PRINT_CSS = """@page{size:A4;margin:15mm 12mm}
-table.problems{table-layout:fixed;font-size:.92em}
-table.problems td,table.problems th{overflow-wrap:anywhere;word-break:break-word}
-table.problems thead{display:table-header-group}
-@media print{body{font-size:10pt}h1{font-size:15pt}tr{break-inside:avoid;page-break-inside:avoid}}"""
-# Of a table 100% wide: 序号, 工作表, 行, 列, 单元格, 单元格内容, 问题.
+# A4, table heads repeated, rows never split: the shared style's (publish.findings.CSS).
 WIDTHS = (6, 10, 6, 13, 8, 20, 37)
 
 
@@ -154,14 +147,13 @@ def render_html(file: str, programme_name: str, problems: list[Problem], lang: s
     body += [f"<p>{esc(line)}</p>" for line in lines[1:]]
     if marked:
         body.append(f'<p><a href="{esc(quote(marked))}">{esc(marked)}</a></p>')
-    cols = "".join(f'<col style="width:{w}%">' for w in WIDTHS)
     head = "".join(f"<th>{esc(h)}</th>" for h in HEAD[lang])
     cells = ("".join(f"<td>{esc(c)}</td>" for c in row) for row in rows)
-    body.append(f'<table class="problems"><colgroup>{cols}</colgroup><thead><tr>{head}</tr>'
+    body.append(f'<table class="fixed problems">{colgroup(WIDTHS)}<thead><tr>{head}</tr>'
                 f"</thead><tbody>{''.join(f'<tr>{c}</tr>' for c in cells)}</tbody></table>")  # fmt: skip
     if tail:
         body.append(f"<p>{esc(tail)}</p>")
-    return page(title, "\n".join(body), lang, PRINT_CSS)
+    return page(title, "\n".join(body), lang, ".problems{font-size:.92em}")
 
 
 def feedback_files(path: Path) -> tuple[Path, Path, Path]:

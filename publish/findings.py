@@ -12,7 +12,6 @@ import html
 import json
 import re
 from collections.abc import Collection
-from decimal import Decimal
 
 from jixiao.checks.findings import Finding
 from jixiao.ingest.personal import mask_text
@@ -38,8 +37,12 @@ def _masked(value):
 
 
 def public_dict(f: Finding, lang: str = "zh") -> dict:
-    """Finding.as_dict (SPEC §3.1) as published: personal numbers masked."""
-    return _masked(f.as_dict(lang))
+    """Finding.as_dict (SPEC §3.1) as published: personal numbers masked, the amount a number
+    (yuan to the fen: a double holds every such amount below 10¹³ exactly as written)."""
+    d = _masked(f.as_dict(lang))
+    if d["amount_yuan"] is not None:
+        d["amount_yuan"] = float(d["amount_yuan"])
+    return d
 
 
 def as_json(findings: list[Finding], lang: str = "zh") -> str:
@@ -69,8 +72,8 @@ def evidence_text(d: dict, lang: str = "zh") -> str:
     return "；".join(pieces)
 
 
-def amount_text(amount: str | Decimal | None) -> str:
-    return f"{Decimal(amount):,.2f}" if amount not in (None, "") else ""
+def amount_text(amount: float | None) -> str:
+    return f"{amount:,.2f}" if amount is not None else ""
 
 
 def table_rows(
@@ -137,7 +140,18 @@ color:#fff;font-size:.8em;font-weight:normal}}
 tr.level1 td{{background:#f7f7f7;font-weight:bold}}tr.level0 td{{background:#e8eef7;font-weight:bold}}
 .meta{{color:#555}}figure{{margin:1em 0}}figcaption{{font-weight:bold;margin-bottom:.3em}}
 svg text{{font-size:12px}}
-@media print{{body{{margin:0}}tr{{break-inside:avoid}}}}"""
+table.fixed{{table-layout:fixed}}table.fixed td,table.fixed th{{overflow-wrap:anywhere}}
+table.fixed td.num{{white-space:normal}}
+@page{{size:A4;margin:15mm 12mm}}
+thead{{display:table-header-group}}h2{{break-after:avoid;page-break-after:avoid}}
+@media print{{body{{margin:0;font-size:10pt}}h1{{font-size:15pt}}
+tr{{break-inside:avoid;page-break-inside:avoid}}}}"""
+# Of the findings table, 100% wide, in HEAD's order: Chinese text needs room, numbers little.
+WIDTHS = (4, 7, 25, 17, 24, 9, 14)
+
+
+def colgroup(widths: tuple[int, ...]) -> str:
+    return "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
 
 
 def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = ()) -> str:
@@ -151,7 +165,8 @@ def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[st
         cells[5] = f'<td class="num">{esc(row[5])}</td>'
         body.append(f'<tr class="{f.severity}">' + "".join(cells) + "</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in HEAD[lang])
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f'<table class="fixed">{colgroup(WIDTHS)}<thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>")
 
 
 def page(title: str, body: str, lang: str = "zh", css: str = "") -> str:

@@ -20,7 +20,7 @@ import math
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from jixiao.publish.findings import (
     HEAD,
     SEVERITY_ZH,
     as_json,
+    colgroup,
     findings_table,
     md_table,
     md_text,
@@ -73,8 +74,11 @@ class Publication:
 
 H_SUMMARY, H_CHARTS, H_SCORES = "一、总体情况", "二、指标完成情况与满意度", "三、评分表"
 H_FINDINGS, H_RESOLVED, H_COVERAGE = "四、审计发现", "五、已整改问题", "六、报送覆盖情况"
+H_CONTENTS, H_SIGN = "目录", "编制与复核"
+HEADINGS = (H_SUMMARY, H_CHARTS, H_SCORES, H_FINDINGS, H_RESOLVED, H_COVERAGE, H_SIGN)
 LEVEL1_HEAD = ("一级指标", "权重", "重新计算得分", "自评得分", "差异")
 SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分")
+SCORE_WIDTHS = (18, 6, 10, 10, 7, 6, 35, 8)
 INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
 RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
 UNASSIGNED_HEAD = ("文件", "说明页")
@@ -83,6 +87,15 @@ NOTES_LINE = ("已接收文件中，以下内容按版式识别后未作为数�
               "表尾、栏次行等）：")
 SERIES = (("target", "目标值", "#9e9e9e"), ("claimed", "报告所述", "#3b78c2"),
           ("recorded", "记录实际", "#e07b00"))  # fmt: skip
+SIGN_OFF = ("编制人", "编制日期", "复核人", "复核日期")
+# Beijing time: UTC+8 all year (no daylight saving), so a 02:00 run carries its own date.
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+# A4 and the table rules are the shared style's (publish.findings.CSS); here what only the
+# working paper has: its contents, charts kept whole, the sign-off table.
+PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}
+nav.toc ol{margin:.3em 0 1em;padding-left:1em;list-style:none}
+table.sign td{height:2.2em}table.sign td:nth-child(odd){width:12%;background:#f7f7f7}
+@media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}}"""
 ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
 
 
@@ -150,12 +163,23 @@ def unassigned_line(pub: Publication) -> str:
             "以区县代码命名放入 counties 文件夹（说明页在数据仓库所在目录的 unassigned/ 下）。")
 
 
+def index_number(pub: Publication) -> str:
+    """The working paper's 索引号: the programme and year it audits (the run is beside it)."""
+    return f"JX-{pub.programme_code}-{pub.year}"
+
+
 def _meta(pub: Publication) -> list[str]:
+    shown = pub.generated_at.astimezone(BEIJING)
     return [
         f"项目单位：{pub.unit}",
-        f"项目代码：{pub.programme_code}　年度：{pub.year}",
-        f"运行编号：{pub.run_id}　生成时间：{pub.generated_at:%Y-%m-%d %H:%M}",
+        f"项目代码：{pub.programme_code}　年度：{pub.year}　索引号：{index_number(pub)}",
+        f"运行编号：{pub.run_id}　生成时间：{shown:%Y-%m-%d %H:%M}（北京时间，UTC+8）",
     ]
+
+
+def _sections(pub: Publication) -> list[str]:
+    return [H_SUMMARY, H_CHARTS, H_SCORES, H_FINDINGS, H_RESOLVED,
+            *([H_COVERAGE] if pub.coverage else []), H_SIGN]  # fmt: skip
 
 
 def level1_rows(pub: Publication) -> list[tuple[str, ...]]:
@@ -338,7 +362,8 @@ def survey_chart(survey: dict[str, dict[str, int]]) -> str:
 # --- renderers ----------------------------------------------------------------------------
 
 
-def _html_table(head, rows, classes=None, numeric=()) -> str:
+def _html_table(head, rows, classes=None, numeric=(), widths=()) -> str:
+    """``widths``: each column's share of the page in %, laid out fixed (else the browser's)."""
     esc = html.escape
     th = "".join(f"<th>{esc(h)}</th>" for h in head)
     body = []
@@ -349,41 +374,67 @@ def _html_table(head, rows, classes=None, numeric=()) -> str:
             for k, c in enumerate(row)
         )
         body.append(f"<tr{cls}>{tds}</tr>")
-    return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    fixed = f' class="fixed">{colgroup(widths)}' if widths else ">"
+    return f"<table{fixed}<thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _anchor(title: str) -> str:
+    return f"s{HEADINGS.index(title) + 1}"
+
+
+def _h2(title: str) -> str:
+    return f'<h2 id="{_anchor(title)}">{html.escape(title)}</h2>'
 
 
 def render_html(pub: Publication) -> str:
     esc = html.escape
     out = [f"<h1>{esc(pub.title)}</h1>"]
     out += [f'<p class="meta">{esc(m)}</p>' for m in _meta(pub)]
-    out.append(f"<h2>{H_SUMMARY}</h2>")
+    out.append(f'<nav class="toc"><b>{H_CONTENTS}</b><ol>'
+               + "".join(f'<li><a href="#{_anchor(t)}">{esc(t)}</a></li>' for t in _sections(pub))
+               + "</ol></nav>")  # fmt: skip
+    out.append(_h2(H_SUMMARY))
     out += [f"<p>{esc(line)}</p>" for line in summary_lines(pub)]
     if level1_rows(pub):
         out.append(_html_table(LEVEL1_HEAD, level1_rows(pub), numeric=(1, 2, 3, 4)))
-    out.append(f"<h2>{H_CHARTS}</h2>")
+    out.append(_h2(H_CHARTS))
     chart = indicator_chart(pub.indicators)
     out.append(f"<figure><figcaption>图1　指标目标值、报告所述与记录实际</figcaption>{chart}</figure>"
                if chart else "<p>无可对比的量化指标。</p>")  # fmt: skip
     out.append(f"<figure><figcaption>图2　满意度调查答案分布</figcaption>{survey_chart(pub.survey)}</figure>"
                if pub.survey else "<p>无满意度调查记录。</p>")  # fmt: skip
-    out.append(f"<h2>{H_SCORES}</h2>")
+    out.append(_h2(H_SCORES))
     rows = scorecard_rows(pub)
     out.append(_html_table(SCORE_HEAD, [r for _, r in rows], [f"level{lv}" for lv, _ in rows],
-                           numeric=(1, 4, 5, 7)) if rows else "<p>无评分结果。</p>")  # fmt: skip
-    out.append(f"<h2>{H_FINDINGS}</h2><p>{esc(summary(pub.findings))}</p>")
+                           numeric=(1, 4, 5, 7), widths=SCORE_WIDTHS)
+               if rows else "<p>无评分结果。</p>")  # fmt: skip
+    out.append(_h2(H_FINDINGS) + f"<p>{esc(summary(pub.findings))}</p>")
     out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
     out.append(findings_table(pub.findings, "zh", pub.new))
-    out.append(f"<h2>{H_RESOLVED}</h2>")
+    out.append(_h2(H_RESOLVED))
     out.append(_html_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else "<p>无。</p>")
     if pub.coverage:
-        out += [f"<h2>{H_COVERAGE}</h2>", f"<p>{esc(coverage_line(pub))}</p>",
+        out += [_h2(H_COVERAGE), f"<p>{esc(coverage_line(pub))}</p>",
                 _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
         if pub.unassigned:
             out += [f"<p>{esc(unassigned_line(pub))}</p>",
                     _html_table(UNASSIGNED_HEAD, pub.unassigned)]  # fmt: skip
         if pub.notes:
             out += [f"<p>{esc(NOTES_LINE)}</p>", _html_table(NOTES_HEAD, pub.notes)]
-    return page(pub.title, "\n".join(out))
+    out += [_h2(H_SIGN), f"<p>{esc(sign_line(pub))}</p>", _sign_table()]
+    return page(pub.title, "\n".join(out), css=PRINT_CSS)
+
+
+def sign_line(pub: Publication) -> str:
+    return (f"本底稿（索引号 {index_number(pub)}）由 jixiao 按上列运行编号的数据生成，"
+            "经编制人、复核人签字后生效。")
+
+
+def _sign_table() -> str:
+    cells = "".join(f"<td>{name}</td><td></td>" for name in SIGN_OFF[:2])
+    review = "".join(f"<td>{name}</td><td></td>" for name in SIGN_OFF[2:])
+    return f'<table class="sign"><tr>{cells}</tr><tr>{review}</tr></table>'
+
 
 
 def render_markdown(pub: Publication) -> str:
@@ -412,6 +463,8 @@ def render_markdown(pub: Publication) -> str:
             out += ["", md_text(unassigned_line(pub)), "", *md_table(UNASSIGNED_HEAD, pub.unassigned)]
         if pub.notes:
             out += ["", md_text(NOTES_LINE), "", *md_table(NOTES_HEAD, pub.notes)]
+    out += ["", f"## {H_SIGN}", "", md_text(sign_line(pub)), "",
+            *md_table(SIGN_OFF, [("",) * len(SIGN_OFF)])]  # fmt: skip
     return "\n".join(out) + "\n"
 
 

@@ -59,8 +59,8 @@ JOIN v_latest_run l USING (programme_code, year, run_id)
     ),
     View(
         "v_findings_by_county",
-        "最近一次运行的发现按区县与严重程度计数（区县取自 subject 的 county:530102 或证据中的 "
-        "counties/530102…；涉及多个区县的发现在每个区县各计一次；county_code 为空即报告或全项目层面）。",
+        "最近一次运行的发现按区县与严重程度计数（区县取自 subject 的 county:530102 或证据的 "
+        "county_code；涉及多个区县的发现在每个区县各计一次；county_code 为空即报告或全项目层面）。",
         f"""
 WITH located AS (
   SELECT programme_code, year, run_id, severity, status, amount_yuan,
@@ -68,7 +68,7 @@ WITH located AS (
   FROM (
     SELECT *, list_distinct(list_concat(
       regexp_extract_all(coalesce(subject, ''), 'county:([0-9]{{6}})', 1),
-      regexp_extract_all(coalesce(CAST(evidence AS VARCHAR), ''), 'counties/([0-9]{{6}})', 1)
+      list_filter(coalesce(json_extract_string(evidence, '$[*].county_code'), []), lambda c: c IS NOT NULL)
     )) AS codes
     FROM v_latest_findings
   )

@@ -189,6 +189,13 @@ class OutsideYear(RecordCheck):
     amount: Identifier | None = _column("the money at stake (type money)", None)
 
 
+class AfterDeadline(RecordCheck):
+    rule: Literal["RECORDS.AFTER_DEADLINE"]
+    date: Identifier = _column("the activity date, due by the deadline")
+    deadline: dt.date = Field(description="the last day the activity counts as on time")
+    amount: Identifier | None = _column("the money at stake (type money)", None)
+
+
 class Overspent(RecordCheck):
     rule: Literal["RECORDS.OVERSPENT"]
     line: Identifier = _column("the budget line (code or name of programme.yaml's budget_lines)")
@@ -197,7 +204,7 @@ class Overspent(RecordCheck):
 
 
 _RULES = (DuplicatePayment, OutOfCounty, AgeOutOfRange, AmountNotStandard, CountedTwice,
-          OutsideYear, Overspent)  # fmt: skip
+          OutsideYear, AfterDeadline, Overspent)  # fmt: skip
 CHECKS: dict[str, type[RecordCheck]] = {get_args(m.model_fields["rule"].annotation)[0]: m for m in _RULES}
 Check = Annotated[Union[_RULES], Field(discriminator="rule")]  # noqa: UP007 (a tuple of types)
 

@@ -360,7 +360,8 @@ FINDINGS = Table(
         Column("claimed", "VARCHAR", "报告所述"),
         Column("observed", "VARCHAR", "记录或计算所得"),
         Column("message", "VARCHAR", "说明（中文）"),
-        Column("evidence", "JSON", "证据：报告章节与行，或文件、工作表、行"),
+        Column("evidence", "JSON", "证据：报告章节与行（section、line），或区县（county_code、"
+               "county）、文件、工作表、行（file、sheet、row），及摘录（text）"),
         Column("fingerprint", "VARCHAR", "跨运行稳定的指纹（规则、对象、数据与项目年度）"),
         Column("amount_yuan", "DECIMAL(18,2)", "涉及金额（元）"),
         Column("basis", "VARCHAR", "依据"),

@@ -275,9 +275,10 @@ def test_published_reports(demo):
 def test_scores_metrics_findings_and_views(demo):
     db = demo["db"]
     (total,) = query(db, "SELECT score, grade, claimed_score FROM scores WHERE level = 0")
-    # 20 + 18 + 57.33: the job fairs score 6 × 5/9 = 3.33 of 6; everything else in full.
+    # 20 + 18 + 52.33: the job fairs score 6 × 5/9 = 3.33 of 6 and their deadline 0 (four
+    # counties held their first fair after 11-30); everything else in full.
     assert total == (
-        __import__("decimal").Decimal("95.33"),
+        __import__("decimal").Decimal("90.33"),
         "优",
         __import__("decimal").Decimal("93.00"),
     )
@@ -286,6 +287,12 @@ def test_scores_metrics_findings_and_views(demo):
     ]
     rules = dict(query(db, "SELECT rule_id, count(*) FROM findings GROUP BY 1"))
     assert rules["REPORT.FIGURE_DISAGREES"] == 1 and rules["REPORT.SCORE_DIFFERS"] == 2
+    late = query(db, "SELECT subject, claimed FROM findings WHERE rule_id = 'RECORDS.AFTER_DEADLINE' "
+                     "ORDER BY claimed, subject")  # fmt: skip
+    assert late == [("county:530103:job_fairs:after:2022-11-30", "2022-12-03"),
+                    ("county:530111:job_fairs:after:2022-11-30", "2022-12-23"),
+                    ("county:530112:job_fairs:after:2022-11-30", "2022-12-23"),
+                    ("county:530115:job_fairs:after:2022-11-30", "2022-12-26")]  # fmt: skip
     assert query(db, "SELECT count(*) FROM v_indicator_status")[0][0] >= 10
     assert query(db, "SELECT count(*) FROM v_latest_findings")[0][0] == sum(rules.values())
 

@@ -215,19 +215,20 @@ def test_every_planted_fault_is_found_with_its_evidence(sites):
         findings.setdefault(f["rule_id"], []).append(f)
 
     def rows(rule: str) -> list[set[tuple]]:
-        return [{(e["section"], e["line"]) for e in f["evidence"]} for f in findings[rule]]
+        return [{(f"{e['file']} › {e['sheet']}", e["row"]) for e in f["evidence"]}
+                for f in findings[rule]]  # fmt: skip
 
     xlsx, csv = "counties/530102.xlsx › 康复服务", "counties/530103/rehab_sessions.csv › rehab_sessions"
     # A and B paid twice in 五华区; C served (and paid) in both counties.
     assert sorted(rows("RECORDS.DUPLICATE_PAYMENT"), key=sorted) == [
         {(xlsx, 2), (xlsx, 7)}, {(xlsx, 3), (xlsx, 4)}, {(xlsx, 5), (csv, 2)}]  # fmt: skip
-    extra = sorted(Decimal(f["amount_yuan"]) for f in findings["RECORDS.DUPLICATE_PAYMENT"])
+    extra = sorted(Decimal(str(f["amount_yuan"])) for f in findings["RECORDS.DUPLICATE_PAYMENT"])
     assert extra == [Decimal("180.50"), Decimal("200.00"), Decimal("200.00")]
     assert rows("RECORDS.OUT_OF_COUNTY") == [{(xlsx, 5)}]
     assert rows("RECORDS.AGE_OUT_OF_RANGE") == [{(xlsx, 6)}]
     assert rows("RECORDS.AMOUNT_NOT_STANDARD") == [{(xlsx, 7)}]
     [overspent] = findings["RECORDS.OVERSPENT"]
-    assert Decimal(overspent["amount_yuan"]) == Decimal("180.50")
+    assert Decimal(str(overspent["amount_yuan"])) == Decimal("180.50")
     text = json.dumps(findings, ensure_ascii=False)
     assert A not in text and B not in text and "李小红" not in text
     with duckdb.connect(str(together / DB), read_only=True) as con:

@@ -2,6 +2,9 @@
 the way their readers open them — a browser's parser, Excel's (python-calamine), json, DuckDB."""
 
 import json
+import shutil
+import subprocess
+import unicodedata
 import zipfile
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -9,6 +12,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import openpyxl
+import pdfplumber
 import pytest
 from python_calamine import CalamineWorkbook
 
@@ -16,7 +21,15 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.ingest.load import create_tables
 from jixiao.ingest.problems import Problem
 from jixiao.publish import findings as out_formats
-from jixiao.publish.excel import COLUMNS, excel_text, write_findings_xlsx
+from jixiao.publish.excel import (
+    COLUMNS,
+    EVIDENCE_COLUMNS,
+    EVIDENCE_SHEET,
+    WIDTHS,
+    _lines,
+    excel_text,
+    write_findings_xlsx,
+)
 from jixiao.publish.feedback import render
 from jixiao.publish.findings import md_text
 from jixiao.publish.report import Publication, render_html, render_markdown, write_reports
@@ -36,14 +49,14 @@ def _findings() -> list[Finding]:
                 params={"line": 41}, label="招聘会（县区数）"),
         Finding("RECORDS.DUPLICATE_PAYMENT", "county:530102:visits", "2",
                 f"证号 {MASKED} 由 530102、530103 各发放一次",
-                (Evidence("counties/530102.xlsx › 慰问", 14, f"{MASKED} 400"),),
+                (Evidence("", 0, f"{MASKED} 400", "530102", "五华区", "counties/530102.xlsx", "慰问", 14),),
                 label="五华区", amount_yuan=Decimal("400.00")),
         # County-typed text that Excel would run as a formula (label starts the message).
         Finding("RECORDS.AMOUNT_NOT_STANDARD", "county:530112:visits", "300", "400",
-                (Evidence("counties/530112/visits.csv", 7, "<b>300</b>"),),
+                (Evidence("", 0, "<b>300</b>", "530112", "西山区", "counties/530112/visits.csv", "visits", 7),),
                 label=DANGER, amount_yuan=Decimal("100")),
         Finding("RECORDS.OVERSPENT", "county:530103:budget:visits", "13000", "12000",
-                (Evidence("counties/530103.xlsx › 经费", 3, "visits 12000 13000"),),
+                (Evidence("", 0, "visits 12000 13000", "530103", "盘龙区", "counties/530103.xlsx", "经费", 3),),
                 label="- 盘龙区慰问经费", amount_yuan=Decimal("1000.50")),
         Finding("REPORT.HEADCOUNT_PERCENT", "survey:q2", "34.88%", "51",
                 (Evidence("四、满意度调查", 77, "34.88%"),), label="获奖比例"),
@@ -148,7 +161,7 @@ READ = "已读取：表格 3 个，数据 345 个，指标 23 个（22 个已关
 class Page(HTMLParser):
     """Collects tags and text, and checks every element is closed in order."""
 
-    VOID = {"meta", "br", "hr", "img", "input", "link", "rect", "line"}
+    VOID = {"meta", "col", "br", "hr", "img", "input", "link", "rect", "line"}
 
     def __init__(self):
         super().__init__()
@@ -194,14 +207,23 @@ def test_html_is_self_contained_chinese_and_complete(pub, written):
     assert "@import" not in raw and "url(" not in raw and "@font-face" not in raw
     assert '"Noto Sans CJK SC"' in raw and "sans-serif" in raw
     assert page.headings[1:] == ["一、总体情况", "二、指标完成情况与满意度", "三、评分表",
-                                 "四、审计发现", "五、已整改问题"]  # fmt: skip
+                                 "四、审计发现", "五、已整改问题", "编制与复核"]  # fmt: skip
     text = "".join(page.texts)
+    # A working paper: contents linking every section, A4, its index number and sign-off,
+    # the time in Beijing (02:05 UTC is 10:05 on the same day there).
+    ids = {t[1].get("id") for t in page.tags if t[0] == "h2"}
+    links = {t[1].get("href") for t in page.tags if t[0] == "a"}
+    assert len(ids) == 6 and {f"#{i}" for i in ids} <= links
+    assert "@page{size:A4" in raw and "thead{display:table-header-group}" in raw
+    assert "生成时间：2023-01-15 10:05（北京时间，UTC+8）" in text
+    assert f"索引号：JX-{pub.programme_code}-{pub.year}" in text
+    assert all(name in text for name in ("编制人", "编制日期", "复核人", "复核日期"))
     assert "重新计算总分 86.5 分，等级「良」；报告自评 95 分，重新计算低于自评 8.5 分。" in text
     assert out_formats.summary(pub.findings) in text and READ in text  # and what they rest on
     assert "与上次运行相比：新增 2 条，已整改 1 条。" in text
     for f in pub.findings:
         assert f.message() in text
-    assert "counties/530102.xlsx › 慰问 第 14 行" in text  # evidence down to file and row
+    assert "counties/530102.xlsx 工作表「慰问」 第 14 行" in text  # evidence down to file and row
     assert "一、项目基本情况 › 项目实施 第 12 行" in text  # and to report section and line
     assert "1,000.50" in text
     assert pub.resolved[0]["message"] in text
@@ -240,8 +262,8 @@ def test_scorecard_groups_indicators_under_their_level1(pub):
 def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     path = written / "findings.xlsx"
     book = CalamineWorkbook.from_path(str(path))
-    assert book.sheet_names == ["错误", "警示", "提示"]
-    sheets = {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names}
+    assert book.sheet_names == ["错误", "警示", "提示", EVIDENCE_SHEET]
+    sheets = {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names[:3]}
     for rows in sheets.values():
         assert tuple(rows[0]) == COLUMNS
     by_severity = {"错误": "error", "警示": "warning", "提示": "info"}
@@ -260,16 +282,79 @@ def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     assert new == pub.new
     with zipfile.ZipFile(path) as z:
         sheet_xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
-        assert len(sheet_xml) == 3
+        assert len(sheet_xml) == 4
         for xml in sheet_xml:
             assert "<f>" not in xml and "<f " not in xml
             assert "<autoFilter" in xml and 'state="frozen"' in xml
 
 
+
+def test_xlsx_lists_each_piece_of_evidence_to_filter_on(pub, written):
+    """证据明细: one row per piece of evidence, numbered as its finding, with the county, file,
+    sheet and row of a record, or the report's section and line, in columns of their own."""
+    rows = CalamineWorkbook.from_path(str(written / "findings.xlsx")).get_sheet_by_name(
+        EVIDENCE_SHEET).to_python()
+    assert tuple(rows[0]) == EVIDENCE_COLUMNS
+    expected = [(n, e) for n, f in enumerate(pub.findings, 1) for e in f.evidence]
+    assert len(rows) - 1 == len(expected)
+    for row, (n, e) in zip(rows[1:], expected, strict=True):
+        assert row[0] == n and row[3:8] == [e.county_code, e.county, e.file, e.sheet, e.row or ""]
+        assert row[8:10] == [e.section, e.line or ""]
+    wuhua = [r for r in rows[1:] if r[4] == "五华区"]
+    assert wuhua and {r[5] for r in wuhua} == {"counties/530102.xlsx"} and wuhua[0][7] == 14
+    data = json.loads((written / "findings.json").read_text(encoding="utf-8"))
+    amounts = [d["amount_yuan"] for d in data if d["amount_yuan"] is not None]
+    assert amounts and all(isinstance(a, float) for a in amounts) and 1000.5 in amounts
+
+def test_xlsx_prints_as_a_working_paper(pub, written):
+    """A4 landscape, the working paper's columns fitted to the page width, the header on every
+    page, and each finding's row as tall as its longest wrapped cell."""
+    with zipfile.ZipFile(written / "findings.xlsx") as z:
+        names = z.read("xl/workbook.xml").decode()
+    for title in ("错误", "警示", "提示"):  # openpyxl cannot read a print area of whole columns
+        assert f'localSheetId="{("错误", "警示", "提示").index(title)}">{title}!$A:$G<' in names
+    with pytest.warns(UserWarning, match="Print area"):
+        book = openpyxl.load_workbook(written / "findings.xlsx")
+    for sheet in book.worksheets[:3]:
+        setup = sheet.page_setup
+        assert setup.paperSize == 9 and setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+        assert setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"  # 1 wide, n tall
+        for r in range(2, sheet.max_row + 1):
+            message = sheet.cell(r, 2).value
+            lines = _lines(message, WIDTHS[1])
+            assert sheet.row_dimensions[r].height >= 15 * lines
+    longest = max(book["错误"].iter_rows(min_row=2), key=lambda row: len(row[3].value or ""))
+    assert book["错误"].row_dimensions[longest[0].row].height > 15
+
+
+CHROMIUM = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)),
+                None)  # fmt: skip
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: cannot print to PDF")
+def test_report_prints_on_a4_within_the_page(written, tmp_path):
+    """Printed as a browser prints it: A4 pages, nothing beyond the page's right margin, the
+    contents on the first page and the sign-off block on the last."""
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", (written / "report.html").as_uri()],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    with pdfplumber.open(pdf) as doc:
+        assert {(round(p.width), round(p.height)) for p in doc.pages} == {(595, 842)}
+        for page in doc.pages:
+            assert max((c["x1"] for c in page.chars), default=0) <= page.width - 12 * 72 / 25.4
+        # NFKC: the PDF's font maps some characters to their Kangxi radical forms (⼈ for 人).
+        first, last = (unicodedata.normalize("NFKC", p.extract_text()) for p in (doc.pages[0],
+                                                                                 doc.pages[-1]))
+    assert "目录" in first and "编制与复核" in first  # the contents list names it
+    assert "复核人" in last and "编制人" in last
+
 def test_xlsx_keeps_empty_severities_with_header(tmp_path):
     errors = [f for f in _findings() if f.severity == "error"]
     book = CalamineWorkbook.from_path(str(write_findings_xlsx(errors, tmp_path / "f.xlsx")))
-    assert [len(book.get_sheet_by_name(n).to_python()) for n in book.sheet_names] == [4, 1, 1]
+    assert [len(book.get_sheet_by_name(n).to_python()) for n in book.sheet_names[:3]] == [4, 1, 1]
     assert tuple(book.get_sheet_by_name("提示").to_python()[0]) == COLUMNS
 
 
@@ -283,7 +368,9 @@ def test_json_round_trips_to_spec_fields(pub, written):
     data = json.loads((written / "findings.json").read_text(encoding="utf-8"))
     assert isinstance(data, list) and len(data) == len(pub.findings)
     assert all(set(d) == SPEC_FIELDS for d in data)
-    assert data == [f.as_dict() for f in pub.findings]
+    # As the findings say, the amount a JSON number (yuan, exact to the fen).
+    assert data == [f.as_dict() | {"amount_yuan": f.amount_yuan and float(f.amount_yuan)}
+                    for f in pub.findings]  # fmt: skip
     assert [d["severity"] for d in data] == ["error"] * 3 + ["warning"] * 2 + ["info"]
     assert MASKED in json.dumps(data, ensure_ascii=False)
 
@@ -306,7 +393,7 @@ def test_markdown_has_summary_and_tables(pub, written):
 def test_clear_certificate_numbers_are_masked_everywhere(pub, tmp_path):
     clear = "53010219800101001234"
     pub.findings = [Finding("RECORDS.AGE_OUT_OF_RANGE", "county:530102:visits", "2022-05-01",
-                            "72", (Evidence("counties/530102.xlsx › 慰问", 9, f"证号 {clear}"),),
+                            "72", (Evidence("", 0, f"证号 {clear}", "530102", "五华区", "counties/530102.xlsx", "慰问", 9),),
                             label=f"证号 {clear}")]  # fmt: skip
     folder = write_reports(pub, tmp_path)[0].parent
     for name in ("report.html", "report.md", "findings.json"):
@@ -409,12 +496,12 @@ def test_a_quiet_programme_still_gets_every_section(pub):
     )
     page = Page()
     page.feed(render_html(pub))
-    assert page.stack == [] and len(page.headings) == 6
+    assert page.stack == [] and len(page.headings) == 7
     assert not [t for t in page.tags if t[0] == "svg"]
     text = "".join(page.texts)
     assert "本次未能重新计算总分。" in text and "无满意度调查记录。" in text
     md = render_markdown(pub)
-    assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and md.rstrip().endswith("无。")
+    assert "共 0 条发现：错误 0，警示 0，提示 0。" in md and "## 五、已整改问题\n\n无。" in md
     assert READ in md  # "0 findings" never stands alone
 
 

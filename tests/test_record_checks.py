@@ -207,7 +207,7 @@ def test_every_rule_finds_its_fault_with_its_evidence(faulty, rule_id):
     assert (f.subject, f.claimed, f.observed, f.label, f.amount_yuan) == (
         subject, claimed, observed, label, amount,
     )  # fmt: skip
-    assert [(e.section, e.line) for e in f.evidence] == rows
+    assert [(f"{e.file} › {e.sheet}", e.row) for e in f.evidence] == rows
     assert f.evidence[0].text == text
     assert f.message() == message
 

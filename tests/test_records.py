@@ -45,7 +45,7 @@ def at(file: str, table: str, *rows: int) -> list[tuple[str, int]]:
 
 
 def rows_of(f: Finding) -> list[tuple[str, int]]:
-    return [(e.section, e.line) for e in f.evidence if e.line]
+    return [(f"{e.file} › {e.sheet}", e.row) for e in f.evidence if e.row]
 
 
 def by_rule(findings: list[Finding], rule_id: str) -> list[Finding]:
@@ -165,10 +165,17 @@ def planted(sample_db: Path, tmp_path: Path):
 # --- SQL findings -------------------------------------------------------------------------
 
 
-def test_the_sample_has_no_record_errors_only_its_four_repeat_employers(sample):
-    findings = record_findings(sample, PROGRAMME)
-    assert [f.severity for f in findings if f.severity == "error"] == []
-    assert {f.rule_id for f in findings} == {"RECORDS.COUNTED_TWICE"}
+def test_the_sample_has_no_record_errors_only_repeat_employers_and_late_fairs(sample):
+    found = record_findings(sample, PROGRAMME)
+    assert [f.severity for f in found if f.severity == "error"] == []
+    assert {f.rule_id for f in found} == {"RECORDS.COUNTED_TWICE", "RECORDS.AFTER_DEADLINE"}
+    late = [f for f in found if f.rule_id == "RECORDS.AFTER_DEADLINE"]
+    # Four counties held their job fair in December, after the 11-30 deadline; one row each.
+    assert sorted((f.claimed, f.observed, len(f.evidence)) for f in late) == [
+        ("2022-12-03", "2022-11-30", 1), ("2022-12-23", "2022-11-30", 1),
+        ("2022-12-23", "2022-11-30", 1), ("2022-12-26", "2022-11-30", 1)]  # fmt: skip
+    assert all(e.sheet and e.row for f in late for e in f.evidence)
+    findings = [f for f in found if f.rule_id == "RECORDS.COUNTED_TWICE"]
     assert len(findings) == 4  # the generator repeats four employers at the next county's fair
     for f in findings:
         assert f.claimed == "2" and f.observed == "应计 1 次，多计 1 次"
@@ -260,6 +267,7 @@ def test_planted_faults_are_all_and_only_what_is_found(planted):
         "RECORDS.AGE_OUT_OF_RANGE": 3,
         "RECORDS.COUNTED_TWICE": 5,
         "RECORDS.OUTSIDE_YEAR": 1,
+        "RECORDS.AFTER_DEADLINE": 4,  # the sample's own late job fairs
         "RECORDS.OVERSPENT": 1,
         "RECORDS.AMOUNT_NOT_STANDARD": 1,
     }
@@ -329,19 +337,18 @@ def test_suites_agree_with_the_sql_findings_offline(planted, tmp_path, offline_o
     assert report.data_docs == site / "index.html"
     index = report.data_docs.read_text(encoding="utf-8")
     failed = sum(not r.success for r in report.results)
-    assert failed == 7 and index.count("未通过") == 1 + failed  # the summary line, each row
+    assert failed == 8 and index.count("未通过") == 1 + failed  # the summary line, each row
     for suite in ("payments_visits", "ages_competition_entries", "totals_funds",
                   "amounts_visits"):  # fmt: skip
         assert f"validations/{suite}/" in index and f"expectations/{suite}.html" in index
     no_outside_address(site)
 
 
-def test_the_sample_fails_only_the_employer_suite(sample, tmp_path, offline_only):
+def test_the_sample_fails_only_the_employer_and_late_fair_suites(sample, tmp_path, offline_only):
     report = run_expectations(sample, PROGRAMME, tmp_path / "out")
     failed = [r for r in report.results if not r.success]
-    assert [(r.rule_id, r.unexpected_count) for r in failed] == [
-        ("RECORDS.COUNTED_TWICE", 4)
-    ]
+    assert [(r.suite, r.unexpected_count) for r in failed] == [
+        ("counted_fair_employers", 4), ("late_job_fairs", 4)]  # fmt: skip
     assert all(r.element_count for r in report.results)
     no_outside_address(tmp_path / "out" / "data_docs")
 

@@ -146,7 +146,8 @@ def test_a_wrong_total_is_one_finding_on_the_county_with_the_cell(con):
     assert f.message("en") == ("五华区「补助表」: the 合计 row (B6) gives 补助金额 as 1300 元, "
                                "while rows 3–5 add up to 1200 元.")  # fmt: skip
     assert f.evidence == (
-        Evidence(f"{FILE1} › 补助表", 6, "合计（B6）补助金额：填报「0.13万」，第 3–5 行之和为 1200 元"),
+        Evidence("", 0, "合计（B6）补助金额：填报「0.13万」，第 3–5 行之和为 1200 元",
+                 "530102", "五华区", FILE1, "补助表", 6),
     )
 
 
@@ -171,7 +172,7 @@ def test_subtotals_cover_their_own_rows(con):
     assert (f.claimed, f.observed, f.params["cell"], f.params["rows"]) == (
         "1500 元", "1200 元", "B8", "6–7")
     assert f.subject == "county:530102:grants.granted:小计2"  # the second 小计 of its column
-    assert f.evidence[0].line == 8
+    assert f.evidence[0].row == 8
 
 
 def test_money_is_exact(con):
@@ -216,7 +217,7 @@ def test_only_the_same_files_rows_programme_and_year_count(con):
     state(con, (6, "合计", 3, 5, "granted", "B6", "1201"), file=FILE2, county="530103")
     (f,) = record_findings(con, PROGRAMME)
     assert f.subject == "county:530103:grants.granted:合计1"
-    assert f.evidence[0].section == f"{FILE2} › 补助表"
+    assert (f.evidence[0].file, f.evidence[0].sheet) == (FILE2, "补助表")
     con.execute("UPDATE stated_totals SET year = year - 1")
     assert record_findings(con, PROGRAMME) == []
 
@@ -288,9 +289,10 @@ def test_a_county_file_with_a_wrong_total_through_intake_and_audit(tmp_path):
 
     (f,) = audit(ctx, folder, tmp_path / "reports", "r1")
     assert f["message"] == "五华区「慰问」：合计行（E5）的慰问金额为 1300 元，而第 2–4 行之和为 1200 元。"
-    assert f["evidence"] == [{"section": "counties/530102.xlsx › 慰问", "line": 5,
-                              "text": "合计（E5）慰问金额：填报「1,300」，第 2–4 行之和为 1200 元"}]  # fmt: skip
-    assert f["amount_yuan"] == "100.00" and f["severity"] == "error"
+    assert f["evidence"] == [{"text": "合计（E5）慰问金额：填报「1,300」，第 2–4 行之和为 1200 元",
+                              "county_code": "530102", "county": "五华区",
+                              "file": "counties/530102.xlsx", "sheet": "慰问", "row": 5}]  # fmt: skip
+    assert f["amount_yuan"] == 100.0 and f["severity"] == "error"
     stored = ctx.con.execute(
         "SELECT status, fingerprint FROM findings WHERE rule_id = ? AND run_id = 'r1'", [TOTAL]
     ).fetchall()
