@@ -298,7 +298,7 @@ class Block:
         own = row[c] if c < len(row) and text and row[c].text.strip() == text else None
         line = own.line if own is not None else self.line(r)
         return Evidence(section, line, f"{label}｜{head}：{text or '（空）'}",
-                        self.table.word_row(line))  # fmt: skip
+                        table_row=self.table.word_row(line))  # fmt: skip
 
 
 def _block(table: Table, title: str, roles: tuple) -> Block:

@@ -32,7 +32,8 @@ def _sum(figs: list[Figure]) -> tuple[Decimal, Decimal, Decimal]:
 def _evidence(g: Grid, r: int, c: int) -> Evidence:
     section = " › ".join((*g.table.section, g.title))
     label = " ".join(x for x in (g.group(r), g.kind(r) or "", g.header[c]) if x)
-    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}", g.table.word_row(g.lines[r]))
+    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}",
+                    table_row=g.table.word_row(g.lines[r]))
 
 
 def _has(text: str | None, words: tuple[str, ...]) -> bool:
@@ -75,7 +76,7 @@ def unverifiable(g: Grid, problem: Said) -> Finding:
         g.title,
         "",
         problem.zh,
-        (Evidence(section, g.table.line, g.title, g.table.word_row(g.table.line)),),
+        (Evidence(section, g.table.line, g.title, table_row=g.table.word_row(g.table.line)),),
         params={"observed_en": problem.en},
     )
 
@@ -332,7 +333,8 @@ def _question_score(g, rs, expected, total_col, subject) -> Iterator[Finding]:
     if not _sum_fits(stated, value, len(expected)):
         parts = " + ".join(f"{e:.2f}" for e in expected.values())
         yield _finding("REPORT.SCORE_UNSUPPORTED", g, [(rs, total_col)], f"合计 {stated.text}",
-                       f"按人数与权重计算为 {value:.2f}（{parts}）", subject=subject)  # fmt: skip
+                       f"按人数与权重计算为 {value:.2f}（{parts}）", subject=subject,
+                       params={"observed_en": f"{value:.2f} by its counts and weights ({parts})"})  # fmt: skip
 
 
 def _total_scores(g, rs, by_question, total_col, subject) -> Iterator[Finding]:
@@ -352,7 +354,8 @@ def _total_scores(g, rs, by_question, total_col, subject) -> Iterator[Finding]:
             yield _finding("REPORT.SCORE_UNSUPPORTED", g, [(rs, c)],
                            f"{'合计' if whole else g.header[c]} {stated.text}",
                            f"按各题人数与权重合计为 {value:.2f}",
-                           subject=subject if whole else f"{subject}:{g.header[c]}")  # fmt: skip
+                           subject=subject if whole else f"{subject}:{g.header[c]}",
+                           params={"observed_en": f"{value:.2f} by each question's counts and weights"})  # fmt: skip
 
 
 def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:
@@ -376,6 +379,6 @@ def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:
                 f"{label.strip()} {figs[-1].text}",
                 f"按各题人数与权重计算为 {expected:.2f}",
                 (Evidence(" › ".join((*g.table.section, g.title)), g.lines[r], label,
-                          g.table.word_row(g.lines[r])),),
+                          table_row=g.table.word_row(g.lines[r])),),
                 params={"observed_en": f"{expected:.2f} by each question's counts and weights"},
             )

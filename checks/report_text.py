@@ -636,7 +636,7 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
                     f"「{g.group(r)}」得分 {b.text}",
                     f"超过其权重 {a.text}",
                     (Evidence(" › ".join(table.section), g.lines[r], " ".join(g.rows[r]),
-                              table.word_row(g.lines[r])),),
+                              table_row=table.word_row(g.lines[r])),),
                     params={"claimed_en": f"'{g.group(r)}' scored {b.text}",
                             "observed_en": f"more than its weight {a.text}"},
                 )
@@ -1143,7 +1143,7 @@ def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> 
                     f"{output}（{done}）"
                     + (f"，单位成本 {per_unit:.0f} 元，计划 {plan:.0f} 元" if per_unit else ""),
                     (Evidence(" › ".join(table.section), g.lines[r], label[:60],
-                              table.word_row(g.lines[r])), ev(act)),
+                              table_row=table.word_row(g.lines[r])), ev(act)),
                     amount_yuan=(b.value * scale * (1 - act.value / t.value)).quantize(
                         Decimal("0.01")
                     ),

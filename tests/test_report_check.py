@@ -209,7 +209,7 @@ def test_cli_formats(tmp_path):
     assert re.search(rf"line {first['evidence'][0]['line']}, line {slip}", listed.stdout)
     html = run("check-report", str(report), "--format", "html", "--programme",
                str(SAMPLE / "programme.yaml"), cwd=tmp_path)  # fmt: skip
-    assert html.returncode == 0 and "<table>" in html.stdout
+    assert html.returncode == 0 and '<table class="fixed">' in html.stdout
     assert f"已读取：表格 {read['tables']} 个" in html.stdout
     assert "http://" not in html.stdout and "https://" not in html.stdout  # works offline
     table = run("check-report", str(report), cwd=tmp_path)
