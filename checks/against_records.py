@@ -24,10 +24,14 @@ class Measured:
     unit: str
     value: Decimal
     source: str  # where the value comes from, for the evidence
+    rate: bool = False  # the measure is itself a rate (预算执行率): a stated rate states it
 
 
-def _subject(name: str, vocab: Vocabulary) -> str | None:
-    hits = [h.value for h in vocab.subjects.hits(name) if h.value not in vocab.generic]
+def _subject(name: str, vocab: Vocabulary, kind: str = "count") -> str | None:
+    """What an indicator's name is about, for a figure of ``kind``: 预算 is too general a
+    subject for a sum of money (the report's budget lines are all 预算) but is what a
+    预算执行率 percentage is about."""
+    hits = [h.value for h in vocab.subjects.hits(name) if not vocab.is_generic(h.value, kind)]
     return hits[0] if hits else None
 
 
@@ -36,9 +40,12 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
     """Indicators and facts with a numeric metric, and each budget line's spending."""
     out = []
     for ind in programme.indicators:
-        if ind.id in values and ind.kind in ("higher", "lower", "equal") and ind.unit:
-            out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab),
-                                ind.unit, values[ind.id], f"指标度量 {ind.id}"))  # fmt: skip
+        if ind.id in values and ind.kind in ("higher", "lower", "equal", "budget_execution") \
+                and ind.unit:
+            kind = {"%": "percent", "元": "money", "分": "score"}.get(ind.unit, "count")
+            out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab, kind),
+                                ind.unit, values[ind.id], f"指标度量 {ind.id}",
+                                ind.kind == "budget_execution"))  # fmt: skip
     for fact in programme.facts:
         if fact.id in values:
             out.append(Measured(fact.id, fact.name, fact.subject, fact.unit, values[fact.id],
@@ -46,7 +53,7 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
     for line in programme.budget_lines:
         if line.code in spent:
             out.append(Measured(f"budget:{line.code}", f"{line.name}使用经费",
-                                _subject(line.name, vocab), "元", spent[line.code],
+                                _subject(line.name, vocab, "money"), "元", spent[line.code],
                                 "区县「经费」表使用金额合计"))  # fmt: skip
     return [m for m in out if m.subject]
 
@@ -58,7 +65,8 @@ def _comparable(c: Claim, m: Measured) -> bool:
         return False
     # A count stated with no cue (六个县（市、区）举办招聘会) reports what was done; a score
     # or share with no cue may be anything (the lowest question's 9.35分).
-    stated = c.role == "actual" or (c.role is None and c.kind == "count")
+    stated = (c.role == "actual" or (c.role is None and c.kind == "count")
+              or (m.rate and c.role == "rate"))
     if not stated or c.measure == "per_unit" or c.table is not None:
         return False
     return c.unit == m.unit or (c.unit in SAME_SCALE and m.unit in SAME_SCALE)

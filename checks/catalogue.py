@@ -482,7 +482,7 @@ FORM = ("report", "form")  # the 自评表's own rules (checks/report_form.py)
 
 # The report against itself (SPEC §1.3). Parameters: {label} what it is about, {claimed}
 # the figures as written, {observed} what the arithmetic or the other statement gives,
-# {line} the other place's line. Figures disagree only when no values inside their rounding
+# {where} the other place. Figures disagree only when no values inside their rounding
 # intervals satisfy the relation (DESIGN, "Rounding, the way XBRL does it").
 _REPORT = (
     _report(
@@ -490,11 +490,14 @@ _REPORT = (
         "error",
         "同一数据前后不一致",
         "Same figure stated differently",
-        "「{label}」在不同位置表述不一致：{claimed}，而第 {line} 行为 {observed}。",
-        "'{label}' is stated differently: {claimed}, while line {line} says {observed}.",
+        "「{label}」在不同位置表述不一致：{claimed}，而{where}为 {observed}。",
+        "'{label}' is stated differently: {claimed}, while {where} says {observed}.",
         "The same subject and measure (and role: target or actual) stated with values whose "
-        "rounding intervals do not overlap, in two places of the report. Left out: figures of "
-        "different roles (a target and an actual), different units of count.",
+        "rounding intervals do not overlap, in two places of the report; and a prose figure "
+        "linked by name to a 三级指标 of the report's own 自评表 (补助人数 for 补助残疾人人数) "
+        "against that row's 实际完成值, or its 年度指标值 for a target, in the same unit. Left "
+        "out: figures of different roles (a target and an actual), different units of count, "
+        "breakdowns (其中) and changes (增加) beside an indicator's name.",
         "6个县市区残联完成招聘会 in the summary, 5个 in 项目实施",
     ),
     _report(
@@ -655,8 +658,8 @@ _REPORT = (
         "error",
         "日期前后矛盾",
         "Dates contradict",
-        "「{label}」日期矛盾：{claimed}，而第 {line} 行为 {observed}。",
-        "'{label}': dates contradict: {claimed}, while line {line} says {observed}.",
+        "「{label}」日期矛盾：{claimed}，而{where}为 {observed}。",
+        "'{label}': dates contradict: {claimed}, while {where} says {observed}.",
         "The same activity's deadline stated differently; the report dated before the "
         "evaluation work it describes had ended, or outside the year after the programme.",
         "招聘会 by 2022-11-30 in the targets, by 2022-12-30 in 实施流程",
@@ -704,7 +707,10 @@ _REPORT = (
         "报告称{claimed}，但「{label}」{observed}。",
         "The report says {claimed}, but '{label}' {observed}.",
         "Text that says every target was achieved (完成全年预定的绩效目标, 较好实现) while an "
-        "indicator's actual is below its target.",
+        "indicator's actual is below its target (a 自评表 row's in its target's direction "
+        "first); and a sentence stating an indicator known by name (the 自评表's, or "
+        "programme.yaml's) that calls it met (已完成, 完成率100%) while its actual — the "
+        "form's, else the prose's — misses the target.",
         "5 of 9 job fairs beside 项目完成全年预定的绩效目标",
     ),
     _report(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from jixiao.checks import report_form, report_tables, report_text
+from jixiao.checks import report_form, report_indicators, report_tables, report_text
 from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
@@ -167,11 +167,18 @@ def check_report(path: Path, programme: Programme | None = None,
     every = grids(doc)
     forms = report_form.forms(every)
     tables = report_form.others(every)
+    # The prose's figures linked by name to the form's 三级指标 and programme.yaml's.
+    own = report_indicators.from_form(report_form.indicators(forms))
+    named = own + [n for n in report_indicators.from_programme(programme)
+                   if n.name not in {o.name for o in own}]  # fmt: skip
+    links = report_indicators.links(claims, named, vocab)
+    short = report_indicators.misses(links, named)
     findings = [
         *report_form.form_findings(forms),
         *report_tables.table_findings(tables, weights),
         *report_text.figure_disagrees(claims, vocab),
         *report_text.rates(claims),
+        *report_text.execution_rates(claims),
         *report_text.products(claims),
         *report_text.product_across(claims),
         *report_text.headcount_percent(claims),
@@ -182,8 +189,15 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_text.completeness(doc, claims, tables),
         *report_text.name_variants(doc),
         *report_text.rankings(doc, tables),
-        *report_text.missed_target_claimed(doc, claims, vocab),
+        *report_text.missed_target_claimed(
+            doc, claims, vocab,
+            [(f"form:{n.name}", report_text.shortfall(n.target.text.strip(), a.text.strip()), e)
+             for n, a, e in short
+             if n.actual is not None],
+        ),  # fmt: skip
         *report_text.cost_per_unit(tables, claims, vocab),
+        *report_indicators.disagreements(links, vocab),
+        *report_indicators.missed_claimed(links, short, vocab),
     ]
     findings = [replace(f, label=label(f.subject, vocab),
                         params=f.params | {"label_en": label(f.subject, vocab, "en")})
@@ -195,7 +209,7 @@ def check_report(path: Path, programme: Programme | None = None,
     mask = functools.cache(
         functools.partial(mask_text, names=Names(names(name_candidates(words)) if names else ()))
     )
-    read = coverage(doc, claims)
+    read = coverage(doc, claims, own, links)
     claims = [replace(c, text=mask(c.text), sentence=mask(c.sentence),
                       section=tuple(map(mask, c.section))) for c in claims]  # fmt: skip
     return ReportAudit(doc, claims, ordered([f.masked(mask) for f in findings]), read)
@@ -211,20 +225,34 @@ _UNREAD_ROW = 2  # bare numbers on one line that make it look like a table row n
 _LINES_NAMED = 5
 
 
-def coverage(doc: Document, claims: list[Claim]) -> Coverage:
+def coverage(doc: Document, claims: list[Claim], own: list[report_indicators.Named] = (),
+             links: list[report_indicators.Link] = ()) -> Coverage:  # fmt: skip
     """What was read (tables by layout, figures, indicators linked), and what was not: what
     the reader could not read, tables cut off or uneven, and lines of prose holding numbers
     with no unit (a table flattened into text that was not read as one)."""
-    # An indicator is stated where it is set, analysed and tabled: counted once, by what its
-    # target says (unit, bound, value), and linked when any statement of it finds its actual.
+    # An indicator is stated where it is set, analysed and tabled: counted once — by name
+    # when it is known by one (a 三级指标 of the report's form, or programme.yaml's that the
+    # prose speaks of; a target the prose links to a name stands for that name wherever it
+    # is stated again), else by what its target says (unit, bound, value) — and linked when
+    # any statement of it finds its actual: the form's 实际完成值 or a prose figure.
     linked = {id(t) for t, _, _ in report_text.indicator_lines(claims)}
     linked |= {id(t) for t, _ in report_text.table_indicators(claims)}
-    indicators: dict[tuple, bool] = {}
+    indicators: dict[tuple, bool] = {
+        ("named", n.name): n.actual is not None and n.actual.figure is not None for n in own
+    }
+    for k in links:
+        key = ("named", k.indicator.name)
+        indicators[key] = indicators.get(key, False) or report_indicators.states_actual(k.claim)
+    alias = {(k.claim.unit, k.claim.bound, k.claim.value): ("named", k.indicator.name)
+             for k in links if k.claim.role == "target" and k.claim.bound in (">=", "<=")}  # fmt: skip
+    form_tables = {t.index for t in doc.tables if t.form is not None} if own else set()
     for c in claims:
+        if c.table in form_tables:
+            continue  # the form's rows are counted by name above
         if c.role == "target" and c.value is not None and (
             c.bound in (">=", "<=") or c.table is not None and _indicator_column(c)
         ):
-            key = (c.unit, c.bound, c.value)
+            key = alias.get((c.unit, c.bound, c.value), (c.unit, c.bound, c.value))
             indicators[key] = indicators.get(key, False) or id(c) in linked
     spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for c in claims:

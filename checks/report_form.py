@@ -162,7 +162,7 @@ def measure(text: str, line: int = 0) -> Measure:
     return Measure(text, bound, f, unit)
 
 
-def _base(m: Measure) -> tuple[Figure, str]:
+def base_unit(m: Measure) -> tuple[Figure, str]:
     """The figure in its unit's base: 11万人次 is 110000 人次."""
     for prefix, k in (("万", Decimal(10000)), ("亿", Decimal(10) ** 8)):
         if m.unit.startswith(prefix) and len(m.unit) > 1:
@@ -176,7 +176,7 @@ def missed(target: Measure, actual: Measure) -> bool:
     if target.bound is None or target.figure is None or actual.figure is None:
         return False
     if target.unit and actual.unit:
-        (t, tu), (a, au) = _base(target), _base(actual)
+        (t, tu), (a, au) = base_unit(target), base_unit(actual)
         if tu != au:
             return False
     else:

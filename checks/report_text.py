@@ -135,7 +135,7 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
             a.text,
             b.text,
             (ev(a), ev(b)),
-            params={"line": b.line},
+            where=f"第 {b.line} 行", params={"where_en": f"line {b.line}"},
         )
 
 
@@ -263,14 +263,14 @@ def _unstated_actual(c: Claim, target: Claim) -> bool:
         and c.unit == target.unit
         and c.kind == target.kind
         and c.sentence == target.sentence
-        and not any(w in _clause_of(c) for w in _PART_WORDS)
+        and not any(w in clause_of(c) for w in PART_WORDS)
     )
 
 
-_PART_WORDS = ("其中", "含", "包括", "占")
+PART_WORDS = ("其中", "含", "包括", "占")
 
 
-def _clause_of(c: Claim) -> str:
+def clause_of(c: Claim) -> str:
     """The clause of its sentence a figure stands in (the first that holds it)."""
     return next((x for x in _CLAUSE.split(c.sentence) if _whole_figure(x, c.text) >= 0), "")
 
@@ -302,6 +302,34 @@ def rates(claims: list[Claim]) -> Iterator[Finding]:
                 )  # fmt: skip
 
 
+def execution_rates(claims: list[Claim]) -> Iterator[Finding]:
+    """A sentence stating a sum, then what of it was spent, then a rate (预算资金650万元，实际
+    支出94万元，为预算金额的14.46%): the rate against spent / sum. A sentence of more sums
+    than these two says too much to know which the rate divides."""
+    sentences: dict[tuple, list[Claim]] = defaultdict(list)
+    for c in _prose(claims):
+        if c.value is not None:
+            sentences[(c.line, c.sentence)].append(c)
+    for group in sentences.values():
+        money = [c for c in group if _sum_of_money(c)]
+        rates = [c for c in group if c.role == "rate" and c.kind == "percent"]
+        if len(money) != 2 or not rates:
+            continue
+        budget, spent = money
+        if budget.role not in (None, "target") or budget.bound or spent.role != "actual":
+            continue
+        (blo, bhi), (slo, shi) = interval(budget), interval(spent)
+        if blo <= 0:
+            continue
+        lo, hi = 100 * slo / bhi, 100 * shi / blo
+        for r in rates:
+            rlo, rhi = interval(r)
+            if r.start > spent.start and (rhi < lo or rlo > hi):
+                observed = f"{spent.text} / {budget.text} = {100 * spent.value / budget.value:.2f}%"
+                yield Finding("REPORT.RATE_RECOMPUTED", f"indicator:{budget.subject}:rate", r.text,
+                              observed, (ev(r),))  # fmt: skip
+
+
 def table_indicators(claims: list[Claim]) -> Iterator[tuple[Claim, Claim]]:
     """Indicator rows of a report's tables: each target cell (年度指标值 ≥180人, 24期) and the
     row's first actual cell of its unit, else of a bare number (实际完成值 164)."""
@@ -324,29 +352,37 @@ def table_indicators(claims: list[Claim]) -> Iterator[tuple[Claim, Claim]]:
 
 
 def missed_target_claimed(
-    doc: Document, claims: list[Claim], vocab: Vocabulary
-) -> Iterator[Finding]:
+    doc: Document, claims: list[Claim], vocab: Vocabulary,
+    named: list[tuple[str, Said, Evidence]] = (),
+) -> Iterator[Finding]:  # fmt: skip
     """A paragraph saying the targets were met (the vocabulary's ``achieved`` phrases)
-    while a floor target's actual is below it, in the text or in an indicator table."""
-    missed = [
-        (t, a)
+    while a floor target's actual is below it: first an indicator of the report's 自评表
+    (``named``: subject, the shortfall as a message states it, its evidence — see
+    report_indicators.misses), then one in the text or another table."""
+    missed = [*named] + [
+        (f"indicator:{t.subject or clause_context(t)[:20]}", shortfall(t.text, a.text), ev(a))
         for t, a in (*((t, a) for t, a, _ in indicator_lines(claims)), *table_indicators(claims))
         if t.bound == ">=" and a.value < t.value
     ]
     if not missed:
         return
-    t, a = missed[0]
+    subject, short, where = missed[0]
     for p in doc.paragraphs:
         phrase = vocab.achieved.hits(p.text)  # phrases of words: folding changes none
         if phrase and not any(w in p.text for w in vocab.achieved_except):
             yield Finding(
                 "REPORT.MISSED_TARGET_CLAIMED",
-                f"indicator:{t.subject or clause_context(t)[:20]}",
+                subject,
                 f"「{p.text[phrase[0].start : phrase[0].end]}」",
-                f"目标 {t.text}，实际 {a.text}",
-                (Evidence(" › ".join(p.section), p.line, p.text[:80]), ev(a)),
-                params={"observed_en": f"has a target of {t.text} and an actual of {a.text}"},
+                short.zh,
+                (Evidence(" › ".join(p.section), p.line, p.text[:80]), where),
+                params={"observed_en": short.en},
             )
+
+
+def shortfall(target: str, actual: str) -> Said:
+    """A missed target as REPORT.MISSED_TARGET_CLAIMED states it."""
+    return Said(f"目标 {target}，实际 {actual}", f"has a target of {target} and an actual of {actual}")
 
 
 def _single(claims: list[Claim]) -> Claim | None:
@@ -455,7 +491,7 @@ def product_across(claims: list[Claim]) -> Iterator[Finding]:
 
 def _per(standard: Claim) -> str | None:
     """The unit a standard is per (人 for 0.60万元/生 or 人均 …), from its text or clause."""
-    m = _PER.search(standard.text) or _PER.search(_clause_of(standard))
+    m = _PER.search(standard.text) or _PER.search(clause_of(standard))
     if m is None:
         return None
     unit = next(g for g in m.groups() if g)
@@ -697,7 +733,8 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 f"{a.date.isoformat()} 前",
                 f"{b.date.isoformat()} 前",
                 (ev(a), ev(b)),
-                params={"line": b.line, "claimed_en": f"by {a.date.isoformat()}",
+                where=f"第 {b.line} 行",
+                    params={"where_en": f"line {b.line}", "claimed_en": f"by {a.date.isoformat()}",
                         "observed_en": f"by {b.date.isoformat()}"},
             )
     if doc.dated is None:
@@ -719,7 +756,8 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     f"报告日期 {doc.dated.isoformat()}",
                     f"评价工作至 {end.date.isoformat()} 才结束",
                     (ev(end),),
-                    params={"line": end.line, "claimed_en": f"report dated {doc.dated.isoformat()}",
+                    where=f"第 {end.line} 行",
+                    params={"where_en": f"line {end.line}", "claimed_en": f"report dated {doc.dated.isoformat()}",
                             "observed_en": f"the evaluation ended only on {end.date.isoformat()}"},
                 )
 
@@ -1162,7 +1200,7 @@ _LIST_MARK = re.compile(
     r"其中|包括|([0-9一二两三四五六七八九十]{1,3})\s*(?:个|项|类)[^，,；;。]{0,12}?分别"
 )
 # A difference between two years (增加189.25万元, 同比下降3%), not a level.
-_CHANGE = ("增加", "减少", "增长", "下降", "上升", "降低", "同比", "较上年", "比上年", "增幅",
+CHANGE = ("增加", "减少", "增长", "下降", "上升", "降低", "同比", "较上年", "比上年", "增幅",
            "降幅")  # fmt: skip
 _SUMMED = ("合计", "共计", "总计", "小计")
 # A list the text itself calls partial (主要用于…等): its parts may leave part of the total.
@@ -1209,7 +1247,7 @@ def _before(text: str, c: Claim) -> str:
 
 def _is_change(text: str, c: Claim) -> bool:
     """增加189.25万元, 同比下降3%: a difference between two years, not a level."""
-    return any(w in _before(text, c) for w in _CHANGE)
+    return any(w in _before(text, c) for w in CHANGE)
 
 
 def _level(text: str, c: Claim) -> bool:
@@ -1283,6 +1321,8 @@ def _check_parts(
         before = _before(text, c)
         if any(w in before for w in _SUMMED) or _another_figure(text, c, total):
             break  # 合计7万元; ；实际支出55万元: the total restated, or another statement
+        if c.bound in (">=", "<=") and c.bound != total.bound:
+            break  # ，目标为不少于200人: a target, no part of what was done
         if _is_change(text, c):
             continue
         if c.kind == "percent" and any(w in before for w in _SHARE):

@@ -137,7 +137,7 @@ _CLAUSE = re.compile(r"[，,；;：:。！？!?\n]")
 _SENTENCE = re.compile(r"[；;。！？!?\n]")
 # A quotation ends at its closing mark; an opening mark inside it starts another (Chinese
 # nests “‘’”, never “““”), which also keeps the search linear on a run of opening marks.
-_QUOTED = re.compile(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"")
+QUOTED = re.compile(r"“[^“”]*”|《[^《》]*》|「[^「」]*」|\"[^\"]*\"")
 _RANGE_DASHES = "-~～—–至到"
 _MAX_NUMERAL = 40  # characters of a number as written: longer runs of digits are no figure
 # A claim keeps its sentence; of a run-on sentence longer than _SENTENCE_MAX characters, the
@@ -348,7 +348,7 @@ class _Reader:
         def outside(hits: list[Hit]) -> list[Hit]:
             return [h for h in hits if not spans.overlaps(h.start, h.end)]
 
-        quoted = _Spans([(m.start(), m.end()) for m in _QUOTED.finditer(folded)])
+        quoted = _Spans([(m.start(), m.end()) for m in QUOTED.finditer(folded)])
         # A keyword inside quotation marks or a document title (“您认为…招聘会…”,
         # 《…技能竞赛的通知》) is what is quoted, not what the figure is about.
         subjects = [h for h in outside(vocab.subject_hits(folded)) if not quoted.holds(h)]

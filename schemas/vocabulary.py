@@ -24,7 +24,7 @@ ROLES = ("target", "actual", "rate")
 BOUNDS = (">=", "<=", "by")
 MONEY = "money"  # a `columns:` value: money in the unit of the table's 单位： caption
 
-_LISTS = ("not_subjects", "not_units", "idioms", "labels", "questions")
+_LISTS = ("not_subjects", "not_units", "idioms", "labels", "questions", "not_naming")
 _KEYS = frozenset(
     {"scales", "subjects", "measures", "plain_units", "roles", "section_roles", "bounds"}
     | {"approximate", "columns", "achieved", *_LISTS}
@@ -133,6 +133,8 @@ class Vocabulary:
     questions: tuple[str, ...]
     achieved: Lexicon  # phrase → itself: text saying the targets were met
     achieved_except: tuple[str, ...]  # words by which a paragraph admits a shortfall
+    achieved_met: Lexicon  # words by which a sentence calls the indicator it states met
+    not_naming: tuple[str, ...]  # words every indicator's name may hold: they name none
 
     def is_generic(self, subject: str, kind: str) -> bool:
         """Whether the subject only qualifies a figure of this kind (经费 for money)."""
@@ -277,7 +279,7 @@ def _canonical(raw: Any) -> dict[str, Any]:
         }
     if "achieved" in raw:
         spec = _mapping(raw["achieved"], "achieved")
-        out["achieved"] = {s: _words(spec.get(s), f"achieved.{s}") for s in ("phrases", "except")}
+        out["achieved"] = {s: _words(spec.get(s), f"achieved.{s}") for s in ("phrases", "except", "met")}
     if "columns" in raw:
         out["columns"] = {
             fold(str(k)): fold(str(v)) for k, v in _mapping(raw["columns"], "columns").items()
@@ -386,4 +388,6 @@ def _build(data: dict[str, Any]) -> Vocabulary:
         questions=tuple(data.get("questions", ())),
         achieved=Lexicon({p: p for p in achieved.get("phrases", ())}),
         achieved_except=tuple(achieved.get("except", ())),
+        achieved_met=Lexicon({p: p for p in achieved.get("met", ())}),
+        not_naming=tuple(data.get("not_naming", ())),
     )

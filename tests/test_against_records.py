@@ -52,3 +52,16 @@ def test_records_that_agree_raise_nothing():
     assert findings == []
     fairs = next(m for m in measures if m.id == "job_fairs_held")
     assert claimed_value(claims, fairs) == Decimal(6)
+
+
+def test_a_budget_execution_rate_the_report_states_is_shown_and_checked():
+    """预算执行率 is about the budget as a percentage: the rate the report states is what the
+    report says for the indicator, and one the records do not give is a finding."""
+    text = REPORT + "（3）预算执行率：全年预算执行率为97.20%。\n"
+    claims = extract_claims(parse_text(text), VOCAB)
+    measures = measured(PROGRAMME, {"budget_execution": Decimal(100)}, {}, VOCAB)
+    rate = next(m for m in measures if m.id == "budget_execution")
+    assert (rate.subject, rate.unit) == ("budget", "%")
+    assert claimed_value(claims, rate) == Decimal("97.20")
+    (f,) = records_disagree(claims, [rate])
+    assert (f.subject, f.claimed, f.observed) == ("indicator:budget_execution", "97.20%", "100%")

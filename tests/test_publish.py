@@ -46,7 +46,7 @@ def _findings() -> list[Finding]:
         Finding("REPORT.FIGURE_DISAGREES", "indicator:job_fairs_held", "6个", "5个",
                 (Evidence("一、项目基本情况 › 项目实施", 12, "6个县市区残联完成招聘会"),
                  Evidence("三、绩效目标完成情况", 41, "完成5个")),
-                params={"line": 41}, label="招聘会（县区数）"),
+                where="第 41 行", label="招聘会（县区数）"),
         Finding("RECORDS.DUPLICATE_PAYMENT", "county:530102:visits", "2",
                 f"证号 {MASKED} 由 530102、530103 各发放一次",
                 (Evidence("", 0, f"{MASKED} 400", "530102", "五华区", "counties/530102.xlsx", "慰问", 14),),

@@ -75,27 +75,40 @@ def _cells(grid: list[list[str]]) -> list[list[str]]:
     return [["" if t in ("<", "^") else t for t in row] for row in grid]
 
 
-def text_report(*tables: list[list[str]]) -> str:
-    """A report holding ``tables`` in the tab-led layout: one cell per line, a blank line
-    after each row."""
-    lines = ["社区康复服务项目绩效自评报告", "一、基本情况", "本项目由区康复中心实施。"]
+_LEAD = ("社区康复服务项目绩效自评报告", "一、基本情况", "本项目由区康复中心实施。")
+_TAIL = ("二、结论", "以上数据经单位负责人审定。")
+
+
+def _blocks(tables: tuple[list[list[str]], ...]) -> list:
+    out: list = list(_LEAD)
     for i, grid in enumerate(tables):
-        lines += [f"附表{i + 1}", "项目支出绩效自评表"]
-        for row in _cells(grid):
-            lines += [f"\t{t}" for t in row] + [""]
-    return "\n".join([*lines, "二、结论", "以上数据经单位负责人审定。", ""])
+        out += [f"附表{i + 1}", "项目支出绩效自评表", grid]
+    return [*out, *_TAIL]
 
 
-def docx_report(path: Path, *tables: list[list[str]]) -> Path:
+def write_text(blocks: list) -> str:
+    """A report of ``blocks`` — paragraphs (str) and tables (grids) in order — with each
+    table in the tab-led layout: one cell per line, a blank line after each row."""
+    lines = []
+    for block in blocks:
+        if isinstance(block, str):
+            lines.append(block)
+        else:
+            for row in _cells(block):
+                lines += [f"\t{t}" for t in row] + [""]
+    return "\n".join([*lines, ""])
+
+
+def write_docx(path: Path, blocks: list) -> Path:
     """The same report as Word writes it: real tables, ``<`` and ``^`` merged cells."""
     import docx
 
     d = docx.Document()
-    for text in ("社区康复服务项目绩效自评报告", "一、基本情况", "本项目由区康复中心实施。"):
-        d.add_paragraph(text)
-    for i, grid in enumerate(tables):
-        d.add_paragraph(f"附表{i + 1}")
-        d.add_paragraph("项目支出绩效自评表")
+    for block in blocks:
+        if isinstance(block, str):
+            d.add_paragraph(block)
+            continue
+        grid = block
         table = d.add_table(rows=len(grid), cols=len(grid[0]))
         for r, row in enumerate(grid):
             for c, text in enumerate(row):
@@ -113,10 +126,18 @@ def docx_report(path: Path, *tables: list[list[str]]) -> Path:
                     while bottom + 1 < len(grid) and grid[bottom + 1][c] == "^":
                         bottom += 1
                     table.cell(r, c).merge(table.cell(bottom, c))
-    for text in ("二、结论", "以上数据经单位负责人审定。"):
-        d.add_paragraph(text)
     d.save(path)
     return path
+
+
+def text_report(*tables: list[list[str]]) -> str:
+    """A report holding ``tables`` in the tab-led layout."""
+    return write_text(_blocks(tables))
+
+
+def docx_report(path: Path, *tables: list[list[str]]) -> Path:
+    """The same report as a .docx."""
+    return write_docx(path, _blocks(tables))
 
 
 def findings(tmp_path: Path, form: str, *tables: list[list[str]]):

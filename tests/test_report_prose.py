@@ -194,6 +194,23 @@ def test_a_fund_stated_twice(tmp_path):
     assert found(tmp_path, *text) == []
 
 
+def test_a_target_after_a_breakdown_is_no_part_of_it(tmp_path):
+    line = "全年培训农民210人，其中女性80人，目标为不少于200人。"
+    assert found(tmp_path, TITLE, "一、绩效目标完成情况", line) == []
+
+
+def test_an_execution_rate_against_spent_over_the_sum(tmp_path):
+    line = "本项目预算资金650万元，实际支出94万元，为预算金额的{}。"
+    assert found(tmp_path, TITLE, "一、预算执行情况", line.format("14.46%")) == []
+    ((rule, severity, claimed, observed),) = found(tmp_path, TITLE, "一、预算执行情况",
+                                                   line.format("16.46%"))  # fmt: skip
+    assert (rule, severity, claimed) == ("REPORT.RATE_RECOMPUTED", "error", "16.46%")
+    assert observed == "94万元 / 650万元 = 14.46%"
+    # three sums: which two the rate divides is not said
+    three = "预算资金650万元，追加资金50万元，实际支出94万元，执行率16.46%。"
+    assert found(tmp_path, TITLE, "一、预算执行情况", three) == []
+
+
 # --- count × standard against the programme's money ---------------------------------------
 
 SCHOOL = (
