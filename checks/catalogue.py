@@ -784,6 +784,19 @@ _REPORT = (
         FORM,
     ),
     _report(
+        "REPORT.FORM_WEIGHTED_SCORE",
+        "error",
+        "折算得分与得分、权重不符",
+        "Weighted score does not follow",
+        "「{label}」折算得分 {claimed}，按得分 × 权重占比应为 {observed}。",
+        "'{label}': weighted score {claimed}; score × weight share gives {observed}.",
+        "In a provincial 自评表 that scores each indicator out of 100 and weighs it (单项指标得分, "
+        "权重占比(%), 单项指标折算得分), the weighted score against 得分 × 权重占比, each "
+        "with its rounding.",
+        "得分 100, 权重占比 40%, 折算得分 36",
+        FORM,
+    ),
+    _report(
         "REPORT.UNREADABLE",
         "error",
         "报告无法读取，未经核对",

@@ -11,11 +11,23 @@ from decimal import Decimal
 from jixiao.checks.catalogue import rule
 
 # What every report finding rests on, and what the unit should do (依据 / 整改建议).
-BASIS = "《项目支出绩效评价管理办法》（财预〔2020〕10号）：自评报告数据应真实、准确、前后一致"
+BASIS = {
+    "zh": "《项目支出绩效评价管理办法》（财预〔2020〕10号）：自评报告数据应真实、准确、前后一致",
+    "en": "Measures for the Performance Evaluation of Project Expenditure (Caiyu [2020] No. 10): "
+    "the figures of a self-evaluation report are true, accurate and consistent",
+}
 SUGGESTION = {
-    "error": "请核实原始资料，更正报告中的错误数据，并说明差异原因。",
-    "warning": "请核实相关表述与数据，补充依据或修改报告。",
-    "info": "请补全相关内容后重新提交，以便核对。",
+    "zh": {
+        "error": "请核实原始资料，更正报告中的错误数据，并说明差异原因。",
+        "warning": "请核实相关表述与数据，补充依据或修改报告。",
+        "info": "请补全相关内容后重新提交，以便核对。",
+    },
+    "en": {
+        "error": "Check the source records, correct the wrong figures in the report and "
+        "explain the difference.",
+        "warning": "Check the statement and its figures; add the evidence or amend the report.",
+        "info": "Complete what is missing and submit the report again, so that it can be checked.",
+    },
 }
 
 
@@ -41,10 +53,22 @@ class Evidence:
     file: str = ""
     sheet: str = ""
     row: int = 0
+    # A Word table's number and row, where the cell is found: a .docx line (counting
+    # paragraphs and table rows) is nothing Word shows. Published only when known.
+    table_row: tuple[int, int] | None = None
 
     def as_dict(self) -> dict:
         """The fields that say something: a report's place or a record's, and the text."""
         return {k: v for k, v in asdict(self).items() if v or k == "text"}
+
+    def where(self, lang: str = "zh") -> str:
+        """Where a reader finds it: 表 2 第 3 行 in a Word table, else 第 12 行; "" when neither."""
+        if self.table_row:
+            table, row = self.table_row
+            return f"表 {table} 第 {row} 行" if lang == "zh" else f"table {table} row {row}"
+        if self.line:
+            return f"第 {self.line} 行" if lang == "zh" else f"line {self.line}"
+        return ""
 
 
 @dataclass(frozen=True)
@@ -65,15 +89,14 @@ class Finding:
         return rule(self.rule_id).severity
 
     def message(self, lang: str = "zh") -> str:
-        return rule(self.rule_id).message(
-            lang,
-            subject=self.subject,
-            label=self.label or self.subject,
-            claimed=self.claimed,
-            observed=self.observed,
-            where=self.where,
-            **self.params,
-        )
+        """The rule's message; in English a parameter's ``_en`` form (``observed_en``, a
+        figure's words computed here in English) stands for it where the finding has one."""
+        params = {"subject": self.subject, "label": self.label or self.subject,
+                  "claimed": self.claimed, "observed": self.observed, "where": self.where,
+                  **self.params}  # fmt: skip
+        if lang != "zh":
+            params |= {k.removesuffix("_en"): v for k, v in self.params.items() if k.endswith("_en")}
+        return rule(self.rule_id).message(lang, **params)
 
     @property
     def fingerprint(self) -> str:
@@ -89,7 +112,8 @@ class Finding:
             observed=mask(self.observed),
             where=mask(self.where),
             label=mask(self.label),
-            evidence=tuple(Evidence(mask(e.section), e.line, mask(e.text)) for e in self.evidence),
+            evidence=tuple(replace(e, section=mask(e.section), text=mask(e.text))
+                           for e in self.evidence),
             params={k: mask(v) if isinstance(v, str) else v for k, v in self.params.items()},
         )
 
@@ -105,8 +129,9 @@ class Finding:
             "evidence": [e.as_dict() for e in self.evidence],
             "fingerprint": self.fingerprint,
             "amount_yuan": str(self.amount_yuan) if self.amount_yuan is not None else None,
-            "basis": f"{r.title_zh}（{r.id}）；{BASIS}",
-            "suggestion": SUGGESTION[self.severity],
+            "basis": f"{r.title_zh}（{r.id}）；{BASIS['zh']}" if lang == "zh"
+            else f"{r.title_en} ({r.id}); {BASIS['en']}",
+            "suggestion": SUGGESTION["zh" if lang == "zh" else "en"][self.severity],
         }
 
 

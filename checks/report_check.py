@@ -15,36 +15,53 @@ from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.checks.tables import grids
 from jixiao.ingest.claims import Claim, extract_claims
 from jixiao.ingest.personal import Names, mask_text, name_candidates
-from jixiao.ingest.report import LAYOUTS, Document, ReportError, find_dates, read_report
+from jixiao.ingest.report import LAYOUTS, Document, ReportError, Said, find_dates, read_report
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary, fold, load_vocabulary
 
-MEASURES_ZH = {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
-               "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
-               "level": "水平", "percent": "比例", "score": "得分"}  # fmt: skip
-FIXED_ZH = {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
-            "survey:overall": "满意度综合得分",
-            "survey:questions": "满意度调查问题数", "score:grade": "自评得分与等级",
-            "indicators:count": "绩效指标数"}  # fmt: skip
+MEASURES = {
+    "zh": {"counties": "县区数", "events": "场次", "households": "户数", "people": "人数",
+           "organisations": "单位数", "money": "金额", "per_unit": "标准", "rate": "比率",
+           "level": "水平", "percent": "比例", "score": "得分", "deadline": "完成时限"},
+    "en": {"counties": "counties", "events": "events", "households": "households",
+           "people": "people", "organisations": "organisations", "money": "amount",
+           "per_unit": "standard", "rate": "rate", "level": "level", "percent": "share",
+           "score": "score", "deadline": "deadline"},
+}  # fmt: skip
+FIXED = {
+    "zh": {"budget:total": "预算总额", "report:date": "报告日期", "report:file": "自评报告",
+           "survey:overall": "满意度综合得分", "survey:questions": "满意度调查问题数",
+           "score:grade": "自评得分与等级", "indicators:count": "绩效指标数"},
+    "en": {"budget:total": "total budget", "report:date": "report date", "report:file": "report",
+           "survey:overall": "overall satisfaction score",
+           "survey:questions": "number of survey questions", "score:grade": "score and grade",
+           "indicators:count": "number of indicators"},
+}  # fmt: skip
 
 
-def label(subject: str, vocab: Vocabulary) -> str:
-    """A finding's subject as the report's reader names it, from the vocabulary's words."""
-    if subject in FIXED_ZH:
-        return FIXED_ZH[subject]
+def label(subject: str, vocab: Vocabulary, lang: str = "zh") -> str:
+    """A finding's subject as the report's reader names it, from the vocabulary's words (the
+    report's own, in English too)."""
+    zh = lang == "zh"
+    fixed, measures = FIXED["zh" if zh else "en"], MEASURES["zh" if zh else "en"]
+    if subject in fixed:
+        return fixed[subject]
     kind, _, rest = subject.partition(":")
     name, _, measure = rest.partition(":")
     if kind in ("indicator", "deadline"):
         word = next((w for w, v in vocab.subjects.words.items() if v == name), name)
-        suffix = "完成时限" if kind == "deadline" else MEASURES_ZH.get(measure, "")
-        return f"{word}（{suffix}）" if suffix else word
+        suffix = measures.get("deadline" if kind == "deadline" else measure, "")
+        return (f"{word}（{suffix}）" if zh else f"{word} ({suffix})") if suffix else word
     if kind == "survey":
         question, _, answer = rest.partition(":")
         number = re.match(r"\d+", question)
-        name = f"问卷第{number.group()}题" if number else f"问卷「{question.rstrip('：:')}」"
-        return name + (f"选项 {answer[:1]}" if answer else "")
+        if zh:
+            name = f"问卷第{number.group()}题" if number else f"问卷「{question.rstrip('：:')}」"
+            return name + (f"选项 {answer[:1]}" if answer else "")
+        name = f"survey question {number.group()}" if number else f"survey question '{question.rstrip('：:')}'"
+        return name + (f", answer {answer[:1]}" if answer else "")
     if kind == "appendix":
-        return f"附表{rest}"
+        return f"附表{rest}" if zh else f"appendix table {rest}"
     return rest
 
 
@@ -60,16 +77,19 @@ class Coverage:
     linked: int  # of those, the ones whose actual figure was found beside them
     layouts: tuple[tuple[str, int], ...] = ()  # how the tables were laid out: LAYOUTS key, count
     form_parts: int = 0  # tables that are parts of the national 自评表 (Table.form)
-    not_read: tuple[str, ...] = ()  # what the reader could not read (Document.unread)
-    incomplete: tuple[tuple[str, str], ...] = ()  # tables cut off or uneven: title, why
+    not_read: tuple[Said, ...] = ()  # what the reader could not read (Document.unread)
+    incomplete: tuple[tuple[str | None, int, Said], ...] = ()  # tables cut off or uneven:
+    # their title (None: untitled), number in the report and why
     bare_lines: tuple[int, ...] = ()  # lines of prose holding numbers with no unit
     bare_numbers: int = 0  # how many such numbers, none of them checked
 
     def unread(self, lang: str = "zh") -> list[str]:
         zh = lang == "zh"
-        out = list(self.not_read)  # the reader's own words, in Chinese
-        out += [(f"表「{t}」不完整（{why}）" if zh else f"table '{t}' incomplete ({why})")
-                for t, why in self.incomplete]  # fmt: skip
+        out = [said(lang) for said in self.not_read]
+        for title, number, why in self.incomplete:
+            name = (f"表「{title}」" if zh else f"table '{title}'") if title else (
+                f"表{number}" if zh else f"table {number}")  # fmt: skip
+            out.append(f"{name}不完整（{why(lang)}）" if zh else f"{name} incomplete ({why(lang)})")
         if self.bare_lines:
             lines = "、".join(map(str, self.bare_lines[:_LINES_NAMED]))
             more = len(self.bare_lines) > _LINES_NAMED
@@ -88,11 +108,12 @@ class Coverage:
         if not self.layouts:
             return ""
         if lang == "zh":
-            kinds = "、".join(f"{LAYOUTS[k]} {n} 个" for k, n in self.layouts)
+            kinds = "、".join(f"{LAYOUTS[k](lang)} {n} 个" for k, n in self.layouts)
             form = f"，其中自评表 {self.form_parts} 部分" if self.form_parts else ""
             return f"；表格形式：{kinds}{form}"
-        kinds = ", ".join(f"{n} {k}" for k, n in self.layouts)
-        return f"; tables: {kinds}" + (f", {self.form_parts} parts of a 自评表" if self.form_parts else "")
+        kinds = ", ".join(f"{n} {LAYOUTS[k](lang)}" for k, n in self.layouts)
+        form = f", {self.form_parts} of them parts of a self-evaluation form" if self.form_parts else ""
+        return f"; tables: {kinds}{form}"
 
     def line(self, lang: str = "zh") -> str:
         unread = self.unread(lang)
@@ -170,14 +191,17 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_text.rankings(doc, tables),
         *report_text.missed_target_claimed(
             doc, claims, vocab,
-            [(f"form:{n.name}", report_indicators.shortfall(n, a), e) for n, a, e in short
+            [(f"form:{n.name}", report_text.shortfall(n.target.text.strip(), a.text.strip()), e)
+             for n, a, e in short
              if n.actual is not None],
         ),  # fmt: skip
         *report_text.cost_per_unit(tables, claims, vocab),
         *report_indicators.disagreements(links, vocab),
         *report_indicators.missed_claimed(links, short, vocab),
     ]
-    findings = [replace(f, label=label(f.subject, vocab)) for f in findings]
+    findings = [replace(f, label=label(f.subject, vocab),
+                        params=f.params | {"label_en": label(f.subject, vocab, "en")})
+                for f in findings]  # fmt: skip
     words = {t for c in claims for t in (c.sentence, *c.section)}
     words |= {t for f in findings for t in (f.claimed, f.observed, f.where, f.label,
                                             *(e.text for e in f.evidence))}  # fmt: skip
@@ -251,7 +275,7 @@ def coverage(doc: Document, claims: list[Claim], own: list[report_indicators.Nam
         tuple(Counter(t.layout for t in doc.tables).items()),
         sum(t.form is not None for t in doc.tables),
         tuple(doc.unread),
-        tuple((t.title or f"表{t.index + 1}", t.problem or "行宽不一") for t in doc.tables
+        tuple((t.title, t.index + 1, t.problem or report_tables.UNEVEN) for t in doc.tables
               if t.truncated),  # fmt: skip
         tuple(bare),
         sum(bare.values()),
@@ -292,6 +316,7 @@ def audit_report(path: Path, programme: Programme | None = None,
             path.name,
             str(error).rstrip("。"),
             (Evidence("", 0, path.name),),
-            label=FIXED_ZH["report:file"],
+            label=FIXED["zh"]["report:file"],
+            params={"label_en": FIXED["en"]["report:file"], "observed_en": error.en.rstrip(".")},
         )
         return ReportAudit(None, [], [finding.masked(mask_text)])

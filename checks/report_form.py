@@ -9,7 +9,8 @@ names:
   得分 when the form scores them; 年度资金总额 and, after it, its 其中 rows (当年财政拨款,
   上年结转, 其他资金 …), down to the first row that is no row of money;
 - the indicators (``form == "indicators"``): one row per 三级指标 (一级 and 二级指标 merged
-  down the rows, their weights written in them as 产出指标（50分）), down to 总分.
+  down the rows, their weights written in them as 产出指标（50分）), down to 总分; in a
+  provincial form each scored out of 100 and weighed (权重占比, 折算得分).
 
 The 转移支付 and 部门整体支出 variants are the same parts with fewer columns; indicators
 just after funds (one table cut in two, or a form Word split over two tables) are one form.
@@ -27,10 +28,10 @@ from functools import cached_property
 from typing import NamedTuple
 
 from jixiao.checks.findings import Evidence, Finding
-from jixiao.checks.report_tables import unverifiable
-from jixiao.checks.report_text import GRADES
+from jixiao.checks.report_tables import UNEVEN, unverifiable
+from jixiao.checks.report_text import GRADES, grade_en
 from jixiao.checks.tables import Figure, Grid, common_precision, figure
-from jixiao.ingest.report import Table
+from jixiao.ingest.report import Said, Table
 from jixiao.schemas.vocabulary import fold
 
 HUNDRED = Decimal(100)
@@ -48,7 +49,9 @@ FUND_ROLES = (
 )
 INDICATOR_ROLES = (
     ("reason", ("原因", "改进措施")),
-    ("other", ("折算", "占比", "完成情况", "完成率")),  # derived: read by no rule
+    ("weighted", ("折算",)),  # 单项指标折算得分 = 单项指标得分 × 权重占比 (a provincial form)
+    ("share", ("占比",)),  # 权重占比(%)
+    ("other", ("完成情况", "完成率")),  # derived: read by no rule
     ("score", ("得分",)),
     ("weight", ("分值", "权重", "满分")),
     ("level1", ("一级指标",)),
@@ -285,11 +288,17 @@ class Block:
         return next((c.line for c in self.table.rows[r]), self.table.line)
 
     def evidence(self, r: int, c: int, label: str) -> Evidence:
-        """The cell: its table, row label and column header, what it holds and where."""
+        """The cell: its table, row label and column header, what it holds, and where the
+        report's reader finds it — not where it stands in the part the form was cut into:
+        the cell's own line (one cell per line in the tab layout), in Word its table's row."""
         section = " › ".join((*self.table.section, self.title))
         head = self.labels[c] if c < len(self.labels) else ""
-        text = (self.cells(r)[c] if c < len(self.cells(r)) else "") or "（空）"
-        return Evidence(section, self.line(r), f"{label}｜{head}：{text}（第{r + 1}行第{c + 1}列）")
+        text = self.cells(r)[c] if c < len(self.cells(r)) else ""
+        row = self.table.rows[r]
+        own = row[c] if c < len(row) and text and row[c].text.strip() == text else None
+        line = own.line if own is not None else self.line(r)
+        return Evidence(section, line, f"{label}｜{head}：{text or '（空）'}",
+                        table_row=self.table.word_row(line))  # fmt: skip
 
 
 def _block(table: Table, title: str, roles: tuple) -> Block:
@@ -504,14 +513,17 @@ class Form:
     indicators: Indicators | None = None
 
     @property
-    def problem(self) -> str | None:
+    def problem(self) -> Said | None:
         """Why the form cannot be checked: a table the reader could not lay out, or a row
         whose cells could not be put under the block's columns."""
         if table := next((g.table for g in self.grids if g.table.truncated), None):
-            return table.problem or "行宽不一"
+            return table.problem or UNEVEN
         blocks = [b.block for b in (self.funds, self.indicators) if b is not None]
         rows = sorted(r for b in blocks for r in b.unaligned)
-        return f"第{rows[0] + 1}行的单元格无法与表头对齐" if rows else None
+        if not rows:
+            return None
+        return Said(f"第{rows[0] + 1}行的单元格无法与表头对齐",
+                    f"the cells of row {rows[0] + 1} cannot be put under the header")
 
 
 def _form(g: Grid) -> Form | None:
@@ -690,8 +702,8 @@ def _budget_score(b: Block, x: FundRow, weight: tuple[int | None, Figure],
         [b.evidence(x.row, wc, x.label)] if wc is not None else []
     )
     if s.lo > w.hi:
-        yield Finding("REPORT.GRADE", f"form:{x.label}", f"得分 {s.text}",
-                      f"分值仅 {w.text}", tuple(cells))  # fmt: skip
+        yield Finding("REPORT.GRADE", f"form:{x.label}", f"得分 {s.text}", f"分值仅 {w.text}",
+                      tuple(cells), params=_above_weight(s, w))  # fmt: skip
         return
     if not rates:
         return
@@ -711,6 +723,11 @@ def _budget_score(b: Block, x: FundRow, weight: tuple[int | None, Figure],
         )
 
 
+def _above_weight(s: Figure, w: Figure) -> dict[str, str]:
+    """REPORT.GRADE's words in English for a score above its weight."""
+    return {"claimed_en": f"scored {s.text}", "observed_en": f"the weight is only {w.text}"}
+
+
 # --- indicators: 得分 ≤ 分值, missed targets ------------------------------------------------------
 
 
@@ -721,19 +738,44 @@ def _indicators(ind: Indicators) -> Iterator[Finding]:
         cells = [c for role in ("score", "weight") if (c := b.first(i.row, role, _points))]
         where = tuple(b.evidence(i.row, c, i.name) for c, _ in cells)
         if w is not None and s is not None and s.lo > w.hi:
-            yield Finding("REPORT.GRADE", f"form:{i.name}", f"得分 {s.text}",
-                          f"分值仅 {w.text}", where)  # fmt: skip
+            yield Finding("REPORT.GRADE", f"form:{i.name}", f"得分 {s.text}", f"分值仅 {w.text}",
+                          where, params=_above_weight(s, w))  # fmt: skip
             continue
+        yield from _weighted(b, i)
         if not missed(i.target, i.actual):
             continue
         shortfall = f"年度指标值 {i.target.text}，实际完成值 {i.actual.text}"
+        shortfall_en = f"target {i.target.text}, actual {i.actual.text}"
         if w is not None and s is not None and w.value > 0 and s.hi >= w.lo:
             yield Finding("REPORT.FORM_FULL_SCORE_MISSED", f"form:{i.name}", shortfall,
-                          f"得分 {s.text}，分值 {w.text}", (i.cell, *where))  # fmt: skip
+                          f"得分 {s.text}，分值 {w.text}", (i.cell, *where),
+                          params={"claimed_en": shortfall_en,
+                                  "observed_en": f"score {s.text} of {w.text}"})  # fmt: skip
         if "reason" in b.columns and not i.reason and not ind.reason:
             col = b.columns["reason"][0]
             yield Finding("REPORT.FORM_NO_REASON", f"form:{i.name}", shortfall,
-                          "偏差原因分析及改进措施为空", (i.cell, b.evidence(i.row, col, i.name)))  # fmt: skip
+                          "偏差原因分析及改进措施为空", (i.cell, b.evidence(i.row, col, i.name)),
+                          params={"claimed_en": shortfall_en,
+                                  "observed_en": f"'{b.labels[col]}' is empty"})  # fmt: skip
+
+
+def _weighted(b: Block, i: Indicator) -> Iterator[Finding]:
+    """折算得分 = 得分 × 权重占比, where the form weighs a score out of 100."""
+    score, share = b.first(i.row, "score", _points), b.first(i.row, "share", _rate_figure)
+    weighted = b.first(i.row, "weighted", _points)
+    if score is None or share is None or weighted is None:
+        return
+    (sc, s), (pc, p), (wc, w) = score, share, weighted
+    lo, hi = _percent(p, b.labels[pc])
+    if _apart(s.lo * lo / HUNDRED, s.hi * hi / HUNDRED, w):
+        value = s.value * (lo + hi) / 2 / HUNDRED
+        yield Finding(
+            "REPORT.FORM_WEIGHTED_SCORE",
+            f"form:{i.name}",
+            w.text,
+            f"{s.text} × {p.text}{'' if p.percent else '%'} = {_q(value)}",
+            tuple(b.evidence(i.row, c, i.name) for c in (wc, sc, pc)),
+        )
 
 
 def _levels(ind: Indicators) -> Iterator[Finding]:
@@ -761,19 +803,24 @@ def _levels(ind: Indicators) -> Iterator[Finding]:
         for name, x, cell in parts:
             if x.lo > w.hi:
                 yield Finding("REPORT.FORM_WEIGHTS", f"form:{name}", f"分值 {x.text}",
-                              f"所属「{level}」分值仅 {w.text}", (cell, where))  # fmt: skip
+                              f"所属「{level}」分值仅 {w.text}", (cell, where),
+                              params={"claimed_en": f"weight {x.text}",
+                                      "observed_en": f"its level '{level}' weighs only {w.text}"})  # fmt: skip
         weights = [i.weight for i in own]
         if not all(weights):
             continue
         value, lo, hi = _sum(weights)
         whole = ind.total is not None or own[-1] is not ind.rows[-1]
         if lo > w.hi or (whole and hi < w.lo):
+            said = " + ".join(x.text for x in weights)
             yield Finding(
                 "REPORT.FORM_WEIGHTS",
                 f"form:{level}",
                 f"分值 {w.text}",
-                f"其下各指标分值合计 {_q(value)}（{' + '.join(x.text for x in weights)}）",
+                f"其下各指标分值合计 {_q(value)}（{said}）",
                 (where, *(i.cell for i in own)),
+                params={"claimed_en": f"weight {w.text}",
+                        "observed_en": f"the weights under it sum to {_q(value)} ({said})"},
             )
 
 
@@ -824,6 +871,7 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
         # 总分 counts the funds' points; a 合计 under the indicators may count theirs alone.
         alone, alone_lo, alone_hi = _sum(parts[: len(values)])
         alone_said = f"；不计资金{'得分' if role == 'score' else '分值'}为 {_q(alone)}"
+        alone_en = f"; without the funds' {role}, {_q(alone)}"
         if stated is not None and (
             (_apart(lo, hi, stated[1]) and _apart(alone_lo, alone_hi, stated[1]))
             if known
@@ -835,6 +883,8 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
                 f"{label}{' 分值' if role == 'weight' else ''} {stated[1].text}",
                 f"{_q(value)}（{said}{alone_said if budget is not None else ''}）",
                 (b.evidence(r, stated[0], label),),
+                params={"claimed_en": f"{label}{' weight' if role == 'weight' else ''} {stated[1].text}",
+                        "observed_en": f"{_q(value)} ({said}{alone_en if budget is not None else ''})"},
             )
         elif role == "weight" and known and (hi < HUNDRED or lo > HUNDRED):
             yield Finding(
@@ -843,6 +893,8 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
                 f"各项分值合计 {_q(value)}（{said}）",
                 "应为 100",
                 (b.evidence(r, stated[0] if stated else 0, label),),
+                params={"claimed_en": f"the weights sum to {_q(value)} ({said})",
+                        "observed_en": "they should make 100"},
             )  # fmt: skip
     if ind.grade is not None and score is not None:
         said, gr, gc = ind.grade
@@ -855,4 +907,5 @@ def _totals(form: Form, ind: Indicators) -> Iterator[Finding]:
                 f"总分 {s.text}，等级为{said}",
                 f"按 优 ≥ 90、良 80–90、中 60–80、差 < 60，应为{'或'.join(sorted(bands))}",
                 (b.evidence(r, score[0], label), b.evidence(gr, gc, "等级")),
+                params=grade_en(s.text, said, bands),
             )

@@ -31,6 +31,7 @@ from jixiao.checks.report_text import (
     clause_context,
     clause_of,
     ev,
+    shortfall,
 )
 from jixiao.checks.tables import Figure
 from jixiao.ingest.claims import QUOTED, Claim, interval
@@ -45,6 +46,7 @@ _BOUND = {"higher": ">=", "budget_execution": ">=", "lower": "<=", "equal": "="}
 _SIGN = {">=": "≥", "<=": "≤", "=": ""}
 _NAME_MAX = 40  # a 三级指标 is a phrase: a longer cell is no name to look for
 _UNIT_IN_NAME = re.compile(r"[（(]\s*([^（）()]{1,4}?)\s*[)）]\s*$")
+PLACES_EN = {"自评表": "the self-evaluation form"}  # Named.place in English (programme.yaml is)
 
 
 @dataclass(frozen=True)
@@ -230,7 +232,9 @@ def disagreements(found: list[Link], vocab: Vocabulary) -> Iterator[Finding]:
         if hi < table[0] or lo > table[1]:
             word = "年度指标值" if stated == "target" else "实际完成值"
             yield Finding("REPORT.FIGURE_DISAGREES", f"form:{n.name}", c.text,
-                          f"{word} {m.text.strip()}", (ev(c), n.cell), where=n.place)  # fmt: skip
+                          f"{word} {m.text.strip()}", (ev(c), n.cell), where=n.place,
+                          params={"where_en": PLACES_EN.get(n.place, n.place),
+                                  "observed_en": f"{stated} {m.text.strip()}"})  # fmt: skip
 
 
 def _as_measure(c: Claim, target: Measure) -> Measure:
@@ -261,8 +265,6 @@ def misses(found: list[Link], named: list[Named]) -> list[tuple[Named, Measure, 
     return out
 
 
-def shortfall(n: Named, actual: Measure) -> str:
-    return f"目标 {n.target.text.strip()}，实际 {actual.text.strip()}"
 
 
 def missed_claimed(found: list[Link], short: list[tuple[Named, Measure, Evidence]],
@@ -283,5 +285,6 @@ def missed_claimed(found: list[Link], short: list[tuple[Named, Measure, Evidence
             said = f"完成率{c.text}"
         else:
             continue
+        short = shortfall(n.target.text.strip(), actual.text.strip())
         yield Finding("REPORT.MISSED_TARGET_CLAIMED", f"form:{n.name}", f"「{said}」",
-                      shortfall(n, actual), (ev(c), where))  # fmt: skip
+                      short.zh, (ev(c), where), params={"observed_en": short.en})  # fmt: skip

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.tables import Figure, Grid, common_precision
+from jixiao.ingest.report import Said
 
 COUNT_KINDS = ("人数", "数量", "份数", "户数", "个数")
 SHARE_KINDS = ("占比", "比例", "百分比", "比重")
@@ -15,6 +16,9 @@ SCORE_KINDS = ("分数", "得分", "分值")
 RATE_HEADERS = ("率", "占比", "比例")
 MINUENDS = ("下达", "预算", "批复", "权重", "满分", "计划")
 SUBTRAHENDS = ("使用", "支出", "实际", "执行", "得分")
+# Why a table cannot be checked when its reader gave no reason (Table.problem).
+UNEVEN = Said("行宽不一", "rows of differing width")
+CUT_OFF = Said("末行只有名称、没有数据", "its last row has a name and no figures")
 
 
 def _q(x: Decimal) -> str:
@@ -28,7 +32,8 @@ def _sum(figs: list[Figure]) -> tuple[Decimal, Decimal, Decimal]:
 def _evidence(g: Grid, r: int, c: int) -> Evidence:
     section = " › ".join((*g.table.section, g.title))
     label = " ".join(x for x in (g.group(r), g.kind(r) or "", g.header[c]) if x)
-    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}")
+    return Evidence(section, g.lines[r], f"{label}：{g.rows[r][c]}",
+                    table_row=g.table.word_row(g.lines[r]))
 
 
 def _has(text: str | None, words: tuple[str, ...]) -> bool:
@@ -36,13 +41,14 @@ def _has(text: str | None, words: tuple[str, ...]) -> bool:
 
 
 def _finding(rule_id: str, g: Grid, cells: list[tuple[int, int]], claimed: str, observed: str,
-             subject: str | None = None) -> Finding:  # fmt: skip
+             subject: str | None = None, params: dict | None = None) -> Finding:  # fmt: skip
     return Finding(
         rule_id,
         subject or f"table:{g.title}",
         claimed,
         observed,
         tuple(_evidence(g, r, c) for r, c in cells),
+        params=params or {},
     )
 
 
@@ -53,7 +59,7 @@ def table_findings(grids: list[Grid], weights: dict[str, Decimal] | None = None)
         if not g.value_cols:
             continue
         if table.truncated or _cut_off(g):
-            problem = table.problem or ("末行只有名称、没有数据" if _cut_off(g) else "行宽不一")
+            problem = table.problem or (CUT_OFF if _cut_off(g) else UNEVEN)
             out.append(unverifiable(g, problem))
             continue
         out += list(_column_totals(g))
@@ -62,15 +68,16 @@ def table_findings(grids: list[Grid], weights: dict[str, Decimal] | None = None)
     return out
 
 
-def unverifiable(g: Grid, problem: str) -> Finding:
+def unverifiable(g: Grid, problem: Said) -> Finding:
     """A table whose figures cannot be checked, and why: never a clean one, never a mismatch."""
     section = " › ".join(g.table.section)
     return Finding(
         "REPORT.TABLE_UNVERIFIABLE",
         g.title,
         "",
-        problem,
-        (Evidence(section, g.table.line, g.title),),
+        problem.zh,
+        (Evidence(section, g.table.line, g.title, table_row=g.table.word_row(g.table.line)),),
+        params={"observed_en": problem.en},
     )
 
 
@@ -104,12 +111,14 @@ def _rate_col(g: Grid, c: int) -> bool:
 
 
 def _total_mismatch(g: Grid, cell: tuple[int, int], claimed: str, total: Figure,
-                    figs: list[Figure]) -> Finding | None:  # fmt: skip
+                    figs: list[Figure], claimed_en: str | None = None) -> Finding | None:  # fmt: skip
     """A stated total that no values within its parts' rounding can add up to."""
     value, lo, hi = _sum(figs)
     if hi < total.lo or lo > total.hi:
         parts = " + ".join(f.text for f in figs)
-        return _finding("REPORT.TABLE_TOTAL", g, [cell], claimed, f"{_q(value)}（{parts}）")
+        return _finding("REPORT.TABLE_TOTAL", g, [cell], claimed, f"{_q(value)}（{parts}）",
+                        params={"claimed_en": claimed_en or claimed,
+                                "observed_en": f"{_q(value)} ({parts})"})  # fmt: skip
     return None
 
 
@@ -130,7 +139,8 @@ def _column_totals(g: Grid) -> Iterator[Finding]:
             total, *figs = common_precision([total, *figs])
             if _has(g.kind(t), COUNT_KINDS):
                 total, *figs = _exact([total, *figs])
-            if found := _total_mismatch(g, (t, c), f"{g.header[c]}合计 {total.text}", total, figs):
+            if found := _total_mismatch(g, (t, c), f"{g.header[c]}合计 {total.text}", total, figs,
+                                        f"{g.header[c]} total {total.text}"):
                 yield found
 
 
@@ -150,7 +160,9 @@ def _row_relations(g: Grid) -> Iterator[Finding]:
                 total, *figs = _exact([total, *figs])
             if len(figs) >= 2 and not any(f.percent for f in figs):
                 claimed = f"{g.group(r)} {g.kind(r) or ''}{g.header[total_col]} {total.text}"
-                if found := _total_mismatch(g, (r, total_col), claimed, total, figs):
+                said = " ".join(x for x in (g.group(r), g.kind(r), g.header[total_col]) if x)
+                if found := _total_mismatch(g, (r, total_col), claimed, total, figs,
+                                            f"{said} {total.text}"):  # fmt: skip
                     yield found
         a = g.fig(r, minuend) if minuend is not None else None
         b = g.fig(r, subtrahend) if subtrahend is not None else None
@@ -321,7 +333,8 @@ def _question_score(g, rs, expected, total_col, subject) -> Iterator[Finding]:
     if not _sum_fits(stated, value, len(expected)):
         parts = " + ".join(f"{e:.2f}" for e in expected.values())
         yield _finding("REPORT.SCORE_UNSUPPORTED", g, [(rs, total_col)], f"合计 {stated.text}",
-                       f"按人数与权重计算为 {value:.2f}（{parts}）", subject=subject)  # fmt: skip
+                       f"按人数与权重计算为 {value:.2f}（{parts}）", subject=subject,
+                       params={"observed_en": f"{value:.2f} by its counts and weights ({parts})"})  # fmt: skip
 
 
 def _total_scores(g, rs, by_question, total_col, subject) -> Iterator[Finding]:
@@ -341,7 +354,8 @@ def _total_scores(g, rs, by_question, total_col, subject) -> Iterator[Finding]:
             yield _finding("REPORT.SCORE_UNSUPPORTED", g, [(rs, c)],
                            f"{'合计' if whole else g.header[c]} {stated.text}",
                            f"按各题人数与权重合计为 {value:.2f}",
-                           subject=subject if whole else f"{subject}:{g.header[c]}")  # fmt: skip
+                           subject=subject if whole else f"{subject}:{g.header[c]}",
+                           params={"observed_en": f"{value:.2f} by each question's counts and weights"})  # fmt: skip
 
 
 def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:
@@ -364,5 +378,7 @@ def _overall(g: Grid, per_question: list[Decimal]) -> Iterator[Finding]:
                 "survey:overall",
                 f"{label.strip()} {figs[-1].text}",
                 f"按各题人数与权重计算为 {expected:.2f}",
-                (Evidence(" › ".join((*g.table.section, g.title)), g.lines[r], label),),
+                (Evidence(" › ".join((*g.table.section, g.title)), g.lines[r], label,
+                          table_row=g.table.word_row(g.lines[r])),),
+                params={"observed_en": f"{expected:.2f} by each question's counts and weights"},
             )

@@ -13,7 +13,7 @@ from decimal import Decimal
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.tables import Grid
 from jixiao.ingest.claims import Claim, interval, intervals
-from jixiao.ingest.report import Document
+from jixiao.ingest.report import Document, Said
 from jixiao.schemas.vocabulary import Vocabulary, fold
 
 GRADES = (("优", Decimal(90)), ("良", Decimal(80)), ("中", Decimal(60)), ("差", Decimal(0)))
@@ -135,7 +135,7 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
             a.text,
             b.text,
             (ev(a), ev(b)),
-            where=f"第 {b.line} 行",
+            where=f"第 {b.line} 行", params={"where_en": f"line {b.line}"},
         )
 
 
@@ -290,14 +290,16 @@ def rates(claims: list[Claim]) -> Iterator[Finding]:
         for r in rs:
             rlo, rhi = interval(r)
             if all(rhi < lo or rlo > hi for lo, hi in spans):
+                ceiling = t.bound != ">="
                 observed = (
-                    f"{a.text} / {t.text} = {min(100 * a.value / t.value, Decimal(100)):.2f}%"
-                    if t.bound == ">="
-                    else f"实际 {a.text} 未超过上限 {t.text}，应为 100%"
-                )
+                    f"实际 {a.text} 未超过上限 {t.text}，应为 100%" if ceiling
+                    else f"{a.text} / {t.text} = {min(100 * a.value / t.value, Decimal(100)):.2f}%"
+                )  # fmt: skip
+                english = f"the actual {a.text} stays within the ceiling {t.text}: 100%"
                 yield Finding(
-                    "REPORT.RATE_RECOMPUTED", f"indicator:{t.subject}", r.text, observed, (ev(r),)
-                )
+                    "REPORT.RATE_RECOMPUTED", f"indicator:{t.subject}", r.text, observed, (ev(r),),
+                    params={"observed_en": english} if ceiling else {},
+                )  # fmt: skip
 
 
 def execution_rates(claims: list[Claim]) -> Iterator[Finding]:
@@ -351,20 +353,20 @@ def table_indicators(claims: list[Claim]) -> Iterator[tuple[Claim, Claim]]:
 
 def missed_target_claimed(
     doc: Document, claims: list[Claim], vocab: Vocabulary,
-    named: list[tuple[str, str, Evidence]] = (),
+    named: list[tuple[str, Said, Evidence]] = (),
 ) -> Iterator[Finding]:  # fmt: skip
     """A paragraph saying the targets were met (the vocabulary's ``achieved`` phrases)
     while a floor target's actual is below it: first an indicator of the report's 自评表
     (``named``: subject, the shortfall as a message states it, its evidence — see
     report_indicators.misses), then one in the text or another table."""
     missed = [*named] + [
-        (f"indicator:{t.subject or clause_context(t)[:20]}", f"目标 {t.text}，实际 {a.text}", ev(a))
+        (f"indicator:{t.subject or clause_context(t)[:20]}", shortfall(t.text, a.text), ev(a))
         for t, a in (*((t, a) for t, a, _ in indicator_lines(claims)), *table_indicators(claims))
         if t.bound == ">=" and a.value < t.value
     ]
     if not missed:
         return
-    subject, shortfall, where = missed[0]
+    subject, short, where = missed[0]
     for p in doc.paragraphs:
         phrase = vocab.achieved.hits(p.text)  # phrases of words: folding changes none
         if phrase and not any(w in p.text for w in vocab.achieved_except):
@@ -372,9 +374,15 @@ def missed_target_claimed(
                 "REPORT.MISSED_TARGET_CLAIMED",
                 subject,
                 f"「{p.text[phrase[0].start : phrase[0].end]}」",
-                shortfall,
+                short.zh,
                 (Evidence(" › ".join(p.section), p.line, p.text[:80]), where),
+                params={"observed_en": short.en},
             )
+
+
+def shortfall(target: str, actual: str) -> Said:
+    """A missed target as REPORT.MISSED_TARGET_CLAIMED states it."""
+    return Said(f"目标 {target}，实际 {actual}", f"has a target of {target} and an actual of {actual}")
 
 
 def _single(claims: list[Claim]) -> Claim | None:
@@ -498,6 +506,8 @@ def _product_finding(count: Claim, standard: Claim, amount: Claim) -> Finding:
         f"{_q(count.value * standard.value)} 元",
         (ev(count), ev(standard), ev(amount)),
         amount_yuan=abs(amount.value - count.value * standard.value),
+        params={"claimed_en": f"{count.text} × {standard.text} against {amount.text}",
+                "observed_en": f"{_q(count.value * standard.value)} yuan"},
     )
 
 
@@ -585,6 +595,7 @@ def budget_total(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     f"{_q(total)} 元（{' + '.join(c.text for c in parts)}）",
                     (ev(t), *map(ev, parts)),
                     amount_yuan=abs(t.value - total),
+                    params={"observed_en": f"{_q(total)} yuan ({' + '.join(c.text for c in parts)})"},
                 )
 
 
@@ -621,8 +632,19 @@ def grades(doc: Document, claims: list[Claim], grids: list[Grid]) -> Iterator[Fi
                 f"得分 {score.text}，等级为{m.group(1)}",
                 f"按 优 ≥ 90、良 80–90、中 60–80、差 < 60，应为{band}",
                 (Evidence(" › ".join(p.section), p.line, p.text[:80]),),
+                params=grade_en(score.text, m.group(1), {band}),
             )
     yield from _level1(doc, grids)
+
+
+GRADES_EN = {"优": "excellent (90 and above)", "良": "good (80 to 90)", "中": "fair (60 to 80)",
+             "差": "poor (below 60)"}  # fmt: skip
+
+
+def grade_en(score: str, said: str, bands: set[str]) -> dict[str, str]:
+    """REPORT.GRADE's words in English for a grade that does not follow from its score."""
+    return {"claimed_en": f"score {score}, graded {said}",
+            "observed_en": f"the score makes it {' or '.join(GRADES_EN[b] for b in sorted(bands))}"}  # fmt: skip
 
 
 def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
@@ -649,7 +671,10 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
                     f"score:{g.group(r)}",
                     f"「{g.group(r)}」得分 {b.text}",
                     f"超过其权重 {a.text}",
-                    (Evidence(" › ".join(table.section), g.lines[r], " ".join(g.rows[r])),),
+                    (Evidence(" › ".join(table.section), g.lines[r], " ".join(g.rows[r]),
+                              table_row=table.word_row(g.lines[r])),),
+                    params={"claimed_en": f"'{g.group(r)}' scored {b.text}",
+                            "observed_en": f"more than its weight {a.text}"},
                 )
     for p in doc.paragraphs:
         for m in stated.finditer(p.text):
@@ -662,6 +687,8 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
                     f"「{name}」得分 {m.group(3)} 分",
                     f"超过满分 {m.group(2)} 分",
                     (Evidence(" › ".join(p.section), p.line, m.group(0)),),
+                    params={"claimed_en": f"'{name}' scored {m.group(3)}",
+                            "observed_en": f"more than its full {m.group(2)} points"},
                 )
             elif len(match) == 1 and (match[0][0] != weight or match[0][1] != score):
                 yield Finding(
@@ -670,6 +697,9 @@ def _level1(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
                     f"「{name}」满分 {m.group(2)} 分、得分 {m.group(3)} 分",
                     f"评分表中为满分 {_q(match[0][0])}、得分 {_q(match[0][1])}",
                     (Evidence(" › ".join(p.section), p.line, m.group(0)),),
+                    params={"claimed_en": f"'{name}' {m.group(3)} of {m.group(2)} points",
+                            "observed_en": f"the score table gives {_q(match[0][1])} of "
+                            f"{_q(match[0][0])}"},
                 )
 
 
@@ -704,6 +734,8 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 f"{b.date.isoformat()} 前",
                 (ev(a), ev(b)),
                 where=f"第 {b.line} 行",
+                    params={"where_en": f"line {b.line}", "claimed_en": f"by {a.date.isoformat()}",
+                        "observed_en": f"by {b.date.isoformat()}"},
             )
     if doc.dated is None:
         return
@@ -725,6 +757,8 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     f"评价工作至 {end.date.isoformat()} 才结束",
                     (ev(end),),
                     where=f"第 {end.line} 行",
+                    params={"where_en": f"line {end.line}", "claimed_en": f"report dated {doc.dated.isoformat()}",
+                            "observed_en": f"the evaluation ended only on {end.date.isoformat()}"},
                 )
 
 
@@ -830,6 +864,8 @@ def _unreported_indicators(doc: Document, claims: list[Claim]) -> Iterator[Findi
                     f"目标「{c.sentence[:40]}」",
                     f"「{section}」未报告其完成情况",
                     (ev(c),),
+                    params={"claimed_en": f"the target '{c.sentence[:40]}'",
+                            "observed_en": f"'{section}' does not report how it was met"},
                 )
 
 
@@ -857,9 +893,11 @@ def _indicator_count(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
         if not m or (n := _count(m.group(1) or m.group(2))) is None:
             continue
         if items[i] >= 2:
-            listed, where = items[i], "其后"
+            listed, where = items[i], Said("其后", "after it")
         elif len(listing) >= 3:
-            listed, where = len(listing), f"报告第 {listing[0]}–{listing[-1]} 行"
+            listed = len(listing)
+            where = Said(f"报告第 {listing[0]}–{listing[-1]} 行",
+                         f"on lines {listing[0]}–{listing[-1]} of the report")
         else:
             continue
         if listed != n:
@@ -867,8 +905,9 @@ def _indicator_count(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 "REPORT.INCOMPLETE",
                 "indicators:count",
                 f"「{m.group(0)}」",
-                f"{where}列出 {listed} 项",
+                f"{where.zh}列出 {listed} 项",
                 (Evidence(" › ".join(p.section), p.line, m.group(0)),),
+                params={"observed_en": f"{listed} are listed {where.en}"},
             )
 
 
@@ -927,6 +966,7 @@ def _listed_count(doc: Document) -> Iterator[Finding]:
                     f"「{said}」",
                     f"其后列出 {len(items)} {m.group(2)}",
                     (Evidence(" › ".join(p.section), p.line, said + p.text[m.end(2) : m.end()][:60]),),
+                    params={"observed_en": f"{len(items)} are listed after it"},
                 )
 
 
@@ -955,6 +995,7 @@ def _question_count(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
                     f"「{m.group(0)}」",
                     f"调查表列出 {count} 个问题",
                     (Evidence(" › ".join(p.section), p.line, m.group(0)),),
+                    params={"observed_en": f"the survey table lists {count} questions"},
                 )
 
 
@@ -969,19 +1010,22 @@ def _appendices(doc: Document) -> Iterator[Finding]:
         for m in ref.finditer(p.text):
             if p.text.startswith("附表"):
                 continue
-            problems = []
+            problems: list[Said] = []
             cited = re.search(r"(\d{4})\s*年", m.group(2))
             if year and cited and cited.group(1) != year.group(1):
-                problems.append(f"为 {cited.group(1)} 年，而报告评价的是 {year.group(1)} 年")
+                problems.append(Said(f"为 {cited.group(1)} 年，而报告评价的是 {year.group(1)} 年",
+                                     f"it is of {cited.group(1)}, the report of {year.group(1)}"))
             if f"附表{m.group(1)}" not in titles:
-                problems.append("报告中没有该附表")
+                problems.append(Said("报告中没有该附表", "the report holds no such table"))
             if problems:
                 yield Finding(
                     "REPORT.INCOMPLETE",
                     f"appendix:{m.group(1)}",
                     f"引用附表{m.group(1)}「{m.group(2)[:30]}」",
-                    "；".join(problems),
+                    "；".join(x.zh for x in problems),
                     (Evidence(" › ".join(p.section), p.line, m.group(0)),),
+                    params={"claimed_en": f"it cites 附表{m.group(1)} '{m.group(2)[:30]}'",
+                            "observed_en": "; ".join(x.en for x in problems)},
                 )
 
 
@@ -1066,6 +1110,10 @@ def rankings(doc: Document, grids: list[Grid]) -> Iterator[Finding]:
                         f"该题得分{m.group(2)}（{_q(target)} 分）",
                         f"「{other[:30]}」得分 {_q(extreme)} 分，{'更低' if low else '更高'}",
                         (Evidence(" › ".join(p.section), p.line, m.group(0)[:80]),),
+                        params={"claimed_en": f"this question scored {m.group(2)} "
+                                f"({_q(target)} points)",
+                                "observed_en": f"'{other[:30]}' scored {_q(extreme)}, "
+                                f"{'lower' if low else 'higher'}"},
                     )
 
 
@@ -1123,21 +1171,25 @@ def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> 
                 if not (any(w in label for w in keywords) or not runs.isdisjoint(label_runs)):
                     continue
                 per_unit = b.value * scale / act.value if act.value else None
+                plan = b.value * scale / t.value
+                output = f"{act.text}/{t.text}"
+                done = f"{100 * act.value / t.value:.0f}%"
                 yield Finding(
                     "REPORT.COST_PER_UNIT",
                     f"indicator:{t.subject or label[:12]}",
                     f"{b.text}/{a.text}（{100 * b.value / a.value:.0f}%）",
-                    f"{act.text}/{t.text}（{100 * act.value / t.value:.0f}%）"
-                    + (
-                        f"，单位成本 {per_unit:.0f} 元，计划 {b.value * scale / t.value:.0f} 元"
-                        if per_unit
-                        else ""
-                    ),
-                    (Evidence(" › ".join(table.section), g.lines[r], label[:60]), ev(act)),
+                    f"{output}（{done}）"
+                    + (f"，单位成本 {per_unit:.0f} 元，计划 {plan:.0f} 元" if per_unit else ""),
+                    (Evidence(" › ".join(table.section), g.lines[r], label[:60],
+                              table_row=table.word_row(g.lines[r])), ev(act)),
                     amount_yuan=(b.value * scale * (1 - act.value / t.value)).quantize(
                         Decimal("0.01")
                     ),
-                )
+                    params={"claimed_en": f"{b.text}/{a.text} ({100 * b.value / a.value:.0f}%)",
+                            "observed_en": f"{output} ({done})" + (
+                                f", {per_unit:.0f} yuan a unit against {plan:.0f} planned"
+                                if per_unit else "")},
+                )  # fmt: skip
 
 
 # --- breakdowns: a total and the parts the text lists after it ------------------------------

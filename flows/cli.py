@@ -211,7 +211,7 @@ def check_report_command(
         prog = load_programme(programme) if programme else None
         audit = check_report(file, prog)
     except (ProgrammeError, ReportError) as exc:
-        _fail(str(exc))
+        _fail(str(exc), getattr(exc, "en", None))
     title = ("自评报告审核：" if lang == "zh" else "Report audit: ") + file.name
     # What was read goes beside the findings in every format: "0 findings" alone would say a
     # report is clean when nothing in it was read.
@@ -232,8 +232,10 @@ def check_report_command(
         ):
             table.add_column(name, overflow="fold")
         for i, f in enumerate(audit.findings, 1):
-            lines = "、".join(dict.fromkeys(str(e.line) for e in f.evidence if e.line))  # once each
-            where = (f"第 {lines} 行" if zh else f"line {lines}") if lines else ""
+            # Each place once (a form run together on one line is one line), as a reader
+            # finds it: a Word table's number and row, else the line.
+            where = ("、" if zh else ", ").join(dict.fromkeys(w for e in f.evidence
+                                                            if (w := e.where(lang))))  # fmt: skip
             severity = out_formats.SEVERITY_ZH[f.severity] if zh else f.severity
             table.add_row(str(i), severity, f.message(lang), where)
         out.print(table)

@@ -28,6 +28,14 @@ that the rules read one shape (``Table.form``):
 A grid's part header over two rows (预算执行情况 over its columns, 绩效指标 over the levels,
 自评得分 over 分值 and 得分) becomes one row: each column its lowest header text.
 
+Provincial variants number their parts (二、预算执行情况, 四、年度绩效指标完成情况) and, on a
+page's lines (the ``spaced`` layout), lay the funds out as a label and a figure per column
+group (预算数 6.84 到位数 6.84 执行数 6.84, then the rate): the groups become the columns, each
+line a row labelled by its first label. Their indicators' header may go on to a second line
+(符号 and 单位 of the target, 单项指标得分 / 权重占比 / 折算得分 under 自评得分): those take
+their places in the one header row. An indicator's line holding exactly one cell per column
+after its 三级指标 left no cell empty, and is read cell by cell.
+
 Everything else of the form (项目名称, 主管部门, 年度总体目标 and its texts, 说明) becomes
 lines of prose, as it reads. A part that does not follow the form is left as it was found.
 Text flattened into cells loses where a cell broke: ``一级`` / ``指标`` and ``服务对象`` /
@@ -53,9 +61,12 @@ _WORDS = _LEVEL1 | _LEVEL2 | frozenset(_LEVELS)
 _WEIGHT = re.compile(r"[（(]\s*\d+(?:\.\d+)?\s*分\s*[）)]$")  # 产出指标(50分)
 _FUNDS_HEAD = re.compile(r"(?:项目资金|资金投入情况|预算执行情况|资金情况|年度预算)")
 _FUNDS_COLUMN = re.compile(r"预算数|执行数|分值|执行率|得分|到位数|执行进度")
+_FUNDS_GROUP = re.compile(r"预算|到位|执行|支出")  # 预算安排情况, 资金到位情况 …: a pair per row
+_NUMBERED = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十]+[)）]|\d+[、．])")
 _INDICATORS_HEAD = re.compile(r"^(?:绩效指标|年度绩效目标|年度绩效指标)")
 _INDICATOR_COLUMN = re.compile(r"指标值|目标值|完成值|分值|得分|权重|原因|措施|说明|备注|完成情况")
 _SCORE_COLUMN = re.compile(r"分值|得分|权重")
+_TARGET_COLUMN = re.compile(r"指标值|目标值")
 _TEXT_COLUMN = re.compile(r"原因|措施|说明|备注")
 _PART_ENDS = re.compile(
     r"^(?:年度总体目标|总体目标|资金管理情况|年度绩效目标完成|说明|注[:：]|偏差|改进措施|填表人|"
@@ -79,6 +90,11 @@ def compact(text: str) -> str:
 def _word(text: str) -> str:
     """A form word without its weight: 产出指标(50分) -> 产出指标."""
     return _WEIGHT.sub("", compact(text))
+
+
+def _head(text: str) -> str:
+    """A part's name without the numbering a provincial form gives it: 二、预算执行情况."""
+    return _NUMBERED.sub("", _word(text))
 
 
 def looks_like_form(text: str) -> bool:
@@ -127,6 +143,8 @@ def shape(raw: RawTable, title: str | None) -> list[Line | RawTable] | None:
         part = None
         if _is_funds_head(tokens, i):
             part, i = _funds(tokens, i, raw.layout)
+        elif raw.layout == "spaced" and (paired := _paired_funds(tokens, i)):
+            part, i = paired
         elif _is_indicators_head(tokens, i):
             part, i = _indicators(tokens, i, raw.layout)
             if not part.fits:
@@ -164,7 +182,7 @@ def _one_header_row(raw: RawTable) -> RawTable:
         ):
             rows[r - 1 : r + 1] = [[b if b.text.strip() and not b.merged else a
                                     for a, b in zip(top, low, strict=True)]]  # fmt: skip
-    return RawTable(rows, raw.layout, raw.title, raw.unit, raw.form, raw.page)
+    return RawTable(rows, raw.layout, raw.title, raw.unit, raw.form, raw.page, raw.origin)
 
 
 def _tokens(raw: RawTable) -> list[_Token]:
@@ -196,7 +214,7 @@ def _continues(before: str, text: str) -> bool:
 
 
 def _is_funds_head(tokens: list[_Token], i: int) -> bool:
-    if not _FUNDS_HEAD.match(compact(tokens[i].text)):
+    if not _FUNDS_HEAD.match(_head(tokens[i].text)):
         return False
     columns = 0
     for t in tokens[i + 1 : i + 8]:
@@ -208,7 +226,7 @@ def _is_funds_head(tokens: list[_Token], i: int) -> bool:
 
 def _is_indicators_head(tokens: list[_Token], i: int) -> bool:
     words = [_word(t.text) for t in tokens[i : i + 5]]
-    if words and _INDICATORS_HEAD.match(words[0]) and "一级指标" not in words[0]:
+    if words and _INDICATORS_HEAD.match(_head(words[0])) and "一级指标" not in words[0]:
         words = words[1:]
     return words[:1] == ["一级指标"] and "三级指标" in words or words[:2] == ["二级指标", "三级指标"]
 
@@ -219,7 +237,7 @@ def _is_figure(text: str) -> bool:
 
 def _part_ends(token: _Token) -> bool:
     text = compact(token.text)
-    return bool(_PART_ENDS.match(text)) or bool(_INDICATORS_HEAD.match(text))
+    return bool(_PART_ENDS.match(text)) or bool(_INDICATORS_HEAD.match(_head(text)))
 
 
 # --- 项目资金 -------------------------------------------------------------------------------
@@ -250,6 +268,40 @@ def _funds(tokens: list[_Token], i: int, layout: str) -> tuple[_Part, int]:
     return part, i
 
 
+def _row_end(tokens: list[_Token], i: int) -> int:
+    """Where the source row (or line) of ``tokens[i]`` ends."""
+    end = i
+    while end < len(tokens) and tokens[end].row == tokens[i].row:
+        end += 1
+    return end
+
+
+def _paired_funds(tokens: list[_Token], i: int) -> tuple[_Part, int] | None:
+    """A provincial form's funds as a page's lines give them: the part's name and one group
+    per column (预算安排情况, 资金到位情况, 资金执行情况, 预算执行进度) on a line, then lines
+    each of a label and its figure per group (预算数 6.84 到位数 6.84 执行数 6.84), a rate
+    last with no label; the row's label is its first. None when the lines are not so."""
+    if not _FUNDS_HEAD.match(_head(tokens[i].text)):
+        return None
+    end = _row_end(tokens, i)
+    groups = [t.cell for t in tokens[i + 1 : end]]
+    if len(groups) < 2 or not all(_FUNDS_GROUP.search(compact(g.text)) for g in groups):
+        return None
+    part = _Part("funds", [tokens[i].cell, *groups])
+    while end < len(tokens):
+        cells = [t.cell for t in tokens[end : _row_end(tokens, end)]]
+        pairs = 0
+        while 2 * pairs + 1 < len(cells) and not _is_figure(cells[2 * pairs].text) \
+                and _is_figure(cells[2 * pairs + 1].text):  # fmt: skip
+            pairs += 1
+        rest = cells[2 * pairs :]
+        if pairs < 2 or pairs + len(rest) > len(groups) or not all(_is_figure(c.text) for c in rest):
+            break
+        part.rows.append([cells[0], *cells[1 : 2 * pairs : 2], *rest])
+        end += len(cells)
+    return (part, end) if part.rows else None
+
+
 # --- 绩效指标 -------------------------------------------------------------------------------
 
 
@@ -258,7 +310,7 @@ def _indicators(tokens: list[_Token], i: int, layout: str) -> tuple[_Part, int]:
     lines = layout != "run"  # a row ends its line: what is left on the line did not fit
     header: list[RawCell] = []
     lead = None  # 绩效指标 / 年度绩效目标1（80分）: the part's name, beside the levels
-    if _INDICATORS_HEAD.match(_word(tokens[i].text)) and _word(tokens[i].text) not in _LEVELS:
+    if _INDICATORS_HEAD.match(_head(tokens[i].text)) and _word(tokens[i].text) not in _LEVELS:
         lead = tokens[i].cell
         i += 1
     while i < len(tokens) and _word(tokens[i].text) in _LEVELS:
@@ -268,15 +320,52 @@ def _indicators(tokens: list[_Token], i: int, layout: str) -> tuple[_Part, int]:
     while i < len(tokens) and _INDICATOR_COLUMN.search(compact(tokens[i].text)):
         header.append(tokens[i].cell)
         i += 1
+    if not strong and lines:
+        header, i = _second_header(tokens, i, header)
     part = _Part("indicators", header, lead=lead)
     while i < len(tokens) and not _part_ends(tokens[i]) and not _is_funds_head(tokens, i):
-        row, i = _indicator_row(tokens, i, levels, header[levels:], strong)
+        row, i = _indicator_row(tokens, i, levels, header[levels:], strong, lines)
         if row is None:
             break
         part.rows.append(row)
         if lines and i < len(tokens) and tokens[i].row == tokens[i - 1].row:
             part.fits = False  # a cell left over on the row's line: not the form's columns
     return part, i
+
+
+def _second_header(tokens: list[_Token], i: int, header: list[RawCell]) -> tuple[list[RawCell], int]:
+    """A header over two lines, as a provincial form has it: the second line's 符号 and 单位
+    stand beside the target's own column (预期指标值: 符号 | 值 | 单位), its scores (单项指标得分
+    | 权重占比 | 折算得分) in place of the 自评得分 above them. The header unchanged when the
+    next line is no such header."""
+    if not 0 < i < len(tokens) or tokens[i].row == tokens[i - 1].row:
+        return header, i
+    end = _row_end(tokens, i)
+    subs = [t.cell for t in tokens[i:end]]
+    words = [compact(c.text) for c in subs]
+    signs = [c for c, w in zip(subs, words, strict=True) if w == "符号"]
+    units = [c for c, w in zip(subs, words, strict=True) if w.startswith("单位")]
+    scores = [c for c, w in zip(subs, words, strict=True) if _SCORE_COLUMN.search(w)]
+    heads = [compact(h.text) for h in header]
+    target = next((k for k, h in enumerate(heads) if _TARGET_COLUMN.search(h)), None)
+    score = next((k for k, h in enumerate(heads) if "得分" in h), None)
+    if (
+        len(subs) < 2
+        or len(signs) + len(units) + len(scores) != len(subs)
+        or (signs or units) and target is None
+        or scores and score is None
+    ):
+        return header, i
+    out: list[RawCell] = []
+    for k, h in enumerate(header):
+        if k == target:
+            out += [RawCell(f"{h.text}/{c.text}", c.line) for c in signs]
+            out += [h, *(RawCell(f"{h.text}/{c.text}", c.line) for c in units)]
+        elif k == score and scores:
+            out += scores
+        else:
+            out.append(h)
+    return out, end
 
 
 def _level(tokens: list[_Token], i: int) -> int | None:
@@ -293,10 +382,11 @@ def _level(tokens: list[_Token], i: int) -> int | None:
 
 
 def _indicator_row(
-    tokens: list[_Token], i: int, levels: int, header: list[RawCell], strong: bool
+    tokens: list[_Token], i: int, levels: int, header: list[RawCell], strong: bool, lines: bool
 ) -> tuple[list[RawCell] | None, int]:
     """One row: its level names, the 三级指标, one cell per column of ``header`` (the
-    columns after the levels); or a 总分 row."""
+    columns after the levels); or a 总分 row. On a page's line (``lines``) that holds one
+    cell per column after the 三级指标, no cell was left empty: each goes under its column."""
     columns = [compact(c.text) for c in header]
     first = tokens[i]
     if _PROSE.search(first.text) or len(first.text) > 60:
@@ -333,6 +423,10 @@ def _indicator_row(
     source = tokens[i].row
     row[levels - 1] = tokens[i].cell
     i += 1
+    if not strong and lines and _row_end(tokens, i - 1) - i == len(columns):
+        end = i + len(columns)
+        row[levels:] = [t.cell if compact(t.text) not in _EMPTY else None for t in tokens[i:end]]
+        return _filled(row, first.cell.line), end
     if strong:  # a grid's row: its cells under the header cells they stand in, if known
         end = i
         while end < len(tokens) and tokens[end].row == source:
@@ -382,7 +476,7 @@ def _table(part: _Part, raw: RawTable, name: str | None) -> RawTable:
     line = header[0].line
     if part.form == "funds":
         rows = _funds_grid(part, header)
-        word = _BRACKETED.sub("", compact(header[0].text)) or "项目资金"
+        word = _BRACKETED.sub("", _head(header[0].text)) or "项目资金"
         unit = re.search(r"[（(]\s*(万元|元)\s*[）)]", fold(header[0].text))
     else:
         rows = [header, *part.rows]
@@ -395,7 +489,7 @@ def _table(part: _Part, raw: RawTable, name: str | None) -> RawTable:
                     if (anchor := next(above, None)) is not None:
                         anchor.span = (anchor.span[0] + 1, 1)
         lead = part.lead
-        word = compact(lead.text) if lead is not None else "绩效指标"
+        word = _head(lead.text) if lead is not None else "绩效指标"
         unit = None
     width = max(len(r) for r in rows)
     grid = []
@@ -404,7 +498,8 @@ def _table(part: _Part, raw: RawTable, name: str | None) -> RawTable:
         grid.append([RawCell(c.text, c.line or line, col, c.merged, c.span)
                      for col, c in enumerate(cells)])  # fmt: skip
     title = f"{name}（{word}）" if name else word
-    return RawTable(grid, raw.layout, title, unit[1] if unit else None, part.form, raw.page)
+    return RawTable(grid, raw.layout, title, unit[1] if unit else None, part.form, raw.page,
+                    raw.origin)
 
 
 def _funds_grid(part: _Part, header: list[RawCell]) -> list[list[RawCell]]:

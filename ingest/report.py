@@ -45,17 +45,18 @@ from jixiao.ingest.report_items import (
     Line,
     RawCell,
     RawTable,
+    Said,
     find_dates,
     is_value,
     parse_date,
 )
-from jixiao.ingest.report_pdf import PdfRefused, PdfTooLong, read_pdf
+from jixiao.ingest.report_pdf import PASSWORD_PROTECTED, PdfRefused, PdfTooLong, read_pdf
 from jixiao.ingest.text_layouts import split_tables, tab_laid, text_items
 from jixiao.limits import Limits, env_name
 from jixiao.schemas.vocabulary import fold
 
 __all__ = [
-    "LAYOUTS", "Cell", "Document", "Paragraph", "ReportError", "Table", "find_dates",
+    "LAYOUTS", "Cell", "Document", "Paragraph", "ReportError", "Said", "Table", "find_dates",
     "is_value", "parse_date", "parse_text", "read_report", "report_sha256",
 ]  # fmt: skip
 
@@ -65,7 +66,12 @@ SUFFIXES = (".txt", ".docx", ".pdf", ".xlsx", ".xls")  # the forms a report is r
 
 
 class ReportError(Exception):
-    """The report cannot be read at all; the message is one Chinese sentence."""
+    """The report cannot be read at all; the message is one Chinese sentence (``en``: the
+    same in English)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh)
+        self.en = en
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class Table:
     line: int  # the line of the first cell
     section: tuple[str, ...]
     truncated: bool = False  # rows of differing width or a table cut off: cannot verify
-    problem: str | None = None  # why it is truncated, one Chinese phrase for the finding
+    problem: Said | None = None  # why it is truncated, for the finding
     layout: str = "tab"  # how its file laid it out: a key of LAYOUTS
     # A part of the national 项目支出绩效自评表, laid out the same whatever the file:
     # "funds" (项目资金: its label column, then 年初预算数 … 得分 as written; 年度资金总额
@@ -108,9 +114,15 @@ class Table:
     # figure columns). None for any other table.
     form: str | None = None
     page: int | None = None  # .pdf: the page it starts on
+    origin: tuple[int, int] | None = None  # .docx: its number and first row's line (RawTable)
     _filled: dict[int, list[str]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+
+    def word_row(self, line: int) -> tuple[int, int] | None:
+        """.docx: the table's number in the document and the row a cell on ``line`` stands
+        in, as Word counts them (a form's part keeps its table's); None for other files."""
+        return (self.origin[0], line - self.origin[1] + 1) if self.origin else None
 
     def text(self, row: int, col: int) -> str:
         cells = self.rows[row]
@@ -194,9 +206,9 @@ class Document:
     paragraphs: list[Paragraph] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     sha256: str | None = None  # of the bytes read, when read from a file
-    # What could not be read, each one Chinese phrase (第 3 页没有文本层（疑似扫描件）):
-    # a report is never called clean because part of it was not read.
-    unread: list[str] = field(default_factory=list)
+    # What could not be read, each one phrase (第 3 页没有文本层（疑似扫描件）): a report is
+    # never called clean because part of it was not read.
+    unread: list[Said] = field(default_factory=list)
 
 
 # --- headings -----------------------------------------------------------------------------
@@ -277,14 +289,16 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
     name = path.name
     limits = limits if limits is not None else Limits.from_env()
     if not os.path.lexists(path):
-        raise ReportError(f"找不到报告文件「{name}」。")
+        raise ReportError(f"找不到报告文件「{name}」。", f"Report file '{name}' not found.")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ReportError(
             f"报告文件「{name}」的格式「{suffix or '无扩展名'}」不受支持，"
-            "请提供 .txt、.docx、.pdf、.xlsx 或 .xls 文件。"
+            "请提供 .txt、.docx、.pdf、.xlsx 或 .xls 文件。",
+            f"Report file '{name}': the format '{suffix or 'no extension'}' is not supported; "
+            "give a .txt, .docx, .pdf, .xlsx or .xls file.",
         )
-    unread: list[str] = []
+    unread: list[Said] = []
     try:
         if suffix == ".docx":
             data, counts = read_docx(path, limits)
@@ -295,7 +309,7 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
             data = read_input(path, getattr(limits, _size_limit(suffix)))
             if suffix == ".txt":
                 if not data.strip():
-                    raise ReportError(f"报告文件「{name}」为空。")
+                    raise _empty(name)
                 items = text_items(_text_lines(_decode(data, name), name, limits))
             elif suffix == ".pdf":
                 items, unread = _pdf_items(data, name, limits)
@@ -313,8 +327,11 @@ def read_report(path: Path, limits: Limits | None = None) -> Document:
     document.unread = unread
     if not document.paragraphs and not document.tables:
         if unread:
-            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(unread)}）。")
-        raise ReportError(f"报告文件「{name}」没有可读的正文。")
+            raise ReportError(f"报告文件「{name}」没有可读的正文（{'；'.join(u.zh for u in unread)}）。",
+                              f"Report file '{name}' has no readable text "
+                              f"({'; '.join(u.en for u in unread)}).")  # fmt: skip
+        raise ReportError(f"报告文件「{name}」没有可读的正文。",
+                          f"Report file '{name}' has no readable text.")
     document.sha256 = hashlib.sha256(data).hexdigest()
     return document
 
@@ -333,15 +350,15 @@ def report_sha256(path: Path, limits: Limits | None = None) -> str | None:
 # What each limit counts, as a refusal names it: (field of Limits, the phrase before the
 # figure, the measure after it). Every form of report (.txt and .docx; .pdf and .xlsx to
 # come) counts what it holds and is held to these by _within before its layout is read.
-_COUNTED = {
-    "paragraphs": ("report_paragraphs", "有", "个段落"),
-    "tables": ("report_tables", "有", "个表格"),
-    "cells": ("report_cells", "表格共有", "个单元格"),
-    "longest": ("report_line_chars", "一个段落或单元格有", "个字符"),
-    "text_bytes": ("report_text_mb", "文本共", "MB"),
-    "elements": ("report_elements", "XML 元素共", "个"),
-    "pages": ("report_pages", "有", "页"),
-}
+_COUNTED = {  # the limit, and the words around a count in Chinese and in English
+    "paragraphs": ("report_paragraphs", "有", "个段落", "paragraphs"),
+    "tables": ("report_tables", "有", "个表格", "tables"),
+    "cells": ("report_cells", "表格共有", "个单元格", "table cells"),
+    "longest": ("report_line_chars", "一个段落或单元格有", "个字符", "characters in a paragraph or cell"),
+    "text_bytes": ("report_text_mb", "文本共", "MB", "MB of text"),
+    "elements": ("report_elements", "XML 元素共", "个", "XML elements"),
+    "pages": ("report_pages", "有", "页", "pages"),
+}  # fmt: skip
 
 
 def _size_limit(suffix: str) -> str:
@@ -353,7 +370,7 @@ def _size_limit(suffix: str) -> str:
 def _within(name: str, limits: Limits, **found: int) -> None:
     """Refuse a report holding more than a limit allows, naming the limit and the count."""
     for key, value in found.items():
-        field_name, before, after = _COUNTED[key]
+        field_name, before, after, noun = _COUNTED[key]
         limit = getattr(limits, field_name)
         if key == "text_bytes":
             if value > limit << 20:
@@ -366,26 +383,41 @@ def _within(name: str, limits: Limits, **found: int) -> None:
             continue
         raise ReportError(
             f"报告文件「{name}」{before} {said}{after}，超过上限 {allowed}{after}"
-            f"（{env_name(field_name)}），未予读取。"
+            f"（{env_name(field_name)}），未予读取。",
+            f"Report file '{name}' has {said}{noun}, above the limit of {allowed}{noun} "
+            f"({env_name(field_name)}); it was not read.",
         )
+
+
+def _empty(name: str) -> ReportError:
+    return ReportError(f"报告文件「{name}」为空。", f"Report file '{name}' is empty.")
 
 
 def _unread(name: str, problem: Problem, suffix: str) -> ReportError:
     """A reader's refusal as the report's one sentence."""
     if problem.rule_id == "FILE.EMPTY":
-        return ReportError(f"报告文件「{name}」为空。")
+        return _empty(name)
     if problem.rule_id == "FILE.NOT_WORKBOOK":
-        kind = "Word 文档（.docx）" if suffix == ".docx" else "Excel 工作簿（.xlsx 或 .xls）"
-        return ReportError(f"报告文件「{name}」不是有效的 {kind}。")
-    reason = problem.detail
+        return _not_valid(name, suffix)
+    reason, reason_en = problem.detail, problem.message("en").rstrip(".")
     if suffix in (".xlsx", ".xls") and problem.rule_id not in ("FILE.UNSAFE", "FILE.TOO_LARGE"):
         reason = problem.message().rstrip("。")  # a workbook's refusal as a county reads it
     if problem.rule_id == "FILE.ENCRYPTED":
-        reason = "文档设有打开密码，请取消密码后再提交"
+        reason, reason_en = PASSWORD_PROTECTED
     elif problem.rule_id == "FILE.TOO_LARGE":
         variable = env_name(_size_limit(suffix))
         reason = f"大小为 {problem.detail}，超过上限 {problem.expected}（{variable}）"
-    return ReportError(f"报告文件「{name}」未予读取：{reason}。")
+        reason_en = f"its size is {problem.detail}, above the limit of {problem.expected} ({variable})"
+    return ReportError(f"报告文件「{name}」未予读取：{reason}。",
+                       f"Report file '{name}' was not read: {reason_en}.")  # fmt: skip
+
+
+def _not_valid(name: str, suffix: str) -> ReportError:
+    """A .docx or workbook its reader cannot open."""
+    kind = "Word 文档（.docx）" if suffix == ".docx" else "Excel 工作簿（.xlsx 或 .xls）"
+    kind_en = "Word document (.docx)" if suffix == ".docx" else "Excel workbook (.xlsx or .xls)"
+    return ReportError(f"报告文件「{name}」不是有效的 {kind}。",
+                       f"Report file '{name}' is no valid {kind_en}.")  # fmt: skip
 
 
 # Where a line ends, as str.splitlines sees it.
@@ -408,7 +440,10 @@ def _text_lines(text: str, name: str, limits: Limits) -> list[str]:
     if longest[0] > limits.report_line_chars:
         raise ReportError(
             f"报告文件「{name}」第 {-longest[1]:,} 行有 {longest[0]:,} 个字符，超过上限 "
-            f"{limits.report_line_chars:,} 个字符（{env_name('report_line_chars')}），未予读取。"
+            f"{limits.report_line_chars:,} 个字符（{env_name('report_line_chars')}），未予读取。",
+            f"Report file '{name}': line {-longest[1]:,} has {longest[0]:,} characters, above "
+            f"the limit of {limits.report_line_chars:,} ({env_name('report_line_chars')}); "
+            "it was not read.",
         )
     return text.splitlines()
 
@@ -421,37 +456,42 @@ def parse_text(text: str, path: Path = Path("report.txt")) -> Document:
 def _decode(data: bytes, name: str) -> str:
     if b"\x00" in data or data.startswith((b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04")):
         raise ReportError(
-            f"报告文件「{name}」不是 UTF-8 或 GB18030 编码的文本，请另存为 UTF-8 文本后再提交。"
+            f"报告文件「{name}」不是 UTF-8 或 GB18030 编码的文本，请另存为 UTF-8 文本后再提交。",
+            f"Report file '{name}' is no UTF-8 or GB18030 text; save it as UTF-8 text and "
+            "submit it again.",
         )
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。")
+    raise ReportError(f"报告文件「{name}」的编码无法识别，请另存为 UTF-8 或 GB18030 编码的文本。",
+                      f"The encoding of report file '{name}' cannot be told; save it as UTF-8 "
+                      "or GB18030 text.")  # fmt: skip
 
 
-def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawTable], list[str]]:
+def _pdf_items(data: bytes, name: str, limits: Limits) -> tuple[list[Line | RawTable], list[Said]]:
     try:
         read = read_pdf(data, limits.unpacked_mb, limits.report_pages)
     except PdfRefused as refused:
-        raise ReportError(f"报告文件「{name}」未予读取：{refused}。") from None
+        raise ReportError(f"报告文件「{name}」未予读取：{refused}。",
+                          f"Report file '{name}' was not read: {refused.en}.") from None
     except PdfTooLong as long:
         _within(name, limits, pages=long.pages)
         raise  # _within has refused it: more pages than the limit
     return tab_laid(read.items, page=True), read.unread
 
 
-def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[str]]:
+def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], list[Said]]:
     """A workbook's visible sheets, each a table (its merged ranges as spans), and the hidden
     ones named as unread. Rows above a sheet's table that hold one cell (its title, 单位：万元)
     are its caption; a line is a sheet row, counted on from the last row of the sheet before."""
     items: list[Line | RawTable] = []
-    unread = []
+    unread: list[Said] = []
     offset = 0
     for name, sheet in sheets.items():
         if sheet.hidden:
-            unread.append(f"工作表「{name}」是隐藏的")
+            unread.append(Said(f"工作表「{name}」是隐藏的", f"sheet '{name}' is hidden"))
             continue
         # Merged ranges clipped to the cells the sheet holds: a range over XFD1048576 costs
         # no more than the sheet (ranges never overlap; once they would, the rest is ignored).
@@ -478,7 +518,8 @@ def _sheet_items(sheets: dict[str, RawSheet]) -> tuple[list[Line | RawTable], li
                 row.append(RawCell(text or "", offset + number, c, span is None, span or (1, 1)))
             rows.append(row)
         if hidden & set(sheet.row_numbers):
-            unread.append(f"工作表「{name}」有 {len(hidden & set(sheet.row_numbers))} 行是隐藏的")
+            n = len(hidden & set(sheet.row_numbers))
+            unread.append(Said(f"工作表「{name}」有 {n} 行是隐藏的", f"{n} rows of sheet '{name}' are hidden"))
         offset += last_row
         found = split_tables(rows, "sheet")
         if found and isinstance(found[0], RawTable) and not re.fullmatch(r"(?i)sheet\d*", name):
@@ -492,11 +533,12 @@ def _docx_items(data: bytes, name: str) -> list[Line | RawTable]:
     try:
         import docx
     except ImportError:
-        raise ReportError("读取 .docx 报告需要安装 python-docx。") from None
+        raise ReportError("读取 .docx 报告需要安装 python-docx。",
+                          "Reading a .docx report needs python-docx installed.") from None
     try:
         return _docx_walk(docx.Document(io.BytesIO(data)))
     except Exception:  # python-docx's errors on a malformed document share no type
-        raise ReportError(f"报告文件「{name}」不是有效的 Word 文档（.docx）。") from None
+        raise _not_valid(name, ".docx") from None
 
 
 def _docx_walk(document) -> list[Line | RawTable]:
@@ -506,6 +548,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
 
     items: list[Line | RawTable] = []
     line = 0
+    tables = 0  # Word's tables so far, a one-column layout table among them
     body = document._body  # the parent python-docx needs to resolve paragraph styles
 
     def paragraph_text(el) -> str:
@@ -520,7 +563,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
         return int(level[1]) + 1 if level else None
 
     def walk(parent) -> None:
-        nonlocal line
+        nonlocal line, tables
         for el in parent.iterchildren():
             if el.tag == qn("w:p"):
                 line += 1
@@ -529,6 +572,8 @@ def _docx_walk(document) -> list[Line | RawTable]:
                 # A soft line break starts a new line of the same paragraph.
                 items.extend(Line(part, line, level) for part in (text.split("\n") or [""]))
             elif el.tag == qn("w:tbl"):
+                tables += 1
+                origin = (tables, line + 1)
                 rows = []
                 above: dict[int, RawCell] = {}  # per grid column, the cell merged down from
                 for tr in el.iterchildren(qn("w:tr")):
@@ -555,7 +600,7 @@ def _docx_walk(document) -> list[Line | RawTable]:
                     if cells:
                         rows.append(cells)
                 if any(len(r) > 1 for r in rows):
-                    items.append(RawTable(rows, "docx"))
+                    items.append(RawTable(rows, "docx", origin=origin))
                 else:  # a one-column layout table: its text is prose
                     items.extend(
                         Line(t, c.line) for r in rows for c in r for t in c.text.split("\n")
@@ -792,7 +837,8 @@ def _table(
             cols = _columns(r)
             extra = [cell for c, cell in zip(cols, r, strict=True) if c >= width and cell.text]
             if extra and problem is None:
-                problem = f"第{i + 1}行有{len(r)}个单元格，多数行为{width}个"
+                problem = Said(f"第{i + 1}行有{len(r)}个单元格，多数行为{width}个",
+                               f"row {i + 1} has {len(r)} cells, most rows {width}")
         else:
             placed = r[0].col is not None
             cols = _columns(r) if placed else _place([_kind(c.text) for c in r], profile)
@@ -805,7 +851,8 @@ def _table(
             # after the table, is a footer; one missing a cell or two is damaged.
             footer = i == len(rows) - 1 and not ends_document and len(r) <= width // 2
             if i > 0 and missing and not footer and problem is None:
-                problem = f"第{i + 1}行只有{len(r)}个单元格，多数行为{width}个"
+                problem = Said(f"第{i + 1}行只有{len(r)}个单元格，多数行为{width}个",
+                               f"row {i + 1} has only {len(r)} cells, most rows {width}")
             by_col = dict(zip(cols, r, strict=True))
             r = [by_col.get(c) or RawCell("", line, c, True) for c in range(max(width, len(r)))]
             cols = list(range(len(r)))
@@ -816,10 +863,12 @@ def _table(
     if problem is None and ends_document and rows:
         promises = any(re.search("合计|总计", c.text) for c in grid[0])
         if promises and not any(re.match("合计|总计", c.text) for r in grid[1:] for c in r):
-            problem = "表格位于文末，缺少表头所示的合计行，疑似被截断"
+            problem = Said("表格位于文末，缺少表头所示的合计行，疑似被截断",
+                           "the table ends the document without the total row its header "
+                           "names: cut off?")
     first = next((c.line for r in grid for c in r), 0)
     return Table(index, title, unit, grid, first, section, problem is not None, problem,
-                 raw.layout, raw.form, raw.page)  # fmt: skip
+                 raw.layout, raw.form, raw.page, raw.origin)  # fmt: skip
 
 
 def _columns(row: list[RawCell]) -> list[int]:

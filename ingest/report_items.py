@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from jixiao.schemas.vocabulary import fold
 
@@ -95,16 +96,28 @@ def is_value(text: str) -> bool:
 
 # --- what the readers give -----------------------------------------------------------------
 
+class Said(NamedTuple):
+    """What a user reads about the report (a page not read, why a table is incomplete), in
+    Chinese and in English, for outputs in either (``--lang``)."""
+
+    zh: str
+    en: str
+
+    def __call__(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+
 # How a table was laid out in its file, as coverage lines name it.
 LAYOUTS = {
-    "tab": "制表符分隔",  # SPEC §1.3: one cell per tab-led line
-    "pipe": "竖线分隔",  # cells between | (web pages, Markdown)
-    "aligned": "空格对齐",  # columns aligned with runs of spaces
-    "spaced": "空格分隔",  # cells separated by single spaces, as a web page flattens them
-    "run": "连排",  # a whole table run together on one line
-    "docx": "Word 表格",
-    "pdf": "PDF 表格",
-    "sheet": "工作表",
+    "tab": Said("制表符分隔", "tab-led"),  # SPEC §1.3: one cell per tab-led line
+    "pipe": Said("竖线分隔", "between bars"),  # cells between | (web pages, Markdown)
+    "aligned": Said("空格对齐", "space-aligned"),  # columns aligned with runs of spaces
+    # cells separated by single spaces, as a web page flattens them
+    "spaced": Said("空格分隔", "space-separated"),
+    "run": Said("连排", "run together"),  # a whole table run together on one line
+    "docx": Said("Word 表格", "Word"),
+    "pdf": Said("PDF 表格", "PDF"),
+    "sheet": Said("工作表", "worksheet"),
 }
 
 
@@ -135,3 +148,6 @@ class RawTable:
     unit: str | None = None
     form: str | None = None  # a part of the national 自评表: "funds" | "indicators"
     page: int | None = None
+    # .docx: the table's number in the document and the line of its first row, so that a
+    # cell is found where Word shows it (表 2 第 3 行), its line counting paragraphs too.
+    origin: tuple[int, int] | None = None

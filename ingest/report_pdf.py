@@ -31,7 +31,7 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from jixiao.ingest.report_items import Line, RawCell, RawTable
+from jixiao.ingest.report_items import Line, RawCell, RawTable, Said
 
 _HEADER = re.compile(rb"%PDF-\d")
 _STREAM = re.compile(rb"stream\r?\n")
@@ -46,7 +46,16 @@ _TOLERANCE = 1.5  # characters of slack at a margin (a line is justified, or one
 
 
 class PdfRefused(Exception):
-    """The PDF cannot be read; the message is the reason, one Chinese phrase."""
+    """The PDF cannot be read; the message is the reason, one Chinese phrase (``en``: the
+    same in English)."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(zh)
+        self.en = en
+
+
+PASSWORD_PROTECTED = Said("文档设有打开密码，请取消密码后再提交",
+                          "it is protected by a password; remove the password and submit it again")
 
 
 class PdfTooLong(Exception):
@@ -62,13 +71,13 @@ class PdfTooLong(Exception):
 class Read:
     items: list[Line | RawTable]
     pages: int
-    unread: list[str]
+    unread: list[Said]
 
 
 def read_pdf(data: bytes, unpacked_mb: int, max_pages: int) -> Read:
     """The document's lines and tables. Raises PdfRefused, or PdfTooLong past ``max_pages``."""
     if not _HEADER.search(data[:1024]):
-        raise PdfRefused("不是有效的 PDF 文件")
+        raise PdfRefused("不是有效的 PDF 文件", "it is no valid PDF file")
     _check_streams(data, unpacked_mb)
     with _opened(data) as pdf:
         if (declared := _declared_pages(pdf, data)) > max_pages:
@@ -89,10 +98,10 @@ class _opened:
         try:
             self.pdf = pdfplumber.open(io.BytesIO(self.data))
         except (PDFPasswordIncorrect, PDFEncryptionError):
-            raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
+            raise PdfRefused(*PASSWORD_PROTECTED) from None
         except Exception as error:  # pdfminer's errors on a damaged file share no type
             if "password" in str(error).lower() or "encrypt" in type(error).__name__.lower():
-                raise PdfRefused("文档设有打开密码，请取消密码后再提交") from None
+                raise PdfRefused(*PASSWORD_PROTECTED) from None
             raise _damaged(self.data) from None
         return self.pdf
 
@@ -128,7 +137,9 @@ def _check_streams(data: bytes, unpacked_mb: int) -> None:
             if total > budget:
                 raise PdfRefused(
                     f"文件中的压缩数据解压后超过上限 {unpacked_mb} MB（JIXIAO_MAX_UNPACKED_MB），"
-                    "内容异常庞大（疑似压缩炸弹）"
+                    "内容异常庞大（疑似压缩炸弹）",
+                    f"its compressed data unpacks to more than {unpacked_mb} MB "
+                    "(JIXIAO_MAX_UNPACKED_MB): abnormally large (a compression bomb?)",
                 )
             try:
                 if inflate.eof:
@@ -162,21 +173,26 @@ def _read(pdf, data: bytes, max_pages: int) -> Read:
     except (PdfRefused, PdfTooLong):
         raise
     except Exception:
-        raise _damaged(data, f"第 {max(number, 1)} 页无法读取") from None
+        raise _damaged(data, max(number, 1)) from None
     return Read(reader.items, number, reader.unread)
 
 
-def _damaged(data: bytes, where: str = "") -> PdfRefused:
-    """A PDF pdfminer could not read: cut off when its end-of-file mark is missing."""
+def _damaged(data: bytes, page: int | None = None) -> PdfRefused:
+    """A PDF pdfminer could not read (at ``page``): cut off when its end-of-file mark is
+    missing."""
     if b"%%EOF" not in data[-2048:]:
-        return PdfRefused("PDF 文件不完整（缺少文件结尾标记），可能被截断")
-    return PdfRefused(f"不是有效的 PDF 文件，或文件已损坏{f'（{where}）' if where else ''}")
+        return PdfRefused("PDF 文件不完整（缺少文件结尾标记），可能被截断",
+                          "the PDF is incomplete (no end-of-file mark), perhaps cut off")
+    return PdfRefused(
+        f"不是有效的 PDF 文件，或文件已损坏{f'（第 {page} 页无法读取）' if page else ''}",
+        f"it is no valid PDF file, or it is damaged{f' (page {page} cannot be read)' if page else ''}",
+    )
 
 
 class _Reader:
     def __init__(self) -> None:
         self.items: list[Line | RawTable] = []
-        self.unread: list[str] = []
+        self.unread: list[Said] = []
         self.line = 0
         self.open: tuple[Line, float] | None = None  # a line that may go on, its right margin
         # The text's margins over the pages so far: left, top of a page's first line, bottom
@@ -192,22 +208,28 @@ class _Reader:
         chars = page.chars
         if not chars:
             if page.images:
-                self.unread.append(f"第 {number} 页没有文本层（疑似扫描件）")
+                self.unread.append(Said(f"第 {number} 页没有文本层（疑似扫描件）",
+                                        f"page {number} has no text layer (perhaps a scan)"))
             return
         undecoded = sum(1 for c in chars if c.get("text", "").startswith("(cid:"))
         if undecoded * 2 > len(chars):
-            self.unread.append(f"第 {number} 页的文字无法解码（字体缺少字符映射）")
+            self.unread.append(Said(f"第 {number} 页的文字无法解码（字体缺少字符映射）",
+                                    f"the text of page {number} cannot be decoded (its font "
+                                    "maps no characters)"))
             return
         try:
             found = page.find_tables()
         except Exception:
-            self.unread.append(f"第 {number} 页的表格无法读取")
+            self.unread.append(Said(f"第 {number} 页的表格无法读取",
+                                    f"the tables of page {number} cannot be read"))
             found = []
         tables = []
         for table in found:
             rows = self._cells(table)
             if rows is None:
-                self.unread.append(f"第 {number} 页的一个表格无法读取（单元格中没有文字）")
+                self.unread.append(Said(f"第 {number} 页的一个表格无法读取（单元格中没有文字）",
+                                        f"a table on page {number} cannot be read (no text "
+                                        "in its cells)"))
                 continue
             tables.append((table.bbox, rows))
         boxes = [bbox for bbox, _ in tables]

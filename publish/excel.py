@@ -84,6 +84,8 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
                 pieces.write_string(at, 2, d["rule_id"], text)
                 for col, key in enumerate(EVIDENCE_KEYS, 3):
                     value = e.get(key)
+                    if key == "line" and e.get("table_row"):  # a Word table's, as Word shows it
+                        value = "表 {} 第 {} 行".format(*e["table_row"])
                     if isinstance(value, int):
                         pieces.write_number(at, col, value, text)
                     else:

@@ -55,6 +55,7 @@ def evidence_text(d: dict, lang: str = "zh") -> str:
     zh = lang == "zh"
     row = "第 {} 行" if zh else "row {}"
     line = "第 {} 行" if zh else "line {}"
+    table_row = "表 {} 第 {} 行" if zh else "table {} row {}"  # a Word table's (Evidence)
     sheet = "工作表「{}」" if zh else "sheet '{}'"
     pieces = []
     for e in d["evidence"]:
@@ -63,7 +64,8 @@ def evidence_text(d: dict, lang: str = "zh") -> str:
             sheet.format(e["sheet"]) if e.get("sheet") else "",
             row.format(e["row"]) if e.get("row") else "",
             e.get("section") or "",
-            line.format(e["line"]) if e.get("line") else "",
+            table_row.format(*e["table_row"]) if e.get("table_row")
+            else line.format(e["line"]) if e.get("line") else "",
             f"「{e['text']}」" if e.get("text") else "",
         )
         pieces.append(" ".join(b for b in bits if b))

@@ -1,6 +1,7 @@
 """Shared test set-up: an isolated hashing key and Prefect home, and one Prefect harness."""
 
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,6 +14,15 @@ os.environ["PREFECT_HOME"] = str(_HOME / "prefect")
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def own_chinese(said: str, source: str) -> set[str]:
+    """The Chinese in ``said`` that is no run of the report's own words (``source``, spaces
+    aside): what output under ``--lang en`` must not hold."""
+    from jixiao.schemas.vocabulary import fold  # noqa: PLC0415 - after the environment above
+
+    words = re.sub(r"\s+", "", fold(source))
+    return {run for run in re.findall(r"[\u4e00-\u9fff]+", fold(said)) if run not in words}
 
 
 @pytest.fixture(scope="session")

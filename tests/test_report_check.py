@@ -6,6 +6,7 @@ writer, which renders many random programmes with single planted faults.
 
 import json
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +15,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jixiao.checks.findings import BASIS, SUGGESTION
 from jixiao.checks.report_check import check_report
+from jixiao.publish.findings import public_dict
 from jixiao.sample import report_writer as writer
 from jixiao.sample.generate import sample_folder
+from tests.conftest import own_chinese
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO.parent / "shared" / "seeds" / "000_8efdcb375633a8df.txt"
@@ -122,6 +126,26 @@ def test_each_rule_on_fixed_reports(tmp_path, rule_id, seed):
     assert rule_id in found, planted.description
 
 
+@pytest.mark.parametrize("rule_id", sorted(writer.PLANTABLE))
+def test_english_says_nothing_in_chinese_of_its_own(tmp_path, rule_id):
+    """Under --lang en every message, basis, suggestion and the coverage line is English, the
+    report's own words quoted as written; by default all of it is Chinese."""
+    fig, planted = writer.plant(writer.random_figures(random.Random(22)), rule_id, random.Random(22))
+    text = writer.render_text(fig)
+    (tmp_path / "report.txt").write_text(text, encoding="utf-8")
+    audit = check_report(tmp_path / "report.txt")
+    assert rule_id in {f.rule_id for f in audit.findings}, planted.description
+    for f in audit.findings:
+        en, zh = public_dict(f, "en"), public_dict(f)
+        said = " ".join(en[k] for k in ("message", "basis", "suggestion"))
+        assert not own_chinese(said, text), (f.rule_id, said)
+        assert en["basis"].endswith(BASIS["en"]) and en["suggestion"] in SUGGESTION["en"].values()
+        assert zh["basis"].endswith(BASIS["zh"]) and zh["suggestion"] in SUGGESTION["zh"].values()
+        assert zh["message"] == f.message() != f.message("en")
+    assert not own_chinese(audit.read_line("en"), text) and audit.read_line("en").startswith("Read:")
+    assert audit.read_line().startswith("已读取：")
+
+
 def test_cut_off_table_cannot_be_verified_not_a_mismatch(tmp_path):
     for seed in range(5):
         fig, _ = writer.truncate_table(
@@ -175,6 +199,14 @@ def test_cli_formats(tmp_path):
     english = run("--lang", "en", "check-report", str(report), "--format", "md", cwd=tmp_path)
     assert english.returncode == 0 and "| severity |" in english.stdout
     assert f"Read: {read['tables']} tables, {read['figures']} figures" in english.stdout
+    source = report.read_text(encoding="utf-8")
+    assert not own_chinese(english.stdout, source)
+    # The slip's other place by its line, each place once: 第 N 行 by default, line N in English.
+    slip = first["evidence"][1]["line"]
+    assert f"while line {slip} says" in english.stdout and f"而第 {slip} 行为" in first["message"]
+    listed = run("--lang", "en", "check-report", str(report), cwd=tmp_path)
+    assert listed.returncode == 0 and not own_chinese(listed.stdout, source)
+    assert re.search(rf"line {first['evidence'][0]['line']}, line {slip}", listed.stdout)
     html = run("check-report", str(report), "--format", "html", "--programme",
                str(SAMPLE / "programme.yaml"), cwd=tmp_path)  # fmt: skip
     assert html.returncode == 0 and '<table class="fixed">' in html.stdout
@@ -182,6 +214,7 @@ def test_cli_formats(tmp_path):
     assert "http://" not in html.stdout and "https://" not in html.stdout  # works offline
     table = run("check-report", str(report), cwd=tmp_path)
     assert table.returncode == 0 and "共 2 条发现" in table.stdout
+    assert f"第 {first['evidence'][0]['line']} 行、第 {slip} 行" in table.stdout
     assert f"数据 {read['figures']} 个" in table.stdout
 
 
@@ -189,8 +222,13 @@ def test_cli_errors(tmp_path):
     missing = run("check-report", "nowhere.txt", cwd=tmp_path)
     assert missing.returncode == 1 and "找不到报告文件" in missing.stderr
     assert "Traceback" not in missing.stderr
+    english = run("--lang", "en", "check-report", "nowhere.txt", cwd=tmp_path)
+    assert english.returncode == 1 and english.stderr.strip() == "Error: Report file 'nowhere.txt' not found."
     (tmp_path / "r.pdf").write_bytes(b"%PDF-1.4")
     assert run("check-report", "r.pdf", cwd=tmp_path).returncode == 1
+    cut = run("--lang", "en", "check-report", "r.pdf", cwd=tmp_path)
+    assert cut.returncode == 1 and not own_chinese(cut.stderr, "")
+    assert "Report file 'r.pdf' was not read: the PDF is incomplete" in cut.stderr
     assert (
         run("check-report", str(SAMPLE / "report.txt"), "--format", "pdf", cwd=tmp_path).returncode
         == 2

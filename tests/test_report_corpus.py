@@ -7,9 +7,9 @@ every figure of a table read becomes a claim.
 
 Measured on the twelve reports when these tests were written (for the record, not asserted;
 figures as ``extract_claims`` counts them): before, no table was read in any of them and 174
-figures were extracted; now 14 tables in the 8 reports that hold one (R02, R04, R06, R07,
+figures were extracted; then 14 tables in the 8 reports that hold one (R02, R04, R06, R07,
 R08, R15, R16, R20; 5 national 自评表s cut into their parts, R20's provincial form read as one
-grid) and 286 figures, 181 of them table cells.
+grid) and 286 figures, 181 of them table cells; now R20's form too is cut into its parts.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from jixiao.checks import report_form
 from jixiao.checks.report_check import check_report
 from jixiao.checks.tables import grids
 from jixiao.ingest.report import is_value
@@ -56,7 +57,7 @@ def test_reports_of_prose_have_no_table_and_reports_with_tables_have_them(audits
     assert layouts["R15"] == layouts["R16"] == {"pipe"}
     assert layouts["R06"] == layouts["R20"] == {"spaced"} and layouts["R08"] == {"run"}
     forms = {name for name, a in audits.items() if any(t.form for t in a.document.tables)}
-    assert forms == {"R06", "R07", "R08", "R15", "R16"}
+    assert forms == {"R06", "R07", "R08", "R15", "R16", "R20"}
 
 
 def test_every_figure_of_a_table_read_is_a_claim(audits):
@@ -112,6 +113,19 @@ def test_r08_total_row_first_then_its_part(audits):
     assert by_level == {"产出指标(50分)": 50, "效益指标(30分)": 30}
 
 
+def test_r08_findings_say_the_line_the_form_stands_on(audits):
+    """The form runs together on one line: each finding stands there, not on rows of the
+    part it was cut into (their evidence said 第 1、1 行 and 第2行第3列)."""
+    lines = (CORPUS / "R08.txt").read_text(encoding="utf-8").splitlines()
+    on = next(n for n, line in enumerate(lines, 1) if "年度资金总额" in line)
+    errors = [f for f in audits["R08"].findings if f.severity == "error"]
+    assert len(errors) == 3
+    for f in errors:
+        assert [e.line for e in f.evidence] == [on, on]  # the total and its 其中 row
+        assert {e.where() for e in f.evidence} == {f"第 {on} 行"}
+        assert not any("列）" in e.text for e in f.evidence)
+
+
 def test_r15_and_r16_funds_parts(audits):
     r15 = form(audits["R15"], "funds")
     assert r15.rows[0][1:4] == ["808.1", "692.98", "86%"]
@@ -120,16 +134,35 @@ def test_r15_and_r16_funds_parts(audits):
     assert amounts[0] == sum(amounts[1:]) == Decimal("3359.62")
 
 
-def test_r20_weighted_scores_are_score_times_weight(audits):
-    (table,) = audits["R20"].document.tables
-    checked = 0
-    for row in table.rows:
-        last = [c.text for c in row[-3:]]
-        if all(t.replace(".", "").isdigit() for t in last):
-            score, weight, weighted = map(Decimal, last)
-            assert score * weight / 100 == weighted
-            checked += 1
-    assert checked >= 3
+def test_r20_provincial_form_is_read_as_the_national_form(audits, tmp_path):
+    """R20's form (its funds as label | figure pairs under 预算安排 / 到位 / 执行, its
+    indicator header over two lines) cut into the national form's parts, and what key.yaml
+    says of it: 6.84 / 6.84 = 100.00 and 折算得分 = 得分 × 权重% hold, no finding."""
+    audit = audits["R20"]
+    funds, indicators = form(audit, "funds"), form(audit, "indicators")
+    rate, budget, spent = (column(funds, n) for n in ("预算执行进度", "预算安排", "资金执行"))
+    assert [funds.fig(0, c).value for c in (budget, spent, rate)] == [Decimal("6.84")] * 2 + [100]
+    assert [r[0] for r in funds.rows[1:]] == ["其中:财政资金", "其他"]
+    assert total(funds, budget, (1, 2)) == funds.fig(0, budget).value
+    score, share, weighted = (column(indicators, n) for n in ("单项指标得分", "权重占比", "单项指标折算得分"))
+    rows = range(len(indicators.rows))
+    assert [indicators.fig(r, score).value * indicators.fig(r, share).value / 100 for r in rows] \
+        == [indicators.fig(r, weighted).value for r in rows] == [Decimal("6.25")] * 2 + [9, 1]  # fmt: skip
+    (found,) = report_form.forms(grids(audit.document))
+    targets = [(i.name, i.target.bound, i.target.figure.value, i.target.unit, i.actual.figure.value)
+               for i in found.indicators.rows]  # fmt: skip
+    assert [t[1:] for t in targets] == [(">=", 98, "%", 100), (">=", 99, "%", 100),
+                                        (">=", 75, "%", 100), (">=", 95, "%", 100)]  # fmt: skip
+    assert targets[1][0] == "完成率" and found.problem is None and not audit.findings
+    # The rules read these cells: the rate, a 其中 row or a weighted score changed is found.
+    text = (CORPUS / "R20.txt").read_text(encoding="utf-8")
+    for old, new, rule_id in ((" 6.84 100.00", " 6.84 90.00", "REPORT.RATE_RECOMPUTED"),
+                              ("其他 0.00 其他", "其他 0.10 其他", "REPORT.TABLE_TOTAL"),
+                              (" 25.00 25.00 6.25", " 25.00 25.00 6.35",
+                               "REPORT.FORM_WEIGHTED_SCORE")):  # fmt: skip
+        assert old in text
+        (tmp_path / "R20.txt").write_text(text.replace(old, new, 1), encoding="utf-8")
+        assert [f.rule_id for f in check_report(tmp_path / "R20.txt").findings] == [rule_id]
 
 
 def _flat(text: str) -> str:

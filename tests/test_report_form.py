@@ -33,7 +33,7 @@ from jixiao.checks.report_check import check_report
 from jixiao.checks.tables import grids
 from jixiao.ingest.report import parse_text, read_report
 from jixiao.sample import report_writer as writer
-from tests.conftest import REPO
+from tests.conftest import REPO, own_chinese
 
 CORPUS = REPO.parent / "shared" / "corpus" / "reports"
 
@@ -172,6 +172,16 @@ def planted(grid: list[list[str]], **cells: str) -> list[list[str]]:
 FORMS = ["docx", "text"]
 
 
+def where(form: str, tables: tuple, t: int, r: int) -> set:
+    """Row ``r`` of ``tables[t]`` as the report's reader finds it: Word's table and row
+    (``docx_report``), or the lines of its cells in the text (``text_report``: one a line)."""
+    if form == "docx":
+        return {(t + 1, r + 1)}
+    first = 3 + sum(2 + sum(len(row) + 1 for row in g) for g in tables[:t]) + 2
+    first += sum(len(row) + 1 for row in tables[t][:r]) + 1
+    return set(range(first, first + len(tables[t][r])))
+
+
 # --- recognition --------------------------------------------------------------------------
 
 
@@ -243,8 +253,8 @@ def test_the_report_s_own_indicators_for_the_prose_rules(tmp_path):
     assert (target.bound, target.figure.value, target.unit) == (">=", 200, "人")
     assert (actual.figure.value, actual.unit) == (210, "人")
     assert (weight.value, score.value) == (20, 20)
-    # Rows and columns count in the form's part as the rules read it (its header row 1).
-    assert "康复训练人数" in cell.text and "第2行第3列" in cell.text and cell.line > 0
+    # Where Word shows it (NATIONAL[10]: the table's eleventh row), not in the part cut out.
+    assert cell.text == "康复训练人数｜三级指标：康复训练人数" and cell.table_row == (1, 11)
     assert cell.section.endswith("项目支出绩效自评表（绩效指标）")
 
 
@@ -276,7 +286,8 @@ def test_each_rule_is_found_when_planted(tmp_path, form, plant):
     grid, cells, rule_id, claimed = PLANTS[plant]
     tables = {id(NATIONAL): (NATIONAL,), id(SPLIT_FUNDS): (SPLIT_FUNDS, SPLIT_INDICATORS),
               id(SPLIT_INDICATORS): (SPLIT_FUNDS, SPLIT_INDICATORS)}[id(grid)]  # fmt: skip
-    tables = tuple(planted(t, **cells) if t is grid else t for t in tables)
+    t = next(i for i, g in enumerate(tables) if g is grid)
+    tables = tuple(planted(g, **cells) if g is grid else g for g in tables)
     found = findings(tmp_path, form, *tables)
     assert [(f.rule_id, f.claimed) for f in found if f.rule_id == rule_id and claimed in f.claimed]
     # One planted fault, one kind of finding: no other rule speaks.
@@ -284,8 +295,14 @@ def test_each_rule_is_found_when_planted(tmp_path, form, plant):
     for f in found:
         message = f.message()
         assert "None" not in message and "{" not in message and f.evidence
-        assert all("第" in e.text and "列" in e.text and e.line > 0 for e in f.evidence)
+        assert not own_chinese(f.message("en"), text_report(*tables)), f.message("en")
+        assert all(e.line > 0 and (e.table_row is not None) == (form == "docx")
+                   for e in f.evidence)  # fmt: skip
         assert "自评表" in f.evidence[0].section
+    # The evidence points at a planted row where the report's reader finds it.
+    shown = {e.table_row or e.line for f in found for e in f.evidence}
+    rows_at = set().union(*(where(form, tables, t, int(key[1:].split("c")[0])) for key in cells))
+    assert shown & rows_at, (shown, rows_at)
 
 
 # --- the writer's 自评表 (sample/report_writer.py): every rule, in every form it is written ---
@@ -434,9 +451,13 @@ def test_findings_name_the_table_and_the_cell(tmp_path):
     )
     assert f.message("en").startswith("'年度资金总额': the rate 执行率 90% does not follow")
     rate, spent, budget = (e.text for e in f.evidence)
-    assert rate == "年度资金总额｜执行率：90%（第2行第6列）"
-    assert spent == "年度资金总额｜全年执行数：118.75（第2行第4列）"
-    assert budget == "年度资金总额｜全年预算数：125（第2行第3列）"
+    assert rate == "年度资金总额｜执行率：90%"
+    assert spent == "年度资金总额｜全年执行数：118.75"
+    assert budget == "年度资金总额｜全年预算数：125"
+    # NATIONAL[3] is the fourth row of the document's first table, as Word shows it.
+    assert {e.table_row for e in f.evidence} == {(1, 4)}
+    assert f.evidence[0].where() == "表 1 第 4 行" and f.evidence[0].where("en") == "table 1 row 4"
+    assert f.as_dict()["evidence"][0]["table_row"] == (1, 4)
     assert f.evidence[0].section == "附表1 › 项目支出绩效自评表（项目资金）"
 
 

@@ -67,7 +67,9 @@ def test_a_prose_figure_against_its_indicator_row(tmp_path, form, line, label, c
     (finding,) = check_report(report(tmp_path, form, [line])).findings
     assert (finding.rule_id, finding.label, finding.claimed, finding.observed) == (
         "REPORT.FIGURE_DISAGREES", label, claimed, observed)  # fmt: skip
-    assert finding.where == "自评表" and f"三级指标：{label}（第" in finding.evidence[1].text
+    cell = finding.evidence[1]  # the form's 三级指标 cell, where the report's reader finds it
+    assert finding.where == "自评表" and cell.text == f"{label}｜三级指标：{label}"
+    assert (cell.table_row is not None) == (form == "docx") and cell.line > 0
 
 
 def test_a_name_with_its_unit_in_brackets_and_bare_figures(tmp_path):

@@ -6,6 +6,8 @@ reports of ../shared/corpus are read by tests/test_report_corpus.py.
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -199,6 +201,58 @@ def test_the_national_form_is_cut_into_its_parts_whatever_the_layout(layout):
     assert sum(scores.fig(r, score).value for r in range(len(scores.rows) - 1)) == 88
 
 
+# A provincial form as a page flattens it: funds as a label and a figure per column group,
+# the indicators' header over two lines (符号 and 单位 beside the target, the 自评得分 split
+# into 单项指标得分, 权重占比 and 折算得分). 114 / 120 = 95%; 96 + 18 = 114; 100 × 40% = 40.
+PROVINCIAL = """\
+某县交通运输局2023年度预算项目绩效自评表
+一、基本情况 项目名称: 农村公路养护补助 金额单位: 万元
+二、预算执行情况 预算安排情况(调整后) 资金到位情况 资金执行情况 预算执行进度(%)
+预算数 120.00 到位数 120.00 执行数 114.00 95.00
+其中:财政资金 100.00 其中:财政资金 100.00 其中:财政资金 96.00
+其他 20.00 其他 20.00 其他 18.00
+三、目标完成情况 年度预期目标 具体完成情况 总体完成率(%)
+四、年度绩效指标完成情况 一级指标 二级指标 三级指标 指标分值 预期指标值 单项指标实际完成值 单项指标完成情况 自评得分
+符号 单位(文字描述) 单项指标得分 权重占比(%) 单项指标折算得分
+产出指标 数量指标 养护里程 年内养护的农村公路里程 >= 120 公里 126.5公里 完成 100.00 40.00 40.00
+质量指标 路况优良率 抽检路段的优良比例 >= 80 % 83% 完成 100.00 30.00 30.00
+满意度指标 服务对象满意度指标 群众满意度 沿线群众的满意程度 >= 90 % 93% 完成 100.00 30.00 30.00
+"""
+
+
+def test_a_provincial_form_is_cut_into_the_national_form_s_parts(tmp_path):
+    doc = parse_text(PROVINCIAL)
+    parts = form_parts(doc)
+    assert parts["funds"] == [
+        ["二、预算执行情况", "预算安排情况(调整后)", "资金到位情况", "资金执行情况", "预算执行进度(%)"],
+        ["预算数", "120.00", "120.00", "114.00", "95.00"],
+        ["其中:财政资金", "100.00", "100.00", "96.00", ""],
+        ["其他", "20.00", "20.00", "18.00", ""],
+    ]
+    header, first, second, _ = parts["indicators"]
+    assert header[3:] == ["指标分值", "预期指标值/符号", "预期指标值", "预期指标值/单位(文字描述)",
+                          "单项指标实际完成值", "单项指标完成情况", "单项指标得分", "权重占比(%)",
+                          "单项指标折算得分"]  # fmt: skip
+    assert first[:3] == ["产出指标", "数量指标", "养护里程"] and first[-3:] == ["100.00", "40.00", "40.00"]
+    assert second[:3] == ["", "质量指标", "路况优良率"] and second[4:7] == [">=", "80", "%"]
+    assert [t.title for t in doc.tables] == ["某县交通运输局2023年度预算项目绩效自评表（预算执行情况）",
+                                             "某县交通运输局2023年度预算项目绩效自评表（年度绩效指标完成情况）"]  # fmt: skip
+    path = tmp_path / "report.txt"
+    path.write_text(PROVINCIAL, encoding="utf-8")
+    assert check_report(path).findings == []
+    # Each rule reads its cells: a rate, a 其中 row and a weighted score changed are found.
+    for old, new, rule_id in ((" 114.00 95.00", " 114.00 90.00", "REPORT.RATE_RECOMPUTED"),
+                              ("其中:财政资金 96.00", "其中:财政资金 97.00", "REPORT.TABLE_TOTAL"),
+                              ("100.00 40.00 40.00", "100.00 40.00 36.00",
+                               "REPORT.FORM_WEIGHTED_SCORE")):  # fmt: skip
+        path.write_text(PROVINCIAL.replace(old, new), encoding="utf-8")
+        found = check_report(path).findings
+        assert [f.rule_id for f in found] == [rule_id], [f.message() for f in found]
+    (f,) = found
+    assert f.claimed == "36.00" and f.observed == "100.00 × 40.00% = 40"
+    assert [e.line for e in f.evidence] == [10, 10, 10]  # the indicator's own line
+
+
 def test_a_form_cell_broken_over_lines_is_joined_again():
     text = (
         "项目资金（万元） 全年预算数 全年执行数 执行率\n年度资金总额： 50 50 100%\n"
@@ -225,21 +279,54 @@ def test_more_figures_than_the_form_has_columns_are_kept_under_an_added_column()
     assert not funds.truncated
 
 
-def test_form_workbook_with_merged_cells(tmp_path):
+def form_workbook(path: Path, lines: list[list[str]] = FORM_LINES) -> Path:
+    """The form as a worksheet, its cells merged where the form merges them."""
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "自评表"
-    for r, row in enumerate(FORM_LINES, 1):
+    for r, row in enumerate(lines, 1):
         # Beside the levels the form merges 绩效指标 down; a 二级 row under its 一级 leaves it out.
-        cells = row if r < 11 or r == len(FORM_LINES) else ["", *row] if r != 12 else ["", "", *row]
+        cells = row if r < 11 or r == len(lines) else ["", *row] if r != 12 else ["", "", *row]
         sheet.append(cells)
     sheet.merge_cells("A10:A14")
     sheet.merge_cells("B11:B12")
-    book.save(tmp_path / "report.xlsx")
-    doc = read_report(tmp_path / "report.xlsx")
+    book.save(path)
+    return path
+
+
+def test_form_workbook_with_merged_cells(tmp_path):
+    doc = read_report(form_workbook(tmp_path / "report.xlsx"))
     assert form_parts(doc) == {"funds": FUNDS, "indicators": INDICATORS}
     assert {t.layout for t in doc.tables} == {"sheet"} and doc.sha256
+
+
+def test_form_workbook_as_xls_reads_as_the_xlsx(tmp_path):
+    """Excel 97-2003: the same 自评表, saved as .xls by LibreOffice, reads and checks as the
+    .xlsx does (its rate 98.5% written as 90%: one finding in both)."""
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no .xls can be written here")
+    lines = [*FORM_LINES]
+    lines[4] = ["年度资金总额：", "100", "100", "98.5", "10", "90%", "9.85"]
+    xlsx = form_workbook(tmp_path / "report.xlsx", lines)
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "xls", "--outdir", str(tmp_path / "xls"), str(xlsx)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    xls = tmp_path / "xls" / "report.xls"
+    assert done.returncode == 0 and xls.exists(), done.stderr
+    assert xls.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # an OLE2 file: Excel 97-2003
+    as_xlsx, as_xls = check_report(xlsx), check_report(xls)
+    parts = form_parts(as_xls.document)
+    assert parts == form_parts(as_xlsx.document) and parts["indicators"] == INDICATORS
+    assert parts["funds"][1][5] == "90%" and {t.layout for t in as_xls.document.tables} == {"sheet"}
+    said = [(f.rule_id, f.claimed, f.observed, [e.line for e in f.evidence]) for f in as_xls.findings]
+    assert said == [(f.rule_id, f.claimed, f.observed, [e.line for e in f.evidence])
+                    for f in as_xlsx.findings]  # fmt: skip
+    assert [f.rule_id for f in as_xls.findings] == ["REPORT.RATE_RECOMPUTED"]
+    assert as_xls.read_line() == as_xlsx.read_line()
 
 
 def test_a_form_grid_keeps_an_empty_cell_in_its_place(tmp_path):
@@ -271,7 +358,7 @@ def test_workbook_sheets_are_tables_with_spans_and_hidden_ones_unread(tmp_path):
     doc = read_report(tmp_path / "report.xlsx")
     (table,) = doc.tables
     assert table.title == "道路养护资金明细表" and rows(table)[-1] == ["合计", "20.5", "20"]
-    assert doc.unread == ["工作表「草稿」是隐藏的"]
+    assert doc.unread == [("工作表「草稿」是隐藏的", "sheet '草稿' is hidden")]
     assert table.rows[1][0].line == 3  # a sheet row is a line
 
 

@@ -206,19 +206,20 @@ def test_a_row_missing_a_share_is_flagged():
         rows[damaged] = ["", "占比", "83.78%", "13.51%", "100%"]
         (table,) = parse_text(_table(rows)).tables
         assert table.truncated
-        assert table.problem == f"第{damaged + 1}行只有5个单元格，多数行为6个"
+        assert table.problem == (f"第{damaged + 1}行只有5个单元格，多数行为6个",
+                                 f"row {damaged + 1} has only 5 cells, most rows 6")
 
 
 def test_a_table_cut_off_at_the_end_of_the_file_is_flagged():
     text = _table([*SURVEY, ["3.您满意吗", "人数", "29"]], after="")
     (table,) = parse_text(text).tables
-    assert table.truncated and "第6行" in table.problem
+    assert table.truncated and "第6行" in table.problem.zh and "row 6" in table.problem("en")
 
 
 def test_a_table_ending_the_file_without_its_promised_total_is_flagged():
     rows = [["项目", "人数", "合计"], ["甲", "3", "3"], ["乙", "4", "4"]]
     (table,) = parse_text(_table(rows, after="")).tables
-    assert table.truncated and "合计行" in table.problem
+    assert table.truncated and "合计行" in table.problem.zh
     (whole,) = parse_text(_table(rows)).tables  # text follows: the table is whole
     assert not whole.truncated
 

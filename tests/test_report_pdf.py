@@ -8,6 +8,7 @@ tests skip, saying why, where there is none). What a PDF does not let us read is
 from __future__ import annotations
 
 import random
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -94,13 +95,18 @@ def test_a_scanned_page_is_said_unread(tmp_path):
     pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) renders the PDFs")
     path = _pdf(tmp_path / "report.pdf", [None, "Budget 120 and spent 118.5."])
     doc = read_report(path)
-    assert doc.unread == ["第 1 页没有文本层（疑似扫描件）"]
+    assert [u.zh for u in doc.unread] == ["第 1 页没有文本层（疑似扫描件）"]
     assert [(p.text, p.page) for p in doc.paragraphs] == [("Budget 120 and spent 118.5.", 2)]
     done = subprocess.run([str(JIXIAO), "check-report", str(path)], capture_output=True,
                           text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "未读取：第 1 页没有文本层（疑似扫描件）" in done.stdout
     assert "共 0 条发现" in done.stdout  # beside what was and was not read
+    english = subprocess.run([str(JIXIAO), "--lang", "en", "check-report", str(path)],
+                             capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert english.returncode == 0, english.stderr
+    assert "Not read: page 1 has no text layer (perhaps a scan)." in english.stdout
+    assert not re.search(r"[\u4e00-\u9fff]", english.stdout), english.stdout  # the report is English
     scanned = _pdf(tmp_path / "scan.pdf", [None, None])
     with pytest.raises(ReportError) as error:
         read_report(scanned)
@@ -125,5 +131,6 @@ def test_a_table_without_text_is_said_unread(tmp_path):
     pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) renders the PDFs")
     path = _pdf(tmp_path / "report.pdf", ["Scores"], [["", "", ""], ["", "", ""], ["", "", ""]])
     doc = read_report(path)
-    assert not doc.tables and doc.unread == ["第 1 页的一个表格无法读取（单元格中没有文字）"]
+    assert not doc.tables and doc.unread == [("第 1 页的一个表格无法读取（单元格中没有文字）",
+                                              "a table on page 1 cannot be read (no text in its cells)")]
     assert "未读取：第 1 页的一个表格无法读取" in check_report(path).read_line()
