@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.against_records import counted
@@ -67,6 +68,8 @@ class Publication:
     # how accepted files were read where their layout asked for it: (county, file, note)
     notes: list[tuple[str, str, str]] = field(default_factory=list)
     report_read: str = ""  # what the check of the report rested on (ReportAudit.read_line)
+    # the county files that stand refused: (county, file, its feedback page relative to here)
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -83,6 +86,8 @@ SCORE_WIDTHS = (18, 6, 10, 10, 7, 6, 35, 8)
 INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
 RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
 UNASSIGNED_HEAD = ("文件", "说明页")
+REFUSED_HEAD = ("区县", "文件", "退回说明")
+REFUSED_LINE = "以下报送文件被拒收、尚待区县补报，其数据未计入本次审核（退回说明逐行列明须更正之处）："
 NOTES_HEAD = ("区县", "文件", "读取说明")
 NOTES_LINE = ("已接收文件中，以下内容按版式识别后未作为数据读入，或读入时需要留意（隐藏的行和工作表、"
               "表尾、栏次行等）：")
@@ -428,6 +433,12 @@ def render_html(pub: Publication) -> str:
     if pub.coverage:
         out += [_h2(H_COVERAGE), f"<p>{esc(coverage_line(pub))}</p>",
                 _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        if pub.refused:
+            rows = "".join(f"<tr><td>{esc(c)}</td><td>{esc(f)}</td><td><a href=\"{esc(quote(p))}\">"
+                           f"{esc(p.rsplit('/', 1)[-1])}</a></td></tr>" for c, f, p in pub.refused)
+            out += [f"<p>{esc(REFUSED_LINE)}</p>", "<table><thead><tr>"
+                    + "".join(f"<th>{h}</th>" for h in REFUSED_HEAD)
+                    + f"</tr></thead><tbody>{rows}</tbody></table>"]  # fmt: skip
         if pub.unassigned:
             out += [f"<p>{esc(unassigned_line(pub))}</p>",
                     _html_table(UNASSIGNED_HEAD, pub.unassigned)]  # fmt: skip
@@ -472,6 +483,8 @@ def render_markdown(pub: Publication) -> str:
     if pub.coverage:
         out += ["", f"## {H_COVERAGE}", "", md_text(coverage_line(pub)), "",
                 *md_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        if pub.refused:
+            out += ["", md_text(REFUSED_LINE), "", *md_table(REFUSED_HEAD, pub.refused)]
         if pub.unassigned:
             out += ["", md_text(unassigned_line(pub)), "", *md_table(UNASSIGNED_HEAD, pub.unassigned)]
         if pub.notes:

@@ -11,6 +11,7 @@ import textwrap
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import openpyxl
@@ -484,3 +485,16 @@ def test_an_answered_refusal_goes_and_a_file_of_no_county_is_the_operators(prefe
         "counties/530124.v2.xlsx": ["已接收", None, None],
         f"counties/{nameless}": ["已被替代", None, "counties/530124.v2.xlsx"],
     }
+
+
+def test_report_states_what_it_rests_on(demo):
+    """数据完整性: the refused files listed with a link to the page their county reads, and the
+    indicators whose recorded figure lacks counties named as such."""
+    folder = demo["base"] / "curated" / "reports" / "2022" / "530100-disability-employment"
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"#]+)">', html)
+    pages = [folder / unquote(href) for href in links]
+    assert len(pages) == 4 and all(p.is_file() and p.suffix == ".html" for p in pages), links
+    assert {p.parent.parent.parent.name for p in pages} == {"530113", "530124", "530125", "530126"}
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "慰问就业困难户数（缺 东川区、宜良县、富民县、石林彝族自治县）" in md
