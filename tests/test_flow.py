@@ -274,6 +274,17 @@ def test_published_reports(demo):
     assert "宜良县、富民县、石林彝族自治县的数据尚未接收" in fairs[0]["message"]
     assert not [f for f in findings if f["rule_id"] == "REPORT.RECORDS_DISAGREE"]
     assert "job_fair_counties" in fairs[0]["evidence"][-1]["text"]  # the records' count
+    # 依据 and 整改建议 are each rule's own (issue 14): the unit is to have the missing counties
+    # report, each late county to explain; rule ids stand only in their own column.
+    assert fairs[0]["suggestion"].startswith("请项目单位督促宜良县、富民县、石林彝族自治县补报")
+    assert fairs[0]["basis"].startswith("《项目支出绩效评价管理办法》（财预〔2020〕10号）")
+    late = [f for f in findings if f["rule_id"] == "RECORDS.AFTER_DEADLINE"]
+    assert len(late) == 4 and all("2022-11-30 前完成" in f["basis"] for f in late)
+    assert all(f["suggestion"].startswith("请区县说明") for f in late)
+    said = "".join(f["basis"] + f["suggestion"] for f in findings)
+    assert not re.search(r"(REPORT|RECORDS)\.[A-Z]", said)
+    assert not re.search(r"<td>[^<]*(REPORT|RECORDS)\.[A-Z]", html)
+    assert all(f["basis"] in html.replace("&quot;", '"') for f in late + fairs)
 
 
 def test_scores_metrics_findings_and_views(demo):
@@ -297,6 +308,9 @@ def test_scores_metrics_findings_and_views(demo):
                     ("county:530111:job_fairs:after:2022-11-30", "2022-12-23"),
                     ("county:530112:job_fairs:after:2022-11-30", "2022-12-23"),
                     ("county:530115:job_fairs:after:2022-11-30", "2022-12-26")]  # fmt: skip
+    kept = query(db, "SELECT DISTINCT basis, suggestion FROM findings "
+                     "WHERE rule_id = 'RECORDS.AFTER_DEADLINE'")  # fmt: skip
+    assert len(kept) == 1 and "2022-11-30" in kept[0][0] and kept[0][1].startswith("请区县")
     assert query(db, "SELECT count(*) FROM v_indicator_status")[0][0] >= 10
     # For analysts: targets and actuals typed, counties by name.
     typed = {i: rest for i, *rest in query(db, "SELECT indicator_id, target_value, actual_value, "
