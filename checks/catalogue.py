@@ -1010,8 +1010,8 @@ MEASURES = ("《项目支出绩效评价管理办法》（财预〔2020〕10号�
             "No. 10)")  # fmt: skip
 BUDGET_LAW = ("《中华人民共和国预算法》", "The Budget Law of the People's Republic of China")
 TRUE_DATA = (MEASURES[0] + "要求自评结果内容完整、数据真实、结果客观；",
-             MEASURES[1] + " requires a self-evaluation complete, its figures true and its "
-             "results objective; ")  # fmt: skip
+             MEASURES[1] + " requires a self-evaluation to be complete, with true figures "
+             "and objective results; ")  # fmt: skip
 PROPORTIONAL = (MEASURES[0] + "：定量指标完成指标值的记全部分值，未完成的按完成值与指标值的比例"
                 "记分",
                 MEASURES[1] + ": a quantitative indicator that meets its target scores its full "
@@ -1166,9 +1166,9 @@ _ADVICE = {
     "REPORT.MISSED_TARGET_CLAIMED": _advice(
         DEVIATION[0] + "；未达指标值的不应表述为已完成",
         DEVIATION[1] + "; a target missed is not described as met",
-        "请项目单位如实表述「{label}」的完成情况（{observed}），说明未完成的原因并提出改进措施。",
-        "The reporting unit should state truly how far '{label}' was achieved ({observed}), "
-        "say why it fell short and propose improvements.",
+        "请项目单位如实表述「{label}」的完成情况，说明未完成的原因并提出改进措施。",
+        "The reporting unit should state truly how far '{label}' was achieved, say why it "
+        "fell short and propose improvements.",
     ),
     "REPORT.COST_PER_UNIT": _advice(
         MEASURES[0] + "：绩效评价对项目支出的经济性、效率性、效益性和公平性进行测量和评判；"
