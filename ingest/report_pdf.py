@@ -11,7 +11,11 @@ What is read, page by page in reading order:
 
 - tables, by pdfplumber's table finder (ruled cells): each cell with its text, its grid
   column, and its span where the table merges cells (a cell pdfplumber leaves out is
-  covered by one above or to the left);
+  covered by one above or to the left). A table that opens a page goes on the one that ended
+  the page before when its column edges are among that one's (a part of fewer cells, such as
+  merged total rows alone, is placed under the columns it lines up with); a header row
+  repeated there is read once, and a row broken by the page break is one row again (see
+  ``_continues``);
 - the text outside them as lines, top to bottom. A line reaching the right margin continues
   on the next line when that one is neither indented nor numbered (一、 （一） 1. ①): wrapped
   lines are one paragraph again, across a page break too (a paragraph ending exactly at the
@@ -43,6 +47,11 @@ _NUMBERED = re.compile(
     r"|\d{1,2}(?:[、．]|\.(?!\d))|[①-⑳])"
 )
 _TOLERANCE = 1.5  # characters of slack at a margin (a line is justified, or one short)
+_EDGE = 2.0  # points between two column edges that are one (a rule's width, rounding)
+
+# A table as the finder read it on one page: each row's cells as (text, grid column, span),
+# a covered cell's text None.
+Rows = list[list[tuple[str | None, int, tuple[int, int]]]]
 
 
 class PdfRefused(Exception):
@@ -65,6 +74,16 @@ class PdfTooLong(Exception):
     def __init__(self, pages: int):
         super().__init__(pages)
         self.pages = pages
+
+
+@dataclass
+class _Part:
+    """A table's rows on one page, the x of its grid columns' left edges and of its right
+    edge, and the cells of its last row whose text may go on on the next page (``_foot``)."""
+
+    rows: Rows
+    edges: list[float]
+    foot: dict[int, bool]
 
 
 @dataclass
@@ -202,6 +221,8 @@ class _Reader:
         self.left, self.top, self.end = float("inf"), float("inf"), 0.0
         self.pitch: float | None = None
         self.above: float | None = None
+        # The last table read, its columns' edges and its last row's foot (_Part).
+        self.last: tuple[RawTable, list[float], dict[int, bool]] | None = None
 
     def page(self, page) -> None:
         number = page.page_number
@@ -225,13 +246,13 @@ class _Reader:
             found = []
         tables = []
         for table in found:
-            rows = self._cells(table)
-            if rows is None:
+            part = _part(table)
+            if part is None:
                 self.unread.append(Said(f"第 {number} 页的一个表格无法读取（单元格中没有文字）",
                                         f"a table on page {number} cannot be read (no text "
                                         "in its cells)"))
                 continue
-            tables.append((table.bbox, rows))
+            tables.append((table.bbox, part))
         boxes = [bbox for bbox, _ in tables]
         outside = page.filter(lambda o: not any(_inside(o, b) for b in boxes)) if boxes else page
         lines = [ln for ln in outside.extract_text_lines(return_chars=False) if ln["text"].strip()]
@@ -286,47 +307,130 @@ class _Reader:
         margin = right - slack
         self.open = (item, margin) if ln["x1"] >= margin else None
 
-    def table(self, rows: list[list[tuple[str | None, int, tuple[int, int]]]], page: int,
-              first: bool) -> None:  # fmt: skip
+    def table(self, part: _Part, page: int, first: bool) -> None:
         # The last item, blank lines aside (the space at a page's foot and head).
         last = next((x for x in reversed(self.items) if not isinstance(x, Line) or x.text), None)
-        # A table going on over a page break: the page opens with it, as wide as the one that
-        # ended the page before; a header row repeated on the new page is read once.
-        going_on = first and isinstance(last, RawTable) and len(last.rows[0]) == len(rows[0])
-        if going_on and [t for t, _, _ in rows[0]] == [c.text or None for c in last.rows[0]]:
-            rows = rows[1:]
-        out = last.rows if going_on else []
+        rows, foot = part.rows, part.foot
+        # A table going on over a page break: the page opens with it, its columns among those
+        # of the one that ended the page before; a header row repeated there is read once.
+        cols = None
+        if first and self.last is not None and self.last[0] is last:
+            cols = _columns(self.last[1], part.edges)
+        if cols is not None:
+            table, edges, above = self.last
+            rows = _placed(rows, cols, len(edges) - 1)
+            foot = {cols[c]: cut for c, cut in foot.items()}
+            if [t or None for t, _, _ in rows[0]] == [c.text or None for c in table.rows[0]]:
+                rows = rows[1:]
+            if rows and _continues(table.rows, rows[0], above):
+                for cell, (text, _, _) in zip(table.rows[-1], rows[0], strict=True):
+                    cell.text += text or ""
+                rows = rows[1:]
+        else:
+            table, edges = RawTable([], "pdf", page=page), part.edges
+            self.items.append(table)
         for row in rows:
             self.line += 1
-            out.append(
+            table.rows.append(
                 [RawCell(text or "", self.line, col, text is None, span) for text, col, span in row]
             )
-        if not going_on:
-            self.items.append(RawTable(out, "pdf", page=page))
+        self.last = (table, edges, foot)
 
-    @staticmethod
-    def _cells(table) -> list[list[tuple[str | None, int, tuple[int, int]]]] | None:
-        """Each row's cells as (text, grid column, span); a covered cell's text is None."""
-        texts = table.extract()
-        xs = sorted({round(c[0], 1) for c in table.cells})
-        ys = sorted({round(c[1], 1) for c in table.cells})
-        rows = []
-        for row, cells in zip(table.rows, texts, strict=False):
-            out: list[tuple[str | None, int, tuple[int, int]]] = []
-            for c, (bbox, text) in enumerate(zip(row.cells, cells, strict=False)):
-                if bbox is None:
-                    out.append((None, c, (1, 1)))
-                    continue
-                x0, top, x1, bottom = bbox
-                span = (
-                    max(1, sum(1 for y in ys if top - 0.5 <= y < bottom - 0.5)),
-                    max(1, sum(1 for x in xs if x0 - 0.5 <= x < x1 - 0.5)),
-                )
-                out.append((_one_line(text), c, span))
-            rows.append(out)
-        if not any(text for row in rows for text, _, _ in row):
+
+def _part(table) -> _Part | None:
+    """The finder's table on its page, or None when none of its cells holds text."""
+    texts = table.extract()
+    xs = sorted({c[0] for c in table.cells})  # as the finder's rows index their cells
+    ys = sorted({round(c[1], 1) for c in table.cells})
+    rows: Rows = []
+    for row, cells in zip(table.rows, texts, strict=False):
+        out: list[tuple[str | None, int, tuple[int, int]]] = []
+        for c, (bbox, text) in enumerate(zip(row.cells, cells, strict=False)):
+            if bbox is None:
+                out.append((None, c, (1, 1)))
+                continue
+            x0, top, x1, bottom = bbox
+            span = (
+                max(1, sum(1 for y in ys if top - 0.5 <= y < bottom - 0.5)),
+                max(1, sum(1 for x in xs if x0 - 0.5 <= x < x1 - 0.5)),
+            )
+            out.append((_one_line(text), c, span))
+        rows.append(out)
+    if not any(text for row in rows for text, _, _ in row):
+        return None
+    return _Part(rows, [*xs, table.bbox[2]], _foot(table))
+
+
+def _foot(table) -> dict[int, bool]:
+    """The columns of a table's last row whose text runs down to the row's foot (no room
+    under it for another of its lines), each True where its last line also fills the cell's
+    width (no room after it for another of its characters): text cut by the page."""
+    cells = [
+        (c, bbox, [ch for ch in table.page.chars if _inside(ch, bbox)])
+        for c, bbox in enumerate(table.rows[-1].cells)
+        if bbox is not None
+    ]
+    cells = [(c, bbox, chars) for c, bbox, chars in cells if chars]
+    # The cells' inner margin: the least space before a line of text (the widest line's).
+    pad = min((min(ch["x0"] for ch in chars) - bbox[0] for _, bbox, chars in cells), default=0)
+    foot = {}
+    for c, bbox, chars in cells:
+        height = max(ch["bottom"] - ch["top"] for ch in chars)
+        bottom = max(ch["bottom"] for ch in chars)
+        if bottom + height > bbox[3]:
+            last = [ch for ch in chars if ch["bottom"] > bottom - height / 2]
+            width = max(ch["x1"] - ch["x0"] for ch in chars)
+            foot[c] = bbox[2] - max(ch["x1"] for ch in last) <= pad + width
+    return foot
+
+
+def _columns(above: list[float], edges: list[float]) -> list[int] | None:
+    """Each of a part's column edges as the index of the same edge of the table above, when
+    every one is one of them and the two are as wide."""
+    cols = []
+    for x in edges:
+        i = min(range(len(above)), key=lambda i: abs(above[i] - x))
+        if abs(above[i] - x) > _EDGE:
             return None
-        return rows
+        cols.append(i)
+    ordered = all(a < b for a, b in itertools.pairwise(cols))
+    return cols if ordered and cols[0] == 0 and cols[-1] == len(above) - 1 else None
+
+
+def _placed(rows: Rows, cols: list[int], width: int) -> Rows:
+    """A part's rows under the columns of the table above: each cell at the column its left
+    edge lines up with, across as many as it covers there; the rest covered."""
+    out: Rows = []
+    for row in rows:
+        placed: list[tuple[str | None, int, tuple[int, int]]] = [
+            (None, c, (1, 1)) for c in range(width)
+        ]
+        for text, c, (down, across) in row:
+            if text is not None:
+                end = cols[min(c + across, len(cols) - 1)]
+                placed[cols[c]] = (text, cols[c], (down, end - cols[c]))
+        out.append(placed)
+    return out
+
+
+def _continues(rows: list[list[RawCell]], below: list[tuple[str | None, int, tuple[int, int]]],
+               foot: dict[int, bool]) -> bool:  # fmt: skip
+    """Whether the first row of a page is the rest of the row that ended the page before
+    (whose ``foot`` is _foot's): a row broken over the page break keeps on the new page only
+    the text of the cells that did not fit. So each cell with text there goes on a cell as
+    wide above whose text ran down to the row's foot, one of them text cut in a full line;
+    and the row lacks a value that every row above gives in a column (a cell whose text
+    ended above is empty below)."""
+    above = rows[-1]
+    went_on = [c for c, (text, _, _) in enumerate(below) if text]
+    for c in went_on:
+        cell, across = above[c], below[c][2][1]
+        if cell.merged or not cell.text or c not in foot or across != cell.span[1]:
+            return False
+    ended = [c for c, cell in enumerate(above) if cell.text and not cell.merged and not below[c][0]]
+    return any(foot[c] for c in went_on) and any(
+        all(row[c].text for row in rows[:-1] if not row[c].merged) for c in ended
+    )
 
 
 def _one_line(text: str | None) -> str:

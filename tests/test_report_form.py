@@ -5,8 +5,8 @@ corpus's 自评表, as today's readers give them or gridded by hand from the sam
 
 The report writer (sample/report_writer.py) fills the form from a programme's figures and
 plants single faults in it: each rule is found in every form it writes (text, flattened
-text, Word, PDF, the .xlsx 自评表) and in the PDF LibreOffice prints from its Word file, and
-a clean form adds no finding. What it does not write — two-row headers, a form split over
+text, Word, PDF, the .xlsx 自评表) and in the PDF LibreOffice prints from its Word file (its
+rows kept whole on a page, or broken over pages), and a clean form adds no finding. What it does not write — two-row headers, a form split over
 two tables, the 部门整体支出 variant, a pasted form, the corpus's — is written here as grids
 of cell texts: ``<`` is a cell merged with the one on its left, ``^`` one merged with the one
 above. They reach the rules through the project's readers: a .docx built with python-docx
@@ -17,6 +17,7 @@ separated by a blank line; a merged cell is an empty one).
 from __future__ import annotations
 
 import copy
+import io
 import random
 import shutil
 import subprocess
@@ -420,28 +421,119 @@ def test_check_report_on_the_written_workbook(tmp_path):
     assert "表格形式：工作表 2 个，其中自评表 2 部分" in done.stdout
 
 
-def test_a_pdf_libreoffice_writes_reads_as_the_docx(tmp_path):
-    """The writer's .docx printed by LibreOffice Writer (soffice --convert-to pdf): the
-    same findings as the .docx, the clean form and each fault planted in it."""
+def libreoffice_pdfs(folder: Path, docs: list[Path]) -> list[Path]:
+    """Each .docx printed by LibreOffice Writer (soffice --convert-to pdf), beside it."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         pytest.skip("LibreOffice (soffice) is not installed: no Word-printed PDF to read")
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation={(folder / 'profile').as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(folder), *map(str, docs)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return [doc.with_suffix(".pdf") for doc in docs]
+
+
+def test_a_pdf_libreoffice_writes_reads_as_the_docx(tmp_path):
+    """The writer's .docx printed by LibreOffice Writer: the same findings as the .docx, the
+    clean form and each fault planted in it."""
     sample = writer.sample_figures()
     figures = {"clean": replace(sample, form=True)}
     for rule_id in writer.FORM_PLANTABLE:
         figures[rule_id] = writer.plant(sample, rule_id, random.Random(rule_id), in_form=True)[0]
     docs = [writer.render_docx(fig, tmp_path / f"{name}.docx") for name, fig in figures.items()]
-    done = subprocess.run(
-        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), *map(str, docs)],
-        capture_output=True, text=True, timeout=600,
+    for name, doc, pdf in zip(figures, docs, libreoffice_pdfs(tmp_path, docs), strict=True):
+        word, printed = check_report(doc), check_report(pdf)
+        assert prints(printed) == prints(word), name
+        assert "PDF 表格" in printed.read_line() and "自评表 2 部分" in printed.read_line(), name
+        assert name == "clean" or name in {f.rule_id for f in printed.findings}
+
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def breaking(fig, path: Path, lower: int) -> Path:
+    """The writer's .docx with the form's rows free to break over a page (no w:cantSplit, as
+    most offices leave them) and its pages' text ``lower`` points lower, so that the pages
+    break its tables elsewhere."""
+    import docx
+    from docx.shared import Pt
+
+    doc = docx.Document(io.BytesIO(writer.docx_bytes(fig)))
+    for element in list(doc.element.body.iter(f"{W}cantSplit")):
+        element.getparent().remove(element)
+    for section in doc.sections:
+        section.top_margin += Pt(lower)
+    doc.save(path)
+    return path
+
+
+def form_read(audit) -> tuple:
+    """The form as check-report reads it: funds, indicators cell by cell, total and grade."""
+    (form,) = report_form.forms(grids(audit.document))
+    ind = form.indicators
+    return (
+        [x.label for x in form.funds.rows],
+        [(i.name, i.level1, i.level2, i.target.text, i.actual.text, i.weight and i.weight.text,
+          i.score and i.score.text, i.reason) for i in ind.rows],
+        ind.total is not None,
+        ind.grade and ind.grade[0],
     )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    for name, doc in zip(figures, docs, strict=True):
-        word, pdf = check_report(doc), check_report(doc.with_suffix(".pdf"))
-        assert prints(pdf) == prints(word), name
-        assert "PDF 表格" in pdf.read_line() and "自评表 2 部分" in pdf.read_line(), name
-        assert name == "clean" or name in {f.rule_id for f in pdf.findings}
+
+
+def page_openings(pdf: Path, cells: set[str]) -> set[str]:
+    """How the tables that open a page of the PDF begin: with a piece of a cell of the
+    .docx (a row broken by the page), a row whose first cell is empty but whose others are
+    whole (a row of its own, which must stay one), or the 自评等级 row with fewer columns
+    than the form."""
+    import pdfplumber
+
+    seen = set()
+    with pdfplumber.open(pdf) as opened:
+        for page in opened.pages:
+            tables, lines = page.find_tables(), page.extract_text_lines()
+            if not tables or tables[0].bbox[1] > lines[0]["top"] + 1:
+                continue
+            top = tables[0].extract()[0]
+            texts = {t.replace("\n", "") for t in top if t}
+            if texts - cells:
+                seen.add("broken")
+            elif top[0] == "" and len(texts) > 1:
+                seen.add("new row")
+            if "自评等级" in texts and len(top) < writer.FORM_WIDTH:
+                seen.add("narrower")
+    return seen
+
+
+def test_form_rows_broken_over_a_page_read_as_the_docx(tmp_path):
+    """LibreOffice's PDF of a report whose table rows may break over a page, printed from
+    several heights: a row broken by the page is one row, a form going on with only its
+    自评等级 row is one form, a row opening a page with an empty first cell stays a row of its
+    own; so the form reads as in the .docx and check-report finds the same, clean and with
+    each fault planted. The printed pages are looked at to be sure all three happened."""
+    figures = {}
+    for name, fig in (("sample", writer.sample_figures()),
+                      ("seed2", writer.random_figures(random.Random(2)))):  # fmt: skip
+        for lower in range(0, 30, 6):
+            figures[f"{name}-{lower}"] = (replace(fig, form=True), lower)
+        for rule_id in writer.FORM_PLANTABLE:
+            planted = writer.plant(fig, rule_id, random.Random(rule_id), in_form=True)[0]
+            figures[f"{name}-{rule_id}"] = (planted, 12)
+    docs = [breaking(fig, tmp_path / f"{name}.docx", lower)
+            for name, (fig, lower) in figures.items()]  # fmt: skip
+    seen = set()
+    for name, doc, pdf in zip(figures, docs, libreoffice_pdfs(tmp_path, docs), strict=True):
+        word, printed = check_report(doc), check_report(pdf)
+        assert prints(printed) == prints(word), name
+        assert form_read(printed) == form_read(word), name
+        assert "自评表 2 部分" in printed.read_line(), name
+        rule_id = name.split("-", 1)[1]
+        assert rule_id not in writer.FORM_PLANTABLE or rule_id in {
+            f.rule_id for f in printed.findings
+        }, name
+        seen |= page_openings(pdf, {c.text for t in word.document.tables for r in t.rows for c in r})
+    assert seen == {"broken", "new row", "narrower"}
 
 
 def test_findings_name_the_table_and_the_cell(tmp_path):

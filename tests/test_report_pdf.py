@@ -134,3 +134,22 @@ def test_a_table_without_text_is_said_unread(tmp_path):
     assert not doc.tables and doc.unread == [("第 1 页的一个表格无法读取（单元格中没有文字）",
                                               "a table on page 1 cannot be read (no text in its cells)")]
     assert "未读取：第 1 页的一个表格无法读取" in check_report(path).read_line()
+
+
+def test_a_row_opening_a_page_with_an_empty_cell_is_a_row_of_its_own(tmp_path):
+    """A table of one-line rows going on over a page, its header repeated there and its total
+    row, which leaves a column empty, opening the new page: one table, the header read once,
+    the total a row of its own (its cells go on no cell above: none of those ran full)."""
+    pytest.importorskip("fpdf", reason="fpdf2 (a test dependency) renders the PDFs")
+    import pdfplumber
+
+    header = ["Item", "Kind", "Spent"]
+    longer = _pdf(tmp_path / "long.pdf", ["Spending"], [header] + [["1", "Roads", "60"]] * 60)
+    with pdfplumber.open(longer) as pdf:  # the rows that fit on the first page, its header aside
+        fit = len(pdf.pages[0].find_tables()[0].rows) - 1
+    body = [[str(n), "Roads", "60"] for n in range(1, fit + 1)]
+    path = _pdf(tmp_path / "report.pdf", ["Spending"], [header, *body, ["Total", "", "600"]])
+    with pdfplumber.open(path) as pdf:
+        assert pdf.pages[1].extract_text().split("\n")[:2] == [" ".join(header), "Total 600"]
+    (table,) = read_report(path).tables
+    assert [[c.text for c in row] for row in table.rows] == [header, *body, ["Total", "", "600"]]
