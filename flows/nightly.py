@@ -27,6 +27,7 @@ from prefect.context import get_run_context
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
 from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
+from jixiao.ingest import reviews
 from jixiao.ingest.discover import programme_dirs, submissions
 from jixiao.ingest.intake import Context, Outcome, process, sha256_of
 from jixiao.ingest.load import (
@@ -221,6 +222,8 @@ def ingest(
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
                             "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
             answer_refusals(con, programme)
+            if changed := reviews.store(con, programme, programme_dir, logger.warning):
+                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条", name, changed)
             for file, page in unassigned_files(con, programme):
                 shown = str(page_file(feedback_dir, page))
                 logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)
