@@ -22,8 +22,8 @@ from jixiao.ingest.load import create_tables
 from jixiao.ingest.problems import Problem
 from jixiao.publish import findings as out_formats
 from jixiao.publish.excel import (
-    DISMISSED_SHEET,
     COLUMNS,
+    DISMISSED_SHEET,
     EVIDENCE_COLUMNS,
     EVIDENCE_SHEET,
     WIDTHS,
