@@ -108,8 +108,14 @@ def nights(prefect_api, tmp_path_factory):
     shutil.copy(edited, reviews / "复核-李四.xlsx")
     os.utime(reviews / "复核-李四.xlsx", (1_700_100_000, 1_700_100_000))
     third = night()
+    raw_after = tree_digest(raw)
+    # Decisions are history: a rebuild from data/raw keeps them as the runs it keeps.
+    nightly(raw_dir=str(raw), db=str(db), out=str(out), rebuild=True)
+    rebuilt = {"json": json.loads((reports / "findings.json").read_text("utf-8")),
+               "reviews": query(db, "SELECT fingerprint, decision, reason, reviewer, source_file "
+                                    "FROM reviews ORDER BY fingerprint")}  # fmt: skip
     return {"raw": raw, "db": db, "fps": (a, b, c, d), "nights": (first, second, third),
-            "raw_before": raw_before, "raw_after": tree_digest(raw)}  # fmt: skip
+            "raw_before": raw_before, "raw_after": raw_after, "rebuilt": rebuilt}  # fmt: skip
 
 
 def test_findings_xlsx_offers_the_review_columns_with_a_list(nights):
@@ -184,6 +190,12 @@ def test_later_decision_replaces_earlier_and_decisions_carry(nights):
     assert "重复计列，以第 2 条为准" in dismissed_part and "报告口径不同" in dismissed_part
     assert f"共 {len(third['json']) - 2} 条发现" in third["html"]
     assert {r["指纹"] for r in third["xlsx"]["经复核不予采纳"]} == {a, b}
+
+
+def test_decisions_survive_a_rebuild(nights):
+    third, rebuilt = nights["nights"][2], nights["rebuilt"]
+    assert rebuilt["reviews"] == third["reviews"]
+    assert [f["review"] for f in rebuilt["json"]] == [f["review"] for f in third["json"]]
 
 
 @pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) is not installed")
