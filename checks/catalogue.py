@@ -1,14 +1,17 @@
 """The rule catalogue: every check jixiao makes, declared once.
 
 Each rule carries a stable id, a severity, a Chinese and English title and
-message template, and a description. Messages, feedback and the generated
-catalogue documentation (``checks/CATALOGUE.md``) all come from here.
+message template, and a description; a rule that yields findings (REPORT.*, RECORDS.*) also
+its basis (依据: the regulation or programme target it rests on) and its suggestion (整改建议,
+addressed to whoever must act: the county for its records, the reporting unit for its
+report). Messages, feedback, findings and the generated catalogue documentation
+(``checks/CATALOGUE.md``) all come from here.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from jixiao.schemas.programme import CHECKS
@@ -25,9 +28,23 @@ class Rule:
     description: str
     example: str = ""
     tags: tuple[str, ...] = field(default_factory=tuple)
+    # A finding's 依据 and 整改建议, templates over its parameters as the message is. An
+    # ingest rule has none: it refuses a file, and its message says what to fix.
+    basis_zh: str = ""
+    basis_en: str = ""
+    suggestion_zh: str = ""
+    suggestion_en: str = ""
 
     def message(self, lang: str = "zh", **params: object) -> str:
         template = self.template_zh if lang == "zh" else self.template_en
+        return template.format_map(_Blank(params))
+
+    def basis(self, lang: str = "zh", **params: object) -> str:
+        template = self.basis_zh if lang == "zh" else self.basis_en
+        return template.format_map(_Blank(params))
+
+    def suggestion(self, lang: str = "zh", **params: object) -> str:
+        template = self.suggestion_zh if lang == "zh" else self.suggestion_en
         return template.format_map(_Blank(params))
 
 
@@ -984,7 +1001,356 @@ _RECORDS = (
 )
 
 
-RULES: dict[str, Rule] = {rule.id: rule for rule in (*_INGEST, *_REPORT, *_RECORDS)}
+# What a finding rests on and who must do what (依据 / 整改建议), per rule: the regulation
+# named with what it requires (no article is cited that could not be checked against its
+# text), or the programme's own target or standard. Parameters as the rule's message, and
+# {involved}: the finding's 涉及金额 in yuan.
+MEASURES = ("《项目支出绩效评价管理办法》（财预〔2020〕10号）",
+            "The Measures for the Performance Evaluation of Project Expenditure (Caiyu [2020] "
+            "No. 10)")  # fmt: skip
+BUDGET_LAW = ("《中华人民共和国预算法》", "The Budget Law of the People's Republic of China")
+TRUE_DATA = (MEASURES[0] + "要求自评结果内容完整、数据真实、结果客观；",
+             MEASURES[1] + " requires a self-evaluation to be complete, with true figures "
+             "and objective results; ")  # fmt: skip
+PROPORTIONAL = (MEASURES[0] + "：定量指标完成指标值的记全部分值，未完成的按完成值与指标值的比例"
+                "记分",
+                MEASURES[1] + ": a quantitative indicator that meets its target scores its full "
+                "weight, one that falls short scores in proportion of actual to target")  # fmt: skip
+DEVIATION = (MEASURES[0] + "：单位自评的内容包括总体绩效目标、各项绩效指标完成情况和预算执行情况，"
+             "对未完成或偏离绩效目标较大的，要分析并说明原因，研究提出改进措施",
+             MEASURES[1] + ": a unit's self-evaluation covers its overall target, each "
+             "indicator's completion and the budget's execution, and where a target is missed "
+             "or far departed from, it analyses and states why and proposes improvements")  # fmt: skip
+CHECKS_DECLARED = ("（本项目核查规则，programme.yaml）", " (the programme's checks, programme.yaml)")
+
+
+def _advice(basis_zh: str, basis_en: str, suggestion_zh: str, suggestion_en: str) -> dict:
+    return {"basis_zh": basis_zh, "basis_en": basis_en, "suggestion_zh": suggestion_zh,
+            "suggestion_en": suggestion_en}  # fmt: skip
+
+
+_ADVICE = {
+    # The report against itself: the reporting unit corrects its report.
+    "REPORT.FIGURE_DISAGREES": _advice(
+        TRUE_DATA[0] + "同一数据在报告各处的表述应当一致",
+        TRUE_DATA[1] + "one figure is stated alike throughout the report",
+        "请项目单位核实「{label}」的实际数据，统一报告各处的表述，并说明哪一处有误。",
+        "The reporting unit should check the actual figure of '{label}', state it alike "
+        "throughout the report and say which statement was wrong.",
+    ),
+    "REPORT.TABLE_TOTAL": _advice(
+        TRUE_DATA[0] + "表格的合计应等于其明细之和",
+        TRUE_DATA[1] + "a table's total equals the sum of its parts",
+        "请项目单位核对表格「{label}」的各项明细与合计，更正错误的数字。",
+        "The reporting unit should check the parts and the total of table '{label}' and "
+        "correct the wrong figures.",
+    ),
+    "REPORT.SHARES_NOT_100": _advice(
+        TRUE_DATA[0] + "同一整体各部分的占比之和应为 100%（舍入误差以内）",
+        TRUE_DATA[1] + "the shares of one whole sum to 100% within rounding",
+        "请项目单位按原始问卷或统计表重新计算「{label}」的各项占比，更正报告。",
+        "The reporting unit should recompute the shares of '{label}' from the survey forms "
+        "or tallies and correct the report.",
+    ),
+    "REPORT.SHARE_UNSUPPORTED": _advice(
+        TRUE_DATA[0] + "占比应等于所列人数除以合计人数",
+        TRUE_DATA[1] + "a share is its count divided by the total count",
+        "请项目单位按所列人数重新计算「{label}」的占比（应为 {observed}），或更正人数。",
+        "The reporting unit should recompute the share of '{label}' from its counts "
+        "({observed}), or correct the counts.",
+    ),
+    "REPORT.SCORE_UNSUPPORTED": _advice(
+        TRUE_DATA[0] + "满意度得分应由各选项人数、占比与权重算得",
+        TRUE_DATA[1] + "a satisfaction score follows from each answer's count, share and weight",
+        "请项目单位按问卷统计的人数和各选项权重重新计算「{label}」的得分，更正报告。",
+        "The reporting unit should recompute the score of '{label}' from the survey's counts "
+        "and the answers' weights and correct the report.",
+    ),
+    "REPORT.BUDGET_TOTAL": _advice(
+        MEASURES[0] + "要求单位自评如实反映预算执行情况；各预算明细之和应等于报告所述总额",
+        MEASURES[1] + " requires the self-evaluation to state the budget's execution truly; "
+        "the budget lines sum to the total stated",
+        "请项目单位按预算批复和支出明细核对各项金额与总额，更正报告中错误的数字。",
+        "The reporting unit should check each line and the total against the approved budget "
+        "and the spending records, and correct the wrong figures.",
+    ),
+    "REPORT.PARTS_TOTAL": _advice(
+        MEASURES[0] + "要求单位自评如实反映预算执行情况；所列分项金额之和不得与其总额矛盾",
+        MEASURES[1] + " requires the self-evaluation to state the budget's execution truly; "
+        "the sums listed do not contradict their total",
+        "请项目单位按资金分配文件核对「{label}」及其各分项，补列遗漏的分项或更正错误的金额。",
+        "The reporting unit should check '{label}' and its parts against the allocation "
+        "documents, list the parts left out or correct the wrong sums.",
+    ),
+    "REPORT.PARTS_UNEXPLAINED": _advice(
+        MEASURES[0] + "要求单位自评如实反映预算执行情况；分项与总额不一致的，差额应当说明",
+        MEASURES[1] + " requires the self-evaluation to state the budget's execution truly; "
+        "where parts and total differ, the difference is explained",
+        "请项目单位说明「{label}」与所列分项之间的差额（是否另有未列分项、分项之间是否交叉），"
+        "必要时补全。",
+        "The reporting unit should explain the difference between '{label}' and its parts "
+        "(are parts left out, do they overlap?) and complete the list where needed.",
+    ),
+    "REPORT.RATE_RECOMPUTED": _advice(
+        MEASURES[0] + "：预算执行率为执行数与预算数之比，完成率为实际完成值与指标值之比；"
+        "报告所写比率应能由其所列数据算得",
+        MEASURES[1] + ": the execution rate is spent over budget, the completion rate actual "
+        "over target; a rate stated follows from the figures stated",
+        "请项目单位按报告所列的分子、分母重新计算「{label}」（应为 {observed}），更正比率或其数据。",
+        "The reporting unit should recompute '{label}' from the figures it states "
+        "({observed}) and correct the rate or its figures.",
+    ),
+    "REPORT.HEADCOUNT_PERCENT": _advice(
+        TRUE_DATA[0] + "人数的百分比应能由整数人数除以总人数得到",
+        TRUE_DATA[1] + "a percentage of people is a whole number of people over the total",
+        "请项目单位核实「{label}」的人数和百分比，按实际人数重新计算后更正。",
+        "The reporting unit should check the count and the percentage of '{label}', "
+        "recompute it from the actual count and correct it.",
+    ),
+    "REPORT.PRODUCT": _advice(
+        TRUE_DATA[0] + "金额应等于数量乘以报告所述的单位标准",
+        TRUE_DATA[1] + "an amount is the count times the unit standard stated",
+        "请项目单位核实「{label}」的数量、标准和金额，更正其中错误的一项。",
+        "The reporting unit should check the count, standard and amount of '{label}' and "
+        "correct whichever is wrong.",
+    ),
+    "REPORT.PRODUCT_TOTAL": _advice(
+        TRUE_DATA[0] + "按标准补助的资金应与补助人数和标准相符，不符的应说明用途",
+        TRUE_DATA[1] + "money paid by a standard agrees with the head-count and the "
+        "standard, or the report says what else it paid for",
+        "请项目单位说明报告所述资金与“人数 × 标准”之间的差额用于何处，或更正人数、标准或金额。",
+        "The reporting unit should say what the money beyond head-count × standard paid for, "
+        "or correct the count, the standard or the amount.",
+    ),
+    "REPORT.GRADE": _advice(
+        MEASURES[0] + "：绩效评价结果采取评分与评级相结合的方式，90（含）–100 分为优、"
+        "80（含）–90 分为良、60（含）–80 分为中、60 分以下为差；各项得分不超过其分值，"
+        "各项得分之和为总分",
+        MEASURES[1] + ": results are scored and graded, 90–100 excellent, 80–90 good, 60–80 "
+        "fair, below 60 poor; no score exceeds its weight, and the scores sum to the total",
+        "请项目单位按各项分值重新核对「{label}」的得分、总分和等级，更正自评表和报告。",
+        "The reporting unit should check the scores, total and grade of '{label}' against "
+        "the weights and correct the form and the report.",
+    ),
+    "REPORT.DATE_CONFLICT": _advice(
+        TRUE_DATA[0] + "同一事项的时限在报告各处应当一致，报告日期应在评价工作结束之后",
+        TRUE_DATA[1] + "one activity's deadline is stated alike throughout, and the report "
+        "is dated after the evaluation it describes",
+        "请项目单位以批复的绩效目标和实际工作记录为准，核实「{label}」的日期并统一报告中的表述。",
+        "The reporting unit should check the dates of '{label}' against the approved targets "
+        "and its work records and state them alike throughout the report.",
+    ),
+    "REPORT.INCOMPLETE": _advice(
+        DEVIATION[0] + "；所设每项绩效指标都应报告其完成情况",
+        DEVIATION[1] + "; every indicator set is reported on",
+        "请项目单位补全报告所缺的内容（{label}）：每项指标列明指标值和实际完成值，所引附表"
+        "附上且年度一致，然后重新报送。",
+        "The reporting unit should complete what the report lacks ({label}): each "
+        "indicator's target and actual, every appendix it refers to, of the right year; then "
+        "submit it again.",
+    ),
+    "REPORT.NAME_VARIANT": _advice(
+        "报告应以项目单位的正式全称（与预算批复一致）署名，全文一致",
+        "A report names its unit by the full name of the approved budget, alike throughout",
+        "请项目单位核实「{claimed}」与「{observed}」哪一个是正式全称，统一报告中的写法。",
+        "The reporting unit should tell which of '{claimed}' and '{observed}' is its full "
+        "name and write it alike throughout the report.",
+    ),
+    "REPORT.RANKING": _advice(
+        TRUE_DATA[0] + "对表格的文字分析应与表中数据相符",
+        TRUE_DATA[1] + "what the text says of a table agrees with the table",
+        "请项目单位按表中数据更正关于最高、最低项的表述。",
+        "The reporting unit should correct what the text says is highest or lowest to "
+        "follow the table.",
+    ),
+    "REPORT.MISSED_TARGET_CLAIMED": _advice(
+        DEVIATION[0] + "；未达指标值的不应表述为已完成",
+        DEVIATION[1] + "; a target missed is not described as met",
+        "请项目单位如实表述「{label}」的完成情况，说明未完成的原因并提出改进措施。",
+        "The reporting unit should state truly how far '{label}' was achieved, say why it "
+        "fell short and propose improvements.",
+    ),
+    "REPORT.COST_PER_UNIT": _advice(
+        MEASURES[0] + "：绩效评价对项目支出的经济性、效率性、效益性和公平性进行测量和评判；"
+        "资金全额支出而产出明显不足，单位产出成本远高于计划",
+        MEASURES[1] + ": evaluation judges a project's economy, efficiency, effectiveness "
+        "and equity; money spent in full for output far below target costs far more per unit "
+        "than planned",
+        "请项目单位说明「{label}」资金已基本用完而产出未达目标的原因，列明资金的实际用途，"
+        "并明确未完成任务的后续安排。",
+        "The reporting unit should explain why '{label}' spent its money but fell short of "
+        "its output, show what the money paid for, and say how the rest will be done.",
+    ),
+    "REPORT.FORM_BUDGET_SCORE": _advice(
+        TRUE_DATA[0] + "自评表「预算执行情况」栏的得分为分值 × 执行率（表头常注明，如“得分"
+        "（20分*执行率）”），最高为分值",
+        TRUE_DATA[1] + "the form's budget execution row scores weight × execution rate (as "
+        "its heading often says), at most its weight",
+        "请项目单位按分值 × 执行率重新计算「{label}」的得分（应为 {observed}），更正自评表及总分。",
+        "The reporting unit should recompute the score of '{label}' as weight × execution "
+        "rate ({observed}) and correct the form and its total.",
+    ),
+    "REPORT.FORM_WEIGHTS": _advice(
+        MEASURES[0] + "：原则上产出指标、效益指标、服务对象满意度指标和预算执行率的权重分别为 "
+        "50%、30%、10%、10%；自评表分值合计 100 分，各级指标分值之和等于其上级分值",
+        MEASURES[1] + ": outputs, outcomes, beneficiaries' satisfaction and budget execution "
+        "weigh 50%, 30%, 10% and 10% as a rule; the form's weights sum to 100, each level's "
+        "to the weight above it",
+        "请项目单位重新分配「{label}」的分值，使各级分值之和与上级一致、总分为 100 分。",
+        "The reporting unit should reallocate the weights of '{label}' so that each level "
+        "sums to the weight above it and the form to 100.",
+    ),
+    "REPORT.FORM_FULL_SCORE_MISSED": _advice(
+        *PROPORTIONAL,
+        "请项目单位按完成值与指标值的比例重新计算「{label}」的得分，并更正自评表的总分和等级。",
+        "The reporting unit should rescore '{label}' in proportion of actual to target and "
+        "correct the form's total and grade.",
+    ),
+    "REPORT.FORM_NO_REASON": _advice(
+        *DEVIATION,
+        "请项目单位在自评表「偏差原因分析及改进措施」栏写明「{label}」未达指标值的原因和改进措施。",
+        "The reporting unit should state, in the form's deviation column, why '{label}' fell "
+        "short of its target and how it will improve.",
+    ),
+    "REPORT.FORM_WEIGHTED_SCORE": _advice(
+        TRUE_DATA[0] + "自评表的折算得分等于单项指标得分乘以其权重占比",
+        TRUE_DATA[1] + "a form's weighted score is the indicator's score times its weight share",
+        "请项目单位按得分 × 权重占比重新计算「{label}」的折算得分（应为 {observed}），并更正合计。",
+        "The reporting unit should recompute the weighted score of '{label}' as score × "
+        "weight share ({observed}) and correct the total.",
+    ),
+    "REPORT.UNREADABLE": _advice(
+        TRUE_DATA[0] + "报送的报告须能打开和读取，其数据才能核对",
+        TRUE_DATA[1] + "a report submitted must open and read before its figures can be checked",
+        "请项目单位重新导出报告（Word .docx、文本型 PDF 或纯文本，不设密码）后再次报送。",
+        "The reporting unit should export the report again (Word .docx, a PDF with text, or "
+        "plain text, without a password) and submit it again.",
+    ),
+    "REPORT.TABLE_UNVERIFIABLE": _advice(
+        TRUE_DATA[0] + "表格须完整列出各行各列，其合计才能核对",
+        TRUE_DATA[1] + "a table shows every row and column before its totals can be checked",
+        "请项目单位补全表格「{label}」缺失的行列后重新报送。",
+        "The reporting unit should complete the rows and columns missing from table "
+        "'{label}' and submit the report again.",
+    ),
+    # The records: the county that submitted them acts.
+    "RECORDS.DUPLICATE_PAYMENT": _advice(
+        "本项目规定同一{person}每年只发放一次" + CHECKS_DECLARED[0] + "，其后各笔均属多发",
+        "The programme pays each {person} once a year" + CHECKS_DECLARED[1] + "; every "
+        "payment after the first is paid in excess",
+        "请相关区县核实该{person}的各笔发放，追回多发的 {involved} 元，并在发放前按{person}查重。",
+        "The counties concerned should check each payment to this {person}, recover the "
+        "{involved} yuan paid in excess, and check for repeats by {person} before paying.",
+    ),
+    "RECORDS.OUT_OF_COUNTY": _advice(
+        "本项目资金按区县下达，由区县发放给本区县的对象" + CHECKS_DECLARED[0] + "；身份证号前六位"
+        "为户籍所在地的行政区划代码（GB 11643）",
+        "The programme's money is allocated by county, each paying its own residents"
+        + CHECKS_DECLARED[1]
+        + "; a resident ID's first six digits are the region of "
+        "residence (GB 11643)",
+        "请报送区县（{claimed}）核实该{person}是否为本区县的服务对象（提供居住证明等）；不是的，"
+        "请更正报送记录，并与户籍所在区县协调相应资金。",
+        "The submitting county ({claimed}) should check whether this {person} is one of its "
+        "residents (proof of residence); if not, correct the records and settle the money "
+        "with the county of residence.",
+    ),
+    "RECORDS.AGE_OUT_OF_RANGE": _advice(
+        "本项目规定的对象年龄范围为 {min}–{max} 岁" + CHECKS_DECLARED[0],
+        "The programme serves people aged {min} to {max}" + CHECKS_DECLARED[1],
+        "请区县核实该对象的出生日期；确不在 {min}–{max} 岁之内的，请说明纳入理由，无正当理由的"
+        "收回相应资金并更正记录。",
+        "The county should check this person's date of birth; if outside {min}–{max}, say "
+        "why they were included, or recover the money and correct the records.",
+    ),
+    "RECORDS.COUNTED_TWICE": _advice(
+        TRUE_DATA[0] + "同一{key}在多个{across}中只计为一个对象，产出数量不得重复计数",
+        TRUE_DATA[1] + "one {key} under several {across} is one item, never counted twice",
+        "请相关区县核实该对象的各条记录是否属实，并按{key}只计一次更正上报的数量；项目单位汇总时"
+        "同样只计一次。",
+        "The counties concerned should check that this item's rows are true and correct the "
+        "figures they reported, counting it once by {key}; so should the unit when it adds "
+        "them up.",
+    ),
+    "RECORDS.OUTSIDE_YEAR": _advice(
+        BUDGET_LAW[0] + "规定预算年度自公历 1 月 1 日起至 12 月 31 日止；本项目资金用于项目年度内"
+        "的活动",
+        BUDGET_LAW[1] + " sets the budget year from 1 January to 31 December; the programme's "
+        "money pays for activities of its year",
+        "请区县核实{date}：填写错误的请更正；确属其他年度的，请从本年度记录中剔除，相应支出不列入"
+        "本年度项目资金。",
+        "The county should check the {date}: correct it if mistyped; if the activity belongs "
+        "to another year, remove it from this year's records and its spending from this "
+        "year's money.",
+    ),
+    "RECORDS.AFTER_DEADLINE": _advice(
+        "本项目绩效目标的产出时效指标：{observed} 前完成（programme.yaml），逐场、逐县判断",
+        "The programme's timeliness target: done by {observed} (programme.yaml), judged event "
+        "by event and county by county",
+        "请区县说明这些活动晚于 {observed} 完成的原因，并提供相关资料（如批准延期的文件）。",
+        "The county should explain why these activities came after {observed} and provide "
+        "the papers (an approved extension, if any).",
+    ),
+    "RECORDS.OVERSPENT": _advice(
+        BUDGET_LAW[0] + "要求各部门、各单位的支出以经批准的预算为依据、按照预算执行；区县使用资金"
+        "不得超过下达的 {observed} 元",
+        BUDGET_LAW[1] + " requires spending to rest on and follow the approved budget; a "
+        "county spends no more than the {observed} yuan allocated",
+        "请区县说明超出下达金额的 {involved} 元从何列支、经谁批准；无依据的予以纠正，并更正报送的"
+        "使用金额。",
+        "The county should show where the {involved} yuan above its allocation was charged "
+        "and who approved it; correct it where nothing did, and correct the amount reported.",
+    ),
+    "RECORDS.AMOUNT_NOT_STANDARD": _advice(
+        "本项目规定的发放标准为每笔 {observed} 元" + CHECKS_DECLARED[0],
+        "The programme's standard payment is {observed} yuan" + CHECKS_DECLARED[1],
+        "请区县核实按 {claimed} 元发放的记录：少发的补发，多发的追回；确需按其他标准发放的，请提供"
+        "批准文件。",
+        "The county should check the payments of {claimed} yuan: pay what is short, recover "
+        "what is over, or provide the approval for another standard.",
+    ),
+    "RECORDS.TOTAL_DISAGREES": _advice(
+        "本项目报送模板：合计、小计、总计行等于其所覆盖各行之和",
+        "The programme's template: a total or subtotal row equals the sum of the rows it covers",
+        "请区县核对「{column}」第 {rows} 行与{kind}行，更正错误后重新报送。",
+        "The county should check {column} in rows {rows} against the {kind} row, correct the "
+        "error and resubmit.",
+    ),
+    # The report against the records and the scoring rules: the reporting unit acts.
+    "REPORT.RECORDS_DISAGREE": _advice(
+        MEASURES[0] + "要求单位自评如实反映各项绩效指标的实际完成情况；报告所述完成值应与区县报送的"
+        "原始记录一致",
+        MEASURES[1] + " requires the self-evaluation to state each indicator's actual "
+        "completion truly; the figure reported agrees with the counties' records",
+        "请项目单位以区县报送记录（{observed}）为准核实「{label}」，更正报告，或说明差异的原因。",
+        "The reporting unit should check '{label}' against the county records ({observed}) "
+        "and correct the report, or explain the difference.",
+    ),
+    "REPORT.RECORDS_PROVISIONAL": _advice(
+        MEASURES[0] + "要求单位自评如实反映各项绩效指标的实际完成情况；{missing}的记录尚未接收，"
+        "报告所述完成值暂无完整记录支撑",
+        MEASURES[1] + " requires the self-evaluation to state each indicator's actual "
+        "completion truly; the records of {missing} are not yet accepted, so the figure "
+        "reported lacks complete records",
+        "请项目单位督促{missing}补报数据，补齐后重新核对「{label}」；在此之前该数据不作为已核实的"
+        "数据。",
+        "The reporting unit should have {missing} submit their records and check '{label}' "
+        "again once they are in; until then the figure is not verified.",
+    ),
+    "REPORT.SCORE_DIFFERS": _advice(
+        PROPORTIONAL[0] + "；本项目的指标、权重和评分规则见 programme.yaml",
+        PROPORTIONAL[1] + "; the programme's indicators, weights and scoring rules are in "
+        "programme.yaml",
+        "请项目单位按评分规则和区县记录重新计算「{label}」的得分（应为 {observed}），更正自评表和报告。",
+        "The reporting unit should rescore '{label}' by the scoring rules and the county "
+        "records ({observed}) and correct the form and the report.",
+    ),
+}
+
+
+RULES: dict[str, Rule] = {
+    rule.id: replace(rule, **_ADVICE.get(rule.id, {})) for rule in (*_INGEST, *_REPORT, *_RECORDS)
+}
 
 
 def rule(rule_id: str) -> Rule:
@@ -1017,6 +1383,12 @@ def render_markdown() -> str:
         "The `RECORDS.*` rules that list parameters run only as programme.yaml declares them "
         "(SPEC §1.4): `checks: - {rule: RECORDS.…, sheet: …, <parameter>: …}`, once per entry.",
         "",
+        "A rule that yields findings states its basis (依据: the regulation, or the programme's "
+        "target or standard, it rests on) and its suggestion (整改建议: to the county for its "
+        "records, to the reporting unit for its report), filled in as its message is; "
+        "`{involved}` is the finding's 涉及金额 in yuan. A file's refusal says what to fix in "
+        "its message.",
+        "",
     ]
     for r in sorted(RULES.values(), key=lambda r: r.id):
         lines += [
@@ -1028,6 +1400,13 @@ def render_markdown() -> str:
             f"- message (zh): {r.template_zh}",
             f"- message (en): {r.template_en}",
         ]
+        if r.basis_zh:
+            lines += [
+                f"- basis (zh): {r.basis_zh}",
+                f"- basis (en): {r.basis_en}",
+                f"- suggestion (zh): {r.suggestion_zh}",
+                f"- suggestion (en): {r.suggestion_en}",
+            ]
         if r.id in CHECKS:
             lines += ["- parameters:", *(f"  - {p}" for p in parameters(r.id))]
         lines.append("")

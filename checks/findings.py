@@ -10,25 +10,10 @@ from decimal import Decimal
 
 from jixiao.checks.catalogue import rule
 
-# What every report finding rests on, and what the unit should do (依据 / 整改建议).
-BASIS = {
-    "zh": "《项目支出绩效评价管理办法》（财预〔2020〕10号）：自评报告数据应真实、准确、前后一致",
-    "en": "Measures for the Performance Evaluation of Project Expenditure (Caiyu [2020] No. 10): "
-    "the figures of a self-evaluation report are true, accurate and consistent",
-}
-SUGGESTION = {
-    "zh": {
-        "error": "请核实原始资料，更正报告中的错误数据，并说明差异原因。",
-        "warning": "请核实相关表述与数据，补充依据或修改报告。",
-        "info": "请补全相关内容后重新提交，以便核对。",
-    },
-    "en": {
-        "error": "Check the source records, correct the wrong figures in the report and "
-        "explain the difference.",
-        "warning": "Check the statement and its figures; add the evidence or amend the report.",
-        "info": "Complete what is missing and submit the report again, so that it can be checked.",
-    },
-}
+
+def yuan(value: Decimal) -> str:
+    """Money as an auditor writes it: 400, 12000, 12000.50."""
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
 def fingerprint(rule_id: str, subject: str, claimed: str, observed: str,
@@ -88,15 +73,19 @@ class Finding:
     def severity(self) -> str:
         return rule(self.rule_id).severity
 
-    def message(self, lang: str = "zh") -> str:
-        """The rule's message; in English a parameter's ``_en`` form (``observed_en``, a
-        figure's words computed here in English) stands for it where the finding has one."""
+    def _params(self, lang: str) -> dict:
+        """What the rule's texts say; in English a parameter's ``_en`` form (``observed_en``,
+        a figure's words computed here in English) stands for it where the finding has one."""
         params = {"subject": self.subject, "label": self.label or self.subject,
                   "claimed": self.claimed, "observed": self.observed, "where": self.where,
+                  "involved": yuan(self.amount_yuan) if self.amount_yuan is not None else "",
                   **self.params}  # fmt: skip
         if lang != "zh":
             params |= {k.removesuffix("_en"): v for k, v in self.params.items() if k.endswith("_en")}
-        return rule(self.rule_id).message(lang, **params)
+        return params
+
+    def message(self, lang: str = "zh") -> str:
+        return rule(self.rule_id).message(lang, **self._params(lang))
 
     @property
     def fingerprint(self) -> str:
@@ -118,20 +107,20 @@ class Finding:
         )
 
     def as_dict(self, lang: str = "zh") -> dict:
-        r = rule(self.rule_id)
+        r, params = rule(self.rule_id), self._params(lang)
         return {
             "rule_id": self.rule_id,
             "severity": self.severity,
             "subject": self.subject,
             "claimed": self.claimed,
             "observed": self.observed,
-            "message": self.message(lang),
+            "message": r.message(lang, **params),
             "evidence": [e.as_dict() for e in self.evidence],
             "fingerprint": self.fingerprint,
             "amount_yuan": str(self.amount_yuan) if self.amount_yuan is not None else None,
-            "basis": f"{r.title_zh}（{r.id}）；{BASIS['zh']}" if lang == "zh"
-            else f"{r.title_en} ({r.id}); {BASIS['en']}",
-            "suggestion": SUGGESTION["zh" if lang == "zh" else "en"][self.severity],
+            # The rule's own basis and suggestion; its id stays in rule_id, never in them.
+            "basis": r.basis(lang, **params),
+            "suggestion": r.suggestion(lang, **params),
         }
 
 

@@ -31,7 +31,7 @@ from decimal import Decimal
 
 import duckdb
 
-from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.findings import Evidence, Finding, yuan
 from jixiao.schemas.contracts import TYPE_NAMES, Template
 from jixiao.schemas.programme import (
     AfterDeadline,
@@ -60,11 +60,6 @@ def params(sql: str, values: dict) -> dict:
     """Only the named parameters the query uses: DuckDB refuses extra ones."""
     used = set(re.findall(r"\$(\w+)", sql))
     return {k: v for k, v in values.items() if k in used}
-
-
-def yuan(value: Decimal) -> str:
-    """Money as an auditor writes it: 400, 12000, 12000.50."""
-    return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
 def _quoted(name: str) -> str:

@@ -29,6 +29,7 @@ from jixiao.checks.records import record_findings
 from jixiao.checks.report_check import ReportAudit, audit_report
 from jixiao.ingest.load import known_names, replace_claims
 from jixiao.ingest.reviews import DISMISSED, on_record
+from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
 from jixiao.publish.report import Publication, staged_folder, unassigned_line, write_reports
@@ -163,6 +164,22 @@ def missing_from(programme: Programme, missing: dict[str, tuple[str, ...]],
 
 
 
+def refused_files(con: duckdb.DuckDBPyConnection, programme: Programme, feedback_dir: Path,
+                  folder: Path) -> list[tuple[str, str, str]]:  # fmt: skip
+    """The county files that stand refused, each with the page telling its county what to fix:
+    (county, file, the page's HTML as a path relative to the report's ``folder``)."""
+    return [
+        (f"{code} {programme.counties.get(code, '')}".strip(), file,
+         os.path.relpath(feedback_files(page_file(feedback_dir, page))[0], folder))
+        for code, file, page in con.execute(
+            "SELECT county_code, file, feedback_file FROM "
+            f"{latest_log_entries('programme_code, year, file')} WHERE programme_code = ? "
+            "AND year = ? AND status = 'refused' AND county_code IS NOT NULL "
+            "AND feedback_file IS NOT NULL ORDER BY county_code, file",
+            [programme.code, programme.year]).fetchall()
+    ]  # fmt: skip
+
+
 def unassigned_files(con: duckdb.DuckDBPyConnection,
                      programme: Programme) -> list[tuple[str, str]]:  # fmt: skip
     """The files refused because their county cannot be told, as they stand, with their pages
@@ -188,8 +205,8 @@ def reading_notes(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[
 
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
-                    out_dir: Path, run_id: str, lang: str = "zh", *,
-                    hash_key: bytes) -> AuditResult:  # fmt: skip
+                    out_dir: Path, run_id: str, lang: str = "zh", *, hash_key: bytes,
+                    feedback_dir: Path) -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
     ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
     texts are masked for the names the programme's county files paired with IDs, found by
@@ -268,7 +285,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         survey_answers(con, programme),
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
         coverage, unassigned_files(con, programme),
-        reading_notes(con, programme), report.read_line(), reviews, dismissed,
+        reading_notes(con, programme), report.read_line(),
+        refused_files(con, programme, feedback_dir, folder), reviews, dismissed,
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")

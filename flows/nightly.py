@@ -271,7 +271,7 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             name = f"{programme.year}/{programme.code}"
             try:
                 result = audit_programme(con, programme_dir, programme, out, run_id, lang,
-                                         hash_key=key)  # fmt: skip
+                                         hash_key=key, feedback_dir=staging.parent / "feedback")  # fmt: skip
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import quote
 
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.against_records import counted
@@ -70,6 +71,8 @@ class Publication:
     # how accepted files were read where their layout asked for it: (county, file, note)
     notes: list[tuple[str, str, str]] = field(default_factory=list)
     report_read: str = ""  # what the check of the report rested on (ReportAudit.read_line)
+    # the county files that stand refused: (county, file, its feedback page relative to here)
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
     # the auditors' decisions on record, by fingerprint (ingest.reviews.on_record), and the
     # findings they dismissed (不予采纳): listed apart, never among ``findings``
     reviews: dict[str, dict] = field(default_factory=dict)
@@ -92,6 +95,8 @@ RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
 H_DISMISSED = "经复核不予采纳的发现"
 DISMISSED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "不予采纳理由", "复核人", "复核时间", "来源")
 UNASSIGNED_HEAD = ("文件", "说明页")
+REFUSED_HEAD = ("区县", "文件", "退回说明")
+REFUSED_LINE = "以下报送文件被拒收、尚待区县补报，其数据未计入本次审核（退回说明逐行列明须更正之处）："
 NOTES_HEAD = ("区县", "文件", "读取说明")
 NOTES_LINE = ("已接收文件中，以下内容按版式识别后未作为数据读入，或读入时需要留意（隐藏的行和工作表、"
               "表尾、栏次行等）：")
@@ -458,6 +463,12 @@ def render_html(pub: Publication) -> str:
     if pub.coverage:
         out += [_h2(H_COVERAGE), f"<p>{esc(coverage_line(pub))}</p>",
                 _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        if pub.refused:
+            rows = "".join(f"<tr><td>{esc(c)}</td><td>{esc(f)}</td><td><a href=\"{esc(quote(p))}\">"
+                           f"{esc(p.rsplit('/', 1)[-1])}</a></td></tr>" for c, f, p in pub.refused)
+            out += [f"<p>{esc(REFUSED_LINE)}</p>", "<table><thead><tr>"
+                    + "".join(f"<th>{h}</th>" for h in REFUSED_HEAD)
+                    + f"</tr></thead><tbody>{rows}</tbody></table>"]  # fmt: skip
         if pub.unassigned:
             out += [f"<p>{esc(unassigned_line(pub))}</p>",
                     _html_table(UNASSIGNED_HEAD, pub.unassigned)]  # fmt: skip
@@ -505,6 +516,8 @@ def render_markdown(pub: Publication) -> str:
     if pub.coverage:
         out += ["", f"## {H_COVERAGE}", "", md_text(coverage_line(pub)), "",
                 *md_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        if pub.refused:
+            out += ["", md_text(REFUSED_LINE), "", *md_table(REFUSED_HEAD, pub.refused)]
         if pub.unassigned:
             out += ["", md_text(unassigned_line(pub)), "", *md_table(UNASSIGNED_HEAD, pub.unassigned)]
         if pub.notes:

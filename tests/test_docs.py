@@ -1,5 +1,6 @@
 """Documentation generated from declarations stays in step with them."""
 
+import re
 from pathlib import Path
 
 from jixiao.checks.catalogue import RULES, render_markdown
@@ -54,3 +55,38 @@ def test_dictionary_documents_every_view_column():
             meaning = line.split(" | ")[2].rstrip(" |")
             assert f"| {kind} |" in line and meaning, line
     assert "| `county_name` | VARCHAR | 区县名称（counties 表） |" in views
+
+
+# What every finding said before its rule had its own (issue 14): one basis, three suggestions.
+_GENERIC = ("自评报告数据应真实、准确、前后一致", "更正报告中的错误数据",
+            "补充依据或修改报告", "请补全相关内容后重新提交")  # fmt: skip
+_ADDRESSED = {"RECORDS.": (r"^请(相关|报送)?区县", r"^The (counties concerned|county|submitting county)"),
+              "REPORT.": (r"^请项目单位", r"^The reporting unit should")}  # fmt: skip
+
+
+def test_every_finding_rule_has_its_own_basis_and_suggestion():
+    """依据 and 整改建议 per rule (issue 14): every rule that yields findings names what it
+    rests on and tells whoever must act what to do — the county for its records, the
+    reporting unit for its report — in both languages, each its own, never its id; and
+    CATALOGUE.md lists them."""
+    findings_rules = [r for r in RULES.values() if {"report", "records"} & set(r.tags)]
+    assert len(findings_rules) == 38
+    catalogue = (REPO / "checks" / "CATALOGUE.md").read_text(encoding="utf-8")
+    for r in findings_rules:
+        texts = (r.basis_zh, r.basis_en, r.suggestion_zh, r.suggestion_en)
+        assert all(texts), r.id
+        assert not any(g in t for g in _GENERIC for t in texts), r.id
+        assert not re.search(r"(REPORT|RECORDS)\.[A-Z]", " ".join(texts)), r.id
+        assert not re.search(
+            r"[\u4e00-\u9fff]", re.sub(r"\{\w+\}", "", r.basis_en + r.suggestion_en)
+        ), r.id
+        zh, en = _ADDRESSED["RECORDS." if r.id.startswith("RECORDS.") else "REPORT."]
+        assert re.match(zh, r.suggestion_zh) and re.match(en, r.suggestion_en), r.id
+        assert (
+            f"- basis (zh): {r.basis_zh}" in catalogue
+            and f"- suggestion (en): {r.suggestion_en}" in catalogue
+        )
+    for attr in ("basis_zh", "suggestion_zh", "suggestion_en"):
+        assert len({getattr(r, attr) for r in findings_rules}) == len(findings_rules), attr
+    # The refusals of files say what to fix in their messages and carry no finding's texts.
+    assert not any(r.basis_zh or r.suggestion_zh for r in RULES.values() if r not in findings_rules)

@@ -11,6 +11,7 @@ import textwrap
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import duckdb
 import openpyxl
@@ -22,7 +23,7 @@ from jixiao.ingest.layout import locate
 from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import read_csv, read_workbook
 from jixiao.publish import warehouse
-from jixiao.publish.feedback import MARKED
+from jixiao.publish.feedback import MARKED, feedback_files
 from jixiao.sample.generate import SHEETS, sample_folder, write_sample
 from jixiao.schemas.identifiers import birth_date, resident_id_check
 from jixiao.schemas.warehouse import TABLES
@@ -231,6 +232,10 @@ def test_refused_files_logged_with_reasons_and_feedback(demo):
     assert refused["counties/530125.xlsx"][1].startswith("530125/")
     page = (feedback_dir / refused["counties/530126.xlsx"][1]).read_text(encoding="utf-8")
     assert "缺少列「慰问金额(元)」" in page
+    for _, name in refused.values():  # what to fix, in words: no rule id
+        for path in feedback_files(feedback_dir / name):
+            if path.suffix in (".md", ".html"):
+                assert not re.search(r"(FILE|SHEET|COLUMN|VALUE)\.[A-Z]", path.read_text(encoding="utf-8"))
     # A refused county contributes nothing; the others are all there.
     assert query(db, "SELECT count(*) FROM visits WHERE county_code IN ('530124','530125')") == [
         (0,)
@@ -274,6 +279,17 @@ def test_published_reports(demo):
     assert "宜良县、富民县、石林彝族自治县的数据尚未接收" in fairs[0]["message"]
     assert not [f for f in findings if f["rule_id"] == "REPORT.RECORDS_DISAGREE"]
     assert "job_fair_counties" in fairs[0]["evidence"][-1]["text"]  # the records' count
+    # 依据 and 整改建议 are each rule's own (issue 14): the unit is to have the missing counties
+    # report, each late county to explain; rule ids stand only in their own column.
+    assert fairs[0]["suggestion"].startswith("请项目单位督促宜良县、富民县、石林彝族自治县补报")
+    assert fairs[0]["basis"].startswith("《项目支出绩效评价管理办法》（财预〔2020〕10号）")
+    late = [f for f in findings if f["rule_id"] == "RECORDS.AFTER_DEADLINE"]
+    assert len(late) == 4 and all("2022-11-30 前完成" in f["basis"] for f in late)
+    assert all(f["suggestion"].startswith("请区县说明") for f in late)
+    said = "".join(f["basis"] + f["suggestion"] for f in findings)
+    assert not re.search(r"(REPORT|RECORDS)\.[A-Z]", said)
+    assert not re.search(r"(REPORT|RECORDS)\.[A-Z]", html)
+    assert all(f["basis"] in html.replace("&quot;", '"') for f in late + fairs)
 
 
 def test_scores_metrics_findings_and_views(demo):
@@ -297,6 +313,9 @@ def test_scores_metrics_findings_and_views(demo):
                     ("county:530111:job_fairs:after:2022-11-30", "2022-12-23"),
                     ("county:530112:job_fairs:after:2022-11-30", "2022-12-23"),
                     ("county:530115:job_fairs:after:2022-11-30", "2022-12-26")]  # fmt: skip
+    kept = query(db, "SELECT DISTINCT basis, suggestion FROM findings "
+                     "WHERE rule_id = 'RECORDS.AFTER_DEADLINE'")  # fmt: skip
+    assert len(kept) == 1 and "2022-11-30" in kept[0][0] and kept[0][1].startswith("请区县")
     assert query(db, "SELECT count(*) FROM v_indicator_status")[0][0] >= 10
     # For analysts: targets and actuals typed, counties by name.
     typed = {i: rest for i, *rest in query(db, "SELECT indicator_id, target_value, actual_value, "
@@ -484,3 +503,16 @@ def test_an_answered_refusal_goes_and_a_file_of_no_county_is_the_operators(prefe
         "counties/530124.v2.xlsx": ["已接收", None, None],
         f"counties/{nameless}": ["已被替代", None, "counties/530124.v2.xlsx"],
     }
+
+
+def test_report_states_what_it_rests_on(demo):
+    """数据完整性: the refused files listed with a link to the page their county reads, and the
+    indicators whose recorded figure lacks counties named as such."""
+    folder = demo["base"] / "curated" / "reports" / "2022" / "530100-disability-employment"
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    links = re.findall(r'<a href="([^"#]+)">', html)
+    pages = [folder / unquote(href) for href in links]
+    assert len(pages) == 4 and all(p.is_file() and p.suffix == ".html" for p in pages), links
+    assert {p.parent.parent.parent.name for p in pages} == {"530113", "530124", "530125", "530126"}
+    md = (folder / "report.md").read_text(encoding="utf-8")
+    assert "慰问就业困难户数（缺 东川区、宜良县、富民县、石林彝族自治县）" in md

@@ -419,7 +419,8 @@ def test_report_sentences_are_masked_in_claims_and_every_report_file(intake_at, 
     county_file(folder / "counties" / f"{VALID}.xlsx")  # names NAMES[1] in 慰问
     assert {o.status for o in run(folder, ctx).values()} == {"accepted"}
     out = tmp_path / "reports"
-    audit_programme(ctx.con, folder, ctx.programme, out, "t", hash_key=KEY)
+    audit_programme(ctx.con, folder, ctx.programme, out, "t", hash_key=KEY,
+                    feedback_dir=ctx.feedback_dir)
     staged = staged_folder(out, ctx.programme.year, ctx.programme.code)
     files = {p.name: "\n".join(readable(p)) for p in staged.iterdir() if p.is_file()}
     assert set(files) == {"report.html", "report.md", "findings.json", "findings.xlsx"}

@@ -410,7 +410,8 @@ def test_the_audit_report_says_how_files_were_read(folder, ctx, tmp_path):
     combine(each(hidden_rows), each(footer))(book)
     submit(folder, ctx, book)
     open_run(ctx.con, "r1", dt.datetime.now(dt.UTC))
-    audit_programme(ctx.con, folder, ctx.programme, tmp_path / "reports", "r1", hash_key=KEY)
+    audit_programme(ctx.con, folder, ctx.programme, tmp_path / "reports", "r1", hash_key=KEY,
+                    feedback_dir=ctx.feedback_dir)
     staged = staged_folder(tmp_path / "reports", ctx.programme.year, ctx.programme.code)
     md = (staged / "report.md").read_text(encoding="utf-8")
     coverage = md[md.index("六、报送覆盖情况"):]

@@ -1,7 +1,9 @@
 """The published programme report (SPEC §3): the four files written for real and read back
 the way their readers open them — a browser's parser, Excel's (python-calamine), json, DuckDB."""
 
+import html
 import json
+import re
 import shutil
 import subprocess
 import unicodedata
@@ -17,6 +19,7 @@ import pdfplumber
 import pytest
 from python_calamine import CalamineWorkbook
 
+from jixiao.checks.catalogue import rule
 from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.ingest.load import create_tables
 from jixiao.ingest.problems import Problem
@@ -306,6 +309,42 @@ def test_xlsx_lists_each_piece_of_evidence_to_filter_on(pub, written):
     data = json.loads((written / "findings.json").read_text(encoding="utf-8"))
     amounts = [d["amount_yuan"] for d in data if d["amount_yuan"] is not None]
     assert amounts and all(isinstance(a, float) for a in amounts) and 1000.5 in amounts
+
+def test_basis_and_suggestion_are_each_rules_own(pub, written):
+    """依据 and 整改建议 per rule (issue 14): every output shows each finding's own basis and
+    suggestion — the overspending county told to account for its 1,000.50 元, not to correct
+    a report — and the rule id only in its own column (规则编号, rule_id)."""
+    findings = {f.fingerprint: f for f in pub.findings}
+    bases = {f.fingerprint: rule(f.rule_id).basis("zh", **f._params("zh")) for f in pub.findings}
+    data = json.loads((written / "findings.json").read_text(encoding="utf-8"))
+    for d in data:
+        assert d["basis"] == bases[d["fingerprint"]] and d["rule_id"] == findings[d["fingerprint"]].rule_id
+    overspent = next(d for d in data if d["rule_id"] == "RECORDS.OVERSPENT")
+    assert overspent["basis"].startswith("《中华人民共和国预算法》") and "12000 元" in overspent["basis"]
+    assert overspent["suggestion"].startswith("请区县") and "1000.50 元" in overspent["suggestion"]
+    paid_twice = next(d for d in data if d["rule_id"] == "RECORDS.DUPLICATE_PAYMENT")
+    assert "追回多发的 400 元" in paid_twice["suggestion"]
+    figure = next(d for d in data if d["rule_id"] == "REPORT.FIGURE_DISAGREES")
+    assert figure["suggestion"].startswith("请项目单位") and "「招聘会（县区数）」" in figure["suggestion"]
+    assert len({d["basis"] for d in data}) == len({d["suggestion"] for d in data}) == len(data)
+    # 依据 as each output shows it: the basis alone, no rule id.
+    rule_id = re.compile(r"(REPORT|RECORDS)\.[A-Z]")
+    html_rows = re.findall(r'<tr class="(?:error|warning|info)">(.*?)</tr>',
+                           (written / "report.html").read_text(encoding="utf-8"))  # fmt: skip
+    md = (written / "report.md").read_text(encoding="utf-8").split("四、审计发现")[-1]
+    md_rows = [line.split(" | ") for line in md.split("五、已整改问题")[0].splitlines()
+               if re.match(r"\| \d+ \|", line)]  # fmt: skip
+    book = CalamineWorkbook.from_path(str(written / "findings.xlsx"))
+    xlsx_rows = [r for name in ("错误", "警示", "提示") for r in book.get_sheet_by_name(name).to_python()[1:]]
+    assert len(html_rows) == len(md_rows) == len(xlsx_rows) == len(pub.findings)
+    shown = {html.unescape(re.findall(r"<td[^>]*>(.*?)</td>", row)[3]) for row in html_rows}
+    shown_md = {row[3].replace("\\", "") for row in md_rows}
+    assert shown == shown_md == set(bases.values())
+    for row in xlsx_rows:
+        assert row[COLUMNS.index("依据")] == bases[row[COLUMNS.index("指纹")]]
+        assert row[COLUMNS.index("规则编号")] == findings[row[COLUMNS.index("指纹")]].rule_id
+    assert not any(rule_id.search(b) for b in shown | {r[2] for r in xlsx_rows})
+
 
 def test_xlsx_prints_as_a_working_paper(pub, written):
     """A4 landscape, the working paper's columns fitted to the page width, the header on every

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jixiao.checks.findings import BASIS, SUGGESTION
+from jixiao.checks.catalogue import RULES
 from jixiao.checks.report_check import check_report
 from jixiao.publish.findings import public_dict
 from jixiao.sample import report_writer as writer
@@ -139,8 +139,12 @@ def test_english_says_nothing_in_chinese_of_its_own(tmp_path, rule_id):
         en, zh = public_dict(f, "en"), public_dict(f)
         said = " ".join(en[k] for k in ("message", "basis", "suggestion"))
         assert not own_chinese(said, text), (f.rule_id, said)
-        assert en["basis"].endswith(BASIS["en"]) and en["suggestion"] in SUGGESTION["en"].values()
-        assert zh["basis"].endswith(BASIS["zh"]) and zh["suggestion"] in SUGGESTION["zh"].values()
+        # The rule's own basis and suggestion, to the unit, and never its id.
+        r = RULES[f.rule_id]
+        assert en["basis"].startswith(r.basis_en[:20]) and zh["basis"].startswith(r.basis_zh[:10])
+        assert zh["suggestion"].startswith("请项目单位") and en["suggestion"].startswith(
+            "The reporting unit should")
+        assert f.rule_id not in zh["basis"] + en["basis"] + zh["suggestion"] + en["suggestion"]
         assert zh["message"] == f.message() != f.message("en")
     assert not own_chinese(audit.read_line("en"), text) and audit.read_line("en").startswith("Read:")
     assert audit.read_line().startswith("已读取：")

@@ -267,7 +267,8 @@ def total_row(title: str, label: str, column: str, stated: object) -> Callable[[
 
 def audit(ctx, folder: Path, out: Path, run_id: str) -> list[dict]:
     open_run(ctx.con, run_id, dt.datetime.now(dt.UTC))
-    audit_programme(ctx.con, folder, ctx.programme, out, run_id, hash_key=KEY)
+    audit_programme(ctx.con, folder, ctx.programme, out, run_id, hash_key=KEY,
+                    feedback_dir=ctx.feedback_dir)
     staged = staged_folder(out, ctx.programme.year, ctx.programme.code)
     findings = json.loads((staged / "findings.json").read_text(encoding="utf-8"))
     return [f for f in findings if f["rule_id"] == TOTAL]
