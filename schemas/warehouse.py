@@ -248,7 +248,7 @@ RUNS = Table(
         Column(
             "programme_files",
             "JSON",
-            "各项目的 programme.yaml 与自评报告及其 SHA-256（形如 inputs）",
+            "各项目的 programme.yaml、自评报告与 reviews/ 下的复核工作簿及其 SHA-256（形如 inputs）",
         ),
         Column("files_seen", "INTEGER", "见到的文件数"),
         Column("files_skipped", "INTEGER", "内容未变而跳过的文件数"),

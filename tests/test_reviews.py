@@ -214,6 +214,11 @@ def test_reviews_are_not_county_submissions_and_stay_untouched(nights):
     assert not [s for s in submissions(folder, programme.county_template)
                 if s.rel.startswith("reviews/")]  # fmt: skip
     assert query(db, "SELECT count(*) FROM ingest_log WHERE file LIKE '%复核%'") == [(0,)]
+    # What the third night read of reviews/, as it read it.
+    (files,) = query(db, "SELECT programme_files FROM runs ORDER BY seq DESC LIMIT 1 OFFSET 1")[0]
+    read = {f["file"]: f["sha256"] for f in json.loads(files) if f["file"].startswith("reviews/")}
+    assert read == {f"reviews/{n}": nights["raw_after"][f"{PROGRAMME}/reviews/{n}"]
+                    for n in ("复核-张三.xlsx", "复核-李四.xlsx")}  # fmt: skip
     before, after = nights["raw_before"], nights["raw_after"]
     assert {k: v for k, v in after.items() if k in before} == before
     assert after[f"{PROGRAMME}/reviews/复核-张三.xlsx"] == before[f"{PROGRAMME}/reviews/复核-张三.xlsx"]
