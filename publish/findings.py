@@ -103,12 +103,11 @@ def amount_text(amount: float | None) -> str:
 
 
 def table_rows(findings: list[Finding], lang: str, new: Collection[str] = (),
-               reviews: Mapping[str, Mapping] | None = None,
-               start: int = 1) -> list[tuple[str, ...]]:  # fmt: skip
-    """One row per finding in HEAD order, numbered from ``start``; the severity cell says 新增
-    for a new fingerprint; with ``reviews``, a last cell gives the decision on record."""
+               reviews: Mapping[str, Mapping] | None = None) -> list[tuple[str, ...]]:  # fmt: skip
+    """One row per finding in HEAD order; the severity cell says 新增 for a new fingerprint;
+    with ``reviews``, a last cell gives the decision on record."""
     rows = []
-    for i, f in enumerate(findings, start):
+    for i, f in enumerate(findings, 1):
         d = public_dict(f, lang)
         severity = SEVERITY_ZH[d["severity"]] if lang == "zh" else d["severity"]
         if f.fingerprint in new:
@@ -189,12 +188,12 @@ def colgroup(widths: tuple[int, ...]) -> str:
 
 
 def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = (),
-                   reviews: Mapping[str, Mapping] | None = None, start: int = 1) -> str:  # fmt: skip
+                   reviews: Mapping[str, Mapping] | None = None) -> str:  # fmt: skip
     """The findings as an HTML table, every cell escaped; new fingerprints get a 新增 badge;
     with ``reviews``, a last column gives each decision on record."""
     esc = html.escape
     body = []
-    for f, row in zip(findings, table_rows(findings, lang, (), reviews, start), strict=True):
+    for f, row in zip(findings, table_rows(findings, lang, (), reviews), strict=True):
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if f.fingerprint in new:
             cells[1] = f'<td>{esc(row[1])}<span class="new">{NEW[lang]}</span></td>'
