@@ -28,6 +28,7 @@ from jixiao.checks.findings import Finding, ordered
 from jixiao.checks.records import record_findings
 from jixiao.checks.report_check import ReportAudit, audit_report
 from jixiao.ingest.load import known_names, replace_claims
+from jixiao.ingest.reviews import DISMISSED, on_record
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
@@ -261,6 +262,11 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     ])  # fmt: skip
     new, resolved = history.store(con, run_id, programme.code, programme.year, findings, lang)
     checkpoint("audit.findings_stored")
+    # Decisions follow their findings by fingerprint; a dismissed one is listed apart.
+    reviews = on_record(con, programme.code, programme.year)
+    apart = {fp for fp, r in reviews.items() if r["decision"] == DISMISSED}
+    dismissed = [f for f in findings if f.fingerprint in apart]
+    findings = [f for f in findings if f.fingerprint not in apart]
 
     indicators = []
     for ind in programme.indicators:
@@ -280,7 +286,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         ("区县", *(s.title for s in programme.county_template.sheets.values())),
         coverage, unassigned_files(con, programme),
         reading_notes(con, programme), report.read_line(),
-        refused_files(con, programme, feedback_dir, folder),
+        refused_files(con, programme, feedback_dir, folder), reviews, dismissed,
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")
@@ -289,7 +295,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         f"## {md_text(programme.name)}",
         "",
         f"- 重新计算总分 **{total['score']}**（{total['grade']}），报告自评 {total['claimed_score'] or '—'}",
-        f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条。",
+        f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条"
+        f"{f'，经复核不予采纳 {len(dismissed)} 条' if dismissed else ''}。",
         *([f"- {md_text(unassigned_line(pub))}"] if pub.unassigned else []),
         f"- 报告：`{folder / 'report.html'}`",
     ])  # fmt: skip

@@ -276,6 +276,38 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
 
 
 @app.command()
+def review(raw: Path = RAW, db: Path = DB,
+           port: int = typer.Option(8765, "--port", help="端口（0 为任一空闲端口）/ port")) -> None:  # fmt: skip
+    """在本机（127.0.0.1）打开复核页面：逐条确认或不予采纳最近一次运行的发现并填写复核意见。"""
+    import signal
+    import threading
+
+    from jixiao.publish.review_page import make_server
+
+    if not db.is_file():
+        where = db.resolve()
+        _fail(f"数据仓库 {where} 不存在：请先运行 jixiao run。",
+              f"warehouse {where} does not exist: run `jixiao run` first.")  # fmt: skip
+    try:
+        server = make_server(raw.resolve(), db.resolve(), port)
+    except OSError as exc:
+        _fail(f"无法在 127.0.0.1:{port} 上提供复核页面：{exc.strerror}。",
+              f"cannot serve the review page on 127.0.0.1:{port}: {exc.strerror}.")  # fmt: skip
+    url = f"http://127.0.0.1:{server.server_port}/"
+    out.print(f"复核页面：{url}（按 Ctrl+C 结束）" if _lang["value"] == "zh"
+              else f"review page: {url} (Ctrl+C to stop)", soft_wrap=True)  # fmt: skip
+    # SIGTERM (what systemd sends) ends it as Ctrl+C does: shutdown waits for serve_forever,
+    # so it is asked from another thread.
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command()
 def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
     """写出每个项目的区县空白报送表：每个区县一份，按项目模板（programme.yaml）生成。"""
     from jixiao.ingest.discover import programme_dirs

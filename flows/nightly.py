@@ -27,7 +27,8 @@ from prefect.context import get_run_context
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
 from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
-from jixiao.ingest.discover import programme_dirs, submissions
+from jixiao.ingest import reviews
+from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
 from jixiao.ingest.intake import Context, Outcome, process, sha256_of
 from jixiao.ingest.load import (
     answer_refusals,
@@ -90,7 +91,8 @@ def library_versions() -> str:
 
 def programme_files(programmes: list[tuple[Path, Programme]],
                     audits: list[AuditResult]) -> list[dict]:  # fmt: skip
-    """Each programme's programme.yaml and report with their SHA-256, shaped like `inputs`.
+    """Each programme's programme.yaml, report and returned review workbooks (reviews/) with
+    their SHA-256, shaped like `inputs`.
     The report's is the audit's, of the bytes it read; a report the audit did not read (a
     programme skipped, a report refused) is hashed here, and one refused unread (a symbolic
     link, above its size limit) has none."""
@@ -103,6 +105,8 @@ def programme_files(programmes: list[tuple[Path, Programme]],
         if (report := report_path(programme_dir)) is not None:
             sha = audited.get((programme.code, programme.year)) or report_sha256(report)
             files.append(which | {"file": report.name, "sha256": sha})
+        files += [which | {"file": rel, "sha256": sha256_of(path)}
+                  for path, rel in review_workbooks(programme_dir)]  # fmt: skip
     return files
 
 
@@ -221,6 +225,8 @@ def ingest(
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
                             "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
             answer_refusals(con, programme)
+            if changed := reviews.store(con, programme, programme_dir, logger.warning):
+                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条", name, changed)
             for file, page in unassigned_files(con, programme):
                 shown = str(page_file(feedback_dir, page))
                 logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)

@@ -11,6 +11,9 @@ What is and is not a submission, decided here from names and file types alone:
   written beside a file while it is open) are not: skipped, and the log says so;
 - nor is anything that is not a regular file: a folder behind a symbolic link (its files
   could be anywhere; it is not entered), a FIFO or a device; skipped, and the log says so.
+
+Only ``counties/`` holds submissions: the findings workbooks auditors return into
+``reviews/`` (SPEC §3.2) are found by ``review_workbooks`` and read by ingest.reviews.
 """
 
 from __future__ import annotations
@@ -89,6 +92,18 @@ def _skipped(path: Path, rel: str) -> bool:
     elif not path.is_dir():
         log.warning("跳过 %s：不是普通文件（如管道或设备文件）", mask_text(rel))
     return True
+
+
+def review_workbooks(programme_dir: Path) -> list[tuple[Path, str]]:
+    """The .xlsx files directly under reviews/, with their paths as shown, by name; lock
+    files, links to folders and the like are passed over as under counties/."""
+    found = []
+    folder = programme_dir / "reviews"
+    for path in sorted(folder.iterdir()) if folder.is_dir() else []:
+        rel = "/".join(_text(p) for p in path.relative_to(programme_dir).parts)
+        if not _skipped(path, rel) and path.suffix.lower() == ".xlsx":
+            found.append((path, rel))
+    return found
 
 
 def submissions(programme_dir: Path, template: Template) -> list[Submission]:

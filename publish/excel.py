@@ -11,20 +11,27 @@ the value was neutralised.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import xlsxwriter
 
 from jixiao.checks.findings import Finding
+from jixiao.ingest.reviews import DECISIONS, DISMISSED, FINGERPRINT, REVIEW_COLUMNS
 from jixiao.publish.findings import HEAD, NEW, SEVERITY_ZH, evidence_text, public_dict
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # Working-paper order (HEAD without severity: the sheet is the severity), then what an
-# auditor filters on or follows from night to night.
-COLUMNS = (*HEAD["zh"][:1], *HEAD["zh"][2:], "本次新增", "规则编号", "所涉对象", "指纹")
-WIDTHS = (6, 40, 30, 44, 12, 30, 8, 28, 28, 18)  # in characters of the default font
+# auditor filters on or follows from night to night, then the review an auditor fills in
+# and returns into reviews/ (SPEC §3.2, read by ingest.reviews).
+COLUMNS = (*HEAD["zh"][:1], *HEAD["zh"][2:], "本次新增", "规则编号", "所涉对象", FINGERPRINT,
+           *REVIEW_COLUMNS)  # fmt: skip
+WIDTHS = (6, 40, 30, 44, 12, 30, 8, 28, 28, 18, 12, 36, 10)  # in characters of the default font
+REVIEW_AT = COLUMNS.index(REVIEW_COLUMNS[0])
+# Findings dismissed on review: apart from the severity sheets, still open to a new decision.
+DISMISSED_SHEET = "经复核不予采纳"
+FILL_ROWS = 1000  # how far down the decision's drop-down list reaches
 # One row per piece of evidence, so that an auditor can filter by county, file or row.
 EVIDENCE_SHEET = "证据明细"
 EVIDENCE_COLUMNS = ("序号", "严重程度", "规则编号", "区县代码", "区县", "文件", "工作表", "行",
@@ -46,8 +53,12 @@ def excel_text(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str] = ()) -> Path:
-    """Write the workbook to ``path`` (callers wanting atomicity pass a temporary path)."""
+def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str] = (),
+                        reviews: Mapping[str, Mapping] | None = None) -> Path:  # fmt: skip
+    """Write the workbook to ``path`` (callers wanting atomicity pass a temporary path); each
+    finding's review columns are prefilled with the decision on record in ``reviews`` (by
+    fingerprint), and a dismissed finding goes to its own sheet."""
+    reviews = reviews or {}
     # write_string is used throughout; these options make any future plain write() safe too.
     options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(str(path), options) as book:
@@ -55,8 +66,13 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
         header = book.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "text_wrap": True})
         text = book.add_format({**base, "text_wrap": True})
         money = book.add_format({**base, "num_format": "#,##0.00"})
-        sheets = {s: book.add_worksheet(zh) for s, zh in SEVERITY_ZH.items()}
+        sheets = {s: book.add_worksheet(zh) for s, zh in
+                  (*SEVERITY_ZH.items(), (DISMISSED, DISMISSED_SHEET))}  # fmt: skip
         for sheet in sheets.values():
+            sheet.data_validation(1, REVIEW_AT, FILL_ROWS, REVIEW_AT, {
+                "validate": "list", "source": list(DECISIONS), "error_title": "复核结论",
+                "error_message": f"请从下拉列表中选择：{' / '.join(DECISIONS)}",
+            })  # fmt: skip
             for col, (name, width) in enumerate(zip(COLUMNS, WIDTHS, strict=True)):
                 sheet.write_string(0, col, name, header)
                 sheet.set_column(col, col, width)
@@ -74,7 +90,7 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             pieces.set_column(col, col, width)
         pieces.freeze_panes(1, 0)
         at = 0
-        rows = dict.fromkeys(SEVERITY_ZH, 0)
+        rows = dict.fromkeys(sheets, 0)
         for number, f in enumerate(findings, 1):  # numbered as in report.html
             d = public_dict(f)
             for e in d["evidence"]:
@@ -90,8 +106,10 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
                         pieces.write_number(at, col, value, text)
                     else:
                         pieces.write_string(at, col, excel_text(value or ""), text)
-            sheet, r = sheets[d["severity"]], rows[d["severity"]] + 1
-            rows[d["severity"]] = r
+            review = reviews.get(f.fingerprint)
+            kind = DISMISSED if review and review["decision"] == DISMISSED else d["severity"]
+            sheet, r = sheets[kind], rows[kind] + 1
+            rows[kind] = r
             sheet.write_number(r, 0, number, text)
             texts = (d["message"], d["basis"], evidence_text(d))
             for col, value in enumerate(texts, 1):
@@ -100,14 +118,16 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
                 sheet.write_number(r, 4, d["amount_yuan"], money)
             else:
                 sheet.write_blank(r, 4, None, money)
+            decided = (review["decision"], review["reason"], review["reviewer"]) if review else ()
             tail = (d["suggestion"], NEW["zh"] if f.fingerprint in new else "", d["rule_id"],
-                    d["subject"], d["fingerprint"])  # fmt: skip
+                    d["subject"], d["fingerprint"], *decided)  # fmt: skip
             for col, value in enumerate(tail, 5):
                 sheet.write_string(r, col, excel_text(value), text)
             # Excel does not size a row to its wrapped text: the row is given the height of
             # its longest cell, or every finding would show one line.
-            lines = max(_lines(v, WIDTHS[c]) for c, v in ((1, texts[0]), (2, texts[1]),
-                                                             (3, texts[2]), (5, tail[0])))  # fmt: skip
+            wrapped = ((1, texts[0]), (2, texts[1]), (3, texts[2]), (5, tail[0]),
+                       (REVIEW_AT + 1, review["reason"] if review else ""))  # fmt: skip
+            lines = max(_lines(v, WIDTHS[c]) for c, v in wrapped)
             sheet.set_row(r, min(MAX_PT, LINE_PT * lines))
         for s, sheet in sheets.items():
             sheet.autofilter(0, 0, rows[s], len(COLUMNS) - 1)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from datetime import timedelta, timezone
 
 from jixiao.checks.findings import Finding
 from jixiao.ingest.personal import mask_text
@@ -22,6 +23,9 @@ HEAD = {
     "en": ("#", "severity", "problem", "basis", "evidence", "amount (yuan)", "suggestion"),
 }
 NEW = {"zh": "新增", "en": "new"}
+REVIEW_HEAD = {"zh": "复核结论", "en": "review"}
+# Beijing time: UTC+8 all year (no daylight saving), so a 02:00 run carries its own date.
+BEIJING = timezone(timedelta(hours=8), "北京时间")
 
 
 def _masked(value):
@@ -36,17 +40,39 @@ def _masked(value):
     return value
 
 
-def public_dict(f: Finding, lang: str = "zh") -> dict:
+def public_review(review: Mapping | None) -> dict | None:
+    """A decision on record (ingest.reviews.on_record) as published, its time in Beijing time."""
+    if review is None:
+        return None
+    return {**review, "decided_at": review["decided_at"].astimezone(BEIJING).isoformat()}
+
+
+def public_dict(f: Finding, lang: str = "zh", reviews: Mapping[str, Mapping] | None = None) -> dict:
     """Finding.as_dict (SPEC §3.1) as published: personal numbers masked, the amount a number
-    (yuan to the fen: a double holds every such amount below 10¹³ exactly as written)."""
+    (yuan to the fen: a double holds every such amount below 10¹³ exactly as written); with
+    ``reviews`` (by fingerprint), the finding's ``review`` too (SPEC §3.2; null when none)."""
     d = _masked(f.as_dict(lang))
     if d["amount_yuan"] is not None:
         d["amount_yuan"] = float(d["amount_yuan"])
+    if reviews is not None:
+        d["review"] = public_review(reviews.get(f.fingerprint))
     return d
 
 
-def as_json(findings: list[Finding], lang: str = "zh") -> str:
-    return json.dumps([public_dict(f, lang) for f in findings], ensure_ascii=False, indent=2)
+def as_json(findings: list[Finding], lang: str = "zh",
+            reviews: Mapping[str, Mapping] | None = None) -> str:  # fmt: skip
+    return json.dumps([public_dict(f, lang, reviews) for f in findings], ensure_ascii=False,
+                      indent=2)  # fmt: skip
+
+
+def review_text(review: Mapping | None) -> str:
+    """A decision as shown beside its finding: 不予采纳：reason（复核人 name，date）."""
+    if review is None:
+        return "未复核"
+    said = "，".join(b for b in (f"复核人 {review['reviewer']}" if review["reviewer"] else "",
+                                f"{review['decided_at'].astimezone(BEIJING):%Y-%m-%d}") if b)  # fmt: skip
+    reason = f"：{review['reason']}" if review["reason"] else ""
+    return f"{review['decision']}{reason}（{said}）"
 
 
 def evidence_text(d: dict, lang: str = "zh") -> str:
@@ -76,18 +102,20 @@ def amount_text(amount: float | None) -> str:
     return f"{amount:,.2f}" if amount is not None else ""
 
 
-def table_rows(
-    findings: list[Finding], lang: str, new: Collection[str] = ()
-) -> list[tuple[str, ...]]:
-    """One row per finding in HEAD order; the severity cell says 新增 for a new fingerprint."""
+def table_rows(findings: list[Finding], lang: str, new: Collection[str] = (),
+               reviews: Mapping[str, Mapping] | None = None) -> list[tuple[str, ...]]:  # fmt: skip
+    """One row per finding in HEAD order; the severity cell says 新增 for a new fingerprint;
+    with ``reviews``, a last cell gives the decision on record."""
     rows = []
     for i, f in enumerate(findings, 1):
         d = public_dict(f, lang)
         severity = SEVERITY_ZH[d["severity"]] if lang == "zh" else d["severity"]
         if f.fingerprint in new:
             severity += f"（{NEW['zh']}）" if lang == "zh" else f" ({NEW['en']})"
-        rows.append((str(i), severity, d["message"], d["basis"], evidence_text(d, lang),
-                     amount_text(d["amount_yuan"]), d["suggestion"]))  # fmt: skip
+        row = (str(i), severity, d["message"], d["basis"], evidence_text(d, lang),
+               amount_text(d["amount_yuan"]), d["suggestion"])  # fmt: skip
+        review = (mask_text(review_text(reviews.get(f.fingerprint))),) if reviews is not None else ()
+        rows.append(row + review)
     return rows
 
 
@@ -149,26 +177,32 @@ thead{{display:table-header-group}}h2{{break-after:avoid;page-break-after:avoid}
 @media print{{body{{margin:0;font-size:10pt}}h1{{font-size:15pt}}
 tr{{break-inside:avoid;page-break-inside:avoid}}}}"""
 # Of the findings table, 100% wide, in HEAD's order: Chinese text needs room, numbers little;
-# basis and suggestion are sentences of their rule's own.
+# basis and suggestion are sentences of their rule's own; REVIEW_WIDTHS with the review
+# decision after the suggestion.
 WIDTHS = (4, 7, 22, 19, 20, 9, 19)
+REVIEW_WIDTHS = (4, 6, 19, 17, 18, 8, 16, 12)
 
 
 def colgroup(widths: tuple[int, ...]) -> str:
     return "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>"
 
 
-def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = ()) -> str:
-    """The findings as an HTML table, every cell escaped; new fingerprints get a 新增 badge."""
+def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = (),
+                   reviews: Mapping[str, Mapping] | None = None) -> str:  # fmt: skip
+    """The findings as an HTML table, every cell escaped; new fingerprints get a 新增 badge;
+    with ``reviews``, a last column gives each decision on record."""
     esc = html.escape
     body = []
-    for f, row in zip(findings, table_rows(findings, lang), strict=True):
+    for f, row in zip(findings, table_rows(findings, lang, (), reviews), strict=True):
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if f.fingerprint in new:
             cells[1] = f'<td>{esc(row[1])}<span class="new">{NEW[lang]}</span></td>'
         cells[5] = f'<td class="num">{esc(row[5])}</td>'
         body.append(f'<tr class="{f.severity}">' + "".join(cells) + "</tr>")
-    head = "".join(f"<th>{esc(h)}</th>" for h in HEAD[lang])
-    return (f'<table class="fixed">{colgroup(WIDTHS)}<thead><tr>{head}</tr></thead>'
+    names = HEAD[lang] + ((REVIEW_HEAD[lang],) if reviews is not None else ())
+    head = "".join(f"<th>{esc(h)}</th>" for h in names)
+    widths = REVIEW_WIDTHS if reviews is not None else WIDTHS
+    return (f'<table class="fixed">{colgroup(widths)}<thead><tr>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>")
 
 

@@ -20,7 +20,7 @@ import math
 import os
 import shutil
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
@@ -32,7 +32,9 @@ from jixiao.ingest.personal import mask_text
 from jixiao.publish.excel import write_findings_xlsx
 from jixiao.publish.files import under, write_atomic
 from jixiao.publish.findings import (
+    BEIJING,
     HEAD,
+    REVIEW_HEAD,
     SEVERITY_ZH,
     as_json,
     colgroup,
@@ -40,6 +42,7 @@ from jixiao.publish.findings import (
     md_table,
     md_text,
     page,
+    public_dict,
     summary,
     table_rows,
 )
@@ -70,6 +73,10 @@ class Publication:
     report_read: str = ""  # what the check of the report rested on (ReportAudit.read_line)
     # the county files that stand refused: (county, file, its feedback page relative to here)
     refused: list[tuple[str, str, str]] = field(default_factory=list)
+    # the auditors' decisions on record, by fingerprint (ingest.reviews.on_record), and the
+    # findings they dismissed (不予采纳): listed apart, never among ``findings``
+    reviews: dict[str, dict] = field(default_factory=dict)
+    dismissed: list[Finding] = field(default_factory=list)
 
     @property
     def title(self) -> str:
@@ -85,6 +92,8 @@ SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", 
 SCORE_WIDTHS = (18, 6, 10, 10, 7, 6, 35, 8)
 INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
 RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
+H_DISMISSED = "经复核不予采纳的发现"
+DISMISSED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "不予采纳理由", "复核人", "复核时间", "来源")
 UNASSIGNED_HEAD = ("文件", "说明页")
 REFUSED_HEAD = ("区县", "文件", "退回说明")
 REFUSED_LINE = "以下报送文件被拒收、尚待区县补报，其数据未计入本次审核（退回说明逐行列明须更正之处）："
@@ -94,8 +103,6 @@ NOTES_LINE = ("已接收文件中，以下内容按版式识别后未作为数�
 SERIES = (("target", "目标值", "#9e9e9e"), ("claimed", "报告所述", "#3b78c2"),
           ("recorded", "记录实际", "#e07b00"))  # fmt: skip
 SIGN_OFF = ("编制人", "编制日期", "复核人", "复核日期")
-# Beijing time: UTC+8 all year (no daylight saving), so a 02:00 run carries its own date.
-BEIJING = timezone(timedelta(hours=8), "北京时间")
 # A4 and the table rules are the shared style's (publish.findings.CSS); here what only the
 # working paper has: its contents, charts kept whole, the sign-off table.
 PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.provisional{color:#a05a00}
@@ -145,11 +152,32 @@ def summary_lines(pub: Publication) -> list[str]:
                 gap = f"重新计算{'低' if score < claimed else '高'}于自评 {_num(abs(score - claimed))} 分"
             lines.append(line + f"；报告自评 {_num(claimed)} 分，{gap}。")
     lines.append(summary(pub.findings))
+    if pub.reviews:
+        lines.append(review_line(pub))
     if pub.coverage:
         lines.append(coverage_line(pub))
     new = sum(f.fingerprint in pub.new for f in pub.findings)
     lines.append(f"与上次运行相比：新增 {new} 条，已整改 {len(pub.resolved)} 条。")
     return lines
+
+
+def review_line(pub: Publication) -> str:
+    """Where the auditors' review stands (SPEC §3.2): dismissed findings are not counted above."""
+    said = [pub.reviews.get(f.fingerprint, {}).get("decision") for f in pub.findings]
+    tally = "，".join(f"{d} {said.count(d)} 条" for d in ("确认", "待定") if said.count(d))
+    return (f"复核：{tally + '，' if tally else ''}未复核 {said.count(None)} 条；另有 "
+            f"{len(pub.dismissed)} 条经复核不予采纳，不计入上述发现（见「{H_DISMISSED}」）。")
+
+
+def dismissed_rows(pub: Publication) -> list[tuple[str, ...]]:
+    """The dismissed findings, numbered on from the open ones as in findings.xlsx."""
+    rows = []
+    for i, f in enumerate(pub.dismissed, len(pub.findings) + 1):
+        r, d = pub.reviews[f.fingerprint], public_dict(f)
+        rows.append((str(i), SEVERITY_ZH[d["severity"]], d["message"], d["subject"],
+                     r["reason"], r["reviewer"], f"{r['decided_at'].astimezone(BEIJING):%Y-%m-%d %H:%M}",
+                     r["source_file"]))  # fmt: skip
+    return rows
 
 
 def coverage_line(pub: Publication) -> str:
@@ -427,7 +455,9 @@ def render_html(pub: Publication) -> str:
                if rows else "<p>无评分结果。</p>")  # fmt: skip
     out.append(_h2(H_FINDINGS) + f"<p>{esc(summary(pub.findings))}</p>")
     out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
-    out.append(findings_table(pub.findings, "zh", pub.new))
+    out.append(findings_table(pub.findings, "zh", pub.new, pub.reviews))
+    out.append(f"<h3>{H_DISMISSED}</h3>")
+    out.append(_html_table(DISMISSED_HEAD, dismissed_rows(pub)) if pub.dismissed else "<p>无。</p>")
     out.append(_h2(H_RESOLVED))
     out.append(_html_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else "<p>无。</p>")
     if pub.coverage:
@@ -477,7 +507,10 @@ def render_markdown(pub: Publication) -> str:
     out += [f"## {H_SCORES}", "", *md_table(SCORE_HEAD, [r for _, r in scorecard_rows(pub)]), ""]
     out += [f"## {H_FINDINGS}", "", summary(pub.findings), ""]
     out += [md_text(pub.report_read), ""] if pub.report_read else []
-    out += [*md_table(HEAD["zh"], table_rows(pub.findings, "zh", pub.new)), ""]
+    out += [*md_table((*HEAD["zh"], REVIEW_HEAD["zh"]),
+                      table_rows(pub.findings, "zh", pub.new, pub.reviews)), ""]  # fmt: skip
+    out += [f"### {H_DISMISSED}", ""]
+    out += [*md_table(DISMISSED_HEAD, dismissed_rows(pub)), ""] if pub.dismissed else ["无。", ""]
     out += [f"## {H_RESOLVED}", ""]
     out += md_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else ["无。"]
     if pub.coverage:
@@ -500,14 +533,14 @@ def write_reports(pub: Publication, folder: Path) -> list[Path]:
     texts = {
         "report.html": render_html(pub),
         "report.md": render_markdown(pub),
-        "findings.json": as_json(pub.findings) + "\n",
+        "findings.json": as_json(pub.findings + pub.dismissed, reviews=pub.reviews) + "\n",
     }
     for name, text in texts.items():
         write_atomic(folder / name, text)
         checkpoint("report.text_written")
     target, tmp = folder / "findings.xlsx", folder / "findings.xlsx.tmp"
     try:
-        write_findings_xlsx(pub.findings, tmp, pub.new)
+        write_findings_xlsx(pub.findings + pub.dismissed, tmp, pub.new, pub.reviews)
         checkpoint("report.xlsx_tmp_written")
         os.replace(tmp, target)
         checkpoint("report.xlsx_written")

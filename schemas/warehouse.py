@@ -248,7 +248,7 @@ RUNS = Table(
         Column(
             "programme_files",
             "JSON",
-            "各项目的 programme.yaml 与自评报告及其 SHA-256（形如 inputs）",
+            "各项目的 programme.yaml、自评报告与 reviews/ 下的复核工作簿及其 SHA-256（形如 inputs）",
         ),
         Column("files_seen", "INTEGER", "见到的文件数"),
         Column("files_skipped", "INTEGER", "内容未变而跳过的文件数"),
@@ -386,6 +386,25 @@ FINDINGS = Table(
     ),
 )
 
+REVIEWS = Table(
+    "reviews",
+    "复核结论",
+    "审计人员对发现的复核结论（SPEC §3.2），按指纹保存：来自放入 reviews/ 的 findings.xlsx（复核结论、"
+    "复核意见、复核人三列）。同一指纹以复核时间最晚者为准；空白的复核结论不改变已有结论，与已有结论相同的"
+    "不改变其来源与时间。发现仍存在时，各次运行的报告均显示其复核结论；不予采纳的发现单独列出，不计入"
+    "未解决的问题。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("fingerprint", "VARCHAR", "所复核发现的指纹（findings.fingerprint）"),
+        Column("decision", "VARCHAR", "确认 / 不予采纳 / 待定"),
+        Column("reason", "VARCHAR", "复核意见（不予采纳的理由等），个人信息已遮蔽"),
+        Column("reviewer", "VARCHAR", "复核人"),
+        Column("decided_at", "TIMESTAMPTZ", "复核时间：复核工作簿文件的修改时间（最后保存时间）"),
+        Column("source_file", "VARCHAR", "来源：复核工作簿（项目目录下的相对路径）及工作表、行"),
+    ),
+)
+
 NAME_HASHES = Table(
     "name_hashes",
     "姓名散列",
@@ -402,7 +421,9 @@ NAME_HASHES = Table(
 # The run history: kept by `jixiao run --rebuild` from an old warehouse that still opens, where
 # everything else is rebuilt from data/raw. FINDINGS name people by their keyed hash, so
 # `--new-key` keeps the others only.
-HISTORY: tuple[Table, ...] = (RUNS, METRICS, SCORES, FINDINGS)
+# REVIEWS are the auditors' decisions, kept with the history; their fingerprints do not depend
+# on the key.
+HISTORY: tuple[Table, ...] = (RUNS, METRICS, SCORES, FINDINGS, REVIEWS)
 
 # jixiao's own tables; the sheet tables come from the programmes' templates (sheet_table).
 TABLES: tuple[Table, ...] = (
@@ -412,6 +433,7 @@ TABLES: tuple[Table, ...] = (
     METRICS,
     SCORES,
     FINDINGS,
+    REVIEWS,
     INGEST_LOG,
     RUNS,
     NAME_HASHES,

@@ -26,6 +26,7 @@ from jixiao.ingest.problems import Problem
 from jixiao.publish import findings as out_formats
 from jixiao.publish.excel import (
     COLUMNS,
+    DISMISSED_SHEET,
     EVIDENCE_COLUMNS,
     EVIDENCE_SHEET,
     WIDTHS,
@@ -265,7 +266,7 @@ def test_scorecard_groups_indicators_under_their_level1(pub):
 def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     path = written / "findings.xlsx"
     book = CalamineWorkbook.from_path(str(path))
-    assert book.sheet_names == ["错误", "警示", "提示", EVIDENCE_SHEET]
+    assert book.sheet_names == ["错误", "警示", "提示", DISMISSED_SHEET, EVIDENCE_SHEET]
     sheets = {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names[:3]}
     for rows in sheets.values():
         assert tuple(rows[0]) == COLUMNS
@@ -285,7 +286,7 @@ def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     assert new == pub.new
     with zipfile.ZipFile(path) as z:
         sheet_xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
-        assert len(sheet_xml) == 4
+        assert len(sheet_xml) == 5
         for xml in sheet_xml:
             assert "<f>" not in xml and "<f " not in xml
             assert "<autoFilter" in xml and 'state="frozen"' in xml
@@ -406,10 +407,11 @@ def test_excel_text_escapes_formula_starts(text):
 def test_json_round_trips_to_spec_fields(pub, written):
     data = json.loads((written / "findings.json").read_text(encoding="utf-8"))
     assert isinstance(data, list) and len(data) == len(pub.findings)
-    assert all(set(d) == SPEC_FIELDS for d in data)
+    # SPEC §3.1's fields, and §3.2's review decision (none on record here).
+    assert all(set(d) == SPEC_FIELDS | {"review"} for d in data)
     # As the findings say, the amount a JSON number (yuan, exact to the fen).
-    assert data == [f.as_dict() | {"amount_yuan": f.amount_yuan and float(f.amount_yuan)}
-                    for f in pub.findings]  # fmt: skip
+    assert data == [f.as_dict() | {"amount_yuan": f.amount_yuan and float(f.amount_yuan),
+                                   "review": None} for f in pub.findings]  # fmt: skip
     assert [d["severity"] for d in data] == ["error"] * 3 + ["warning"] * 2 + ["info"]
     assert MASKED in json.dumps(data, ensure_ascii=False)
 
