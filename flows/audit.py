@@ -44,7 +44,7 @@ from jixiao.scoring import (
     scorecard_rows,
     store_metrics,
 )
-from jixiao.scoring.metrics import tables_read
+from jixiao.scoring.metrics import parse_metrics
 
 
 @dataclass
@@ -153,10 +153,10 @@ def missing_from(programme: Programme, missing: dict[str, tuple[str, ...]],
     (``missing``: by sheet, those whose rows are not accepted), and under BUDGET those
     missing from the sheet spending is read from (``spent_sheet``)."""
     out = {}
-    for ind in (*programme.indicators, *programme.facts):
-        names = {n for table in tables_read(programme, ind) for n in missing.get(table, ())}
+    for key, (tables, _) in parse_metrics(programme).items():
+        names = {n for table in tables for n in missing.get(table, ())}
         if names:
-            out[ind.id] = tuple(sorted(names))
+            out[key] = tuple(sorted(names))
     if spent_sheet and missing.get(spent_sheet):
         out[BUDGET] = missing[spent_sheet]
     return out

@@ -123,14 +123,20 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
         raise typer.Exit(1)
 
 
+def _input_folder(raw: Path) -> Path:
+    """``raw`` in full, after stopping with one sentence when it is no folder."""
+    where = raw.resolve()
+    if not raw.is_dir():
+        _fail(f"输入目录 {where} 不存在。", f"input folder {where} does not exist.")
+    return where
+
+
 def _programmes_in(raw: Path) -> None:
     """Stop before any work, saying so, when ``raw`` holds no programme to run: a run over
     nothing would publish an empty warehouse as if all were well."""
     from jixiao.ingest.discover import programme_dirs
 
-    where = raw.resolve()
-    if not raw.is_dir():
-        _fail(f"输入目录 {where} 不存在。", f"input folder {where} does not exist.")
+    where = _input_folder(raw)
     if not programme_dirs(raw):
         _fail(f"输入目录 {where} 下没有项目（应为 <年度>/<项目代码>/programme.yaml），未运行。",
               f"no programme under {where} (expected <year>/<code>/programme.yaml); "
@@ -315,9 +321,7 @@ def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
     from jixiao.schemas.programme import ProgrammeError, load_programme_folder
 
     zh = _lang["value"] == "zh"
-    if not raw.is_dir():
-        where = raw.resolve()
-        _fail(f"输入目录 {where} 不存在。", f"input folder {where} does not exist.")
+    _input_folder(raw)
     folders = programme_dirs(raw)
     if not folders:
         out.print(f"{raw} 下没有项目（<年度>/<项目代码>/programme.yaml）。" if zh

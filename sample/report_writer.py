@@ -1585,11 +1585,20 @@ def _plant_score(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures,
     )
 
 
+def _plain_line(fig: ReportFigures, rng: random.Random) -> BudgetLine:
+    """A budget line with no per-unit standard (any, when every line has one)."""
+    return rng.choice([b for b in fig.budget_lines if b.standard is None] or list(fig.budget_lines))
+
+
+def _moved(amount: Decimal, rng: random.Random) -> Decimal:
+    """``amount`` off by 5,000–30,000 元 either way, reflected to stay above 0."""
+    wrong = amount + Decimal(rng.randrange(5000, 30001, 100)) * rng.choice((-1, 1))
+    return wrong if wrong > 0 else amount + (amount - wrong)
+
+
 def _plant_budget_total(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
-    plain = [b for b in fig.budget_lines if b.standard is None] or list(fig.budget_lines)
-    line = rng.choice(plain)
-    wrong = line.allocated + Decimal(rng.randrange(5000, 30001, 100)) * rng.choice((-1, 1))
-    wrong = wrong if wrong > 0 else line.allocated + (line.allocated - wrong)
+    line = _plain_line(fig, rng)
+    wrong = _moved(line.allocated, rng)
     return _with(fig, {f"budget.{line.code}.allocated": _wan(wrong)}), Planted(
         "REPORT.BUDGET_TOTAL",
         f"budget:{line.code}",
@@ -1647,10 +1656,8 @@ def _plant_product(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigure
 
 
 def _plant_parts(fig: ReportFigures, rng: random.Random) -> tuple[ReportFigures, Planted]:
-    plain = [b for b in fig.budget_lines if b.standard is None] or list(fig.budget_lines)
-    line = rng.choice(plain)
-    wrong = line.spent + Decimal(rng.randrange(5000, 30001, 100)) * rng.choice((-1, 1))
-    wrong = wrong if wrong > 0 else line.spent + (line.spent - wrong)
+    line = _plain_line(fig, rng)
+    wrong = _moved(line.spent, rng)
     return _with(fig, {f"budget.{line.code}.spent": _wan(wrong)}), Planted(
         "REPORT.PARTS_TOTAL",
         f"budget:{line.code}",
@@ -1953,9 +1960,7 @@ def _plant_form_total(fig: ReportFigures, rng: random.Random) -> tuple[ReportFig
     if not fig.other_funds:
         part = Decimal(rng.randrange(1, 5)) * fig.spent_total // 10 // 100 * 100  # 10–40%
         fig = replace(fig, other_funds=part)
-    other = fig.other_funds
-    wrong = other + Decimal(rng.randrange(5000, 30001, 100)) * rng.choice((-1, 1))
-    wrong = wrong if wrong > 0 else other + (other - wrong)
+    wrong = _moved(fig.other_funds, rng)
     return _in_form(fig, {"form.funds.2.spent": _wan(wrong)}), Planted(
         "REPORT.TABLE_TOTAL",
         "form:项目支出绩效自评表",

@@ -60,12 +60,12 @@ class Metric:
     metric_sql: str
 
 
-def tables_read(programme: Programme, ind: Indicator | Fact) -> set[str]:
-    """The programme's tables an indicator's or fact's metric reads (none without a metric)."""
-    if not ind.metric:
-        return set()
+def parse_metrics(programme: Programme) -> dict[str, tuple[set[str], set[str] | None]]:
+    """Each measurable indicator's and fact's metric, by id: the tables it reads and the
+    column names it can mean (`_parse`); raises MetricError as `_parse` does."""
+    measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
     with duckdb.connect() as parser:
-        return _parse(ind, parser, readable(programme))[0]
+        return {ind.id: _parse(ind, parser, readable(programme)) for ind in measurable}
 
 
 def readable(programme: Programme) -> tuple[str, ...]:
@@ -80,9 +80,7 @@ def compute_metrics(
     MetricError, naming the first indicator whose metric is refused or fails."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
     needed: dict[str, set[str] | None] = {}  # table -> the columns its metrics can mean
-    with duckdb.connect() as parser:
-        parsed = [_parse(ind, parser, readable(programme)) for ind in measurable]
-    for tables, columns in parsed:
+    for tables, columns in parse_metrics(programme).values():
         for table in tables:
             before = needed.get(table, set())
             needed[table] = None if before is None or columns is None else before | columns
