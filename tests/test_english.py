@@ -19,7 +19,10 @@ import openpyxl
 import pytest
 
 from jixiao.checks.catalogue import RULES
-from jixiao.publish.report import staged_folder  # noqa: F401 - the reports' layout is report.py's
+from jixiao.checks.findings import Evidence, Finding
+from jixiao.ingest.reviews import DECISIONS, DECISIONS_EN, read_decisions
+from jixiao.publish.excel import write_findings_xlsx
+from jixiao.publish.review_page import render
 from jixiao.scoring import score, scorecard_rows
 from jixiao.scoring.metrics import Metric
 from tests.runs import PROGRAMME, REPORTS
@@ -105,6 +108,13 @@ def test_the_sample_in_english_says_nothing_in_chinese_but_its_data(prefect_api,
     assert len(pages) == 8  # the sample's four refused files, each in HTML and Markdown
     names = "\n".join(p.name for p in feedback.rglob("*"))
     outputs |= {p.name: p.read_text(encoding="utf-8") for p in pages}
+    # The review page (`jixiao --lang en review`): the decisions offered are SPEC §3.2's.
+    page = render(tmp_path / "curated" / "warehouse.duckdb", tmp_path / "raw", "token", lang="en")
+    outputs["review page"] = page
+    for d in DECISIONS:  # each offered as its value, labelled with its gloss
+        outputs["review page"] = outputs["review page"].replace(f'value="{d}"', "").replace(
+            f">{d} {DECISIONS_EN[d]}<", "><")
+    assert "Review of the findings" in page and "dismissed" in page
     assert {name: chinese_outside(text, data + names) for name, text in outputs.items()} == dict.fromkeys(
         outputs, set()
     )
@@ -172,9 +182,6 @@ def test_every_score_is_explained_in_english(actual, fields):
 
 
 def test_an_english_findings_workbook_returned_with_decisions_is_read(tmp_path):
-    from jixiao.checks.findings import Evidence, Finding
-    from jixiao.ingest.reviews import DECISIONS_EN, read_decisions
-    from jixiao.publish.excel import write_findings_xlsx
 
     found = [Finding("RECORDS.OVERSPENT", f"county:53010{n}:L1", "3000", "2000",
                      (Evidence("", 0, "x", f"53010{n}", "五华区", "counties/x.xlsx", "经费", 2),),
