@@ -80,7 +80,6 @@ class Publication:
     # findings they dismissed (不予采纳): listed apart, never among ``findings``
     reviews: dict[str, dict] = field(default_factory=dict)
     dismissed: list[Finding] = field(default_factory=list)
-
     lang: str = "zh"  # of every text the reports give (zh | en); data stay as they are
 
     @property
@@ -101,7 +100,8 @@ HEADINGS = (H_SUMMARY, H_CHARTS, H_SCORES, H_FINDINGS, H_RESOLVED, H_COVERAGE, H
 LEVEL1_HEAD = Said(("一级指标", "权重", "重新计算得分", "自评得分", "差异"),
                    ("level-1 indicator", "weight", "recomputed score", "self-assessed", "difference"))  # fmt: skip
 SCORE_HEAD = Said(("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分"),
-                  ("indicator", "weight", "target", "actual", "score", "deducted", "explanation",
+                  # short words: the columns are sized for two Chinese characters
+                  ("indicator", "wt.", "target", "actual", "score", "lost", "explanation",
                    "self-assessed"))  # fmt: skip
 SCORE_WIDTHS = (18, 6, 10, 10, 7, 6, 35, 8)
 INDICATOR_HEAD = Said(("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标"),
@@ -127,6 +127,8 @@ NOTES_LINE = Said("已接收文件中，以下内容按版式识别后未作为�
 SERIES = (("target", Said("目标值", "target"), "#9e9e9e"),
           ("claimed", Said("报告所述", "report says"), "#3b78c2"),
           ("recorded", Said("记录实际", "records show"), "#e07b00"))  # fmt: skip
+SIGN_OFF = Said(("编制人", "编制日期", "复核人", "复核日期"),
+                ("prepared by", "date", "reviewed by", "date"))
 NONE = Said("无。", "None.")
 ACCEPTED, REFUSED = Said("已接收", "accepted"), Said("已拒收", "refused")
 
@@ -144,8 +146,8 @@ def coverage_cell(lang: str, rows: int | None, refused: bool = False, absent: bo
     if absent:
         return "未报送（工作簿中无此表）" if zh else "not submitted (sheet not in the workbook)"
     return "未报送" if zh else "not submitted"
-SIGN_OFF = Said(("编制人", "编制日期", "复核人", "复核日期"),
-                ("prepared by", "date", "reviewed by", "date"))
+
+
 # A4 and the table rules are the shared style's (publish.findings.CSS); here what only the
 # working paper has: its contents, charts kept whole, the sign-off table.
 PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.provisional{color:#a05a00}
