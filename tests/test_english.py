@@ -15,6 +15,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import docx
+import httpx
 import openpyxl
 import pytest
 
@@ -80,17 +81,31 @@ def workbook_text(path: Path) -> str:
 @pytest.mark.flow
 def test_the_sample_in_english_says_nothing_in_chinese_but_its_data(prefect_api, tmp_path):
     env = os.environ | {"PREFECT_API_URL": prefect_api, "COLUMNS": "200"}
-    done = subprocess.run(
-        [str(JIXIAO), "--lang", "en", "demo", "--raw", "raw", "--db", "curated/warehouse.duckdb",
-         "--out", str(REPORTS)], cwd=tmp_path, env=env, capture_output=True, text=True,
-        timeout=300,
-    )  # fmt: skip
+
+    def demo(lang: str, folder: Path) -> subprocess.CompletedProcess:
+        folder.mkdir(exist_ok=True)
+        return subprocess.run(
+            [str(JIXIAO), "--lang", lang, "demo", "--raw", "raw", "--db",
+             "curated/warehouse.duckdb", "--out", str(REPORTS)], cwd=folder, env=env,
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    done = demo("en", tmp_path)
     assert done.returncode == 0, done.stderr[-2000:]
+    # The run's summary as the Prefect UI shows it (read before the Chinese run replaces it).
+    key = f"summary-{PROGRAMME.parent.name}-{PROGRAMME.name}"
+    artifact = httpx.get(f"{prefect_api}/artifacts/{key}/latest", timeout=30).json()
     data = data_of(tmp_path / "raw")
     folder = tmp_path / REPORTS / PROGRAMME.relative_to("raw")
     assert "accepted 25, refused 4, superseded 1" in done.stdout
     assert "Recomputed total 90.33, graded excellent" in (folder / "report.md").read_text()
     findings = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    # The same findings as in Chinese, by the same fingerprints: a finding is followed night
+    # to night, and its review kept, whatever language a run is in.
+    assert demo("zh", tmp_path / "zh").returncode == 0
+    chinese = json.loads((tmp_path / "zh" / folder.relative_to(tmp_path) / "findings.json").read_text(encoding="utf-8"))
+    assert sorted(f["fingerprint"] for f in findings) == sorted(f["fingerprint"] for f in chinese)
+    assert len(findings) == 13
     # subject, claimed and observed are what the fingerprint is made of: as in Chinese, so
     # that a finding keeps its fingerprint whatever the language (the message says them).
     shown = [{k: v for k, v in f.items() if k not in ("subject", "claimed", "observed")}
@@ -101,7 +116,9 @@ def test_the_sample_in_english_says_nothing_in_chinese_but_its_data(prefect_api,
         "report.md": (folder / "report.md").read_text(encoding="utf-8"),
         "findings.json": json.dumps(shown, ensure_ascii=False),
         "findings.xlsx": workbook_text(folder / "findings.xlsx"),
+        "Prefect artifact": artifact["description"] + artifact["data"],
     }
+    assert "Recomputed total **90.33**" in artifact["data"]
     # The counties' feedback pages (each names the marked copy beside it: a file name).
     feedback = tmp_path / "curated" / "feedback"
     pages = sorted(p for p in feedback.rglob("*") if p.suffix in (".html", ".md"))
