@@ -26,16 +26,25 @@ class Measured:
     source: str  # where the value comes from, for the evidence
     rate: bool = False  # the measure is itself a rate (预算执行率): a stated rate states it
     missing: tuple[str, ...] = ()  # counties whose rows it is computed from are not accepted
+    source_en: str = ""  # ``source`` in English
 
 
 PROVISIONAL = "REPORT.RECORDS_PROVISIONAL"
 BUDGET = "budget"  # the key of the budget lines' spending in `missing_from`
 
 
-def counted(counties: tuple[str, ...], shown: int = 5) -> str:
+def counted(counties: tuple[str, ...], shown: int = 5, lang: str = "zh") -> str:
     """Counties as a finding names them: 东川区、晋宁区 等 7 个区县."""
+    if lang != "zh":
+        names = ", ".join(counties[:shown])
+        return f"{names} and {len(counties) - shown} more" if len(counties) > shown else names
     names = "、".join(counties[:shown])
     return f"{names} 等 {len(counties)} 个区县" if len(counties) > shown else names
+
+
+def _missing(counties: tuple[str, ...]) -> dict[str, str]:
+    """A provisional finding's parameters: the counties missing, in either language."""
+    return {"missing": counted(counties), "missing_en": counted(counties, lang="en")}
 
 
 def _subject(name: str, vocab: Vocabulary, kind: str = "count") -> str | None:
@@ -59,17 +68,20 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
             kind = {"%": "percent", "元": "money", "分": "score"}.get(ind.unit, "count")
             out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab, kind),
                                 ind.unit, values[ind.id], f"指标度量 {ind.id}",
-                                ind.kind == "budget_execution", missing.get(ind.id, ())))  # fmt: skip
+                                ind.kind == "budget_execution", missing.get(ind.id, ()),
+                                f"the indicator's measure {ind.id}"))  # fmt: skip
     for fact in programme.facts:
         if fact.id in values:
             out.append(Measured(fact.id, fact.name, fact.subject, fact.unit, values[fact.id],
-                                f"度量 {fact.id}", missing=missing.get(fact.id, ())))  # fmt: skip
+                                f"度量 {fact.id}", missing=missing.get(fact.id, ()),
+                                source_en=f"measure {fact.id}"))  # fmt: skip
     for line in programme.budget_lines:
         if line.code in spent:
             out.append(Measured(f"budget:{line.code}", f"{line.name}使用经费",
                                 _subject(line.name, vocab, "money"), "元", spent[line.code],
                                 "区县「经费」表使用金额合计",
-                                missing=missing.get(BUDGET, ())))  # fmt: skip
+                                missing=missing.get(BUDGET, ()),
+                                source_en="the counties' spending in 「经费」, summed"))  # fmt: skip
     return [m for m in out if m.subject]
 
 
@@ -101,7 +113,10 @@ def claimed_value(claims: list[Claim], m: Measured) -> Decimal | None:
     return best[1].value if best[0] >= 4 else None
 
 
-def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Finding]:
+def records_disagree(claims: list[Claim], measures: list[Measured],
+                     lang: str = "zh") -> list[Finding]:  # fmt: skip
+    """Each figure the report states against what the records measure; the evidence of the
+    records is this run's own text, in ``lang`` (the fingerprint is not made of it)."""
     out, seen = [], set()
     for m in measures:
         for c in claims:
@@ -123,10 +138,11 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
                     f"indicator:{m.id}",
                     c.text,
                     f"{shown}{m.unit if m.unit != '元' else ' 元'}",
-                    (ev(c), Evidence("warehouse", 0, f"{m.name}：{shown}（{m.source}）")),
+                    (ev(c), Evidence("warehouse", 0, f"{m.name}：{shown}（{m.source}）"
+                                     if lang == "zh" else f"{m.name}: {shown} ({m.source_en})")),
                     label=m.name,
                     amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
-                    params={"missing": counted(m.missing)} if m.missing else {},
+                    params=_missing(m.missing) if m.missing else {},
                 )
             )
     return out
@@ -134,7 +150,7 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
 
 def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, Decimal],
                    vocab: Vocabulary, missing: dict[str, tuple[str, ...]] | None = None,
-                   ) -> list[Finding]:  # fmt: skip
+                   lang: str = "zh") -> list[Finding]:  # fmt: skip
     """A 完成率 the report states for an indicator against the rate its metric gives
     (a floor reached counts 100%); provisional where counties are ``missing`` from it."""
     missing = missing or {}
@@ -161,9 +177,13 @@ def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, 
                         f"{recomputed:.2f}%",
                         (ev(rate), Evidence("warehouse", 0, f"{ind.name}：记录实际 "
                                             f"{values[ind.id].normalize():f}{ind.unit}，目标 "
-                                            f"{ind.target.normalize():f}{ind.unit}")),
+                                            f"{ind.target.normalize():f}{ind.unit}" if lang == "zh"
+                                            else f"{ind.name}: the records give "
+                                            f"{values[ind.id].normalize():f} {ind.unit}, the "
+                                            f"target {ind.target.normalize():f} {ind.unit}")),
                         label=f"{ind.name}完成率",
-                        params={"missing": counted(missing[ind.id])} if missing.get(ind.id) else {},
+                        params={"label_en": f"{ind.name} (completion rate)"}
+                        | (_missing(missing[ind.id]) if missing.get(ind.id) else {}),
                     )
                 )  # fmt: skip
     return out

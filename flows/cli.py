@@ -16,7 +16,9 @@ from rich.table import Table
 import jixiao.flows  # noqa: F401 - Prefect settings before Prefect is imported
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
+    add_completion=False, no_args_is_help=True,
+    help="jixiao：绩效自评报告与区县报送数据审计流水线 / audits performance self-evaluation "
+    "reports against the counties' submissions",
 )
 # Nothing shown is read as Rich markup or emoji codes: file names, paths and report text come
 # from outside (a folder named `530112[` holding `b]visits.csv` is a name, not a tag).
@@ -29,8 +31,8 @@ DB = typer.Option(Path("data/curated/warehouse.duckdb"), "--db", help="数据仓
 REPORT_FILE = typer.Argument(
     ..., help="绩效自评报告（.txt、.docx、.pdf，或自评表 .xlsx / .xls）/ the report"
 )
-PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
-FORMAT = typer.Option("table", "--format", help="table | json | md | html")
+PROGRAMME = typer.Option(None, "--programme", help="项目定义 / the programme: programme.yaml")
+FORMAT = typer.Option("table", "--format", help="输出格式 / format: table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
 TEMPLATES_OUT = typer.Option(Path("data/curated/templates"), "--out",
                              help="空白报送表目录 / blank workbooks folder")  # fmt: skip
@@ -43,7 +45,7 @@ NEW_KEY = typer.Option(
 
 
 @app.callback()
-def main(lang: str = typer.Option("zh", "--lang", help="zh | en")) -> None:
+def main(lang: str = typer.Option("zh", "--lang", help="输出语言 / language of the output: zh | en")) -> None:
     if lang not in ("zh", "en"):
         raise typer.BadParameter("--lang 只能是 zh 或 en / must be zh or en")
     _lang["value"] = lang
@@ -148,13 +150,13 @@ def _summary(result: dict, db: Path) -> None:
     table = Table(title="本次运行" if zh else "This run")
     for name in ("文件", "状态", "行数", "问题") if zh else ("file", "status", "rows", "problems"):
         table.add_column(name)
-    from jixiao.flows.nightly import STATUS_ZH
+    from jixiao.flows.nightly import status
 
     for o in result["outcomes"]:
         if o.status != "skipped":
             table.add_row(
                 o.file,
-                STATUS_ZH[o.status] if zh else o.status,
+                status(o.status, _lang["value"]),
                 str(o.rows or ""),
                 str(o.problems or ""),
             )
@@ -194,7 +196,7 @@ def _summary(result: dict, db: Path) -> None:
 @app.command()
 def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REBUILD,
         new_key: bool = NEW_KEY) -> None:  # fmt: skip
-    """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
+    """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。 / One full run: take in new or changed submissions, check them, load them, publish the reports."""
     _run(raw, db, out_dir, rebuild, new_key)
 
 
@@ -202,7 +204,7 @@ def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REB
 def check_report_command(
     file: Path = REPORT_FILE, programme: Path | None = PROGRAMME, fmt: str = FORMAT
 ) -> None:
-    """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。"""
+    """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。 / Check one self-evaluation report: read every figure in it and list where it contradicts itself."""
     from jixiao.checks.report_check import check_report
     from jixiao.ingest.report import ReportError
     from jixiao.publish import findings as out_formats
@@ -251,7 +253,7 @@ def check_report_command(
 
 @app.command()
 def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
-    """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。"""
+    """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。 / Stay running and run at 02:00 Beijing time every day; the run history is in the Prefect UI."""
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -284,7 +286,7 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
 @app.command()
 def review(raw: Path = RAW, db: Path = DB,
            port: int = typer.Option(8765, "--port", help="端口（0 为任一空闲端口）/ port")) -> None:  # fmt: skip
-    """在本机（127.0.0.1）打开复核页面：逐条确认或不予采纳最近一次运行的发现并填写复核意见。"""
+    """在本机（127.0.0.1）打开复核页面：逐条确认或不予采纳最近一次运行的发现并填写复核意见。 / Serve the review page on 127.0.0.1: confirm or dismiss each finding of the last run, with a reason."""
     import signal
     import threading
 
@@ -295,7 +297,7 @@ def review(raw: Path = RAW, db: Path = DB,
         _fail(f"数据仓库 {where} 不存在：请先运行 jixiao run。",
               f"warehouse {where} does not exist: run `jixiao run` first.")  # fmt: skip
     try:
-        server = make_server(raw.resolve(), db.resolve(), port)
+        server = make_server(raw.resolve(), db.resolve(), port, _lang["value"])
     except OSError as exc:
         _fail(f"无法在 127.0.0.1:{port} 上提供复核页面：{exc.strerror}。",
               f"cannot serve the review page on 127.0.0.1:{port}: {exc.strerror}.")  # fmt: skip
@@ -315,7 +317,7 @@ def review(raw: Path = RAW, db: Path = DB,
 
 @app.command()
 def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
-    """写出每个项目的区县空白报送表：每个区县一份，按项目模板（programme.yaml）生成。"""
+    """写出每个项目的区县空白报送表：每个区县一份，按项目模板（programme.yaml）生成。 / Write each programme's blank county workbooks, one per county, from its template (programme.yaml)."""
     from jixiao.ingest.discover import programme_dirs
     from jixiao.publish.county_workbook import TemplateError, write_blank_workbooks
     from jixiao.schemas.programme import ProgrammeError, load_programme_folder
@@ -349,7 +351,7 @@ def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
 
 @app.command()
 def demo(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
-    """写入内置样例（若不存在），然后运行 `run`。"""
+    """写入内置样例（若不存在），然后运行 `run`。 / Write the bundled sample (if absent), then `run`."""
     from jixiao.sample.generate import sample_folder, write_sample
 
     if not sample_folder(raw).exists():

@@ -26,6 +26,7 @@ from prefect.context import get_run_context
 
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
+from jixiao.checks.report_text import GRADES_EN
 from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
 from jixiao.ingest import reviews
 from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
@@ -110,8 +111,17 @@ def programme_files(programmes: list[tuple[Path, Programme]],
     return files
 
 
-def describe(outcome: Outcome) -> str:
+def status(value: str, lang: str = "zh") -> str:
+    """An outcome's status as a reader of ``lang`` is told it (in English, its own name)."""
+    return STATUS_ZH[value] if lang == "zh" else value
+
+
+def describe(outcome: Outcome, lang: str = "zh") -> str:
     """One progress line: the file, what became of it, and how much."""
+    if lang != "zh":
+        amount = (f", {outcome.rows} rows" if outcome.rows
+                  else f", {outcome.problems} problem(s)" if outcome.problems else "")  # fmt: skip
+        return f"{outcome.file}: {outcome.status}{amount}"
     amount = (
         f"，{outcome.rows} 行"
         if outcome.rows
@@ -198,7 +208,7 @@ def ingest(
         expected, hashed = hashed_with(con)
         key = load_or_create_key(
             logger.warning, held_by=db_path if expected or hashed else None,
-            expected=expected, new=new_key,
+            expected=expected, new=new_key, lang=lang,
         )  # fmt: skip
         con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
                     [key_fingerprint(key), run_id])  # fmt: skip
@@ -218,18 +228,23 @@ def ingest(
                     inputs.append({"programme": programme.code, "year": programme.year,
                                    "file": outcome.file, "sha256": outcome.sha256})  # fmt: skip
                     if outcome.status in ("refused", "superseded"):
-                        logger.info("[%s] %s", name, describe(outcome))
+                        logger.info("[%s] %s", name, describe(outcome, lang))
                 mine += batch
                 done += len(batch)
                 tally = Counter(o.status for o in batch)
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
-                            "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
+                            ("，" if lang == "zh" else ", ").join(
+                                f"{status(s, lang)} {n}" for s, n in sorted(tally.items())))  # fmt: skip
             answer_refusals(con, programme)
             if changed := reviews.store(con, programme, programme_dir, logger.warning):
-                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条", name, changed)
+                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条" if lang == "zh"
+                            else "[%s] %d review decision(s) taken from review workbooks",
+                            name, changed)  # fmt: skip
             for file, page in unassigned_files(con, programme):
                 shown = str(page_file(feedback_dir, page))
-                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)
+                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s" if lang == "zh"
+                               else "[%s] file %s: its county cannot be told; see %s",
+                               name, file, shown)  # fmt: skip
                 unassigned.append({"programme": name, "file": file, "page": shown})
             # A file accepted earlier in this run and replaced by a later version (v1 then v2)
             # is reported as superseded, so the run's counts say what the warehouse now holds.
@@ -278,14 +293,17 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue
-            logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
-                        name, result.total, result.grade, result.findings, result.new,
-                        result.resolved, result.folder)  # fmt: skip
-            logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒",
+            zh = lang == "zh"
+            logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s" if zh
+                        else "[%s] total %s (%s), %d findings (%d new, %d resolved): %s",
+                        name, result.total, result.grade if zh else GRADES_EN[result.grade],
+                        result.findings, result.new, result.resolved, result.folder)  # fmt: skip
+            logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒" if zh
+                        else "[%s] Great Expectations %.2f s; the same checks as SQL %.2f s",
                         name, result.gx_s, result.sql_s)  # fmt: skip
             create_markdown_artifact(
                 key=f"summary-{programme.year}-{programme.code}".lower(), markdown=result.markdown,
-                description="jixiao 每晚审计摘要",
+                description="jixiao 每晚审计摘要" if zh else "jixiao nightly audit summary",
             )  # fmt: skip
             results.append(result)
         create_views(con)
