@@ -60,6 +60,10 @@ SITE = "data_docs"
 _FRAMES, _SQL = "summaries", "summaries_sql"
 FAVICON = Path("static/images/favicon.ico")
 _LOCK = threading.Lock()  # one run at a time through the shared context
+# What the process's context holds per summary name: (what it checks, its validation
+# definition), and its suite's rendered page.
+_DEFINITIONS: dict[str, tuple[tuple, Any]] = {}
+_SUITE_PAGES: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True)
@@ -249,7 +253,7 @@ def run_expectations(
             results = tuple(_validate(context, s, *data[s.name]) for s in specs)
             seconds = time.perf_counter() - started
             with _raised("great_expectations.render.renderer.site_builder"):
-                _build_data_docs(site)
+                _build_data_docs(site, specs)
         finally:
             _forget(context, specs, engine)
     report = ExpectationReport(results, site / "index.html", engine, seconds)
@@ -297,8 +301,8 @@ def _context():
     """The process's one GX context, made on first use (about a second: GX's own set-up) and
     kept: every run and programme validates and renders through it. It holds the pandas data
     source and its one whole-frame batch definition, which each validation fills with its
-    summary; a run's suites, validation definitions and results are removed when it ends
-    (``_forget``), so the next sees none of them."""
+    summary, and each summary's suite and validation definition while they stay the same
+    (``_definition``); a run's results are removed when it ends (``_forget``)."""
     gx = _gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -333,34 +337,75 @@ def _docs() -> tuple[Any, Path]:
     return builder, scratch
 
 
-def _build_data_docs(site: Path) -> None:
+def _build_data_docs(site: Path, specs: list[Summary]) -> None:
     """This run's pages (a suite's and a validation's for each summary) into ``site``, with the
     favicon they link; neither GX's index (``write_index`` writes the static one the offline
-    pages need) nor its other static assets, which no offline page uses."""
+    pages need) nor its other static assets, which no offline page uses. A suite's page is
+    rendered once while the suite stands (it holds no time), each validation's every run."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
     builder, scratch = _docs()
-    for section in builder.site_section_builders.values():
-        section.build()
+    sections = builder.site_section_builders
+    sections["validations"].build()  # the store holds this run's results only
+    if new := [ExpectationSuiteIdentifier(s.name) for s in specs if s.name not in _SUITE_PAGES]:
+        sections["expectations"].build(resource_identifiers=new)
+        for page in (scratch / "expectations").glob("*.html"):
+            _SUITE_PAGES[page.stem] = page.read_bytes()
+            page.unlink()
     for folder in scratch.iterdir():
         shutil.move(folder, site / folder.name)
+    (site / "expectations").mkdir(exist_ok=True)
+    for spec in specs:
+        (site / "expectations" / f"{spec.name}.html").write_bytes(_SUITE_PAGES[spec.name])
     favicon = Path(_gx().__file__).parent / "render" / "view" / FAVICON
     (site / FAVICON).parent.mkdir(parents=True)
     shutil.copyfile(favicon, site / FAVICON)
 
 
 def _forget(context, specs: list[Summary], engine: str) -> None:
-    """Remove what this run added to the process's context (its suites, validation
-    definitions, results, and the SQL data source with its connection)."""
-    for spec in specs:
-        for names in (context.validation_definitions, context.suites):
-            with contextlib.suppress(Exception):  # not added: the run stopped before it
-                names.delete(spec.name)
+    """Remove this run's validation results from the process's context, and with the SQL
+    engine its data source (closing the connection kept open) and what reads it."""
     store = context.validation_results_store
     for key in store.list_keys():
         store.remove_key(key)
-    if engine == "sql" and _SQL in context.data_sources.all():
-        # release the kept-open connection before the file goes
-        context.data_sources.get(_SQL).get_execution_engine().close()
-        context.data_sources.delete(_SQL)
+    if engine == "sql":
+        for spec in specs:
+            _drop(context, spec.name)
+        if _SQL in context.data_sources.all():
+            context.data_sources.get(_SQL).get_execution_engine().close()
+            context.data_sources.delete(_SQL)
+
+
+def _drop(context, name: str) -> None:
+    """The summary's validation definition and suite out of the context, and its page."""
+    from great_expectations.exceptions import DataContextError
+
+    for names in (context.validation_definitions, context.suites):
+        with contextlib.suppress(DataContextError):  # not there: a run stopped before adding it
+            names.delete(name)
+    _DEFINITIONS.pop(name, None)
+    _SUITE_PAGES.pop(name, None)
+
+
+def _definition(context, spec: Summary, batch_definition):
+    """The summary's validation definition: the one the process's context holds for its name
+    while it checks the same expectation on the same data source (a programme's next run),
+    else a new one with its suite, replacing the old."""
+    gx = _gx()
+    meta = {"rule_id": spec.rule_id, "rule": rule(spec.rule_id).title_zh}
+    same = (spec.expectation, repr(spec.kwargs), repr(meta), batch_definition.id)
+    if (kept := _DEFINITIONS.get(spec.name)) and kept[0] == same:
+        return kept[1]
+    _drop(context, spec.name)
+    suite = context.suites.add(gx.ExpectationSuite(name=spec.name))
+    suite.add_expectation(getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta=meta))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
+    )
+    _DEFINITIONS[spec.name] = (same, definition)
+    return definition
 
 
 def _pandas_batches(context, specs: list[Summary], frames: dict) -> dict:
@@ -411,16 +456,7 @@ def _duckdb_keeps_its_connection() -> None:
 
 
 def _validate(context, spec: Summary, batch_definition, batch_parameters: dict):
-    gx = _gx()
-    suite = context.suites.add(gx.ExpectationSuite(name=spec.name))
-    expectation = getattr(gx.expectations, spec.expectation)(
-        **spec.kwargs, meta={"rule_id": spec.rule_id, "rule": rule(spec.rule_id).title_zh}
-    )
-    suite.add_expectation(expectation)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
-    )
-    outcome = definition.run(batch_parameters=batch_parameters, result_format="SUMMARY")
+    outcome = _definition(context, spec, batch_definition).run(batch_parameters=batch_parameters, result_format="SUMMARY")
     (result,) = outcome.results
     # exception_info is one {raised_exception, exception_message} or one such dict per metric
     info = result.exception_info or {}
