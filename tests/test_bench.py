@@ -16,7 +16,8 @@ from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s",
-            "peak_rss_mb", "prefect_overhead_s", "stages", "sample_run_s", "sample_floor_s")  # fmt: skip
+            "peak_rss_mb", "prefect_overhead_s", "stages", "sample_run_s", "sample_floor_s",
+            "sample_cli_s")  # fmt: skip
 
 
 def _corrupt(value: str, i: int) -> str:
