@@ -456,7 +456,8 @@ def _duckdb_keeps_its_connection() -> None:
 
 
 def _validate(context, spec: Summary, batch_definition, batch_parameters: dict):
-    outcome = _definition(context, spec, batch_definition).run(batch_parameters=batch_parameters, result_format="SUMMARY")
+    definition = _definition(context, spec, batch_definition)
+    outcome = definition.run(batch_parameters=batch_parameters, result_format="SUMMARY")
     (result,) = outcome.results
     # exception_info is one {raised_exception, exception_message} or one such dict per metric
     info = result.exception_info or {}
