@@ -3,6 +3,7 @@ complete; 2: misuse. Errors are one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -98,12 +99,14 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
 
     _programmes_in(raw)
+    api = _prefect_server()
     debug = bool(os.environ.get("JIXIAO_DEBUG"))
     if not debug:
         _console_without_tracebacks()
     try:
-        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
-                         rebuild=rebuild, new_key=new_key)  # fmt: skip
+        with _reporting_to(api):
+            result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
+                             rebuild=rebuild, new_key=new_key)  # fmt: skip
     except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -123,6 +126,44 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
             _error(f"已跳过项目 {s['programme']}：{s['reason']}",
                    f"programme {s['programme']} skipped: {s['reason']}")  # fmt: skip
         raise typer.Exit(1)
+
+
+def _prefect_server() -> str | None:
+    """The running Prefect server the run reports to (None: a temporary one), said in one
+    line; a configured one that does not answer stops the run before anything is written."""
+    from jixiao.flows.serve import ServerDown, running_server
+
+    zh = _lang["value"] == "zh"
+    try:
+        api, why = running_server()
+    except ServerDown as down:
+        _fail(f"PREFECT_API_URL 指向的 Prefect 服务器 {down.api} 无响应：请启动它，或取消该设置。",
+              f"the Prefect server PREFECT_API_URL names, {down.api}, does not answer: start it "
+              "or unset PREFECT_API_URL.")  # fmt: skip
+    if api is None:
+        line = ("未发现运行中的 Prefect 服务器（PREFECT_API_URL 或 jixiao serve），本次运行启动临时服务器"
+                "（约 15 秒）。" if zh else "no Prefect server running (PREFECT_API_URL or jixiao "
+                "serve): this run starts a temporary one (about 15 s).")  # fmt: skip
+    elif why == "serve":
+        line = (f"使用 jixiao serve 的 Prefect 服务器：{api}" if zh
+                else f"using jixiao serve's Prefect server: {api}")  # fmt: skip
+    else:
+        line = (f"使用 Prefect 服务器：{api}（PREFECT_API_URL）" if zh
+                else f"using the Prefect server {api} (PREFECT_API_URL)")  # fmt: skip
+    out.print(line, soft_wrap=True)
+    return api
+
+
+@contextlib.contextmanager
+def _reporting_to(api: str | None):
+    """Prefect's settings pointed at ``api`` for the run (already so when configured)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if api is None:
+        yield
+    else:
+        with temporary_settings({PREFECT_API_URL: api}):
+            yield
 
 
 def _input_folder(raw: Path) -> Path:
@@ -257,13 +298,22 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from jixiao.flows.serve import SCHEDULE, deployment, deployment_name, find_or_start_server
+    from jixiao.flows.serve import (
+        SCHEDULE,
+        deployment,
+        deployment_name,
+        find_or_start_server,
+        server_file,
+    )
+    from jixiao.publish.files import write_atomic
 
     _programmes_in(raw)
     try:
         api, server = find_or_start_server()
     except RuntimeError as exc:
         _fail(str(exc))
+    record = server_file()  # for `jixiao run` with the same Prefect home, while this serves
+    write_atomic(record, api)
     ui, name = api.removesuffix("/api"), deployment_name(raw)
     out.print(
         f"按计划 {SCHEDULE.cron}（{SCHEDULE.timezone}）运行 nightly/{name}（{raw.resolve()}）；"
@@ -279,6 +329,7 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
                 deployment(raw.resolve(), db.resolve(), out_dir.resolve(), _lang["value"])
             )
     finally:
+        record.unlink(missing_ok=True)
         if server is not None:
             server.terminate()
 
