@@ -36,6 +36,7 @@ from jixiao.ingest.intake import (
     Outcome,
     Stat,
     cached_sha,
+    content_sha,
     process,
     sha256_of,
     stat_cache,
@@ -59,6 +60,7 @@ from jixiao.ingest.personal import (
     mask_text,
 )
 from jixiao.ingest.report import report_sha256
+from jixiao.limits import Limits
 from jixiao.publish import dictionary, report, warehouse
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import blamed_on, write_atomic
@@ -273,19 +275,23 @@ def ingest(
             outcomes += [replace(o, status="superseded", rows=0) if o.file in replaced else o
                          for o in mine]  # fmt: skip
         checkpoint("ingest.done")
-        # Pages of files once refused and no longer (accepted since, or answered by another
-        # file); found from the log, so that a page a killed run left behind goes on the next
-        # run (and one where an earlier version put it, before pages were kept by year).
-        stale = [
-            page
-            for (rel,) in con.execute(
-                "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
-                "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
-                f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
-            ).fetchall()
-            if (page := page_file(feedback_dir, rel)).exists()
-        ]
+        stale = stale_pages(con, feedback_dir)
     return outcomes, inputs, stale, skipped, unassigned
+
+
+def stale_pages(con: duckdb.DuckDBPyConnection, feedback_dir: Path) -> list[Path]:
+    """Pages of files once refused and no longer (accepted since, or answered by another
+    file); found from the log, so that a page a killed run left behind goes on the next run
+    (and one where an earlier version put it, before pages were kept by year)."""
+    return [
+        page
+        for (rel,) in con.execute(
+            "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
+            "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
+            f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
+        ).fetchall()
+        if (page := page_file(feedback_dir, rel)).exists()
+    ]
 
 
 @task(cache_policy=NO_CACHE)
@@ -351,10 +357,18 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     every file skipped, and the stat cache brought up to date) and leaves its reports,
     feedback pages and findings as they are: they still name the run that audited them, and
     「新增」 still means new at that audit. A warehouse someone holds open (DuckDB then
-    refuses a writer), or one that needs repair or migration, is left to the full run."""
-    if not db_path.exists() or warehouse.wal_path(db_path).exists():
+    refuses a writer), or one that needs repair or migration, is left to the full run, and
+    so is whatever a run killed after publishing its warehouse left undone (reports not yet
+    swapped in, the dictionary, feedback pages that no longer stand)."""
+    if not db_path.exists() or warehouse.wal_path(db_path).exists() or warehouse.unreadable(db_path):
         return None
-    if not all((out / str(p.year) / p.code).is_dir() for _, p in programmes):
+    if report.staging_root(out).exists() or not all(
+        (out / str(p.year) / p.code).is_dir() for _, p in programmes
+    ):
+        return None
+    written = db_path.with_name("DICTIONARY.md")
+    rendered = dictionary.render([p for _, p in programmes]).encode("utf-8")
+    if not written.exists() or written.read_bytes() != rendered:
         return None
     try:
         con = duckdb.connect(str(db_path), read_only=True)
@@ -368,17 +382,18 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                 "ORDER BY seq DESC LIMIT 1"
             ).fetchone()
             caches = [stat_cache(con, p) for _, p in programmes]
+            stale = stale_pages(con, db_path.parent / "feedback")
         except duckdb.Error:  # published by a version without them: the full run migrates it
             return None
     same = (run["raw_dir"], run["options"], run["code_version"], run["catalogue_version"],
             run["library_versions"])  # fmt: skip
-    if last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:
+    if stale or last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:
         return None
     try:
         key = load_or_create_key(held_by=db_path, expected=last[6])
     except HashKeyError:  # the full run says why
         return None
-    inputs, seen = [], []
+    inputs, seen, limits = [], [], Limits.from_env()
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
         stats = {}
         for sub in submissions(programme_dir, programme.county_template):
@@ -387,7 +402,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             if sha is None:  # not vouched for: hashed, and known by the cache from now on
                 try:
                     st = Stat.of(sub.path)
-                    sha = sha256_of(sub.path) if st else None
+                    sha = content_sha(sub.path, st, limits)[0] if st else None
                 except OSError:
                     st = None
                 if st is None:  # a link, or gone: the full run says what it is

@@ -157,6 +157,16 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def content_sha(path: Path, st: Stat, limits: Limits) -> tuple[str, Problem | None]:
+    """What a file is known by: the SHA-256 of its content, or, for a file over the size
+    limit, never read, not even to hash it, the SHA-256 of its size, which is all its refusal
+    (the problem returned) depends on: it is skipped like an unchanged file until its size
+    changes."""
+    if problem := too_large(st.size, limits.file_mb):
+        return hashlib.sha256(f"{problem.rule_id} {st.size}".encode()).hexdigest(), problem
+    return sha256_of(path), None
+
+
 WORKBOOKS = ("xlsx", "xls")  # the Submission kinds that are a county's whole submission
 
 
@@ -341,20 +351,17 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool,
     unknown). Its status is read before it is hashed: a change while it is read shows in
     the status next time.
 
-    A file over the size limit is refused by its size alone, never read, not even to hash
-    it: it is known instead by the SHA-256 of its size, which is all its refusal depends on,
-    so it is skipped like an unchanged file until its size changes."""
+    A file over the size limit is refused by its size alone (`content_sha`)."""
     try:
         st = Stat.of(sub.path)
         if st is None:  # a symbolic link, never followed, not even to hash: it may point anywhere
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
             return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
-        size = st.size
         limits = Limits.from_env()
-        if problem := too_large(size, limits.file_mb):
-            sha = hashlib.sha256(f"{problem.rule_id} {size}".encode()).hexdigest()
-            return Read(sha, size, st, sha == last_sha, problems=[problem])
-        read = Read(sha256_of(sub.path), size, st)
+        sha, problem = content_sha(sub.path, st, limits)
+        if problem:
+            return Read(sha, st.size, st, sha == last_sha, problems=[problem])
+        read = Read(sha, st.size, st)
     except OSError as exc:  # gone or unreadable since discovery: refused, the run goes on
         return Read("", 0, problems=[Problem("FILE.CORRUPT", detail=exc.strerror)])
     if read.sha == last_sha:
