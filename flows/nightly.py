@@ -390,7 +390,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     if stale or last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:
         return None
     try:
-        key = load_or_create_key(held_by=db_path, expected=last[6])
+        key = load_or_create_key(get_run_logger().warning, held_by=db_path, expected=last[6])
     except HashKeyError:  # the full run says why
         return None
     inputs, seen, limits = [], [], Limits.from_env()

@@ -219,13 +219,16 @@ def db_state(db: Path) -> dict | None:
         out["views"] = q("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1")
         runs = [r[0] for r in q("SELECT run_id FROM runs ORDER BY run_id")]
         latest = runs[-1] if runs else None
+        # The run whose audit is published: the latest, unless that one found nothing changed.
+        (audited,) = q("SELECT arg_max(run_id, seq) FROM runs WHERE run_id IN (SELECT run_id "
+                       "FROM metrics UNION SELECT run_id FROM scores)")[0]  # fmt: skip
         for table in ("metrics", "scores"):
             out[table] = q(f"SELECT * EXCLUDE (run_id) FROM {table} WHERE run_id = ? "
-                           "ORDER BY ALL", [latest])  # fmt: skip
+                           "ORDER BY ALL", [audited])  # fmt: skip
         out["findings"] = q("SELECT * EXCLUDE (run_id, status) FROM findings WHERE run_id = ? "
-                            "ORDER BY ALL", [latest])  # fmt: skip
+                            "ORDER BY ALL", [audited])  # fmt: skip
         out["_findings_status"] = q("SELECT fingerprint, status FROM findings WHERE run_id = ? "
-                                    "ORDER BY ALL", [latest])  # fmt: skip
+                                    "ORDER BY ALL", [audited])  # fmt: skip
         out["_runs"] = runs
         out["_last_run"] = q(
             "SELECT files_seen, files_skipped, files_accepted, files_refused, files_superseded, "
