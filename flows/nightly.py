@@ -507,7 +507,7 @@ def nightly(
     }
     with warehouse.exclusive(db_path):
         if not (rebuild or new_key or skipped) and (
-            same := nothing_changed(programmes, db_path, Path(out), run, clock)
+            same := nothing_changed(quote(programmes), db_path, Path(out), run, clock)
         ):
             return same | {"outcomes": [], "audits": [], "skipped": [], "unassigned": [],
                            "programmes": [f"{p.year}/{p.code}" for _, p in programmes]}  # fmt: skip
