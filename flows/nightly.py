@@ -31,7 +31,17 @@ from jixiao.checks.report_text import GRADES_EN
 from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
 from jixiao.ingest import reviews
 from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
-from jixiao.ingest.intake import Context, Outcome, process, sha256_of
+from jixiao.ingest.intake import (
+    Context,
+    Outcome,
+    Stat,
+    cached_sha,
+    content_sha,
+    process,
+    sha256_of,
+    stat_cache,
+    store_stats,
+)
 from jixiao.ingest.load import (
     answer_refusals,
     create_sheet_tables,
@@ -39,9 +49,18 @@ from jixiao.ingest.load import (
     hashed_with,
     open_run,
     refresh_budget_lines,
+    transaction,
 )
-from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
+from jixiao.ingest.personal import (
+    HashKeyError,
+    file_label,
+    key_fingerprint,
+    load_or_create_key,
+    mask_log_records,
+    mask_text,
+)
 from jixiao.ingest.report import report_sha256
+from jixiao.limits import Limits
 from jixiao.publish import dictionary, report, warehouse
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import blamed_on, write_atomic
@@ -256,19 +275,23 @@ def ingest(
             outcomes += [replace(o, status="superseded", rows=0) if o.file in replaced else o
                          for o in mine]  # fmt: skip
         checkpoint("ingest.done")
-        # Pages of files once refused and no longer (accepted since, or answered by another
-        # file); found from the log, so that a page a killed run left behind goes on the next
-        # run (and one where an earlier version put it, before pages were kept by year).
-        stale = [
-            page
-            for (rel,) in con.execute(
-                "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
-                "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
-                f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
-            ).fetchall()
-            if (page := page_file(feedback_dir, rel)).exists()
-        ]
+        stale = stale_pages(con, feedback_dir)
     return outcomes, inputs, stale, skipped, unassigned
+
+
+def stale_pages(con: duckdb.DuckDBPyConnection, feedback_dir: Path) -> list[Path]:
+    """Pages of files once refused and no longer (accepted since, or answered by another
+    file); found from the log, so that a page a killed run left behind goes on the next run
+    (and one where an earlier version put it, before pages were kept by year)."""
+    return [
+        page
+        for (rel,) in con.execute(
+            "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
+            "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
+            f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
+        ).fetchall()
+        if (page := page_file(feedback_dir, rel)).exists()
+    ]
 
 
 @task(cache_policy=NO_CACHE)
@@ -310,6 +333,114 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
         create_views(con)
         checkpoint("audit.views_created")
     return results, skipped
+
+
+def _same(a: str | None, b: list[dict]) -> bool:
+    """Whether the JSON list ``a`` (as `runs` keeps it) holds the entries of ``b``, in any order."""
+    def key(entry: dict) -> str:
+        return json.dumps(entry, sort_keys=True, ensure_ascii=False)
+
+    return a is not None and sorted(map(key, json.loads(a))) == sorted(map(key, b))
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out: Path,
+                    run: dict, clock: float) -> dict | None:  # fmt: skip
+    """This run's `runs` row when it would give what the last run gave, else None.
+
+    That is when the last run completed (or was itself such a run), with this code, rule
+    catalogue, libraries, hashing key, input folder and options, and no input changed since:
+    the same county files (known by the stat cache, ingest.intake.Stat, or hashed when it
+    cannot vouch for them), programme.yaml, reports and reviews/ workbooks, each with the same
+    SHA-256. The run then records itself in the published warehouse (status ``unchanged``,
+    every file skipped, and the stat cache brought up to date) and leaves its reports,
+    feedback pages and findings as they are: they still name the run that audited them, and
+    「新增」 still means new at that audit. A warehouse someone holds open (DuckDB then
+    refuses a writer), or one that needs repair or migration, is left to the full run, and
+    so is whatever a run killed after publishing its warehouse left undone (reports not yet
+    swapped in, the dictionary, feedback pages that no longer stand)."""
+    if not db_path.exists() or warehouse.wal_path(db_path).exists() or warehouse.unreadable(db_path):
+        return None
+    if report.staging_root(out).exists() or not all(
+        (out / str(p.year) / p.code).is_dir() for _, p in programmes
+    ):
+        return None
+    written = db_path.with_name("DICTIONARY.md")
+    rendered = dictionary.render([p for _, p in programmes]).encode("utf-8")
+    if not written.exists() or written.read_bytes() != rendered:
+        return None
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error:
+        return None
+    with con:
+        try:
+            last = con.execute(
+                "SELECT status, raw_dir, options, code_version, catalogue_version, "
+                "library_versions, key_fingerprint, inputs, programme_files FROM runs "
+                "ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            caches = [stat_cache(con, p) for _, p in programmes]
+            stale = stale_pages(con, db_path.parent / "feedback")
+        except duckdb.Error:  # published by a version without them: the full run migrates it
+            return None
+    same = (run["raw_dir"], run["options"], run["code_version"], run["catalogue_version"],
+            run["library_versions"])  # fmt: skip
+    if stale or last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:
+        return None
+    try:
+        key = load_or_create_key(get_run_logger().warning, held_by=db_path, expected=last[6])
+    except HashKeyError:  # the full run says why
+        return None
+    inputs, seen, limits = [], [], Limits.from_env()
+    for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
+        stats = {}
+        for sub in submissions(programme_dir, programme.county_template):
+            file = file_label(sub.rel, key)
+            sha = cached_sha(sub.path, cache.get(file))
+            if sha is None:  # not vouched for: hashed, and known by the cache from now on
+                try:
+                    st = Stat.of(sub.path)
+                    sha = content_sha(sub.path, st, limits)[0] if st else None
+                except OSError:
+                    st = None
+                if st is None:  # a link, or gone: the full run says what it is
+                    return None
+            else:
+                st = cache[file][0]
+            stats[file] = (st, sha)
+            inputs.append({"programme": programme.code, "year": programme.year, "file": file,
+                           "sha256": sha})  # fmt: skip
+        seen.append((programme, stats))
+    files = programme_files(programmes, [])
+    if not (_same(last[7], inputs) and _same(last[8], files)):
+        return None
+    row = run | {
+        "finished_at": dt.datetime.now(dt.UTC),
+        "inputs": json.dumps(inputs, ensure_ascii=False),
+        "programme_files": json.dumps(files, ensure_ascii=False),
+        "files_seen": len(inputs), "files_skipped": len(inputs), "files_accepted": 0,
+        "files_refused": 0, "files_superseded": 0, "rows_loaded": 0,
+        "key_fingerprint": last[6], "skipped": "[]", "status": "unchanged",
+    }  # fmt: skip
+    try:
+        con = duckdb.connect(str(db_path))
+    except duckdb.Error:  # a reader opened it meanwhile
+        return None
+    with con:
+        with transaction(con):
+            open_run(con, run["run_id"], run["started_at"])
+            row["duration_s"] = round(time.monotonic() - clock, 3)
+            values = {k: v for k, v in row.items() if k != "run_id"}
+            con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} "
+                        "WHERE run_id = ?", [*values.values(), run["run_id"]])  # fmt: skip
+            for programme, stats in seen:
+                store_stats(con, programme, stats)
+        con.execute("CHECKPOINT")
+    get_run_logger().info("所有输入与上次运行相同：未重新审计，沿用已发布的数据仓库、报告与退回说明"
+                          "（本次运行 %s 已记入 runs）", run["run_id"])  # fmt: skip
+    return row
 
 
 @task(cache_policy=NO_CACHE)
@@ -364,7 +495,22 @@ def nightly(
     Path(out).mkdir(parents=True, exist_ok=True)
     run_id = started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     keep = tuple(t.name for t in HISTORY if not (new_key and t is FINDINGS))
+    run = {
+        "run_id": run_id,
+        "flow_run_id": str(get_run_context().flow_run.id),
+        "started_at": started,
+        "raw_dir": str(raw),
+        "options": json.dumps({"out": out, "lang": lang}, ensure_ascii=False),
+        "code_version": code_version(),
+        "catalogue_version": catalogue_version(),
+        "library_versions": library_versions(),
+    }
     with warehouse.exclusive(db_path):
+        if not (rebuild or new_key or skipped) and (
+            same := nothing_changed(quote(programmes), db_path, Path(out), run, clock)
+        ):
+            return same | {"outcomes": [], "audits": [], "skipped": [], "unassigned": [],
+                           "programmes": [f"{p.year}/{p.code}" for _, p in programmes]}  # fmt: skip
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
         report.begin(Path(out))
         outcomes, inputs, stale, clashing, unassigned = ingest(
@@ -377,13 +523,9 @@ def nightly(
             audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang)
         skipped += unaudited
         counts = Counter(o.status for o in outcomes)
-        run = {
-            "run_id": run_id,
-            "flow_run_id": str(get_run_context().flow_run.id),
-            "started_at": started,
+        run |= {
             "finished_at": dt.datetime.now(dt.UTC),
             "duration_s": round(time.monotonic() - clock, 3),
-            "raw_dir": str(raw),
             "inputs": json.dumps(inputs, ensure_ascii=False),
             "programme_files": json.dumps(programme_files(programmes, audits),
                                           ensure_ascii=False),
@@ -393,9 +535,6 @@ def nightly(
             "files_refused": counts["refused"],
             "files_superseded": counts["superseded"],
             "rows_loaded": sum(o.rows for o in outcomes),
-            "code_version": code_version(),
-            "catalogue_version": catalogue_version(),
-            "library_versions": library_versions(),
             "status": "partial" if skipped else "completed",
         }
         record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})

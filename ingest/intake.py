@@ -12,6 +12,8 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import stat
+import time
 import traceback
 from collections import deque
 from collections.abc import Iterator
@@ -54,7 +56,7 @@ from jixiao.limits import Limits
 from jixiao.publish.feedback import feedback_path, page_name, write_feedback
 from jixiao.schemas.contracts import FILE, Sheet, Template
 from jixiao.schemas.programme import Programme
-from jixiao.schemas.warehouse import STATED_TOTALS, latest_log_entries
+from jixiao.schemas.warehouse import FILE_STATS, STATED_TOTALS, latest_log_entries
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ BATCH_FILES = 2_000
 POOL_FROM = 200
 READ_CHUNK = 16
 READ_AHEAD = 512
+# The stat cache trusts an entry only when the file's status last changed at least this long
+# before the status was read (git's "racily clean" guard; see `Stat`): longer than any file
+# system's timestamp tick (FAT's is 2 s; Linux's coarse clock, a few ms).
+RACY_NS = 2_000_000_000
 
 @dataclass(frozen=True)
 class Outcome:
@@ -88,12 +94,77 @@ class Context:
     lang: str = "zh"
 
 
+@dataclass(frozen=True)
+class Stat:
+    """What the stat cache (`file_stats`) knows a file by, the way git's index does: a file
+    whose size, mtime, ctime and inode are those recorded when it was hashed holds what it
+    held then, and is not read again.
+
+    Limits, as git's: rewriting a file in place changes its ctime, even when its size is
+    the same and its mtime is set back (touch -d, cp -p, tar); replacing it by another file
+    changes its inode. A change within the same timestamp tick as the recorded status would
+    not show in these: an entry whose ctime lies within RACY_NS of the moment its status was
+    read ("racily clean") is not trusted, and the file is hashed again. What this cannot see
+    is a clock set back by more than RACY_NS between two writes of the same size into the
+    same file and tick, or a file system whose ctime does not change on writes; ``jixiao run
+    --rebuild`` hashes every file again. The device number is not compared (it can change
+    across mounts, as git also leaves it out by default)."""
+
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    at_ns: int  # when the status was read
+
+    @classmethod
+    def of(cls, path: Path) -> Stat | None:
+        """The status of ``path`` now (None for a symbolic link: it is never followed)."""
+        at = time.time_ns()
+        st = os.stat(path, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            return None
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, at)
+
+    def same_file(self, now: Stat) -> bool:
+        """Whether ``now`` says the file still holds what it held when self was recorded."""
+        same = (self.size, self.mtime_ns, self.ctime_ns, self.inode) == (
+            now.size, now.mtime_ns, now.ctime_ns, now.inode)  # fmt: skip
+        return same and self.ctime_ns + RACY_NS <= self.at_ns
+
+
+def stat_cache(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, tuple[Stat, str]]:
+    """The programme's `file_stats`: file -> its status when it was hashed, and the hash."""
+    return {file: (Stat(*st), sha) for file, sha, *st in con.execute(
+        "SELECT file, sha256, size_bytes, mtime_ns, ctime_ns, inode, stat_at_ns FROM "
+        f"{FILE_STATS.name} WHERE programme_code = ? AND year = ?",
+        [programme.code, programme.year]).fetchall()}  # fmt: skip
+
+
+def cached_sha(path: Path, cached: tuple[Stat, str] | None) -> str | None:
+    """The SHA-256 the stat cache vouches for without reading the file, if it does."""
+    try:
+        now = Stat.of(path)
+    except OSError:  # gone since discovery: whoever reads it says so
+        return None
+    return cached[1] if cached and now and cached[0].same_file(now) else None
+
+
 def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def content_sha(path: Path, st: Stat, limits: Limits) -> tuple[str, Problem | None]:
+    """What a file is known by: the SHA-256 of its content, or, for a file over the size
+    limit, never read, not even to hash it, the SHA-256 of its size, which is all its refusal
+    (the problem returned) depends on: it is skipped like an unchanged file until its size
+    changes."""
+    if problem := too_large(st.size, limits.file_mb):
+        return hashlib.sha256(f"{problem.rule_id} {st.size}".encode()).hexdigest(), problem
+    return sha256_of(path), None
 
 
 WORKBOOKS = ("xlsx", "xls")  # the Submission kinds that are a county's whole submission
@@ -193,6 +264,7 @@ class Ledger:
     loaded: set[tuple[str, str]]  # (county, sheet) with rows or stated totals in the warehouse
     # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
     keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]]
+    stats: dict[str, tuple[Stat, str]]  # file -> its status when hashed, and the hash (file_stats)
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, programme: Programme) -> Ledger:
@@ -217,7 +289,14 @@ class Ledger:
             {(ref, fields): {county: set(values) for county, values in rows(
                 f"SELECT county_code, list(concat_ws(chr(31), {', '.join(fields)})) "
                 f"FROM {ref} WHERE {scope} GROUP BY 1")} for ref, fields in referenced(template)},
+            stat_cache(con, programme),
         )  # fmt: skip
+
+    def unchanged(self, file: str, path: Path) -> bool:
+        """Whether the file is known, by the stat cache, to hold what was last processed under
+        its name, without reading it."""
+        sha = cached_sha(path, self.stats.get(file))
+        return sha is not None and sha == self.last_sha.get(file)
 
     def newer(self, county: str, sheets: frozenset[str], version: int) -> str | None:
         """The accepted file that a late-arriving older version must not overwrite."""
@@ -255,6 +334,8 @@ class Read:
 
     sha: str
     size: int
+    stat: Stat | None = None  # the file's status before it was hashed (the stat cache)
+    unchanged: bool = False  # its content is what was last processed: nothing else is read
     sheets: dict[str, SheetText] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     # the names it pairs with IDs where no contract looks (file_names)
@@ -264,27 +345,27 @@ class Read:
 
 
 def read_file(sub: Submission, last_sha: str | None, wanted: bool,
-              template: Template) -> Read | None:  # fmt: skip
-    """Hash a file and read its sheets; None when its content is what was last processed.
-    ``wanted`` is False when the file is refused whatever it holds (county unknown).
+              template: Template) -> Read:  # fmt: skip
+    """Hash a file and read its sheets, unless its content is what was last processed
+    (``unchanged``). ``wanted`` is False when the file is refused whatever it holds (county
+    unknown). Its status is read before it is hashed: a change while it is read shows in
+    the status next time.
 
-    A file over the size limit is refused by its size alone, never read, not even to hash
-    it: it is known instead by the SHA-256 of its size, which is all its refusal depends on,
-    so it is skipped like an unchanged file until its size changes."""
+    A file over the size limit is refused by its size alone (`content_sha`)."""
     try:
-        if sub.path.is_symlink():  # never followed, not even to hash: it may point anywhere
+        st = Stat.of(sub.path)
+        if st is None:  # a symbolic link, never followed, not even to hash: it may point anywhere
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
             return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
-        size = sub.path.stat().st_size
         limits = Limits.from_env()
-        if problem := too_large(size, limits.file_mb):
-            sha = hashlib.sha256(f"{problem.rule_id} {size}".encode()).hexdigest()
-            return None if sha == last_sha else Read(sha, size, problems=[problem])
-        read = Read(sha256_of(sub.path), size)
+        sha, problem = content_sha(sub.path, st, limits)
+        if problem:
+            return Read(sha, st.size, st, sha == last_sha, problems=[problem])
+        read = Read(sha, st.size, st)
     except OSError as exc:  # gone or unreadable since discovery: refused, the run goes on
         return Read("", 0, problems=[Problem("FILE.CORRUPT", detail=exc.strerror)])
     if read.sha == last_sha:
-        return None
+        return replace(read, unchanged=True)
     if wanted:
         raw: dict[str, RawSheet | Columns] = {}
         chosen: dict[str, RawSheet | Columns] = {}
@@ -304,11 +385,11 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool,
     return read
 
 
-def _read_files(jobs: list[tuple[Submission, str | None, bool, Template]]) -> list[Read | None]:
+def _read_files(jobs: list[tuple[Submission, str | None, bool, Template]]) -> list[Read]:
     return [read_file(*job) for job in jobs]
 
 
-def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterator[Read | None]:
+def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterator[Read]:
     """read_file over the jobs, in order. From POOL_FROM files on, worker processes (one per
     core) read while this one checks and loads: reading is most of a run's Python work. At
     most READ_AHEAD files wait in memory, whichever side is faster."""
@@ -380,15 +461,21 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
     # night after night, so that it still tells a file from its earlier versions.
     subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
     counties = [county_of_file(sub.county_text, programme.counties) for sub in subs]
+    known = [ledger.unchanged(sub.rel, sub.path) for sub in subs]  # not even hashed
     jobs = [
         (sub, ledger.last_sha.get(sub.rel), c is not None, template)
-        for sub, c in zip(subs, counties, strict=True)
+        for sub, c, k in zip(subs, counties, known, strict=True) if not k
     ]
+    reads = _reads(jobs)
+    stats = {sub.rel: ledger.stats[sub.rel] for sub, k in zip(subs, known, strict=True) if k}
     batch: list[_File | Outcome] = []
     files = rows = 0  # changed files and their rows in the batch: skipped ones cost nothing
-    for sub, county, read in zip(subs, counties, _reads(jobs), strict=True):
+    for sub, county, k in zip(subs, counties, known, strict=True):
+        read = None if k else next(reads)
         checkpoint("intake.read")
-        if read is None:
+        if read is not None and read.stat is not None:
+            stats[sub.rel] = (read.stat, read.sha)
+        if read is None or read.unchanged:
             sha = ledger.last_sha[sub.rel]
             batch.append(Outcome(programme.code, sub.rel, sha, None, "skipped", 0, 0))
             continue
@@ -400,8 +487,27 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
         if rows >= BATCH_ROWS or files >= BATCH_FILES:
             yield _settle(batch, ctx, ledger)
             batch, files, rows = [], 0, 0
+    reads.close()  # its reader processes, when there were any
     if batch:
         yield _settle(batch, ctx, ledger)
+    with transaction(ctx.con):
+        store_stats(ctx.con, programme, stats)
+
+
+def store_stats(con: duckdb.DuckDBPyConnection, programme: Programme,
+                stats: dict[str, tuple[Stat, str]]) -> None:  # fmt: skip
+    """The programme's stat cache: the status and hash of every file seen this run, for the
+    next (a file gone from disk leaves it); inside the caller's transaction."""
+    frame = pl.DataFrame(
+        [(programme.code, programme.year, file, st.size, st.mtime_ns, st.ctime_ns, st.inode,
+          sha, st.at_ns) for file, (st, sha) in stats.items()],
+        schema={c.name: pl.Int64 if c.type in ("BIGINT", "INTEGER") else pl.String
+                for c in FILE_STATS.columns}, orient="row")  # fmt: skip
+    con.execute(f"DELETE FROM {FILE_STATS.name} WHERE programme_code = ? AND year = ?",
+                [programme.code, programme.year])  # fmt: skip
+    con.register("incoming_stats", frame)
+    con.execute(f"INSERT INTO {FILE_STATS.name} BY NAME SELECT * FROM incoming_stats")
+    con.unregister("incoming_stats")
 
 
 @dataclass

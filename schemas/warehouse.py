@@ -217,6 +217,26 @@ INGEST_LOG = Table(
 )
 
 
+FILE_STATS = Table(
+    "file_stats",
+    "文件状态缓存",
+    "每个区县报送文件上次散列时的文件系统状态（大小、修改时间、状态改变时间、inode）与 SHA-256："
+    "状态完全相同、且记录时已不在同一时钟刻度内可能被改写的文件，下次运行不再读取散列（同 git 的"
+    "索引）。--rebuild 与 --new-key 清空它，全部文件重新散列。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("file", "VARCHAR", "文件（同 ingest_log.file）"),
+        Column("size_bytes", "BIGINT", "文件大小（字节）"),
+        Column("mtime_ns", "BIGINT", "修改时间（纳秒，st_mtime_ns）"),
+        Column("ctime_ns", "BIGINT", "状态改变时间（纳秒，st_ctime_ns：任何改写、改回修改时间都会更新它）"),
+        Column("inode", "BIGINT", "inode 编号（换成另一个文件即不同）"),
+        Column("sha256", "VARCHAR", "当时散列所得的 SHA-256"),
+        Column("stat_at_ns", "BIGINT", "读取文件状态的时刻（纳秒）：改变时间距此不足 2 秒的记录不被信任"),
+    ),
+)
+
+
 def latest_log_entries(file: str) -> str:
     """ingest_log's latest row for each file, as a subquery: ``file`` lists the columns that
     name one (``programme_code, year, file``: a programme is its code and year). Runs follow
@@ -250,6 +270,7 @@ RUNS = Table(
             "JSON",
             "各项目的 programme.yaml、自评报告与 reviews/ 下的复核工作簿及其 SHA-256（形如 inputs）",
         ),
+        Column("options", "JSON", "本次运行的选项：报告目录（--out）与语言（--lang）"),
         Column("files_seen", "INTEGER", "见到的文件数"),
         Column("files_skipped", "INTEGER", "内容未变而跳过的文件数"),
         Column("files_accepted", "INTEGER", "接收的文件数"),
@@ -276,7 +297,8 @@ RUNS = Table(
         Column(
             "status",
             "VARCHAR",
-            "completed 全部完成 / partial 有项目被跳过（运行中为 running，只见于未发布的暂存文件）",
+            "completed 全部完成 / partial 有项目被跳过 / unchanged 输入与上次运行相同，未重新审计，沿用"
+            "已发布的结果（运行中为 running，只见于未发布的暂存文件）",
         ),
     ),
 )
@@ -435,6 +457,7 @@ TABLES: tuple[Table, ...] = (
     FINDINGS,
     REVIEWS,
     INGEST_LOG,
+    FILE_STATS,
     RUNS,
     NAME_HASHES,
     STATED_TOTALS,

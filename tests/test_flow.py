@@ -43,8 +43,8 @@ def snapshot(db: Path) -> dict[str, str]:
     out = {}
     with duckdb.connect(str(db), read_only=True) as con:
         for table in TABLES:
-            if table.name in ("runs", "metrics", "scores", "findings"):
-                continue  # one set of rows per run, by design
+            if table.name in ("runs", "metrics", "scores", "findings", "file_stats"):
+                continue  # one set of rows per run, by design; the stat cache, read again
             cols = ", ".join(
                 c.name for c in table.columns if c.name not in ("run_id", "ingested_at")
             )

@@ -46,6 +46,7 @@ RUN_OWN = {
     "metrics": ("run_id",),
     "scores": ("run_id",),
     "findings": ("run_id",),
+    "file_stats": ("ctime_ns", "inode", "stat_at_ns"),  # the copy on disk, and when it was read
 }
 CLOCK_AND_IDS = {c for columns in RUN_OWN.values() for c in columns}
 FOLDER = REPORTS / "2022" / "530100-disability-employment"
@@ -158,13 +159,18 @@ def test_runs_records_inputs_and_versions(two_runs):
 def test_rerun_of_the_same_folder_changes_nothing(two_runs, prefect_api, tmp_path):
     folder = tmp_path / "again"
     shutil.copytree(two_runs[0], folder)
-    completed(jixiao_run(folder, prefect_api))
+    completed(jixiao_run(folder, prefect_api))  # nothing changed: recorded, not audited again
     for name in ("budget_lines", "claims", "ingest_log", *SHEET_TABLES):
         assert contents(folder, name) == contents(two_runs[0], name), name
-    runs = [r[0] for r in query(folder, "SELECT run_id FROM runs ORDER BY run_id")]
+    runs = [r[0] for r in query(folder, "SELECT run_id FROM runs ORDER BY seq")]
     assert len(runs) == 2
-    assert query(folder, "SELECT files_seen = files_skipped, rows_loaded FROM runs WHERE run_id = ?",
-                 [runs[1]]) == [(True, 0)]  # fmt: skip
+    assert query(folder, "SELECT files_seen = files_skipped, rows_loaded, status FROM runs "
+                 "WHERE run_id = ?", [runs[1]]) == [(True, 0, "unchanged")]  # fmt: skip
+    assert query(folder, "SELECT DISTINCT run_id FROM v_latest_findings") == [(runs[0],)]
+    # The same inputs audited again from scratch: the same metrics, scores and findings.
+    completed(jixiao_run(folder, prefect_api, args=("--rebuild",)))
+    runs = [r[0] for r in query(folder, "SELECT run_id FROM runs ORDER BY seq")]
+    del runs[1]
     for table in ("metrics", "scores"):
         first, second = (
             query(

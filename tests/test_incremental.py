@@ -1,0 +1,236 @@
+"""The incremental night (issue 15): unchanged files known by the stat cache without being read,
+and a night on which nothing changed recorded without auditing again.
+
+The stat-cache tests run ``process()`` on a real DuckDB file, as tests/test_intake.py does,
+counting the files hashed; the night tests run `jixiao run` as a subprocess (tests/runs.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jixiao.flows.audit import report_path
+from jixiao.ingest import intake
+from jixiao.sample.generate import write_csv, write_sample
+from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run, tree, without_run
+from tests.test_intake import LABEL, context, county_file, programme_folder, records, run
+
+# --- the stat cache -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path):
+    return programme_folder(tmp_path)
+
+
+@pytest.fixture
+def ctx(tmp_path, folder):
+    ctx = context(tmp_path, folder)
+    yield ctx
+    ctx.con.close()
+
+
+@pytest.fixture
+def hashed(monkeypatch) -> list[str]:
+    """The names of the files hashed from now on."""
+    names: list[str] = []
+    sha256_of = intake.sha256_of
+
+    def counted(path: Path) -> str:
+        names.append(path.name)
+        return sha256_of(path)
+
+    monkeypatch.setattr(intake, "sha256_of", counted)
+    return names
+
+
+@pytest.fixture
+def settled(monkeypatch):
+    """Entries trusted as soon as written: these tests change files long after a tick."""
+    monkeypatch.setattr(intake, "RACY_NS", 0)
+
+
+def stats(ctx) -> dict[str, tuple]:
+    return {file: tuple(rest) for file, *rest in ctx.con.execute(
+        "SELECT file, size_bytes, mtime_ns, ctime_ns, inode, sha256, stat_at_ns FROM file_stats"
+    ).fetchall()}  # fmt: skip
+
+
+def visits_csv(folder: Path) -> Path:
+    """A valid one-sheet CSV of county 530103 (its amounts all 400)."""
+    path = folder / "counties" / "530103" / "visits.csv"
+    return write_csv(path, list(LABEL["visits"].values()), records("530103")["visits"])
+
+
+def test_unchanged_file_is_not_read_again(folder, ctx, hashed, settled):
+    path = county_file(folder / "counties" / "530102.xlsx")
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "accepted"
+    assert hashed == ["530102.xlsx"]
+    st = path.stat()
+    assert stats(ctx)["counties/530102.xlsx"][:4] == (
+        st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+    hashed.clear()
+    second = run(folder, ctx)["counties/530102.xlsx"]
+    assert (second.status, hashed) == ("skipped", [])
+    assert ctx.con.execute("SELECT count(*) FROM ingest_log").fetchone() == (1,)
+
+
+def test_touched_identical_file_is_hashed_once_and_is_no_change(folder, ctx, hashed, settled):
+    path = county_file(folder / "counties" / "530102.xlsx")
+    run(folder, ctx)
+    before = stats(ctx)["counties/530102.xlsx"]
+    later = path.stat().st_mtime_ns + 5_000_000_000
+    os.utime(path, ns=(later, later))  # touch: new mtime (and ctime), same bytes
+    hashed.clear()
+
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "skipped"
+    assert hashed == ["530102.xlsx"]  # hashed, found the same: nothing else read
+    assert ctx.con.execute("SELECT count(*) FROM ingest_log").fetchone() == (1,)
+    after = stats(ctx)["counties/530102.xlsx"]
+    assert after[1] == later and after[4] == before[4]  # the new status, the same hash
+
+    hashed.clear()
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "skipped"
+    assert hashed == []
+
+
+def same_size_other_bytes(path: Path) -> bytes:
+    data = path.read_bytes()
+    assert data.count(b",400,") == 3
+    return data.replace(b",400,", b",500,", 1)
+
+
+def test_rewritten_in_place_with_size_and_mtime_restored_is_caught(folder, ctx, hashed, settled):
+    """Same inode, same size, mtime set back (as cp -p or tar would): the ctime still moved."""
+    path = visits_csv(folder)
+    run(folder, ctx)
+    st = path.stat()
+    data = same_size_other_bytes(path)
+    with open(path, "r+b") as fh:
+        fh.write(data)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    now = path.stat()
+    assert (now.st_size, now.st_mtime_ns, now.st_ino) == (st.st_size, st.st_mtime_ns, st.st_ino)
+    assert now.st_ctime_ns != st.st_ctime_ns  # what tells it: no one can set the ctime back
+    hashed.clear()
+
+    outcome = run(folder, ctx)["counties/530103/visits.csv"]
+    assert (outcome.status, hashed) == ("accepted", ["visits.csv"])
+    assert ctx.con.execute("SELECT sum(amount_yuan) FROM visits").fetchone()[0] == 1300
+
+
+def test_replaced_by_another_file_with_size_and_mtime_restored_is_caught(folder, ctx, hashed,
+                                                                         settled):  # fmt: skip
+    """Another file renamed over it: another inode (and ctime)."""
+    path = visits_csv(folder)
+    run(folder, ctx)
+    st = path.stat()
+    other = path.with_name("visits.new")
+    other.write_bytes(same_size_other_bytes(path))
+    os.utime(other, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(other, path)
+    hashed.clear()
+
+    outcome = run(folder, ctx)["counties/530103/visits.csv"]
+    assert (outcome.status, hashed) == ("accepted", ["visits.csv"])
+    assert ctx.con.execute("SELECT sum(amount_yuan) FROM visits").fetchone()[0] == 1300
+
+
+def test_racily_clean_entry_is_not_trusted(folder, ctx, hashed):
+    """A file whose ctime is within RACY_NS of the moment its status was read could change
+    again within the same tick unseen: hashed again, until its entry is old enough."""
+    county_file(folder / "counties" / "530102.xlsx")
+    run(folder, ctx)
+    first = stats(ctx)["counties/530102.xlsx"]
+    assert first[2] + intake.RACY_NS > first[5]  # written just now
+    hashed.clear()
+
+    assert run(folder, ctx)["counties/530102.xlsx"].status == "skipped"
+    assert hashed == ["530102.xlsx"]
+    assert stats(ctx)["counties/530102.xlsx"][5] > first[5]  # its status read again
+
+
+# --- nights -------------------------------------------------------------------------------
+
+
+def night(folder: Path, api: str, *args: str) -> dict:
+    """`jixiao run` over ``folder``; its row in `runs`, with what it left in file_stats."""
+    completed(jixiao_run(folder, api, args=args))
+    with duckdb.connect(str(folder / DB), read_only=True) as con:
+        cursor = con.execute("SELECT * FROM runs ORDER BY seq DESC LIMIT 1")
+        row = dict(zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True))
+        row["stats"] = dict(con.execute("SELECT file, stat_at_ns FROM file_stats").fetchall())
+    return row
+
+
+AUDIT = {  # what an audit leaves, without the run it belongs to
+    "findings": "SELECT * EXCLUDE (run_id, status) FROM findings",
+    "metrics": "SELECT * EXCLUDE (run_id) FROM metrics",
+    "scores": "SELECT * EXCLUDE (run_id) FROM scores",
+    "claims": "SELECT * FROM claims",
+}
+
+
+def audited(folder: Path, run_id: str) -> dict[str, list]:
+    """The run's findings, metrics and scores, every record table, and the published reports
+    (findings.json, report.md) without run, status and comparison with the run before."""
+    with duckdb.connect(str(folder / DB), read_only=True) as con:
+        out = {
+            name: con.execute(f"{sql} WHERE run_id = ? ORDER BY ALL"
+                              if name != "claims" else f"{sql} ORDER BY ALL",
+                              [run_id] if name != "claims" else []).fetchall()  # fmt: skip
+            for name, sql in AUDIT.items()
+        }
+        for table in ("visits", "job_fairs", "fair_employers", "survey_responses", "funds",
+                      "competition_entries", "stated_totals"):  # fmt: skip
+            out[table] = con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
+    reports = folder / REPORTS / "2022" / "530100-disability-employment"
+    out["findings.json"] = sorted(
+        json.dumps({k: v for k, v in f.items() if k not in ("status", "run_id")}, sort_keys=True)
+        for f in json.loads((reports / "findings.json").read_text(encoding="utf-8"))
+    )
+    text = without_run((reports / "report.md").read_text(encoding="utf-8"))
+    # What differs by design: the comparison with the run before (a re-audit finds nothing new).
+    out["report.md"] = re.sub(r"与上次运行相比：新增 \d+ 条，已整改 \d+ 条。|（新增）", "", text)
+    return out
+
+
+def test_a_night_with_nothing_changed_keeps_what_a_full_audit_would_give(tmp_path, prefect_api):
+    write_sample(tmp_path / "raw")
+    time.sleep(intake.RACY_NS / 1e9)  # the files older than a tick: the cache can vouch for them
+    cold = night(tmp_path, prefect_api)
+    assert cold["status"] == "completed" and cold["files_accepted"] > 0
+    published = tree(tmp_path / "curated")
+    audit = audited(tmp_path, cold["run_id"])
+    assert audit["findings"] and audit["visits"]
+
+    (tmp_path / PROGRAMME / "programme.yaml").touch()  # touched, not changed
+    same = night(tmp_path, prefect_api)
+    assert same["status"] == "unchanged"
+    assert (same["files_seen"], same["files_skipped"], same["rows_loaded"]) == (
+        cold["files_seen"], cold["files_seen"], 0)
+    assert same["stats"] == cold["stats"]  # no county file read again
+    assert json.loads(same["inputs"]) == json.loads(cold["inputs"])
+    after = tree(tmp_path / "curated")
+    assert after.pop("warehouse.duckdb") != published.pop("warehouse.duckdb")  # its runs row
+    assert after == published  # reports, Data Docs, feedback pages, dictionary: untouched
+    assert audited(tmp_path, cold["run_id"]) == audit
+
+    # The same inputs audited again from scratch give the same records and findings.
+    full = night(tmp_path, prefect_api, "--rebuild")
+    assert full["status"] == "completed"
+    assert all(full["stats"][f] > at for f, at in cold["stats"].items())  # all hashed again
+    assert audited(tmp_path, full["run_id"]) == audit
+
+    # A changed report is a change: audited again.
+    with open(report_path(tmp_path / PROGRAMME), "ab") as fh:
+        fh.write(b"\n")
+    assert night(tmp_path, prefect_api)["status"] == "completed"
