@@ -29,7 +29,6 @@ from jixiao.checks.records import record_findings
 from jixiao.checks.report_check import ReportAudit, audit_report
 from jixiao.ingest.load import known_names, replace_claims
 from jixiao.ingest.reviews import DISMISSED, on_record
-from jixiao.publish import pdf
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
@@ -290,7 +289,6 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         refused_files(con, programme, feedback_dir, folder), reviews, dismissed,
     )  # fmt: skip
     write_reports(pub, staged)
-    pdf.start(staged / "report.html")  # waited for when the reports are published
     checkpoint("audit.reports_written")
     total = next(r for r in rows if r["level"] == 0)
     markdown = "\n".join([

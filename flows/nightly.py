@@ -278,6 +278,8 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue
+            # Printed while the run goes on; waited for when the reports are published.
+            pdf.start(report.staged_folder(out, programme.year, programme.code) / "report.html")
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
                         name, result.total, result.grade, result.findings, result.new,
                         result.resolved, result.folder)  # fmt: skip

@@ -85,6 +85,7 @@ LEFT JOIN reviews r USING (programme_code, year, fingerprint)
 """,
         "findings",
         (*_LATEST_FINDINGS_COLUMNS, ("decision_zh", "复核结论，未复核的为「未复核」"),
+         ("source_file", "复核结论的来源：复核工作簿（项目目录下的相对路径）及工作表、行"),
          ("counted", f"是否计入未解决的问题（经复核{DISMISSED}的为假）")),  # fmt: skip
     ),
     View(
