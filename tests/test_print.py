@@ -133,3 +133,15 @@ def test_an_overrunning_print_is_stopped(tmp_path, monkeypatch):
     pdf.finish(tmp_path / "staging", said.append)
     assert len(said) == 1 and "秒内未完成" in said[0]
     assert not (staged / "report.pdf").exists()
+
+
+def test_no_chromium_is_said_once_for_all_programmes_in_english_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser here
+    for code in ("P1", "P2"):
+        (tmp_path / "staging" / code).mkdir(parents=True)
+        (tmp_path / "staging" / code / "report.html").write_text("<p>x</p>", encoding="utf-8")
+        pdf.start(tmp_path / "staging" / code / "report.html")
+    said = []
+    pdf.finish(tmp_path / "staging", said.append, "en")
+    assert said == [pdf.MESSAGES["missing"]["en"]] and said[0].startswith("Chromium")
+    assert not list((tmp_path / "staging").rglob("report.pdf*"))
