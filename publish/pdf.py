@@ -27,9 +27,9 @@ NAME = "report.pdf"
 
 MESSAGES = {
     "missing": {
-        "zh": "未找到 Chromium（chromium 软件包），本次未生成 report.pdf；其余报告照常发布。",
-        "en": "Chromium (the chromium package) was not found: no report.pdf this run; the "
-        "other reports are published as usual.",
+        "zh": "未找到 Chromium 或无法启动（chromium 软件包），本次未生成 report.pdf；其余报告照常发布。",
+        "en": "Chromium (the chromium package) was not found or would not start: no report.pdf "
+        "this run; the other reports are published as usual.",
     },
     "failed": {
         "zh": "Chromium 未能打印 {html}（{why}），本次未生成其 report.pdf；其余报告照常发布。",
@@ -73,8 +73,12 @@ def start(html: Path) -> None:
             f"--print-to-pdf={html.with_name(NAME + '.tmp')}", html.resolve().as_uri()]  # fmt: skip
     if os.geteuid() == 0:  # Chromium will not start its sandbox as root
         args.insert(2, "--no-sandbox")
-    process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    try:
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    except OSError:  # found but not runnable: said as not found
+        profile.cleanup()
+        process = profile = None
     _pending.append(_Printing(html, process, profile))
 
 
@@ -90,14 +94,15 @@ def finish(root: Path, notify: Callable[[str], object], lang: str = "zh") -> Non
         why = _wait(p.process, deadline, lang)
         if why is None and not p.partial.is_file():
             why = MESSAGES["nothing"][lang]
-        try:
-            if why is None:
+        if why is None:
+            try:
                 os.replace(p.partial, p.html.with_name(NAME))
-            else:
-                notify(MESSAGES["failed"][lang].format(html=p.html, why=why))
-        finally:
-            p.partial.unlink(missing_ok=True)
-            p.profile.cleanup()
+            except OSError as exc:
+                why = exc.strerror or str(exc)
+        if why is not None:
+            notify(MESSAGES["failed"][lang].format(html=p.html, why=why))
+        p.partial.unlink(missing_ok=True)
+        p.profile.cleanup()
 
 
 def forget(root: Path) -> None:
