@@ -100,7 +100,7 @@ def finish(root: Path, notify: Callable[[str], object], lang: str = "zh") -> Non
             except OSError as exc:
                 why = exc.strerror or str(exc)
         if why is not None:
-            notify(MESSAGES["failed"][lang].format(html=p.html, why=why))
+            notify(MESSAGES["failed"][lang].format(html=p.html.relative_to(root), why=why))
         p.partial.unlink(missing_ok=True)
         p.profile.cleanup()
 
