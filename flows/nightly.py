@@ -61,7 +61,7 @@ from jixiao.ingest.personal import (
 )
 from jixiao.ingest.report import report_sha256
 from jixiao.limits import Limits
-from jixiao.publish import dictionary, report, warehouse
+from jixiao.publish import dictionary, pdf, report, warehouse
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import blamed_on, write_atomic
 from jixiao.publish.views import create_views
@@ -317,6 +317,8 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue
+            # Printed while the run goes on; waited for when the reports are published.
+            pdf.start(report.staged_folder(out, programme.year, programme.code) / "report.html")
             zh = lang == "zh"
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s" if zh
                         else "[%s] total %s (%s), %d findings (%d new, %d resolved): %s",
@@ -460,11 +462,14 @@ def record_run(staging: Path, run: dict) -> None:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 @masked_errors
-def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme]) -> None:
+def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme],
+            lang: str = "zh") -> None:  # fmt: skip
     if staging.exists():  # else a retry after the swap: the warehouse is this run's already
         warehouse.publish(staging, db_path, get_run_logger().warning)
     warehouse.verify(db_path)  # what analysts will open: read-only, and it answers
-    # Reports follow the warehouse they report on, never precede it.
+    # Reports follow the warehouse they report on, never precede it; the PDFs Chromium has
+    # been printing meanwhile go out with them, or not at all.
+    pdf.finish(report.staging_root(out), get_run_logger().warning, lang)
     with blamed_on(out):
         report.publish(out)
     write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render(programmes))
@@ -538,7 +543,7 @@ def nightly(
             "status": "partial" if skipped else "completed",
         }
         record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})
-        publish(staging, db_path, Path(out), quote([p for _, p in programmes]))
+        publish(staging, db_path, Path(out), quote([p for _, p in programmes]), lang)
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says
             for path in feedback_files(page):

@@ -54,7 +54,10 @@ EVIDENCE_COLUMNS = Said(("序号", "严重程度", "规则编号", "区县代码
                          "report section", "report line", "evidence"))  # fmt: skip
 EVIDENCE_WIDTHS = (6, 8, 26, 10, 10, 30, 14, 6, 26, 8, 60)
 EVIDENCE_KEYS = ("county_code", "county", "file", "sheet", "row", "section", "line", "text")
-PRINTED = 7  # the working paper's columns; rule id, subject and fingerprint are for filters
+# Rule id, subject and fingerprint are for filters and the review's round trip, not for the
+# printed paper: grouped and folded (the outline's + above the sheet shows them), so the
+# working paper's columns and the review columns print on one page width.
+FOLDED = tuple(COLUMNS.zh.index(c) for c in ("规则编号", "所涉对象", FINGERPRINT))
 LINE_PT, MAX_PT = 15, 409  # a wrapped line's height; Excel's highest row
 
 
@@ -93,20 +96,17 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             })  # fmt: skip
             for col, (name, width) in enumerate(zip(columns, WIDTHS, strict=True)):
                 sheet.write_string(0, col, name, header)
-                sheet.set_column(col, col, width)
+                folded = {"level": 1, "hidden": True} if col in FOLDED else {}
+                after = {"collapsed": True} if col == FOLDED[-1] + 1 else {}
+                sheet.set_column(col, col, width, None, folded | after)
             sheet.set_row(0, LINE_PT * max(map(_lines, columns, WIDTHS)))
             sheet.freeze_panes(1, 0)
-            sheet.repeat_rows(0)
-            # A4 landscape, the working paper's columns fitted to the page width.
-            sheet.set_paper(9)
-            sheet.set_landscape()
-            sheet.print_area(0, 0, 1_048_575, PRINTED - 1)
-            sheet.fit_to_pages(1, 0)
         pieces = book.add_worksheet(EVIDENCE_SHEET(lang))
         for col, (name, width) in enumerate(zip(evidence_columns, EVIDENCE_WIDTHS, strict=True)):
             pieces.write_string(0, col, name, header)
             pieces.set_column(col, col, width)
         pieces.freeze_panes(1, 0)
+        _print_setup(pieces)
         at = 0
         rows = dict.fromkeys(sheets, 0)
         for number, f in enumerate(findings, 1):  # numbered as in report.html
@@ -142,6 +142,8 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
                     d["subject"], d["fingerprint"], *decided)  # fmt: skip
             for col, value in enumerate(tail, 5):
                 sheet.write_string(r, col, excel_text(value), text)
+            for col in range(5 + len(tail), len(COLUMNS)):  # ruled, to be filled in by hand
+                sheet.write_blank(r, col, None, text)
             # Excel does not size a row to its wrapped text: the row is given the height of
             # its longest cell, or every finding would show one line.
             wrapped = ((1, texts[0]), (2, texts[1]), (3, texts[2]), (5, tail[0]),
@@ -150,5 +152,18 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             sheet.set_row(r, min(MAX_PT, LINE_PT * lines))
         for s, sheet in sheets.items():
             sheet.autofilter(0, 0, rows[s], len(columns) - 1)
+            if rows[s]:
+                _print_setup(sheet)
+            else:  # a sheet of no finding prints no page: its print area is an empty row
+                sheet.print_area(1, 0, 1, len(columns) - 1)
         pieces.autofilter(0, 0, at, len(evidence_columns) - 1)
     return path
+
+
+def _print_setup(sheet) -> None:
+    """A4 landscape, every column (but the folded ones) fitted to the page width, as many
+    pages tall as it takes, the header on each."""
+    sheet.set_paper(9)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(0)
