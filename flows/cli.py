@@ -40,6 +40,11 @@ REBUILD = typer.Option(
 NEW_KEY = typer.Option(
     False, "--new-key", help="换用新的散列密钥并重建（原密钥另存） / new hashing key, rebuild"
 )
+DASK = typer.Option(
+    None, "--dask",
+    help="在 Dask 集群上按项目和省份分区接收文件：local 为本机进程集群，或集群地址"
+         "（tcp://主机:8786） / ingest on Dask: local, or a scheduler address",
+)  # fmt: skip
 
 
 @app.callback()
@@ -90,7 +95,8 @@ def _fail(zh: str, en: str | None = None) -> None:
     raise typer.Exit(1)
 
 
-def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False) -> None:
+def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False,
+         dask: str | None = None) -> None:  # fmt: skip
     from jixiao.flows.nightly import nightly
     from jixiao.ingest.personal import HashKeyError
     from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
@@ -99,9 +105,14 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     debug = bool(os.environ.get("JIXIAO_DEBUG"))
     if not debug:
         _console_without_tracebacks()
+    flow = nightly
+    if dask:
+        from jixiao.flows.partitions import task_runner
+
+        flow = nightly.with_options(task_runner=task_runner(dask))
     try:
-        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
-                         rebuild=rebuild, new_key=new_key)  # fmt: skip
+        result = flow(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
+                      rebuild=rebuild, new_key=new_key, dask=bool(dask))  # fmt: skip
     except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -193,9 +204,9 @@ def _summary(result: dict, db: Path) -> None:
 
 @app.command()
 def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REBUILD,
-        new_key: bool = NEW_KEY) -> None:  # fmt: skip
+        new_key: bool = NEW_KEY, dask: str | None = DASK) -> None:  # fmt: skip
     """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
-    _run(raw, db, out_dir, rebuild, new_key)
+    _run(raw, db, out_dir, rebuild, new_key, dask)
 
 
 @app.command("check-report")

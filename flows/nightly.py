@@ -19,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
@@ -27,6 +27,15 @@ from prefect.context import get_run_context
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
 from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
+from jixiao.flows.partitions import (
+    HashKey,
+    Partition,
+    ingest_partition,
+    merge_partitions,
+    parts_dir,
+    province,
+    remove_parts,
+)
 from jixiao.ingest import reviews
 from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
 from jixiao.ingest.intake import Context, Outcome, process, sha256_of
@@ -38,6 +47,7 @@ from jixiao.ingest.load import (
     open_run,
     refresh_budget_lines,
 )
+from jixiao.ingest.normalise import county_of_file
 from jixiao.ingest.personal import key_fingerprint, load_or_create_key, mask_log_records, mask_text
 from jixiao.ingest.report import report_sha256
 from jixiao.publish import dictionary, report, warehouse
@@ -166,6 +176,79 @@ def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[d
     return programmes, skipped
 
 
+def _open_ingest(con: duckdb.DuckDBPyConnection, programmes: list[tuple[Path, Programme]],
+                 db_path: Path, run: dict, new_key: bool,
+                 skipped: list[dict]) -> tuple[bytes, list[tuple[Path, Programme]]]:  # fmt: skip
+    """The tables, the run's row in `runs`, the hashing key, and each programme's sheet
+    tables and budget lines; returns the key and the programmes whose sheet tables could be
+    made (the others are skipped)."""
+    logger = get_run_logger()
+    create_tables(con, notify=logger.warning)
+    checkpoint("ingest.tables_created")
+    open_run(con, run["run_id"], run["started_at"])
+    expected, hashed = hashed_with(con)
+    key = load_or_create_key(
+        logger.warning, held_by=db_path if expected or hashed else None,
+        expected=expected, new=new_key,
+    )  # fmt: skip
+    con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
+                [key_fingerprint(key), run["run_id"]])  # fmt: skip
+    ready = []
+    for programme_dir, programme in programmes:
+        try:
+            create_sheet_tables(con, programme)
+        except ProgrammeError as exc:
+            skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+            continue
+        refresh_budget_lines(con, programme)
+        ready.append((programme_dir, programme))
+    return key, ready
+
+
+def _close_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
+                     mine: list[Outcome], run_id: str, feedback_dir: Path,
+                     unassigned: list[dict]) -> list[Outcome]:  # fmt: skip
+    """A programme's files all ingested: the refusals they answer, the returned review
+    workbooks, the files whose county cannot be told; returns its outcomes as the warehouse
+    now says."""
+    logger, name = get_run_logger(), f"{programme.year}/{programme.code}"
+    answer_refusals(con, programme)
+    if changed := reviews.store(con, programme, programme_dir, logger.warning):
+        logger.info("[%s] 采用复核工作簿中的复核结论 %d 条", name, changed)
+    for file, page in unassigned_files(con, programme):
+        shown = str(page_file(feedback_dir, page))
+        logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)
+        unassigned.append({"programme": name, "file": file, "page": shown})
+    # A file accepted earlier in this run and replaced by a later version (v1 then v2)
+    # is reported as superseded, so the run's counts say what the warehouse now holds.
+    replaced = {file for (file,) in con.execute(
+        "SELECT file FROM ingest_log WHERE run_id = ? AND programme_code = ? "
+        "AND year = ? AND status = 'superseded'",
+        [run_id, programme.code, programme.year]).fetchall()}  # fmt: skip
+    return [replace(o, status="superseded", rows=0) if o.file in replaced else o for o in mine]
+
+
+def _inputs(programme: Programme, outcomes: list[Outcome]) -> list[dict]:
+    """The run's `inputs` entries of a programme's files."""
+    return [{"programme": programme.code, "year": programme.year, "file": o.file,
+             "sha256": o.sha256} for o in outcomes]  # fmt: skip
+
+
+def _stale_pages(con: duckdb.DuckDBPyConnection, feedback_dir: Path) -> list[Path]:
+    """Pages of files once refused and no longer (accepted since, or answered by another
+    file); found from the log, so that a page a killed run left behind goes on the next run
+    (and one where an earlier version put it, before pages were kept by year)."""
+    return [
+        page
+        for (rel,) in con.execute(
+            "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
+            "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
+            f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
+        ).fetchall()
+        if (page := page_file(feedback_dir, rel)).exists()
+    ]
+
+
 @task(cache_policy=NO_CACHE)
 @masked_errors
 def ingest(
@@ -192,66 +275,96 @@ def ingest(
     run_id, feedback_dir = run["run_id"], db_path.parent / "feedback"
     outcomes, inputs, skipped, unassigned = [], [], [], []
     with duckdb.connect(staging) as con:
-        create_tables(con, notify=logger.warning)
-        checkpoint("ingest.tables_created")
-        open_run(con, run_id, run["started_at"])
-        expected, hashed = hashed_with(con)
-        key = load_or_create_key(
-            logger.warning, held_by=db_path if expected or hashed else None,
-            expected=expected, new=new_key,
-        )  # fmt: skip
-        con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
-                    [key_fingerprint(key), run_id])  # fmt: skip
-        for programme_dir, programme in programmes:
-            try:
-                create_sheet_tables(con, programme)
-            except ProgrammeError as exc:
-                skip(skipped, f"{programme.year}/{programme.code}", str(exc))
-                continue
-            refresh_budget_lines(con, programme)
+        key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped)
+        for programme_dir, programme in ready:
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
             subs = submissions(programme_dir, programme.county_template)
             checkpoint("ingest.discovered")
             name, done, mine = f"{programme.year}/{programme.code}", 0, []
             for batch in process(subs, ctx):
                 for outcome in batch:
-                    inputs.append({"programme": programme.code, "year": programme.year,
-                                   "file": outcome.file, "sha256": outcome.sha256})  # fmt: skip
                     if outcome.status in ("refused", "superseded"):
                         logger.info("[%s] %s", name, describe(outcome))
+                inputs += _inputs(programme, batch)
                 mine += batch
                 done += len(batch)
                 tally = Counter(o.status for o in batch)
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
                             "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
-            answer_refusals(con, programme)
-            if changed := reviews.store(con, programme, programme_dir, logger.warning):
-                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条", name, changed)
-            for file, page in unassigned_files(con, programme):
-                shown = str(page_file(feedback_dir, page))
-                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)
-                unassigned.append({"programme": name, "file": file, "page": shown})
-            # A file accepted earlier in this run and replaced by a later version (v1 then v2)
-            # is reported as superseded, so the run's counts say what the warehouse now holds.
-            replaced = {file for (file,) in con.execute(
-                "SELECT file FROM ingest_log WHERE run_id = ? AND programme_code = ? "
-                "AND year = ? AND status = 'superseded'",
-                [run_id, programme.code, programme.year]).fetchall()}  # fmt: skip
-            outcomes += [replace(o, status="superseded", rows=0) if o.file in replaced else o
-                         for o in mine]  # fmt: skip
+            outcomes += _close_programme(con, programme_dir, programme, mine, run_id,
+                                         feedback_dir, unassigned)  # fmt: skip
         checkpoint("ingest.done")
-        # Pages of files once refused and no longer (accepted since, or answered by another
-        # file); found from the log, so that a page a killed run left behind goes on the next
-        # run (and one where an earlier version put it, before pages were kept by year).
-        stale = [
-            page
-            for (rel,) in con.execute(
-                "SELECT DISTINCT feedback_file FROM ingest_log WHERE feedback_file IS NOT NULL "
-                "AND (programme_code, year, file) IN (SELECT (programme_code, year, file) FROM "
-                f"{latest_log_entries('programme_code, year, file')} WHERE status <> 'refused')"
-            ).fetchall()
-            if (page := page_file(feedback_dir, rel)).exists()
-        ]
+        stale = _stale_pages(con, feedback_dir)
+    return outcomes, inputs, stale, skipped, unassigned
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_path: Path,
+                    run: dict, new_key: bool) -> tuple[HashKey, list[Partition], list[dict]]:  # fmt: skip
+    """`ingest`'s opening (`_open_ingest`), then each programme's county files split into
+    partitions by province (flows.partitions), in submission order within each."""
+    skipped: list[dict] = []
+    with duckdb.connect(staging) as con:
+        key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped)
+    folder, parts = parts_dir(staging), []
+    for programme_dir, programme in ready:
+        by_province: dict[str, list[int]] = {}
+        subs = submissions(programme_dir, programme.county_template)
+        for i, sub in enumerate(subs):
+            county = county_of_file(sub.county_text, programme.counties)
+            by_province.setdefault(province(county), []).append(i)
+        parts += [Partition(programme_dir, programme, p, [subs[i] for i in positions], positions,
+                            folder / f"{programme.year}-{programme.code}-{p or 'xx'}.duckdb")
+                  for p, positions in sorted(by_province.items())]  # fmt: skip
+    return HashKey(key), parts, skipped
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def close_partitions(parts: list[Partition], results: list[list[Outcome]], staging: Path,
+                     db_path: Path, run_id: str) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:  # fmt: skip
+    """The partitions merged into the staging warehouse, then `ingest`'s closing over each
+    programme, its outcomes in submission order as a local run gives them."""
+    logger = get_run_logger()
+    feedback_dir = db_path.parent / "feedback"
+    outcomes, inputs, unassigned = [], [], []
+    with duckdb.connect(staging) as con:
+        merge_partitions(con, [p for p, r in zip(parts, results, strict=True)
+                               if any(o.status != "skipped" for o in r)])  # fmt: skip
+        by_programme: dict[tuple[int, str], list[tuple[Partition, list[Outcome]]]] = {}
+        for part, result in zip(parts, results, strict=True):
+            by_programme.setdefault((part.programme.year, part.programme.code), []).append(
+                (part, result))
+        for mapped in by_programme.values():
+            programme_dir, programme = mapped[0][0].programme_dir, mapped[0][0].programme
+            mine: list[Outcome] = [None] * sum(len(r) for _, r in mapped)  # type: ignore[list-item]
+            for part, result in mapped:
+                for i, outcome in zip(part.positions, result, strict=True):
+                    mine[i] = outcome
+            for outcome in mine:
+                if outcome.status in ("refused", "superseded"):
+                    logger.info("[%s/%s] %s", programme.year, programme.code, describe(outcome))
+            inputs += _inputs(programme, mine)
+            outcomes += _close_programme(con, programme_dir, programme, mine, run_id,
+                                         feedback_dir, unassigned)  # fmt: skip
+        stale = _stale_pages(con, feedback_dir)
+    remove_parts(staging)
+    return outcomes, inputs, stale, unassigned
+
+
+def ingest_on_dask(programmes: list[tuple[Path, Programme]], staging: Path, db_path: Path,
+                   run: dict, lang: str, new_key: bool = False,
+                   ) -> tuple[list[Outcome], list[dict], list[Path], list[dict], list[dict]]:  # fmt: skip
+    """What `ingest` does and returns, its files ingested partition by partition on the
+    flow's Dask task runner (flows.partitions); called from the flow, as it submits tasks."""
+    key, parts, skipped = plan_partitions(programmes, staging, db_path, run, new_key)
+    futures = ingest_partition.map(parts, unmapped(staging), unmapped(run["run_id"]),
+                                   unmapped(key), unmapped(db_path.parent / "feedback"),
+                                   unmapped(lang))  # fmt: skip
+    results = [future.result() for future in futures]
+    outcomes, inputs, stale, unassigned = close_partitions(parts, results, staging, db_path,
+                                                           run["run_id"])  # fmt: skip
     return outcomes, inputs, stale, skipped, unassigned
 
 
@@ -330,11 +443,13 @@ def nightly(
     lang: str = "zh",
     rebuild: bool = False,
     new_key: bool = False,
+    dask: bool = False,
 ) -> dict:
     """One full consolidation (SPEC §2 `jixiao run`). ``rebuild``: every table rebuilt from
     the raw inputs, keeping only the run history (schemas.warehouse.HISTORY) of a published
     file that still opens; ``new_key``: the same with a new hashing key, without the findings
-    (they name people by the old key's hashes)."""
+    (they name people by the old key's hashes); ``dask``: the files ingested on the flow's Dask
+task runner (`ingest_on_dask`; the CLI sets the runner, flows.partitions.task_runner)."""
     mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
@@ -346,7 +461,7 @@ def nightly(
     with warehouse.exclusive(db_path):
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
         report.begin(Path(out))
-        outcomes, inputs, stale, clashing, unassigned = ingest(
+        outcomes, inputs, stale, clashing, unassigned = (ingest_on_dask if dask else ingest)(
             programmes, staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
         )
         skipped += clashing

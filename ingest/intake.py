@@ -312,7 +312,9 @@ def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterato
     """read_file over the jobs, in order. From POOL_FROM files on, worker processes (one per
     core) read while this one checks and loads: reading is most of a run's Python work. At
     most READ_AHEAD files wait in memory, whichever side is faster."""
-    if len(jobs) < POOL_FROM:  # a pool costs a second or two to start
+    # A pool costs a second or two to start; a daemon process (a Dask worker, which runs one
+    # partition of many: flows.partitions) may not start one, nor need it.
+    if len(jobs) < POOL_FROM or multiprocessing.current_process().daemon:
         yield from (read_file(*job) for job in jobs)
         return
     chunks = [jobs[i : i + READ_CHUNK] for i in range(0, len(jobs), READ_CHUNK)]

@@ -1,0 +1,144 @@
+"""The nightly ingestion spread over a Dask cluster (`jixiao run --dask`; bench/README.md,
+"Beyond one machine").
+
+A partition is a programme's county files of one province (the first two digits of the
+county code; the files whose county cannot be told are a partition of their own). Each runs
+on a Dask worker as a Prefect task: it copies its slice of the staging warehouse (its
+counties' rows, stated totals and ingest_log rows, the programme's name hashes) into a DuckDB
+file of its own under the staging folder, ingests its files into that file with the same
+code as a local run (ingest.intake.process), and returns its outcomes. The flow then merges
+the partitions into the staging warehouse, in one transaction, each slice replaced by the
+partition's; the audit and the publication stay single-writer, as DuckDB requires.
+
+Workers read the raw files and write their partition files at the paths the flow names: a
+remote cluster needs them on a filesystem every machine mounts at the same place. The hashing
+key reaches a worker in memory only, as a task argument (`HashKey`), never as a file on the
+worker's disk: use a `tls://` cluster address where the network between machines is not
+trusted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from jixiao.ingest.discover import Submission
+from jixiao.ingest.intake import Context, Outcome, process
+from jixiao.ingest.load import create_tables, transaction
+from jixiao.ingest.personal import mask_log_records
+from jixiao.schemas.programme import Programme
+from jixiao.schemas.warehouse import INGEST_LOG, NAME_HASHES, RUNS, STATED_TOTALS
+
+LOCAL = "local"  # `--dask local`: a LocalCluster of worker processes on this machine
+
+
+@dataclass(frozen=True)
+class HashKey:
+    """The hashing key on its way to a worker: in memory, and shown as nothing in a log, an
+    error or Prefect's record of the task."""
+
+    value: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Partition:
+    programme_dir: Path
+    programme: Programme
+    province: str  # "" for the files whose county cannot be told
+    subs: list[Submission]
+    positions: list[int]  # of its files among the programme's, in submission order
+    path: Path  # its DuckDB file
+
+    @property
+    def name(self) -> str:
+        return f"{self.programme.year}/{self.programme.code} {self.province or '未知区县'}"
+
+
+def province(county: str | None) -> str:
+    return county[:2] if county else ""
+
+
+# A partition's rows of a table that has county_code: its programme, year and province.
+_SCOPE = "programme_code = $code AND year = $year AND coalesce(left(county_code, 2), '') = $province"
+
+
+def _sliced(programme: Programme) -> list[str]:
+    """The tables a partition holds its slice of, and the merge replaces."""
+    return [*programme.county_template.sheets, STATED_TOTALS.name, INGEST_LOG.name]
+
+
+def parts_dir(staging: Path) -> Path:
+    """The partitions' files of a run, beside its staging file; none outlives the run."""
+    remove_parts(staging)  # a crashed run's: its staging file is gone too
+    folder = staging.with_name(staging.name + ".parts")
+    folder.mkdir()
+    return folder
+
+
+def remove_parts(staging: Path) -> None:
+    shutil.rmtree(staging.with_name(staging.name + ".parts"), ignore_errors=True)
+
+
+def task_runner(address: str):
+    """A Dask task runner: on a LocalCluster of worker processes (one per usable core, one
+    thread each: DuckDB and polars thread inside), or on the cluster at ``address``."""
+    from prefect_dask import DaskTaskRunner
+
+    if address == LOCAL:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return DaskTaskRunner(cluster_kwargs={"n_workers": cores or 1, "threads_per_worker": 1,
+                                              "processes": True, "dashboard_address": None})  # fmt: skip
+    return DaskTaskRunner(address=address)
+
+
+@task(cache_policy=NO_CACHE)
+def ingest_partition(part: Partition, staging: Path, run_id: str, key: HashKey,
+                     feedback_dir: Path, lang: str) -> list[Outcome]:  # fmt: skip
+    """A partition's files into its own DuckDB file, which starts as its slice of the staging
+    warehouse (read, not written: the flow holds no connection to it meanwhile)."""
+    mask_log_records()  # a worker is a process of its own
+    programme = part.programme
+    params = {"code": programme.code, "year": programme.year, "province": part.province}
+    with duckdb.connect(part.path) as con:
+        create_tables(con, programme, notify=get_run_logger().warning)
+        con.execute(f"ATTACH '{staging}' AS base (READ_ONLY)")
+        for table in _sliced(programme):
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM base.{table} "
+                        f"WHERE {_SCOPE}", params)  # fmt: skip
+        con.execute(f"INSERT INTO {NAME_HASHES.name} BY NAME SELECT * FROM base.{NAME_HASHES.name} "
+                    "WHERE programme_code = ? AND year = ?", [programme.code, programme.year])  # fmt: skip
+        # the runs' order, which tells a file's latest log row (latest_log_entries)
+        con.execute(f"INSERT INTO {RUNS.name} BY NAME SELECT * FROM base.{RUNS.name}")
+        con.execute("DETACH base")
+        ctx = Context(programme, con, key.value, run_id, feedback_dir, lang)
+        outcomes = [o for batch in process(part.subs, ctx) for o in batch]
+    get_run_logger().info("[%s] %d 个文件", part.name, len(outcomes))
+    return outcomes
+
+
+def merge_partitions(con: duckdb.DuckDBPyConnection, parts: list[Partition]) -> None:
+    """Each partition's slice in place of the staging warehouse's, in one transaction; the
+    name hashes it added, each once."""
+    for i, part in enumerate(parts):
+        con.execute(f"ATTACH '{part.path}' AS p{i} (READ_ONLY)")
+    with transaction(con):
+        for i, part in enumerate(parts):
+            programme = part.programme
+            params = {"code": programme.code, "year": programme.year, "province": part.province}
+            for table in _sliced(programme):
+                con.execute(f"DELETE FROM {table} WHERE {_SCOPE}", params)
+                con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM p{i}.{table}")
+            con.execute(
+                f"INSERT INTO {NAME_HASHES.name} BY NAME SELECT * FROM p{i}.{NAME_HASHES.name} n "
+                f"WHERE NOT EXISTS (SELECT 1 FROM {NAME_HASHES.name} h WHERE "
+                "h.programme_code = n.programme_code AND h.year = n.year "
+                "AND h.name_hash = n.name_hash)"
+            )
+    for i in range(len(parts)):
+        con.execute(f"DETACH p{i}")
