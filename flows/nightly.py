@@ -31,6 +31,7 @@ from jixiao.flows.partitions import (
     HashKey,
     Partition,
     ingest_partition,
+    mask_across_partitions,
     merge_partitions,
     parts_dir,
     province,
@@ -323,7 +324,7 @@ def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_
 @task(cache_policy=NO_CACHE)
 @masked_errors
 def close_partitions(parts: list[Partition], results: list[list[Outcome]], staging: Path,
-                     db_path: Path, run_id: str) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:  # fmt: skip
+                     db_path: Path, run_id: str, key: HashKey) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:  # fmt: skip
     """The partitions merged into the staging warehouse, then `ingest`'s closing over each
     programme, its outcomes in submission order as a local run gives them."""
     logger = get_run_logger()
@@ -346,6 +347,7 @@ def close_partitions(parts: list[Partition], results: list[list[Outcome]], stagi
                 if outcome.status in ("refused", "superseded"):
                     logger.info("[%s/%s] %s", programme.year, programme.code, describe(outcome))
             inputs += _inputs(programme, mine)
+            mask_across_partitions(con, programme, run_id, key.value)
             outcomes += _close_programme(con, programme_dir, programme, mine, run_id,
                                          feedback_dir, unassigned)  # fmt: skip
         stale = _stale_pages(con, feedback_dir)
@@ -364,7 +366,7 @@ def ingest_on_dask(programmes: list[tuple[Path, Programme]], staging: Path, db_p
                                    unmapped(lang))  # fmt: skip
     results = [future.result() for future in futures]
     outcomes, inputs, stale, unassigned = close_partitions(parts, results, staging, db_path,
-                                                           run["run_id"])  # fmt: skip
+                                                           run["run_id"], key)  # fmt: skip
     return outcomes, inputs, stale, skipped, unassigned
 
 

@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import polars as pl
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from jixiao.ingest.discover import Submission
 from jixiao.ingest.intake import Context, Outcome, process
-from jixiao.ingest.load import create_tables, transaction
-from jixiao.ingest.personal import mask_log_records
+from jixiao.ingest.load import create_tables, known_names, transaction
+from jixiao.ingest.personal import Names, mask_log_records, masked_values, name_candidates
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import INGEST_LOG, NAME_HASHES, RUNS, STATED_TOTALS
 
@@ -142,3 +143,32 @@ def merge_partitions(con: duckdb.DuckDBPyConnection, parts: list[Partition]) -> 
             )
     for i in range(len(parts)):
         con.execute(f"DETACH p{i}")
+
+
+def mask_across_partitions(con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
+                           key: bytes) -> None:  # fmt: skip
+    """The free text this run loaded, masked again by every name the programme's files pair
+    with IDs (name_hashes, merged). A partition masked it by the names of its own files (as a
+    local run does by those of its batch); a name that only another province's files gave
+    is masked here, so that the text is what a local run of one batch stores."""
+    scope = (f"programme_code = $code AND year = $year AND (source_file, source_sha256) IN "
+             f"(SELECT (file, sha256) FROM {INGEST_LOG.name} WHERE run_id = $run "
+             "AND programme_code = $code AND year = $year AND status = 'accepted')")  # fmt: skip
+    params = {"code": programme.code, "year": programme.year, "run": run_id}
+    columns = [(sheet.key, column) for sheet in programme.county_template.sheets.values()
+               for column in sheet.free_text] + [(STATED_TOTALS.name, "stated_text")]  # fmt: skip
+    values = {(table, column): [v for (v,) in con.execute(
+        f"SELECT DISTINCT {column} FROM {table} WHERE {scope} AND {column} IS NOT NULL",
+        params).fetchall()] for table, column in columns}  # fmt: skip
+    texts = pl.Series([v for vs in values.values() for v in vs], dtype=pl.String).unique()
+    names = Names(known_names(con, programme, name_candidates(texts), key))
+    if not names or texts.is_empty():
+        return
+    shown = masked_values(texts, names)
+    if not shown:
+        return
+    con.register("shown", pl.DataFrame({"value": list(shown), "masked": list(shown.values())}))
+    for table, column in columns:
+        con.execute(f"UPDATE {table} SET {column} = shown.masked FROM shown "
+                    f"WHERE {column} = shown.value AND {scope}", params)  # fmt: skip
+    con.unregister("shown")
