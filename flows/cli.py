@@ -107,7 +107,7 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
         _console_without_tracebacks()
     flow = nightly
     if dask:
-        from jixiao.flows.partitions import task_runner
+        from jixiao.flows.dask_runner import task_runner
 
         flow = nightly.with_options(task_runner=task_runner(dask))
     try:

@@ -451,7 +451,7 @@ def nightly(
     the raw inputs, keeping only the run history (schemas.warehouse.HISTORY) of a published
     file that still opens; ``new_key``: the same with a new hashing key, without the findings
     (they name people by the old key's hashes); ``dask``: the files ingested on the flow's Dask
-task runner (`ingest_on_dask`; the CLI sets the runner, flows.partitions.task_runner)."""
+task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_runner)."""
     mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)

@@ -1,5 +1,5 @@
 """The nightly ingestion spread over a Dask cluster (`jixiao run --dask`; bench/README.md,
-"Beyond one machine").
+"Beyond one machine"; the task runner: flows.dask_runner).
 
 A partition is a programme's county files of one province (the first two digits of the
 county code; the files whose county cannot be told are a partition of their own). Each runs
@@ -19,7 +19,6 @@ trusted.
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +34,6 @@ from jixiao.ingest.load import create_tables, known_names, transaction
 from jixiao.ingest.personal import Names, mask_log_records, masked_values, name_candidates
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import INGEST_LOG, NAME_HASHES, RUNS, STATED_TOTALS
-
-LOCAL = "local"  # `--dask local`: a LocalCluster of worker processes on this machine
 
 
 @dataclass(frozen=True)
@@ -84,18 +81,6 @@ def parts_dir(staging: Path) -> Path:
 
 def remove_parts(staging: Path) -> None:
     shutil.rmtree(staging.with_name(staging.name + ".parts"), ignore_errors=True)
-
-
-def task_runner(address: str):
-    """A Dask task runner: on a LocalCluster of worker processes (one per usable core, one
-    thread each: DuckDB and polars thread inside), or on the cluster at ``address``."""
-    from prefect_dask import DaskTaskRunner
-
-    if address == LOCAL:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-        return DaskTaskRunner(cluster_kwargs={"n_workers": cores or 1, "threads_per_worker": 1,
-                                              "processes": True, "dashboard_address": None})  # fmt: skip
-    return DaskTaskRunner(address=address)
 
 
 @task(cache_policy=NO_CACHE)

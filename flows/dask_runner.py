@@ -1,0 +1,32 @@
+"""The Dask task runner of `jixiao run --dask` (flows.partitions says what runs on it).
+Imported only when asked for: prefect-dask is the optional extra `jixiao[dask]`."""
+
+from __future__ import annotations
+
+from prefect.client.orchestration import get_client
+from prefect_dask import DaskTaskRunner
+
+from jixiao.ingest.intake import _cores
+
+LOCAL = "local"  # `--dask local`: a LocalCluster of worker processes on this machine
+
+
+class LocalDaskRunner(DaskTaskRunner):
+    """A LocalCluster whose worker processes report to the flow's Prefect API, a temporary
+    server's included: without it in their environment each worker would start a temporary
+    server of its own (20 s or more), and the task runs would be recorded there."""
+
+    def __enter__(self):
+        with get_client(sync_client=True) as client:
+            self.cluster_kwargs["env"] = {"PREFECT_API_URL": str(client.api_url).rstrip("/")}
+        return super().__enter__()
+
+
+def task_runner(address: str) -> DaskTaskRunner:
+    """On a LocalCluster of as many worker processes as a local run starts readers (one thread
+    each: DuckDB and polars thread inside), or on the cluster at ``address``, whose workers
+    must reach the Prefect API named by their own PREFECT_API_URL."""
+    if address == LOCAL:
+        return LocalDaskRunner(cluster_kwargs={"n_workers": _cores(), "threads_per_worker": 1,
+                                               "processes": True, "dashboard_address": ":0"})  # fmt: skip
+    return DaskTaskRunner(address=address)
