@@ -107,9 +107,17 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
         _console_without_tracebacks()
     flow = nightly
     if dask:
-        from jixiao.flows.dask_runner import task_runner
-
-        flow = nightly.with_options(task_runner=task_runner(dask))
+        try:
+            from jixiao.flows.dask_runner import DaskUnreachable, task_runner
+        except ImportError:
+            _fail("--dask 需要 Dask：请安装 jixiao[dask]（pip install 'jixiao[dask]'）。",
+                  "--dask needs Dask: install jixiao[dask] (pip install 'jixiao[dask]').")  # fmt: skip
+        try:
+            flow = nightly.with_options(task_runner=task_runner(dask))
+        except DaskUnreachable as exc:
+            address, reason = exc.args
+            _fail(f"无法连接 Dask 集群 {address}（{reason}），未运行。",
+                  f"cannot reach the Dask cluster at {address} ({reason}); nothing was run.")  # fmt: skip
     try:
         result = flow(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
                       rebuild=rebuild, new_key=new_key, dask=bool(dask))  # fmt: skip

@@ -3,6 +3,7 @@ Imported only when asked for: prefect-dask is the optional extra `jixiao[dask]`.
 
 from __future__ import annotations
 
+from distributed import Client
 from prefect.client.orchestration import get_client
 from prefect_dask import DaskTaskRunner
 
@@ -22,11 +23,21 @@ class LocalDaskRunner(DaskTaskRunner):
         return super().__enter__()
 
 
+class DaskUnreachable(RuntimeError):
+    """No Dask scheduler answers at the address given; raised before the run starts."""
+
+
 def task_runner(address: str) -> DaskTaskRunner:
     """On a LocalCluster of as many worker processes as a local run starts readers (one thread
     each: DuckDB and polars thread inside), or on the cluster at ``address``, whose workers
-    must reach the Prefect API named by their own PREFECT_API_URL."""
+    must reach the Prefect API named by their own PREFECT_API_URL. A cluster that does not
+    answer within 10 s is said so now, not half-way through a run."""
     if address == LOCAL:
         return LocalDaskRunner(cluster_kwargs={"n_workers": _cores(), "threads_per_worker": 1,
                                                "processes": True, "dashboard_address": ":0"})  # fmt: skip
+    try:
+        with Client(address, timeout=10):
+            pass
+    except (OSError, ValueError) as exc:  # ValueError: an address Dask cannot parse
+        raise DaskUnreachable(address, str(exc)) from None
     return DaskTaskRunner(address=address)

@@ -94,3 +94,13 @@ def test_bench_scale_on_dask_equals_local(tmp_path, prefect_api):
 def test_the_hashing_key_is_never_shown():
     key = bytes(range(32))
     assert key.hex() not in repr(HashKey(key)) and str(list(key)) not in repr(HashKey(key))
+
+
+def test_an_unreachable_cluster_stops_the_run_before_it_starts(tmp_path):
+    write_sample(tmp_path / "raw")
+    # Port 1 on this machine: nothing listens; no Prefect API is needed, as nothing runs.
+    done = jixiao_run(tmp_path, "http://127.0.0.1:9/api", args=("--dask", "tcp://127.0.0.1:1"))
+    assert done.returncode == 1
+    assert "无法连接 Dask 集群 tcp://127.0.0.1:1" in done.stderr + done.stdout
+    assert "Traceback" not in done.stderr + done.stdout
+    assert not (tmp_path / DB).parent.exists()  # nothing written
