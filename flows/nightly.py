@@ -302,9 +302,11 @@ def ingest(
 @task(cache_policy=NO_CACHE)
 @masked_errors
 def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_path: Path,
-                    run: dict, new_key: bool) -> tuple[HashKey, list[Partition], list[dict]]:  # fmt: skip
+                    run: dict, new_key: bool,
+                    ) -> tuple[HashKey, list[tuple[Path, Programme]], list[Partition], list[dict]]:  # fmt: skip
     """`ingest`'s opening (`_open_ingest`), then each programme's county files split into
-    partitions by province (flows.partitions), in submission order within each."""
+    partitions by province (flows.partitions), in submission order within each. Returns the
+    key, the programmes to ingest, their partitions, and the programmes skipped."""
     skipped: list[dict] = []
     with duckdb.connect(staging) as con:
         key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped)
@@ -318,31 +320,28 @@ def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_
         parts += [Partition(programme_dir, programme, p, [subs[i] for i in positions], positions,
                             folder / f"{programme.year}-{programme.code}-{p or 'xx'}.duckdb")
                   for p, positions in sorted(by_province.items())]  # fmt: skip
-    return HashKey(key), parts, skipped
+    return HashKey(key), ready, parts, skipped
 
 
 @task(cache_policy=NO_CACHE)
 @masked_errors
-def close_partitions(parts: list[Partition], results: list[list[Outcome]], staging: Path,
-                     db_path: Path, run_id: str, key: HashKey) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:  # fmt: skip
+def close_partitions(programmes: list[tuple[Path, Programme]], parts: list[Partition],
+                     results: list[list[Outcome]], staging: Path, db_path: Path, run_id: str,
+                     key: HashKey) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:  # fmt: skip
     """The partitions merged into the staging warehouse, then `ingest`'s closing over each
-    programme, its outcomes in submission order as a local run gives them."""
+    programme (one without county files too), its outcomes in submission order as a local
+    run gives them."""
     logger = get_run_logger()
     feedback_dir = db_path.parent / "feedback"
     outcomes, inputs, unassigned = [], [], []
     with duckdb.connect(staging) as con:
         merge_partitions(con, [p for p, r in zip(parts, results, strict=True)
                                if any(o.status != "skipped" for o in r)])  # fmt: skip
-        by_programme: dict[tuple[int, str], list[tuple[Partition, list[Outcome]]]] = {}
-        for part, result in zip(parts, results, strict=True):
-            by_programme.setdefault((part.programme.year, part.programme.code), []).append(
-                (part, result))
-        for mapped in by_programme.values():
-            programme_dir, programme = mapped[0][0].programme_dir, mapped[0][0].programme
-            mine: list[Outcome] = [None] * sum(len(r) for _, r in mapped)  # type: ignore[list-item]
-            for part, result in mapped:
-                for i, outcome in zip(part.positions, result, strict=True):
-                    mine[i] = outcome
+        for programme_dir, programme in programmes:
+            placed = {i: outcome for part, result in zip(parts, results, strict=True)
+                      if (part.programme.year, part.programme.code) == (programme.year, programme.code)
+                      for i, outcome in zip(part.positions, result, strict=True)}  # fmt: skip
+            mine = [placed[i] for i in sorted(placed)]
             for outcome in mine:
                 if outcome.status in ("refused", "superseded"):
                     logger.info("[%s/%s] %s", programme.year, programme.code, describe(outcome))
@@ -360,13 +359,13 @@ def ingest_on_dask(programmes: list[tuple[Path, Programme]], staging: Path, db_p
                    ) -> tuple[list[Outcome], list[dict], list[Path], list[dict], list[dict]]:  # fmt: skip
     """What `ingest` does and returns, its files ingested partition by partition on the
     flow's Dask task runner (flows.partitions); called from the flow, as it submits tasks."""
-    key, parts, skipped = plan_partitions(programmes, staging, db_path, run, new_key)
+    key, ready, parts, skipped = plan_partitions(programmes, staging, db_path, run, new_key)
     futures = ingest_partition.map(parts, unmapped(staging), unmapped(run["run_id"]),
                                    unmapped(key), unmapped(db_path.parent / "feedback"),
                                    unmapped(lang))  # fmt: skip
     results = [future.result() for future in futures]
-    outcomes, inputs, stale, unassigned = close_partitions(parts, results, staging, db_path,
-                                                           run["run_id"], key)  # fmt: skip
+    outcomes, inputs, stale, unassigned = close_partitions(ready, parts, results, staging,
+                                                           db_path, run["run_id"], key)  # fmt: skip
     return outcomes, inputs, stale, skipped, unassigned
 
 

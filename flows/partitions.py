@@ -95,7 +95,11 @@ def ingest_partition(part: Partition, staging: Path, run_id: str, key: HashKey,
         create_tables(con, programme, notify=get_run_logger().warning)
         con.execute(f"ATTACH '{staging}' AS base (READ_ONLY)")
         for table in _sliced(programme):
-            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM base.{table} "
+            # Its own columns: a sheet table shared with another programme may have more.
+            columns = ", ".join(c for (c,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND table_name = ?", [table]).fetchall())  # fmt: skip
+            con.execute(f"INSERT INTO {table} BY NAME SELECT {columns} FROM base.{table} "
                         f"WHERE {_SCOPE}", params)  # fmt: skip
         con.execute(f"INSERT INTO {NAME_HASHES.name} BY NAME SELECT * FROM base.{NAME_HASHES.name} "
                     "WHERE programme_code = ? AND year = ?", [programme.code, programme.year])  # fmt: skip

@@ -16,6 +16,7 @@ from bench import generate as gen
 from jixiao.flows.partitions import HashKey
 from jixiao.sample.generate import write_sample
 from tests.runs import DB, REPORTS, completed, jixiao_run, without_run
+from tests.test_years import copy_2023, resubmit
 
 pytestmark = pytest.mark.flow
 
@@ -50,16 +51,23 @@ def differences(a: Path, b: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def both_ways(tmp_path: Path, raw: Path, api: str) -> tuple[Path, Path]:
-    """``raw`` run locally and on a Dask LocalCluster, each in a folder of its own."""
-    folders = []
-    for name, args in (("local", ()), ("dask", ("--dask", "local"))):
-        folder = tmp_path / name
-        shutil.copytree(raw, folder / "raw")
+WAYS = (("local", ()), ("dask", ("--dask", "local")))
+
+
+def run_both(folders: tuple[Path, Path], api: str) -> None:
+    """A run in each folder: locally in the first, on a Dask LocalCluster in the second."""
+    for folder, (_, args) in zip(folders, WAYS, strict=True):
         completed(jixiao_run(folder, api, args=args))
         assert not list((folder / DB.parent).glob("*.parts")), "partition files outlive the run"
-        folders.append(folder)
-    return folders[0], folders[1]
+
+
+def both_ways(tmp_path: Path, raw: Path, api: str) -> tuple[Path, Path]:
+    """``raw`` run locally and on Dask, each in a folder of its own."""
+    folders = (tmp_path / WAYS[0][0], tmp_path / WAYS[1][0])
+    for folder in folders:
+        shutil.copytree(raw, folder / "raw")
+    run_both(folders, api)
+    return folders
 
 
 def assert_same(local: Path, dask: Path) -> None:
@@ -68,7 +76,9 @@ def assert_same(local: Path, dask: Path) -> None:
                   for t in ("ingest_log", "findings", "visits", "name_hashes")]  # fmt: skip
     assert all(counts), counts  # there was something to compare
     assert differences(local / DB, dask / DB) == {}
-    for report in sorted((local / REPORTS).glob("*/*/findings.json")):
+    reports = sorted((local / REPORTS).glob("*/*/findings.json"))
+    assert reports
+    for report in reports:
         theirs = dask / REPORTS / report.relative_to(local / REPORTS)
         assert json.loads(report.read_text("utf-8")) == json.loads(theirs.read_text("utf-8"))
         ours_md, theirs_md = report.with_name("report.md"), theirs.with_name("report.md")
@@ -76,8 +86,18 @@ def assert_same(local: Path, dask: Path) -> None:
 
 
 def test_sample_on_dask_equals_local(tmp_path, prefect_api):
-    write_sample(tmp_path / "sample")
-    local, dask = both_ways(tmp_path, tmp_path / "sample", prefect_api)
+    """The sample beside a 2023 programme sharing its sheet tables (tests/test_years.py), cold;
+    then a county's resubmission, over the warehouse each run published."""
+    write_sample(tmp_path / "sample" / "raw")
+    copy_2023(tmp_path / "sample")
+    local, dask = both_ways(tmp_path, tmp_path / "sample" / "raw", prefect_api)
+    assert_same(local, dask)
+    for folder in (local, dask):
+        resubmit(folder)
+    run_both((local, dask), prefect_api)
+    with duckdb.connect(str(dask / DB), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM ingest_log WHERE status = 'superseded'"
+                           ).fetchone()[0]  # fmt: skip
     assert_same(local, dask)
 
 
