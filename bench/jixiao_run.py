@@ -69,7 +69,6 @@ TIMED = (
     # and what the flow does after them on one machine
     ("jixiao.flows.nightly", "ingest_on_dask", "load.dask_partitions"),
     ("jixiao.flows.nightly", "merge_partitions", "load.dask_merge"),
-    ("jixiao.flows.nightly", "mask_across_partitions", "load.dask_mask"),
 )
 STAGES = ("read", "contract", "load", "checks", "gx", "score", "publish")
 

@@ -31,7 +31,6 @@ from jixiao.flows.partitions import (
     HashKey,
     Partition,
     ingest_partition,
-    mask_across_partitions,
     merge_partitions,
     parts_dir,
     province,
@@ -336,7 +335,7 @@ def close_partitions(programmes: list[tuple[Path, Programme]], parts: list[Parti
     outcomes, inputs, unassigned = [], [], []
     with duckdb.connect(staging) as con:
         merge_partitions(con, [p for p, r in zip(parts, results, strict=True)
-                               if any(o.status != "skipped" for o in r)])  # fmt: skip
+                               if any(o.status != "skipped" for o in r)], run_id, key.value)  # fmt: skip
         for programme_dir, programme in programmes:
             placed = {i: outcome for part, result in zip(parts, results, strict=True)
                       if (part.programme.year, part.programme.code) == (programme.year, programme.code)
@@ -346,7 +345,6 @@ def close_partitions(programmes: list[tuple[Path, Programme]], parts: list[Parti
                 if outcome.status in ("refused", "superseded"):
                     logger.info("[%s/%s] %s", programme.year, programme.code, describe(outcome))
             inputs += _inputs(programme, mine)
-            mask_across_partitions(con, programme, run_id, key.value)
             outcomes += _close_programme(con, programme_dir, programme, mine, run_id,
                                          feedback_dir, unassigned)  # fmt: skip
         stale = _stale_pages(con, feedback_dir)
@@ -461,6 +459,7 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
     keep = tuple(t.name for t in HISTORY if not (new_key and t is FINDINGS))
     with warehouse.exclusive(db_path):
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
+        remove_parts(staging)  # a crashed Dask run's partition files, which hold free text unmasked
         report.begin(Path(out))
         outcomes, inputs, stale, clashing, unassigned = (ingest_on_dask if dask else ingest)(
             programmes, staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key

@@ -4,11 +4,13 @@
 A partition is a programme's county files of one province (the first two digits of the
 county code; the files whose county cannot be told are a partition of their own). Each runs
 on a Dask worker as a Prefect task: it copies its slice of the staging warehouse (its
-counties' rows, stated totals and ingest_log rows, the programme's name hashes) into a DuckDB
-file of its own under the staging folder, ingests its files into that file with the same
-code as a local run (ingest.intake.process), and returns its outcomes. The flow then merges
-the partitions into the staging warehouse, in one transaction, each slice replaced by the
-partition's; the audit and the publication stay single-writer, as DuckDB requires.
+counties' rows, stated totals and ingest_log rows) into a DuckDB file of its own under the
+staging folder, ingests its files into that file with the same code as a local run
+(ingest.intake.process), free text stored as read, and returns its outcomes. The flow then
+merges the partitions into the staging warehouse in one transaction: each slice replaced by
+the partition's, the free text masked by the names of every partition's files (as a local
+run masks a batch's by the names of all its files), the new name hashes added. The audit and
+the publication stay single-writer, as DuckDB requires.
 
 Workers read the raw files and write their partition files at the paths the flow names: a
 remote cluster needs them on a filesystem every machine mounts at the same place. The hashing
@@ -101,60 +103,63 @@ def ingest_partition(part: Partition, staging: Path, run_id: str, key: HashKey,
                 "current_database() AND table_name = ?", [table]).fetchall())  # fmt: skip
             con.execute(f"INSERT INTO {table} BY NAME SELECT {columns} FROM base.{table} "
                         f"WHERE {_SCOPE}", params)  # fmt: skip
-        con.execute(f"INSERT INTO {NAME_HASHES.name} BY NAME SELECT * FROM base.{NAME_HASHES.name} "
-                    "WHERE programme_code = ? AND year = ?", [programme.code, programme.year])  # fmt: skip
+        # name_hashes starts empty: it ends with the names of this partition's files this run
+        # (load.insert_names), which the merge masks free text by
         # the runs' order, which tells a file's latest log row (latest_log_entries)
         con.execute(f"INSERT INTO {RUNS.name} BY NAME SELECT * FROM base.{RUNS.name}")
         con.execute("DETACH base")
-        ctx = Context(programme, con, key.value, run_id, feedback_dir, lang)
+        ctx = Context(programme, con, key.value, run_id, feedback_dir, lang, mask_free_text=False)
         outcomes = [o for batch in process(part.subs, ctx) for o in batch]
     get_run_logger().info("[%s] %d 个文件", part.name, len(outcomes))
     return outcomes
 
 
-def merge_partitions(con: duckdb.DuckDBPyConnection, parts: list[Partition]) -> None:
-    """Each partition's slice in place of the staging warehouse's, in one transaction; the
-    name hashes it added, each once."""
+def merge_partitions(con: duckdb.DuckDBPyConnection, parts: list[Partition], run_id: str,
+                     key: bytes) -> None:  # fmt: skip
+    """Each partition's slice in place of the staging warehouse's, its free text masked as a
+    local run masks it (`_mask_free_text`), and the name hashes it added, each once: in one
+    transaction, so that the staging warehouse never holds the text unmasked."""
     for i, part in enumerate(parts):
         con.execute(f"ATTACH '{part.path}' AS p{i} (READ_ONLY)")
     with transaction(con):
+        programmes = {}
         for i, part in enumerate(parts):
             programme = part.programme
+            programmes.setdefault((programme.year, programme.code), (programme, []))[1].append(i)
             params = {"code": programme.code, "year": programme.year, "province": part.province}
             for table in _sliced(programme):
                 con.execute(f"DELETE FROM {table} WHERE {_SCOPE}", params)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM p{i}.{table}")
+        for programme, merged in programmes.values():
+            run_names = " UNION ".join(f"SELECT * FROM p{i}.{NAME_HASHES.name}" for i in merged)
+            con.execute(f"CREATE TEMP VIEW run_names AS {run_names}")
+            _mask_free_text(con, programme, run_id, key)
             con.execute(
-                f"INSERT INTO {NAME_HASHES.name} BY NAME SELECT * FROM p{i}.{NAME_HASHES.name} n "
-                f"WHERE NOT EXISTS (SELECT 1 FROM {NAME_HASHES.name} h WHERE "
-                "h.programme_code = n.programme_code AND h.year = n.year "
-                "AND h.name_hash = n.name_hash)"
+                f"INSERT INTO {NAME_HASHES.name} SELECT * FROM run_names n WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {NAME_HASHES.name} h WHERE h.programme_code = n.programme_code "
+                "AND h.year = n.year AND h.name_hash = n.name_hash) ORDER BY name_hash"
             )
+            con.execute("DROP VIEW run_names")
     for i in range(len(parts)):
         con.execute(f"DETACH p{i}")
 
 
-def mask_across_partitions(con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
-                           key: bytes) -> None:  # fmt: skip
-    """The free text this run loaded, masked again by every name the programme's files pair
-    with IDs (name_hashes, merged). A partition masked it by the names of its own files (as a
-    local run does by those of its batch); a name that only another province's files gave
-    is masked here, so that the text is what a local run of one batch stores."""
+def _mask_free_text(con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
+                    key: bytes) -> None:  # fmt: skip
+    """The free text this run loaded, stored as read by the partitions, masked by the names
+    of all of them (the view ``run_names``): as a local run masks a batch's free text by the
+    names of its files (intake._load), whichever file gave them."""
     scope = (f"programme_code = $code AND year = $year AND (source_file, source_sha256) IN "
              f"(SELECT (file, sha256) FROM {INGEST_LOG.name} WHERE run_id = $run "
              "AND programme_code = $code AND year = $year AND status = 'accepted')")  # fmt: skip
     params = {"code": programme.code, "year": programme.year, "run": run_id}
     columns = [(sheet.key, column) for sheet in programme.county_template.sheets.values()
                for column in sheet.free_text] + [(STATED_TOTALS.name, "stated_text")]  # fmt: skip
-    values = {(table, column): [v for (v,) in con.execute(
+    texts = pl.Series([v for table, column in columns for (v,) in con.execute(
         f"SELECT DISTINCT {column} FROM {table} WHERE {scope} AND {column} IS NOT NULL",
-        params).fetchall()] for table, column in columns}  # fmt: skip
-    texts = pl.Series([v for vs in values.values() for v in vs], dtype=pl.String).unique()
-    names = Names(known_names(con, programme, name_candidates(texts), key))
-    if not names or texts.is_empty():
-        return
-    shown = masked_values(texts, names)
-    if not shown:
+        params).fetchall()], dtype=pl.String).unique()  # fmt: skip
+    names = Names(known_names(con, programme, name_candidates(texts), key, among="run_names"))
+    if not (shown := masked_values(texts, names)):
         return
     con.register("shown", pl.DataFrame({"value": list(shown), "masked": list(shown.values())}))
     for table, column in columns:

@@ -86,6 +86,9 @@ class Context:
     run_id: str
     feedback_dir: Path
     lang: str = "zh"
+    # False: free text is stored as read, for the caller to mask by the names of every batch
+    # (flows.partitions: a partition knows only its own files' names)
+    mask_free_text: bool = True
 
 
 def sha256_of(path: Path) -> str:
@@ -575,7 +578,7 @@ def _load(ctx: Context, batch: _Batch) -> None:
     totals = _stated(batch)
     free = [checked[key].frame[c] for key in batch.winners for c in sheets[key].free_text]
     free += [t["stated"] for t in totals.values()]  # what a clerk typed in a total's cell
-    shown = masked_values(pl.concat(free), batch.names) if free else {}
+    shown = masked_values(pl.concat(free), batch.names) if free and ctx.mask_free_text else {}
     with transaction(ctx.con):
         insert_names(ctx.con, programme, batch.names, ctx.hash_key)
         for key, counties in batch.deletes.items():
