@@ -3,6 +3,8 @@ Imported only when asked for: prefect-dask is the optional extra `jixiao[dask]`.
 
 from __future__ import annotations
 
+import logging
+
 from distributed import Client
 from prefect.client.orchestration import get_client
 from prefect_dask import DaskTaskRunner
@@ -18,6 +20,9 @@ class LocalDaskRunner(DaskTaskRunner):
     server of its own (20 s or more), and the task runs would be recorded there."""
 
     def __enter__(self):
+        # the cluster's own INFO lines (scheduler, nannies, workers coming and going) are
+        # Dask's, not the run's: the console keeps the run's lines and Dask's warnings
+        logging.getLogger("distributed").setLevel(logging.WARNING)
         with get_client(sync_client=True) as client:
             self.cluster_kwargs["env"] = {"PREFECT_API_URL": str(client.api_url).rstrip("/")}
         return super().__enter__()
