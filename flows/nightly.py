@@ -30,7 +30,7 @@ from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassi
 from jixiao.flows.partitions import (
     HashKey,
     Partition,
-    ingest_partition,
+    ingest_files,
     merge_partitions,
     parts_dir,
     province,
@@ -320,6 +320,14 @@ def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_
                             folder / f"{programme.year}-{programme.code}-{p or 'xx'}.duckdb")
                   for p, positions in sorted(by_province.items())]  # fmt: skip
     return HashKey(key), ready, parts, skipped
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def ingest_partition(part: Partition, staging: Path, run_id: str, key: HashKey,
+                     feedback_dir: Path, lang: str) -> list[Outcome]:  # fmt: skip
+    """One partition's files, on a Dask worker (flows.partitions.ingest_files)."""
+    return ingest_files(part, staging, run_id, key, feedback_dir, lang)
 
 
 @task(cache_policy=NO_CACHE)

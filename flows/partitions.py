@@ -3,7 +3,7 @@
 
 A partition is a programme's county files of one province (the first two digits of the
 county code; the files whose county cannot be told are a partition of their own). Each runs
-on a Dask worker as a Prefect task: it copies its slice of the staging warehouse (its
+on a Dask worker as a Prefect task (flows.nightly.ingest_partition): it copies its slice of the staging warehouse (its
 counties' rows, stated totals and ingest_log rows) into a DuckDB file of its own under the
 staging folder, ingests its files into that file with the same code as a local run
 (ingest.intake.process), free text stored as read, and returns its outcomes. The flow then
@@ -27,8 +27,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
-from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
+from prefect import get_run_logger
 
 from jixiao.ingest.discover import Submission
 from jixiao.ingest.intake import Context, Outcome, process
@@ -85,11 +84,11 @@ def remove_parts(staging: Path) -> None:
     shutil.rmtree(staging.with_name(staging.name + ".parts"), ignore_errors=True)
 
 
-@task(cache_policy=NO_CACHE)
-def ingest_partition(part: Partition, staging: Path, run_id: str, key: HashKey,
-                     feedback_dir: Path, lang: str) -> list[Outcome]:  # fmt: skip
+def ingest_files(part: Partition, staging: Path, run_id: str, key: HashKey, feedback_dir: Path,
+                 lang: str) -> list[Outcome]:  # fmt: skip
     """A partition's files into its own DuckDB file, which starts as its slice of the staging
-    warehouse (read, not written: the flow holds no connection to it meanwhile)."""
+    warehouse (read, not written: the flow holds no connection to it meanwhile). On a
+    worker: the task is flows.nightly.ingest_partition."""
     mask_log_records()  # a worker is a process of its own
     programme = part.programme
     params = {"code": programme.code, "year": programme.year, "province": part.province}
