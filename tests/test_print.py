@@ -92,7 +92,7 @@ def test_findings_xlsx_printed_by_libreoffice(published, tmp_path):
         assert {(round(p.width), round(p.height)) for p in doc.pages} == {(842, 595)}
         texts = [text_of(p) for p in doc.pages]
     heads = [t.splitlines()[0].split() for t in texts]
-    papers = [h for h in heads if h[:2] == list(COLUMNS[:2])]  # a severity sheet's pages
+    papers = [h for h in heads if h[:2] == list(COLUMNS.zh[:2])]  # a severity sheet's pages
     # 错误, 警示 and 提示 each hold findings in the sample, each on a page or more;
     # 证据明细 follows on its own; "7 findings on 9 pages" was the complaint.
     assert 3 <= len(papers) <= 6 and len(texts) <= 8

@@ -352,7 +352,7 @@ def test_xlsx_prints_as_a_working_paper(pub, written):
     (rule id, subject and fingerprint folded away), the header on every page, each finding's
     row as tall as its longest wrapped cell; a sheet of no finding prints nothing."""
     book = openpyxl.load_workbook(written / "findings.xlsx")
-    folded = {openpyxl.utils.get_column_letter(COLUMNS.index(c) + 1)
+    folded = {openpyxl.utils.get_column_letter(COLUMNS.zh.index(c) + 1)
               for c in ("规则编号", "所涉对象", "指纹")}  # fmt: skip
     for sheet in book.worksheets[:3]:
         setup = sheet.page_setup
@@ -364,7 +364,7 @@ def test_xlsx_prints_as_a_working_paper(pub, written):
         columns = {openpyxl.utils.get_column_letter(i): d
                    for d in sheet.column_dimensions.values() for i in range(d.min, d.max + 1)}
         assert {k for k, d in columns.items() if d.hidden and d.outline_level == 1} == folded
-        review = {openpyxl.utils.get_column_letter(COLUMNS.index(c) + 1) for c in REVIEW_COLUMNS}
+        review = {openpyxl.utils.get_column_letter(COLUMNS.zh.index(c) + 1) for c in REVIEW_COLUMNS}
         assert not any(columns[k].hidden for k in review)
         for r in range(2, sheet.max_row + 1):
             message = sheet.cell(r, 2).value
