@@ -4,14 +4,16 @@ compared with what the county submissions give, within the figure's rounding int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.findings import Evidence, Finding, amount_basis, difference
 from jixiao.checks.report_text import SAME_SCALE, ev, indicator_lines
 from jixiao.ingest.claims import Claim, interval
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary
+from jixiao.scoring.metrics import VALUE_PLACES, Source
 
 
 @dataclass(frozen=True)
@@ -23,16 +25,59 @@ class Measured:
     subject: str | None
     unit: str
     value: Decimal
-    source: str  # where the value comes from, for the evidence
     rate: bool = False  # the measure is itself a rate (预算执行率): a stated rate states it
     missing: tuple[str, ...] = ()  # counties whose rows it is computed from are not accepted
 
 
 PROVISIONAL = "REPORT.RECORDS_PROVISIONAL"
 BUDGET = "budget"  # the key of the budget lines' spending in `missing_from`
+SHOWN = 5  # counties named, or their figures given, before 等
+LISTED = 20  # files listed as evidence of a recorded figure; the rest are counted
+
+# A measure's id to the county files and sheets its figure is computed from
+# (scoring.metrics.sources; for a budget line's spending, flows.audit.spent_sources).
+Recorded = Callable[[str], tuple[Source, ...]]
 
 
-def counted(counties: tuple[str, ...], shown: int = 5) -> str:
+def _none(_: str) -> tuple[Source, ...]:
+    return ()
+
+
+def _figure(value: Decimal, unit: str) -> str:
+    shown = value.quantize(Decimal("0.01")) if value != value.to_integral() else value
+    return f"{format(shown.normalize(), 'f')}{' 元' if unit == '元' else unit}"
+
+
+def recorded_evidence(head: str, total: Decimal, unit: str,
+                      found: tuple[Source, ...]) -> tuple[Evidence, ...]:  # fmt: skip
+    """A recorded figure as evidence: ``head`` (what the records give), the counties it is
+    computed from and the sheets, each county's own figure where they add up to ``total``
+    (a count or a sum; an average's or a share's do not) and few; then each county file and
+    sheet it reads, with its county, file and sheet as fields."""
+    if not found:
+        return (Evidence("", 0, head),)
+    figures = {s.county_code: s.value for s in found}
+    names = {s.county_code: s.county for s in found}
+    adds_up = all(v is not None for v in figures.values()) and abs(
+        sum(figures.values()) - total) <= VALUE_PLACES * len(figures)  # fmt: skip
+    titles = "」「".join(dict.fromkeys(s.title for s in found))
+    if adds_up and len(figures) <= SHOWN:
+        parts = "、".join(f"{names[c]} {_figure(v, unit)}" for c, v in figures.items())
+        said = f"，为{parts}之和，据各区县报送的「{titles}」表计得"
+    else:
+        said = f"，据{counted(tuple(names.values()), SHOWN)}报送的「{titles}」表计得"
+    out = [Evidence("", 0, head + said)]
+    one_file = {c for c in figures if sum(s.county_code == c for s in found) == 1}
+    for s in found[:LISTED]:
+        own = f"，计 {_figure(s.value, unit)}" if adds_up and s.county_code in one_file else ""
+        out.append(Evidence("", 0, f"{s.county}「{s.title}」{s.rows} 行{own}", s.county_code,
+                            s.county, s.file, s.sheet))  # fmt: skip
+    if len(found) > LISTED:
+        out.append(Evidence("", 0, f"另有 {len(found) - LISTED} 个文件未列出"))
+    return tuple(out)
+
+
+def counted(counties: tuple[str, ...], shown: int = SHOWN) -> str:
     """Counties as a finding names them: 东川区、晋宁区 等 7 个区县."""
     names = "、".join(counties[:shown])
     return f"{names} 等 {len(counties)} 个区县" if len(counties) > shown else names
@@ -58,17 +103,16 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
                 and ind.unit:
             kind = {"%": "percent", "元": "money", "分": "score"}.get(ind.unit, "count")
             out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab, kind),
-                                ind.unit, values[ind.id], f"指标度量 {ind.id}",
-                                ind.kind == "budget_execution", missing.get(ind.id, ())))  # fmt: skip
+                                ind.unit, values[ind.id], ind.kind == "budget_execution",
+                                missing.get(ind.id, ())))  # fmt: skip
     for fact in programme.facts:
         if fact.id in values:
             out.append(Measured(fact.id, fact.name, fact.subject, fact.unit, values[fact.id],
-                                f"度量 {fact.id}", missing=missing.get(fact.id, ())))  # fmt: skip
+                                missing=missing.get(fact.id, ())))  # fmt: skip
     for line in programme.budget_lines:
         if line.code in spent:
             out.append(Measured(f"budget:{line.code}", f"{line.name}使用经费",
                                 _subject(line.name, vocab, "money"), "元", spent[line.code],
-                                "区县「经费」表使用金额合计",
                                 missing=missing.get(BUDGET, ())))  # fmt: skip
     return [m for m in out if m.subject]
 
@@ -101,7 +145,10 @@ def claimed_value(claims: list[Claim], m: Measured) -> Decimal | None:
     return best[1].value if best[0] >= 4 else None
 
 
-def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Finding]:
+def records_disagree(claims: list[Claim], measures: list[Measured],
+                     recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
+    """Each comparable claim outside the rounding of what its measure's records give; the
+    records' side names the counties and files (``recorded``)."""
     out, seen = [], set()
     for m in measures:
         for c in claims:
@@ -113,20 +160,22 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
             if m.unit == "元" and not m.value / 5 <= c.value <= 5 * m.value:
                 continue  # a standard or a total, not this line's spending
             seen.add((m.id, c.value))
-            rounded = (
-                m.value.quantize(Decimal("0.01")) if m.value != m.value.to_integral() else m.value
-            )
-            shown = format(rounded.normalize(), "f")
+            shown = _figure(m.value, m.unit)
             out.append(
                 Finding(
                     PROVISIONAL if m.missing else "REPORT.RECORDS_DISAGREE",
                     f"indicator:{m.id}",
                     c.text,
-                    f"{shown}{m.unit if m.unit != '元' else ' 元'}",
-                    (ev(c), Evidence("warehouse", 0, f"{m.name}：{shown}（{m.source}）")),
+                    shown,
+                    (ev(c), *recorded_evidence(f"区县报送记录：{m.name} {shown}", m.value,
+                                               m.unit, recorded(m.id))),
                     label=m.name,
                     amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
-                    params={"missing": counted(m.missing)} if m.missing else {},
+                    params={**({"missing": counted(m.missing)} if m.missing else {}),
+                            **(amount_basis("报告所述与区县报送记录之差",
+                                            "the report's figure against the county records'",
+                                            difference(c.value, m.value), abs(c.value - m.value))
+                               if m.unit == "元" else {})},
                 )
             )
     return out
@@ -134,9 +183,10 @@ def records_disagree(claims: list[Claim], measures: list[Measured]) -> list[Find
 
 def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, Decimal],
                    vocab: Vocabulary, missing: dict[str, tuple[str, ...]] | None = None,
-                   ) -> list[Finding]:  # fmt: skip
+                   recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
     """A 完成率 the report states for an indicator against the rate its metric gives
-    (a floor reached counts 100%); provisional where counties are ``missing`` from it."""
+    (a floor reached counts 100%); provisional where counties are ``missing`` from it; the
+    records' side names the counties and files (``recorded``)."""
     missing = missing or {}
     out = []
     for target, _, rates in indicator_lines(claims):
@@ -159,9 +209,10 @@ def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, 
                         f"rate:{ind.id}",
                         rate.text,
                         f"{recomputed:.2f}%",
-                        (ev(rate), Evidence("warehouse", 0, f"{ind.name}：记录实际 "
-                                            f"{values[ind.id].normalize():f}{ind.unit}，目标 "
-                                            f"{ind.target.normalize():f}{ind.unit}")),
+                        (ev(rate), *recorded_evidence(
+                            f"区县报送记录：{ind.name}实际 {_figure(values[ind.id], ind.unit)}，"
+                            f"目标 {_figure(ind.target, ind.unit)}", values[ind.id], ind.unit,
+                            recorded(ind.id))),
                         label=f"{ind.name}完成率",
                         params={"missing": counted(missing[ind.id])} if missing.get(ind.id) else {},
                     )

@@ -154,6 +154,19 @@ class ReportAudit:
         return "未提供自评报告。" if lang == "zh" else "No report was given."
 
 
+def placed(doc: Document, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    """A .docx's evidence at its paragraph as Word shows it (Paragraph.number, under its
+    section's path) rather than at a line of ours; any other file's as it is."""
+    paragraphs = {p.line: p for p in doc.paragraphs if p.number is not None}
+    if not paragraphs:
+        return evidence
+    return tuple(
+        replace(e, section=e.section or " › ".join(p.section), paragraph=p.number)
+        if not e.table_row and (p := paragraphs.get(e.line)) else e
+        for e in evidence
+    )  # fmt: skip
+
+
 def check_report(path: Path, programme: Programme | None = None,
                  names: Callable[[set[str]], set[str]] | None = None) -> ReportAudit:  # fmt: skip
     """The report's claims and findings, as they may leave the reader: every text masked
@@ -199,7 +212,7 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_indicators.disagreements(links, vocab),
         *report_indicators.missed_claimed(links, short, vocab),
     ]
-    findings = [replace(f, label=label(f.subject, vocab),
+    findings = [replace(f, label=label(f.subject, vocab), evidence=placed(doc, f.evidence),
                         params=f.params | {"label_en": label(f.subject, vocab, "en")})
                 for f in findings]  # fmt: skip
     words = {t for c in claims for t in (c.sentence, *c.section)}
