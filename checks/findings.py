@@ -64,6 +64,7 @@ class Evidence:
     # A .docx paragraph's number within its section (Paragraph.number: 0 the heading
     # itself), in place of the line; published whenever known.
     paragraph: int | None = None
+    page: int | None = None  # a .pdf's page, as its reader finds it (its lines count across pages)
 
     def as_dict(self) -> dict:
         """The fields that say something: a report's place or a record's, and the text."""
@@ -72,8 +73,10 @@ class Evidence:
 
     def where(self, lang: str = "zh") -> str:
         """Where a reader finds it: 表 2 第 3 行 in a Word table, 「（2）组织实施」第 1 段 in a
-        Word section, else 第 12 行; "" when none is known."""
+        Word section, 第 4 页 in a .pdf, else 第 12 行; "" when none is known."""
         zh = lang == "zh"
+        if self.page:
+            return f"第 {self.page} 页" if zh else f"page {self.page}"
         if self.table_row:
             table, row = self.table_row
             return f"表 {table} 第 {row} 行" if zh else f"table {table} row {row}"

@@ -144,6 +144,13 @@ class ReportAudit:
         """Of the report's bytes as read."""
         return self.document.sha256 if self.document else None
 
+    def placed(self, findings: list[Finding]) -> list[Finding]:
+        """Findings made elsewhere from this report's claims (against the records), their
+        evidence placed as this report's own (`placed`)."""
+        if self.document is None:
+            return findings
+        return [replace(f, evidence=placed(self.document, f.evidence)) for f in findings]
+
     def read_line(self, lang: str = "zh") -> str:
         """What the check of the report rests on, in one sentence for every output."""
         if self.coverage is not None:
@@ -155,13 +162,14 @@ class ReportAudit:
 
 
 def placed(doc: Document, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
-    """A .docx's evidence at its paragraph as Word shows it (Paragraph.number, under its
-    section's path) rather than at a line of ours; any other file's as it is."""
-    paragraphs = {p.line: p for p in doc.paragraphs if p.number is not None}
+    """Evidence of prose where its reader finds it rather than at a line of ours: a .docx
+    paragraph by its section's path and its number in the section as Word shows it
+    (Paragraph.number), a .pdf one by its page; a text report's, and a table cell's, as it is."""
+    paragraphs = {p.line: p for p in doc.paragraphs if p.number is not None or p.page}
     if not paragraphs:
         return evidence
     return tuple(
-        replace(e, section=e.section or " › ".join(p.section), paragraph=p.number)
+        replace(e, section=e.section or " › ".join(p.section), paragraph=p.number, page=p.page)
         if not e.table_row and (p := paragraphs.get(e.line)) else e
         for e in evidence
     )  # fmt: skip

@@ -282,8 +282,9 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         replace(f, year=programme.year)  # the same problem in another year is another finding
         for f in (
             *report.findings,
-            *records_disagree(report.claims, measures, recorded),
-            *rates_disagree(report.claims, programme, values, vocab, missing, recorded),
+            *report.placed([*records_disagree(report.claims, measures, recorded),
+                            *rates_disagree(report.claims, programme, values, vocab, missing,
+                                            recorded)]),  # fmt: skip
             *score_findings(card, claimed),
             *on_records,
         )

@@ -108,7 +108,7 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
                 pieces.write_string(at, 2, d["rule_id"], text)
                 for col, key in enumerate(EVIDENCE_KEYS, 3):
                     value = e.get(key)
-                    if key == "line" and (e.get("table_row") or "paragraph" in e):
+                    if key == "line" and ({"table_row", "paragraph", "page"} & e.keys()):
                         value = report_place(e)  # a .docx's, as Word shows it
                     if isinstance(value, int):
                         pieces.write_number(at, col, value, text)

@@ -78,8 +78,10 @@ def review_text(review: Mapping | None) -> str:
 def report_place(e: dict, lang: str = "zh") -> str:
     """Where in the report a piece of evidence (Evidence.as_dict) stands under its section,
     as its reader finds it: 表 2 第 3 行 in a Word table, 第 4 段 (标题 for the section's
-    heading) in a .docx, else 第 12 行; "" for none."""
+    heading) in a .docx, 第 4 页 in a .pdf, else 第 12 行; "" for none."""
     zh = lang == "zh"
+    if e.get("page"):
+        return ("第 {} 页" if zh else "page {}").format(e["page"])
     if e.get("table_row"):
         return ("表 {} 第 {} 行" if zh else "table {} row {}").format(*e["table_row"])
     if e.get("paragraph") is not None:

@@ -1,7 +1,8 @@
 """Positions in a .docx as Word shows them (issue 14): a prose figure is found by its
 section's headings and 第 N 段 within that section (paragraphs as Word has them, empty ones
 not counted, the heading itself being 标题), a table cell by 表 n 第 r 行; never by a line
-index of ours. Checked by opening the very file with python-docx and walking to the place."""
+index of ours. Checked by opening the very file with python-docx and walking to the place.
+A .pdf's prose is found by its page, a .txt's by its line."""
 
 from __future__ import annotations
 
@@ -108,6 +109,26 @@ def test_a_docx_saved_by_libreoffice_names_section_and_paragraph(tmp_path):
     for e in f.evidence:
         assert fold(e.text) in paragraph_at(path, e)
     assert "而「（一）组织实施」第 2 段为 5个县（市、区）" in f.message()
+
+
+def test_a_pdf_names_the_page(tmp_path):
+    """The same report printed to PDF by LibreOffice: its prose is found by page."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed: no PDF it printed to read")
+    source = _word_report(tmp_path / "report.docx")
+    done = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
+         "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(source)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    path = tmp_path / "pdf" / "report.pdf"
+    assert done.returncode == 0 and path.exists(), done.stderr
+    (f,) = [f for f in check_report(path, PROGRAMME).findings
+            if f.rule_id == "REPORT.FIGURE_DISAGREES"]  # fmt: skip
+    assert [(e.page, e.paragraph) for e in f.evidence] == [(1, None), (1, None)]
+    assert "而第 1 页为 5个县（市、区）" in f.message()
+    assert "第 1 页 「本年度" in evidence_text(public_dict(f))
 
 
 def test_a_text_report_keeps_its_lines():

@@ -291,6 +291,9 @@ def test_published_reports(demo):
         ("530115", "晋宁区", "counties/530115.xlsx", "招聘会", "晋宁区「招聘会」1 行，计 1个"),
     ]  # fmt: skip
     assert "job_fair_counties" not in json.dumps(findings, ensure_ascii=False)
+    # The report's side where Word shows it: 一、… › （一）项目概况, its second paragraph.
+    assert (fairs[0]["evidence"][0]["section"], fairs[0]["evidence"][0]["paragraph"]) == (
+        "一、项目基本情况 › （一）项目概况", 2)  # fmt: skip
     assert "warehouse" not in html
     # 依据 and 整改建议 are each rule's own (issue 14): the unit is to have the missing counties
     # report, each late county to explain; rule ids stand only in their own column.
