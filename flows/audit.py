@@ -18,6 +18,7 @@ from jixiao.checkpoints import checkpoint
 from jixiao.checks import history
 from jixiao.checks.against_records import (
     BUDGET,
+    SHOWN,
     claimed_value,
     measured,
     rates_disagree,
@@ -276,7 +277,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         """The county files a measure's figure is computed from, asked only for a finding."""
         if key.startswith(f"{BUDGET}:"):
             return spent_sources(con, programme, key.removeprefix(f"{BUDGET}:"))
-        return sources(con, programme, key)
+        return sources(con, programme, key, SHOWN)
 
     findings: list[Finding] = ordered([
         replace(f, year=programme.year)  # the same problem in another year is another finding

@@ -108,12 +108,14 @@ class Source:
     value: Decimal | None
 
 
-def sources(con: duckdb.DuckDBPyConnection, programme: Programme, key: str) -> tuple[Source, ...]:
+def sources(con: duckdb.DuckDBPyConnection, programme: Programme, key: str,
+            shown: int) -> tuple[Source, ...]:  # fmt: skip
     """What the metric of indicator or fact ``key`` reads, county by county: each county's
     files and sheets of the tables its SQL names (from DuckDB's parse tree, as for the
-    sandbox), and the metric run over that county's rows alone, so a finding can say which
-    counties a recorded figure counts and, where the counties' figures add up to it, what each
-    contributes."""
+    sandbox), and, when they are at most ``shown`` counties, the metric run over each
+    county's rows alone, so a finding can say which counties a recorded figure counts and,
+    where the counties' figures add up to it, what each contributes (one sandbox per county:
+    a few, never one per county of a large programme)."""
     tables, columns = parse_metrics(programme)[key]
     ind = next(i for i in (*programme.indicators, *programme.facts) if i.id == key)
     sheets = sorted(t for t in tables if t in programme.county_template.sheets)
@@ -127,8 +129,9 @@ def sources(con: duckdb.DuckDBPyConnection, programme: Programme, key: str) -> t
         ) + " ORDER BY county_code, source_file, source_sheet",
         {"code": programme.code, "year": programme.year},
     ).fetchall()
-    limits, titles, values = Limits.from_env(), programme.county_template.titles, {}
-    for county in dict.fromkeys(row[1] for row in found):
+    limits, titles = Limits.from_env(), programme.county_template.titles
+    values = dict.fromkeys(row[1] for row in found)
+    for county in values if len(values) <= shown else ():
         box = sandbox(con, programme, dict.fromkeys(tables, columns), limits.metric_mb, county)
         try:
             values[county] = _metric(box, programme, "", ind, limits.metric_seconds).value
