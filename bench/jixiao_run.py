@@ -180,6 +180,19 @@ class Stages:
         }
 
 
+def _unquoting(fn):
+    """``fn`` given its arguments as a task receives them: ``quote`` removed."""
+    from prefect.utilities.annotations import quote
+
+    def plain(value):
+        return value.unquote() if isinstance(value, quote) else value
+
+    def call(*args, **kwargs):
+        return fn(*map(plain, args), **{k: plain(v) for k, v in kwargs.items()})
+
+    return call
+
+
 @contextlib.contextmanager
 def without_prefect() -> Iterator[None]:
     """flows.nightly with its Prefect calls replaced by plain ones, for the plain run."""
@@ -191,7 +204,7 @@ def without_prefect() -> Iterator[None]:
     log = logging.getLogger("bench.plain")
     for name, value in saved.items():
         if isinstance(value, Task):
-            setattr(nightly, name, value.fn)
+            setattr(nightly, name, _unquoting(value.fn))
     nightly.get_run_logger = lambda: log
     nightly.create_markdown_artifact = lambda *a, **k: None
     run = SimpleNamespace(flow_run=SimpleNamespace(id=f"plain-{uuid.uuid4().hex[:8]}"))

@@ -43,44 +43,65 @@ def _none(_: str) -> tuple[Source, ...]:
     return ()
 
 
-def _figure(value: Decimal, unit: str) -> str:
-    shown = value.quantize(Decimal("0.01")) if value != value.to_integral() else value
-    return f"{format(shown.normalize(), 'f')}{' 元' if unit == '元' else unit}"
+def _figure(value: Decimal, unit: str, lang: str = "zh") -> str:
+    """A recorded figure as the records' side says it: 5个, 98000 元; in English 5, 98000 yuan
+    (a count's Chinese measure word left to the name before it)."""
+    shown = format((value.quantize(Decimal("0.01")) if value != value.to_integral()
+                    else value).normalize(), "f")  # fmt: skip
+    if lang != "zh":
+        return {"元": f"{shown} yuan", "%": f"{shown}%"}.get(unit, shown)
+    return f"{shown}{' 元' if unit == '元' else unit}"
 
 
-def recorded_evidence(head: str, total: Decimal, unit: str,
-                      found: tuple[Source, ...]) -> tuple[Evidence, ...]:  # fmt: skip
-    """A recorded figure as evidence: ``head`` (what the records give), the counties it is
-    computed from and the sheets, each county's own figure where they add up to ``total``
-    (a count or a sum; an average's or a share's do not) and few; then each county file and
-    sheet it reads, with its county, file and sheet as fields."""
+def recorded_evidence(head: str, total: Decimal, unit: str, found: tuple[Source, ...],
+                      lang: str = "zh") -> tuple[Evidence, ...]:  # fmt: skip
+    """A recorded figure as evidence, in ``lang``: ``head`` (what the records give), the
+    counties it is computed from and the sheets, each county's own figure where they add up
+    to ``total`` (a count or a sum; an average's or a share's do not) and few; then each
+    county file and sheet it reads, with its county, file and sheet as fields."""
     if not found:
         return (Evidence("", 0, head),)
+    zh = lang == "zh"
     figures = {s.county_code: s.value for s in found}
     names = {s.county_code: s.county for s in found}
     adds_up = all(v is not None for v in figures.values()) and abs(
         sum(figures.values()) - total) <= VALUE_PLACES * len(figures)  # fmt: skip
     titles = "」「".join(dict.fromkeys(s.title for s in found))
     if adds_up and len(figures) <= SHOWN:
-        parts = "、".join(f"{names[c]} {_figure(v, unit)}" for c, v in figures.items())
-        said = f"，为{parts}之和，据各区县报送的「{titles}」表计得"
+        parts = ("、" if zh else ", ").join(f"{names[c]} {_figure(v, unit, lang)}"
+                                            for c, v in figures.items())  # fmt: skip
+        said = (f"，为{parts}之和，据各区县报送的「{titles}」表计得" if zh
+                else f", the sum of {parts}, from the counties' 「{titles}」 sheets")  # fmt: skip
     else:
-        said = f"，据{counted(tuple(names.values()), SHOWN)}报送的「{titles}」表计得"
+        counties = counted(tuple(names.values()), SHOWN, lang)
+        said = (f"，据{counties}报送的「{titles}」表计得" if zh
+                else f", from the 「{titles}」 sheets of {counties}")  # fmt: skip
     out = [Evidence("", 0, head + said)]
     one_file = {c for c in figures if sum(s.county_code == c for s in found) == 1}
     for s in found[:LISTED]:
-        own = f"，计 {_figure(s.value, unit)}" if adds_up and s.county_code in one_file else ""
-        out.append(Evidence("", 0, f"{s.county}「{s.title}」{s.rows} 行{own}", s.county_code,
-                            s.county, s.file, s.sheet))  # fmt: skip
+        own = adds_up and s.county_code in one_file
+        text = (f"{s.county}「{s.title}」{s.rows} 行" + (f"，计 {_figure(s.value, unit)}" if own else "")
+                if zh else f"{s.county} 「{s.title}」: {s.rows} rows"
+                + (f", giving {_figure(s.value, unit, lang)}" if own else ""))  # fmt: skip
+        out.append(Evidence("", 0, text, s.county_code, s.county, s.file, s.sheet))
     if len(found) > LISTED:
-        out.append(Evidence("", 0, f"另有 {len(found) - LISTED} 个文件未列出"))
+        more = len(found) - LISTED
+        out.append(Evidence("", 0, f"另有 {more} 个文件未列出" if zh else f"{more} more files"))
     return tuple(out)
 
 
-def counted(counties: tuple[str, ...], shown: int = SHOWN) -> str:
+def counted(counties: tuple[str, ...], shown: int = SHOWN, lang: str = "zh") -> str:
     """Counties as a finding names them: 东川区、晋宁区 等 7 个区县."""
+    if lang != "zh":
+        names = ", ".join(counties[:shown])
+        return f"{names} and {len(counties) - shown} more" if len(counties) > shown else names
     names = "、".join(counties[:shown])
     return f"{names} 等 {len(counties)} 个区县" if len(counties) > shown else names
+
+
+def _missing(counties: tuple[str, ...]) -> dict[str, str]:
+    """A provisional finding's parameters: the counties missing, in either language."""
+    return {"missing": counted(counties), "missing_en": counted(counties, lang="en")}
 
 
 def _subject(name: str, vocab: Vocabulary, kind: str = "count") -> str | None:
@@ -145,10 +166,11 @@ def claimed_value(claims: list[Claim], m: Measured) -> Decimal | None:
     return best[1].value if best[0] >= 4 else None
 
 
-def records_disagree(claims: list[Claim], measures: list[Measured],
+def records_disagree(claims: list[Claim], measures: list[Measured], lang: str = "zh",
                      recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
-    """Each comparable claim outside the rounding of what its measure's records give; the
-    records' side names the counties and files (``recorded``)."""
+    """Each figure the report states against what the records measure; the records' side
+    names the counties and files (``recorded``), this run's own text in ``lang`` (the
+    fingerprint is not made of it)."""
     out, seen = [], set()
     for m in measures:
         for c in claims:
@@ -167,11 +189,13 @@ def records_disagree(claims: list[Claim], measures: list[Measured],
                     f"indicator:{m.id}",
                     c.text,
                     shown,
-                    (ev(c), *recorded_evidence(f"区县报送记录：{m.name} {shown}", m.value,
-                                               m.unit, recorded(m.id))),
+                    (ev(c), *recorded_evidence(
+                        f"区县报送记录：{m.name} {shown}" if lang == "zh"
+                        else f"The county records: {m.name} {_figure(m.value, m.unit, lang)}",
+                        m.value, m.unit, recorded(m.id), lang)),
                     label=m.name,
                     amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
-                    params={**({"missing": counted(m.missing)} if m.missing else {}),
+                    params={**(_missing(m.missing) if m.missing else {}),
                             **(amount_basis("报告所述与区县报送记录之差",
                                             "the report's figure against the county records'",
                                             difference(c.value, m.value), abs(c.value - m.value))
@@ -183,7 +207,7 @@ def records_disagree(claims: list[Claim], measures: list[Measured],
 
 def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, Decimal],
                    vocab: Vocabulary, missing: dict[str, tuple[str, ...]] | None = None,
-                   recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
+                   lang: str = "zh", recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
     """A 完成率 the report states for an indicator against the rate its metric gives
     (a floor reached counts 100%); provisional where counties are ``missing`` from it; the
     records' side names the counties and files (``recorded``)."""
@@ -211,10 +235,14 @@ def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, 
                         f"{recomputed:.2f}%",
                         (ev(rate), *recorded_evidence(
                             f"区县报送记录：{ind.name}实际 {_figure(values[ind.id], ind.unit)}，"
-                            f"目标 {_figure(ind.target, ind.unit)}", values[ind.id], ind.unit,
-                            recorded(ind.id))),
+                            f"目标 {_figure(ind.target, ind.unit)}" if lang == "zh"
+                            else f"The county records: {ind.name}, actual "
+                            f"{_figure(values[ind.id], ind.unit, lang)}, target "
+                            f"{_figure(ind.target, ind.unit, lang)}",
+                            values[ind.id], ind.unit, recorded(ind.id), lang)),
                         label=f"{ind.name}完成率",
-                        params={"missing": counted(missing[ind.id])} if missing.get(ind.id) else {},
+                        params={"label_en": f"{ind.name} (completion rate)"}
+                        | (_missing(missing[ind.id]) if missing.get(ind.id) else {}),
                     )
                 )  # fmt: skip
     return out

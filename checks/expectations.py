@@ -17,14 +17,22 @@ Engine: GX's pandas data source on the summary frames (the default), or its SQL 
 on a temporary DuckDB file through duckdb-engine. Both give the same results; on the sample
 pandas is about 2.5 times faster, needs no private patch of GX and no second database file.
 
-Offline: the context is ephemeral (in-memory stores), analytics are off by environment and
-by configuration, and the Data Docs are rewritten so that no page references an outside
-address (GX links Bootstrap, Font Awesome, jQuery and Vega from public CDNs).
+Cost: one ephemeral context (in-memory stores) and one Data Docs builder per process, made on
+first use and kept, so that a run pays GX's validation and the pages it renders, not GX's
+set-up; the pages are rendered only for this run's suites and results, without GX's index
+or its static assets (neither is published).
+
+Offline: analytics are off by environment and by configuration, and the Data Docs are
+rewritten so that no page references an outside address (GX links Bootstrap, Font Awesome,
+jQuery and Vega from public CDNs).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import datetime as dt
+import functools
 import html
 import logging
 import os
@@ -32,6 +40,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +55,15 @@ from jixiao.checks.records import Query, params, query, values
 from jixiao.schemas.programme import Programme, RecordCheck
 
 SITE = "data_docs"
+# The context's data sources: the summaries as pandas frames (kept), or as tables in a scratch
+# DuckDB file (one run's).
+_FRAMES, _SQL = "summaries", "summaries_sql"
+FAVICON = Path("static/images/favicon.ico")
+_LOCK = threading.Lock()  # one run at a time through the shared context
+# What the process's context holds per summary name: (what it checks, its validation
+# definition), and its suite's rendered page.
+_DEFINITIONS: dict[str, tuple[tuple, Any]] = {}
+_SUITE_PAGES: dict[str, bytes] = {}
 
 
 @dataclass(frozen=True)
@@ -225,20 +243,19 @@ def run_expectations(
     frames = {
         s.name: con.execute(s.sql, params(s.sql, values(programme, s.check))).df() for s in specs
     }
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".gx-") as scratch:
-        context = _context(site)
-        if engine == "sql":
-            data = _sql_batches(context, specs, frames, Path(scratch) / "summaries.duckdb")
-        else:
-            data = _pandas_batches(context, specs, frames)
+    with _LOCK, tempfile.TemporaryDirectory(dir=out_dir, prefix=".gx-") as scratch:
+        context = _context()
         try:
+            if engine == "sql":
+                data = _sql_batches(context, specs, frames, Path(scratch) / "summaries.duckdb")
+            else:
+                data = _pandas_batches(context, specs, frames)
             results = tuple(_validate(context, s, *data[s.name]) for s in specs)
+            seconds = time.perf_counter() - started
+            with _raised("great_expectations.render.renderer.site_builder"):
+                _build_data_docs(site, specs)
         finally:
-            if engine == "sql":  # release the kept-open connection before the file goes
-                context.data_sources.get("summaries").get_execution_engine().close()
-    seconds = time.perf_counter() - started
-    with _raised("great_expectations.render.renderer.site_builder"):
-        context.build_data_docs()
+            _forget(context, specs, engine)
     report = ExpectationReport(results, site / "index.html", engine, seconds)
     offline(site)
     write_index(site, report, programme)
@@ -279,7 +296,13 @@ def _gx():
     return gx
 
 
-def _context(site: Path):
+@functools.cache
+def _context():
+    """The process's one GX context, made on first use (about a second: GX's own set-up) and
+    kept: every run and programme validates and renders through it. It holds the pandas data
+    source and its one whole-frame batch definition, which each validation fills with its
+    summary, and each summary's suite and validation definition while they stay the same
+    (``_definition``); a run's results are removed when it ends (``_forget``)."""
     gx = _gx()
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -291,30 +314,103 @@ def _context(site: Path):
         analytics_enabled=False,
         progress_bars=ProgressBarsConfig(globally=False),
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
-        data_docs_sites={
-            "jixiao": {
-                "class_name": "SiteBuilder",
-                "show_how_to_buttons": False,
-                "store_backend": {
-                    "class_name": "TupleFilesystemStoreBackend",
-                    "base_directory": str(site),
-                },
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            }
-        },
     )
-    return gx.get_context(mode="ephemeral", project_config=config)
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    context.data_sources.add_pandas(_FRAMES).add_dataframe_asset(
+        _FRAMES
+    ).add_batch_definition_whole_dataframe(_FRAMES)
+    return context
+
+
+@functools.cache
+def _docs() -> tuple[Any, Path]:
+    """The process's Data Docs builder and the scratch folder it renders into. GX compiles its
+    page templates once per builder (about a third of a second), so one is kept and each run's
+    pages are moved from the scratch folder to the run's site."""
+    from great_expectations.render.renderer.site_builder import SiteBuilder
+
+    scratch = Path(tempfile.mkdtemp(prefix="jixiao-gx-docs-"))
+    atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+    backend = {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(scratch)}
+    builder = SiteBuilder(data_context=_context(), store_backend=backend, site_name=SITE,
+                          show_how_to_buttons=False)  # fmt: skip
+    return builder, scratch
+
+
+def _build_data_docs(site: Path, specs: list[Summary]) -> None:
+    """This run's pages (a suite's and a validation's for each summary) into ``site``, with the
+    favicon they link; neither GX's index (``write_index`` writes the static one the offline
+    pages need) nor its other static assets, which no offline page uses. A suite's page is
+    rendered once while the suite stands (it holds no time), each validation's every run."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
+    builder, scratch = _docs()
+    sections = builder.site_section_builders
+    sections["validations"].build()  # the store holds this run's results only
+    if new := [ExpectationSuiteIdentifier(s.name) for s in specs if s.name not in _SUITE_PAGES]:
+        sections["expectations"].build(resource_identifiers=new)
+        for page in (scratch / "expectations").glob("*.html"):
+            _SUITE_PAGES[page.stem] = page.read_bytes()
+            page.unlink()
+    for folder in scratch.iterdir():
+        shutil.move(folder, site / folder.name)
+    (site / "expectations").mkdir(exist_ok=True)
+    for spec in specs:
+        (site / "expectations" / f"{spec.name}.html").write_bytes(_SUITE_PAGES[spec.name])
+    favicon = Path(_gx().__file__).parent / "render" / "view" / FAVICON
+    (site / FAVICON).parent.mkdir(parents=True)
+    shutil.copyfile(favicon, site / FAVICON)
+
+
+def _forget(context, specs: list[Summary], engine: str) -> None:
+    """Remove this run's validation results from the process's context, and with the SQL
+    engine its data source (closing the connection kept open) and what reads it."""
+    store = context.validation_results_store
+    for key in store.list_keys():
+        store.remove_key(key)
+    if engine == "sql":
+        for spec in specs:
+            _drop(context, spec.name)
+        if _SQL in context.data_sources.all():
+            context.data_sources.get(_SQL).get_execution_engine().close()
+            context.data_sources.delete(_SQL)
+
+
+def _drop(context, name: str) -> None:
+    """The summary's validation definition and suite out of the context, and its page."""
+    from great_expectations.exceptions import DataContextError
+
+    for names in (context.validation_definitions, context.suites):
+        with contextlib.suppress(DataContextError):  # not there: a run stopped before adding it
+            names.delete(name)
+    _DEFINITIONS.pop(name, None)
+    _SUITE_PAGES.pop(name, None)
+
+
+def _definition(context, spec: Summary, batch_definition):
+    """The summary's validation definition: the one the process's context holds for its name
+    while it checks the same expectation on the same data source (a programme's next run),
+    else a new one with its suite, replacing the old."""
+    gx = _gx()
+    meta = {"rule_id": spec.rule_id, "rule": rule(spec.rule_id).title_zh}
+    same = (spec.expectation, repr(spec.kwargs), repr(meta), batch_definition.id)
+    if (kept := _DEFINITIONS.get(spec.name)) and kept[0] == same:
+        return kept[1]
+    _drop(context, spec.name)
+    suite = context.suites.add(gx.ExpectationSuite(name=spec.name))
+    suite.add_expectation(getattr(gx.expectations, spec.expectation)(**spec.kwargs, meta=meta))
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
+    )
+    _DEFINITIONS[spec.name] = (same, definition)
+    return definition
 
 
 def _pandas_batches(context, specs: list[Summary], frames: dict) -> dict:
-    source = context.data_sources.add_pandas("summaries")
-    return {
-        s.name: (
-            source.add_dataframe_asset(s.name).add_batch_definition_whole_dataframe(s.name),
-            {"dataframe": frames[s.name]},
-        )
-        for s in specs
-    }
+    definition = context.data_sources.get(_FRAMES).get_asset(_FRAMES).get_batch_definition(_FRAMES)
+    return {s.name: (definition, {"dataframe": frames[s.name]}) for s in specs}
 
 
 def _sql_batches(context, specs: list[Summary], frames: dict, db: Path) -> dict:
@@ -324,7 +420,7 @@ def _sql_batches(context, specs: list[Summary], frames: dict, db: Path) -> dict:
             scratch.execute(f"CREATE TABLE {s.name} AS SELECT * FROM frame")
             scratch.unregister("frame")
     _duckdb_keeps_its_connection()
-    source = context.data_sources.add_sql("summaries", connection_string=f"duckdb:///{db}")
+    source = context.data_sources.add_sql(_SQL, connection_string=f"duckdb:///{db}")
     return {
         s.name: (
             source.add_table_asset(s.name, table_name=s.name).add_batch_definition_whole_table(
@@ -360,15 +456,7 @@ def _duckdb_keeps_its_connection() -> None:
 
 
 def _validate(context, spec: Summary, batch_definition, batch_parameters: dict):
-    gx = _gx()
-    suite = context.suites.add(gx.ExpectationSuite(name=spec.name))
-    expectation = getattr(gx.expectations, spec.expectation)(
-        **spec.kwargs, meta={"rule_id": spec.rule_id, "rule": rule(spec.rule_id).title_zh}
-    )
-    suite.add_expectation(expectation)
-    definition = context.validation_definitions.add(
-        gx.ValidationDefinition(name=spec.name, data=batch_definition, suite=suite)
-    )
+    definition = _definition(context, spec, batch_definition)
     outcome = definition.run(batch_parameters=batch_parameters, result_format="SUMMARY")
     (result,) = outcome.results
     # exception_info is one {raised_exception, exception_message} or one such dict per metric
@@ -444,16 +532,7 @@ code{white-space:pre-wrap}
 
 
 def offline(site: Path) -> None:
-    """Rewrite the GX pages so that none references an outside address, and drop the static
-    assets no page uses (GX's logos, fonts and stylesheets)."""
-    static = site / "static"
-    if static.exists():
-        favicon = static / "images" / "favicon.ico"
-        keep = favicon.read_bytes() if favicon.exists() else None
-        shutil.rmtree(static)
-        if keep is not None:
-            favicon.parent.mkdir(parents=True)
-            favicon.write_bytes(keep)
+    """Rewrite the GX pages so that none references an outside address."""
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         for pattern in _STRIP:

@@ -295,11 +295,22 @@ def _money(value: Decimal | None) -> Decimal | None:
 Parts = tuple[str, str, str, str, Decimal | None, dict]
 
 
+def _label_en(county: str, c: RecordCheck, names: _Names) -> str:
+    """A county's sheet in English: the two names apart (in Chinese they run together)."""
+    return f"{names.county_name(county)} {names.sheet(c)}"
+
+
+def _rows_en(g: dict) -> str:
+    """A label's count of rows in English (Chinese: （N 行）)."""
+    return f" ({g['n_rows']} row{'s' if g['n_rows'] != 1 else ''})"
+
+
 def _duplicate_parts(c: DuplicatePayment, g: dict, names: _Names) -> Parts:
     where = "、".join(names.county_name(county) for county in g["counties"])
     extra = g["extra_yuan"]
     return (_person(g), str(g["n_rows"]), f"多发 {yuan(extra)} 元", where + names.sheet(c),
-            extra, {"person": names.column(c, "person")})  # fmt: skip
+            extra, {"person": names.column(c, "person"),
+                    "observed_en": f"{yuan(extra)} yuan paid too much"})  # fmt: skip
 
 
 def _out_of_county_parts(c: OutOfCounty, g: dict, names: _Names) -> Parts:
@@ -318,24 +329,26 @@ def _counted_twice_parts(c: CountedTwice, g: dict, names: _Names) -> Parts:
     places = g["places"]
     return (f"{c.key}:{g['key']}", str(places), f"应计 1 次，多计 {places - 1} 次",
             g["item"] or names.sheet(c), None,
-            {"key": names.column(c, "key"), "across": names.column(c, "across")})  # fmt: skip
+            {"key": names.column(c, "key"), "across": names.column(c, "across"),
+             "observed_en": f"to be counted once, counted {places - 1} more"})  # fmt: skip
 
 
 def _outside_year_parts(c: OutsideYear, g: dict, names: _Names) -> Parts:
     county = g["county_code"]
-    label = names.county_name(county) + names.sheet(c)
+    label, label_en = names.county_name(county) + names.sheet(c), _label_en(county, c, names)
     if g["n_rows"] > 1:
-        label += f"（{g['n_rows']} 行）"
+        label, label_en = label + f"（{g['n_rows']} 行）", label_en + _rows_en(g)
     return (f"county:{county}:{c.sheet}", g["date"].isoformat(), str(names.programme.year),
-            label, _money(g["money_yuan"]), {"date": names.column(c, "date")})  # fmt: skip
+            label, _money(g["money_yuan"]), {"date": names.column(c, "date"),
+                                             "label_en": label_en})  # fmt: skip
 
 
 def _after_deadline_parts(c: AfterDeadline, g: dict, names: _Names) -> Parts:
     county = g["county_code"]
-    label = f"{names.county_name(county)}{names.sheet(c)}（{g['n_rows']} 行）"
+    label = f"{names.county_name(county)}{names.sheet(c)}"
     return (f"county:{county}:{c.sheet}:after:{c.deadline.isoformat()}", g["latest"].isoformat(),
-            c.deadline.isoformat(), label, _money(g["money_yuan"]),
-            {"date": names.column(c, "date")})  # fmt: skip
+            c.deadline.isoformat(), f"{label}（{g['n_rows']} 行）", _money(g["money_yuan"]),
+            {"date": names.column(c, "date"), "label_en": _label_en(county, c, names) + _rows_en(g)})  # fmt: skip
 
 
 def _overspent_parts(c: Overspent, g: dict, names: _Names) -> Parts:
@@ -348,9 +361,11 @@ def _overspent_parts(c: Overspent, g: dict, names: _Names) -> Parts:
 
 def _off_standard_parts(c: AmountNotStandard, g: dict, names: _Names) -> Parts:
     county = g["county_code"]
-    label = f"{names.county_name(county)}{names.sheet(c)}（{g['n_rows']} 行）"
-    return (f"county:{county}:{c.sheet}", yuan(g["amount"]), yuan(c.standard), label,
-            g["off_yuan"], {"amount": names.column(c, "amount")})  # fmt: skip
+    label = f"{names.county_name(county)}{names.sheet(c)}"
+    return (f"county:{county}:{c.sheet}", yuan(g["amount"]), yuan(c.standard),
+            f"{label}（{g['n_rows']} 行）", g["off_yuan"],
+            {"amount": names.column(c, "amount"),
+             "label_en": _label_en(county, c, names) + _rows_en(g)})  # fmt: skip
 
 
 _PARTS: dict[str, Callable[..., Parts]] = {

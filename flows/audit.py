@@ -28,12 +28,19 @@ from jixiao.checks.expectations import run_expectations
 from jixiao.checks.findings import Finding, ordered
 from jixiao.checks.records import record_findings
 from jixiao.checks.report_check import ReportAudit, audit_report
+from jixiao.checks.report_text import GRADES_EN
 from jixiao.ingest.load import known_names, replace_claims
 from jixiao.ingest.reviews import DISMISSED, on_record
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import under
 from jixiao.publish.findings import md_text, summary
-from jixiao.publish.report import Publication, staged_folder, unassigned_line, write_reports
+from jixiao.publish.report import (
+    Publication,
+    coverage_cell,
+    staged_folder,
+    unassigned_line,
+    write_reports,
+)
 from jixiao.schemas.programme import Overspent, Programme
 from jixiao.schemas.vocabulary import load_vocabulary
 from jixiao.schemas.warehouse import SCORES, latest_log_entries
@@ -130,8 +137,8 @@ def survey_answers(
     return {titles.get(f"{survey.sheet}.{q}", q): a for q, a in out.items() if a}
 
 
-def _coverage(con: duckdb.DuckDBPyConnection,
-              programme: Programme) -> tuple[list[tuple[str, ...]], dict[str, tuple[str, ...]]]:  # fmt: skip
+def _coverage(con: duckdb.DuckDBPyConnection, programme: Programme,
+              lang: str = "zh") -> tuple[list[tuple[str, ...]], dict[str, tuple[str, ...]]]:  # fmt: skip
     """For each county and sheet of the template, what the audit rests on: rows accepted, a
     file refused, a workbook that left the sheet out, or nothing submitted; and for each sheet
     the counties (by name) whose rows of it are not accepted."""
@@ -156,14 +163,8 @@ def _coverage(con: duckdb.DuckDBPyConnection,
         for key in sheets:
             if (county, key) not in accepted:
                 missing[key].append(name or county)
-            if (county, key) in accepted:
-                n = rows.get((county, key), 0)
-                cell = f"已接收 {n} 行" if n else "已接收（无数据行）"
-                cells.append(cell + ("（新报送文件被拒收）" if (county, key) in refused else ""))
-            elif (county, key) in refused:
-                cells.append("已拒收")
-            else:
-                cells.append("未报送（工作簿中无此表）" if (county, key) in absent else "未报送")
+            n = rows.get((county, key), 0) if (county, key) in accepted else None
+            cells.append(coverage_cell(lang, n, (county, key) in refused, (county, key) in absent))
         out.append((f"{county} {name}", *cells))
     return out, {key: tuple(names) for key, names in missing.items() if names}
 
@@ -249,7 +250,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
 
     claimed = claimed_scores(report.claims, programme)
     card = score(programme, {m.indicator_id: m for m in metrics}, claimed)
-    rows = scorecard_rows(card, run_id, programme.code, programme.year)
+    rows = scorecard_rows(card, run_id, programme.code, programme.year, lang)
     con.execute(
         "DELETE FROM scores WHERE run_id = ? AND programme_code = ? AND year = ?",
         [run_id, programme.code, programme.year],
@@ -267,7 +268,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     clock = time.perf_counter()
     on_records = record_findings(con, programme)
     sql_s = time.perf_counter() - clock
-    coverage, missing = _coverage(con, programme)
+    coverage, missing = _coverage(con, programme, lang)
     spending = next((c.sheet for c in programme.checks if isinstance(c, Overspent)), None)
     missing = missing_from(programme, missing, spending)
     measures = measured(programme, values, _spent(con, programme), vocab, missing)
@@ -283,10 +284,10 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         replace(f, year=programme.year)  # the same problem in another year is another finding
         for f in (
             *report.findings,
-            *report.placed([*records_disagree(report.claims, measures, recorded),
+            *report.placed([*records_disagree(report.claims, measures, lang, recorded),
                             *rates_disagree(report.claims, programme, values, vocab, missing,
-                                            recorded)]),  # fmt: skip
-            *score_findings(card, claimed),
+                                            lang, recorded)]),  # fmt: skip
+            *score_findings(card, claimed, lang),
             *on_records,
         )
     ])  # fmt: skip
@@ -313,22 +314,28 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         programme.code, programme.name, programme.year, programme.unit, run_id,
         dt.datetime.now(dt.UTC), findings, new, resolved, rows, indicators,
         survey_answers(con, programme),
-        ("区县", *(s.title for s in programme.county_template.sheets.values())),
+        ("区县" if lang == "zh" else "county",
+         *(s.title for s in programme.county_template.sheets.values())),
         coverage, unassigned_files(con, programme),
-        reading_notes(con, programme), report.read_line(),
-        refused_files(con, programme, feedback_dir, folder), reviews, dismissed,
+        reading_notes(con, programme), report.read_line(lang),
+        refused_files(con, programme, feedback_dir, folder), reviews, dismissed, lang,
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")
     total = next(r for r in rows if r["level"] == 0)
+    claimed_total = total["claimed_score"] or "—"
     markdown = "\n".join([
         f"## {md_text(programme.name)}",
         "",
-        f"- 重新计算总分 **{total['score']}**（{total['grade']}），报告自评 {total['claimed_score'] or '—'}",
+        f"- 重新计算总分 **{total['score']}**（{total['grade']}），报告自评 {claimed_total}"
+        if lang == "zh" else f"- Recomputed total **{total['score']}** ({GRADES_EN[total['grade']]}), "
+        f"self-assessed {claimed_total}",
         f"- {summary(findings, lang)}新增 {len(new)} 条，已整改 {len(resolved)} 条"
-        f"{f'，经复核不予采纳 {len(dismissed)} 条' if dismissed else ''}。",
+        f"{f'，经复核不予采纳 {len(dismissed)} 条' if dismissed else ''}。" if lang == "zh"
+        else f"- {summary(findings, lang)} {len(new)} new, {len(resolved)} resolved"
+        f"{f', {len(dismissed)} dismissed on review' if dismissed else ''}.",
         *([f"- {md_text(unassigned_line(pub))}"] if pub.unassigned else []),
-        f"- 报告：`{folder / 'report.html'}`",
+        f"- 报告：`{folder / 'report.html'}`" if lang == "zh" else f"- Report: `{folder / 'report.html'}`",
     ])  # fmt: skip
     return AuditResult(programme.code, programme.year, folder, len(findings), len(new),
                        len(resolved), total["score"], total["claimed_score"], total["grade"],

@@ -3,6 +3,7 @@ complete; 2: misuse. Errors are one sentence, never a traceback."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,7 +17,9 @@ from rich.table import Table
 import jixiao.flows  # noqa: F401 - Prefect settings before Prefect is imported
 
 app = typer.Typer(
-    add_completion=False, no_args_is_help=True, help="jixiao：绩效自评报告与区县报送数据审计流水线"
+    add_completion=False, no_args_is_help=True,
+    help="jixiao：绩效自评报告与区县报送数据审计流水线 / audits performance self-evaluation "
+    "reports against the counties' submissions",
 )
 # Nothing shown is read as Rich markup or emoji codes: file names, paths and report text come
 # from outside (a folder named `530112[` holding `b]visits.csv` is a name, not a tag).
@@ -29,8 +32,8 @@ DB = typer.Option(Path("data/curated/warehouse.duckdb"), "--db", help="数据仓
 REPORT_FILE = typer.Argument(
     ..., help="绩效自评报告（.txt、.docx、.pdf，或自评表 .xlsx / .xls）/ the report"
 )
-PROGRAMME = typer.Option(None, "--programme", help="programme.yaml")
-FORMAT = typer.Option("table", "--format", help="table | json | md | html")
+PROGRAMME = typer.Option(None, "--programme", help="项目定义 / the programme: programme.yaml")
+FORMAT = typer.Option("table", "--format", help="输出格式 / format: table | json | md | html")
 OUT = typer.Option(Path("data/curated/reports"), "--out", help="报告目录 / reports folder")
 TEMPLATES_OUT = typer.Option(Path("data/curated/templates"), "--out",
                              help="空白报送表目录 / blank workbooks folder")  # fmt: skip
@@ -43,7 +46,7 @@ NEW_KEY = typer.Option(
 
 
 @app.callback()
-def main(lang: str = typer.Option("zh", "--lang", help="zh | en")) -> None:
+def main(lang: str = typer.Option("zh", "--lang", help="输出语言 / language of the output: zh | en")) -> None:
     if lang not in ("zh", "en"):
         raise typer.BadParameter("--lang 只能是 zh 或 en / must be zh or en")
     _lang["value"] = lang
@@ -96,12 +99,14 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
 
     _programmes_in(raw)
+    api = _prefect_server()
     debug = bool(os.environ.get("JIXIAO_DEBUG"))
     if not debug:
         _console_without_tracebacks()
     try:
-        result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
-                         rebuild=rebuild, new_key=new_key)  # fmt: skip
+        with _reporting_to(api):
+            result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
+                             rebuild=rebuild, new_key=new_key)  # fmt: skip
     except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -121,6 +126,44 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
             _error(f"已跳过项目 {s['programme']}：{s['reason']}",
                    f"programme {s['programme']} skipped: {s['reason']}")  # fmt: skip
         raise typer.Exit(1)
+
+
+def _prefect_server() -> str | None:
+    """The running Prefect server the run reports to (None: a temporary one), said in one
+    line; a configured one that does not answer stops the run before anything is written."""
+    from jixiao.flows.serve import ServerDown, running_server
+
+    zh = _lang["value"] == "zh"
+    try:
+        api, why = running_server()
+    except ServerDown as down:
+        _fail(f"PREFECT_API_URL 指向的 Prefect 服务器 {down.api} 无响应：请启动它，或取消该设置。",
+              f"the Prefect server PREFECT_API_URL names, {down.api}, does not answer: start it "
+              "or unset PREFECT_API_URL.")  # fmt: skip
+    if api is None:
+        line = ("未发现运行中的 Prefect 服务器（PREFECT_API_URL 或 jixiao serve），本次运行启动临时服务器"
+                "（约 15 秒）。" if zh else "no Prefect server running (PREFECT_API_URL or jixiao "
+                "serve): this run starts a temporary one (about 15 s).")  # fmt: skip
+    elif why == "serve":
+        line = (f"使用 jixiao serve 的 Prefect 服务器：{api}" if zh
+                else f"using jixiao serve's Prefect server: {api}")  # fmt: skip
+    else:
+        line = (f"使用 Prefect 服务器：{api}（PREFECT_API_URL）" if zh
+                else f"using the Prefect server {api} (PREFECT_API_URL)")  # fmt: skip
+    out.print(line, soft_wrap=True)
+    return api
+
+
+@contextlib.contextmanager
+def _reporting_to(api: str | None):
+    """Prefect's settings pointed at ``api`` for the run (already so when configured)."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if api is None:
+        yield
+    else:
+        with temporary_settings({PREFECT_API_URL: api}):
+            yield
 
 
 def _input_folder(raw: Path) -> Path:
@@ -148,13 +191,13 @@ def _summary(result: dict, db: Path) -> None:
     table = Table(title="本次运行" if zh else "This run")
     for name in ("文件", "状态", "行数", "问题") if zh else ("file", "status", "rows", "problems"):
         table.add_column(name)
-    from jixiao.flows.nightly import STATUS_ZH
+    from jixiao.flows.nightly import status
 
     for o in result["outcomes"]:
         if o.status != "skipped":
             table.add_row(
                 o.file,
-                STATUS_ZH[o.status] if zh else o.status,
+                status(o.status, _lang["value"]),
                 str(o.rows or ""),
                 str(o.problems or ""),
             )
@@ -194,7 +237,7 @@ def _summary(result: dict, db: Path) -> None:
 @app.command()
 def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REBUILD,
         new_key: bool = NEW_KEY) -> None:  # fmt: skip
-    """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。"""
+    """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。 / One full run: take in new or changed submissions, check them, load them, publish the reports."""
     _run(raw, db, out_dir, rebuild, new_key)
 
 
@@ -202,7 +245,7 @@ def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REB
 def check_report_command(
     file: Path = REPORT_FILE, programme: Path | None = PROGRAMME, fmt: str = FORMAT
 ) -> None:
-    """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。"""
+    """审核一份自评报告：抽取其中的全部数据，列出前后矛盾之处。 / Check one self-evaluation report: read every figure in it and list where it contradicts itself."""
     from jixiao.checks.report_check import check_report
     from jixiao.ingest.report import ReportError
     from jixiao.publish import findings as out_formats
@@ -251,17 +294,26 @@ def check_report_command(
 
 @app.command()
 def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
-    """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。"""
+    """每天 02:00（北京时间）运行一次汇总的常驻进程；运行记录见 Prefect 界面。 / Stay running and run at 02:00 Beijing time every day; the run history is in the Prefect UI."""
     from prefect import serve as prefect_serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from jixiao.flows.serve import SCHEDULE, deployment, deployment_name, find_or_start_server
+    from jixiao.flows.serve import (
+        SCHEDULE,
+        deployment,
+        deployment_name,
+        find_or_start_server,
+        server_file,
+    )
+    from jixiao.publish.files import write_atomic
 
     _programmes_in(raw)
     try:
         api, server = find_or_start_server()
     except RuntimeError as exc:
         _fail(str(exc))
+    record = server_file()  # for `jixiao run` with the same Prefect home, while this serves
+    write_atomic(record, api)
     ui, name = api.removesuffix("/api"), deployment_name(raw)
     out.print(
         f"按计划 {SCHEDULE.cron}（{SCHEDULE.timezone}）运行 nightly/{name}（{raw.resolve()}）；"
@@ -277,6 +329,7 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
                 deployment(raw.resolve(), db.resolve(), out_dir.resolve(), _lang["value"])
             )
     finally:
+        record.unlink(missing_ok=True)
         if server is not None:
             server.terminate()
 
@@ -284,7 +337,7 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
 @app.command()
 def review(raw: Path = RAW, db: Path = DB,
            port: int = typer.Option(8765, "--port", help="端口（0 为任一空闲端口）/ port")) -> None:  # fmt: skip
-    """在本机（127.0.0.1）打开复核页面：逐条确认或不予采纳最近一次运行的发现并填写复核意见。"""
+    """在本机（127.0.0.1）打开复核页面：逐条确认或不予采纳最近一次运行的发现并填写复核意见。 / Serve the review page on 127.0.0.1: confirm or dismiss each finding of the last run, with a reason."""
     import signal
     import threading
 
@@ -295,7 +348,7 @@ def review(raw: Path = RAW, db: Path = DB,
         _fail(f"数据仓库 {where} 不存在：请先运行 jixiao run。",
               f"warehouse {where} does not exist: run `jixiao run` first.")  # fmt: skip
     try:
-        server = make_server(raw.resolve(), db.resolve(), port)
+        server = make_server(raw.resolve(), db.resolve(), port, _lang["value"])
     except OSError as exc:
         _fail(f"无法在 127.0.0.1:{port} 上提供复核页面：{exc.strerror}。",
               f"cannot serve the review page on 127.0.0.1:{port}: {exc.strerror}.")  # fmt: skip
@@ -315,7 +368,7 @@ def review(raw: Path = RAW, db: Path = DB,
 
 @app.command()
 def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
-    """写出每个项目的区县空白报送表：每个区县一份，按项目模板（programme.yaml）生成。"""
+    """写出每个项目的区县空白报送表：每个区县一份，按项目模板（programme.yaml）生成。 / Write each programme's blank county workbooks, one per county, from its template (programme.yaml)."""
     from jixiao.ingest.discover import programme_dirs
     from jixiao.publish.county_workbook import TemplateError, write_blank_workbooks
     from jixiao.schemas.programme import ProgrammeError, load_programme_folder
@@ -349,7 +402,7 @@ def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
 
 @app.command()
 def demo(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
-    """写入内置样例（若不存在），然后运行 `run`。"""
+    """写入内置样例（若不存在），然后运行 `run`。 / Write the bundled sample (if absent), then `run`."""
     from jixiao.sample.generate import sample_folder, write_sample
 
     if not sample_folder(raw).exists():

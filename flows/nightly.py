@@ -23,9 +23,11 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.utilities.annotations import quote
 
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
+from jixiao.checks.report_text import GRADES_EN
 from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
 from jixiao.ingest import reviews
 from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
@@ -110,8 +112,17 @@ def programme_files(programmes: list[tuple[Path, Programme]],
     return files
 
 
-def describe(outcome: Outcome) -> str:
+def status(value: str, lang: str = "zh") -> str:
+    """An outcome's status as a reader of ``lang`` is told it (in English, its own name)."""
+    return STATUS_ZH[value] if lang == "zh" else value
+
+
+def describe(outcome: Outcome, lang: str = "zh") -> str:
     """One progress line: the file, what became of it, and how much."""
+    if lang != "zh":
+        amount = (f", {outcome.rows} rows" if outcome.rows
+                  else f", {outcome.problems} problem(s)" if outcome.problems else "")  # fmt: skip
+        return f"{outcome.file}: {outcome.status}{amount}"
     amount = (
         f"，{outcome.rows} 行"
         if outcome.rows
@@ -198,7 +209,7 @@ def ingest(
         expected, hashed = hashed_with(con)
         key = load_or_create_key(
             logger.warning, held_by=db_path if expected or hashed else None,
-            expected=expected, new=new_key,
+            expected=expected, new=new_key, lang=lang,
         )  # fmt: skip
         con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
                     [key_fingerprint(key), run_id])  # fmt: skip
@@ -218,18 +229,23 @@ def ingest(
                     inputs.append({"programme": programme.code, "year": programme.year,
                                    "file": outcome.file, "sha256": outcome.sha256})  # fmt: skip
                     if outcome.status in ("refused", "superseded"):
-                        logger.info("[%s] %s", name, describe(outcome))
+                        logger.info("[%s] %s", name, describe(outcome, lang))
                 mine += batch
                 done += len(batch)
                 tally = Counter(o.status for o in batch)
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
-                            "，".join(f"{STATUS_ZH[s]} {n}" for s, n in sorted(tally.items())))  # fmt: skip
+                            ("，" if lang == "zh" else ", ").join(
+                                f"{status(s, lang)} {n}" for s, n in sorted(tally.items())))  # fmt: skip
             answer_refusals(con, programme)
             if changed := reviews.store(con, programme, programme_dir, logger.warning):
-                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条", name, changed)
+                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条" if lang == "zh"
+                            else "[%s] %d review decision(s) taken from review workbooks",
+                            name, changed)  # fmt: skip
             for file, page in unassigned_files(con, programme):
                 shown = str(page_file(feedback_dir, page))
-                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s", name, file, shown)
+                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s" if lang == "zh"
+                               else "[%s] file %s: its county cannot be told; see %s",
+                               name, file, shown)  # fmt: skip
                 unassigned.append({"programme": name, "file": file, "page": shown})
             # A file accepted earlier in this run and replaced by a later version (v1 then v2)
             # is reported as superseded, so the run's counts say what the warehouse now holds.
@@ -278,14 +294,17 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue
-            logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s",
-                        name, result.total, result.grade, result.findings, result.new,
-                        result.resolved, result.folder)  # fmt: skip
-            logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒",
+            zh = lang == "zh"
+            logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s" if zh
+                        else "[%s] total %s (%s), %d findings (%d new, %d resolved): %s",
+                        name, result.total, result.grade if zh else GRADES_EN[result.grade],
+                        result.findings, result.new, result.resolved, result.folder)  # fmt: skip
+            logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒" if zh
+                        else "[%s] Great Expectations %.2f s; the same checks as SQL %.2f s",
                         name, result.gx_s, result.sql_s)  # fmt: skip
             create_markdown_artifact(
                 key=f"summary-{programme.year}-{programme.code}".lower(), markdown=result.markdown,
-                description="jixiao 每晚审计摘要",
+                description="jixiao 每晚审计摘要" if zh else "jixiao nightly audit summary",
             )  # fmt: skip
             results.append(result)
         create_views(con)
@@ -339,6 +358,8 @@ def nightly(
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
     programmes, skipped = load_programmes(raw)
+    # Passed to tasks quoted: Prefect would otherwise walk every field of every template for
+    # futures at each task call (about 0.1 s a run); they are plain values.
     checkpoint("nightly.programmes_loaded")
     Path(out).mkdir(parents=True, exist_ok=True)
     run_id = started.strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
@@ -347,13 +368,13 @@ def nightly(
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
         report.begin(Path(out))
         outcomes, inputs, stale, clashing, unassigned = ingest(
-            programmes, staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
+            quote(programmes), staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
         )
         skipped += clashing
         programmes = [(d, p) for d, p in programmes
                       if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip
         with blamed_on(Path(out)):  # the files the audit writes are the reports
-            audits, unaudited = audit(programmes, staging, Path(out), run_id, lang)
+            audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang)
         skipped += unaudited
         counts = Counter(o.status for o in outcomes)
         run = {
@@ -378,7 +399,7 @@ def nightly(
             "status": "partial" if skipped else "completed",
         }
         record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})
-        publish(staging, db_path, Path(out), [p for _, p in programmes])
+        publish(staging, db_path, Path(out), quote([p for _, p in programmes]))
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says
             for path in feedback_files(page):

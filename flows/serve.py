@@ -1,8 +1,12 @@
-"""`jixiao serve`: the nightly schedule as a long-running Prefect process.
+"""`jixiao serve`: the nightly schedule as a long-running Prefect process, and the server
+`jixiao run` finds.
 
-It uses the Prefect server named by PREFECT_API_URL, or one already listening on this
+Serve uses the Prefect server named by PREFECT_API_URL, or one already listening on this
 machine, or starts one (with its UI, which ships inside the prefect wheel and works
-offline), so the run history survives the process and can be looked at in a browser.
+offline), so the run history survives the process and can be looked at in a browser. While it
+serves, the server's address is kept in Prefect's home (``SERVER_FILE``), so that `jixiao run`
+with the same home reports to it instead of starting a temporary server of its own (about
+15 s).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from jixiao.flows.nightly import nightly
 
 SCHEDULE = Cron("0 2 * * *", timezone="Asia/Shanghai")
 LOCAL_API = "http://127.0.0.1:4200/api"
+SERVER_FILE = "jixiao-serve-api"  # in PREFECT_HOME: the API of the server `jixiao serve` uses
 
 
 def deployment_name(raw: Path) -> str:
@@ -69,3 +74,34 @@ def find_or_start_server(wait_s: float = 120) -> tuple[str, subprocess.Popen | N
         time.sleep(1)
     server.terminate()
     raise RuntimeError(f"无法启动本地 Prefect 服务器（{LOCAL_API}）。")
+
+
+def server_file() -> Path:
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value()) / SERVER_FILE
+
+
+def running_server() -> tuple[str | None, str | None]:
+    """The Prefect server a run reports to, and why: ``(api, "PREFECT_API_URL")`` when one is
+    configured (by environment or Prefect profile) and answers; ``(api, "serve")`` for the one
+    a `jixiao serve` with the same Prefect home uses, while it answers; ``(None, None)``
+    otherwise (Prefect starts a temporary server for the run). A configured server that does
+    not answer raises ServerDown: the run history would otherwise go where nobody looks."""
+    from prefect.settings import PREFECT_API_URL
+
+    if configured := PREFECT_API_URL.value():
+        if not healthy(configured):
+            raise ServerDown(configured)
+        return configured, "PREFECT_API_URL"
+    try:
+        recorded = server_file().read_text(encoding="utf-8").strip()
+    except OSError:
+        return None, None
+    return (recorded, "serve") if recorded and healthy(recorded) else (None, None)
+
+
+class ServerDown(RuntimeError):
+    def __init__(self, api: str):
+        super().__init__(api)
+        self.api = api

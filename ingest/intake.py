@@ -176,7 +176,7 @@ def mask(problems: list[Problem], names: Names, template: Template) -> list[Prob
     def shown(p: Problem) -> Problem:
         value = masked(kinds.get(p.column or ""), p.value)
         texts = {"value": value} | {
-            k: getattr(p, k) for k in ("sheet", "column", "expected", "cell", "detail")
+            k: getattr(p, k) for k in ("sheet", "column", "expected", "cell", "detail", "detail_en")
         }
         return replace(p, **{k: mask_text(v, names) if v else v for k, v in texts.items()})
 

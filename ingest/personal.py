@@ -81,7 +81,8 @@ def set_aside_key(path: Path, fingerprint: str) -> Path:
 
 
 def load_or_create_key(notify=print, *, held_by: Path | None = None,
-                       expected: str | None = None, new: bool = False) -> bytes:  # fmt: skip
+                       expected: str | None = None, new: bool = False,
+                       lang: str = "zh") -> bytes:  # fmt: skip
     """The keyed-hash secret, outside the repository; created (mode 0600) only when nothing
     was hashed with another key, or on purpose (``new``).
 
@@ -111,7 +112,7 @@ def load_or_create_key(notify=print, *, held_by: Path | None = None,
                 f"{KEY_ENV} 指向它）；若确已丢失，运行 jixiao run --new-key 以新密钥从原始报送"
                 "数据重新散列全部记录。"
             )
-        _create_key(path, notify)
+        _create_key(path, notify, lang)
     key = _read_key(path)
     if expected and not new and key_fingerprint(key) != expected:
         aside = set_aside_key(path, expected)
@@ -124,7 +125,7 @@ def load_or_create_key(notify=print, *, held_by: Path | None = None,
     return key
 
 
-def _create_key(path: Path, notify) -> None:
+def _create_key(path: Path, notify, lang: str = "zh") -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -149,7 +150,10 @@ def _create_key(path: Path, notify) -> None:
         ) from None
     notify(
         f"已创建个人信息散列密钥 {path}。请妥善备份：丢失或更换密钥后，须以 jixiao run "
-        "--new-key 从原始报送数据重新散列全部记录。"
+        "--new-key 从原始报送数据重新散列全部记录。" if lang == "zh"
+        else f"created the key for hashing personal data, {path}. Back it up: with the key lost "
+        "or changed, every record must be hashed again from the raw submissions with "
+        "`jixiao run --new-key`."
     )
 
 

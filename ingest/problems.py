@@ -23,9 +23,13 @@ class Problem:
     expected: str | None = None
     cell: str | None = None
     detail: str | None = None
+    detail_en: str | None = None  # ``detail`` in English, where a reader words it
 
     def message(self, lang: str = "zh") -> str:
-        return rule(self.rule_id).message(lang, **asdict(self))
+        params = asdict(self)
+        if lang != "zh" and self.detail_en:
+            params["detail"] = self.detail_en
+        return rule(self.rule_id).message(lang, **params)
 
     def where(self, lang: str = "zh") -> str:
         parts = []

@@ -1003,7 +1003,7 @@ def _binary_kind(data: bytes) -> str | None:
     return next((kind for magic, kind in _BINARY_MAGIC if data.startswith(magic)), None)
 
 
-def _nul_guess(data: bytes) -> str:
+def _nul_guess(data: bytes) -> tuple[str, str]:
     """What a file with NUL bytes and no BOM probably is, for the county's error message."""
     # UTF-16 puts the NUL half of ASCII characters (commas, newlines, digits) on one parity;
     # a few CJK characters (一 is U+4E00) put a NUL on the other, hence a ratio, not zero.
@@ -1011,21 +1011,23 @@ def _nul_guess(data: bytes) -> str:
     # is a NUL; binary data with scattered NULs is not called text.
     odd, even, share = data[1::2].count(0), data[::2].count(0), len(data) // 16
     if odd > 4 * even and odd > share:
-        return "无字节顺序标记的 UTF-16 LE"
+        return "无字节顺序标记的 UTF-16 LE", "UTF-16 LE without a byte order mark"
     if even > 4 * odd and even > share:
-        return "无字节顺序标记的 UTF-16 BE"
+        return "无字节顺序标记的 UTF-16 BE", "UTF-16 BE without a byte order mark"
     # UTF-32 of any BMP text has a NUL in every fourth byte.
     if not data[3::4].strip(b"\0") or not data[::4].strip(b"\0"):
-        return "无字节顺序标记的 UTF-32"
-    return "二进制数据"
+        return "无字节顺序标记的 UTF-32", "UTF-32 without a byte order mark"
+    return "二进制数据", "binary data"
 
 
 def _check_start(first: bytes) -> None:
     for bom, name in _WIDE_BOMS:
         if first.startswith(bom):
-            raise _refuse("FILE.ENCODING", detail=f"{name}（字节顺序标记 {bom.hex(' ')}）")
+            raise _refuse("FILE.ENCODING", detail=f"{name}（字节顺序标记 {bom.hex(' ')}）",
+                          detail_en=f"{name} (byte order mark {bom.hex(' ')})")  # fmt: skip
     if first.startswith(b"PK\x03\x04"):
-        raise _refuse("FILE.ENCODING", detail="这是改名为 .csv 的 Excel 工作簿，不是文本")
+        raise _refuse("FILE.ENCODING", detail="这是改名为 .csv 的 Excel 工作簿，不是文本",
+                      detail_en="an Excel workbook renamed to .csv, not text")  # fmt: skip
     kind = _binary_kind(first)
     if kind:
         raise _refuse("FILE.ENCODING", detail=f"这是改名为 .csv 的{kind}（二进制数据），不是文本")
@@ -1064,7 +1066,9 @@ def _scan_csv(handle: BinaryIO, limits: Limits) -> str:
     chunks = _chunks(handle, first)
     for chunk in chunks:
         if b"\0" in chunk:
-            raise _refuse("FILE.ENCODING", detail=f"含 NUL 字节，疑似{_nul_guess(chunk)}")
+            guess, guess_en = _nul_guess(chunk)
+            raise _refuse("FILE.ENCODING", detail=f"含 NUL 字节，疑似{guess}",
+                          detail_en=f"it holds NUL bytes: {guess_en}, it seems")  # fmt: skip
         if utf8:
             try:
                 decoded = decoder.decode(chunk)
@@ -1107,9 +1111,12 @@ def _scan_csv(handle: BinaryIO, limits: Limits) -> str:
         raise _refuse(
             "FILE.ENCODING",
             detail="既可读作 UTF-8 也可读作 GB18030，无法确定；另存为带 BOM 的 UTF-8 可消除歧义",
+            detail_en="it reads as UTF-8 and as GB18030 alike; saving it as UTF-8 with a BOM "
+            "settles it",
         )
     if bom:
-        raise _refuse("FILE.ENCODING", detail="带 UTF-8 BOM 但内容不是有效的 UTF-8")
+        raise _refuse("FILE.ENCODING", detail="带 UTF-8 BOM 但内容不是有效的 UTF-8",
+                      detail_en="a UTF-8 BOM, but the text is not valid UTF-8")  # fmt: skip
     handle.seek(0)
     _check_gb18030(handle)
     return "gb18030"
@@ -1153,7 +1160,8 @@ def _check_gb18030(handle: BinaryIO) -> None:
                         piece.decode("gb18030")
                     except UnicodeDecodeError:
                         raise _refuse(
-                            "FILE.ENCODING", detail=f"既不是 UTF-8 也不是 GB18030（第 {number} 行）"
+                            "FILE.ENCODING", detail=f"既不是 UTF-8 也不是 GB18030（第 {number} 行）",
+                            detail_en=f"neither UTF-8 nor GB18030 (line {number})",
                         ) from None
                     gb_line = gb_line or number
                 else:
@@ -1166,6 +1174,8 @@ def _check_gb18030(handle: BinaryIO) -> None:
                         "FILE.ENCODING",
                         detail=f"同一文件混用了 UTF-8（第 {utf8_line} 行）和 GB18030"
                         f"（第 {gb_line} 行）两种编码",
+                        detail_en=f"UTF-8 (line {utf8_line}) and GB18030 (line {gb_line}) "
+                        "mixed in one file",
                     )
             number += 1
 
@@ -1318,7 +1328,8 @@ def read_csv(path: Path, limits: Limits | None = None, columns: bool = False) ->
                 "FILE.CORRUPT", detail=f"CSV 第 {reader.line_num} 行：{_shown(str(error))}"
             ) from None
         except UnicodeDecodeError:  # the first pass makes this unreachable; kept to never crash
-            raise _refuse("FILE.ENCODING", detail="既不是 UTF-8 也不是 GB18030") from None
+            raise _refuse("FILE.ENCODING", detail="既不是 UTF-8 也不是 GB18030",
+                          detail_en="neither UTF-8 nor GB18030") from None
     if wide:
         raise FileRefused(wide)
     if not lines.content:

@@ -27,11 +27,17 @@ from jixiao.ingest.readers import read_workbook
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import REVIEWS
 
-DECISIONS = ("确认", "不予采纳", "待定")
-DISMISSED = "不予采纳"
-# The columns findings.xlsx gives a reviewer (publish.excel), and the one naming the finding.
+# The decisions as SPEC §3.2 fixes them, in either language's workbook; in English outputs
+# each is glossed (DECISIONS_EN).
+CONFIRMED, DISMISSED, PENDING = "确认", "不予采纳", "待定"
+DECISIONS = (CONFIRMED, DISMISSED, PENDING)
+DECISIONS_EN = {CONFIRMED: "confirmed", DISMISSED: "dismissed", PENDING: "pending"}
+# The columns findings.xlsx gives a reviewer (publish.excel), and the one naming the finding;
+# a workbook written with --lang en heads them in English (COLUMNS_EN), read the same.
 REVIEW_COLUMNS = ("复核结论", "复核意见", "复核人")
 FINGERPRINT = "指纹"
+COLUMNS_EN = dict(zip((*REVIEW_COLUMNS, FINGERPRINT),
+                      ("review decision", "review comment", "reviewer", "fingerprint"), strict=True))  # fmt: skip
 KEPT = ("decision", "reason", "reviewer")  # what a decision is; the rest says where it came from
 
 
@@ -48,7 +54,8 @@ def read_decisions(programme_dir: Path, notify: Callable[[str], object]) -> list
             notify(f"复核工作簿 {rel} 无法读取，未采用：{exc.problems[0].message('zh')}")
             continue
         for sheet in sheets.values():
-            header = [clean_text(h) for h in sheet.header]
+            english = {en: zh for zh, en in COLUMNS_EN.items()}
+            header = [english.get(h, h) for h in (clean_text(h) for h in sheet.header)]
             if FINGERPRINT not in header or REVIEW_COLUMNS[0] not in header:
                 continue  # not a findings sheet (证据明细, a sheet the auditor added)
             at = {name: header.index(name) for name in (FINGERPRINT, *REVIEW_COLUMNS)

@@ -17,33 +17,51 @@ from pathlib import Path
 import xlsxwriter
 
 from jixiao.checks.findings import Finding
-from jixiao.ingest.reviews import DECISIONS, DISMISSED, FINGERPRINT, REVIEW_COLUMNS
+from jixiao.ingest.report_items import Said
+from jixiao.ingest.reviews import (
+    COLUMNS_EN,
+    DECISIONS,
+    DECISIONS_EN,
+    DISMISSED,
+    FINGERPRINT,
+    REVIEW_COLUMNS,
+)
 from jixiao.publish.findings import (
     HEAD,
     NEW,
-    SEVERITY_ZH,
     evidence_text,
     public_dict,
     report_place,
+    severity_label,
 )
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-AMOUNT_BASIS = "金额计算"  # beside 涉及金额: how it is reached (Finding's amount_basis)
+# Beside 涉及金额: how it is reached (Finding's amount_basis).
+AMOUNT_BASIS = Said("金额计算", "how the amount is reached")
 
 # Working-paper order (HEAD without severity: the sheet is the severity), then what an
 # auditor filters on or follows from night to night, then the review an auditor fills in
 # and returns into reviews/ (SPEC §3.2, read by ingest.reviews).
-COLUMNS = (*HEAD["zh"][:1], *HEAD["zh"][2:6], AMOUNT_BASIS, *HEAD["zh"][6:], "本次新增",
-           "规则编号", "所涉对象", FINGERPRINT, *REVIEW_COLUMNS)  # fmt: skip
+# The review columns keep the names SPEC §3.2 gives them in Chinese, COLUMNS_EN in English
+# (ingest.reviews reads either); the decisions are the SPEC's in both, glossed in English.
+COLUMNS = Said((*HEAD["zh"][:1], *HEAD["zh"][2:6], AMOUNT_BASIS.zh, *HEAD["zh"][6:], "本次新增",
+                "规则编号", "所涉对象", FINGERPRINT, *REVIEW_COLUMNS),
+               (*HEAD["en"][:1], *HEAD["en"][2:6], AMOUNT_BASIS.en, *HEAD["en"][6:],
+                "new this run", "rule", "subject",
+                *(COLUMNS_EN[c] for c in (FINGERPRINT, *REVIEW_COLUMNS))))  # fmt: skip
 WIDTHS = (6, 40, 30, 44, 12, 30, 30, 8, 28, 28, 18, 12, 36, 10)  # in characters of the default font
-REVIEW_AT = COLUMNS.index(REVIEW_COLUMNS[0])
+REVIEW_AT = COLUMNS.zh.index(REVIEW_COLUMNS[0])
 # Findings dismissed on review: apart from the severity sheets, still open to a new decision.
-DISMISSED_SHEET = "经复核不予采纳"
+DISMISSED_SHEET = Said("经复核不予采纳", "dismissed on review")
+GLOSS = Said(f"请从下拉列表中选择：{' / '.join(DECISIONS)}",
+             "Choose from the list: " + ", ".join(f"{d} = {DECISIONS_EN[d]}" for d in DECISIONS))
 FILL_ROWS = 1000  # how far down the decision's drop-down list reaches
 # One row per piece of evidence, so that an auditor can filter by county, file or row.
-EVIDENCE_SHEET = "证据明细"
-EVIDENCE_COLUMNS = ("序号", "严重程度", "规则编号", "区县代码", "区县", "文件", "工作表", "行",
-                    "报告章节", "报告位置", "证据内容")  # fmt: skip
+EVIDENCE_SHEET = Said("证据明细", "evidence")
+EVIDENCE_COLUMNS = Said(("序号", "严重程度", "规则编号", "区县代码", "区县", "文件", "工作表", "行",
+                         "报告章节", "报告位置", "证据内容"),
+                        ("#", "severity", "rule", "county code", "county", "file", "sheet", "row",
+                         "report section", "place in the report", "evidence"))  # fmt: skip
 EVIDENCE_WIDTHS = (6, 8, 26, 10, 10, 30, 14, 6, 26, 8, 60)
 EVIDENCE_KEYS = ("county_code", "county", "file", "sheet", "row", "section", "line", "text")
 PRINTED = 8  # the working paper's columns; rule id, subject and fingerprint are for filters
@@ -62,11 +80,11 @@ def excel_text(text: str) -> str:
 
 
 def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str] = (),
-                        reviews: Mapping[str, Mapping] | None = None) -> Path:  # fmt: skip
+                        reviews: Mapping[str, Mapping] | None = None, lang: str = "zh") -> Path:  # fmt: skip
     """Write the workbook to ``path`` (callers wanting atomicity pass a temporary path); each
     finding's review columns are prefilled with the decision on record in ``reviews`` (by
     fingerprint), and a dismissed finding goes to its own sheet."""
-    reviews = reviews or {}
+    reviews, columns, evidence_columns = reviews or {}, COLUMNS(lang), EVIDENCE_COLUMNS(lang)
     # write_string is used throughout; these options make any future plain write() safe too.
     options = {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False}
     with xlsxwriter.Workbook(str(path), options) as book:
@@ -74,17 +92,19 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
         header = book.add_format({**base, "bold": True, "bg_color": "#D9E1F2", "text_wrap": True})
         text = book.add_format({**base, "text_wrap": True})
         money = book.add_format({**base, "num_format": "#,##0.00"})
-        sheets = {s: book.add_worksheet(zh) for s, zh in
-                  (*SEVERITY_ZH.items(), (DISMISSED, DISMISSED_SHEET))}  # fmt: skip
+        sheets = {s: book.add_worksheet(name) for s, name in
+                  ((s, severity_label(s, lang)) for s in ("error", "warning", "info"))}  # fmt: skip
+        sheets[DISMISSED] = book.add_worksheet(DISMISSED_SHEET(lang))
         for sheet in sheets.values():
             sheet.data_validation(1, REVIEW_AT, FILL_ROWS, REVIEW_AT, {
-                "validate": "list", "source": list(DECISIONS), "error_title": "复核结论",
-                "error_message": f"请从下拉列表中选择：{' / '.join(DECISIONS)}",
+                "validate": "list", "source": list(DECISIONS), "error_title": columns[REVIEW_AT],
+                "error_message": GLOSS(lang), "input_title": columns[REVIEW_AT],
+                "input_message": GLOSS(lang),
             })  # fmt: skip
-            for col, (name, width) in enumerate(zip(COLUMNS, WIDTHS, strict=True)):
+            for col, (name, width) in enumerate(zip(columns, WIDTHS, strict=True)):
                 sheet.write_string(0, col, name, header)
                 sheet.set_column(col, col, width)
-            sheet.set_row(0, LINE_PT * max(map(_lines, COLUMNS, WIDTHS)))
+            sheet.set_row(0, LINE_PT * max(map(_lines, columns, WIDTHS)))
             sheet.freeze_panes(1, 0)
             sheet.repeat_rows(0)
             # A4 landscape, the working paper's columns fitted to the page width.
@@ -92,24 +112,24 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             sheet.set_landscape()
             sheet.print_area(0, 0, 1_048_575, PRINTED - 1)
             sheet.fit_to_pages(1, 0)
-        pieces = book.add_worksheet(EVIDENCE_SHEET)
-        for col, (name, width) in enumerate(zip(EVIDENCE_COLUMNS, EVIDENCE_WIDTHS, strict=True)):
+        pieces = book.add_worksheet(EVIDENCE_SHEET(lang))
+        for col, (name, width) in enumerate(zip(evidence_columns, EVIDENCE_WIDTHS, strict=True)):
             pieces.write_string(0, col, name, header)
             pieces.set_column(col, col, width)
         pieces.freeze_panes(1, 0)
         at = 0
         rows = dict.fromkeys(sheets, 0)
         for number, f in enumerate(findings, 1):  # numbered as in report.html
-            d = public_dict(f)
+            d = public_dict(f, lang)
             for e in d["evidence"]:
                 at += 1
                 pieces.write_number(at, 0, number, text)
-                pieces.write_string(at, 1, SEVERITY_ZH[d["severity"]], text)
+                pieces.write_string(at, 1, severity_label(d["severity"], lang), text)
                 pieces.write_string(at, 2, d["rule_id"], text)
                 for col, key in enumerate(EVIDENCE_KEYS, 3):
                     value = e.get(key)
                     if key == "line" and ({"table_row", "paragraph", "page"} & e.keys()):
-                        value = report_place(e)  # a .docx's, as Word shows it
+                        value = report_place(e, lang)  # a .docx's or .pdf's, as its reader finds it
                     if isinstance(value, int):
                         pieces.write_number(at, col, value, text)
                     else:
@@ -119,7 +139,7 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             sheet, r = sheets[kind], rows[kind] + 1
             rows[kind] = r
             sheet.write_number(r, 0, number, text)
-            texts = (d["message"], d["basis"], evidence_text(d))
+            texts = (d["message"], d["basis"], evidence_text(d, lang))
             for col, value in enumerate(texts, 1):
                 sheet.write_string(r, col, excel_text(value), text)
             if d["amount_yuan"] is not None:
@@ -127,7 +147,7 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             else:
                 sheet.write_blank(r, 4, None, money)
             decided = (review["decision"], review["reason"], review["reviewer"]) if review else ()
-            tail = (d["amount_basis"] or "", d["suggestion"], NEW["zh"] if f.fingerprint in new
+            tail = (d["amount_basis"] or "", d["suggestion"], NEW[lang] if f.fingerprint in new
                     else "", d["rule_id"], d["subject"], d["fingerprint"], *decided)  # fmt: skip
             for col, value in enumerate(tail, 5):
                 sheet.write_string(r, col, excel_text(value), text)
@@ -138,6 +158,6 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             lines = max(_lines(v, WIDTHS[c]) for c, v in wrapped)
             sheet.set_row(r, min(MAX_PT, LINE_PT * lines))
         for s, sheet in sheets.items():
-            sheet.autofilter(0, 0, rows[s], len(COLUMNS) - 1)
-        pieces.autofilter(0, 0, at, len(EVIDENCE_COLUMNS) - 1)
+            sheet.autofilter(0, 0, rows[s], len(columns) - 1)
+        pieces.autofilter(0, 0, at, len(evidence_columns) - 1)
     return path

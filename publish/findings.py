@@ -16,6 +16,7 @@ from datetime import timedelta, timezone
 
 from jixiao.checks.findings import Finding
 from jixiao.ingest.personal import mask_text
+from jixiao.ingest.reviews import DECISIONS_EN
 
 SEVERITY_ZH = {"error": "错误", "warning": "警示", "info": "提示"}
 HEAD = {
@@ -65,14 +66,25 @@ def as_json(findings: list[Finding], lang: str = "zh",
                       indent=2)  # fmt: skip
 
 
-def review_text(review: Mapping | None) -> str:
+def review_text(review: Mapping | None, lang: str = "zh") -> str:
     """A decision as shown beside its finding: 不予采纳：reason（复核人 name，date）."""
+    zh = lang == "zh"
     if review is None:
-        return "未复核"
-    said = "，".join(b for b in (f"复核人 {review['reviewer']}" if review["reviewer"] else "",
-                                f"{review['decided_at'].astimezone(BEIJING):%Y-%m-%d}") if b)  # fmt: skip
-    reason = f"：{review['reason']}" if review["reason"] else ""
-    return f"{review['decision']}{reason}（{said}）"
+        return "未复核" if zh else "not reviewed"
+    date = f"{review['decided_at'].astimezone(BEIJING):%Y-%m-%d}"
+    if zh:
+        said = "，".join(b for b in (f"复核人 {review['reviewer']}" if review["reviewer"] else "",
+                                    date) if b)  # fmt: skip
+        reason = f"：{review['reason']}" if review["reason"] else ""
+        return f"{review['decision']}{reason}（{said}）"
+    said = ", ".join(b for b in (f"reviewer {review['reviewer']}" if review["reviewer"] else "",
+                                date) if b)  # fmt: skip
+    reason = f": {review['reason']}" if review["reason"] else ""
+    return f"{DECISIONS_EN.get(review['decision'], review['decision'])}{reason} ({said})"
+
+
+def severity_label(severity: str, lang: str = "zh") -> str:
+    return SEVERITY_ZH.get(severity, severity) if lang == "zh" else severity
 
 
 def report_place(e: dict, lang: str = "zh") -> str:
@@ -108,7 +120,7 @@ def evidence_text(d: dict, lang: str = "zh") -> str:
             f"「{e['text']}」" if e.get("text") else "",
         )
         pieces.append(" ".join(b for b in bits if b))
-    return "；".join(pieces)
+    return ("；" if zh else "; ").join(pieces)
 
 
 def amount_text(amount: float | None, basis: str | None = None) -> str:
@@ -125,12 +137,13 @@ def table_rows(findings: list[Finding], lang: str, new: Collection[str] = (),
     rows = []
     for i, f in enumerate(findings, 1):
         d = public_dict(f, lang)
-        severity = SEVERITY_ZH[d["severity"]] if lang == "zh" else d["severity"]
+        severity = severity_label(d["severity"], lang)
         if f.fingerprint in new:
             severity += f"（{NEW['zh']}）" if lang == "zh" else f" ({NEW['en']})"
         row = (str(i), severity, d["message"], d["basis"], evidence_text(d, lang),
                amount_text(d["amount_yuan"], d["amount_basis"]), d["suggestion"])  # fmt: skip
-        review = (mask_text(review_text(reviews.get(f.fingerprint))),) if reviews is not None else ()
+        review = ((mask_text(review_text(reviews.get(f.fingerprint), lang)),)
+                  if reviews is not None else ())  # fmt: skip
         rows.append(row + review)
     return rows
 

@@ -28,14 +28,16 @@ from urllib.parse import quote
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.against_records import counted
 from jixiao.checks.findings import Finding
+from jixiao.checks.report_text import GRADES_EN
 from jixiao.ingest.personal import mask_text
+from jixiao.ingest.report_items import Said
+from jixiao.ingest.reviews import CONFIRMED, DECISIONS_EN, PENDING
 from jixiao.publish.excel import write_findings_xlsx
 from jixiao.publish.files import under, write_atomic
 from jixiao.publish.findings import (
     BEIJING,
     HEAD,
     REVIEW_HEAD,
-    SEVERITY_ZH,
     as_json,
     colgroup,
     findings_table,
@@ -43,6 +45,7 @@ from jixiao.publish.findings import (
     md_text,
     page,
     public_dict,
+    severity_label,
     summary,
     table_rows,
 )
@@ -77,32 +80,74 @@ class Publication:
     # findings they dismissed (不予采纳): listed apart, never among ``findings``
     reviews: dict[str, dict] = field(default_factory=dict)
     dismissed: list[Finding] = field(default_factory=list)
+    lang: str = "zh"  # of every text the reports give (zh | en); data stay as they are
 
     @property
     def title(self) -> str:
-        return f"{self.programme_name}绩效评价审核报告"
+        return (f"{self.programme_name}绩效评价审核报告" if self.lang == "zh"
+                else f"Performance evaluation audit: {self.programme_name}")  # fmt: skip
 
 
-H_SUMMARY, H_CHARTS, H_SCORES = "一、总体情况", "二、指标完成情况与满意度", "三、评分表"
-H_FINDINGS, H_RESOLVED, H_COVERAGE = "四、审计发现", "五、已整改问题", "六、报送覆盖情况"
-H_CONTENTS, H_SIGN = "目录", "编制与复核"
+# Every text the report gives a reader, in Chinese and English (``Publication.lang``).
+H_SUMMARY = Said("一、总体情况", "1. Summary")
+H_CHARTS = Said("二、指标完成情况与满意度", "2. Indicators and satisfaction")
+H_SCORES = Said("三、评分表", "3. Scorecard")
+H_FINDINGS = Said("四、审计发现", "4. Findings")
+H_RESOLVED = Said("五、已整改问题", "5. Resolved since the last run")
+H_COVERAGE = Said("六、报送覆盖情况", "6. Coverage of the submissions")
+H_CONTENTS, H_SIGN = Said("目录", "Contents"), Said("编制与复核", "Preparation and review")
 HEADINGS = (H_SUMMARY, H_CHARTS, H_SCORES, H_FINDINGS, H_RESOLVED, H_COVERAGE, H_SIGN)
-LEVEL1_HEAD = ("一级指标", "权重", "重新计算得分", "自评得分", "差异")
-SCORE_HEAD = ("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分")
+LEVEL1_HEAD = Said(("一级指标", "权重", "重新计算得分", "自评得分", "差异"),
+                   ("level-1 indicator", "weight", "recomputed score", "self-assessed", "difference"))  # fmt: skip
+SCORE_HEAD = Said(("指标", "权重", "目标值", "实际值", "得分", "扣分", "说明", "自评得分"),
+                  # short words: the columns are sized for two Chinese characters
+                  ("indicator", "wt.", "target", "actual", "score", "lost", "explanation",
+                   "self-assessed"))  # fmt: skip
 SCORE_WIDTHS = (18, 6, 10, 10, 7, 6, 35, 8)
-INDICATOR_HEAD = ("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标")
-RESOLVED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "指纹")
-H_DISMISSED = "经复核不予采纳的发现"
-DISMISSED_HEAD = ("序号", "严重程度", "问题", "所涉对象", "不予采纳理由", "复核人", "复核时间", "来源")
-UNASSIGNED_HEAD = ("文件", "说明页")
-REFUSED_HEAD = ("区县", "文件", "退回说明")
-REFUSED_LINE = "以下报送文件被拒收、尚待区县补报，其数据未计入本次审核（退回说明逐行列明须更正之处）："
-NOTES_HEAD = ("区县", "文件", "读取说明")
-NOTES_LINE = ("已接收文件中，以下内容按版式识别后未作为数据读入，或读入时需要留意（隐藏的行和工作表、"
-              "表尾、栏次行等）：")
-SERIES = (("target", "目标值", "#9e9e9e"), ("claimed", "报告所述", "#3b78c2"),
-          ("recorded", "记录实际", "#e07b00"))  # fmt: skip
-SIGN_OFF = ("编制人", "编制日期", "复核人", "复核日期")
+INDICATOR_HEAD = Said(("指标", "单位", "目标值", "报告所述", "记录实际", "记录占目标"),
+                      ("indicator", "unit", "target", "report says", "records show",
+                       "records / target"))  # fmt: skip
+RESOLVED_HEAD = Said(("序号", "严重程度", "问题", "所涉对象", "指纹"),
+                     ("#", "severity", "problem", "subject", "fingerprint"))
+H_DISMISSED = Said("经复核不予采纳的发现", "Findings dismissed on review")
+DISMISSED_HEAD = Said(("序号", "严重程度", "问题", "所涉对象", "不予采纳理由", "复核人", "复核时间", "来源"),
+                      ("#", "severity", "problem", "subject", "reason", "reviewer", "decided at",
+                       "source"))  # fmt: skip
+UNASSIGNED_HEAD = Said(("文件", "说明页"), ("file", "page"))
+REFUSED_HEAD = Said(("区县", "文件", "退回说明"), ("county", "file", "feedback"))
+REFUSED_LINE = Said("以下报送文件被拒收、尚待区县补报，其数据未计入本次审核（退回说明逐行列明须更正之处）：",
+                    "These files were refused and await the county's resubmission; their data are "
+                    "not in this audit (the feedback lists, row by row, what to correct):")  # fmt: skip
+NOTES_HEAD = Said(("区县", "文件", "读取说明"), ("county", "file", "how it was read"))
+NOTES_LINE = Said("已接收文件中，以下内容按版式识别后未作为数据读入，或读入时需要留意（隐藏的行和工作表、"
+                  "表尾、栏次行等）：",
+                  "Of the accepted files, these parts were recognised by their layout and not read "
+                  "as data, or were read with care (hidden rows and sheets, footers, column-number "
+                  "rows):")  # fmt: skip
+SERIES = (("target", Said("目标值", "target"), "#9e9e9e"),
+          ("claimed", Said("报告所述", "report says"), "#3b78c2"),
+          ("recorded", Said("记录实际", "records show"), "#e07b00"))  # fmt: skip
+SIGN_OFF = Said(("编制人", "编制日期", "复核人", "复核日期"),
+                ("prepared by", "date", "reviewed by", "date"))
+NONE = Said("无。", "None.")
+ACCEPTED, REFUSED = Said("已接收", "accepted"), Said("已拒收", "refused")
+
+
+def coverage_cell(lang: str, rows: int | None, refused: bool = False, absent: bool = False) -> str:
+    """What one county submitted of one sheet: ``rows`` accepted (None: none accepted), a file
+    of it ``refused``, or a workbook that left the sheet out (``absent``)."""
+    zh = lang == "zh"
+    if rows is not None:
+        cell = (f"已接收 {rows} 行" if zh else f"accepted {rows} row{'s' if rows > 1 else ''}") if rows else (
+            "已接收（无数据行）" if zh else "accepted (no data rows)")
+        return cell + (("（新报送文件被拒收）" if zh else " (a newer file refused)") if refused else "")
+    if refused:
+        return REFUSED(lang)
+    if absent:
+        return "未报送（工作簿中无此表）" if zh else "not submitted (sheet not in the workbook)"
+    return "未报送" if zh else "not submitted"
+
+
 # A4 and the table rules are the shared style's (publish.findings.CSS); here what only the
 # working paper has: its contents, charts kept whole, the sign-off table.
 PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.provisional{color:#a05a00}
@@ -135,46 +180,66 @@ def _level(pub: Publication, level: int) -> list[dict]:
     return [s for s in pub.scores if s.get("level") == level]
 
 
+def _grade(grade: str | None, lang: str) -> str:
+    if not grade:
+        return "—"
+    return grade if lang == "zh" else GRADES_EN.get(grade, grade)
+
+
 def summary_lines(pub: Publication) -> list[str]:
-    lines = []
+    zh, lines = pub.lang == "zh", []
     total = next(iter(_level(pub, 0)), None)
     if total is None:
-        lines.append("本次未能重新计算总分。")
+        lines.append("本次未能重新计算总分。" if zh else "The total could not be recomputed.")
     else:
-        line = f"重新计算总分 {_num(total.get('score'))} 分，等级「{total.get('grade') or '—'}」"
         score, claimed = _decimal(total.get("score")), _decimal(total.get("claimed_score"))
+        grade = _grade(total.get("grade"), pub.lang)
+        line = (f"重新计算总分 {_num(score)} 分，等级「{grade}」" if zh
+                else f"Recomputed total {_num(score)}, graded {grade}")  # fmt: skip
         if claimed is None:
-            lines.append(line + "；报告未给出自评总分。")
+            lines.append(line + ("；报告未给出自评总分。" if zh else "; the report gives no self-assessed total."))
         else:
             if score is None or score == claimed:
-                gap = "无法比较" if score is None else "两者一致"
-            else:
+                gap = (("无法比较" if zh else "they cannot be compared") if score is None
+                       else "两者一致" if zh else "the two agree")  # fmt: skip
+            elif zh:
                 gap = f"重新计算{'低' if score < claimed else '高'}于自评 {_num(abs(score - claimed))} 分"
-            lines.append(line + f"；报告自评 {_num(claimed)} 分，{gap}。")
-    lines.append(summary(pub.findings))
+            else:
+                gap = (f"the recomputed total is {_num(abs(score - claimed))} "
+                       f"{'below' if score < claimed else 'above'} it")  # fmt: skip
+            lines.append(line + (f"；报告自评 {_num(claimed)} 分，{gap}。" if zh
+                                 else f"; the report's own score is {_num(claimed)}: {gap}."))  # fmt: skip
+    lines.append(summary(pub.findings, pub.lang))
     if pub.reviews:
         lines.append(review_line(pub))
     if pub.coverage:
         lines.append(coverage_line(pub))
     new = sum(f.fingerprint in pub.new for f in pub.findings)
-    lines.append(f"与上次运行相比：新增 {new} 条，已整改 {len(pub.resolved)} 条。")
+    lines.append(f"与上次运行相比：新增 {new} 条，已整改 {len(pub.resolved)} 条。" if zh
+                 else f"Since the last run: {new} new, {len(pub.resolved)} resolved.")  # fmt: skip
     return lines
 
 
 def review_line(pub: Publication) -> str:
     """Where the auditors' review stands (SPEC §3.2): dismissed findings are not counted above."""
     said = [pub.reviews.get(f.fingerprint, {}).get("decision") for f in pub.findings]
-    tally = "，".join(f"{d} {said.count(d)} 条" for d in ("确认", "待定") if said.count(d))
-    return (f"复核：{tally + '，' if tally else ''}未复核 {said.count(None)} 条；另有 "
-            f"{len(pub.dismissed)} 条经复核不予采纳，不计入上述发现（见「{H_DISMISSED}」）。")
+    kept = [d for d in (CONFIRMED, PENDING) if said.count(d)]
+    if pub.lang == "zh":
+        tally = "，".join(f"{d} {said.count(d)} 条" for d in kept)
+        return (f"复核：{tally + '，' if tally else ''}未复核 {said.count(None)} 条；另有 "
+                f"{len(pub.dismissed)} 条经复核不予采纳，不计入上述发现（见「{H_DISMISSED.zh}」）。")
+    tally = ", ".join(f"{said.count(d)} {DECISIONS_EN[d]}" for d in kept)
+    return (f"Review: {tally + ', ' if tally else ''}{said.count(None)} not reviewed; another "
+            f"{len(pub.dismissed)} dismissed on review and not counted above (see "
+            f"'{H_DISMISSED.en}').")  # fmt: skip
 
 
 def dismissed_rows(pub: Publication) -> list[tuple[str, ...]]:
     """The dismissed findings, numbered on from the open ones as in findings.xlsx."""
     rows = []
     for i, f in enumerate(pub.dismissed, len(pub.findings) + 1):
-        r, d = pub.reviews[f.fingerprint], public_dict(f)
-        rows.append((str(i), SEVERITY_ZH[d["severity"]], d["message"], d["subject"],
+        r, d = pub.reviews[f.fingerprint], public_dict(f, pub.lang)
+        rows.append((str(i), severity_label(d["severity"], pub.lang), d["message"], d["subject"],
                      r["reason"], r["reviewer"], f"{r['decided_at'].astimezone(BEIJING):%Y-%m-%d %H:%M}",
                      r["source_file"]))  # fmt: skip
     return rows
@@ -183,28 +248,45 @@ def dismissed_rows(pub: Publication) -> list[tuple[str, ...]]:
 def coverage_line(pub: Publication) -> str:
     """How much of what the counties owe the audit rests on (SPEC §3.2)."""
     cells = [c for row in pub.coverage for c in row[1:]]
-    accepted = sum(c.startswith("已接收") for c in cells)
-    refused = sum(c == "已拒收" for c in cells)
-    unassigned = f"，另有 {len(pub.unassigned)} 个文件无法识别所属区县" if pub.unassigned else ""
-    return (f"报送覆盖：{len(pub.coverage)} 个区县 × {len(pub.coverage_head) - 1} 张表，"
-            f"已接收 {accepted}，已拒收 {refused}，未报送 {len(cells) - accepted - refused}"
-            f"{unassigned}（见「{H_COVERAGE}」）。")  # fmt: skip
+    accepted = sum(c.startswith(ACCEPTED(pub.lang)) for c in cells)
+    refused = sum(c == REFUSED(pub.lang) for c in cells)
+    missing = len(cells) - accepted - refused
+    if pub.lang == "zh":
+        unassigned = f"，另有 {len(pub.unassigned)} 个文件无法识别所属区县" if pub.unassigned else ""
+        return (f"报送覆盖：{len(pub.coverage)} 个区县 × {len(pub.coverage_head) - 1} 张表，"
+                f"已接收 {accepted}，已拒收 {refused}，未报送 {missing}"
+                f"{unassigned}（见「{H_COVERAGE.zh}」）。")  # fmt: skip
+    unassigned = (f"; {len(pub.unassigned)} more file(s) whose county cannot be told"
+                  if pub.unassigned else "")  # fmt: skip
+    return (f"Coverage: {len(pub.coverage)} counties × {len(pub.coverage_head) - 1} sheets: "
+            f"{accepted} accepted, {refused} refused, {missing} not submitted{unassigned} "
+            f"(see '{H_COVERAGE.en}').")  # fmt: skip
 
 
 def provisional_line(pub: Publication) -> str:
     """The indicators whose recorded figure rests on part of the counties (SPEC §3.2)."""
-    partial = [f"{i.get('name') or i.get('id')}（缺 {counted(tuple(i['missing']))}）"
+    zh = pub.lang == "zh"
+    partial = [f"{i.get('name') or i.get('id')}（缺 {counted(tuple(i['missing']))}）" if zh
+               else f"{i.get('name') or i.get('id')} (without {counted(tuple(i['missing']), lang='en')})"
                for i in pub.indicators if i.get("missing") and i.get("recorded") is not None]  # fmt: skip
     if not partial:
         return ""
-    return ("以下指标的「记录实际」只含已接收的区县报送数据，尚缺区县（被拒收或未报送）补报前仅供参考，"
-            "不作为确认报告数据的依据：" + "；".join(partial) + "。")
+    if zh:
+        return ("以下指标的「记录实际」只含已接收的区县报送数据，尚缺区县（被拒收或未报送）补报前仅供参考，"
+                "不作为确认报告数据的依据：" + "；".join(partial) + "。")
+    return ("These indicators' recorded figures hold only the accepted counties' data; until the "
+            "missing counties (refused or not submitted) resubmit they are provisional and do not "
+            "confirm the report: " + "; ".join(partial) + ".")
 
 
 def unassigned_line(pub: Publication) -> str:
     """The files no county's coverage counts, for the operator to hand to their counties."""
-    return (f"{len(pub.unassigned)} 个报送文件无法识别所属区县，未计入各区县的报送覆盖：请核实其所属区县，"
-            "以区县代码命名放入 counties 文件夹（说明页在数据仓库所在目录的 unassigned/ 下）。")
+    if pub.lang == "zh":
+        return (f"{len(pub.unassigned)} 个报送文件无法识别所属区县，未计入各区县的报送覆盖：请核实其所属区县，"
+                "以区县代码命名放入 counties 文件夹（说明页在数据仓库所在目录的 unassigned/ 下）。")
+    return (f"{len(pub.unassigned)} submitted file(s) whose county cannot be told, counted in no "
+            "county's coverage: find out whose each is and save it under counties/ named by the "
+            "county's code (the pages are under unassigned/ beside the warehouse).")
 
 
 def index_number(pub: Publication) -> str:
@@ -214,14 +296,20 @@ def index_number(pub: Publication) -> str:
 
 def _meta(pub: Publication) -> list[str]:
     shown = pub.generated_at.astimezone(BEIJING)
+    if pub.lang == "zh":
+        return [
+            f"项目单位：{pub.unit}",
+            f"项目代码：{pub.programme_code}　年度：{pub.year}　索引号：{index_number(pub)}",
+            f"运行编号：{pub.run_id}　生成时间：{shown:%Y-%m-%d %H:%M}（北京时间，UTC+8）",
+        ]
     return [
-        f"项目单位：{pub.unit}",
-        f"项目代码：{pub.programme_code}　年度：{pub.year}　索引号：{index_number(pub)}",
-        f"运行编号：{pub.run_id}　生成时间：{shown:%Y-%m-%d %H:%M}（北京时间，UTC+8）",
+        f"Unit: {pub.unit}",
+        f"Programme: {pub.programme_code}　Year: {pub.year}　Index no.: {index_number(pub)}",
+        f"Run: {pub.run_id}　Generated: {shown:%Y-%m-%d %H:%M} (Beijing time, UTC+8)",
     ]
 
 
-def _sections(pub: Publication) -> list[str]:
+def _sections(pub: Publication) -> list[Said]:
     return [H_SUMMARY, H_CHARTS, H_SCORES, H_FINDINGS, H_RESOLVED,
             *([H_COVERAGE] if pub.coverage else []), H_SIGN]  # fmt: skip
 
@@ -239,11 +327,14 @@ def level1_rows(pub: Publication) -> list[tuple[str, ...]]:
 def scorecard_rows(pub: Publication) -> list[tuple[int, tuple[str, ...]]]:
     """Indicators under their level-1 heading, each group closed by its subtotal, then the
     total; (level, cells) so the HTML can style the subtotal rows."""
+    zh = pub.lang == "zh"
 
     def cells(s: dict) -> tuple[str, ...]:
-        explanation = s.get("explanation") or ""
+        explanation = s.get("explanation") or ""  # in the run's language (scoring)
         if s.get("level") == 0 and s.get("grade"):
-            explanation = f"等级：{s['grade']}" + (f"；{explanation}" if explanation else "")
+            grade = _grade(s["grade"], pub.lang)
+            explanation = (f"等级：{grade}" if zh else f"grade: {grade}") + (
+                ("；" if zh else "; ") + explanation if explanation else "")
         return (s.get("name") or s.get("indicator_id") or "", _num(s.get("weight")),
                 _num(s.get("target")), _num(s.get("actual")), _num(s.get("score")),
                 _num(s.get("deduction")), explanation, _num(s.get("claimed_score")))  # fmt: skip
@@ -280,16 +371,16 @@ def _letters(survey: dict[str, dict[str, int]]) -> list[str]:
     return sorted({a for answers in survey.values() for a in answers})
 
 
-def survey_rows(survey: dict[str, dict[str, int]]) -> tuple[tuple[str, ...], list[tuple]]:
+def survey_rows(survey: dict[str, dict[str, int]], lang: str = "zh") -> tuple[tuple[str, ...], list[tuple]]:
     letters = _letters(survey)
-    head = ("题目", *letters, "合计")
+    head = ("题目", *letters, "合计") if lang == "zh" else ("question", *letters, "total")
     rows = [(q, *(str(a.get(x, 0)) for x in letters), str(sum(a.values())))
             for q, a in survey.items()]  # fmt: skip
     return head, rows
 
 
 def resolved_rows(pub: Publication) -> list[tuple[str, ...]]:
-    return [(str(i), SEVERITY_ZH.get(d.get("severity"), d.get("severity") or ""),
+    return [(str(i), severity_label(d.get("severity") or "", pub.lang),
              mask_text(d.get("message") or ""), mask_text(d.get("subject") or ""),
              d.get("fingerprint") or "") for i, d in enumerate(pub.resolved, 1)]  # fmt: skip
 
@@ -319,7 +410,7 @@ def _legend(items: list[tuple[str, str]], y: int = 14) -> list[str]:
     return parts
 
 
-def indicator_chart(indicators: list[dict]) -> str:
+def indicator_chart(indicators: list[dict], lang: str = "zh") -> str:
     """Grouped bars of target, claimed and recorded per indicator, each as % of its target so
     that 场, 户 and % share one axis; the labels give the actual values."""
     rows = [i for i in indicators if _decimal(i.get("target"))]  # no target: no 100% mark
@@ -339,7 +430,8 @@ def indicator_chart(indicators: list[dict]) -> str:
     def x(pct: Decimal) -> float:
         return _LABEL_W + _PLOT_W * float(min(max(pct, Decimal(0)), Decimal(top))) / top
 
-    parts = _legend([(name, colour) for _, name, colour in SERIES])
+    zh = lang == "zh"
+    parts = _legend([(name(lang), colour) for _, name, colour in SERIES])
     for t in range(0, top + 1, step):
         colour, dash = ("#555", ' stroke-dasharray="4 3"') if t == 100 else ("#ddd", "")
         parts.append(f'<line x1="{x(Decimal(t)):.1f}" y1="{head - 4}" x2="{x(Decimal(t)):.1f}" '
@@ -347,7 +439,8 @@ def indicator_chart(indicators: list[dict]) -> str:
                      f'<text x="{x(Decimal(t)):.1f}" y="{bottom + 14}" text-anchor="middle">'
                      f"{t}%</text>")  # fmt: skip
     parts.append(f'<text x="{_LABEL_W + _PLOT_W / 2}" y="{bottom + 28}" text-anchor="middle">'
-                 "占目标值的百分比（标签为实际数值）</text>")  # fmt: skip
+                 + ("占目标值的百分比（标签为实际数值）" if zh
+                    else "% of the target (labels give the values)") + "</text>")  # fmt: skip
     for n, i in enumerate(rows):
         y0 = head + n * group
         name, unit = i.get("name") or i.get("id") or "", i.get("unit") or ""
@@ -356,25 +449,28 @@ def indicator_chart(indicators: list[dict]) -> str:
         for k, (key, series, colour) in enumerate(SERIES):
             y = y0 + k * (bar + 2)
             value = i.get(key)
-            pct = _ratio(value, i["target"])
+            pct, series, colon = _ratio(value, i["target"]), series(lang), "：" if zh else ": "
             if pct is None:
-                missing = "报告未述及" if key == "claimed" else "无记录"
+                missing = (("报告未述及" if zh else "not stated") if key == "claimed"
+                           else "无记录" if zh else "no records")  # fmt: skip
                 parts.append(f'<text x="{_LABEL_W + 4}" y="{y + bar - 2}" fill="#888">'
-                             f"{series}：{missing}</text>")  # fmt: skip
+                             f"{series}{colon}{missing}</text>")  # fmt: skip
                 continue
-            label = f"{_num(value)}{unit}" + ("" if key == "target" else f"（{pct:.1f}%）")
+            label = f"{_num(value)}{unit}" + ("" if key == "target" else
+                                              f"（{pct:.1f}%）" if zh else f" ({pct:.1f}%)")
             parts.append(
                 f'<rect class="bar bar-{key}" x="{_LABEL_W}" y="{y}" width="{x(pct) - _LABEL_W:.1f}" '
-                f'height="{bar}" fill="{colour}"><title>{html.escape(f"{name} {series}：{label}")}'
+                f'height="{bar}" fill="{colour}"><title>{html.escape(f"{name} {series}{colon}{label}")}'
                 f'</title></rect><text x="{x(pct) + 4:.1f}" y="{y + bar - 2}">'
                 f"{html.escape(label)}{' ›' if pct > top else ''}</text>"
             )
-    return _svg(width, height, "指标目标值、报告所述与记录实际对比", parts)
+    return _svg(width, height, "指标目标值、报告所述与记录实际对比" if zh
+                else "Indicators: target, what the report says and what the records show", parts)
 
 
-def survey_chart(survey: dict[str, dict[str, int]]) -> str:
+def survey_chart(survey: dict[str, dict[str, int]], lang: str = "zh") -> str:
     """One stacked bar per question, answers as shares of that question's respondents."""
-    letters = _letters(survey)
+    letters, zh = _letters(survey), lang == "zh"
     bar, gap, head = 18, 10, 30
     height = head + (bar + gap) * len(survey) + 10
     width = _LABEL_W + _PLOT_W + 80
@@ -390,7 +486,8 @@ def survey_chart(survey: dict[str, dict[str, int]]) -> str:
             if not total or not count:
                 continue
             w = _PLOT_W * count / total
-            tip = f"{question} {a}：{count} 人（{100 * count / total:.2f}%）"
+            tip = (f"{question} {a}：{count} 人（{100 * count / total:.2f}%）" if zh
+                   else f"{question} {a}: {count} ({100 * count / total:.2f}%)")
             parts.append(f'<rect class="bar bar-{html.escape(a)}" x="{x:.1f}" y="{y}" width="{w:.1f}" '
                          f'height="{bar}" fill="{ANSWER_COLOURS.get(a, "#bbbbbb")}">'
                          f"<title>{html.escape(tip)}</title></rect>")  # fmt: skip
@@ -399,8 +496,10 @@ def survey_chart(survey: dict[str, dict[str, int]]) -> str:
                              f"{count}</text>")  # fmt: skip
             x += w
         parts.append(f'<text x="{_LABEL_W + _PLOT_W + 6}" y="{y + bar - 4}">'
-                     f"{'无回答' if not total else f'共 {total} 人'}</text>")  # fmt: skip
-    return _svg(width, height, "满意度调查各题答案分布", parts)
+                     f"{('无回答' if zh else 'no answers') if not total else f'共 {total} 人' if zh else f'{total} in all'}"
+                     "</text>")  # fmt: skip
+    return _svg(width, height, "满意度调查各题答案分布" if zh
+                else "Satisfaction survey: answers to each question", parts)
 
 
 # --- renderers ----------------------------------------------------------------------------
@@ -422,108 +521,122 @@ def _html_table(head, rows, classes=None, numeric=(), widths=()) -> str:
     return f"<table{fixed}<thead><tr>{th}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _anchor(title: str) -> str:
+def _anchor(title: Said) -> str:
     return f"s{HEADINGS.index(title) + 1}"
 
 
-def _h2(title: str) -> str:
-    return f'<h2 id="{_anchor(title)}">{html.escape(title)}</h2>'
+def _h2(title: Said, lang: str) -> str:
+    return f'<h2 id="{_anchor(title)}">{html.escape(title(lang))}</h2>'
 
 
 def render_html(pub: Publication) -> str:
-    esc = html.escape
+    esc, lang = html.escape, pub.lang
+    zh = lang == "zh"
     out = [f"<h1>{esc(pub.title)}</h1>"]
     out += [f'<p class="meta">{esc(m)}</p>' for m in _meta(pub)]
-    out.append(f'<nav class="toc"><b>{H_CONTENTS}</b><ol>'
-               + "".join(f'<li><a href="#{_anchor(t)}">{esc(t)}</a></li>' for t in _sections(pub))
+    out.append(f'<nav class="toc"><b>{H_CONTENTS(lang)}</b><ol>'
+               + "".join(f'<li><a href="#{_anchor(t)}">{esc(t(lang))}</a></li>' for t in _sections(pub))
                + "</ol></nav>")  # fmt: skip
-    out.append(_h2(H_SUMMARY))
+    out.append(_h2(H_SUMMARY, lang))
     out += [f"<p>{esc(line)}</p>" for line in summary_lines(pub)]
     if level1_rows(pub):
-        out.append(_html_table(LEVEL1_HEAD, level1_rows(pub), numeric=(1, 2, 3, 4)))
-    out.append(_h2(H_CHARTS))
-    chart = indicator_chart(pub.indicators)
-    out.append(f"<figure><figcaption>图1　指标目标值、报告所述与记录实际</figcaption>{chart}</figure>"
-               if chart else "<p>无可对比的量化指标。</p>")  # fmt: skip
+        out.append(_html_table(LEVEL1_HEAD(lang), level1_rows(pub), numeric=(1, 2, 3, 4)))
+    out.append(_h2(H_CHARTS, lang))
+    chart = indicator_chart(pub.indicators, lang)
+    caption = ("图1　指标目标值、报告所述与记录实际" if zh
+               else "Figure 1. Indicators: target, report and records")  # fmt: skip
+    out.append(f"<figure><figcaption>{caption}</figcaption>{chart}</figure>" if chart
+               else f"<p>{'无可对比的量化指标。' if zh else 'No quantified indicator to compare.'}</p>")  # fmt: skip
     out += [f'<p class="provisional">{esc(line)}</p>'] if (line := provisional_line(pub)) else []
-    out.append(f"<figure><figcaption>图2　满意度调查答案分布</figcaption>{survey_chart(pub.survey)}</figure>"
-               if pub.survey else "<p>无满意度调查记录。</p>")  # fmt: skip
-    out.append(_h2(H_SCORES))
+    caption = "图2　满意度调查答案分布" if zh else "Figure 2. Satisfaction survey answers"
+    out.append(f"<figure><figcaption>{caption}</figcaption>{survey_chart(pub.survey, lang)}</figure>"
+               if pub.survey else f"<p>{'无满意度调查记录。' if zh else 'No survey records.'}</p>")  # fmt: skip
+    out.append(_h2(H_SCORES, lang))
     rows = scorecard_rows(pub)
-    out.append(_html_table(SCORE_HEAD, [r for _, r in rows], [f"level{lv}" for lv, _ in rows],
+    out.append(_html_table(SCORE_HEAD(lang), [r for _, r in rows], [f"level{lv}" for lv, _ in rows],
                            numeric=(1, 4, 5, 7), widths=SCORE_WIDTHS)
-               if rows else "<p>无评分结果。</p>")  # fmt: skip
-    out.append(_h2(H_FINDINGS) + f"<p>{esc(summary(pub.findings))}</p>")
+               if rows else f"<p>{'无评分结果。' if zh else 'No scores.'}</p>")  # fmt: skip
+    out.append(_h2(H_FINDINGS, lang) + f"<p>{esc(summary(pub.findings, lang))}</p>")
     out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
-    out.append(findings_table(pub.findings, "zh", pub.new, pub.reviews))
-    out.append(f"<h3>{H_DISMISSED}</h3>")
-    out.append(_html_table(DISMISSED_HEAD, dismissed_rows(pub)) if pub.dismissed else "<p>无。</p>")
-    out.append(_h2(H_RESOLVED))
-    out.append(_html_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else "<p>无。</p>")
+    out.append(findings_table(pub.findings, lang, pub.new, pub.reviews))
+    out.append(f"<h3>{H_DISMISSED(lang)}</h3>")
+    out.append(_html_table(DISMISSED_HEAD(lang), dismissed_rows(pub)) if pub.dismissed
+               else f"<p>{NONE(lang)}</p>")  # fmt: skip
+    out.append(_h2(H_RESOLVED, lang))
+    out.append(_html_table(RESOLVED_HEAD(lang), resolved_rows(pub)) if pub.resolved
+               else f"<p>{NONE(lang)}</p>")  # fmt: skip
     if pub.coverage:
-        out += [_h2(H_COVERAGE), f"<p>{esc(coverage_line(pub))}</p>",
+        out += [_h2(H_COVERAGE, lang), f"<p>{esc(coverage_line(pub))}</p>",
                 _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
         if pub.refused:
             rows = "".join(f"<tr><td>{esc(c)}</td><td>{esc(f)}</td><td><a href=\"{esc(quote(p))}\">"
                            f"{esc(p.rsplit('/', 1)[-1])}</a></td></tr>" for c, f, p in pub.refused)
-            out += [f"<p>{esc(REFUSED_LINE)}</p>", "<table><thead><tr>"
-                    + "".join(f"<th>{h}</th>" for h in REFUSED_HEAD)
+            out += [f"<p>{esc(REFUSED_LINE(lang))}</p>", "<table><thead><tr>"
+                    + "".join(f"<th>{h}</th>" for h in REFUSED_HEAD(lang))
                     + f"</tr></thead><tbody>{rows}</tbody></table>"]  # fmt: skip
         if pub.unassigned:
             out += [f"<p>{esc(unassigned_line(pub))}</p>",
-                    _html_table(UNASSIGNED_HEAD, pub.unassigned)]  # fmt: skip
+                    _html_table(UNASSIGNED_HEAD(lang), pub.unassigned)]  # fmt: skip
         if pub.notes:
-            out += [f"<p>{esc(NOTES_LINE)}</p>", _html_table(NOTES_HEAD, pub.notes)]
-    out += [_h2(H_SIGN), f"<p>{esc(sign_line(pub))}</p>", _sign_table()]
-    return page(pub.title, "\n".join(out), css=PRINT_CSS)
+            out += [f"<p>{esc(NOTES_LINE(lang))}</p>", _html_table(NOTES_HEAD(lang), pub.notes)]
+    out += [_h2(H_SIGN, lang), f"<p>{esc(sign_line(pub))}</p>", _sign_table(lang)]
+    return page(pub.title, "\n".join(out), lang, css=PRINT_CSS)
 
 
 def sign_line(pub: Publication) -> str:
-    return (f"本底稿（索引号 {index_number(pub)}）由 jixiao 按上列运行编号的数据生成，"
-            "经编制人、复核人签字后生效。")
+    if pub.lang == "zh":
+        return (f"本底稿（索引号 {index_number(pub)}）由 jixiao 按上列运行编号的数据生成，"
+                "经编制人、复核人签字后生效。")
+    return (f"This working paper (index no. {index_number(pub)}) was generated by jixiao from "
+            "the data of the run named above; it takes effect once signed by its preparer and "
+            "its reviewer.")
 
 
-def _sign_table() -> str:
-    cells = "".join(f"<td>{name}</td><td></td>" for name in SIGN_OFF[:2])
-    review = "".join(f"<td>{name}</td><td></td>" for name in SIGN_OFF[2:])
+def _sign_table(lang: str) -> str:
+    names = SIGN_OFF(lang)
+    cells = "".join(f"<td>{name}</td><td></td>" for name in names[:2])
+    review = "".join(f"<td>{name}</td><td></td>" for name in names[2:])
     return f'<table class="sign"><tr>{cells}</tr><tr>{review}</tr></table>'
-
 
 
 def render_markdown(pub: Publication) -> str:
     """The HTML's content without the charts (their figures are given as tables); every text
     escaped for Markdown (md_text), as the HTML escapes it for HTML."""
+    lang = pub.lang
     out = [f"# {md_text(pub.title)}", "", *(f"- {md_text(m)}" for m in _meta(pub)), "",
-           f"## {H_SUMMARY}", ""]  # fmt: skip
+           f"## {H_SUMMARY(lang)}", ""]  # fmt: skip
     for line in summary_lines(pub):
         out += [md_text(line), ""]
     if level1_rows(pub):
-        out += [*md_table(LEVEL1_HEAD, level1_rows(pub)), ""]
-    out += [f"## {H_CHARTS}", ""]
-    out += [*md_table(INDICATOR_HEAD, indicator_rows(pub)), ""] if pub.indicators else []
+        out += [*md_table(LEVEL1_HEAD(lang), level1_rows(pub)), ""]
+    out += [f"## {H_CHARTS(lang)}", ""]
+    out += [*md_table(INDICATOR_HEAD(lang), indicator_rows(pub)), ""] if pub.indicators else []
     out += [md_text(line), ""] if (line := provisional_line(pub)) else []
     if pub.survey:
-        out += [*md_table(*survey_rows(pub.survey)), ""]
-    out += [f"## {H_SCORES}", "", *md_table(SCORE_HEAD, [r for _, r in scorecard_rows(pub)]), ""]
-    out += [f"## {H_FINDINGS}", "", summary(pub.findings), ""]
+        out += [*md_table(*survey_rows(pub.survey, lang)), ""]
+    out += [f"## {H_SCORES(lang)}", "",
+            *md_table(SCORE_HEAD(lang), [r for _, r in scorecard_rows(pub)]), ""]  # fmt: skip
+    out += [f"## {H_FINDINGS(lang)}", "", summary(pub.findings, lang), ""]
     out += [md_text(pub.report_read), ""] if pub.report_read else []
-    out += [*md_table((*HEAD["zh"], REVIEW_HEAD["zh"]),
-                      table_rows(pub.findings, "zh", pub.new, pub.reviews)), ""]  # fmt: skip
-    out += [f"### {H_DISMISSED}", ""]
-    out += [*md_table(DISMISSED_HEAD, dismissed_rows(pub)), ""] if pub.dismissed else ["无。", ""]
-    out += [f"## {H_RESOLVED}", ""]
-    out += md_table(RESOLVED_HEAD, resolved_rows(pub)) if pub.resolved else ["无。"]
+    out += [*md_table((*HEAD[lang], REVIEW_HEAD[lang]),
+                      table_rows(pub.findings, lang, pub.new, pub.reviews)), ""]  # fmt: skip
+    out += [f"### {H_DISMISSED(lang)}", ""]
+    out += ([*md_table(DISMISSED_HEAD(lang), dismissed_rows(pub)), ""] if pub.dismissed
+            else [NONE(lang), ""])  # fmt: skip
+    out += [f"## {H_RESOLVED(lang)}", ""]
+    out += md_table(RESOLVED_HEAD(lang), resolved_rows(pub)) if pub.resolved else [NONE(lang)]
     if pub.coverage:
-        out += ["", f"## {H_COVERAGE}", "", md_text(coverage_line(pub)), "",
+        out += ["", f"## {H_COVERAGE(lang)}", "", md_text(coverage_line(pub)), "",
                 *md_table(pub.coverage_head, pub.coverage)]  # fmt: skip
         if pub.refused:
-            out += ["", md_text(REFUSED_LINE), "", *md_table(REFUSED_HEAD, pub.refused)]
+            out += ["", md_text(REFUSED_LINE(lang)), "", *md_table(REFUSED_HEAD(lang), pub.refused)]
         if pub.unassigned:
-            out += ["", md_text(unassigned_line(pub)), "", *md_table(UNASSIGNED_HEAD, pub.unassigned)]
+            out += ["", md_text(unassigned_line(pub)), "",
+                    *md_table(UNASSIGNED_HEAD(lang), pub.unassigned)]  # fmt: skip
         if pub.notes:
-            out += ["", md_text(NOTES_LINE), "", *md_table(NOTES_HEAD, pub.notes)]
-    out += ["", f"## {H_SIGN}", "", md_text(sign_line(pub)), "",
-            *md_table(SIGN_OFF, [("",) * len(SIGN_OFF)])]  # fmt: skip
+            out += ["", md_text(NOTES_LINE(lang)), "", *md_table(NOTES_HEAD(lang), pub.notes)]
+    out += ["", f"## {H_SIGN(lang)}", "", md_text(sign_line(pub)), "",
+            *md_table(SIGN_OFF(lang), [("",) * len(SIGN_OFF(lang))])]  # fmt: skip
     return "\n".join(out) + "\n"
 
 
@@ -533,14 +646,14 @@ def write_reports(pub: Publication, folder: Path) -> list[Path]:
     texts = {
         "report.html": render_html(pub),
         "report.md": render_markdown(pub),
-        "findings.json": as_json(pub.findings + pub.dismissed, reviews=pub.reviews) + "\n",
+        "findings.json": as_json(pub.findings + pub.dismissed, pub.lang, pub.reviews) + "\n",
     }
     for name, text in texts.items():
         write_atomic(folder / name, text)
         checkpoint("report.text_written")
     target, tmp = folder / "findings.xlsx", folder / "findings.xlsx.tmp"
     try:
-        write_findings_xlsx(pub.findings + pub.dismissed, tmp, pub.new, pub.reviews)
+        write_findings_xlsx(pub.findings + pub.dismissed, tmp, pub.new, pub.reviews, pub.lang)
         checkpoint("report.xlsx_tmp_written")
         os.replace(tmp, target)
         checkpoint("report.xlsx_written")

@@ -40,9 +40,9 @@ FAR_ABOVE = Decimal("1.3")  # actual / target from which the target looks set to
 TOLERANCE = Decimal("0.005")  # a claimed score differs when further than this
 GRADES = ((Decimal(90), "优"), (Decimal(80), "良"), (Decimal(60), "中"), (ZERO, "差"))
 BANDS = (
-    (Decimal("0.8"), "达成，80%–100%"),
-    (Decimal("0.6"), "部分达成，60%–80%"),
-    (ZERO, "未达成，0–60%"),
+    (Decimal("0.8"), "达成，80%–100%", "met, 80%–100%"),
+    (Decimal("0.6"), "部分达成，60%–80%", "partly met, 60%–80%"),
+    (ZERO, "未达成，0–60%", "not met, 0–60%"),
 )
 TOTAL = "total"
 
@@ -57,6 +57,7 @@ class IndicatorScore:
     actual: Decimal | dt.date | None
     score: Decimal
     explanation: str
+    explanation_en: str  # the same in English (``--lang en``): scores are stored in the run's
     far_above: bool = False  # ≥ 130% of target: full marks, but the report must explain
 
     @property
@@ -167,6 +168,12 @@ def _deducted(weight: Decimal, points: Decimal) -> str:
     return f"得 {_num(points)} 分，扣 {_num(weight - points)} 分"
 
 
+def _deducted_en(weight: Decimal, points: Decimal) -> str:
+    if points == weight:
+        return f"{_num(points)} points"
+    return f"{_num(points)} points, {_num(weight - points)} deducted"
+
+
 def _is_satisfaction(ind: Indicator) -> bool:
     return "满意度" in ind.name or "满意度" in ind.level2
 
@@ -186,12 +193,13 @@ def _indicator(ind: Indicator, metrics: dict[str, Metric], late_days: int) -> In
         raise ScoringError(f"指标「{ind.name}」的目标值应为数值，实际为 {ind.target}")
     actual = metric.value
     if actual is None:
-        why = (
-            "无满意度问卷数据支撑，满意度指标不得分"
+        why, why_en = (
+            ("无满意度问卷数据支撑，满意度指标不得分", "no survey data support a satisfaction indicator")
             if _is_satisfaction(ind)
-            else "度量无结果（无相关记录），不得分"
+            else ("度量无结果（无相关记录），不得分", "the measure has no result (no records)")
         )
-        return IndicatorScore(ind, None, ZERO, f"{why}，扣 {_num(w)} 分")
+        return IndicatorScore(ind, None, ZERO, f"{why}，扣 {_num(w)} 分",
+                              f"{why_en}: no points, {_num(w)} deducted")  # fmt: skip
     if ind.kind == "budget_execution":
         return _budget_execution(ind, actual)
     if ind.kind == "lower":
@@ -201,7 +209,9 @@ def _indicator(ind: Indicator, metrics: dict[str, Metric], late_days: int) -> In
         shown = _with_unit(actual, ind.unit)
         verdict = "符合" if points else "不符合"
         return IndicatorScore(
-            ind, actual, points, f"目标为 0，实际 {shown}，{verdict}目标，{_deducted(w, points)}"
+            ind, actual, points, f"目标为 0，实际 {shown}，{verdict}目标，{_deducted(w, points)}",
+            f"target 0, actual {shown}: {'meets' if points else 'misses'} the target, "
+            f"{_deducted_en(w, points)}",
         )
     return _higher(ind, actual)
 
@@ -218,12 +228,17 @@ def _higher(ind: Indicator, actual: Decimal) -> IndicatorScore:
                 w,
                 f"实际 {shown}，为目标 {wanted}的 {ratio}%（≥130%），完成率按 100% 计，"
                 f"得 {_num(w)} 分；远超目标须说明原因（目标可能设置偏低）",
+                f"actual {shown}, {ratio}% of the target {wanted} (≥130%): counted as 100%, "
+                f"{_num(w)} points; so far above its target must be explained (the target may "
+                "have been set too low)",
                 far_above=True,
             )
-        return IndicatorScore(ind, actual, w, f"实际 {shown}，达到目标 {wanted}，得 {_num(w)} 分")
+        return IndicatorScore(ind, actual, w, f"实际 {shown}，达到目标 {wanted}，得 {_num(w)} 分",
+                              f"actual {shown}, meets the target {wanted}: {_num(w)} points")  # fmt: skip
     if target <= 0:  # a negative actual under a zero target: nothing to scale by
         return IndicatorScore(
-            ind, actual, ZERO, f"实际 {shown}，低于目标 {wanted}，扣 {_num(w)} 分"
+            ind, actual, ZERO, f"实际 {shown}，低于目标 {wanted}，扣 {_num(w)} 分",
+            f"actual {shown}, below the target {wanted}: {_num(w)} deducted",
         )
     points = _round(w * max(actual, ZERO) / target)
     return IndicatorScore(
@@ -232,6 +247,8 @@ def _higher(ind: Indicator, actual: Decimal) -> IndicatorScore:
         points,
         f"实际 {shown}，低于目标 {wanted}：{_num(w)} × {_num(max(actual, ZERO))}/{_num(target)}"
         f" = {points}，扣 {_num(w - points)} 分",
+        f"actual {shown}, below the target {wanted}: {_num(w)} × {_num(max(actual, ZERO))}/"
+        f"{_num(target)} = {points}, {_num(w - points)} deducted",
     )
 
 
@@ -239,7 +256,8 @@ def _lower(ind: Indicator, actual: Decimal) -> IndicatorScore:
     w, target, unit = ind.weight, ind.target, ind.unit
     shown, wanted = _with_unit(actual, unit), _with_unit(target, unit)
     if actual <= target:
-        return IndicatorScore(ind, actual, w, f"实际 {shown}，不高于目标 {wanted}，得 {_num(w)} 分")
+        return IndicatorScore(ind, actual, w, f"实际 {shown}，不高于目标 {wanted}，得 {_num(w)} 分",
+                              f"actual {shown}, not above the target {wanted}: {_num(w)} points")  # fmt: skip
     if target <= 0 or actual >= 2 * target:
         return IndicatorScore(
             ind,
@@ -248,6 +266,9 @@ def _lower(ind: Indicator, actual: Decimal) -> IndicatorScore:
             f"实际 {shown}，达到目标 {wanted} 的 2 倍及以上，不得分，扣 {_num(w)} 分"
             if target > 0
             else f"实际 {shown}，高于目标 {wanted}，不得分，扣 {_num(w)} 分",
+            f"actual {shown}, twice the target {wanted} or more: no points, {_num(w)} deducted"
+            if target > 0
+            else f"actual {shown}, above the target {wanted}: no points, {_num(w)} deducted",
         )
     points = _round(w * (1 - (actual - target) / target))
     return IndicatorScore(
@@ -256,6 +277,8 @@ def _lower(ind: Indicator, actual: Decimal) -> IndicatorScore:
         points,
         f"实际 {shown}，高于目标 {wanted}：{_num(w)} × (1 − ({_num(actual)} − {_num(target)})"
         f"/{_num(target)}) = {points}，扣 {_num(w - points)} 分",
+        f"actual {shown}, above the target {wanted}: {_num(w)} × (1 − ({_num(actual)} − "
+        f"{_num(target)})/{_num(target)}) = {points}, {_num(w - points)} deducted",
     )
 
 
@@ -263,14 +286,18 @@ def _deadline(ind: Indicator, done: dt.date | None, late_days: int) -> Indicator
     w, due = ind.weight, ind.target
     if done is None:
         return IndicatorScore(
-            ind, None, ZERO, f"无完成记录，视为未在 {due} 前完成，扣 {_num(w)} 分"
+            ind, None, ZERO, f"无完成记录，视为未在 {due} 前完成，扣 {_num(w)} 分",
+            f"no record of completion, taken as not done by {due}: {_num(w)} deducted",
         )
     if done <= due:
-        return IndicatorScore(ind, done, w, f"于 {done} 完成，不晚于期限 {due}，得 {_num(w)} 分")
+        return IndicatorScore(ind, done, w, f"于 {done} 完成，不晚于期限 {due}，得 {_num(w)} 分",
+                              f"done on {done}, by the deadline {due}: {_num(w)} points")  # fmt: skip
     days = (done - due).days
     late = f"于 {done} 完成，晚于期限 {due} {days} 天"
+    late_en = f"done on {done}, {days} day(s) after the deadline {due}"
     if ind.late != "per_day":
-        return IndicatorScore(ind, done, ZERO, f"{late}，逾期不得分，扣 {_num(w)} 分")
+        return IndicatorScore(ind, done, ZERO, f"{late}，逾期不得分，扣 {_num(w)} 分",
+                              f"{late_en}: late, no points, {_num(w)} deducted")  # fmt: skip
     points = _round(w * max(ZERO, 1 - Decimal(days) / late_days))
     return IndicatorScore(
         ind,
@@ -278,6 +305,8 @@ def _deadline(ind: Indicator, done: dt.date | None, late_days: int) -> Indicator
         points,
         f"{late}，按逾期每天扣 1/{late_days}：{_num(w)} × max(0, 1 − {days}/{late_days})"
         f" = {points}，扣 {_num(w - points)} 分",
+        f"{late_en}: 1/{late_days} deducted per day late: {_num(w)} × max(0, 1 − {days}/"
+        f"{late_days}) = {points}, {_num(w - points)} deducted",
     )
 
 
@@ -286,9 +315,11 @@ def _qualitative(ind: Indicator) -> IndicatorScore:
     if not ZERO <= given <= w:
         raise ScoringError(f"定性指标「{ind.name}」的评分 {given} 超出 0–{_num(w)} 分范围")
     points = _round(given)
-    band = next(name for floor, name in BANDS if points >= floor * w)
+    band, band_en = next((zh, en) for floor, zh, en in BANDS if points >= floor * w)
     return IndicatorScore(
-        ind, None, points, f"定性评价（{band}）：{ind.reason.rstrip('。')}。{_deducted(w, points)}"
+        ind, None, points, f"定性评价（{band}）：{ind.reason.rstrip('。')}。{_deducted(w, points)}",
+        # the reason is programme.yaml's, as written
+        f"qualitative ({band_en}): {ind.reason.rstrip('。')}; {_deducted_en(w, points)}",
     )
 
 
@@ -297,10 +328,13 @@ def _budget_execution(ind: Indicator, rate: Decimal) -> IndicatorScore:
     used = min(max(rate, ZERO), HUNDRED)
     points = _round(w * used / HUNDRED)
     lost = "得满分" if points == w else f"扣 {_num(w - points)} 分"
+    lost_en = "full marks" if points == w else f"{_num(w - points)} deducted"
     text = f"预算执行率 {_num(rate)}%：{_num(w)} × {_num(used)}% = {points}，{lost}"
+    text_en = f"budget execution {_num(rate)}%: {_num(w)} × {_num(used)}% = {points}, {lost_en}"
     if rate > HUNDRED:
         text += "；执行率超过 100%，按 100% 计分，超预算支出须说明原因"
-    return IndicatorScore(ind, rate, points, text)
+        text_en += "; above 100% counts as 100%, and spending over budget must be explained"
+    return IndicatorScore(ind, rate, points, text, text_en)
 
 
 # --- the scores table ----------------------------------------------------------------------
@@ -312,9 +346,12 @@ def _typed(name: str, value: object) -> dict:
             f"{name}_date": value if isinstance(value, dt.date) else None}  # fmt: skip
 
 
-def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int) -> list[dict]:
-    """Rows for ``scores``: indicators (level 3), level-1 totals (1), the total (0)."""
+def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int,
+                   lang: str = "zh") -> list[dict]:  # fmt: skip
+    """Rows for ``scores``: indicators (level 3), level-1 totals (1), the total (0); their
+    explanations in ``lang``, as the run's findings are stored in it."""
     base = {"run_id": run_id, "programme_code": programme_code, "year": year}
+    zh = lang == "zh"
     rows = []
     for s in card.indicators:
         ind = s.indicator
@@ -333,7 +370,7 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
                 "deduction": s.deduction,
                 "claimed_score": card.claimed.get(ind.id),
                 "grade": None,
-                "explanation": s.explanation,
+                "explanation": s.explanation if zh else s.explanation_en,
                 **_typed("target", ind.target),
                 **_typed("actual", s.actual),
             }
@@ -354,7 +391,7 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
                 "deduction": s.deduction,
                 "claimed_score": card.claimed.get(s.name),
                 "grade": None,
-                "explanation": _level1_text(s),
+                "explanation": _level1_text(s, lang),
                 **_typed("target", None),
                 **_typed("actual", None),
             }
@@ -365,7 +402,7 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
             "level": 0,
             "indicator_id": TOTAL,
             "level1": None,
-            "name": "总分",
+            "name": "总分" if zh else "Total",
             "kind": None,
             "weight": card.weight,
             "target": None,
@@ -375,7 +412,8 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
             "claimed_score": card.claimed.get(TOTAL),
             "grade": card.grade,
             "explanation": f"总分 {card.total} 分，评价等级「{card.grade}」"
-            "（优 ≥ 90，良 80–<90，中 60–<80，差 < 60）",
+            "（优 ≥ 90，良 80–<90，中 60–<80，差 < 60）" if zh
+            else f"total {card.total}; excellent ≥ 90, good 80–<90, fair 60–<80, poor < 60",
             **_typed("target", None),
             **_typed("actual", None),
         }
@@ -384,9 +422,12 @@ def scorecard_rows(card: Scorecard, run_id: str, programme_code: str, year: int)
     return [{c: row[c] for c in columns} for row in rows]
 
 
-def _level1_text(s: Level1Score) -> str:
-    text = f"满分 {_num(s.weight)} 分，得 {s.score} 分"
+def _level1_text(s: Level1Score, lang: str = "zh") -> str:
     lost = [f"{i.indicator.name} {_num(i.deduction)}" for i in s.indicators if i.deduction]
+    if lang != "zh":
+        text = f"{s.score} of {_num(s.weight)} points"
+        return text + (f", {_num(s.deduction)} deducted ({'; '.join(lost)})" if lost else "")
+    text = f"满分 {_num(s.weight)} 分，得 {s.score} 分"
     return text + (f"，扣 {_num(s.deduction)} 分（{'；'.join(lost)}）" if lost else "")
 
 
@@ -424,7 +465,7 @@ def claimed_scores(claims: list[Claim], programme: Programme) -> dict[str, Decim
     return found
 
 
-def score_findings(card: Scorecard, claimed: dict[str, Decimal]) -> list[Finding]:
+def score_findings(card: Scorecard, claimed: dict[str, Decimal], lang: str = "zh") -> list[Finding]:
     """REPORT.SCORE_DIFFERS for each claimed score more than 0.005 from the recomputed one;
     the evidence is the recomputation: each indicator behind it that lost points."""
     findings = []
@@ -435,11 +476,18 @@ def score_findings(card: Scorecard, claimed: dict[str, Decimal]) -> list[Finding
         label, recomputed, behind = found
         if abs(value - recomputed) <= TOLERANCE:
             continue
+        # The recomputation is this run's own text, in its language (the fingerprint is not
+        # made of it); names are the programme's.
+        zh = lang == "zh"
+        section = "重新计算" if zh else "recomputed"
         evidence = tuple(
-            Evidence(f"重新计算 › {s.indicator.level1}", 0, f"{s.indicator.name}：{s.explanation}")
+            Evidence(f"{section} › {s.indicator.level1}", 0,
+                     f"{s.indicator.name}：{s.explanation}" if zh
+                     else f"{s.indicator.name}: {s.explanation_en}")
             for s in behind
             if s.deduction or len(behind) == 1
-        ) or (Evidence("重新计算", 0, f"{label}：各项指标均得满分"),)
+        ) or (Evidence(section, 0, f"{label}：各项指标均得满分" if zh
+                       else f"{label}: every indicator has full marks"),)  # fmt: skip
         findings.append(
             Finding(
                 "REPORT.SCORE_DIFFERS",
@@ -448,6 +496,7 @@ def score_findings(card: Scorecard, claimed: dict[str, Decimal]) -> list[Finding
                 str(recomputed),
                 evidence,
                 label=label,
+                params={"label_en": "total"} if key == TOTAL else {},
             )
         )
     return findings

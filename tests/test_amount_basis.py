@@ -164,8 +164,8 @@ def test_the_formula_is_published_beside_the_amount(tmp_path):
     basis = findings[0].as_dict()["amount_basis"]
     rows = CalamineWorkbook.from_path(str(write_findings_xlsx(findings, tmp_path / "f.xlsx"))
                                       ).get_sheet_by_name("警示").to_python()  # fmt: skip
-    at = COLUMNS.index(AMOUNT_BASIS)
-    assert COLUMNS[at - 1] == "涉及金额（元）" and rows[1][at] == basis
+    at = COLUMNS.zh.index(AMOUNT_BASIS.zh)
+    assert COLUMNS.zh[at - 1] == "涉及金额（元）" and rows[1][at] == basis
     assert rows[1][at - 1] == float(findings[0].amount_yuan)
     assert f'46,666.67<span class="basis">{basis}</span>' in findings_table(findings)
     assert f"46,666.67 {basis}" in as_markdown(findings, "t")

@@ -16,7 +16,8 @@ from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 REPO = Path(__file__).resolve().parent.parent
 REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s",
-            "peak_rss_mb", "prefect_overhead_s", "stages")  # fmt: skip
+            "peak_rss_mb", "prefect_overhead_s", "stages", "sample_run_s", "sample_floor_s",
+            "sample_cli_s")  # fmt: skip
 
 
 def _corrupt(value: str, i: int) -> str:
@@ -85,4 +86,6 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     assert agree["rows"]["naive"] == agree["rows"]["floor"]
     assert result["agree"] is True
     assert result["incremental_counts"]["accepted"] == result["incremental_files"]
+    assert result["sample_rows"] > result["sample_floor_rows"] > 0  # jixiao reads more forms
+    assert set(result["sample_stages"]) >= {"read", "gx", "publish"}
     assert "| stage |" in md.read_text(encoding="utf-8")

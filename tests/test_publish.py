@@ -266,12 +266,12 @@ def test_scorecard_groups_indicators_under_their_level1(pub):
 def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     path = written / "findings.xlsx"
     book = CalamineWorkbook.from_path(str(path))
-    assert book.sheet_names == ["错误", "警示", "提示", DISMISSED_SHEET, EVIDENCE_SHEET]
+    assert book.sheet_names == ["错误", "警示", "提示", DISMISSED_SHEET.zh, EVIDENCE_SHEET.zh]
     sheets = {n: book.get_sheet_by_name(n).to_python() for n in book.sheet_names[:3]}
     for rows in sheets.values():
-        assert tuple(rows[0]) == COLUMNS
+        assert tuple(rows[0]) == COLUMNS.zh
     by_severity = {"错误": "error", "警示": "warning", "提示": "info"}
-    fp, amount, fresh = (COLUMNS.index(c) for c in ("指纹", "涉及金额（元）", "本次新增"))
+    fp, amount, fresh = (COLUMNS.zh.index(c) for c in ("指纹", "涉及金额（元）", "本次新增"))
     for name, rows in sheets.items():
         expected = [f for f in pub.findings if f.severity == by_severity[name]]
         assert [r[fp] for r in rows[1:]] == [f.fingerprint for f in expected]
@@ -298,8 +298,8 @@ def test_xlsx_lists_each_piece_of_evidence_to_filter_on(pub, written):
     """证据明细: one row per piece of evidence, numbered as its finding, with the county, file,
     sheet and row of a record, or the report's section and line, in columns of their own."""
     rows = CalamineWorkbook.from_path(str(written / "findings.xlsx")).get_sheet_by_name(
-        EVIDENCE_SHEET).to_python()
-    assert tuple(rows[0]) == EVIDENCE_COLUMNS
+        EVIDENCE_SHEET.zh).to_python()
+    assert tuple(rows[0]) == EVIDENCE_COLUMNS.zh
     expected = [(n, e) for n, f in enumerate(pub.findings, 1) for e in f.evidence]
     assert len(rows) - 1 == len(expected)
     for row, (n, e) in zip(rows[1:], expected, strict=True):
@@ -342,8 +342,8 @@ def test_basis_and_suggestion_are_each_rules_own(pub, written):
     shown_md = {row[3].replace("\\", "") for row in md_rows}
     assert shown == shown_md == set(bases.values())
     for row in xlsx_rows:
-        assert row[COLUMNS.index("依据")] == bases[row[COLUMNS.index("指纹")]]
-        assert row[COLUMNS.index("规则编号")] == findings[row[COLUMNS.index("指纹")]].rule_id
+        assert row[COLUMNS.zh.index("依据")] == bases[row[COLUMNS.zh.index("指纹")]]
+        assert row[COLUMNS.zh.index("规则编号")] == findings[row[COLUMNS.zh.index("指纹")]].rule_id
     assert not any(rule_id.search(b) for b in shown | {r[2] for r in xlsx_rows})
 
 
@@ -396,7 +396,7 @@ def test_xlsx_keeps_empty_severities_with_header(tmp_path):
     errors = [f for f in _findings() if f.severity == "error"]
     book = CalamineWorkbook.from_path(str(write_findings_xlsx(errors, tmp_path / "f.xlsx")))
     assert [len(book.get_sheet_by_name(n).to_python()) for n in book.sheet_names[:3]] == [4, 1, 1]
-    assert tuple(book.get_sheet_by_name("提示").to_python()[0]) == COLUMNS
+    assert tuple(book.get_sheet_by_name("提示").to_python()[0]) == COLUMNS.zh
 
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx"])
