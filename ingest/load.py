@@ -44,7 +44,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
     the programmes' sheet tables. ``notify`` is told what was migrated or rebuilt."""
     for table in TABLES:
         con.execute(table.ddl())
-    _add_columns(con, RUNS, INGEST_LOG)
+    _add_columns(con, RUNS, INGEST_LOG, FINDINGS)
     _years(con, notify)
     _add_columns(con, SCORES)  # its typed targets and actuals; its year is _years' to give
     for programme in programmes:

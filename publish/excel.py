@@ -26,20 +26,30 @@ from jixiao.ingest.reviews import (
     FINGERPRINT,
     REVIEW_COLUMNS,
 )
-from jixiao.publish.findings import HEAD, NEW, evidence_text, public_dict, severity_label
+from jixiao.publish.findings import (
+    HEAD,
+    NEW,
+    evidence_text,
+    public_dict,
+    report_place,
+    severity_label,
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Beside 涉及金额: how it is reached (Finding's amount_basis).
+AMOUNT_BASIS = Said("金额计算", "how the amount is reached")
 
 # Working-paper order (HEAD without severity: the sheet is the severity), then what an
 # auditor filters on or follows from night to night, then the review an auditor fills in
 # and returns into reviews/ (SPEC §3.2, read by ingest.reviews).
 # The review columns keep the names SPEC §3.2 gives them in Chinese, COLUMNS_EN in English
 # (ingest.reviews reads either); the decisions are the SPEC's in both, glossed in English.
-COLUMNS = Said((*HEAD["zh"][:1], *HEAD["zh"][2:], "本次新增", "规则编号", "所涉对象", FINGERPRINT,
-                *REVIEW_COLUMNS),
-               (*HEAD["en"][:1], *HEAD["en"][2:], "new this run", "rule", "subject",
+COLUMNS = Said((*HEAD["zh"][:1], *HEAD["zh"][2:6], AMOUNT_BASIS.zh, *HEAD["zh"][6:], "本次新增",
+                "规则编号", "所涉对象", FINGERPRINT, *REVIEW_COLUMNS),
+               (*HEAD["en"][:1], *HEAD["en"][2:6], AMOUNT_BASIS.en, *HEAD["en"][6:],
+                "new this run", "rule", "subject",
                 *(COLUMNS_EN[c] for c in (FINGERPRINT, *REVIEW_COLUMNS))))  # fmt: skip
-WIDTHS = (6, 40, 30, 44, 12, 30, 8, 28, 28, 18, 12, 36, 10)  # in characters of the default font
+WIDTHS = (6, 40, 30, 44, 12, 30, 30, 8, 28, 28, 18, 12, 36, 10)  # in characters of the default font
 REVIEW_AT = COLUMNS.zh.index(REVIEW_COLUMNS[0])
 # Findings dismissed on review: apart from the severity sheets, still open to a new decision.
 DISMISSED_SHEET = Said("经复核不予采纳", "dismissed on review")
@@ -49,9 +59,9 @@ FILL_ROWS = 1000  # how far down the decision's drop-down list reaches
 # One row per piece of evidence, so that an auditor can filter by county, file or row.
 EVIDENCE_SHEET = Said("证据明细", "evidence")
 EVIDENCE_COLUMNS = Said(("序号", "严重程度", "规则编号", "区县代码", "区县", "文件", "工作表", "行",
-                         "报告章节", "报告行", "证据内容"),
+                         "报告章节", "报告位置", "证据内容"),
                         ("#", "severity", "rule", "county code", "county", "file", "sheet", "row",
-                         "report section", "report line", "evidence"))  # fmt: skip
+                         "report section", "place in the report", "evidence"))  # fmt: skip
 EVIDENCE_WIDTHS = (6, 8, 26, 10, 10, 30, 14, 6, 26, 8, 60)
 EVIDENCE_KEYS = ("county_code", "county", "file", "sheet", "row", "section", "line", "text")
 # Rule id, subject and fingerprint are for filters and the review's round trip, not for the
@@ -118,9 +128,8 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
                 pieces.write_string(at, 2, d["rule_id"], text)
                 for col, key in enumerate(EVIDENCE_KEYS, 3):
                     value = e.get(key)
-                    if key == "line" and e.get("table_row"):  # a Word table's, as Word shows it
-                        value = ("表 {} 第 {} 行" if lang == "zh" else "table {} row {}").format(
-                            *e["table_row"])
+                    if key == "line" and ({"table_row", "paragraph", "page"} & e.keys()):
+                        value = report_place(e, lang)  # a .docx's or .pdf's, as its reader finds it
                     if isinstance(value, int):
                         pieces.write_number(at, col, value, text)
                     else:
@@ -138,15 +147,15 @@ def write_findings_xlsx(findings: list[Finding], path: Path, new: Collection[str
             else:
                 sheet.write_blank(r, 4, None, money)
             decided = (review["decision"], review["reason"], review["reviewer"]) if review else ()
-            tail = (d["suggestion"], NEW[lang] if f.fingerprint in new else "", d["rule_id"],
-                    d["subject"], d["fingerprint"], *decided)  # fmt: skip
+            tail = (d["amount_basis"] or "", d["suggestion"], NEW[lang] if f.fingerprint in new
+                    else "", d["rule_id"], d["subject"], d["fingerprint"], *decided)  # fmt: skip
             for col, value in enumerate(tail, 5):
                 sheet.write_string(r, col, excel_text(value), text)
             for col in range(5 + len(tail), len(COLUMNS)):  # ruled, to be filled in by hand
                 sheet.write_blank(r, col, None, text)
             # Excel does not size a row to its wrapped text: the row is given the height of
             # its longest cell, or every finding would show one line.
-            wrapped = ((1, texts[0]), (2, texts[1]), (3, texts[2]), (5, tail[0]),
+            wrapped = ((1, texts[0]), (2, texts[1]), (3, texts[2]), (5, tail[0]), (6, tail[1]),
                        (REVIEW_AT + 1, review["reason"] if review else ""))  # fmt: skip
             lines = max(_lines(v, WIDTHS[c]) for c, v in wrapped)
             sheet.set_row(r, min(MAX_PT, LINE_PT * lines))

@@ -43,7 +43,7 @@ from jixiao.publish.views import VIEWS, create_views
 DANGER = "=cmd|' /C calc'!A0"
 MASKED = "530102**********1234"
 SPEC_FIELDS = {"rule_id", "severity", "subject", "claimed", "observed", "message", "evidence",
-               "fingerprint", "amount_yuan", "basis", "suggestion"}  # fmt: skip
+               "fingerprint", "amount_yuan", "amount_basis", "basis", "suggestion"}  # fmt: skip
 
 
 def _findings() -> list[Finding]:
@@ -272,18 +272,19 @@ def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     for rows in sheets.values():
         assert tuple(rows[0]) == COLUMNS.zh
     by_severity = {"错误": "error", "警示": "warning", "提示": "info"}
+    fp, amount, fresh = (COLUMNS.zh.index(c) for c in ("指纹", "涉及金额（元）", "本次新增"))
     for name, rows in sheets.items():
         expected = [f for f in pub.findings if f.severity == by_severity[name]]
-        assert [r[9] for r in rows[1:]] == [f.fingerprint for f in expected]
+        assert [r[fp] for r in rows[1:]] == [f.fingerprint for f in expected]
     cells = [c for rows in sheets.values() for r in rows[1:] for c in r]
     danger = next(f for f in pub.findings if f.label == DANGER)
     assert danger.message().startswith("=") and "'" + danger.message() in cells
     dash = next(f for f in pub.findings if f.label.startswith("-"))
     assert "'" + dash.message() in cells
     assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for c in cells)
-    amounts = {r[9]: r[4] for rows in sheets.values() for r in rows[1:]}
+    amounts = {r[fp]: r[amount] for rows in sheets.values() for r in rows[1:]}
     assert amounts[dash.fingerprint] == 1000.5 and isinstance(amounts[danger.fingerprint], float)
-    new = {r[9] for rows in sheets.values() for r in rows[1:] if r[6] == "新增"}
+    new = {r[fp] for rows in sheets.values() for r in rows[1:] if r[fresh] == "新增"}
     assert new == pub.new
     with zipfile.ZipFile(path) as z:
         sheet_xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
