@@ -372,7 +372,8 @@ def test_xlsx_prints_as_a_working_paper(pub, written):
             lines = _lines(message, WIDTHS[1])
             assert sheet.row_dimensions[r].height >= 15 * lines
     empty = book["经复核不予采纳"]  # no finding dismissed here
-    assert empty.max_row == 1 and empty.print_area == "'经复核不予采纳'!$A$2:$M$2"
+    last = openpyxl.utils.get_column_letter(len(COLUMNS.zh))
+    assert empty.max_row == 1 and empty.print_area == f"'经复核不予采纳'!$A$2:${last}$2"
     longest = max(book["错误"].iter_rows(min_row=2), key=lambda row: len(row[3].value or ""))
     assert book["错误"].row_dimensions[longest[0].row].height > 15
 
