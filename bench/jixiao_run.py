@@ -65,6 +65,10 @@ TIMED = (
     ("jixiao.publish.warehouse", "publish", "publish.warehouse_swap"),
     ("jixiao.publish.warehouse", "unreadable", "publish.warehouse_check"),  # opens, whole, answers
     ("jixiao.publish.dictionary", "render", "publish.dictionary"),
+    # --dask: the partitions' wall time (their work is in the workers, out of these timers),
+    # and what the flow does after them on one machine
+    ("jixiao.flows.nightly", "ingest_on_dask", "load.dask_partitions"),
+    ("jixiao.flows.nightly", "merge_partitions", "load.dask_merge"),
 )
 STAGES = ("read", "contract", "load", "checks", "gx", "score", "publish")
 
@@ -227,6 +231,15 @@ def flow_nightly(raw: Path, db: Path, out: Path, lang: str = "zh") -> dict:
     import jixiao.flows.nightly as nightly
 
     return nightly.nightly(raw_dir=str(raw), db=str(db), out=str(out), lang=lang)
+
+
+def dask_nightly(raw: Path, db: Path, out: Path, lang: str = "zh") -> dict:
+    """The nightly flow as `jixiao run --dask local` runs it: on a LocalCluster of processes."""
+    import jixiao.flows.nightly as nightly
+    from jixiao.flows.dask_runner import LOCAL, task_runner
+
+    flow = nightly.nightly.with_options(task_runner=task_runner(LOCAL))
+    return flow(raw_dir=str(raw), db=str(db), out=str(out), lang=lang, dask=True)
 
 
 def warehouse_counts(db: Path, year: int) -> dict:

@@ -10,7 +10,8 @@ Steps (bench/README.md says what each figure means):
    Prefect (cold, timed per stage), Prefect's temporary server started by a flow run over an
    empty folder, the nightly flow cold (``full_run_s``), 1% of the county files changed and
    the flow again (``incremental_s``), and ``check-report`` on the report ten times the
-   seed's length;
+   seed's length; with ``--dask``, the nightly flow cold on a Dask LocalCluster as well
+   (``dask_run_s``, after a warm-up on the sample that measures its fixed cost);
 5. the figures as JSON (``--json``) and Markdown (``--md``, and printed), each beside the
    floor; ``--curve 0.25,0.5,1,2`` adds the full run at each scale, each in a fresh process.
 
@@ -146,7 +147,13 @@ def _sample_cli(work: Path) -> float:
 
 def phase_jixiao(args: argparse.Namespace) -> dict:
     import jixiao.flows  # noqa: F401 - jixiao's Prefect settings first
-    from bench.jixiao_run import Stages, flow_nightly, plain_nightly, warehouse_counts
+    from bench.jixiao_run import (
+        Stages,
+        dask_nightly,
+        flow_nightly,
+        plain_nightly,
+        warehouse_counts,
+    )
     from jixiao.checks.report_check import check_report
     from jixiao.schemas.programme import load_programme
 
@@ -210,6 +217,15 @@ def phase_jixiao(args: argparse.Namespace) -> dict:
     out["prefect_overhead_other_s"] = round(
         out["full_run_stages"]["stages"]["other"] - out["plain_stages"]["stages"]["other"], 3
     )
+    if args.dask:  # before the incremental run changes the files
+        from jixiao.ingest.intake import _cores
+
+        timed("dask_warmup", dask_nightly, warm / "raw", warm / "dask" / "warehouse.duckdb",
+              warm / "dask" / "reports")  # fmt: skip
+        dask_db = work / "dask" / "warehouse.duckdb"
+        timed("dask_run", dask_nightly, raw, dask_db, work / "dask" / "reports")
+        out["dask_workers"] = _cores()
+        out["dask_agree"] = warehouse_counts(dask_db, gen.YEAR) == out["warehouse"]
     if not args.only_full:
         changed = gen.mutate_files(work, args.scale, 0.01)
         out["incremental_files"] = len(changed)
@@ -259,6 +275,7 @@ def bench(args: argparse.Namespace, scale: float) -> dict:
     work = args.work / f"s{scale:g}"
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
+    load_at_start = list(os.getloadavg())
     manifest = gen.generate(args.data, scale, log=lambda m: print(f"[bench] {m}", flush=True))
     generate_s = time.perf_counter() - started
     print(f"[bench] data at scale {scale:g}: {manifest['files']} files, "
@@ -274,8 +291,8 @@ def bench(args: argparse.Namespace, scale: float) -> dict:
     prefect_home = Path(os.environ.get("PREFECT_HOME", ""))
     if prefect_home == args.work / "prefect" and prefect_home.exists():
         shutil.rmtree(prefect_home)  # our own temporary server's state: start from nothing
-    flags = [f for f, on in (("--only-full", args.only_full),
-                             ("--short-report", args.short_report)) if on]  # fmt: skip
+    flags = [f for f, on in (("--only-full", args.only_full), ("--short-report", args.short_report),
+                             ("--dask", args.dask)) if on]  # fmt: skip
     jx = _phase("jixiao", args, scale, work, flags)
 
     rows = manifest["rows"]["total"]
@@ -337,10 +354,15 @@ def bench(args: argparse.Namespace, scale: float) -> dict:
             "report_bytes": jx["report_bytes"],
             "seed_report": jx["seed_report"],
         }
+    if args.dask:
+        result |= {"dask_run_s": jx["dask_run_s"], "dask_workers": jx["dask_workers"],
+                   "dask_agree": jx["dask_agree"],
+                   "dask_country": dask_country(jx, rows / scale, rows)}  # fmt: skip
     f = floor["floor_s"]
     result["ratios"] = {
         k: _ratio(result.get(k), f)
-        for k in ("full_run_s", "plain_run_s", "naive_s", "incremental_s", "prefect_overhead_s")
+        for k in ("full_run_s", "plain_run_s", "naive_s", "incremental_s", "prefect_overhead_s",
+                  "dask_run_s")
     }
     result["ratios"]["sample_run_s"] = _ratio(result["sample_run_s"], result["sample_floor_s"])
     if "check_report_s" in result:
@@ -380,7 +402,39 @@ def bench(args: argparse.Namespace, scale: float) -> dict:
         "great_expectations": _version("great_expectations"),
     }
     result["bench_s"] = round(time.perf_counter() - started, 1)
+    result["load_average"] = {"start": load_at_start, "end": list(os.getloadavg())}
     return result
+
+
+# A country of many programmes, from the Dask run (bench/README.md, "Beyond one machine").
+COUNTRY_PROGRAMMES = 100
+COUNTRY_WORKERS = (2, 64)
+
+
+def dask_country(jx: dict, rows_at_scale_1: float, rows: int) -> dict:
+    """The Dask run as a line through two points, the sample (its warm-up: nearly all fixed
+    cost) and this scale: the partitions' wall time per million rows, times the workers, is
+    the core-seconds of ingestion per million rows, which more workers share; the rest of the
+    run per million rows (merge, audit, publication: one machine) is not shared. Extrapolated
+    to COUNTRY_PROGRAMMES programmes of a national year each, on COUNTRY_WORKERS workers."""
+    def partitions(label: str) -> float:
+        return jx[f"{label}_stages"]["detail"].get("load.dask_partitions", 0.0)
+
+    fixed = jx["dask_warmup_s"]
+    ingest = max(0.0, partitions("dask_run") - partitions("dask_warmup"))
+    serial = max(0.0, (jx["dask_run_s"] - partitions("dask_run")) - (fixed - partitions("dask_warmup")))
+    m = rows / 1e6
+    core_s_per_m, serial_s_per_m = ingest * jx["dask_workers"] / m, serial / m
+    country_m = COUNTRY_PROGRAMMES * rows_at_scale_1 / 1e6
+    return {
+        "fixed_s": round(fixed, 2),
+        "ingest_core_s_per_m_rows": round(core_s_per_m, 2),
+        "serial_s_per_m_rows": round(serial_s_per_m, 2),
+        "programmes": COUNTRY_PROGRAMMES,
+        "rows": round(country_m * 1e6),
+        "hours": {w: round((fixed + country_m * (core_s_per_m / w + serial_s_per_m)) / 3600, 1)
+                  for w in COUNTRY_WORKERS},
+    }
 
 
 def _version(name: str) -> str:
@@ -394,6 +448,10 @@ def _version(name: str) -> str:
 
 def _s(x: float | None) -> str:
     return "—" if x is None else f"{x:.2f}"
+
+
+def _load(averages: list[float]) -> str:
+    return " / ".join(f"{a:.2f}" for a in averages)
 
 
 def _x(x: float | None) -> str:
@@ -445,12 +503,29 @@ def markdown(r: dict) -> str:
             f"| check-report, same, `python -m jixiao.flows.cli … --format json` | "
             f"{_s(r['check_report_cli_s'])} | |",
         ]
+    if "dask_run_s" in r:
+        c = r["dask_country"]
+        hours = ", ".join(f"{h} h on {w} workers" for w, h in c["hours"].items())
+        lines += [
+            f"| jixiao on Dask, cold (`--dask local`: {r['dask_workers']} worker processes; "
+            f"same tables: {'yes' if r['dask_agree'] else 'NO'}) | {_s(r['dask_run_s'])} | "
+            f"{_x(r['ratios']['dask_run_s'])} |",
+            "",
+            f"A country of {c['programmes']} programmes of a national year each "
+            f"({c['rows'] / 1e6:,.0f} M rows) on Dask, from this run: {hours} (fixed "
+            f"{c['fixed_s']:.0f} s; ingestion {c['ingest_core_s_per_m_rows']:.1f} core-s per M "
+            f"rows, shared by the workers; merge, audit and publication "
+            f"{c['serial_s_per_m_rows']:.1f} s per M rows on one machine).",
+        ]
     rss = f"peak RSS: jixiao {r['peak_rss_mb']:.0f} MB, floor {r['floor_peak_rss_mb']:.0f} MB"
     if "naive_peak_rss_mb" in r:
         rss += f", naive {r['naive_peak_rss_mb']:.0f} MB" + (
             f" (at scale {r['naive_measured_scale']:g})" if r.get("naive_extrapolated") else ""
         )
-    lines += ["", rss + f"; warehouse {r['warehouse_mb']} MB.", ""]
+    load = r["load_average"]
+    lines += ["", rss + f"; warehouse {r['warehouse_mb']} MB. Machine load (1, 5, 15-minute "
+              f"averages, {r['machine']['cpus']} CPUs): {_load(load['start'])} at the start, "
+              f"{_load(load['end'])} at the end.", ""]
     lines += [
         "| stage | jixiao (no Prefect) | jixiao (flow) | floor | × floor stage | share of jixiao |"
         + (" naive |" if "naive_stages" in r else ""),
@@ -522,6 +597,11 @@ def main(argv: list[str] | None = None) -> int:
         "--short-report",
         action="store_true",
         help="audit the national report once instead of the 10× report (CI)",
+    )
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="also the nightly flow cold on a Dask LocalCluster (dask_run_s)",
     )
     parser.add_argument("--phase", choices=("floor", "naive", "jixiao"), help=argparse.SUPPRESS)
     parser.add_argument("--part", type=Path, help=argparse.SUPPRESS)

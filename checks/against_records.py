@@ -4,14 +4,16 @@ compared with what the county submissions give, within the figure's rounding int
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.findings import Evidence, Finding, amount_basis, difference
 from jixiao.checks.report_text import SAME_SCALE, ev, indicator_lines
 from jixiao.ingest.claims import Claim, interval
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.vocabulary import Vocabulary
+from jixiao.scoring.metrics import VALUE_PLACES, Source
 
 
 @dataclass(frozen=True)
@@ -23,17 +25,72 @@ class Measured:
     subject: str | None
     unit: str
     value: Decimal
-    source: str  # where the value comes from, for the evidence
     rate: bool = False  # the measure is itself a rate (预算执行率): a stated rate states it
     missing: tuple[str, ...] = ()  # counties whose rows it is computed from are not accepted
-    source_en: str = ""  # ``source`` in English
 
 
 PROVISIONAL = "REPORT.RECORDS_PROVISIONAL"
 BUDGET = "budget"  # the key of the budget lines' spending in `missing_from`
+SHOWN = 5  # counties named, or their figures given, before 等
+LISTED = 20  # files listed as evidence of a recorded figure; the rest are counted
+
+# A measure's id to the county files and sheets its figure is computed from
+# (scoring.metrics.sources; for a budget line's spending, flows.audit.spent_sources).
+Recorded = Callable[[str], tuple[Source, ...]]
 
 
-def counted(counties: tuple[str, ...], shown: int = 5, lang: str = "zh") -> str:
+def _none(_: str) -> tuple[Source, ...]:
+    return ()
+
+
+def _figure(value: Decimal, unit: str, lang: str = "zh") -> str:
+    """A recorded figure as the records' side says it: 5个, 98000 元; in English 5, 98000 yuan
+    (a count's Chinese measure word left to the name before it)."""
+    shown = format((value.quantize(Decimal("0.01")) if value != value.to_integral()
+                    else value).normalize(), "f")  # fmt: skip
+    if lang != "zh":
+        return {"元": f"{shown} yuan", "%": f"{shown}%"}.get(unit, shown)
+    return f"{shown}{' 元' if unit == '元' else unit}"
+
+
+def recorded_evidence(head: str, total: Decimal, unit: str, found: tuple[Source, ...],
+                      lang: str = "zh") -> tuple[Evidence, ...]:  # fmt: skip
+    """A recorded figure as evidence, in ``lang``: ``head`` (what the records give), the
+    counties it is computed from and the sheets, each county's own figure where they add up
+    to ``total`` (a count or a sum; an average's or a share's do not) and few; then each
+    county file and sheet it reads, with its county, file and sheet as fields."""
+    if not found:
+        return (Evidence("", 0, head),)
+    zh = lang == "zh"
+    figures = {s.county_code: s.value for s in found}
+    names = {s.county_code: s.county for s in found}
+    adds_up = all(v is not None for v in figures.values()) and abs(
+        sum(figures.values()) - total) <= VALUE_PLACES * len(figures)  # fmt: skip
+    titles = "」「".join(dict.fromkeys(s.title for s in found))
+    if adds_up and len(figures) <= SHOWN:
+        parts = ("、" if zh else ", ").join(f"{names[c]} {_figure(v, unit, lang)}"
+                                            for c, v in figures.items())  # fmt: skip
+        said = (f"，为{parts}之和，据各区县报送的「{titles}」表计得" if zh
+                else f", the sum of {parts}, from the counties' 「{titles}」 sheets")  # fmt: skip
+    else:
+        counties = counted(tuple(names.values()), SHOWN, lang)
+        said = (f"，据{counties}报送的「{titles}」表计得" if zh
+                else f", from the 「{titles}」 sheets of {counties}")  # fmt: skip
+    out = [Evidence("", 0, head + said)]
+    one_file = {c for c in figures if sum(s.county_code == c for s in found) == 1}
+    for s in found[:LISTED]:
+        own = adds_up and s.county_code in one_file
+        text = (f"{s.county}「{s.title}」{s.rows} 行" + (f"，计 {_figure(s.value, unit)}" if own else "")
+                if zh else f"{s.county} 「{s.title}」: {s.rows} rows"
+                + (f", giving {_figure(s.value, unit, lang)}" if own else ""))  # fmt: skip
+        out.append(Evidence("", 0, text, s.county_code, s.county, s.file, s.sheet))
+    if len(found) > LISTED:
+        more = len(found) - LISTED
+        out.append(Evidence("", 0, f"另有 {more} 个文件未列出" if zh else f"{more} more files"))
+    return tuple(out)
+
+
+def counted(counties: tuple[str, ...], shown: int = SHOWN, lang: str = "zh") -> str:
     """Counties as a finding names them: 东川区、晋宁区 等 7 个区县."""
     if lang != "zh":
         names = ", ".join(counties[:shown])
@@ -67,21 +124,17 @@ def measured(programme: Programme, values: dict[str, Decimal], spent: dict[str, 
                 and ind.unit:
             kind = {"%": "percent", "元": "money", "分": "score"}.get(ind.unit, "count")
             out.append(Measured(ind.id, ind.name, ind.subject or _subject(ind.name, vocab, kind),
-                                ind.unit, values[ind.id], f"指标度量 {ind.id}",
-                                ind.kind == "budget_execution", missing.get(ind.id, ()),
-                                f"the indicator's measure {ind.id}"))  # fmt: skip
+                                ind.unit, values[ind.id], ind.kind == "budget_execution",
+                                missing.get(ind.id, ())))  # fmt: skip
     for fact in programme.facts:
         if fact.id in values:
             out.append(Measured(fact.id, fact.name, fact.subject, fact.unit, values[fact.id],
-                                f"度量 {fact.id}", missing=missing.get(fact.id, ()),
-                                source_en=f"measure {fact.id}"))  # fmt: skip
+                                missing=missing.get(fact.id, ())))  # fmt: skip
     for line in programme.budget_lines:
         if line.code in spent:
             out.append(Measured(f"budget:{line.code}", f"{line.name}使用经费",
                                 _subject(line.name, vocab, "money"), "元", spent[line.code],
-                                "区县「经费」表使用金额合计",
-                                missing=missing.get(BUDGET, ()),
-                                source_en="the counties' spending in 「经费」, summed"))  # fmt: skip
+                                missing=missing.get(BUDGET, ())))  # fmt: skip
     return [m for m in out if m.subject]
 
 
@@ -113,10 +166,11 @@ def claimed_value(claims: list[Claim], m: Measured) -> Decimal | None:
     return best[1].value if best[0] >= 4 else None
 
 
-def records_disagree(claims: list[Claim], measures: list[Measured],
-                     lang: str = "zh") -> list[Finding]:  # fmt: skip
-    """Each figure the report states against what the records measure; the evidence of the
-    records is this run's own text, in ``lang`` (the fingerprint is not made of it)."""
+def records_disagree(claims: list[Claim], measures: list[Measured], lang: str = "zh",
+                     recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
+    """Each figure the report states against what the records measure; the records' side
+    names the counties and files (``recorded``), this run's own text in ``lang`` (the
+    fingerprint is not made of it)."""
     out, seen = [], set()
     for m in measures:
         for c in claims:
@@ -128,21 +182,24 @@ def records_disagree(claims: list[Claim], measures: list[Measured],
             if m.unit == "元" and not m.value / 5 <= c.value <= 5 * m.value:
                 continue  # a standard or a total, not this line's spending
             seen.add((m.id, c.value))
-            rounded = (
-                m.value.quantize(Decimal("0.01")) if m.value != m.value.to_integral() else m.value
-            )
-            shown = format(rounded.normalize(), "f")
+            shown = _figure(m.value, m.unit)
             out.append(
                 Finding(
                     PROVISIONAL if m.missing else "REPORT.RECORDS_DISAGREE",
                     f"indicator:{m.id}",
                     c.text,
-                    f"{shown}{m.unit if m.unit != '元' else ' 元'}",
-                    (ev(c), Evidence("warehouse", 0, f"{m.name}：{shown}（{m.source}）"
-                                     if lang == "zh" else f"{m.name}: {shown} ({m.source_en})")),
+                    shown,
+                    (ev(c), *recorded_evidence(
+                        f"区县报送记录：{m.name} {shown}" if lang == "zh"
+                        else f"The county records: {m.name} {_figure(m.value, m.unit, lang)}",
+                        m.value, m.unit, recorded(m.id), lang)),
                     label=m.name,
                     amount_yuan=abs(c.value - m.value) if m.unit == "元" else None,
-                    params=_missing(m.missing) if m.missing else {},
+                    params={**(_missing(m.missing) if m.missing else {}),
+                            **(amount_basis("报告所述与区县报送记录之差",
+                                            "the report's figure against the county records'",
+                                            difference(c.value, m.value), abs(c.value - m.value))
+                               if m.unit == "元" else {})},
                 )
             )
     return out
@@ -150,9 +207,10 @@ def records_disagree(claims: list[Claim], measures: list[Measured],
 
 def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, Decimal],
                    vocab: Vocabulary, missing: dict[str, tuple[str, ...]] | None = None,
-                   lang: str = "zh") -> list[Finding]:  # fmt: skip
+                   lang: str = "zh", recorded: Recorded = _none) -> list[Finding]:  # fmt: skip
     """A 完成率 the report states for an indicator against the rate its metric gives
-    (a floor reached counts 100%); provisional where counties are ``missing`` from it."""
+    (a floor reached counts 100%); provisional where counties are ``missing`` from it; the
+    records' side names the counties and files (``recorded``)."""
     missing = missing or {}
     out = []
     for target, _, rates in indicator_lines(claims):
@@ -175,12 +233,13 @@ def rates_disagree(claims: list[Claim], programme: Programme, values: dict[str, 
                         f"rate:{ind.id}",
                         rate.text,
                         f"{recomputed:.2f}%",
-                        (ev(rate), Evidence("warehouse", 0, f"{ind.name}：记录实际 "
-                                            f"{values[ind.id].normalize():f}{ind.unit}，目标 "
-                                            f"{ind.target.normalize():f}{ind.unit}" if lang == "zh"
-                                            else f"{ind.name}: the records give "
-                                            f"{values[ind.id].normalize():f} {ind.unit}, the "
-                                            f"target {ind.target.normalize():f} {ind.unit}")),
+                        (ev(rate), *recorded_evidence(
+                            f"区县报送记录：{ind.name}实际 {_figure(values[ind.id], ind.unit)}，"
+                            f"目标 {_figure(ind.target, ind.unit)}" if lang == "zh"
+                            else f"The county records: {ind.name}, actual "
+                            f"{_figure(values[ind.id], ind.unit, lang)}, target "
+                            f"{_figure(ind.target, ind.unit, lang)}",
+                            values[ind.id], ind.unit, recorded(ind.id), lang)),
                         label=f"{ind.name}完成率",
                         params={"label_en": f"{ind.name} (completion rate)"}
                         | (_missing(missing[ind.id]) if missing.get(ind.id) else {}),

@@ -1386,8 +1386,10 @@ def render_markdown() -> str:
         "A rule that yields findings states its basis (依据: the regulation, or the programme's "
         "target or standard, it rests on) and its suggestion (整改建议: to the county for its "
         "records, to the reporting unit for its report), filled in as its message is; "
-        "`{involved}` is the finding's 涉及金额 in yuan. A file's refusal says what to fix in "
-        "its message.",
+        "`{involved}` is the finding's 涉及金额 in yuan. A finding with a 涉及金额 also says how "
+        "it is reached (`amount_basis` in findings.json, 金额计算 in findings.xlsx): what the "
+        "amount is and the arithmetic over the finding's own figures that gives it. A file's "
+        "refusal says what to fix in its message.",
         "",
     ]
     for r in sorted(RULES.values(), key=lambda r: r.id):

@@ -16,6 +16,26 @@ def yuan(value: Decimal) -> str:
     return str(int(value)) if value == value.to_integral_value() else f"{value:.2f}"
 
 
+def figure(value: Decimal) -> str:
+    """A figure exactly as it is, for a formula: 46666.67, 0.5, 105000."""
+    return format(value.normalize(), "f")
+
+
+def amount_basis(zh: str, en: str, terms: str, amount: Decimal) -> dict[str, str]:
+    """A 涉及金额 with its formula, as a finding's parameters (``amount_basis`` and its
+    ``_en``): what the amount is, then, after the colon, the arithmetic over the finding's
+    own figures that gives it (numbers and + − × ÷ ( ) only, no figure in the words after
+    the colon), so that a reader can redo it: 逾期各行支出金额之和：21000 + 3000 = 24000 元."""
+    sum_ = "" if terms == figure(amount) else f"{terms} = "  # one figure is its own formula
+    return {"amount_basis": f"{zh}：{sum_}{yuan(amount)} 元",
+            "amount_basis_en": f"{en}: {sum_}{yuan(amount)} yuan"}
+
+
+def difference(a: Decimal, b: Decimal) -> str:
+    """|a − b| as a formula's terms, the greater first."""
+    return f"{figure(max(a, b))} − {figure(min(a, b))}"
+
+
 def fingerprint(rule_id: str, subject: str, claimed: str, observed: str,
                 year: int | None) -> str:  # fmt: skip
     """Stable night to night: the rule, the subject and the figures, not line numbers (an
@@ -41,18 +61,35 @@ class Evidence:
     # A Word table's number and row, where the cell is found: a .docx line (counting
     # paragraphs and table rows) is nothing Word shows. Published only when known.
     table_row: tuple[int, int] | None = None
+    # A .docx paragraph's number within its section (Paragraph.number: 0 the heading
+    # itself), in place of the line; published whenever known.
+    paragraph: int | None = None
+    page: int | None = None  # a .pdf's page, as its reader finds it (its lines count across pages)
 
     def as_dict(self) -> dict:
         """The fields that say something: a report's place or a record's, and the text."""
-        return {k: v for k, v in asdict(self).items() if v or k == "text"}
+        return {k: v for k, v in asdict(self).items()
+                if v or k == "text" or (k == "paragraph" and v is not None)}  # fmt: skip
 
     def where(self, lang: str = "zh") -> str:
-        """Where a reader finds it: 表 2 第 3 行 in a Word table, else 第 12 行; "" when neither."""
+        """Where a reader finds it: 表 2 第 3 行 in a Word table, 「（2）组织实施」第 1 段 in a
+        Word section, 第 4 页 in a .pdf, else 第 12 行; "" when none is known."""
+        zh = lang == "zh"
+        if self.page:
+            return f"第 {self.page} 页" if zh else f"page {self.page}"
         if self.table_row:
             table, row = self.table_row
-            return f"表 {table} 第 {row} 行" if lang == "zh" else f"table {table} row {row}"
+            return f"表 {table} 第 {row} 行" if zh else f"table {table} row {row}"
+        if self.paragraph is not None:
+            head = self.section.rpartition(" › ")[2]
+            if not head:
+                return f"第 {self.paragraph} 段" if zh else f"paragraph {self.paragraph}"
+            if not self.paragraph:
+                return f"标题「{head}」" if zh else f"the heading '{head}'"
+            return (f"「{head}」第 {self.paragraph} 段" if zh
+                    else f"paragraph {self.paragraph} under '{head}'")  # fmt: skip
         if self.line:
-            return f"第 {self.line} 行" if lang == "zh" else f"line {self.line}"
+            return f"第 {self.line} 行" if zh else f"line {self.line}"
         return ""
 
 
@@ -76,8 +113,10 @@ class Finding:
     def _params(self, lang: str) -> dict:
         """What the rule's texts say; in English a parameter's ``_en`` form (``observed_en``,
         a figure's words computed here in English) stands for it where the finding has one."""
+        # The other place, unless the finding names it: where its last evidence stands.
+        where = self.where or (self.evidence[-1].where(lang) if self.evidence else "")
         params = {"subject": self.subject, "label": self.label or self.subject,
-                  "claimed": self.claimed, "observed": self.observed, "where": self.where,
+                  "claimed": self.claimed, "observed": self.observed, "where": where,
                   "involved": yuan(self.amount_yuan) if self.amount_yuan is not None else "",
                   **self.params}  # fmt: skip
         if lang != "zh":
@@ -118,6 +157,8 @@ class Finding:
             "evidence": [e.as_dict() for e in self.evidence],
             "fingerprint": self.fingerprint,
             "amount_yuan": str(self.amount_yuan) if self.amount_yuan is not None else None,
+            # How the amount is reached, from the finding's own figures (`amount_basis`).
+            "amount_basis": params.get("amount_basis") if self.amount_yuan is not None else None,
             # The rule's own basis and suggestion; its id stays in rule_id, never in them.
             "basis": r.basis(lang, **params),
             "suggestion": r.suggestion(lang, **params),

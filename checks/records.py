@@ -31,7 +31,7 @@ from decimal import Decimal
 
 import duckdb
 
-from jixiao.checks.findings import Evidence, Finding, yuan
+from jixiao.checks.findings import Evidence, Finding, amount_basis, difference, figure, yuan
 from jixiao.schemas.contracts import TYPE_NAMES, Template
 from jixiao.schemas.programme import (
     AfterDeadline,
@@ -401,6 +401,55 @@ _PARTS: dict[str, Callable[..., Parts]] = {
 }
 
 
+def _summed(rows: list[dict], total: Decimal, key: str = "amount") -> str:
+    """A sum over a finding's rows as a formula's terms: each row's figure, the rows not
+    listed (beyond CAP) as one term."""
+    listed = [r[key] for r in rows if r[key] is not None]
+    rest = total - sum(listed, Decimal(0))
+    return " + ".join([*map(figure, listed), *([figure(rest)] if rest else [])])
+
+
+def _rows_sum(c: RecordCheck, rows: list[dict], names: _Names, amount: Decimal) -> dict:
+    column, n = names.column(c, "amount"), rows[0]["n_rows"]
+    return amount_basis(f"这 {n} 行的{column}之和" if n > 1 else f"该行的{column}",
+                        f"the {column} of these {n} rows, summed" if n > 1 else f"the row's {column}",
+                        _summed(rows, amount), amount)  # fmt: skip
+
+
+def _duplicate_basis(c: DuplicatePayment, rows: list[dict], names: _Names, amount: Decimal) -> dict:
+    first = rows[0]["amount"] or Decimal(0)  # the one due: rows come in the query's date order
+    return amount_basis(f"各笔{names.column(c, 'amount')}之和 − 首笔（应发的一笔）",
+                        "all payments − the first (the one due)",
+                        f"({_summed(rows, amount + first)}) − {figure(first)}", amount)  # fmt: skip
+
+
+def _overspent_basis(c: Overspent, rows: list[dict], names: _Names, amount: Decimal) -> dict:
+    g = rows[0]
+    return amount_basis(f"{names.column(c, 'spent')}合计 − {names.column(c, 'allocated')}合计",
+                        "spent in total − allocated in total",
+                        f"{figure(g['spent_total'])} − {figure(g['allocated_total'])}", amount)
+
+
+def _off_standard_basis(c: AmountNotStandard, rows: list[dict], names: _Names,
+                        amount: Decimal) -> dict:  # fmt: skip
+    g = rows[0]
+    return amount_basis("行数 × 每行与标准之差", "rows × each row's difference from the standard",
+                        f"{g['n_rows']} × ({difference(g['amount'], c.standard)})", amount)
+
+
+# Per rule that sets an amount, its formula (Finding.as_dict's ``amount_basis``) from the
+# finding's rows.
+_BASES: dict[str, Callable[..., dict]] = {
+    "RECORDS.DUPLICATE_PAYMENT": _duplicate_basis,
+    "RECORDS.OUT_OF_COUNTY": _rows_sum,
+    "RECORDS.AGE_OUT_OF_RANGE": _rows_sum,
+    "RECORDS.OUTSIDE_YEAR": _rows_sum,
+    "RECORDS.AFTER_DEADLINE": _rows_sum,
+    "RECORDS.OVERSPENT": _overspent_basis,
+    "RECORDS.AMOUNT_NOT_STANDARD": _off_standard_basis,
+}
+
+
 def groups(con: duckdb.DuckDBPyConnection, q: Query, bound: dict,
            within: str = "TRUE") -> list[list[dict]]:  # fmt: skip
     """The query's findings (those of its rows ``within``), each as its (at most CAP) rows."""
@@ -435,8 +484,8 @@ def record_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
                 kept.add(check.rule)
                 out += [f for f in mine if f.evidence[0].county_code not in counties]
             prefixes: dict[int, list[str]] = {}
-            for f in mine:  # a subject is "kind:value", the value whole or its first characters
-                value = f.subject.split(":", 1)[1]
+            for f in mine if not q.per_county else ():
+                value = f.subject.split(":", 1)[1]  # "kind:value", the value whole or its start
                 prefixes.setdefault(len(value), []).append(value)
             within = q.within(prefixes)
             bound |= {"counties": counties} | {f"prefix_{n}": v for n, v in prefixes.items()}
@@ -444,6 +493,8 @@ def record_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
             subject, claimed, observed, label, amount, extra = _PARTS[check.rule](
                 check, rows[0], names
             )
+            if amount is not None:
+                extra |= _BASES[check.rule](check, rows, names, amount)
             out.append(Finding(check.rule, subject, claimed, observed,
                                _evidence(check, rows, names), label=label, amount_yuan=amount,
                                params=extra))  # fmt: skip
@@ -521,6 +572,7 @@ def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
         rows = str(first) if first == last else f"{first}–{last}"
         column = _title(sheet.labels[key], money)
         label = f"{names.county_name(r['county_code'])}「{r['source_sheet']}」"
+        amount = abs(stated - computed).quantize(FEN) if money and stated is not None else None
         evidence = Evidence(
             "", 0, f"{r['kind']}（{r['cell']}）{column}：填报「{r['stated_text']}」，"
             f"第 {rows} 行之和为 {observed}", *_place(r, names),
@@ -528,8 +580,11 @@ def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
         out.append(Finding(
             TOTAL, f"county:{r['county_code']}:{sheet.key}.{key}:{r['kind']}{r['nth']}",
             claimed, observed, (evidence,), label=label,
-            amount_yuan=abs(stated - computed).quantize(FEN) if money and stated is not None
-            else None,
-            params={"kind": r["kind"], "cell": r["cell"], "column": column, "rows": rows},
+            amount_yuan=amount,
+            params={"kind": r["kind"], "cell": r["cell"], "column": column, "rows": rows,
+                    **(amount_basis(f"{r['kind']}行所填与第 {rows} 行之和的差",
+                                    f"the {r['kind']} row as stated against rows {rows} summed",
+                                    difference(stated, computed), amount)
+                       if amount is not None else {})},
         ))  # fmt: skip
     return out

@@ -144,6 +144,13 @@ class ReportAudit:
         """Of the report's bytes as read."""
         return self.document.sha256 if self.document else None
 
+    def placed(self, findings: list[Finding]) -> list[Finding]:
+        """Findings made elsewhere from this report's claims (against the records), their
+        evidence placed as this report's own (`placed`)."""
+        if self.document is None:
+            return findings
+        return [replace(f, evidence=placed(self.document, f.evidence)) for f in findings]
+
     def read_line(self, lang: str = "zh") -> str:
         """What the check of the report rests on, in one sentence for every output."""
         if self.coverage is not None:
@@ -152,6 +159,20 @@ class ReportAudit:
             return ("自评报告未能读取，其中数据均未核对。" if lang == "zh"
                     else "The report could not be read; none of its figures were checked.")  # fmt: skip
         return "未提供自评报告。" if lang == "zh" else "No report was given."
+
+
+def placed(doc: Document, evidence: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    """Evidence of prose where its reader finds it rather than at a line of ours: a .docx
+    paragraph by its section's path and its number in the section as Word shows it
+    (Paragraph.number), a .pdf one by its page; a text report's, and a table cell's, as it is."""
+    paragraphs = {p.line: p for p in doc.paragraphs if p.number is not None or p.page}
+    if not paragraphs:
+        return evidence
+    return tuple(
+        replace(e, section=e.section or " › ".join(p.section), paragraph=p.number, page=p.page)
+        if not e.table_row and (p := paragraphs.get(e.line)) else e
+        for e in evidence
+    )  # fmt: skip
 
 
 def check_report(path: Path, programme: Programme | None = None,
@@ -199,7 +220,7 @@ def check_report(path: Path, programme: Programme | None = None,
         *report_indicators.disagreements(links, vocab),
         *report_indicators.missed_claimed(links, short, vocab),
     ]
-    findings = [replace(f, label=label(f.subject, vocab),
+    findings = [replace(f, label=label(f.subject, vocab), evidence=placed(doc, f.evidence),
                         params=f.params | {"label_en": label(f.subject, vocab, "en")})
                 for f in findings]  # fmt: skip
     words = {t for c in claims for t in (c.sentence, *c.section)}

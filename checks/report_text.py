@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
 
-from jixiao.checks.findings import Evidence, Finding
+from jixiao.checks.findings import Evidence, Finding, amount_basis, figure
 from jixiao.checks.tables import Grid
 from jixiao.ingest.claims import Claim, interval, intervals
 from jixiao.ingest.report import Document, Said
@@ -135,7 +135,6 @@ def figure_disagrees(claims: list[Claim], vocab: Vocabulary) -> Iterator[Finding
             a.text,
             b.text,
             (ev(a), ev(b)),
-            where=f"第 {b.line} 行", params={"where_en": f"line {b.line}"},
         )
 
 
@@ -486,6 +485,7 @@ def product_across(claims: list[Claim]) -> Iterator[Finding]:
             amount.text,
             (ev(count), ev(standard), ev(amount)),
             amount_yuan=abs(amount.value - count.value * standard.value),
+            params=_product_basis(count, standard, amount),
         )
 
 
@@ -498,6 +498,17 @@ def _per(standard: Claim) -> str | None:
     return _HEADS.get(unit, unit)
 
 
+def _product_basis(count: Claim, standard: Claim, amount: Claim) -> dict[str, str]:
+    """REPORT.PRODUCT(_TOTAL)'s amount: the stated amount against count × standard."""
+    product = count.value * standard.value
+    terms = (f"{figure(amount.value)} − {figure(count.value)} × {figure(standard.value)}"
+             if amount.value >= product else
+             f"{figure(count.value)} × {figure(standard.value)} − {figure(amount.value)}")  # fmt: skip
+    return amount_basis("报告所述金额与“数量 × 标准”之差",
+                        "the amount stated against count × standard",
+                        terms, abs(amount.value - product))  # fmt: skip
+
+
 def _product_finding(count: Claim, standard: Claim, amount: Claim) -> Finding:
     return Finding(
         "REPORT.PRODUCT",
@@ -507,7 +518,8 @@ def _product_finding(count: Claim, standard: Claim, amount: Claim) -> Finding:
         (ev(count), ev(standard), ev(amount)),
         amount_yuan=abs(amount.value - count.value * standard.value),
         params={"claimed_en": f"{count.text} × {standard.text} against {amount.text}",
-                "observed_en": f"{_q(count.value * standard.value)} yuan"},
+                "observed_en": f"{_q(count.value * standard.value)} yuan",
+                **_product_basis(count, standard, amount)},
     )
 
 
@@ -595,8 +607,18 @@ def budget_total(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     f"{_q(total)} 元（{' + '.join(c.text for c in parts)}）",
                     (ev(t), *map(ev, parts)),
                     amount_yuan=abs(t.value - total),
-                    params={"observed_en": f"{_q(total)} yuan ({' + '.join(c.text for c in parts)})"},
+                    params={"observed_en": f"{_q(total)} yuan ({' + '.join(c.text for c in parts)})",
+                            **_parts_basis(t.value, [c.value for c in parts])},
                 )
+
+
+def _parts_basis(total: Decimal, parts: list[Decimal]) -> dict[str, str]:
+    """A stated total against the sum of its parts, as a 涉及金额's formula."""
+    summed, listed = sum(parts, Decimal(0)), " + ".join(map(figure, parts))
+    terms = (f"{figure(total)} − ({listed})" if total >= summed
+             else f"({listed}) − {figure(total)}")  # fmt: skip
+    return amount_basis("所述合计与各项之和的差", "the total stated against its parts summed",
+                        terms, abs(total - summed))  # fmt: skip
 
 
 def _apart_from_sum(total: Claim, parts: list[Claim]) -> bool:
@@ -733,8 +755,7 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                 f"{a.date.isoformat()} 前",
                 f"{b.date.isoformat()} 前",
                 (ev(a), ev(b)),
-                where=f"第 {b.line} 行",
-                    params={"where_en": f"line {b.line}", "claimed_en": f"by {a.date.isoformat()}",
+                params={"claimed_en": f"by {a.date.isoformat()}",
                         "observed_en": f"by {b.date.isoformat()}"},
             )
     if doc.dated is None:
@@ -756,8 +777,7 @@ def dates(doc: Document, claims: list[Claim]) -> Iterator[Finding]:
                     f"报告日期 {doc.dated.isoformat()}",
                     f"评价工作至 {end.date.isoformat()} 才结束",
                     (ev(end),),
-                    where=f"第 {end.line} 行",
-                    params={"where_en": f"line {end.line}", "claimed_en": f"report dated {doc.dated.isoformat()}",
+                    params={"claimed_en": f"report dated {doc.dated.isoformat()}",
                             "observed_en": f"the evaluation ended only on {end.date.isoformat()}"},
                 )
 
@@ -1170,10 +1190,18 @@ def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> 
             for t, act, keywords, runs in shortfalls:
                 if not (any(w in label for w in keywords) or not runs.isdisjoint(label_runs)):
                     continue
-                per_unit = b.value * scale / act.value if act.value else None
-                plan = b.value * scale / t.value
+                spent = b.value * scale
+                per_unit = spent / act.value if act.value else None
+                plan = spent / t.value
                 output = f"{act.text}/{t.text}"
                 done = f"{100 * act.value / t.value:.0f}%"
+                involved = (spent * (1 - act.value / t.value)).quantize(Decimal("0.01"))
+                basis = amount_basis(
+                    "未完成产出对应的经费 = 已支出 × (1 − 实际 ÷ 目标)，即已支出 − 实际 × 计划单位成本",
+                    "money spent on output not delivered = spent × (1 − actual ÷ target), i.e. "
+                    "spent − actual × planned unit cost",
+                    f"{figure(spent)} × (1 − {figure(act.value)} ÷ {figure(t.value)})", involved,
+                )
                 yield Finding(
                     "REPORT.COST_PER_UNIT",
                     f"indicator:{t.subject or label[:12]}",
@@ -1182,13 +1210,11 @@ def cost_per_unit(grids: list[Grid], claims: list[Claim], vocab: Vocabulary) -> 
                     + (f"，单位成本 {per_unit:.0f} 元，计划 {plan:.0f} 元" if per_unit else ""),
                     (Evidence(" › ".join(table.section), g.lines[r], label[:60],
                               table_row=table.word_row(g.lines[r])), ev(act)),
-                    amount_yuan=(b.value * scale * (1 - act.value / t.value)).quantize(
-                        Decimal("0.01")
-                    ),
+                    amount_yuan=involved,
                     params={"claimed_en": f"{b.text}/{a.text} ({100 * b.value / a.value:.0f}%)",
                             "observed_en": f"{output} ({done})" + (
                                 f", {per_unit:.0f} yuan a unit against {plan:.0f} planned"
-                                if per_unit else "")},
+                                if per_unit else ""), **basis},
                 )  # fmt: skip
 
 
@@ -1355,7 +1381,8 @@ def _check_parts(
         rule = "REPORT.PARTS_TOTAL" if money and not qualified else "REPORT.PARTS_UNEXPLAINED"
     else:
         return
-    yield Finding(rule, subject, total.text, observed, evidence, amount_yuan=amount)
+    yield Finding(rule, subject, total.text, observed, evidence, amount_yuan=amount,
+                  params=_parts_basis(total.value, [c.value for c in parts]) if money else {})
 
 
 def _another_figure(text: str, c: Claim, total: Claim) -> bool:

@@ -10,7 +10,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 import duckdb
@@ -19,6 +19,7 @@ from jixiao.checkpoints import checkpoint
 from jixiao.checks import history
 from jixiao.checks.against_records import (
     BUDGET,
+    SHOWN,
     claimed_value,
     measured,
     rates_disagree,
@@ -53,7 +54,7 @@ from jixiao.scoring import (
     scorecard_rows,
     store_metrics,
 )
-from jixiao.scoring.metrics import parse_metrics
+from jixiao.scoring.metrics import Source, parse_metrics, sources
 
 
 @dataclass
@@ -95,6 +96,26 @@ def _spent(con: duckdb.DuckDBPyConnection, programme: Programme) -> dict[str, De
         [programme.code, programme.year],
     ).fetchall()
     return dict(rows)
+
+
+def spent_sources(con: duckdb.DuckDBPyConnection, programme: Programme,
+                  code: str) -> tuple[Source, ...]:  # fmt: skip
+    """Budget line ``code``'s spending county by county, from the sheet and columns the
+    programme's RECORDS.OVERSPENT check declares: each county's files and sheets, and what
+    the county spent on it."""
+    check = next((c for c in programme.checks if isinstance(c, Overspent)), None)
+    if check is None:
+        return ()
+    rows = con.execute(
+        f'SELECT county_code, source_file, source_sheet, count(*), sum(sum("{check.spent}")) '
+        f'OVER (PARTITION BY county_code) FROM "{check.sheet}" WHERE programme_code = ? '
+        f'AND year = ? AND "{check.line}" = ? GROUP BY county_code, source_file, source_sheet '
+        "ORDER BY ALL",
+        [programme.code, programme.year, code],
+    ).fetchall()
+    title = programme.county_template.titles.get(check.sheet, check.sheet)
+    return tuple(Source(county, programme.counties.get(county, county), file, sheet, title, n,
+                        spent) for county, file, sheet, n, spent in rows)  # fmt: skip
 
 
 def survey_answers(
@@ -292,12 +313,21 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     spending = next((c.sheet for c in programme.checks if isinstance(c, Overspent)), None)
     missing = missing_from(programme, missing, spending)
     measures = measured(programme, values, _spent(con, programme), vocab, missing)
+
+    @cache
+    def recorded(key: str) -> tuple[Source, ...]:
+        """The county files a measure's figure is computed from, asked only for a finding."""
+        if key.startswith(f"{BUDGET}:"):
+            return spent_sources(con, programme, key.removeprefix(f"{BUDGET}:"))
+        return sources(con, programme, key, SHOWN)
+
     findings: list[Finding] = ordered([
         replace(f, year=programme.year)  # the same problem in another year is another finding
         for f in (
             *report.findings,
-            *records_disagree(report.claims, measures, lang),
-            *rates_disagree(report.claims, programme, values, vocab, missing, lang),
+            *report.placed([*records_disagree(report.claims, measures, lang, recorded),
+                            *rates_disagree(report.claims, programme, values, vocab, missing,
+                                            lang, recorded)]),  # fmt: skip
             *score_findings(card, claimed, lang),
             *on_records,
         )

@@ -43,6 +43,11 @@ REBUILD = typer.Option(
 NEW_KEY = typer.Option(
     False, "--new-key", help="换用新的散列密钥并重建（原密钥另存） / new hashing key, rebuild"
 )
+DASK = typer.Option(
+    None, "--dask",
+    help="在 Dask 集群上按项目和省份分区接收文件：local 为本机进程集群，或集群地址"
+         "（tcp://主机:8786） / ingest on Dask: local, or a scheduler address",
+)  # fmt: skip
 
 
 @app.callback()
@@ -93,7 +98,8 @@ def _fail(zh: str, en: str | None = None) -> None:
     raise typer.Exit(1)
 
 
-def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False) -> None:
+def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: bool = False,
+         dask: str | None = None) -> None:  # fmt: skip
     from jixiao.flows.nightly import nightly
     from jixiao.ingest.personal import HashKeyError
     from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
@@ -103,10 +109,23 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     debug = bool(os.environ.get("JIXIAO_DEBUG"))
     if not debug:
         _console_without_tracebacks()
+    flow = nightly
+    if dask:
+        try:
+            from jixiao.flows.dask_runner import DaskUnreachable, task_runner
+        except ImportError:
+            _fail("--dask 需要 Dask：请安装 jixiao[dask]（pip install 'jixiao[dask]'）。",
+                  "--dask needs Dask: install jixiao[dask] (pip install 'jixiao[dask]').")  # fmt: skip
+        try:
+            flow = nightly.with_options(task_runner=task_runner(dask))
+        except DaskUnreachable as exc:
+            address, reason = exc.args
+            _fail(f"无法连接 Dask 集群 {address}（{reason}），未运行。",
+                  f"cannot reach the Dask cluster at {address} ({reason}); nothing was run.")  # fmt: skip
     try:
         with _reporting_to(api):
-            result = nightly(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
-                             rebuild=rebuild, new_key=new_key)  # fmt: skip
+            result = flow(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
+                          rebuild=rebuild, new_key=new_key, dask=bool(dask))  # fmt: skip
     except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
         _fail(str(exc))
     except OSError as exc:
@@ -236,9 +255,9 @@ def _summary(result: dict, db: Path) -> None:
 
 @app.command()
 def run(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT, rebuild: bool = REBUILD,
-        new_key: bool = NEW_KEY) -> None:  # fmt: skip
+        new_key: bool = NEW_KEY, dask: str | None = DASK) -> None:  # fmt: skip
     """一次完整的汇总：接收新增或变化的报送文件、校验、入库、发布。 / One full run: take in new or changed submissions, check them, load them, publish the reports."""
-    _run(raw, db, out_dir, rebuild, new_key)
+    _run(raw, db, out_dir, rebuild, new_key, dask)
 
 
 @app.command("check-report")

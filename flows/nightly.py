@@ -19,7 +19,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
@@ -29,6 +29,15 @@ from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
 from jixiao.checks.report_text import GRADES_EN
 from jixiao.flows.audit import SETUP, AuditResult, audit_programme, report_path, unassigned_files
+from jixiao.flows.partitions import (
+    HashKey,
+    Partition,
+    ingest_files,
+    merge_partitions,
+    parts_dir,
+    province,
+    remove_parts,
+)
 from jixiao.ingest import reviews
 from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
 from jixiao.ingest.intake import (
@@ -51,6 +60,7 @@ from jixiao.ingest.load import (
     refresh_budget_lines,
     transaction,
 )
+from jixiao.ingest.normalise import county_of_file
 from jixiao.ingest.personal import (
     HashKeyError,
     file_label,
@@ -61,7 +71,7 @@ from jixiao.ingest.personal import (
 )
 from jixiao.ingest.report import report_sha256
 from jixiao.limits import Limits
-from jixiao.publish import dictionary, report, warehouse
+from jixiao.publish import dictionary, pdf, report, warehouse
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import blamed_on, write_atomic
 from jixiao.publish.views import create_views
@@ -196,6 +206,68 @@ def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[d
     return programmes, skipped
 
 
+def _open_ingest(con: duckdb.DuckDBPyConnection, programmes: list[tuple[Path, Programme]],
+                 db_path: Path, run: dict, new_key: bool, skipped: list[dict],
+                 lang: str) -> tuple[bytes, list[tuple[Path, Programme]]]:  # fmt: skip
+    """The tables, the run's row in `runs`, the hashing key, and each programme's sheet
+    tables and budget lines; returns the key and the programmes whose sheet tables could be
+    made (the others are skipped)."""
+    logger = get_run_logger()
+    create_tables(con, notify=logger.warning)
+    checkpoint("ingest.tables_created")
+    open_run(con, run["run_id"], run["started_at"])
+    expected, hashed = hashed_with(con)
+    key = load_or_create_key(
+        logger.warning, held_by=db_path if expected or hashed else None,
+        expected=expected, new=new_key, lang=lang,
+    )  # fmt: skip
+    con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
+                [key_fingerprint(key), run["run_id"]])  # fmt: skip
+    ready = []
+    for programme_dir, programme in programmes:
+        try:
+            create_sheet_tables(con, programme)
+        except ProgrammeError as exc:
+            skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+            continue
+        refresh_budget_lines(con, programme)
+        ready.append((programme_dir, programme))
+    return key, ready
+
+
+def _close_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
+                     mine: list[Outcome], run_id: str, feedback_dir: Path,
+                     unassigned: list[dict], lang: str) -> list[Outcome]:  # fmt: skip
+    """A programme's files all ingested: the refusals they answer, the returned review
+    workbooks, the files whose county cannot be told; returns its outcomes as the warehouse
+    now says."""
+    logger, name = get_run_logger(), f"{programme.year}/{programme.code}"
+    answer_refusals(con, programme)
+    if changed := reviews.store(con, programme, programme_dir, logger.warning):
+        logger.info("[%s] 采用复核工作簿中的复核结论 %d 条" if lang == "zh"
+                    else "[%s] %d review decision(s) taken from review workbooks",
+                    name, changed)  # fmt: skip
+    for file, page in unassigned_files(con, programme):
+        shown = str(page_file(feedback_dir, page))
+        logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s" if lang == "zh"
+                       else "[%s] file %s: its county cannot be told; see %s",
+                       name, file, shown)  # fmt: skip
+        unassigned.append({"programme": name, "file": file, "page": shown})
+    # A file accepted earlier in this run and replaced by a later version (v1 then v2)
+    # is reported as superseded, so the run's counts say what the warehouse now holds.
+    replaced = {file for (file,) in con.execute(
+        "SELECT file FROM ingest_log WHERE run_id = ? AND programme_code = ? "
+        "AND year = ? AND status = 'superseded'",
+        [run_id, programme.code, programme.year]).fetchall()}  # fmt: skip
+    return [replace(o, status="superseded", rows=0) if o.file in replaced else o for o in mine]
+
+
+def _inputs(programme: Programme, outcomes: list[Outcome]) -> list[dict]:
+    """The run's `inputs` entries of a programme's files."""
+    return [{"programme": programme.code, "year": programme.year, "file": o.file,
+             "sha256": o.sha256} for o in outcomes]  # fmt: skip
+
+
 @task(cache_policy=NO_CACHE)
 @masked_errors
 def ingest(
@@ -222,60 +294,104 @@ def ingest(
     run_id, feedback_dir = run["run_id"], db_path.parent / "feedback"
     outcomes, inputs, skipped, unassigned = [], [], [], []
     with duckdb.connect(staging) as con:
-        create_tables(con, notify=logger.warning)
-        checkpoint("ingest.tables_created")
-        open_run(con, run_id, run["started_at"])
-        expected, hashed = hashed_with(con)
-        key = load_or_create_key(
-            logger.warning, held_by=db_path if expected or hashed else None,
-            expected=expected, new=new_key, lang=lang,
-        )  # fmt: skip
-        con.execute("UPDATE runs SET key_fingerprint = ? WHERE run_id = ?",
-                    [key_fingerprint(key), run_id])  # fmt: skip
-        for programme_dir, programme in programmes:
-            try:
-                create_sheet_tables(con, programme)
-            except ProgrammeError as exc:
-                skip(skipped, f"{programme.year}/{programme.code}", str(exc))
-                continue
-            refresh_budget_lines(con, programme)
+        key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped, lang)
+        for programme_dir, programme in ready:
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
             subs = submissions(programme_dir, programme.county_template)
             checkpoint("ingest.discovered")
             name, done, mine = f"{programme.year}/{programme.code}", 0, []
             for batch in process(subs, ctx):
                 for outcome in batch:
-                    inputs.append({"programme": programme.code, "year": programme.year,
-                                   "file": outcome.file, "sha256": outcome.sha256})  # fmt: skip
                     if outcome.status in ("refused", "superseded"):
                         logger.info("[%s] %s", name, describe(outcome, lang))
+                inputs += _inputs(programme, batch)
                 mine += batch
                 done += len(batch)
                 tally = Counter(o.status for o in batch)
                 logger.info("[%s %d/%d] %s", name, done, len(subs),
                             ("，" if lang == "zh" else ", ").join(
                                 f"{status(s, lang)} {n}" for s, n in sorted(tally.items())))  # fmt: skip
-            answer_refusals(con, programme)
-            if changed := reviews.store(con, programme, programme_dir, logger.warning):
-                logger.info("[%s] 采用复核工作簿中的复核结论 %d 条" if lang == "zh"
-                            else "[%s] %d review decision(s) taken from review workbooks",
-                            name, changed)  # fmt: skip
-            for file, page in unassigned_files(con, programme):
-                shown = str(page_file(feedback_dir, page))
-                logger.warning("[%s] 无法识别所属区县的文件 %s：说明见 %s" if lang == "zh"
-                               else "[%s] file %s: its county cannot be told; see %s",
-                               name, file, shown)  # fmt: skip
-                unassigned.append({"programme": name, "file": file, "page": shown})
-            # A file accepted earlier in this run and replaced by a later version (v1 then v2)
-            # is reported as superseded, so the run's counts say what the warehouse now holds.
-            replaced = {file for (file,) in con.execute(
-                "SELECT file FROM ingest_log WHERE run_id = ? AND programme_code = ? "
-                "AND year = ? AND status = 'superseded'",
-                [run_id, programme.code, programme.year]).fetchall()}  # fmt: skip
-            outcomes += [replace(o, status="superseded", rows=0) if o.file in replaced else o
-                         for o in mine]  # fmt: skip
+            outcomes += _close_programme(con, programme_dir, programme, mine, run_id,
+                                         feedback_dir, unassigned, lang)  # fmt: skip
         checkpoint("ingest.done")
         stale = stale_pages(con, feedback_dir)
+    return outcomes, inputs, stale, skipped, unassigned
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_path: Path,
+                    run: dict, new_key: bool, lang: str,
+                    ) -> tuple[HashKey, list[tuple[Path, Programme]], list[Partition], list[dict]]:  # fmt: skip
+    """`ingest`'s opening (`_open_ingest`), then each programme's county files split into
+    partitions by province (flows.partitions), in submission order within each. Returns the
+    key, the programmes to ingest, their partitions, and the programmes skipped."""
+    skipped: list[dict] = []
+    with duckdb.connect(staging) as con:
+        key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped, lang)
+    folder, parts = parts_dir(staging), []
+    for programme_dir, programme in ready:
+        by_province: dict[str, list[int]] = {}
+        subs = submissions(programme_dir, programme.county_template)
+        for i, sub in enumerate(subs):
+            county = county_of_file(sub.county_text, programme.counties)
+            by_province.setdefault(province(county), []).append(i)
+        parts += [Partition(programme_dir, programme, p, [subs[i] for i in positions], positions,
+                            folder / f"{programme.year}-{programme.code}-{p or 'xx'}.duckdb")
+                  for p, positions in sorted(by_province.items())]  # fmt: skip
+    return HashKey(key), ready, parts, skipped
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def ingest_partition(part: Partition, staging: Path, run_id: str, key: HashKey,
+                     feedback_dir: Path, lang: str) -> list[Outcome]:  # fmt: skip
+    """One partition's files, on a Dask worker (flows.partitions.ingest_files)."""
+    return ingest_files(part, staging, run_id, key, feedback_dir, lang)
+
+
+@task(cache_policy=NO_CACHE)
+@masked_errors
+def close_partitions(programmes: list[tuple[Path, Programme]], parts: list[Partition],
+                     results: list[list[Outcome]], staging: Path, db_path: Path, run_id: str,
+                     key: HashKey, lang: str) -> tuple[list[Outcome], list[dict], list[Path], list[dict]]:  # fmt: skip
+    """The partitions merged into the staging warehouse, then `ingest`'s closing over each
+    programme (one without county files too), its outcomes in submission order as a local
+    run gives them."""
+    logger = get_run_logger()
+    feedback_dir = db_path.parent / "feedback"
+    outcomes, inputs, unassigned = [], [], []
+    with duckdb.connect(staging) as con:
+        merge_partitions(con, [p for p, r in zip(parts, results, strict=True)
+                               if any(o.status != "skipped" for o in r)], run_id, key.value)  # fmt: skip
+        for programme_dir, programme in programmes:
+            placed = {i: outcome for part, result in zip(parts, results, strict=True)
+                      if (part.programme.year, part.programme.code) == (programme.year, programme.code)
+                      for i, outcome in zip(part.positions, result, strict=True)}  # fmt: skip
+            mine = [placed[i] for i in sorted(placed)]
+            for outcome in mine:
+                if outcome.status in ("refused", "superseded"):
+                    logger.info("[%s/%s] %s", programme.year, programme.code, describe(outcome, lang))
+            inputs += _inputs(programme, mine)
+            outcomes += _close_programme(con, programme_dir, programme, mine, run_id,
+                                         feedback_dir, unassigned, lang)  # fmt: skip
+        stale = stale_pages(con, feedback_dir)
+    remove_parts(staging)
+    return outcomes, inputs, stale, unassigned
+
+
+def ingest_on_dask(programmes: list[tuple[Path, Programme]], staging: Path, db_path: Path,
+                   run: dict, lang: str, new_key: bool = False,
+                   ) -> tuple[list[Outcome], list[dict], list[Path], list[dict], list[dict]]:  # fmt: skip
+    """What `ingest` does and returns, its files ingested partition by partition on the
+    flow's Dask task runner (flows.partitions); called from the flow, as it submits tasks."""
+    key, ready, parts, skipped = plan_partitions(programmes, staging, db_path, run, new_key, lang)
+    futures = ingest_partition.map(parts, unmapped(staging), unmapped(run["run_id"]),
+                                   unmapped(key), unmapped(db_path.parent / "feedback"),
+                                   unmapped(lang))  # fmt: skip
+    results = [future.result() for future in futures]
+    outcomes, inputs, stale, unassigned = close_partitions(ready, parts, results, staging,
+                                                           db_path, run["run_id"], key, lang)  # fmt: skip
     return outcomes, inputs, stale, skipped, unassigned
 
 
@@ -319,6 +435,8 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue
+            # Printed while the run goes on; waited for when the reports are published.
+            pdf.start(report.staged_folder(out, programme.year, programme.code) / "report.html")
             zh = lang == "zh"
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s" if zh
                         else "[%s] total %s (%s), %d findings (%d new, %d resolved): %s",
@@ -467,11 +585,14 @@ def record_run(staging: Path, run: dict) -> None:
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=5)
 @masked_errors
-def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme]) -> None:
+def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme],
+            lang: str = "zh") -> None:  # fmt: skip
     if staging.exists():  # else a retry after the swap: the warehouse is this run's already
         warehouse.publish(staging, db_path, get_run_logger().warning)
     warehouse.verify(db_path)  # what analysts will open: read-only, and it answers
-    # Reports follow the warehouse they report on, never precede it.
+    # Reports follow the warehouse they report on, never precede it; the PDFs Chromium has
+    # been printing meanwhile go out with them, or not at all.
+    pdf.finish(report.staging_root(out), get_run_logger().warning, lang)
     with blamed_on(out):
         report.publish(out)
     write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render(programmes))
@@ -487,11 +608,13 @@ def nightly(
     lang: str = "zh",
     rebuild: bool = False,
     new_key: bool = False,
+    dask: bool = False,
 ) -> dict:
     """One full consolidation (SPEC §2 `jixiao run`). ``rebuild``: every table rebuilt from
     the raw inputs, keeping only the run history (schemas.warehouse.HISTORY) of a published
     file that still opens; ``new_key``: the same with a new hashing key, without the findings
-    (they name people by the old key's hashes)."""
+    (they name people by the old key's hashes); ``dask``: the files ingested on the flow's Dask
+task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_runner)."""
     mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
@@ -519,8 +642,9 @@ def nightly(
             return same | {"outcomes": [], "audits": [], "skipped": [], "unassigned": [],
                            "programmes": [f"{p.year}/{p.code}" for _, p in programmes]}  # fmt: skip
         staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
+        remove_parts(staging)  # a crashed Dask run's partition files, which hold free text unmasked
         report.begin(Path(out))
-        outcomes, inputs, stale, clashing, unassigned = ingest(
+        outcomes, inputs, stale, clashing, unassigned = (ingest_on_dask if dask else ingest)(
             quote(programmes), staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
         )
         skipped += clashing
@@ -546,7 +670,7 @@ def nightly(
             "status": "partial" if skipped else "completed",
         }
         record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})
-        publish(staging, db_path, Path(out), quote([p for _, p in programmes]))
+        publish(staging, db_path, Path(out), quote([p for _, p in programmes]), lang)
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says
             for path in feedback_files(page):

@@ -92,6 +92,9 @@ class Context:
     run_id: str
     feedback_dir: Path
     lang: str = "zh"
+    # False: free text is stored as read, for the caller to mask by the names of every batch
+    # (flows.partitions: a partition knows only its own files' names)
+    mask_free_text: bool = True
 
 
 @dataclass(frozen=True)
@@ -393,7 +396,9 @@ def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterato
     """read_file over the jobs, in order. From POOL_FROM files on, worker processes (one per
     core) read while this one checks and loads: reading is most of a run's Python work. At
     most READ_AHEAD files wait in memory, whichever side is faster."""
-    if len(jobs) < POOL_FROM:  # a pool costs a second or two to start
+    # A pool costs a second or two to start; a daemon process (a Dask worker, which runs one
+    # partition of many: flows.partitions) may not start one, nor need it.
+    if len(jobs) < POOL_FROM or multiprocessing.current_process().daemon:
         yield from (read_file(*job) for job in jobs)
         return
     chunks = [jobs[i : i + READ_CHUNK] for i in range(0, len(jobs), READ_CHUNK)]
@@ -679,7 +684,7 @@ def _load(ctx: Context, batch: _Batch) -> None:
     totals = _stated(batch)
     free = [checked[key].frame[c] for key in batch.winners for c in sheets[key].free_text]
     free += [t["stated"] for t in totals.values()]  # what a clerk typed in a total's cell
-    shown = masked_values(pl.concat(free), batch.names) if free else {}
+    shown = masked_values(pl.concat(free), batch.names) if free and ctx.mask_free_text else {}
     with transaction(ctx.con):
         insert_names(ctx.con, programme, batch.names, ctx.hash_key)
         for key, counties in batch.deletes.items():

@@ -44,7 +44,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
     the programmes' sheet tables. ``notify`` is told what was migrated or rebuilt."""
     for table in TABLES:
         con.execute(table.ddl())
-    _add_columns(con, RUNS, INGEST_LOG)
+    _add_columns(con, RUNS, INGEST_LOG, FINDINGS)
     _years(con, notify)
     _add_columns(con, SCORES)  # its typed targets and actuals; its year is _years' to give
     for programme in programmes:
@@ -362,16 +362,17 @@ def insert_names(con: duckdb.DuckDBPyConnection, programme: Programme, names: se
 
 
 def known_names(con: duckdb.DuckDBPyConnection, programme: Programme, candidates: set[str],
-                key: bytes) -> set[str]:  # fmt: skip
+                key: bytes, among: str = NAME_HASHES.name) -> set[str]:  # fmt: skip
     """The candidates (personal.name_candidates of a text) that are names county files of the
-    programme paired with personal IDs (insert_names)."""
+    programme paired with personal IDs (insert_names); ``among``: a relation of name_hashes'
+    columns to look in instead."""
     if not candidates:
         return set()
     inner, outer = name_pads(key)
     con.register("candidates", pl.DataFrame({"name": list(candidates)}, schema={"name": pl.String}))
     found = con.execute(
         f"SELECT name FROM candidates WHERE {_NAME_HASH} IN (SELECT name_hash FROM "
-        f"{NAME_HASHES.name} WHERE programme_code = $code AND year = $year)",
+        f"{among} WHERE programme_code = $code AND year = $year)",
         {"code": programme.code, "year": programme.year, "inner": inner, "outer": outer},
     ).fetchall()
     con.unregister("candidates")

@@ -84,6 +84,9 @@ class Paragraph:
     # a caption is a table's title or unit line; a signature the unit and date at the end.
     kind: str = "body"
     page: int | None = None  # .pdf: the page it stands on (``line`` counts on across pages)
+    # .docx: where Word shows it, its section's heading being 0 and the paragraphs after it
+    # 1, 2 … (`_build` says which count); None for any other file.
+    number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -648,6 +651,12 @@ def _build(path: Path, items: list[Line | RawTable]) -> Document:
     positions: list[int] = []  # each paragraph's position in ``items``
     tables: list[tuple[int, RawTable, tuple[str, ...]]] = []
     stack: list[tuple[int, str]] = []
+    # A .docx paragraph's number within its section, as a reader finds it in Word: counted
+    # from the section's heading (0) down, one per Word paragraph that holds text (lines
+    # split at a soft break share theirs; an empty paragraph is not counted, nor is a
+    # table, whose rows are 表 n 第 r 行; a one-column layout table's rows, read as prose,
+    # count as paragraphs). Before the first heading, from the document's start.
+    docx, number, counted = path.suffix.lower() == ".docx", 0, None
     for pos, item in enumerate(items):
         section = tuple(name for _, name in stack)
         if isinstance(item, RawTable):
@@ -661,8 +670,13 @@ def _build(path: Path, items: list[Line | RawTable]) -> Document:
             level, name = heading
             stack = [(lv, n) for lv, n in stack if lv < level] + [(level, name)]
             section = tuple(n for _, n in stack)
+            number = 0
+        elif item.line != counted:
+            number += 1
+        counted = item.line
         kind = "heading" if heading else "body"
-        paragraphs.append(Paragraph(text, item.line, section, kind, item.page))
+        paragraphs.append(Paragraph(text, item.line, section, kind, item.page,
+                                    number if docx else None))  # fmt: skip
         positions.append(pos)
     at = {pos: i for i, pos in enumerate(positions)}
 

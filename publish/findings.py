@@ -87,13 +87,27 @@ def severity_label(severity: str, lang: str = "zh") -> str:
     return SEVERITY_ZH.get(severity, severity) if lang == "zh" else severity
 
 
+def report_place(e: dict, lang: str = "zh") -> str:
+    """Where in the report a piece of evidence (Evidence.as_dict) stands under its section,
+    as its reader finds it: 表 2 第 3 行 in a Word table, 第 4 段 (标题 for the section's
+    heading) in a .docx, 第 4 页 in a .pdf, else 第 12 行; "" for none."""
+    zh = lang == "zh"
+    if e.get("page"):
+        return ("第 {} 页" if zh else "page {}").format(e["page"])
+    if e.get("table_row"):
+        return ("表 {} 第 {} 行" if zh else "table {} row {}").format(*e["table_row"])
+    if e.get("paragraph") is not None:
+        if not e["paragraph"]:
+            return "标题" if zh else "heading"
+        return ("第 {} 段" if zh else "paragraph {}").format(e["paragraph"])
+    return ("第 {} 行" if zh else "line {}").format(e["line"]) if e.get("line") else ""
+
+
 def evidence_text(d: dict, lang: str = "zh") -> str:
     """Each piece of evidence down to where it stands: file, sheet, row, and/or report
-    section and line, then the words quoted."""
+    section and place, then the words quoted."""
     zh = lang == "zh"
     row = "第 {} 行" if zh else "row {}"
-    line = "第 {} 行" if zh else "line {}"
-    table_row = "表 {} 第 {} 行" if zh else "table {} row {}"  # a Word table's (Evidence)
     sheet = "工作表「{}」" if zh else "sheet '{}'"
     pieces = []
     for e in d["evidence"]:
@@ -102,16 +116,18 @@ def evidence_text(d: dict, lang: str = "zh") -> str:
             sheet.format(e["sheet"]) if e.get("sheet") else "",
             row.format(e["row"]) if e.get("row") else "",
             e.get("section") or "",
-            table_row.format(*e["table_row"]) if e.get("table_row")
-            else line.format(e["line"]) if e.get("line") else "",
+            report_place(e, lang),
             f"「{e['text']}」" if e.get("text") else "",
         )
         pieces.append(" ".join(b for b in bits if b))
     return ("；" if zh else "; ").join(pieces)
 
 
-def amount_text(amount: float | None) -> str:
-    return f"{amount:,.2f}" if amount is not None else ""
+def amount_text(amount: float | None, basis: str | None = None) -> str:
+    """The 涉及金额, and on a line of its own how it is reached (Finding's ``amount_basis``)."""
+    if amount is None:
+        return ""
+    return f"{amount:,.2f}" + (f"\n{basis}" if basis else "")
 
 
 def table_rows(findings: list[Finding], lang: str, new: Collection[str] = (),
@@ -125,7 +141,7 @@ def table_rows(findings: list[Finding], lang: str, new: Collection[str] = (),
         if f.fingerprint in new:
             severity += f"（{NEW['zh']}）" if lang == "zh" else f" ({NEW['en']})"
         row = (str(i), severity, d["message"], d["basis"], evidence_text(d, lang),
-               amount_text(d["amount_yuan"]), d["suggestion"])  # fmt: skip
+               amount_text(d["amount_yuan"], d["amount_basis"]), d["suggestion"])  # fmt: skip
         review = ((mask_text(review_text(reviews.get(f.fingerprint), lang)),)
                   if reviews is not None else ())  # fmt: skip
         rows.append(row + review)
@@ -176,6 +192,7 @@ CSS = f"""body{{font-family:{FONTS};margin:2em;color:#222;line-height:1.5;text-s
 table{{border-collapse:collapse;width:100%;margin:.5em 0 1.5em}}
 th,td{{border:1px solid #bbb;padding:.4em;vertical-align:top}}th{{background:#f0f0f0}}
 td.num{{text-align:right;white-space:nowrap}}
+td.num .basis{{display:block;text-align:left;white-space:normal;font-size:.85em;color:#555}}
 .error td:nth-child(2){{color:#b00020;font-weight:bold}}
 .warning td:nth-child(2){{color:#a05a00}}.info td:nth-child(2){{color:#555}}
 .new{{display:inline-block;margin-left:.3em;padding:0 .3em;border-radius:3px;background:#b00020;
@@ -210,7 +227,9 @@ def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[st
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if f.fingerprint in new:
             cells[1] = f'<td>{esc(row[1])}<span class="new">{NEW[lang]}</span></td>'
-        cells[5] = f'<td class="num">{esc(row[5])}</td>'
+        amount, _, basis = row[5].partition("\n")
+        basis = f'<span class="basis">{esc(basis)}</span>' if basis else ""
+        cells[5] = f'<td class="num">{esc(amount)}{basis}</td>'
         body.append(f'<tr class="{f.severity}">' + "".join(cells) + "</tr>")
     names = HEAD[lang] + ((REVIEW_HEAD[lang],) if reviews is not None else ())
     head = "".join(f"<th>{esc(h)}</th>" for h in names)

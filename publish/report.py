@@ -1,5 +1,6 @@
 """A programme's published report (SPEC §3): report.html, report.md, findings.json and
-findings.xlsx in ``reports/<year>/<programme_code>/``.
+findings.xlsx in ``reports/<year>/<programme_code>/``, and report.pdf beside them where
+Chromium prints it (publish/pdf.py).
 
 A run writes its reports into a staging folder beside ``reports/`` and swaps each programme's
 folder into place only once the warehouse they report on is published (``publish``): a reader
@@ -32,6 +33,7 @@ from jixiao.checks.report_text import GRADES_EN
 from jixiao.ingest.personal import mask_text
 from jixiao.ingest.report_items import Said
 from jixiao.ingest.reviews import CONFIRMED, DECISIONS_EN, PENDING
+from jixiao.publish import pdf
 from jixiao.publish.excel import write_findings_xlsx
 from jixiao.publish.files import under, write_atomic
 from jixiao.publish.findings import (
@@ -151,6 +153,7 @@ def coverage_cell(lang: str, rows: int | None, refused: bool = False, absent: bo
 # A4 and the table rules are the shared style's (publish.findings.CSS); here what only the
 # working paper has: its contents, charts kept whole, the sign-off table.
 PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.provisional{color:#a05a00}
+h3{break-after:avoid;page-break-after:avoid}
 nav.toc ol{margin:.3em 0 1em;padding-left:1em;list-style:none}
 table.sign td{height:2.2em}table.sign td:nth-child(odd){width:12%;background:#f7f7f7}
 @media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}}"""
@@ -542,12 +545,14 @@ def render_html(pub: Publication) -> str:
     if level1_rows(pub):
         out.append(_html_table(LEVEL1_HEAD(lang), level1_rows(pub), numeric=(1, 2, 3, 4)))
     out.append(_h2(H_CHARTS, lang))
+    # The caveat before the chart it qualifies: printed, it also fills the first page, where
+    # the chart, kept whole, seldom fits.
+    out += [f'<p class="provisional">{esc(line)}</p>'] if (line := provisional_line(pub)) else []
     chart = indicator_chart(pub.indicators, lang)
     caption = ("图1　指标目标值、报告所述与记录实际" if zh
                else "Figure 1. Indicators: target, report and records")  # fmt: skip
     out.append(f"<figure><figcaption>{caption}</figcaption>{chart}</figure>" if chart
                else f"<p>{'无可对比的量化指标。' if zh else 'No quantified indicator to compare.'}</p>")  # fmt: skip
-    out += [f'<p class="provisional">{esc(line)}</p>'] if (line := provisional_line(pub)) else []
     caption = "图2　满意度调查答案分布" if zh else "Figure 2. Satisfaction survey answers"
     out.append(f"<figure><figcaption>{caption}</figcaption>{survey_chart(pub.survey, lang)}</figure>"
                if pub.survey else f"<p>{'无满意度调查记录。' if zh else 'No survey records.'}</p>")  # fmt: skip
@@ -610,8 +615,8 @@ def render_markdown(pub: Publication) -> str:
     if level1_rows(pub):
         out += [*md_table(LEVEL1_HEAD(lang), level1_rows(pub)), ""]
     out += [f"## {H_CHARTS(lang)}", ""]
-    out += [*md_table(INDICATOR_HEAD(lang), indicator_rows(pub)), ""] if pub.indicators else []
     out += [md_text(line), ""] if (line := provisional_line(pub)) else []
+    out += [*md_table(INDICATOR_HEAD(lang), indicator_rows(pub)), ""] if pub.indicators else []
     if pub.survey:
         out += [*md_table(*survey_rows(pub.survey, lang)), ""]
     out += [f"## {H_SCORES(lang)}", "",
@@ -679,6 +684,7 @@ def begin(out_dir: Path) -> None:
     """Discard what a crashed run staged, as warehouse.begin discards its staging file: only
     reports of a published run may ever be swapped in."""
     staging = staging_root(out_dir)
+    pdf.forget(staging)
     if staging.exists():
         shutil.rmtree(staging)
 

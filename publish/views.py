@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from jixiao.ingest.reviews import DISMISSED
 from jixiao.schemas.warehouse import latest_log_entries
 
 
@@ -33,6 +34,12 @@ class View:
 
 
 _SEVERITY_ZH = "CASE severity WHEN 'error' THEN '错误' WHEN 'warning' THEN '警示' ELSE '提示' END"
+
+_LATEST_FINDINGS_COLUMNS = (
+    ("severity_zh", "严重程度（错误 / 警示 / 提示）"),
+    ("severity_rank", "严重程度序号（0 错误，1 警示，2 提示），排序用"),
+    ("status_zh", "状态（新增 / 持续）"),
+)
 
 VIEWS: tuple[View, ...] = (
     View(
@@ -64,9 +71,22 @@ FROM findings f
 JOIN v_latest_run l USING (programme_code, year, run_id)
 """,
         "findings",
-        (("severity_zh", "严重程度（错误 / 警示 / 提示）"),
-         ("severity_rank", "严重程度序号（0 错误，1 警示，2 提示），排序用"),
-         ("status_zh", "状态（新增 / 持续）")),  # fmt: skip
+        _LATEST_FINDINGS_COLUMNS,
+    ),
+    View(
+        "v_findings_reviewed",
+        "最近一次运行的每条发现及其最新的复核结论（reviews 表，按指纹对应；未复核的 decision 为空）；"
+        f"counted 为假即经复核{DISMISSED}，不计入未解决的问题。",
+        f"""
+SELECT f.*, r.decision, coalesce(r.decision, '未复核') AS decision_zh, r.reason, r.reviewer,
+  r.decided_at, r.source_file, r.decision IS DISTINCT FROM '{DISMISSED}' AS counted
+FROM v_latest_findings f
+LEFT JOIN reviews r USING (programme_code, year, fingerprint)
+""",
+        "findings",
+        (*_LATEST_FINDINGS_COLUMNS, ("decision_zh", "复核结论，未复核的为「未复核」"),
+         ("source_file", "复核结论的来源：复核工作簿（项目目录下的相对路径）及工作表、行"),
+         ("counted", f"是否计入未解决的问题（经复核{DISMISSED}的为假）")),  # fmt: skip
     ),
     View(
         "v_findings_by_county",

@@ -402,6 +402,7 @@ FINDINGS = Table(
                "county）、文件、工作表、行（file、sheet、row），及摘录（text）"),
         Column("fingerprint", "VARCHAR", "跨运行稳定的指纹（规则、对象、数据与项目年度）"),
         Column("amount_yuan", "DECIMAL(18,2)", "涉及金额（元）"),
+        Column("amount_basis", "VARCHAR", "涉及金额的计算：所算何额，及由本发现数字得出它的算式"),
         Column("basis", "VARCHAR", "依据"),
         Column("suggestion", "VARCHAR", "整改建议"),
         Column("status", "VARCHAR", "new 新增 / open 持续 （相对上一次运行）"),

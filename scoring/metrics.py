@@ -93,6 +93,57 @@ def compute_metrics(
         box.close()
 
 
+@dataclass(frozen=True)
+class Source:
+    """Rows a recorded figure is computed from: one county's file and sheet (as the county
+    named it), its template sheet's title, how many rows, and the county's own figure (the
+    metric over that county's rows alone; None when it gives none)."""
+
+    county_code: str
+    county: str
+    file: str
+    sheet: str
+    title: str
+    rows: int
+    value: Decimal | None
+
+
+def sources(con: duckdb.DuckDBPyConnection, programme: Programme, key: str,
+            shown: int) -> tuple[Source, ...]:  # fmt: skip
+    """What the metric of indicator or fact ``key`` reads, county by county: each county's
+    files and sheets of the tables its SQL names (from DuckDB's parse tree, as for the
+    sandbox), and, when they are at most ``shown`` counties, the metric run over each
+    county's rows alone, so a finding can say which counties a recorded figure counts and,
+    where the counties' figures add up to it, what each contributes (one sandbox per county:
+    a few, never one per county of a large programme)."""
+    tables, columns = parse_metrics(programme)[key]
+    ind = next(i for i in (*programme.indicators, *programme.facts) if i.id == key)
+    sheets = sorted(t for t in tables if t in programme.county_template.sheets)
+    if not sheets:
+        return ()
+    found = con.execute(
+        " UNION ALL ".join(
+            f"SELECT '{t}' AS tbl, county_code, source_file, source_sheet, count(*) FROM "
+            f"{_quote(t)} WHERE programme_code = $code AND year = $year GROUP BY ALL"
+            for t in sheets  # validated names
+        ) + " ORDER BY county_code, source_file, source_sheet",
+        {"code": programme.code, "year": programme.year},
+    ).fetchall()
+    limits, titles = Limits.from_env(), programme.county_template.titles
+    values = dict.fromkeys(row[1] for row in found)
+    for county in values if len(values) <= shown else ():
+        box = sandbox(con, programme, dict.fromkeys(tables, columns), limits.metric_mb, county)
+        try:
+            values[county] = _metric(box, programme, "", ind, limits.metric_seconds).value
+        except MetricError:
+            values[county] = None
+        finally:
+            box.close()
+    return tuple(Source(county, programme.counties.get(county, county), file, sheet,
+                        titles.get(table, table), n, values[county])
+                 for table, county, file, sheet, n in found)  # fmt: skip
+
+
 def store_metrics(con: duckdb.DuckDBPyConnection, metrics: list[Metric]) -> None:
     """Insert ``metrics``; a run's earlier rows for the same programme (code and year) are
     replaced."""
@@ -115,11 +166,13 @@ def _quote(name: str) -> str:
 
 
 def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
-            tables: dict[str, set[str] | None], memory_mb: int) -> duckdb.DuckDBPyConnection:  # fmt: skip
+            tables: dict[str, set[str] | None], memory_mb: int,
+            county: str | None = None) -> duckdb.DuckDBPyConnection:  # fmt: skip
     """An in-memory database holding ``tables`` (names from `readable`, each with the only column
     names its metrics can mean, None for all) with the programme's and year's rows only,
     locked down before a single row is in it. A table none of whose columns is meant keeps
-    its rows (``count(*)``)."""
+    its rows (``count(*)``). With ``county``, a county sheet holds that county's rows only
+    (the budget lines, which are no county's, stay whole)."""
     box = duckdb.connect(
         config={
             "enable_external_access": False,  # files, network, ATTACH, extensions, replacement scans
@@ -140,9 +193,12 @@ def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
                 "current_database() AND schema_name = 'main' AND table_name = ?", [table],
             ).fetchall()]  # fmt: skip
             kept = ", ".join(_quote(c) for c in names if c in columns) or "year"
+        only = county is not None and table != BUDGET_LINES.name
         rows = con.sql(
-            f"SELECT {kept} FROM {_quote(table)} WHERE programme_code = $code AND year = $year",
-            params={"code": programme.code, "year": programme.year},
+            f"SELECT {kept} FROM {_quote(table)} WHERE programme_code = $code AND year = $year"
+            + (" AND county_code = $county" if only else ""),
+            params={"code": programme.code, "year": programme.year}
+            | ({"county": county} if only else {}),
         ).to_arrow_table()
         box.register(table, rows)  # a view over the rows held here; the metric cannot write them
     return box

@@ -3,11 +3,18 @@
 from decimal import Decimal
 from pathlib import Path
 
-from jixiao.checks.against_records import claimed_value, measured, rates_disagree, records_disagree
+from jixiao.checks.against_records import (
+    claimed_value,
+    measured,
+    rates_disagree,
+    recorded_evidence,
+    records_disagree,
+)
 from jixiao.ingest.claims import extract_claims
 from jixiao.ingest.report import parse_text
 from jixiao.schemas.programme import load_programme
 from jixiao.schemas.vocabulary import load_vocabulary
+from jixiao.scoring.metrics import Source
 
 PROGRAMME = load_programme(Path(__file__).resolve().parent.parent / "sample" / "programme.yaml")
 VOCAB = load_vocabulary(PROGRAMME.vocabulary)
@@ -42,7 +49,13 @@ def test_figures_and_rates_that_the_records_contradict():
         ("indicator:job_fair_counties", "六个县（市、区）", "5个"),
         ("rate:job_fairs_held", "66.67%", "55.56%"),
     }
-    assert all(f.severity == "error" and f.evidence[-1].section == "warehouse" for f in findings)
+    assert all(f.severity == "error" for f in findings)
+    # Without the county files asked for, the records' side says what they give, no jargon.
+    assert [f.evidence[-1].text for f in findings] == [
+        "区县报送记录：开展招聘会场次 5场",
+        "区县报送记录：举办招聘会的县（市、区）数 5个",
+        "区县报送记录：开展招聘会场次实际 5场，目标 9场",
+    ]
 
 
 def test_records_that_agree_raise_nothing():
@@ -65,3 +78,28 @@ def test_a_budget_execution_rate_the_report_states_is_shown_and_checked():
     assert claimed_value(claims, rate) == Decimal("97.20")
     (f,) = records_disagree(claims, [rate])
     assert (f.subject, f.claimed, f.observed) == ("indicator:budget_execution", "97.20%", "100%")
+
+
+def test_the_records_side_names_counties_their_figures_and_files():
+    """recorded_evidence: a sum of few counties gives each county's part; an average (the
+    counties' own figures do not add up to it) or many counties only name them, 等 after
+    five; every file and sheet is a piece of evidence with its county and file fields."""
+    def source(code: str, name: str, value: str | None, file: str = "") -> Source:
+        return Source(code, name, file or f"counties/{code}.xlsx", "慰问", "慰问", 2,
+                      value and Decimal(value))  # fmt: skip
+
+    few = (source("530102", "五华区", "800"), source("530103", "盘龙区", "400"))
+    head, *files = recorded_evidence("区县报送记录：慰问金额 1200 元", Decimal(1200), "元", few)
+    assert head.text == ("区县报送记录：慰问金额 1200 元，为五华区 800 元、盘龙区 400 元之和，"
+                         "据各区县报送的「慰问」表计得")  # fmt: skip
+    assert [(e.county_code, e.county, e.file, e.sheet, e.text) for e in files] == [
+        ("530102", "五华区", "counties/530102.xlsx", "慰问", "五华区「慰问」2 行，计 800 元"),
+        ("530103", "盘龙区", "counties/530103.xlsx", "慰问", "盘龙区「慰问」2 行，计 400 元"),
+    ]
+    head, *_ = recorded_evidence("区县报送记录：人均 400 元", Decimal(400), "元",
+                                 (source("530102", "五华区", "400"), source("530103", "盘龙区", "400")))
+    assert head.text.endswith("，据五华区、盘龙区报送的「慰问」表计得")  # an average: no parts
+    many = tuple(source(f"5301{i:02}", f"县{i}", None) for i in range(7))
+    head, *files = recorded_evidence("区县报送记录：户数 14户", Decimal(14), "户", many)
+    assert head.text.endswith("，据县0、县1、县2、县3、县4 等 7 个区县报送的「慰问」表计得")
+    assert len(files) == 7 and all(e.text.endswith("2 行") for e in files)

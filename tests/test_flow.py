@@ -278,7 +278,25 @@ def test_published_reports(demo):
         ("六个县（市、区）", "5个", "warning")]  # fmt: skip
     assert "宜良县、富民县、石林彝族自治县的数据尚未接收" in fairs[0]["message"]
     assert not [f for f in findings if f["rule_id"] == "REPORT.RECORDS_DISAGREE"]
-    assert "job_fair_counties" in fairs[0]["evidence"][-1]["text"]  # the records' count
+    # The records' side names the counties counted, each one's part, and their files
+    # (issue 14): read from the metric's own tables, no metric id.
+    recorded = fairs[0]["evidence"][1:]
+    assert recorded[0] == {"text": "区县报送记录：举办招聘会的县（市、区）数 5个，为五华区 1个、盘龙区 "
+                                   "1个、官渡区 1个、西山区 1个、晋宁区 1个之和，据各区县报送的「招聘会」表计得"}
+    assert [(e["county_code"], e["county"], e["file"], e["sheet"], e["text"]) for e in recorded[1:]] == [
+        ("530102", "五华区", "counties/五华区.xlsx", "招聘会", "五华区「招聘会」1 行，计 1个"),
+        ("530103", "盘龙区", "counties/530103.xlsx", "job_fairs", "盘龙区「招聘会」1 行，计 1个"),
+        ("530111", "官渡区", "counties/530111.v2.xlsx", "招聘会", "官渡区「招聘会」1 行，计 1个"),
+        ("530112", "西山区", "counties/530112/job_fairs.csv", "job_fairs", "西山区「招聘会」1 行，计 1个"),
+        ("530115", "晋宁区", "counties/530115.xlsx", "招聘会", "晋宁区「招聘会」1 行，计 1个"),
+    ]  # fmt: skip
+    said = json.dumps([{k: f[k] for k in ("message", "evidence", "basis", "suggestion")}
+                       for f in findings], ensure_ascii=False)  # the subject is analysts' field
+    assert "job_fair_counties" not in said and "度量" not in said
+    # The report's side where Word shows it: 一、… › （一）项目概况, its second paragraph.
+    assert (fairs[0]["evidence"][0]["section"], fairs[0]["evidence"][0]["paragraph"]) == (
+        "一、项目基本情况 › （一）项目概况", 2)  # fmt: skip
+    assert "warehouse" not in html
     # 依据 and 整改建议 are each rule's own (issue 14): the unit is to have the missing counties
     # report, each late county to explain; rule ids stand only in their own column.
     assert fairs[0]["suggestion"].startswith("请项目单位督促宜良县、富民县、石林彝族自治县补报")
@@ -398,6 +416,14 @@ def test_changed_file_only_is_processed(demo, tmp_path):
     new = query(db, f"SELECT rule_id, claimed, observed FROM findings WHERE run_id = {latest} "
                 "AND status = 'new' ORDER BY ALL")  # fmt: skip
     assert ("REPORT.RECORDS_PROVISIONAL", "300户", "299户") in new  # 4 counties' visits missing
+    # Many counties: the first few named with 等, every county's file listed with its fields.
+    (evidence,) = query(db, f"SELECT evidence FROM findings WHERE run_id = {latest} "
+                        "AND claimed = '300户'")[0]  # fmt: skip
+    recorded = json.loads(evidence)[1:]
+    assert recorded[0]["text"].startswith("区县报送记录：慰问就业困难户数 299户，据五华区、")
+    assert recorded[0]["text"].endswith("等 10 个区县报送的「慰问」表计得")
+    files = {e["county"]: e["file"] for e in recorded[1:]}
+    assert len(files) == 10 and files["西山区"] == "counties/530112/visits.csv"
     assert {r for r, _, _ in new} <= {"REPORT.RECORDS_PROVISIONAL", "REPORT.SCORE_DIFFERS"}
     assert [a.resolved for a in result["audits"]] == [2]  # the two score findings it replaced
 

@@ -23,6 +23,7 @@ from jixiao.checks.catalogue import rule
 from jixiao.checks.findings import Evidence, Finding, ordered
 from jixiao.ingest.load import create_tables
 from jixiao.ingest.problems import Problem
+from jixiao.ingest.reviews import REVIEW_COLUMNS
 from jixiao.publish import findings as out_formats
 from jixiao.publish.excel import (
     COLUMNS,
@@ -42,7 +43,7 @@ from jixiao.publish.views import VIEWS, create_views
 DANGER = "=cmd|' /C calc'!A0"
 MASKED = "530102**********1234"
 SPEC_FIELDS = {"rule_id", "severity", "subject", "claimed", "observed", "message", "evidence",
-               "fingerprint", "amount_yuan", "basis", "suggestion"}  # fmt: skip
+               "fingerprint", "amount_yuan", "amount_basis", "basis", "suggestion"}  # fmt: skip
 
 
 def _findings() -> list[Finding]:
@@ -271,18 +272,19 @@ def test_xlsx_one_sheet_per_severity_formulas_neutralised(pub, written):
     for rows in sheets.values():
         assert tuple(rows[0]) == COLUMNS.zh
     by_severity = {"错误": "error", "警示": "warning", "提示": "info"}
+    fp, amount, fresh = (COLUMNS.zh.index(c) for c in ("指纹", "涉及金额（元）", "本次新增"))
     for name, rows in sheets.items():
         expected = [f for f in pub.findings if f.severity == by_severity[name]]
-        assert [r[9] for r in rows[1:]] == [f.fingerprint for f in expected]
+        assert [r[fp] for r in rows[1:]] == [f.fingerprint for f in expected]
     cells = [c for rows in sheets.values() for r in rows[1:] for c in r]
     danger = next(f for f in pub.findings if f.label == DANGER)
     assert danger.message().startswith("=") and "'" + danger.message() in cells
     dash = next(f for f in pub.findings if f.label.startswith("-"))
     assert "'" + dash.message() in cells
     assert not any(isinstance(c, str) and c.startswith(("=", "+", "-", "@")) for c in cells)
-    amounts = {r[9]: r[4] for rows in sheets.values() for r in rows[1:]}
+    amounts = {r[fp]: r[amount] for rows in sheets.values() for r in rows[1:]}
     assert amounts[dash.fingerprint] == 1000.5 and isinstance(amounts[danger.fingerprint], float)
-    new = {r[9] for rows in sheets.values() for r in rows[1:] if r[6] == "新增"}
+    new = {r[fp] for rows in sheets.values() for r in rows[1:] if r[fresh] == "新增"}
     assert new == pub.new
     with zipfile.ZipFile(path) as z:
         sheet_xml = [z.read(n).decode() for n in z.namelist() if n.startswith("xl/worksheets/")]
@@ -347,23 +349,30 @@ def test_basis_and_suggestion_are_each_rules_own(pub, written):
 
 
 def test_xlsx_prints_as_a_working_paper(pub, written):
-    """A4 landscape, the working paper's columns fitted to the page width, the header on every
-    page, and each finding's row as tall as its longest wrapped cell."""
-    with zipfile.ZipFile(written / "findings.xlsx") as z:
-        names = z.read("xl/workbook.xml").decode()
-    for title in ("错误", "警示", "提示"):  # openpyxl cannot read a print area of whole columns
-        assert f'localSheetId="{("错误", "警示", "提示").index(title)}">{title}!$A:$G<' in names
-    with pytest.warns(UserWarning, match="Print area"):
-        book = openpyxl.load_workbook(written / "findings.xlsx")
+    """A4 landscape, the working paper's and the review's columns fitted to the page width
+    (rule id, subject and fingerprint folded away), the header on every page, each finding's
+    row as tall as its longest wrapped cell; a sheet of no finding prints nothing."""
+    book = openpyxl.load_workbook(written / "findings.xlsx")
+    folded = {openpyxl.utils.get_column_letter(COLUMNS.zh.index(c) + 1)
+              for c in ("规则编号", "所涉对象", "指纹")}  # fmt: skip
     for sheet in book.worksheets[:3]:
         setup = sheet.page_setup
         assert setup.paperSize == 9 and setup.orientation == "landscape"
         assert sheet.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
         assert setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1"  # 1 wide, n tall
+        assert not sheet.print_area  # every column that shows
+        # openpyxl keeps adjacent columns alike as one range (min … max)
+        columns = {openpyxl.utils.get_column_letter(i): d
+                   for d in sheet.column_dimensions.values() for i in range(d.min, d.max + 1)}
+        assert {k for k, d in columns.items() if d.hidden and d.outline_level == 1} == folded
+        review = {openpyxl.utils.get_column_letter(COLUMNS.zh.index(c) + 1) for c in REVIEW_COLUMNS}
+        assert not any(columns[k].hidden for k in review)
         for r in range(2, sheet.max_row + 1):
             message = sheet.cell(r, 2).value
             lines = _lines(message, WIDTHS[1])
             assert sheet.row_dimensions[r].height >= 15 * lines
+    empty = book["经复核不予采纳"]  # no finding dismissed here
+    assert empty.max_row == 1 and empty.print_area == "'经复核不予采纳'!$A$2:$M$2"
     longest = max(book["错误"].iter_rows(min_row=2), key=lambda row: len(row[3].value or ""))
     assert book["错误"].row_dimensions[longest[0].row].height > 15
 

@@ -198,8 +198,10 @@ def test_cli_formats(tmp_path):
     first, finding = answer["findings"]  # the slip (error), then the warning
     assert first["rule_id"] == "REPORT.FIGURE_DISAGREES" and first["evidence"][0]["line"] > 0
     assert set(finding) == {"rule_id", "severity", "subject", "claimed", "observed", "message",
-                            "evidence", "fingerprint", "amount_yuan", "basis", "suggestion"}  # fmt: skip
+                            "evidence", "fingerprint", "amount_yuan", "amount_basis", "basis",
+                            "suggestion"}  # fmt: skip
     assert finding["amount_yuan"] and "招聘会" in finding["message"]
+    assert finding["amount_basis"].endswith(f"= {finding['amount_yuan']:.2f} 元")
     english = run("--lang", "en", "check-report", str(report), "--format", "md", cwd=tmp_path)
     assert english.returncode == 0 and "| severity |" in english.stdout
     assert f"Read: {read['tables']} tables, {read['figures']} figures" in english.stdout

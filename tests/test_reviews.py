@@ -192,6 +192,22 @@ def test_later_decision_replaces_earlier_and_decisions_carry(nights):
     assert {r["指纹"] for r in third["xlsx"]["经复核不予采纳"]} == {a, b}
 
 
+def test_analysts_view_joins_each_latest_finding_to_its_latest_decision(nights):
+    """v_findings_reviewed, queried in DuckDB after the rebuild: every finding of the latest
+    run once, beside the decision on record for its fingerprint (the later one for A)."""
+    a, b, c, d = nights["fps"]
+    rows = query(nights["db"], "SELECT fingerprint, decision, decision_zh, reason, reviewer, "
+                               "counted, run_id FROM v_findings_reviewed")  # fmt: skip
+    by_fp = {fp: rest[:-1] for fp, *rest in rows}
+    assert len(by_fp) == len(rows)
+    assert set(by_fp) == {f["fingerprint"] for f in nights["rebuilt"]["json"]}
+    assert by_fp[a] == ["不予采纳", "不予采纳", "重复计列，以第 2 条为准", "李四", False]
+    assert by_fp[b] == ["不予采纳", "不予采纳", "报告口径不同，不构成问题", "张三", False]
+    assert by_fp[c] == by_fp[d] == [None, "未复核", None, None, True]
+    (latest,) = query(nights["db"], "SELECT run_id FROM runs ORDER BY seq DESC LIMIT 1")[0]
+    assert {r[-1] for r in rows} == {latest}
+
+
 def test_decisions_survive_a_rebuild(nights):
     third, rebuilt = nights["nights"][2], nights["rebuilt"]
     assert rebuilt["reviews"] == third["reviews"]
