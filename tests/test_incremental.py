@@ -23,11 +23,11 @@ import duckdb
 import pytest
 
 from jixiao.checks.findings import ordered
-from jixiao.checks.records import record_findings
+from jixiao.checks.records import query, record_findings
 from jixiao.flows.audit import report_path
 from jixiao.ingest import intake
 from jixiao.sample.generate import write_csv, write_sample
-from jixiao.schemas.programme import load_programme_folder
+from jixiao.schemas.programme import load_programme, load_programme_folder
 from tests.runs import DB, PROGRAMME, REPORTS, completed, jixiao_run, tree, without_run
 from tests.test_intake import LABEL, context, county_file, programme_folder, records, run
 
@@ -341,3 +341,13 @@ def test_an_incremental_night_finds_what_a_cold_audit_finds(tmp_path, prefect_ap
     # The same inputs audited from scratch: every table and report as the incremental night's.
     full = night(tmp_path, prefect_api, "--rebuild")
     assert audited(tmp_path, full["run_id"]) == audited(tmp_path, run_id)
+
+
+def test_each_rule_is_rechecked_by_the_scope_its_query_declares():
+    """A rule whose finding is one county's is re-checked by county; one that gathers a person's
+    or an item's rows across counties, by that subject."""
+    programme = load_programme(Path(__file__).resolve().parent.parent / "sample" / "programme.yaml")
+    scopes = {check.rule: query(check).per_county for check in programme.checks}
+    assert {rule for rule, per_county in scopes.items() if not per_county} == {
+        DUPLICATE, "RECORDS.AGE_OUT_OF_RANGE", "RECORDS.COUNTED_TWICE"}
+    assert len(scopes) == 8
