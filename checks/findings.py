@@ -178,6 +178,7 @@ def ordered(findings: list[Finding]) -> list[Finding]:
             f.evidence[0].line or f.evidence[0].row if f.evidence else 0,
             f.rule_id,
             f.subject,
+            f.fingerprint,  # a total order: the same however the findings came
         ),
     ):
         if f.fingerprint not in seen:

@@ -79,10 +79,31 @@ class Query:
     having: str = "TRUE"  # which groups offend
     order: str = "source_file, source_sheet, source_row"
 
-    def sql(self) -> str:
+    @property
+    def per_county(self) -> bool:
+        """Whether each finding is one county's (its key has the county), else it gathers rows
+        of any county by its subject (a person, an item: ``key[0]``)."""
+        return "county_code" in self.key
+
+    def within(self, prefixes: dict[int, list[str]]) -> str:
+        """Which offending rows an audit of the counties ``$counties`` re-checks: theirs, for a
+        rule per county; else every row of a subject that has a row there, or whose value
+        starts with one of ``prefixes`` (by length: the subjects of standing findings, so that
+        a finding that lost its rows there goes too), bound as ``$prefix_N``."""
+        if self.per_county:
+            return "list_contains($counties, county_code)"
+        subject = _quoted(self.key[0])
+        return " OR ".join([
+            f"{subject} IN (SELECT {subject} FROM offending "
+            "WHERE list_contains($counties, county_code))",
+            *(f"list_contains($prefix_{n}, left({subject}::VARCHAR, {n}))" for n in prefixes),
+        ])  # fmt: skip
+
+    def sql(self, within: str = "TRUE") -> str:
         key = ", ".join(self.key)
         return f"""
-            WITH r AS (SELECT * FROM ({self.rows}) WHERE {self.where}),
+            WITH offending AS (SELECT * FROM ({self.rows}) WHERE {self.where}),
+            r AS (SELECT * FROM offending WHERE {within}),
             g AS (SELECT {key}, count(*) AS n_rows, {self.aggregates}
                   FROM r GROUP BY {key} HAVING {self.having})
             SELECT *, row_number() OVER (PARTITION BY {key} ORDER BY {self.order}) AS rn
@@ -429,9 +450,10 @@ _BASES: dict[str, Callable[..., dict]] = {
 }
 
 
-def groups(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[list[dict]]:
-    """The query's findings, each as its (at most CAP) rows."""
-    sql = q.sql()
+def groups(con: duckdb.DuckDBPyConnection, q: Query, bound: dict,
+           within: str = "TRUE") -> list[list[dict]]:  # fmt: skip
+    """The query's findings (those of its rows ``within``), each as its (at most CAP) rows."""
+    sql = q.sql(within)
     cursor = con.execute(sql, params(sql, bound))
     columns = [d[0] for d in cursor.description]
     out: dict[tuple, list[dict]] = {}
@@ -441,15 +463,33 @@ def groups(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[list[d
     return list(out.values())
 
 
-def record_findings(
-    con: duckdb.DuckDBPyConnection, programme: Programme
-) -> list[Finding]:
+def record_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
+                    counties: list[str] | None = None,
+                    standing: list[Finding] = ()) -> list[Finding]:  # fmt: skip
     """Every RECORDS.* finding of the programme for its year: its declared checks, in the
-    order they are declared, then its counties' stated totals (`total_findings`)."""
-    names = _Names(programme)
-    out = []
+    order they are declared, then its counties' stated totals (`total_findings`).
+
+    With ``counties`` (the counties whose rows changed since the audit that found
+    ``standing``, the RECORDS findings it stored), the same findings from re-checking only
+    what those rows can change: a rule per county over those counties, its other standing
+    findings kept; a rule across counties over the subjects with a row there and those of
+    its standing findings, which it finds again or not. A finding's group is all of its
+    subject's rows, so a subject re-checked is found exactly as a full audit finds it."""
+    names, out, kept = _Names(programme), [], set()
     for check in programme.checks:
-        for rows in groups(con, query(check), values(programme, check)):
+        q, bound, within = query(check), values(programme, check), "TRUE"
+        if counties is not None:
+            mine = [f for f in standing if f.rule_id == check.rule]
+            if q.per_county and check.rule not in kept:  # once for all the rule's checks
+                kept.add(check.rule)
+                out += [f for f in mine if f.evidence[0].county_code not in counties]
+            prefixes: dict[int, list[str]] = {}
+            for f in mine if not q.per_county else ():
+                value = f.subject.split(":", 1)[1]  # "kind:value", the value whole or its start
+                prefixes.setdefault(len(value), []).append(value)
+            within = q.within(prefixes)
+            bound |= {"counties": counties} | {f"prefix_{n}": v for n, v in prefixes.items()}
+        for rows in groups(con, q, bound, within):
             subject, claimed, observed, label, amount, extra = _PARTS[check.rule](
                 check, rows[0], names
             )
@@ -458,7 +498,10 @@ def record_findings(
             out.append(Finding(check.rule, subject, claimed, observed,
                                _evidence(check, rows, names), label=label, amount_yuan=amount,
                                params=extra))  # fmt: skip
-    return out + total_findings(con, programme, names)
+    if counties is None:
+        return out + total_findings(con, programme, names)
+    kept = [f for f in standing if f.rule_id == TOTAL and f.evidence[0].county_code not in counties]
+    return out + kept + total_findings(con, programme, names, counties)
 
 
 # --- stated totals (RECORDS.TOTAL_DISAGREES) ------------------------------------------------
@@ -468,13 +511,14 @@ FEN = Decimal("0.01")
 _EXACT = "DECIMAL(38,6)"  # stated_totals.stated: every numeric type summed exactly in it
 
 
-def totals_sql(template: Template) -> str | None:
+def totals_sql(template: Template, within: str = "TRUE") -> str | None:
     """The stated totals of a programme year that differ from the sum of their column over
     the rows they cover in the same file (an unreadable one, from a sum that is not 0): one
     branch per column a sheet totals, summed in its own table. Each total carries its kind
     (its label without spaces: 合 计 is 合计) and which of its kind it is in its column of the
     file (``nth``), so that a finding is followed night to night wherever its row moves.
-    None when no sheet of the template totals a column."""
+    ``within``: which counties' totals (all). None when no sheet of the template totals a
+    column."""
     branches = [
         f"""SELECT t.*, coalesce(sum(s.{_quoted(column)}::{_EXACT}), 0) AS computed
             FROM t LEFT JOIN {_quoted(key)} s ON s.programme_code = t.programme_code
@@ -489,7 +533,7 @@ def totals_sql(template: Template) -> str | None:
         return None
     return f"""
         WITH k AS (SELECT *, regexp_replace(label, '[\\s\\p{{Z}}]+', '', 'g') AS kind
-                   FROM {STATED_TOTALS.name} WHERE {_SCOPE}),
+                   FROM {STATED_TOTALS.name} WHERE {_SCOPE} AND {within}),
         t AS (SELECT *, row_number() OVER (PARTITION BY county_code, source_file, sheet,
                      column_key, kind ORDER BY source_row) AS nth FROM k)
         SELECT * FROM ({" UNION ALL BY NAME ".join(branches)})
@@ -503,16 +547,18 @@ def _figure(value: Decimal, money: bool) -> str:
 
 
 def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
-                   names: _Names | None = None) -> list[Finding]:  # fmt: skip
-    """One RECORDS.TOTAL_DISAGREES finding per stated total of the programme year that its
-    rows do not add up to, on its county, naming the sheet as the file names it and the
-    cell."""
+                   names: _Names | None = None,
+                   counties: list[str] | None = None) -> list[Finding]:  # fmt: skip
+    """One RECORDS.TOTAL_DISAGREES finding per stated total of the programme year (of the
+    ``counties``: all) that its rows do not add up to, on its county, naming the sheet as the
+    file names it and the cell."""
     template = programme.county_template
-    sql = totals_sql(template)
+    bound = {"code": programme.code, "year": programme.year}
+    sql = totals_sql(template, "TRUE" if counties is None else "list_contains($counties, county_code)")
     if sql is None:
         return []
     names = names or _Names(programme)
-    cursor = con.execute(sql, {"code": programme.code, "year": programme.year})
+    cursor = con.execute(sql, bound | ({} if counties is None else {"counties": counties}))
     columns = [d[0] for d in cursor.description]
     out = []
     for r in (dict(zip(columns, row, strict=True)) for row in cursor.fetchall()):

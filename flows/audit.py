@@ -5,6 +5,7 @@ time, and the published reports. Plain functions; the nightly flow calls `audit_
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import time
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ from jixiao.checks.findings import Finding, ordered
 from jixiao.checks.records import record_findings
 from jixiao.checks.report_check import ReportAudit, audit_report
 from jixiao.checks.report_text import GRADES_EN
+from jixiao.ingest.intake import sha256_of
 from jixiao.ingest.load import known_names, replace_claims
 from jixiao.ingest.reviews import DISMISSED, on_record
 from jixiao.publish.feedback import feedback_files, page_file
@@ -70,6 +72,7 @@ class AuditResult:
     gx_s: float  # Great Expectations' validation time, beside the same checks as SQL
     sql_s: float
     report_sha256: str | None  # of the report's bytes as audited; None when it was not read
+    rechecked: list[str] | None = None  # the counties re-checked alone; None: all of them
 
 
 def report_path(programme_dir: Path) -> Path | None:
@@ -226,13 +229,50 @@ def reading_notes(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[
             for note in notes]  # fmt: skip
 
 
+# What a run's findings depend on besides the records and programme.yaml (`runs` columns).
+SETUP = ("raw_dir", "options", "code_version", "catalogue_version", "library_versions")
+
+
+def changed_counties(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
+                     run_id: str, setup: dict) -> tuple[list[str], list[Finding]] | None:  # fmt: skip
+    """The counties whose records this run changed (a file of theirs accepted) and the
+    RECORDS findings standing before it, when only those counties need re-checking: the
+    programme's last audit was by the run just before (or before nights that changed
+    nothing), which completed with the same ``setup`` (`SETUP` of this run), hashing key and
+    programme.yaml, and kept its findings' parameters. Else None: everything is checked."""
+    base = history.last_audit(con, programme.code, programme.year, run_id)
+    last = con.execute(
+        f"SELECT run_id, status, key_fingerprint, programme_files, {', '.join(SETUP)} FROM runs "
+        "WHERE run_id <> ? AND status IS DISTINCT FROM 'unchanged' ORDER BY seq DESC LIMIT 1",
+        [run_id],
+    ).fetchone()
+    (key,) = con.execute("SELECT key_fingerprint FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    if base is None or last is None or last[0] != base or last[1] not in ("completed", "partial"):
+        return None
+    yaml = {"programme": programme.code, "year": programme.year, "file": "programme.yaml",
+            "sha256": sha256_of(programme_dir / "programme.yaml")}  # fmt: skip
+    if last[2] != key or yaml not in json.loads(last[3] or "[]") or tuple(last[4:]) != tuple(
+        setup[k] for k in SETUP
+    ):
+        return None
+    standing = history.standing(con, base, programme.code, programme.year, "RECORDS.")
+    if standing is None:
+        return None
+    counties = [c for (c,) in con.execute(
+        "SELECT DISTINCT county_code FROM ingest_log WHERE run_id = ? AND programme_code = ? "
+        "AND year = ? AND county_code IS NOT NULL AND status IN ('accepted', 'superseded') "
+        "ORDER BY 1", [run_id, programme.code, programme.year]).fetchall()]  # fmt: skip
+    return counties, standing
+
+
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
                     out_dir: Path, run_id: str, lang: str = "zh", *, hash_key: bytes,
-                    feedback_dir: Path) -> AuditResult:  # fmt: skip
+                    feedback_dir: Path, setup: dict | None = None) -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
     ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
     texts are masked for the names the programme's county files paired with IDs, found by
-    their keyed hashes (``hash_key``)."""
+    their keyed hashes (``hash_key``). With the run's ``setup`` (`SETUP`), the records are
+    re-checked only where they changed when `changed_counties` allows it."""
     folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
@@ -266,7 +306,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     expectations = run_expectations(con, programme, staged)
     checkpoint("audit.expectations_done")
     clock = time.perf_counter()
-    on_records = record_findings(con, programme)
+    changed = changed_counties(con, programme_dir, programme, run_id, setup) if setup else None
+    on_records = record_findings(con, programme, *changed) if changed else record_findings(con, programme)
     sql_s = time.perf_counter() - clock
     coverage, missing = _coverage(con, programme, lang)
     spending = next((c.sheet for c in programme.checks if isinstance(c, Overspent)), None)
@@ -339,4 +380,5 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     ])  # fmt: skip
     return AuditResult(programme.code, programme.year, folder, len(findings), len(new),
                        len(resolved), total["score"], total["claimed_score"], total["grade"],
-                       markdown, expectations.seconds, sql_s, report.sha256)  # fmt: skip
+                       markdown, expectations.seconds, sql_s, report.sha256,
+                       changed[0] if changed else None)  # fmt: skip

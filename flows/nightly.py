@@ -28,7 +28,7 @@ from prefect.utilities.annotations import quote
 from jixiao.checkpoints import checkpoint
 from jixiao.checks.catalogue import render_markdown
 from jixiao.checks.report_text import GRADES_EN
-from jixiao.flows.audit import AuditResult, audit_programme, report_path, unassigned_files
+from jixiao.flows.audit import SETUP, AuditResult, audit_programme, report_path, unassigned_files
 from jixiao.flows.partitions import (
     HashKey,
     Partition,
@@ -413,10 +413,11 @@ def stale_pages(con: duckdb.DuckDBPyConnection, feedback_dir: Path) -> list[Path
 @task(cache_policy=NO_CACHE)
 @masked_errors
 def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, run_id: str,
-          lang: str) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
+          lang: str, setup: dict | None = None) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
     """Each programme's metrics, checks, scores, findings and staged reports. A programme whose
     metric is refused or fails is skipped before anything of its audit is written: its last
-    published reports stand, and the run says why."""
+    published reports stand, and the run says why. ``setup``: the run's (flows.audit.SETUP),
+    for re-checking the records only where they changed; None: everywhere."""
     logger = get_run_logger()
     results, skipped = [], []
     with duckdb.connect(staging) as con:
@@ -429,7 +430,8 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             name = f"{programme.year}/{programme.code}"
             try:
                 result = audit_programme(con, programme_dir, programme, out, run_id, lang,
-                                         hash_key=key, feedback_dir=staging.parent / "feedback")  # fmt: skip
+                                         hash_key=key, feedback_dir=staging.parent / "feedback",
+                                         setup=setup)  # fmt: skip
             except MetricError as exc:
                 skip(skipped, name, str(exc))
                 continue
@@ -443,6 +445,11 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             logger.info("[%s] Great Expectations %.2f 秒；同样的核查以 SQL 执行 %.2f 秒" if zh
                         else "[%s] Great Expectations %.2f s; the same checks as SQL %.2f s",
                         name, result.gx_s, result.sql_s)  # fmt: skip
+            if result.rechecked is not None:
+                logger.info("[%s] 增量审计：仅重新核查记录有变化的 %d 个区县，其余沿用上次的发现" if zh
+                            else "[%s] incremental audit: records re-checked in the %d "
+                            "county(ies) that changed, standing findings kept elsewhere",
+                            name, len(result.rechecked))  # fmt: skip
             create_markdown_artifact(
                 key=f"summary-{programme.year}-{programme.code}".lower(), markdown=result.markdown,
                 description="jixiao 每晚审计摘要" if zh else "jixiao nightly audit summary",
@@ -644,7 +651,8 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
         programmes = [(d, p) for d, p in programmes
                       if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip
         with blamed_on(Path(out)):  # the files the audit writes are the reports
-            audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang)
+            setup = None if rebuild or new_key else {k: run[k] for k in SETUP}
+            audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang, setup)
         skipped += unaudited
         counts = Counter(o.status for o in outcomes)
         run |= {

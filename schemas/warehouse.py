@@ -406,6 +406,8 @@ FINDINGS = Table(
         Column("basis", "VARCHAR", "依据"),
         Column("suggestion", "VARCHAR", "整改建议"),
         Column("status", "VARCHAR", "new 新增 / open 持续 （相对上一次运行）"),
+        Column("label", "VARCHAR", "说明中所称的对象（如区县与工作表）"),
+        Column("params", "JSON", "说明的其余参数：增量审计据此沿用未受影响的发现"),
     ),
 )
 
