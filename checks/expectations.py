@@ -354,8 +354,18 @@ def _build_data_docs(site: Path, specs: list[Summary]) -> None:
         for page in (scratch / "expectations").glob("*.html"):
             _SUITE_PAGES[page.stem] = page.read_bytes()
             page.unlink()
+    # Copied, not moved: the scratch folder is often on another file system, where a move
+    # copies anyway and a full disk would surface as shutil.Error naming no errno.
+    for page in sorted(p for p in scratch.rglob("*") if p.is_file()):
+        target = site / page.relative_to(scratch)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            shutil.copyfile(page, target)
+        except OSError as exc:  # named by where it was written (sendfile names the source)
+            exc.filename, exc.filename2 = str(target), None
+            raise
     for folder in scratch.iterdir():
-        shutil.move(folder, site / folder.name)
+        shutil.rmtree(folder)
     (site / "expectations").mkdir(exist_ok=True)
     for spec in specs:
         (site / "expectations" / f"{spec.name}.html").write_bytes(_SUITE_PAGES[spec.name])
