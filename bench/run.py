@@ -40,7 +40,7 @@ from bench import generate as gen  # noqa: E402
 DEFAULT_DATA = REPO / "bench" / "data"
 DEFAULT_WORK = REPO / "bench" / "work"
 SEED_REPORT = REPO.parent / "shared" / "seeds" / "000_8efdcb375633a8df.txt"
-REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s",
+REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s", "nochange_s",
             "peak_rss_mb", "prefect_overhead_s", "stages", "sample_run_s", "sample_floor_s",
             "sample_cli_s")  # fmt: skip
 STAGES = ("read", "contract", "load", "checks", "gx", "score", "publish", "other")
@@ -227,6 +227,9 @@ def phase_jixiao(args: argparse.Namespace) -> dict:
         out["dask_workers"] = _cores()
         out["dask_agree"] = warehouse_counts(dask_db, gen.YEAR) == out["warehouse"]
     if not args.only_full:
+        # The night after, nothing changed: recognised without reading a file or auditing.
+        same = timed("nochange", flow_nightly, raw, db, work / "flow" / "reports")
+        out["nochange_status"] = same["status"]
         changed = gen.mutate_files(work, args.scale, 0.01)
         out["incremental_files"] = len(changed)
         inc = timed("incremental", flow_nightly, raw, db, work / "flow" / "reports")
@@ -342,6 +345,10 @@ def bench(args: argparse.Namespace, scale: float) -> dict:
             "naive_gx_unexpected_rows": naive["gx_unexpected_rows"],
         }
         result |= {
+            "nochange_s": jx["nochange_s"],
+            "nochange_status": jx["nochange_status"],
+            "nochange_stages": jx["nochange_stages"]["stages"],
+            "nochange_stages_detail": jx["nochange_stages"]["detail"],
             "incremental_s": jx["incremental_s"],
             "incremental_files": jx["incremental_files"],
             "incremental_counts": jx["incremental_counts"],
@@ -361,8 +368,8 @@ def bench(args: argparse.Namespace, scale: float) -> dict:
     f = floor["floor_s"]
     result["ratios"] = {
         k: _ratio(result.get(k), f)
-        for k in ("full_run_s", "plain_run_s", "naive_s", "incremental_s", "prefect_overhead_s",
-                  "dask_run_s")
+        for k in ("full_run_s", "plain_run_s", "naive_s", "incremental_s", "nochange_s",
+                  "prefect_overhead_s", "dask_run_s")  # fmt: skip
     }
     result["ratios"]["sample_run_s"] = _ratio(result["sample_run_s"], result["sample_floor_s"])
     if "check_report_s" in result:
@@ -494,6 +501,8 @@ def markdown(r: dict) -> str:
     ]
     if "incremental_s" in r:
         lines += [
+            f"| nothing changed: the night after the full run | {_s(r['nochange_s'])} | "
+            f"{_x(r['ratios']['nochange_s'])} |",
             f"| incremental run: {r['incremental_files']} files (1%) changed | "
             f"{_s(r['incremental_s'])} | {_x(r['ratios']['incremental_s'])} |",
             f"| check-report, {r['report_bytes'] / 1024:.0f} KB report "

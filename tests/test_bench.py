@@ -15,7 +15,7 @@ from bench.floor import _macros
 from jixiao.schemas.identifiers import is_cert_no, is_credit_code
 
 REPO = Path(__file__).resolve().parent.parent
-REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s",
+REQUIRED = ("scale", "rows", "files", "full_run_s", "floor_s", "naive_s", "incremental_s", "nochange_s",
             "peak_rss_mb", "prefect_overhead_s", "stages", "sample_run_s", "sample_floor_s",
             "sample_cli_s")  # fmt: skip
 
@@ -85,6 +85,7 @@ def test_bench_runs_at_a_tiny_scale(tmp_path):
     assert planted and agree["findings"]["jixiao"] == planted
     assert agree["rows"]["naive"] == agree["rows"]["floor"]
     assert result["agree"] is True
+    assert result["nochange_status"] == "unchanged"
     assert result["incremental_counts"]["accepted"] == result["incremental_files"]
     assert result["sample_rows"] > result["sample_floor_rows"] > 0  # jixiao reads more forms
     assert set(result["sample_stages"]) >= {"read", "gx", "publish"}
