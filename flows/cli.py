@@ -105,7 +105,6 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
     from jixiao.publish.warehouse import WarehouseBusy, WarehouseDamaged
 
     _programmes_in(raw)
-    api = _prefect_server()
     debug = bool(os.environ.get("JIXIAO_DEBUG"))
     if not debug:
         _console_without_tracebacks()
@@ -122,6 +121,7 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
             address, reason = exc.args
             _fail(f"无法连接 Dask 集群 {address}（{reason}），未运行。",
                   f"cannot reach the Dask cluster at {address} ({reason}); nothing was run.")  # fmt: skip
+    api = _prefect_server()  # after the cluster: each is said before anything runs
     try:
         with _reporting_to(api):
             result = flow(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],

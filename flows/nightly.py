@@ -77,7 +77,7 @@ from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import blamed_on, write_atomic
 from jixiao.publish.views import create_views
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
-from jixiao.schemas.warehouse import FINDINGS, HISTORY, latest_log_entries
+from jixiao.schemas.warehouse import FINDINGS, HISTORY, TABLES, latest_log_entries
 from jixiao.scoring import MetricError
 
 STATUS_ZH = {
@@ -531,8 +531,13 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             ).fetchone()
             caches = [stat_cache(con, p) for _, p in programmes]
             stale = stale_pages(con, db_path.parent / "feedback")
+            held = set(con.execute(
+                "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = "
+                "current_database() AND schema_name = 'main'").fetchall())  # fmt: skip
         except duckdb.Error:  # published by a version without them: the full run migrates it
             return None
+    if any((t.name, c.name) not in held for t in TABLES for c in t.columns):
+        return None  # published by a version without a column: the full run migrates it
     same = (run["raw_dir"], run["options"], run["code_version"], run["catalogue_version"],
             run["library_versions"])  # fmt: skip
     if stale or last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:

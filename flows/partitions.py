@@ -34,7 +34,7 @@ from jixiao.ingest.intake import Context, Outcome, process
 from jixiao.ingest.load import create_tables, known_names, transaction
 from jixiao.ingest.personal import Names, mask_log_records, masked_values, name_candidates
 from jixiao.schemas.programme import Programme
-from jixiao.schemas.warehouse import INGEST_LOG, NAME_HASHES, RUNS, STATED_TOTALS
+from jixiao.schemas.warehouse import FILE_STATS, INGEST_LOG, NAME_HASHES, RUNS, STATED_TOTALS
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,12 @@ def merge_partitions(con: duckdb.DuckDBPyConnection, parts: list[Partition], run
             for table in _sliced(programme):
                 con.execute(f"DELETE FROM {table} WHERE {_SCOPE}", params)
                 con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM p{i}.{table}")
+            # the stat cache of the partition's files, as a local run keeps it (the next
+            # night's, and a nothing-changed night's, knowledge of what they were)
+            con.execute(f"DELETE FROM {FILE_STATS.name} WHERE programme_code = $code AND year = "
+                        f"$year AND file IN (SELECT file FROM p{i}.{FILE_STATS.name})",
+                        {"code": programme.code, "year": programme.year})  # fmt: skip
+            con.execute(f"INSERT INTO {FILE_STATS.name} BY NAME SELECT * FROM p{i}.{FILE_STATS.name}")
         for programme, merged in programmes.values():
             run_names = " UNION ".join(f"SELECT * FROM p{i}.{NAME_HASHES.name}" for i in merged)
             con.execute(f"CREATE TEMP VIEW run_names AS {run_names}")

@@ -40,13 +40,15 @@ from jixiao.schemas.warehouse import (
 def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
                   notify: Callable[[str], object] = print) -> None:  # fmt: skip
     """jixiao's own tables, and what a warehouse published by an earlier version lacks: the
-    columns `runs` and `ingest_log` have gained, the year of its run history (`_years`); then
+    columns the tables have gained, the year of its run history (`_years`); then
     the programmes' sheet tables. ``notify`` is told what was migrated or rebuilt."""
     for table in TABLES:
         con.execute(table.ddl())
-    _add_columns(con, RUNS, INGEST_LOG, FINDINGS)
+    _add_columns(con, RUNS, INGEST_LOG)
     _years(con, notify)
-    _add_columns(con, SCORES)  # its typed targets and actuals; its year is _years' to give
+    # their newer columns (findings' amount formula, label and params; scores' typed targets
+    # and actuals), after _years: a year added here would be NULL, not the one _years gives
+    _add_columns(con, FINDINGS, SCORES)
     for programme in programmes:
         create_sheet_tables(con, programme)
 
