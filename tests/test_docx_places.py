@@ -88,18 +88,25 @@ def _word_report(path: Path) -> Path:
     return path
 
 
-def test_a_docx_saved_by_libreoffice_names_section_and_paragraph(tmp_path):
+def _saved_by_libreoffice(tmp_path: Path, to: str, folder: str) -> Path:
+    """The Word report of `_word_report` converted by LibreOffice (``to`` as --convert-to
+    takes it) into ``tmp_path / folder``; skipped, saying why, where LibreOffice is absent."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: no Word file it saved to read")
+        pytest.skip("LibreOffice (soffice) is not installed: no file it saved to read")
     source = _word_report(tmp_path / "report.docx")
     done = subprocess.run(
         [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-         "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(tmp_path / "lo"), str(source)],
+         "--convert-to", to, "--outdir", str(tmp_path / folder), str(source)],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    path = tmp_path / "lo" / "report.docx"
+    path = tmp_path / folder / f"report.{to.split(':')[0]}"
     assert done.returncode == 0 and path.exists(), done.stderr
+    return path
+
+
+def test_a_docx_saved_by_libreoffice_names_section_and_paragraph(tmp_path):
+    path = _saved_by_libreoffice(tmp_path, "docx:MS Word 2007 XML", "lo")
     (f,) = [f for f in check_report(path, PROGRAMME).findings
             if f.rule_id == "REPORT.FIGURE_DISAGREES"]  # fmt: skip
     first, second = f.evidence
@@ -113,17 +120,7 @@ def test_a_docx_saved_by_libreoffice_names_section_and_paragraph(tmp_path):
 
 def test_a_pdf_names_the_page(tmp_path):
     """The same report printed to PDF by LibreOffice: its prose is found by page."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if soffice is None:
-        pytest.skip("LibreOffice (soffice) is not installed: no PDF it printed to read")
-    source = _word_report(tmp_path / "report.docx")
-    done = subprocess.run(
-        [soffice, f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"), str(source)],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    path = tmp_path / "pdf" / "report.pdf"
-    assert done.returncode == 0 and path.exists(), done.stderr
+    path = _saved_by_libreoffice(tmp_path, "pdf", "pdf")
     (f,) = [f for f in check_report(path, PROGRAMME).findings
             if f.rule_id == "REPORT.FIGURE_DISAGREES"]  # fmt: skip
     assert [(e.page, e.paragraph) for e in f.evidence] == [(1, None), (1, None)]
