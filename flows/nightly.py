@@ -160,7 +160,7 @@ def describe(outcome: Outcome, lang: str = "zh") -> str:
         if outcome.problems
         else ""
     )
-    return f"{outcome.file}：{STATUS_ZH[outcome.status]}{amount}"
+    return f"{outcome.file}：{status(outcome.status)}{amount}"
 
 
 def skip(skipped: list[dict], folder: str, reason: str) -> None:
