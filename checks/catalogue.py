@@ -444,8 +444,9 @@ _INGEST = (
         "error",
         "单元格内容过长",
         "Cell too long",
-        "单元格 {cell} 内容长 {detail}，超过上限 {expected}，请删减后报送。",
-        "Cell {cell} holds {detail}, over the limit of {expected}; shorten it and resubmit.",
+        "单元格 {cell} 内容长 {detail} 个字符，超过上限 {expected} 个字符，请删减后报送。",
+        "Cell {cell} holds {detail} characters, over the limit of {expected}; shorten it and "
+        "resubmit.",
         "A cell longer than JIXIAO_MAX_CELL_CHARS (default 32,767 characters, Excel's own "
         "limit for a cell); the value itself is not repeated in the message.",
         "a 1 MB text pasted into 慰问!B2",

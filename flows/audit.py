@@ -217,12 +217,15 @@ def unassigned_files(con: duckdb.DuckDBPyConnection,
     ).fetchall()
 
 
-def reading_notes(con: duckdb.DuckDBPyConnection, programme: Programme) -> list[tuple[str, str, str]]:
+def reading_notes(con: duckdb.DuckDBPyConnection, programme: Programme,
+                  lang: str = "zh") -> list[tuple[str, str, str]]:  # fmt: skip
     """How the accepted files were read where their layout asked for it (ingest_log.notes:
-    hidden rows read, hidden or unknown sheets passed over, footers): (county, file, note)."""
+    hidden rows read, hidden or unknown sheets passed over, footers), in ``lang`` (notes_en;
+    a row of an older version has only notes): (county, file, note)."""
+    notes = "notes" if lang == "zh" else "coalesce(notes_en, notes) AS notes"
     return [(f"{county} {programme.counties.get(county, '')}".strip(), file, note)
             for county, file, notes in con.execute(
-                "SELECT county_code, file, notes FROM "
+                f"SELECT county_code, file, {notes} FROM "
                 f"{latest_log_entries('programme_code, year, file')} WHERE programme_code = ? "
                 "AND year = ? AND status = 'accepted' AND len(notes) > 0 ORDER BY county_code, file",
                 [programme.code, programme.year]).fetchall()
@@ -358,7 +361,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         ("区县" if lang == "zh" else "county",
          *(s.title for s in programme.county_template.sheets.values())),
         coverage, unassigned_files(con, programme),
-        reading_notes(con, programme), report.read_line(lang),
+        reading_notes(con, programme, lang), report.read_line(lang),
         refused_files(con, programme, feedback_dir, folder), reviews, dismissed, lang,
     )  # fmt: skip
     write_reports(pub, staged)

@@ -127,7 +127,7 @@ def _run(raw: Path, db: Path, out_dir: Path, rebuild: bool = False, new_key: boo
             result = flow(raw_dir=str(raw), db=str(db), out=str(out_dir), lang=_lang["value"],
                           rebuild=rebuild, new_key=new_key, dask=bool(dask))  # fmt: skip
     except (HashKeyError, WarehouseBusy, WarehouseDamaged) as exc:
-        _fail(str(exc))
+        _fail(exc.zh, exc.en)
     except OSError as exc:
         where = Path(exc.filename).resolve() if exc.filename else db.resolve()
         _fail(f"无法写入 {where}：{exc.strerror}。", f"cannot write {where}: {exc.strerror}.")
@@ -279,7 +279,7 @@ def check_report_command(
         prog = load_programme(programme) if programme else None
         audit = check_report(file, prog)
     except (ProgrammeError, ReportError) as exc:
-        _fail(str(exc), getattr(exc, "en", None))
+        _fail(exc.zh, exc.en)
     title = ("自评报告审核：" if lang == "zh" else "Report audit: ") + file.name
     # What was read goes beside the findings in every format: "0 findings" alone would say a
     # report is clean when nothing in it was read.
@@ -319,6 +319,7 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
 
     from jixiao.flows.serve import (
         SCHEDULE,
+        ServerDown,
         deployment,
         deployment_name,
         find_or_start_server,
@@ -329,8 +330,9 @@ def serve(raw: Path = RAW, db: Path = DB, out_dir: Path = OUT) -> None:
     _programmes_in(raw)
     try:
         api, server = find_or_start_server()
-    except RuntimeError as exc:
-        _fail(str(exc))
+    except ServerDown as down:
+        _fail(f"无法启动本地 Prefect 服务器（{down.api}）。",
+              f"cannot start a local Prefect server ({down.api}).")  # fmt: skip
     record = server_file()  # for `jixiao run` with the same Prefect home, while this serves
     write_atomic(record, api)
     ui, name = api.removesuffix("/api"), deployment_name(raw)
@@ -404,8 +406,9 @@ def template(raw: Path = RAW, out_dir: Path = TEMPLATES_OUT) -> None:
         try:
             paths = write_blank_workbooks(load_programme_folder(folder), out_dir)
         except (ProgrammeError, TemplateError) as exc:
-            reason = f"{folder / 'programme.yaml'} 中{exc}" if isinstance(exc, TemplateError) else exc
-            _error(f"已跳过项目 {name}：{reason}", f"programme {name} skipped: {reason}")
+            where = folder / "programme.yaml" if isinstance(exc, TemplateError) else None
+            _error(f"已跳过项目 {name}：{f'{where} 中' if where else ''}{exc.zh}",
+                   f"programme {name} skipped: {f'in {where}: ' if where else ''}{exc.en}")
             skipped += 1
             continue
         except OSError as exc:

@@ -9,6 +9,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import inspect
 import json
 import platform
 import subprocess
@@ -76,9 +77,10 @@ from jixiao.publish import dictionary, pdf, report, warehouse
 from jixiao.publish.feedback import feedback_files, page_file
 from jixiao.publish.files import blamed_on, write_atomic
 from jixiao.publish.views import create_views
+from jixiao.said import SaidError
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
 from jixiao.schemas.warehouse import FINDINGS, HISTORY, TABLES, latest_log_entries
-from jixiao.scoring import MetricError
+from jixiao.scoring import MetricError, ScoringError
 
 STATUS_ZH = {
     "accepted": "已接收",
@@ -163,10 +165,12 @@ def describe(outcome: Outcome, lang: str = "zh") -> str:
     return f"{outcome.file}：{status(outcome.status)}{amount}"
 
 
-def skip(skipped: list[dict], folder: str, reason: str) -> None:
-    """A programme this run cannot ingest or audit: named in the log, the run's result and
-    `runs`; every other programme goes on."""
-    get_run_logger().error("已跳过项目 %s：%s", folder, reason)
+def skip(skipped: list[dict], folder: str, why: SaidError, lang: str) -> None:
+    """A programme this run cannot ingest or audit: named, in ``lang``, in the log, the run's
+    result and `runs`; every other programme goes on."""
+    reason = why.said(lang)
+    get_run_logger().error("已跳过项目 %s：%s" if lang == "zh" else "programme %s skipped: %s",
+                           folder, reason)  # fmt: skip
     skipped.append({"programme": folder, "reason": reason})
 
 
@@ -178,13 +182,18 @@ def masked_errors(fn):
     """Prefect keeps a failed task's or flow's exception text in the run's state (its database
     and UI), beyond the reach of log masking: an error that quotes an input (a cell, a file
     name) is raised again with that text masked. Errors that quote nothing personal pass as
-    they are."""
+    they are, an error told to the user (SaidError) in the language of the call's ``lang``."""
+    signature = inspect.signature(fn)
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
+            if isinstance(exc, SaidError) and "lang" in signature.parameters:
+                call = signature.bind(*args, **kwargs)
+                call.apply_defaults()
+                exc.told_in(call.arguments["lang"])
             text = f"{type(exc).__name__}: {exc}"
             if (shown := mask_text(text)) != text:
                 raise MaskedError(shown) from None
@@ -215,7 +224,7 @@ def gc_paused(fn):
 @task(cache_policy=NO_CACHE)
 @masked_errors
 @gc_paused
-def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[dict]]:
+def load_programmes(raw_dir: Path, lang: str) -> tuple[list[tuple[Path, Programme]], list[dict]]:
     """Every programme.yaml, read before anything is written; one that cannot be used skips
     its programme only."""
     programmes, skipped = [], []
@@ -223,7 +232,7 @@ def load_programmes(raw_dir: Path) -> tuple[list[tuple[Path, Programme]], list[d
         try:
             programmes.append((folder, load_programme_folder(folder)))
         except ProgrammeError as exc:
-            skip(skipped, folder.relative_to(raw_dir).as_posix(), str(exc))
+            skip(skipped, folder.relative_to(raw_dir).as_posix(), exc, lang)
     return programmes, skipped
 
 
@@ -234,7 +243,7 @@ def _open_ingest(con: duckdb.DuckDBPyConnection, programmes: list[tuple[Path, Pr
     tables and budget lines; returns the key and the programmes whose sheet tables could be
     made (the others are skipped)."""
     logger = get_run_logger()
-    create_tables(con, notify=logger.warning)
+    create_tables(con, notify=logger.warning, lang=lang)
     checkpoint("ingest.tables_created")
     open_run(con, run["run_id"], run["started_at"])
     expected, hashed = hashed_with(con)
@@ -249,7 +258,7 @@ def _open_ingest(con: duckdb.DuckDBPyConnection, programmes: list[tuple[Path, Pr
         try:
             create_sheet_tables(con, programme)
         except ProgrammeError as exc:
-            skip(skipped, f"{programme.year}/{programme.code}", str(exc))
+            skip(skipped, f"{programme.year}/{programme.code}", exc, lang)
             continue
         refresh_budget_lines(con, programme)
         ready.append((programme_dir, programme))
@@ -264,7 +273,7 @@ def _close_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, progra
     now says."""
     logger, name = get_run_logger(), f"{programme.year}/{programme.code}"
     answer_refusals(con, programme)
-    if changed := reviews.store(con, programme, programme_dir, logger.warning):
+    if changed := reviews.store(con, programme, programme_dir, logger.warning, lang):
         logger.info("[%s] 采用复核工作簿中的复核结论 %d 条" if lang == "zh"
                     else "[%s] %d review decision(s) taken from review workbooks",
                     name, changed)  # fmt: skip
@@ -446,15 +455,15 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
         (fingerprint,) = con.execute(
             "SELECT key_fingerprint FROM runs WHERE run_id = ?", [run_id]
         ).fetchone()
-        key = load_or_create_key(logger.warning, held_by=staging, expected=fingerprint)
+        key = load_or_create_key(logger.warning, held_by=staging, expected=fingerprint, lang=lang)
         for programme_dir, programme in programmes:
             name = f"{programme.year}/{programme.code}"
             try:
                 result = audit_programme(con, programme_dir, programme, out, run_id, lang,
                                          hash_key=key, feedback_dir=staging.parent / "feedback",
                                          setup=setup)  # fmt: skip
-            except MetricError as exc:
-                skip(skipped, name, str(exc))
+            except (MetricError, ScoringError) as exc:
+                skip(skipped, name, exc, lang)
                 continue
             # Printed while the run goes on; waited for when the reports are published.
             pdf.start(report.staged_folder(out, programme.year, programme.code) / "report.html")
@@ -494,7 +503,7 @@ def _same(a: str | None, b: list[dict]) -> bool:
 @masked_errors
 @gc_paused
 def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out: Path,
-                    run: dict, clock: float) -> dict | None:  # fmt: skip
+                    run: dict, clock: float, lang: str) -> dict | None:  # fmt: skip
     """This run's `runs` row when it would give what the last run gave, else None.
 
     That is when the last run completed (or was itself such a run), with this code, rule
@@ -543,7 +552,8 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     if stale or last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:
         return None
     try:
-        key = load_or_create_key(get_run_logger().warning, held_by=db_path, expected=last[6])
+        key = load_or_create_key(get_run_logger().warning, held_by=db_path, expected=last[6],
+                                 lang=lang)
     except HashKeyError:  # the full run says why
         return None
     inputs, seen, limits = [], [], Limits.from_env()
@@ -592,7 +602,9 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                 store_stats(con, programme, stats)
         con.execute("CHECKPOINT")
     get_run_logger().info("所有输入与上次运行相同：未重新审计，沿用已发布的数据仓库、报告与退回说明"
-                          "（本次运行 %s 已记入 runs）", run["run_id"])  # fmt: skip
+                          "（本次运行 %s 已记入 runs）" if lang == "zh" else "every input is as "
+                          "at the last run: not audited again; the published warehouse, reports "
+                          "and feedback stand (this run, %s, is recorded in runs)", run["run_id"])  # fmt: skip
     return row
 
 
@@ -616,7 +628,7 @@ def record_run(staging: Path, run: dict) -> None:
 def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme],
             lang: str = "zh") -> None:  # fmt: skip
     if staging.exists():  # else a retry after the swap: the warehouse is this run's already
-        warehouse.publish(staging, db_path, get_run_logger().warning)
+        warehouse.publish(staging, db_path, get_run_logger().warning, lang)
     warehouse.verify(db_path)  # what analysts will open: read-only, and it answers
     # Reports follow the warehouse they report on, never precede it; the PDFs Chromium has
     # been printing meanwhile go out with them, or not at all.
@@ -646,7 +658,7 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
     mask_log_records()  # whatever a log line quotes, no ID reaches the console or Prefect
     started, clock = dt.datetime.now(dt.UTC), time.monotonic()
     raw, db_path = Path(raw_dir), Path(db)
-    programmes, skipped = load_programmes(raw)
+    programmes, skipped = load_programmes(raw, lang)
     # Passed to tasks quoted: Prefect would otherwise walk every field of every template for
     # futures at each task call (about 0.1 s a run); they are plain values.
     checkpoint("nightly.programmes_loaded")
@@ -665,11 +677,11 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
     }
     with warehouse.exclusive(db_path):
         if not (rebuild or new_key or skipped) and (
-            same := nothing_changed(quote(programmes), db_path, Path(out), run, clock)
+            same := nothing_changed(quote(programmes), db_path, Path(out), run, clock, lang)
         ):
             return same | {"outcomes": [], "audits": [], "skipped": [], "unassigned": [],
                            "programmes": [f"{p.year}/{p.code}" for _, p in programmes]}  # fmt: skip
-        staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning)
+        staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning, lang)
         remove_parts(staging)  # a crashed Dask run's partition files, which hold free text unmasked
         report.begin(Path(out))
         outcomes, inputs, stale, clashing, unassigned = (ingest_on_dask if dask else ingest)(

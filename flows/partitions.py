@@ -93,7 +93,7 @@ def ingest_files(part: Partition, staging: Path, run_id: str, key: HashKey, feed
     programme = part.programme
     params = {"code": programme.code, "year": programme.year, "province": part.province}
     with duckdb.connect(part.path) as con:
-        create_tables(con, programme, notify=get_run_logger().warning)
+        create_tables(con, programme, notify=get_run_logger().warning, lang=lang)
         con.execute(f"ATTACH '{staging}' AS base (READ_ONLY)")
         for table in _sliced(programme):
             # Its own columns: a sheet table shared with another programme may have more.

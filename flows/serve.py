@@ -55,7 +55,8 @@ def healthy(api: str, timeout: float = 2.0) -> bool:
 
 
 def find_or_start_server(wait_s: float = 120) -> tuple[str, subprocess.Popen | None]:
-    """The API to use, and the server process when this call started one."""
+    """The API to use, and the server process when this call started one; ServerDown when
+    none answers and none starts."""
     api = os.environ.get("PREFECT_API_URL") or LOCAL_API
     if healthy(api):
         return api, None
@@ -73,7 +74,7 @@ def find_or_start_server(wait_s: float = 120) -> tuple[str, subprocess.Popen | N
             break
         time.sleep(1)
     server.terminate()
-    raise RuntimeError(f"无法启动本地 Prefect 服务器（{LOCAL_API}）。")
+    raise ServerDown(LOCAL_API)
 
 
 def server_file() -> Path:

@@ -50,10 +50,11 @@ from jixiao.ingest.personal import (
     sheet_names,
 )
 from jixiao.ingest.problems import FileRefused, Problem
-from jixiao.ingest.readers import Columns, RawSheet, read_csv, read_workbook, too_large
+from jixiao.ingest.readers import LINK, Columns, RawSheet, read_csv, read_workbook, too_large
 from jixiao.ingest.validate import ROW, Checked, SheetText, check_sheets, sheet_text
 from jixiao.limits import Limits
 from jixiao.publish.feedback import feedback_path, page_name, write_feedback
+from jixiao.said import Said
 from jixiao.schemas.contracts import FILE, Sheet, Template
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import FILE_STATS, STATED_TOTALS, latest_log_entries
@@ -250,7 +251,8 @@ def mask(problems: list[Problem], names: Names, template: Template) -> list[Prob
     def shown(p: Problem) -> Problem:
         value = masked(kinds.get(p.column or ""), p.value)
         texts = {"value": value} | {
-            k: getattr(p, k) for k in ("sheet", "column", "expected", "cell", "detail", "detail_en")
+            k: getattr(p, k)
+            for k in ("sheet", "column", "expected", "expected_en", "cell", "detail", "detail_en")
         }
         return replace(p, **{k: mask_text(v, names) if v else v for k, v in texts.items()})
 
@@ -328,9 +330,6 @@ def key_values(fields: tuple[str, ...]) -> pl.Expr:
     return pl.concat_str([pl.col(f).cast(pl.String) for f in fields], separator="\x1f")
 
 
-_LINK = "文件是符号链接（快捷方式），不予跟随"
-
-
 @dataclass
 class Read:
     """What a reader returns for one file: picklable, as readers may run in other processes."""
@@ -343,7 +342,7 @@ class Read:
     problems: list[Problem] = field(default_factory=list)
     # the names it pairs with IDs where no contract looks (file_names)
     names: set[str] = field(default_factory=set)
-    notes: list[str] = field(default_factory=list)  # how its sheets were read (layout)
+    notes: list[Said] = field(default_factory=list)  # how its sheets were read (layout)
     failure: str | None = None  # the traceback of a reader that failed, for the log
 
 
@@ -359,7 +358,7 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool,
         st = Stat.of(sub.path)
         if st is None:  # a symbolic link, never followed, not even to hash: it may point anywhere
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
-            return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=_LINK)])
+            return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=LINK.zh, detail_en=LINK.en)])
         limits = Limits.from_env()
         sha, problem = content_sha(sub.path, st, limits)
         if problem:
@@ -617,7 +616,9 @@ def _decide(i: int, item: _File, batch: _Batch, ctx: Context, ledger: Ledger) ->
         "sheets": list(read.sheets) or ([sub.sheet] if sub.sheet else []),
         "sheets_absent": [k for k in template.sheets if k not in read.sheets]
         if sub.kind in WORKBOOKS and read.sheets else [],
-        "notes": [mask_text(note, batch.names) for note in read.notes],  # sheet names are file text
+        # sheet names are file text; the warehouse keeps both languages, outputs show one
+        "notes": [mask_text(note.zh, batch.names) for note in read.notes],
+        "notes_en": [mask_text(note.en, batch.names) for note in read.notes],
         "rows_read": sum(checked[key].rows_read[i] for key in read.sheets),
     }
 

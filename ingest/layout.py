@@ -28,6 +28,7 @@ import polars as pl
 
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.readers import Columns, RawSheet, column_letters
+from jixiao.said import Said
 from jixiao.schemas.contracts import Sheet, Template
 
 HEAD_ROWS = 30  # the header is looked for among the first rows holding anything
@@ -72,7 +73,7 @@ class Table:
     frame: pl.DataFrame | None
     positions: dict[str, int] = field(default_factory=dict)  # field key -> column index
     totals: pl.DataFrame | None = None
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -229,7 +230,8 @@ def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
     notes = []
     below = grid[last + 1] if last + 1 < len(grid) else None
     if below and _is_column_numbers(below[1]):
-        notes.append(f"工作表「{name}」第 {below[0]} 行是栏次（列序号），未作为数据读入")
+        notes.append(Said(f"工作表「{name}」第 {below[0]} 行是栏次（列序号），未作为数据读入",
+                          f"sheet '{name}' row {below[0]} numbers the columns: not read as data"))
         last += 1
     if isinstance(raw, Columns):  # most CSVs: the header is their first line, the rest data
         body = raw.frame if last == 0 else raw.frame.filter(pl.col("row") > grid[last][0])
@@ -314,12 +316,16 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
         only = {n for n, whole in footers if whole}
         if footer_from := next((n for n, _ in footers if n in thin or n in only), None):
             thin |= only
-            notes.append(f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入")
+            notes.append(Said(
+                f"工作表「{name}」第 {footer_from} 行起是表尾（填表人、日期等），未作为数据读入",
+                f"sheet '{name}' from row {footer_from} on is the footer (who filled it in, the "
+                "date …): not read as data"))  # fmt: skip
             out |= {n for n in thin if n >= footer_from}
     if again_any:  # the header repeated down the sheet (printed page by page)
         repeated = body.filter(asked["again"])["row"]
-        shown = "、".join(map(str, repeated.head(20)))
-        notes.append(f"工作表「{name}」第 {shown} 行重复了表头，未作为数据读入")
+        shown, shown_en = "、".join(map(str, repeated.head(20))), ", ".join(map(str, repeated.head(20)))
+        notes.append(Said(f"工作表「{name}」第 {shown} 行重复了表头，未作为数据读入",
+                          f"sheet '{name}' rows {shown_en} repeat the header: not read as data"))
         out |= set(repeated)
     data = body.filter(~pl.col("row").is_in(list(out))) if out else body
     # A column the header names but no row reaches (its cells all empty) holds nothing.
@@ -339,8 +345,9 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
             if row in rows and col in columns
         ]  # fmt: skip
     if hidden := sorted(rows & set(raw.hidden_rows)) if rows else []:
-        shown = "、".join(map(str, hidden[:20])) + (" 等" if len(hidden) > 20 else "")
-        notes.append(f"工作表「{name}」第 {shown} 行在 Excel 中是隐藏行，已按数据读入")
+        shown = _rows(hidden)
+        notes.append(Said(f"工作表「{name}」第 {shown.zh} 行在 Excel 中是隐藏行，已按数据读入",
+                          f"sheet '{name}' rows {shown.en} are hidden in Excel: read as data"))
     numbers = frame[ROW].to_list() if totals else []
     return Table(name, (), frame, positions, _totals(totals, numbers, positions, sheet), notes,
                  problems)  # fmt: skip
@@ -355,7 +362,14 @@ def _text(raw: RawSheet | Columns) -> str | None:
     return None if raw.merged else "\x1f".join(filter(None, chain(raw.header, *raw.rows)))
 
 
-def _unused_rows(rows: pl.DataFrame, others: list[str], name: str, notes: list[str]) -> None:
+def _rows(numbers: list[int]) -> Said:
+    """Row numbers as a note lists them: the first 20, and 等 / … for the rest."""
+    more = len(numbers) > 20
+    return Said("、".join(map(str, numbers[:20])) + (" 等" if more else ""),
+                ", ".join(map(str, numbers[:20])) + (" …" if more else ""))
+
+
+def _unused_rows(rows: pl.DataFrame, others: list[str], name: str, notes: list[Said]) -> None:
     """Rows with nothing under any template column are not data; those holding text elsewhere
     (not a 序号, a footer or a 合计 label) are named, lest data typed beside its columns go
     unread without a word."""
@@ -367,8 +381,10 @@ def _unused_rows(rows: pl.DataFrame, others: list[str], name: str, notes: list[s
              if not any(_FOOTER.match(normal(c)) or _TOTAL.fullmatch(normal(c))
                         for c in line if c)]  # fmt: skip
     if shown:
-        rows_text = "、".join(map(str, shown[:20])) + (" 等" if len(shown) > 20 else "")
-        notes.append(f"工作表「{name}」第 {rows_text} 行在模板各列下没有内容，未作为数据读入")
+        rows = _rows(shown)
+        notes.append(Said(f"工作表「{name}」第 {rows.zh} 行在模板各列下没有内容，未作为数据读入",
+                          f"sheet '{name}' rows {rows.en} hold nothing under the template's "
+                          "columns: not read as data"))  # fmt: skip
 
 
 def _totals(totals: list[tuple[int, str, list[str | None]]], numbers: list[int],
@@ -400,7 +416,7 @@ class Choice:
     """The template sheets a workbook holds, by key, and what was decided on the way."""
 
     sheets: dict[str, RawSheet | Columns]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Said] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -444,17 +460,26 @@ def choose_sheets(raw: dict[str, RawSheet | Columns], template: Template) -> Cho
         choice.sheets[key] = raw[chosen]
         for other in names:
             if other != chosen:
-                why = "隐藏的" if getattr(raw[other], "hidden", False) else "没有数据的"
-                choice.notes.append(f"{why}工作表「{other}」未读取：「{title}」表读取的是「{chosen}」")
+                hidden = getattr(raw[other], "hidden", False)
+                choice.notes.append(Said(
+                    f"{'隐藏的' if hidden else '没有数据的'}工作表「{other}」未读取：「{title}」表读取的是「{chosen}」",
+                    f"the {'hidden' if hidden else 'empty'} sheet '{other}' was not read: the "
+                    f"'{title}' sheet read is '{chosen}'"))  # fmt: skip
         if getattr(raw[chosen], "hidden", False):
-            choice.notes.append(f"工作表「{chosen}」在 Excel 中是隐藏的，作为「{title}」表读入")
+            choice.notes.append(Said(f"工作表「{chosen}」在 Excel 中是隐藏的，作为「{title}」表读入",
+                                     f"the sheet '{chosen}' is hidden in Excel, read as the "
+                                     f"'{title}' sheet"))  # fmt: skip
     taken = {id(s) for s in choice.sheets.values()}
     unread = [n for n, s in raw.items() if id(s) not in taken and s.header
               and not any(n in names for names in kinds.values())]  # fmt: skip
     if unread:
-        choice.notes.append("未认出的工作表，未读取：" + "、".join(f"「{n}」" for n in unread))
+        choice.notes.append(Said("未认出的工作表，未读取：" + "、".join(f"「{n}」" for n in unread),
+                                 "sheets not recognised, not read: "
+                                 + ", ".join(f"'{n}'" for n in unread)))  # fmt: skip
     found = "、".join(f"「{n}」" for n in raw) or "（无）"
+    found_en = ", ".join(f"'{n}'" for n in raw) or "(none)"
     missing = [s for k, s in template.sheets.items()
                if k not in choice.sheets and k not in kinds and (s.required or not kinds)]  # fmt: skip
-    choice.problems += [Problem("SHEET.MISSING", s.title, detail=found) for s in missing]
+    choice.problems += [Problem("SHEET.MISSING", s.title, detail=found, detail_en=found_en)
+                        for s in missing]  # fmt: skip
     return choice

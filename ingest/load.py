@@ -38,14 +38,15 @@ from jixiao.schemas.warehouse import (
 
 
 def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
-                  notify: Callable[[str], object] = print) -> None:  # fmt: skip
+                  notify: Callable[[str], object] = print, lang: str = "zh") -> None:  # fmt: skip
     """jixiao's own tables, and what a warehouse published by an earlier version lacks: the
     columns the tables have gained, the year of its run history (`_years`); then
-    the programmes' sheet tables. ``notify`` is told what was migrated or rebuilt."""
+    the programmes' sheet tables. ``notify`` is told, in ``lang``, what was migrated or
+    rebuilt."""
     for table in TABLES:
         con.execute(table.ddl())
     _add_columns(con, RUNS, INGEST_LOG)
-    _years(con, notify)
+    _years(con, notify, lang)
     # their newer columns (findings' amount formula, label and params; scores' typed targets
     # and actuals), after _years: a year added here would be NULL, not the one _years gives
     _add_columns(con, FINDINGS, SCORES)
@@ -81,7 +82,11 @@ def create_sheet_tables(con: duckdb.DuckDBPyConnection, programme: Programme) ->
                 raise ProgrammeError(
                     f"项目 {programme.year}/{programme.code} 的模板中，表「{sheet.key}」的列「{column.name}」类型为 {column.type}，"
                     f"而仓库中同名表的该列为 {held[column.name]}（其他项目或年度已使用）；"
-                    "请改用另一个表名或列名。"
+                    "请改用另一个表名或列名。",
+                    f"in the template of programme {programme.year}/{programme.code}, column "
+                    f"'{column.name}' of sheet '{sheet.key}' is of type {column.type}, but the "
+                    f"warehouse's table of that name has it as {held[column.name]} (another "
+                    "programme or year uses it): give the sheet or the column another name.",
                 )
     for sheet, table in tables:
         con.execute(table.ddl())
@@ -102,7 +107,7 @@ def sheet_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
         "AND schema_name = 'main' AND NOT list_contains(?, table_name) ORDER BY 1", [own]).fetchall()]  # fmt: skip
 
 
-def _years(con: duckdb.DuckDBPyConnection, notify: Callable[[str], object]) -> None:
+def _years(con: duckdb.DuckDBPyConnection, notify: Callable[[str], object], lang: str) -> None:
     """A programme is its code and its year. A warehouse published before that kept its run
     history (metrics, scores, findings) by code alone: each row gets the year the warehouse's
     other tables know for its code, and each finding the fingerprint that year gives it.
@@ -148,11 +153,19 @@ def _years(con: duckdb.DuckDBPyConnection, notify: Callable[[str], object]) -> N
         con.execute(f"SELECT count(*) FROM {name} WHERE year IS NULL").fetchone()[0]
         for name in yearless
     )
-    left = (f"；以往运行中 {unknown} 行度量、得分与发现不能确定年度，年度（year）留空，"
-            "不计入任何年度") if unknown else ""  # fmt: skip
+    zh = lang == "zh"
+    if zh:
+        left = (f"；以往运行中 {unknown} 行度量、得分与发现不能确定年度，年度（year）留空，"
+                "不计入任何年度") if unknown else ""  # fmt: skip
+    else:
+        left = (f"; {unknown} rows of past metrics, scores and findings have no year that can "
+                "be told: their year is left empty and counts in none") if unknown else ""  # fmt: skip
     if not mixed:
         notify(f"数据仓库由不区分项目年度的旧版本生成：已按仓库中各项目的年度为 {'、'.join(yearless)} "
-               f"补上年度（year），并相应更新发现指纹{left}。")  # fmt: skip
+               f"补上年度（year），并相应更新发现指纹{left}。" if zh
+               else "the warehouse was made by an older version that kept no programme year: "
+               f"{', '.join(yearless)} were given the year of each programme in the warehouse, "
+               f"and the findings' fingerprints updated to match{left}.")  # fmt: skip
         return
     for table in TABLES:
         if table not in HISTORY:
@@ -160,9 +173,16 @@ def _years(con: duckdb.DuckDBPyConnection, notify: Callable[[str], object]) -> N
             con.execute(table.ddl())
     for name in sheet_tables(con):  # created again from the programmes' templates
         con.execute(f"DROP TABLE {name}")
-    codes = "、".join(f"{code}（{'、'.join(map(str, ys))} 年度）" for code, ys in mixed.items())
-    notify(f"数据仓库由不区分项目年度的旧版本生成，其中 {codes}不同年度的报送数据已相互混杂、无法拆分："
-           f"已清空报送数据、报送日志与报告数据，本次从原始报送数据全部重新读入{left}。")  # fmt: skip
+    if zh:
+        codes = "、".join(f"{code}（{'、'.join(map(str, ys))} 年度）" for code, ys in mixed.items())
+        notify(f"数据仓库由不区分项目年度的旧版本生成，其中 {codes}不同年度的报送数据已相互混杂、无法拆分："
+               f"已清空报送数据、报送日志与报告数据，本次从原始报送数据全部重新读入{left}。")  # fmt: skip
+    else:
+        codes = "; ".join(f"{code} (years {', '.join(map(str, ys))})" for code, ys in mixed.items())
+        notify(f"the warehouse was made by an older version that kept no programme year, and in "
+               f"it the submissions of different years of {codes} are mixed beyond telling apart: "
+               "the submissions, the ingest log and the reports' data were emptied and this run "
+               f"reads everything again from the raw submissions{left}.")  # fmt: skip
 
 
 def open_run(con: duckdb.DuckDBPyConnection, run_id: str, started: dt.datetime) -> int:

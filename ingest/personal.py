@@ -55,14 +55,15 @@ from pathlib import Path
 import polars as pl
 from faker.providers.person.zh_CN import Provider as _ChineseNames
 
+from jixiao.said import SaidError
 from jixiao.schemas.identifiers import CREDIT_SHAPE, is_credit_code
 
 KEY_ENV = "JIXIAO_HASH_KEY_FILE"
 DEFAULT_KEY_FILE = Path.home() / ".config" / "jixiao" / "hash.key"
 
 
-class HashKeyError(Exception):
-    """The hashing key is missing, unreadable or not the warehouse's; one Chinese sentence."""
+class HashKeyError(SaidError):
+    """The hashing key is missing, unreadable or not the warehouse's."""
 
 
 def key_file() -> Path:
@@ -103,24 +104,35 @@ def load_or_create_key(notify=print, *, held_by: Path | None = None,
             fingerprint = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         aside = set_aside_key(path, fingerprint)
         os.replace(path, aside)
-        notify(f"原散列密钥已移至 {aside}（未删除）；本次运行以新密钥重新散列全部记录。")
+        notify(f"原散列密钥已移至 {aside}（未删除）；本次运行以新密钥重新散列全部记录。" if lang == "zh"
+               else f"the former hashing key was moved to {aside} (not deleted); this run hashes "
+               "every record again with a new key.")  # fmt: skip
     if not path.exists():
         if held_by is not None and not new:
             raise HashKeyError(
                 f"找不到散列密钥文件 {path}，而数据仓库 {held_by} 中的证号散列是用它算出的："
                 "请从备份恢复该文件（或用环境变量 "
                 f"{KEY_ENV} 指向它）；若确已丢失，运行 jixiao run --new-key 以新密钥从原始报送"
-                "数据重新散列全部记录。"
+                "数据重新散列全部记录。",
+                f"the hashing key file {path} is missing, and the identity hashes in the warehouse "
+                f"{held_by} were made with it: restore it from a backup (or point {KEY_ENV} at "
+                "it); if it is truly lost, run `jixiao run --new-key` to hash every record again "
+                "from the raw submissions with a new key.",
             )
         _create_key(path, notify, lang)
     key = _read_key(path)
     if expected and not new and key_fingerprint(key) != expected:
         aside = set_aside_key(path, expected)
         restore = f"（--new-key 换下的原密钥在 {aside}）" if aside.exists() else ""
+        restore_en = f" (the one --new-key replaced is {aside})" if aside.exists() else ""
         raise HashKeyError(
             f"散列密钥文件 {path} 不是数据仓库 {held_by} 的证号散列所用的密钥（指纹 "
             f"{key_fingerprint(key)}，仓库记录为 {expected}）：请恢复原密钥{restore}，或运行 "
-            "jixiao run --new-key 以新密钥从原始报送数据重新散列全部记录。"
+            "jixiao run --new-key 以新密钥从原始报送数据重新散列全部记录。",
+            f"the hashing key file {path} is not the key the warehouse {held_by} hashed its "
+            f"identities with (fingerprint {key_fingerprint(key)}, the warehouse records "
+            f"{expected}): restore the former key{restore_en}, or run `jixiao run --new-key` to "
+            "hash every record again from the raw submissions with a new key.",
         )
     return key
 
@@ -146,7 +158,9 @@ def _create_key(path: Path, notify, lang: str = "zh") -> None:
             os.close(dir_fd)
     except OSError as exc:
         raise HashKeyError(
-            f"无法创建散列密钥文件 {path}：{exc.strerror}（可用环境变量 {KEY_ENV} 指定位置）。"
+            f"无法创建散列密钥文件 {path}：{exc.strerror}（可用环境变量 {KEY_ENV} 指定位置）。",
+            f"cannot create the hashing key file {path}: {exc.strerror} (set {KEY_ENV} to put "
+            "it elsewhere).",
         ) from None
     notify(
         f"已创建个人信息散列密钥 {path}。请妥善备份：丢失或更换密钥后，须以 jixiao run "
@@ -162,11 +176,15 @@ def _read_key(path: Path) -> bytes:
         text = path.read_text(encoding="ascii").strip()
         key = bytes.fromhex(text)
     except OSError as exc:
-        raise HashKeyError(f"无法读取散列密钥文件 {path}：{exc.strerror}。") from None
+        raise HashKeyError(f"无法读取散列密钥文件 {path}：{exc.strerror}。",
+                           f"cannot read the hashing key file {path}: {exc.strerror}.") from None
     except ValueError:
-        raise HashKeyError(f"散列密钥文件 {path} 内容无效（应为十六进制），请恢复备份。") from None
+        raise HashKeyError(f"散列密钥文件 {path} 内容无效（应为十六进制），请恢复备份。",
+                           f"the hashing key file {path} is not valid (it should be hexadecimal): "
+                           "restore it from a backup.") from None
     if len(key) < 16:
-        raise HashKeyError(f"散列密钥文件 {path} 太短，请恢复备份。")
+        raise HashKeyError(f"散列密钥文件 {path} 太短，请恢复备份。",
+                           f"the hashing key file {path} is too short: restore it from a backup.")
     return key
 
 

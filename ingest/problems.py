@@ -24,11 +24,12 @@ class Problem:
     cell: str | None = None
     detail: str | None = None
     detail_en: str | None = None  # ``detail`` in English, where a reader words it
+    expected_en: str | None = None  # ``expected`` in English, where it is words (a type, a rule)
 
     def message(self, lang: str = "zh") -> str:
         params = asdict(self)
-        if lang != "zh" and self.detail_en:
-            params["detail"] = self.detail_en
+        if lang != "zh":
+            params |= {k: params[f"{k}_en"] for k in ("detail", "expected") if params[f"{k}_en"]}
         return rule(self.rule_id).message(lang, **params)
 
     def where(self, lang: str = "zh") -> str:

@@ -45,9 +45,12 @@ from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
 from jixiao.ingest.problems import FileRefused, Problem
 from jixiao.limits import Limits
+from jixiao.said import Said
 
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # Excel 97-2003 .xls, or an encrypted .xlsx
+LINK = Said("文件是符号链接（快捷方式），不予跟随", "a symbolic link (shortcut), not followed")
+_CUT = Said("文件包目录缺失，文件可能被截断", "the package's directory is missing: the file may be cut short")
 # An .xlsx saved with a password to open is an OLE container holding these two streams.
 _ENCRYPTED_STREAMS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
 _ANY_CELL_REF = re.compile(r"([A-Za-z]+)([0-9]+)")
@@ -194,8 +197,8 @@ class _CellIssues:
                     row=row,
                     column=_label(sheet, row, col),
                     cell=f"{column_letters(col)}{row}",
-                    detail=f"{length:,} 个字符",
-                    expected=f"{limits.cell_chars:,} 个字符",
+                    detail=f"{length:,}",
+                    expected=f"{limits.cell_chars:,}",
                 )
             )
         for row, col, text in sorted(self.controls):
@@ -210,6 +213,7 @@ class _CellIssues:
                     value=escaped if len(escaped) <= 200 else escaped[:199] + "…",
                     cell=f"{column_letters(col)}{row}",
                     detail="、".join(found[:5]) + ("等" if len(found) > 5 else ""),
+                    detail_en=", ".join(found[:5]) + (" …" if len(found) > 5 else ""),
                 )
             )
         return out
@@ -232,20 +236,20 @@ def _open(path: Path, limit_mb: int) -> BinaryIO:
     The link check is made by the open itself (O_NOFOLLOW), so the file cannot be swapped
     for a link between a check and the read."""
     if path.is_symlink():
-        raise _refuse("FILE.UNSAFE", detail="文件是符号链接（快捷方式），不予跟随")
+        raise _refuse("FILE.UNSAFE", detail=LINK.zh, detail_en=LINK.en)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     flags |= getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
     except OSError as error:
         if error.errno == errno.ELOOP:
-            raise _refuse("FILE.UNSAFE", detail="文件是符号链接（快捷方式），不予跟随") from None
-        raise _refuse(
-            "FILE.CORRUPT", detail=f"无法打开文件（{_shown(error.strerror or '')}）"
-        ) from None
+            raise _refuse("FILE.UNSAFE", detail=LINK.zh, detail_en=LINK.en) from None
+        why = _shown(error.strerror or "")
+        raise _refuse("FILE.CORRUPT", detail=f"无法打开文件（{why}）",
+                      detail_en=f"the file cannot be opened ({why})") from None  # fmt: skip
     info = os.fstat(fd)  # before fdopen, which refuses a directory with an error of its own
     refusal = (
-        _refuse("FILE.UNSAFE", detail="不是普通文件")
+        _refuse("FILE.UNSAFE", detail="不是普通文件", detail_en="not a regular file")
         if not stat.S_ISREG(info.st_mode)
         else _refuse("FILE.EMPTY")
         if info.st_size == 0
@@ -312,11 +316,12 @@ def _declared_directory(data: bytes) -> tuple[int, int] | None:
 
 def _not_a_workbook(data: bytes) -> FileRefused:
     if data.startswith(_OLE2_MAGIC):  # not an .xls (_is_xls): an encrypted .xlsx
-        return _refuse("FILE.ENCRYPTED", detail="设有打开密码的工作簿（加密的 OLE 容器）")
-    kind = _binary_kind(data)
-    return _refuse(
-        "FILE.NOT_WORKBOOK", detail=f"这是改名为 .xlsx 的{kind}" if kind else "不是 xlsx 文件包"
-    )
+        return _refuse("FILE.ENCRYPTED", detail="设有打开密码的工作簿（加密的 OLE 容器）",
+                       detail_en="a workbook with a password to open (an encrypted OLE file)")
+    if kind := _binary_kind(data):
+        return _refuse("FILE.NOT_WORKBOOK", detail=f"这是改名为 .xlsx 的{kind.zh}",
+                       detail_en=f"{kind.en} renamed to .xlsx")  # fmt: skip
+    return _refuse("FILE.NOT_WORKBOOK", detail="不是 xlsx 文件包", detail_en="not an xlsx package")
 
 
 def _open_package(data: bytes, limits: Limits) -> zipfile.ZipFile:
@@ -325,20 +330,23 @@ def _open_package(data: bytes, limits: Limits) -> zipfile.ZipFile:
         raise _not_a_workbook(data)
     declared = _declared_directory(data)
     if declared is None:
-        raise _refuse("FILE.CORRUPT", detail="文件包目录缺失，文件可能被截断")
+        raise _refuse("FILE.CORRUPT", detail=_CUT.zh, detail_en=_CUT.en)
     entries, cd_size = declared
     if entries > limits.zip_entries:
         raise _refuse(
             "FILE.CORRUPT",
             detail=f"文件包含 {entries:,} 个部件，超过上限 {limits.zip_entries:,} 个",
+            detail_en=f"the package holds {entries:,} parts, over the limit of "
+            f"{limits.zip_entries:,}",
         )
     if cd_size > limits.zip_entries * 1024:
-        raise _refuse("FILE.CORRUPT", detail=f"文件包目录异常庞大（{_mb(cd_size)}）")
+        raise _refuse("FILE.CORRUPT", detail=f"文件包目录异常庞大（{_mb(cd_size)}）",
+                      detail_en=f"the package's directory is abnormally large ({_mb(cd_size)})")
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, struct.error):
         # Starts like a zip but its directory, at the end, is gone: cut off in transit.
-        raise _refuse("FILE.CORRUPT", detail="文件包目录缺失，文件可能被截断") from None
+        raise _refuse("FILE.CORRUPT", detail=_CUT.zh, detail_en=_CUT.en) from None
     try:
         _check_entries(package.infolist(), limits)
     except FileRefused:
@@ -352,22 +360,29 @@ def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
         raise _refuse(
             "FILE.CORRUPT",
             detail=f"文件包含 {len(entries):,} 个部件，超过上限 {limits.zip_entries:,} 个",
+            detail_en=f"the package holds {len(entries):,} parts, over the limit of "
+            f"{limits.zip_entries:,}",
         )
     seen: set[str] = set()
     for entry in entries:
         name = entry.orig_filename.replace("\\", "/")
         if name.startswith("/") or _DRIVE.match(name) or ".." in name.split("/"):
             # Nothing is ever extracted, but Excel never names a part this way either.
-            raise _refuse("FILE.UNSAFE", detail=f"部件名 {_shown(name)} 指向文件包之外")
+            raise _refuse("FILE.UNSAFE", detail=f"部件名 {_shown(name)} 指向文件包之外",
+                          detail_en=f"the part name {_shown(name)} points outside the package")
         if entry.filename in seen:
             # Readers disagree on which copy wins: what we check might not be what is read.
-            raise _refuse("FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 出现了两次")
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 出现了两次",
+                          detail_en=f"the part {_shown(entry.filename)} is there twice")
         seen.add(entry.filename)
         if entry.flag_bits & 0x1:
-            raise _refuse("FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 被单独加密")
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 被单独加密",
+                          detail_en=f"the part {_shown(entry.filename)} is encrypted on its own")
         if entry.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise _refuse(
-                "FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 使用了 Excel 不用的压缩方式"
+                "FILE.CORRUPT", detail=f"部件 {_shown(entry.filename)} 使用了 Excel 不用的压缩方式",
+                detail_en=f"the part {_shown(entry.filename)} is compressed in a way Excel never "
+                "uses",
             )
     total = sum(entry.file_size for entry in entries)  # as declared in the zip directory
     if total > limits.unpacked_bytes:
@@ -375,6 +390,8 @@ def _check_entries(entries: list[zipfile.ZipInfo], limits: Limits) -> None:
             "FILE.CORRUPT",
             detail=f"解压后共 {_mb(total)}，超过上限 {limits.unpacked_mb} MB，"
             "内容异常庞大（疑似压缩炸弹）",
+            detail_en=f"unpacked it is {_mb(total)}, over the limit of {limits.unpacked_mb} MB: "
+            "abnormally large (a zip bomb, it seems)",
         )
 
 
@@ -387,16 +404,19 @@ def _inflate(data: bytes, entry: zipfile.ZipInfo) -> Iterator[bytes]:
     name = _shown(entry.filename)
     start = entry.header_offset
     if data[start : start + 4] != b"PK\x03\x04":
-        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的文件头缺失")
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的文件头缺失",
+                      detail_en=f"the part {name} has lost its header")
     name_length, extra_length = struct.unpack_from("<HH", data, start + 26)
     begin = start + 30 + name_length + extra_length
     end = begin + entry.compress_size
     if end > len(data):
-        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断",
+                      detail_en=f"the part {name} is incomplete: the file may be cut short")
     raw = memoryview(data)[begin:end]
     if entry.compress_type == zipfile.ZIP_STORED:
         if entry.compress_size != entry.file_size:
-            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的大小与声明不符")
+            raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 的大小与声明不符",
+                          detail_en=f"the part {name} is not the size it declares")
         pieces = (bytes(raw[o : o + _CHUNK]) for o in range(0, len(raw), _CHUNK))
     else:
         pieces = _deflated(raw, name)
@@ -407,11 +427,14 @@ def _inflate(data: bytes, entry: zipfile.ZipInfo) -> Iterator[bytes]:
             raise _refuse(
                 "FILE.CORRUPT",
                 detail=f"部件 {name} 解压后超过其声明的大小，内容异常庞大（疑似压缩炸弹）",
+                detail_en=f"the part {name} unpacks past the size it declares: abnormally "
+                "large (a zip bomb, it seems)",
             )
         crc = zlib.crc32(piece, crc)
         yield piece
     if size != entry.file_size or crc != entry.CRC:
-        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏")
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏",
+                      detail_en=f"the part {name} is damaged")
 
 
 def _deflated(raw: memoryview, name: str) -> Iterator[bytes]:
@@ -432,9 +455,11 @@ def _deflated(raw: memoryview, name: str) -> Iterator[bytes]:
                 break
             yield piece
     except zlib.error:
-        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏") from None
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏",
+                      detail_en=f"the part {name} is damaged") from None
     if not inflater.eof:
-        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断")
+        raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 不完整，文件可能被截断",
+                      detail_en=f"the part {name} is incomplete: the file may be cut short")
 
 
 def _is_xml(name: str) -> bool:
@@ -457,7 +482,8 @@ def _parse_xml(
     name = _shown(entry.filename)
 
     def unsafe(*_: object) -> None:
-        raise _refuse("FILE.UNSAFE", detail=f"部件 {name} 含有 DOCTYPE 或实体声明")
+        raise _refuse("FILE.UNSAFE", detail=f"部件 {name} 含有 DOCTYPE 或实体声明",
+                      detail_en=f"the part {name} declares a DOCTYPE or an entity")
 
     parser = expat.ParserCreate()  # no namespace processing: local names are all we need
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -478,11 +504,11 @@ def _parse_xml(
             parser.Parse(piece, False)
         parser.Parse(b"", True)
     except expat.ExpatError as error:
-        raise _refuse(
-            "FILE.CORRUPT", detail=f"{name} 不是有效的 XML（第 {error.lineno} 行）"
-        ) from None
+        raise _refuse("FILE.CORRUPT", detail=f"{name} 不是有效的 XML（第 {error.lineno} 行）",
+                      detail_en=f"{name} is not valid XML (line {error.lineno})") from None
     except (ValueError, RecursionError):  # a bad row number; absurd nesting
-        raise _refuse("FILE.CORRUPT", detail=f"{name} 不是有效的 XML") from None
+        raise _refuse("FILE.CORRUPT", detail=f"{name} 不是有效的 XML",
+                      detail_en=f"{name} is not valid XML") from None
 
 
 @dataclass
@@ -633,6 +659,8 @@ class _SharedScan:
                 raise _refuse(
                     "FILE.CORRUPT",
                     detail=f"共享字符串表超过 {self.max_strings:,} 项，内容异常庞大",
+                    detail_en=f"the shared strings are over {self.max_strings:,}: abnormally "
+                    "large",
                 )
 
 
@@ -653,10 +681,13 @@ def _scan_package(
     entries = {entry.filename: entry for entry in package.infolist()}
     if "xl/workbook.xml" not in entries:
         if any(name.startswith("xl/") for name in entries):
-            raise _refuse("FILE.CORRUPT", detail="缺少 xl/workbook.xml")
-        raise _refuse("FILE.NOT_WORKBOOK", detail="压缩包中没有 xl/workbook.xml")
+            raise _refuse("FILE.CORRUPT", detail="缺少 xl/workbook.xml",
+                          detail_en="xl/workbook.xml is missing")
+        raise _refuse("FILE.NOT_WORKBOOK", detail="压缩包中没有 xl/workbook.xml",
+                      detail_en="the zip holds no xl/workbook.xml")
     if "xl/_rels/workbook.xml.rels" not in entries:
-        raise _refuse("FILE.CORRUPT", detail="缺少 xl/_rels/workbook.xml.rels")
+        raise _refuse("FILE.CORRUPT", detail="缺少 xl/_rels/workbook.xml.rels",
+                      detail_en="xl/_rels/workbook.xml.rels is missing")
     done: set[str] = set()
 
     sheets: list[tuple[str, str | None]] = []
@@ -698,7 +729,8 @@ def _scan_package(
     for name, rel_id in sheets:
         part = _part_path(targets.get(rel_id or "", ""))
         if part not in entries:
-            raise _refuse("FILE.CORRUPT", detail=f"缺少工作表部件 {_shown(part)}")
+            raise _refuse("FILE.CORRUPT", detail=f"缺少工作表部件 {_shown(part)}",
+                          detail_en=f"the sheet part {_shown(part)} is missing")
         parts[name] = part
 
     shared = _SharedScan(limits)
@@ -853,7 +885,7 @@ def read_workbook(
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise _refuse("FILE.CORRUPT", detail=_shown(reason, 120)) from None
     if len(sheets) != len(book.sheet_names):
-        raise _refuse("FILE.CORRUPT", detail="工作表重名")
+        raise _refuse("FILE.CORRUPT", detail="工作表重名", detail_en="two sheets of one name")
     if cell_problems:
         raise FileRefused(*cell_problems, sheets=sheets)
     return sheets
@@ -964,10 +996,12 @@ def read_docx(path: Path, limits: Limits) -> tuple[bytes, WordCounts]:
                 main.append(_part_path(attrs.get("Target", ""), ""))
 
         if "_rels/.rels" not in entries:
-            raise _refuse("FILE.CORRUPT", detail="缺少 _rels/.rels")
+            raise _refuse("FILE.CORRUPT", detail="缺少 _rels/.rels",
+                          detail_en="_rels/.rels is missing")
         _parse_xml(data, entries["_rels/.rels"], start=relationship)
         if not main or main[0] not in entries:
-            raise _refuse("FILE.CORRUPT", detail="缺少主文档部件")
+            raise _refuse("FILE.CORRUPT", detail="缺少主文档部件",
+                          detail_en="the main document part is missing")
         scan = _WordScan(counts)
         _parse_xml(data, entries[main[0]], scan.start, scan.end, scan.text)
         _verify_parts(data, entries, {"_rels/.rels", main[0]}, element)
@@ -985,21 +1019,22 @@ _WIDE_BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
 _UTF8_BOM = b"\xef\xbb\xbf"
 # Files that are not text at all, by their first bytes, for the county's error message.
 _BINARY_MAGIC = (
-    (b"%PDF-", " PDF 文件"),
-    (b"\x89PNG\r\n\x1a\n", " PNG 图片"),
-    (b"\xff\xd8\xff", " JPEG 图片"),
-    (b"GIF87a", " GIF 图片"),
-    (b"GIF89a", " GIF 图片"),
-    (_OLE2_MAGIC, " Excel 97-2003 工作簿（.xls）或加密文件"),
-    (b"Rar!\x1a\x07", " RAR 压缩包"),
-    (b"7z\xbc\xaf\x27\x1c", " 7z 压缩包"),
-    (b"\x1f\x8b", " gzip 压缩包"),
+    (b"%PDF-", Said(" PDF 文件", "a PDF file")),
+    (b"\x89PNG\r\n\x1a\n", Said(" PNG 图片", "a PNG image")),
+    (b"\xff\xd8\xff", Said(" JPEG 图片", "a JPEG image")),
+    (b"GIF87a", Said(" GIF 图片", "a GIF image")),
+    (b"GIF89a", Said(" GIF 图片", "a GIF image")),
+    (_OLE2_MAGIC, Said(" Excel 97-2003 工作簿（.xls）或加密文件",
+                       "an Excel 97-2003 workbook (.xls) or an encrypted file")),
+    (b"Rar!\x1a\x07", Said(" RAR 压缩包", "a RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", Said(" 7z 压缩包", "a 7z archive")),
+    (b"\x1f\x8b", Said(" gzip 压缩包", "a gzip archive")),
 )
 _CJK = re.compile("[\u4e00-\u9fff]")
 _WIDE_CHAR = re.compile("[\u0800-\U0010ffff]")
 
 
-def _binary_kind(data: bytes) -> str | None:
+def _binary_kind(data: bytes) -> Said | None:
     return next((kind for magic, kind in _BINARY_MAGIC if data.startswith(magic)), None)
 
 
@@ -1028,9 +1063,9 @@ def _check_start(first: bytes) -> None:
     if first.startswith(b"PK\x03\x04"):
         raise _refuse("FILE.ENCODING", detail="这是改名为 .csv 的 Excel 工作簿，不是文本",
                       detail_en="an Excel workbook renamed to .csv, not text")  # fmt: skip
-    kind = _binary_kind(first)
-    if kind:
-        raise _refuse("FILE.ENCODING", detail=f"这是改名为 .csv 的{kind}（二进制数据），不是文本")
+    if kind := _binary_kind(first):
+        raise _refuse("FILE.ENCODING", detail=f"这是改名为 .csv 的{kind.zh}（二进制数据），不是文本",
+                      detail_en=f"{kind.en} renamed to .csv (binary data), not text")  # fmt: skip
 
 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")  # as csv and Excel read them, CR alone included
@@ -1325,7 +1360,8 @@ def read_csv(path: Path, limits: Limits | None = None, columns: bool = False) ->
                 cells_read += len(cells)
         except csv.Error as error:
             raise _refuse(
-                "FILE.CORRUPT", detail=f"CSV 第 {reader.line_num} 行：{_shown(str(error))}"
+                "FILE.CORRUPT", detail=f"CSV 第 {reader.line_num} 行：{_shown(str(error))}",
+                detail_en=f"CSV line {reader.line_num}: {_shown(str(error))}",
             ) from None
         except UnicodeDecodeError:  # the first pass makes this unreachable; kept to never crash
             raise _refuse("FILE.ENCODING", detail="既不是 UTF-8 也不是 GB18030",

@@ -53,6 +53,7 @@ from jixiao.ingest.report_items import (
 from jixiao.ingest.report_pdf import PASSWORD_PROTECTED, PdfRefused, PdfTooLong, read_pdf
 from jixiao.ingest.text_layouts import split_tables, tab_laid, text_items
 from jixiao.limits import Limits, env_name
+from jixiao.said import SaidError
 from jixiao.schemas.vocabulary import fold
 
 __all__ = [
@@ -65,13 +66,8 @@ _NUMBER_ONLY = re.compile(r"\d+")
 SUFFIXES = (".txt", ".docx", ".pdf", ".xlsx", ".xls")  # the forms a report is read in
 
 
-class ReportError(Exception):
-    """The report cannot be read at all; the message is one Chinese sentence (``en``: the
-    same in English)."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(zh)
-        self.en = en
+class ReportError(SaidError):
+    """The report cannot be read at all: one sentence in Chinese and in English."""
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import NamedTuple
 
+from jixiao.said import Said
 from jixiao.schemas.vocabulary import fold
 
 # --- dates ------------------------------------------------------------------------------
@@ -95,17 +95,6 @@ def is_value(text: str) -> bool:
 
 
 # --- what the readers give -----------------------------------------------------------------
-
-class Said(NamedTuple):
-    """What a user reads about the report (a page not read, why a table is incomplete), in
-    Chinese and in English, for outputs in either (``--lang``)."""
-
-    zh: str
-    en: str
-
-    def __call__(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
-
 
 # How a table was laid out in its file, as coverage lines name it.
 LAYOUTS = {

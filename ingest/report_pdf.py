@@ -36,6 +36,7 @@ import zlib
 from dataclasses import dataclass
 
 from jixiao.ingest.report_items import Line, RawCell, RawTable, Said
+from jixiao.said import SaidError
 
 _HEADER = re.compile(rb"%PDF-\d")
 _STREAM = re.compile(rb"stream\r?\n")
@@ -54,13 +55,9 @@ _EDGE = 2.0  # points between two column edges that are one (a rule's width, rou
 Rows = list[list[tuple[str | None, int, tuple[int, int]]]]
 
 
-class PdfRefused(Exception):
-    """The PDF cannot be read; the message is the reason, one Chinese phrase (``en``: the
-    same in English)."""
-
-    def __init__(self, zh: str, en: str):
-        super().__init__(zh)
-        self.en = en
+class PdfRefused(SaidError):
+    """The PDF cannot be read; the message is the reason, one phrase in Chinese and in
+    English."""
 
 
 PASSWORD_PROTECTED = Said("文档设有打开密码，请取消密码后再提交",

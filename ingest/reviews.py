@@ -41,9 +41,11 @@ COLUMNS_EN = dict(zip((*REVIEW_COLUMNS, FINGERPRINT),
 KEPT = ("decision", "reason", "reviewer")  # what a decision is; the rest says where it came from
 
 
-def read_decisions(programme_dir: Path, notify: Callable[[str], object]) -> list[dict]:
+def read_decisions(programme_dir: Path, notify: Callable[[str], object],
+                   lang: str = "zh") -> list[dict]:  # fmt: skip
     """Every filled-in decision of the workbooks in reviews/, oldest workbook first; what
-    cannot be used is told to ``notify``, in Chinese, naming file, sheet and row."""
+    cannot be used is told to ``notify``, in ``lang``, naming file, sheet and row."""
+    zh = lang == "zh"
     out = []
     found = [(p, rel, p.stat().st_mtime) for p, rel in review_workbooks(programme_dir)]
     for path, rel, mtime in sorted(found, key=lambda f: (f[2], f[1])):
@@ -51,7 +53,9 @@ def read_decisions(programme_dir: Path, notify: Callable[[str], object]) -> list
         try:
             sheets = read_workbook(path)
         except FileRefused as exc:
-            notify(f"复核工作簿 {rel} 无法读取，未采用：{exc.problems[0].message('zh')}")
+            notify(f"复核工作簿 {rel} 无法读取，未采用：{exc.problems[0].message(lang)}" if zh
+                   else f"review workbook {rel} cannot be read, not used: "
+                   f"{exc.problems[0].message(lang)}")  # fmt: skip
             continue
         for sheet in sheets.values():
             english = {en: zh for zh, en in COLUMNS_EN.items()}
@@ -68,12 +72,17 @@ def read_decisions(programme_dir: Path, notify: Callable[[str], object]) -> list
                 fingerprint = clean_text(cells[FINGERPRINT])
                 if decision is None:
                     continue
-                where = f"复核工作簿 {rel} 工作表「{sheet.name}」第 {number} 行"
+                where = (f"复核工作簿 {rel} 工作表「{sheet.name}」第 {number} 行" if zh
+                         else f"review workbook {rel}, sheet '{sheet.name}', row {number}")  # fmt: skip
                 if decision not in DECISIONS:
+                    listed = ", ".join(f"{d} ({DECISIONS_EN[d]})" for d in DECISIONS)
                     notify(f"{where}：复核结论「{mask_text(decision)}」不是"
-                           f"「{'」「'.join(DECISIONS)}」之一，未采用")  # fmt: skip
+                           f"「{'」「'.join(DECISIONS)}」之一，未采用" if zh
+                           else f"{where}: the decision '{mask_text(decision)}' is not one of "
+                           f"{listed}; not used")  # fmt: skip
                 elif fingerprint is None:
-                    notify(f"{where}：没有指纹，无法对应到发现，复核结论未采用")
+                    notify(f"{where}：没有指纹，无法对应到发现，复核结论未采用" if zh
+                           else f"{where}: no fingerprint, so no finding it decides; not used")
                 else:
                     out.append({
                         "fingerprint": fingerprint, "decision": decision,
@@ -86,13 +95,13 @@ def read_decisions(programme_dir: Path, notify: Callable[[str], object]) -> list
 
 
 def store(con: duckdb.DuckDBPyConnection, programme: Programme, programme_dir: Path,
-          notify: Callable[[str], object]) -> int:  # fmt: skip
+          notify: Callable[[str], object], lang: str = "zh") -> int:  # fmt: skip
     """Merge the returned workbooks' decisions into `reviews`; returns how many changed."""
     scope = {"code": programme.code, "year": programme.year}
     held = {row[0]: dict(zip(("decided_at", *KEPT), row[1:], strict=True)) for row in con.execute(
         "SELECT fingerprint, decided_at, decision, reason, reviewer FROM reviews "
         "WHERE programme_code = $code AND year = $year", scope).fetchall()}  # fmt: skip
-    latest = {d["fingerprint"]: d for d in read_decisions(programme_dir, notify)}  # last wins
+    latest = {d["fingerprint"]: d for d in read_decisions(programme_dir, notify, lang)}  # last wins
     changed = [
         d for fp, d in latest.items()
         if fp not in held or (any(d[k] != held[fp][k] for k in KEPT)

@@ -18,7 +18,16 @@ from jixiao.ingest.normalise import county_code, normalise_column
 from jixiao.ingest.personal import sheet_names
 from jixiao.ingest.problems import Problem
 from jixiao.ingest.readers import Columns, RawSheet, column_letters
-from jixiao.schemas.contracts import FILE, FORMATS, TYPE_NAMES, Sheet, contract
+from jixiao.said import Said
+from jixiao.schemas.contracts import (
+    FILE,
+    FORMATS,
+    FORMATS_EN,
+    TYPE_NAMES,
+    TYPE_NAMES_EN,
+    Sheet,
+    contract,
+)
 from jixiao.schemas.programme import Programme
 
 
@@ -49,7 +58,7 @@ class SheetText:
     frame: pl.DataFrame | None  # None when the header cannot be used (``problems`` says why)
     problems: list[Problem] = field(default_factory=list)
     totals: pl.DataFrame | None = None  # its stated 合计 / 小计 cells (layout.Table.totals)
-    notes: list[str] = field(default_factory=list)  # what was read how (layout.Table.notes)
+    notes: list[Said] = field(default_factory=list)  # what was read how (layout.Table.notes)
     positions: dict[str, int] = field(default_factory=dict)  # field key -> column index
 
 
@@ -176,17 +185,21 @@ def _problem(check: str, label: str, index: int, name: str, row: int, strings: p
         other = sheet.fields[key].atMost
         values = f"{strings[key][index]} > {strings[other][index]}"
         expected = f"{what}不能大于{sheet.labels[other]}"
-        return Problem("VALUE.CROSS_FIELD", name, row, what, values, expected)
+        return Problem("VALUE.CROSS_FIELD", name, row, what, values, expected,
+                       expected_en=f"{what} cannot be more than {sheet.labels[other]}")
     key = sheet.key_of(label)
     field, value, rule = sheet.fields[key], strings[key][index], sheet.rules[key]
     if kind == "not_nullable" and value is None:
         return Problem("VALUE.REQUIRED", name, row, label)
     if kind in ("not_nullable", "type"):
-        return Problem("VALUE.TYPE", name, row, label, value, TYPE_NAMES[field.type])
+        return Problem("VALUE.TYPE", name, row, label, value, TYPE_NAMES[field.type],
+                       expected_en=TYPE_NAMES_EN[field.type])
     if kind == "in_year":
         return Problem("VALUE.OUTSIDE_YEAR", name, row, label, value, str(programme.year))
     if kind == "format":
-        return Problem("VALUE.CHECK_DIGIT", name, row, label, value, FORMATS[field.format][0])
+        return Problem("VALUE.CHECK_DIGIT", name, row, label, value, FORMATS[field.format][0],
+                       expected_en=FORMATS_EN[field.format][0])
+    rule_en = sheet.rules_en[key]
     if kind == "enum":
-        return Problem("VALUE.ENUM", name, row, label, value, rule)
-    return Problem("VALUE.RANGE", name, row, label, value, rule)  # range, pattern, length
+        return Problem("VALUE.ENUM", name, row, label, value, rule, expected_en=rule_en)
+    return Problem("VALUE.RANGE", name, row, label, value, rule, expected_en=rule_en)  # range, pattern, length

@@ -27,6 +27,7 @@ from xlsxwriter.utility import xl_col_to_name
 from jixiao.limits import Limits
 from jixiao.publish.excel import excel_text
 from jixiao.publish.files import under, write_atomic
+from jixiao.said import SaidError
 from jixiao.schemas.contracts import FORMATS, TYPE_NAMES, Sheet
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.template import FieldDecl, excel_sheet_name
@@ -47,8 +48,8 @@ STEP = {"integer": 1, "money": Decimal("0.01"), "date": dt.timedelta(days=1)}
 PERSONAL = {"hash": "个人信息：入库前加密散列，原文不入库", "drop": "个人信息：不入库"}
 
 
-class TemplateError(Exception):
-    """The template cannot be written as a workbook; the message is one Chinese sentence."""
+class TemplateError(SaidError):
+    """The template cannot be written as a workbook: one sentence in Chinese and in English."""
 
 
 def worksheet_names(sheets: dict[str, Sheet]) -> dict[str, str]:
@@ -61,7 +62,10 @@ def worksheet_names(sheets: dict[str, Sheet]) -> dict[str, str]:
     if len(sheets) + 2 > limit:
         raise TemplateError(
             f"模板有 {len(sheets)} 张表，加上填表说明和下拉选项超过每个工作簿 {limit} 张表的上限"
-            "（JIXIAO_MAX_SHEETS），报送时会被拒收。"
+            "（JIXIAO_MAX_SHEETS），报送时会被拒收。",
+            f"the template has {len(sheets)} sheets: with the instructions and the drop-down "
+            f"lists that is over the limit of {limit} sheets a workbook (JIXIAO_MAX_SHEETS), so "
+            "it would be refused when submitted.",
         )
     taken = {INSTRUCTIONS, OPTIONS, "history"}
 
@@ -74,7 +78,9 @@ def worksheet_names(sheets: dict[str, Sheet]) -> dict[str, str]:
         if name is None:
             raise TemplateError(
                 f"表「{key}」的标题「{sheet.title}」和名称都不能用作 Excel 工作表名"
-                "（不超过 31 个字符，不含 [ ] : * ? / \\，且不与其他工作表重名）。"
+                "（不超过 31 个字符，不含 [ ] : * ? / \\，且不与其他工作表重名）。",
+                f"neither the title '{sheet.title}' nor the name of sheet '{key}' can name an "
+                "Excel sheet (at most 31 characters, none of [ ] : * ? / \\, no two alike).",
             )
         taken.add(name.casefold())
         names[key] = name
@@ -243,7 +249,9 @@ def _data_sheet(book: xlsxwriter.Workbook, name: str, sheet: Sheet, programme: P
         cell = f"{xl_col_to_name(col)}2"
         check = _validation(field, sheet.rules[key], label, cell, programme, options)
         if ws.data_validation(1, col, LAST_ROW, col, check) != 0:  # xlsxwriter warns, not raises
-            raise TemplateError(f"表「{sheet.key}」字段「{key}」的取值规则无法写成 Excel 数据验证。")
+            raise TemplateError(f"表「{sheet.key}」字段「{key}」的取值规则无法写成 Excel 数据验证。",
+                                f"the rule on the values of field '{key}' of sheet "
+                                f"'{sheet.key}' cannot be written as Excel data validation.")  # fmt: skip
     ws.freeze_panes(1, 0)
 
 

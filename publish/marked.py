@@ -75,7 +75,8 @@ def mark_workbook(source: Path, kind: str, problems: list[Problem], out: Path, *
         return None
     try:
         if source.stat().st_size > MARK_MB << 20:
-            log.info("未生成标注副本 %s：文件大于 %d MB", out.name, MARK_MB)
+            log.info("未生成标注副本 %s：文件大于 %d MB" if lang == "zh"
+                     else "no marked copy %s: the file is over %d MB", out.name, MARK_MB)
             return None
         data = read_input(source, MARK_MB)  # no link followed, size bounded
         if hashlib.sha256(data).hexdigest() != sha256:  # changed since it was read
@@ -86,7 +87,8 @@ def mark_workbook(source: Path, kind: str, problems: list[Problem], out: Path, *
             _mark(book, kind, problems, unlisted, lang)
             write_atomic(out, workbook_bytes(book))
     except Exception as exc:  # a workbook openpyxl cannot handle costs its copy, not the run
-        log.warning("未生成标注副本 %s：%s", out.name, type(exc).__name__)
+        log.warning("未生成标注副本 %s：%s" if lang == "zh" else "no marked copy %s: %s",
+                    out.name, type(exc).__name__)
         return None
     return out
 

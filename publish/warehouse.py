@@ -27,22 +27,25 @@ from pathlib import Path
 import duckdb
 
 from jixiao.checkpoints import checkpoint
+from jixiao.said import Said, SaidError
 
 # DuckDB's file: three 4 KiB headers, then block n at _HEADERS + n × block_size.
 _HEADERS = 3 * 4096
 
 
-class WarehouseBusy(Exception):
-    """Another run holds the warehouse; the message is one Chinese sentence."""
+class WarehouseBusy(SaidError):
+    """Another run holds the warehouse."""
 
 
-class WarehouseDamaged(Exception):
-    """The published warehouse does not open; the message is one Chinese sentence."""
+class WarehouseDamaged(SaidError):
+    """The published warehouse does not open."""
 
-    def __init__(self, db_path: Path, reason: str):
+    def __init__(self, db_path: Path, reason: Said):
         super().__init__(
-            f"数据仓库 {db_path} 无法打开（{reason}）：运行 jixiao run --rebuild 可从原始报送数据"
-            "重建它（旧文件另存在旁边）。"
+            f"数据仓库 {db_path} 无法打开（{reason.zh}）：运行 jixiao run --rebuild 可从原始报送数据"
+            "重建它（旧文件另存在旁边）。",
+            f"the warehouse {db_path} does not open ({reason.en}): `jixiao run --rebuild` "
+            "rebuilds it from the raw submissions (the old file is kept beside it).",
         )
 
 
@@ -56,7 +59,8 @@ def exclusive(db_path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise WarehouseBusy(
-                f"另一个 jixiao 运行正在写入 {db_path}，请待其结束后再运行。"
+                f"另一个 jixiao 运行正在写入 {db_path}，请待其结束后再运行。",
+                f"another jixiao run is writing {db_path}: run again when it has finished.",
             ) from None
         checkpoint("warehouse.locked")
         try:
@@ -80,7 +84,7 @@ def set_aside(path: Path, why: str) -> Path:
     return aside
 
 
-def unreadable(db_path: Path) -> str | None:
+def unreadable(db_path: Path) -> Said | None:
     """Why the database does not open read-only and answer (None when it does): its catalog
     and every table's segment list must read, and the file must reach the last block its
     tables use. A truncated file can still open and answer some queries; DuckDB finds a
@@ -106,9 +110,10 @@ def unreadable(db_path: Path) -> str | None:
     except duckdb.Error as exc:
         if "Could not set lock" in str(exc):  # a live read-write session holds it: not damage
             return None
-        return "已损坏：" + str(exc).splitlines()[0][:160]
+        error = str(exc).splitlines()[0][:160]
+        return Said(f"已损坏：{error}", f"damaged: {error}")
     if db_path.stat().st_size < _HEADERS + (last + 1) * size:
-        return "文件被截断"
+        return Said("文件被截断", "the file is cut short")
     return None
 
 
@@ -118,16 +123,18 @@ def verify(db_path: Path) -> None:
         raise WarehouseDamaged(db_path, reason)
 
 
-def _stale_wal(db_path: Path, notify: Callable[[str], object]) -> None:
+def _stale_wal(db_path: Path, notify: Callable[[str], object], lang: str) -> None:
     wal = wal_path(db_path)
     if wal.exists():
         aside = set_aside(wal, "stale")
         notify(f"数据仓库旁有一个不属于它的预写日志，已移至 {aside}（未删除），分析人员可由此找回"
-               "该会话的写入。")  # fmt: skip
+               "该会话的写入。" if lang == "zh" else f"a write-ahead log beside the warehouse did "
+               f"not belong to it: moved to {aside} (not deleted), where analysts can recover "
+               "that session's writes.")  # fmt: skip
 
 
 def begin(db_path: Path, rebuild: bool = False, keep: tuple[str, ...] = (),
-          notify: Callable[[str], object] = print) -> Path:  # fmt: skip
+          notify: Callable[[str], object] = print, lang: str = "zh") -> Path:  # fmt: skip
     """A fresh staging copy of the published warehouse (empty when none is published yet).
 
     A staging file left by a crashed run is discarded: the published file is the truth.
@@ -141,15 +148,19 @@ def begin(db_path: Path, rebuild: bool = False, keep: tuple[str, ...] = (),
     if db_path.exists():
         reason = unreadable(db_path)
         if reason and wal_path(db_path).exists():
-            _stale_wal(db_path, notify)
+            _stale_wal(db_path, notify, lang)
             reason = unreadable(db_path)
         if rebuild:
             kept = _start_from(staging, db_path, keep)
-            damaged = ""
-            if reason:
-                damaged = f"原文件无法打开（{reason}），已移至 {set_aside(db_path, 'damaged')}；"
-            notify(f"从原始报送数据重建数据仓库 {db_path}：{damaged}运行记录"
-                   f"{'（' + '、'.join(keep) + '）已保留' if kept else '无法读出，未保留'}。")  # fmt: skip
+            aside = set_aside(db_path, "damaged") if reason else None
+            if lang == "zh":
+                damaged = f"原文件无法打开（{reason.zh}），已移至 {aside}；" if reason else ""
+                notify(f"从原始报送数据重建数据仓库 {db_path}：{damaged}运行记录"
+                       f"{'（' + '、'.join(keep) + '）已保留' if kept else '无法读出，未保留'}。")  # fmt: skip
+            else:
+                damaged = f"the old file does not open ({reason.en}), moved to {aside}; " if reason else ""
+                notify(f"rebuilding the warehouse {db_path} from the raw submissions: {damaged}"
+                       f"{'run history (' + ', '.join(keep) + ') kept' if kept else 'run history unreadable, not kept'}.")  # fmt: skip
         elif reason:
             raise WarehouseDamaged(db_path, reason)
         else:
@@ -186,13 +197,14 @@ def _start_from(staging: Path, old: Path, keep: tuple[str, ...]) -> bool:
     return True
 
 
-def publish(staging: Path, db_path: Path, notify: Callable[[str], object] = print) -> None:
+def publish(staging: Path, db_path: Path, notify: Callable[[str], object] = print,
+            lang: str = "zh") -> None:  # fmt: skip
     """Swap the finished staging file in; its connections must be closed (no WAL left). A
     WAL beside the published file would not belong to the new one: it is set aside first."""
     with open(staging, "rb+") as fh:
         os.fsync(fh.fileno())
     checkpoint("warehouse.before_replace")
-    _stale_wal(db_path, notify)
+    _stale_wal(db_path, notify, lang)
     os.replace(staging, db_path)
     checkpoint("warehouse.replaced")
     dir_fd = os.open(db_path.parent, os.O_DIRECTORY)

@@ -32,12 +32,23 @@ DTYPES: dict[str, pl.DataType] = {
 }
 TYPE_NAMES = {"string": "文本", "integer": "整数", "number": "数值", "boolean": "是 / 否",
               "date": "日期", "money": "金额（元）"}  # fmt: skip
+TYPE_NAMES_EN = {"string": "text", "integer": "a whole number", "number": "a number",
+                 "boolean": "yes / no", "date": "a date", "money": "an amount of yuan"}  # fmt: skip
 # What each format is called where a county reads it, and the rule it states.
 FORMATS = {
     "resident_id": ("身份证号", "18 位身份证号，符合 GB 11643 校验规则"),
     "disability_cert": ("残疾人证号", "20 位：18 位身份证号（GB 11643 校验）+ 残疾类别 1–7 + 等级 1–4"),
     "credit_code": ("统一社会信用代码", "18 位，符合 GB 32100-2015 校验规则"),
     "county": ("区县", "本项目的区县代码或名称"),
+}
+FORMATS_EN = {
+    "resident_id": ("resident ID number", "an 18-character resident ID number passing the GB "
+                    "11643 check"),
+    "disability_cert": ("disability certificate number", "20 characters: an 18-character "
+                        "resident ID (GB 11643 check) + disability category 1–7 + grade 1–4"),
+    "credit_code": ("unified social credit code", "18 characters passing the GB 32100-2015 "
+                    "check"),
+    "county": ("county", "a county code or name of this programme"),
 }
 _VALID = {"resident_id": resident_id_valid, "disability_cert": cert_no_valid,
           "credit_code": credit_code_valid}  # fmt: skip
@@ -51,33 +62,39 @@ def _shown(value: object) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
-def rule_text(field: FieldDecl, labels: dict[str, str]) -> str:
-    """The column's rule as a county reads it: 「整数，≥ 0」, 「就业困难 / 失业」 …"""
-    c = field.constraints
+def rule_text(field: FieldDecl, labels: dict[str, str], lang: str = "zh") -> str:
+    """The column's rule as a county reads it: 「整数，≥ 0」, 「就业困难 / 失业」 … (in English
+    with ``lang`` en: "a whole number, ≥ 0")."""
+    c, zh = field.constraints, lang == "zh"
     if field.format:
-        parts = [FORMATS[field.format][1]]
+        parts = [(FORMATS if zh else FORMATS_EN)[field.format][1]]
     elif c.enum == "budget_lines":
-        parts = ["programme.yaml 中的预算科目代码或名称"]
+        parts = ["programme.yaml 中的预算科目代码或名称" if zh
+                 else "a budget line's code or name in programme.yaml"]  # fmt: skip
     elif c.enum:
         parts = [" / ".join(map(str, c.enum))]
     elif field.type == "boolean" and (field.trueValues or field.falseValues):
         parts = [" / ".join([*(field.trueValues or ["是"]), *(field.falseValues or ["否"])])]
     else:
-        parts = [TYPE_NAMES[field.type]]
+        parts = [(TYPE_NAMES if zh else TYPE_NAMES_EN)[field.type]]
     parts += [f"{sign} {_shown(getattr(c, attr))}" for attr, sign, _ in _BOUNDS
               if getattr(c, attr) is not None]  # fmt: skip
     if field.atMost:
         parts.append(f"≤ {labels[field.atMost]}")
     if field.inYear:
-        parts.append("在项目年度内")
+        parts.append("在项目年度内" if zh else "inside the programme year")
     if c.minLength is not None or c.maxLength is not None:
-        parts.append(f"长度 {c.minLength or 0}–{c.maxLength or '∞'} 个字符")
+        parts.append(f"长度 {c.minLength or 0}–{c.maxLength or '∞'} 个字符" if zh
+                     else f"{c.minLength or 0}–{c.maxLength or '∞'} characters long")  # fmt: skip
     if c.pattern:
-        parts.append(f"格式须符合 {c.pattern}")
+        parts.append(f"格式须符合 {c.pattern}" if zh else f"matching {c.pattern}")
     if c.unique:
-        parts.append("在本表内唯一")
-    parts.append("不能为空" if c.required else "可空")
-    return "，".join(parts)
+        parts.append("在本表内唯一" if zh else "unique in the sheet")
+    if zh:
+        parts.append("不能为空" if c.required else "可空")
+    else:
+        parts.append("required" if c.required else "may be blank")
+    return ("，" if zh else ", ").join(parts)
 
 
 def _name_like(field: FieldDecl) -> bool:
@@ -97,6 +114,8 @@ class Sheet:
         self.labels: dict[str, str] = {f.name: f.label for f in decl.fields}
         self.dtypes: dict[str, pl.DataType] = {f.name: DTYPES[f.type] for f in decl.fields}
         self.rules: dict[str, str] = {f.name: rule_text(f, self.labels) for f in decl.fields}
+        self.rules_en: dict[str, str] = {f.name: rule_text(f, self.labels, "en")
+                                         for f in decl.fields}  # fmt: skip
         self.primary_key: tuple[str, ...] = tuple(decl.primaryKey)
         self.foreign_keys = [(tuple(fk.fields), fk.reference.resource, tuple(fk.reference.fields))
                              for fk in decl.foreignKeys]  # fmt: skip

@@ -34,6 +34,7 @@ from pydantic import (
 
 from jixiao.ingest.normalise import clean_text
 from jixiao.limits import Limits
+from jixiao.said import Invalid, Said, SaidError
 from jixiao.schemas.template import NAME, SheetDecl, TemplateDecl
 from jixiao.schemas.vocabulary import VocabularyError, load_vocabulary
 
@@ -50,14 +51,15 @@ COUNTY = re.compile(r"\d{6}")  # GB/T 2260
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-class ProgrammeError(Exception):
-    """programme.yaml cannot be used; the message is one Chinese sentence."""
+class ProgrammeError(SaidError):
+    """programme.yaml cannot be used: one sentence in Chinese and in English."""
 
 
-def _matching(pattern: re.Pattern, says: str):
+def _matching(pattern: re.Pattern, says: Said):
     def check(value: str) -> str:
         if not pattern.fullmatch(value):
-            raise ValueError(f"「{value[:80]}」不符合要求：{says}")
+            raise Invalid(f"「{value[:80]}」不符合要求：{says.zh}",
+                          f"'{value[:80]}' does not do: {says.en}")  # fmt: skip
         return value
 
     return AfterValidator(check)
@@ -65,19 +67,24 @@ def _matching(pattern: re.Pattern, says: str):
 
 def _plain(value: str) -> str:
     if _CONTROL.search(value):
-        raise ValueError("含有控制字符或双向控制符")
+        raise Invalid("含有控制字符或双向控制符", "it holds control or bidirectional characters")
     return value
 
 
 Code = Annotated[
     str,
     Field(max_length=CODE_MAX),
-    _matching(CODE, "项目代码只能由小写英文字母和数字组成，可用单个连字符 - 连接，如 530100-disability-employment"),
+    _matching(CODE, Said(
+        "项目代码只能由小写英文字母和数字组成，可用单个连字符 - 连接，如 530100-disability-employment",
+        "a programme code is lower-case letters and digits, joined by single hyphens, e.g. "
+        "530100-disability-employment")),
 ]
 Identifier = Annotated[
-    str, _matching(IDENTIFIER, "id 只能由英文字母、数字和下划线组成，不超过 64 个字符")
+    str, _matching(IDENTIFIER, Said("id 只能由英文字母、数字和下划线组成，不超过 64 个字符",
+                                    "an id is letters, digits and underscores, at most 64"))
 ]
-County = Annotated[str, _matching(COUNTY, "区县代码应为 6 位数字（GB/T 2260）")]
+County = Annotated[str, _matching(COUNTY, Said("区县代码应为 6 位数字（GB/T 2260）",
+                                               "a county code is 6 digits (GB/T 2260)"))]
 Text = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(_plain)]
 SQL = Annotated[str, Field(max_length=20_000)]
 
@@ -102,13 +109,15 @@ class Survey(BaseModel):
     @classmethod
     def _listed(cls, value: object) -> object:
         if isinstance(value, int):  # the count earlier versions took
-            raise ValueError("应列出各题所在的列，如 [q1, q2, q3]，而不是题数")
+            raise Invalid("应列出各题所在的列，如 [q1, q2, q3]，而不是题数",
+                          "list each question's column, e.g. [q1, q2, q3], not their number")
         return value
 
     @model_validator(mode="after")
     def _questions_once(self) -> Survey:
         if twice := sorted({q for q in self.questions if self.questions.count(q) > 1}):
-            raise ValueError(f"问题列 {'、'.join(twice)} 重复列出")
+            raise Invalid(f"问题列 {'、'.join(twice)} 重复列出",
+                          f"question columns {', '.join(twice)} are listed twice")
         return self
 
 
@@ -165,7 +174,8 @@ class AgeOutOfRange(RecordCheck):
     @model_validator(mode="after")
     def _range(self) -> AgeOutOfRange:
         if self.min > self.max:
-            raise ValueError(f"年龄下限 min {self.min} 大于上限 max {self.max}")
+            raise Invalid(f"年龄下限 min {self.min} 大于上限 max {self.max}",
+                          f"the youngest age, min {self.min}, is above the oldest, max {self.max}")
         return self
 
 
@@ -210,26 +220,34 @@ Check = Annotated[Union[_RULES], Field(discriminator="rule")]  # noqa: UP007 (a 
 
 
 def _check_entries(entries: object) -> object:
-    """Each entry's rule and parameters, said in Chinese and naming the entry, before pydantic
-    types the values: an unknown rule or a missing parameter is a user's slip, not a
-    validation detail."""
+    """Each entry's rule and parameters, said naming the entry, before pydantic types the
+    values: an unknown rule or a missing parameter is a user's slip, not a validation
+    detail."""
     if not isinstance(entries, list):
         return entries
     for n, entry in enumerate(entries, 1):
         if not isinstance(entry, dict):
-            raise ValueError(f"第 {n} 项应为键值映射（rule、sheet 及规则的参数）")
+            raise Invalid(f"第 {n} 项应为键值映射（rule、sheet 及规则的参数）",
+                          f"entry {n} should be a mapping (rule, sheet and the rule's parameters)")
         rule = entry.get("rule")
         if not isinstance(rule, str) or rule not in CHECKS:
-            raise ValueError(
-                f"第 {n} 项的规则「{str(rule)[:80]}」不在规则目录中，可用的规则：{'、'.join(CHECKS)}"
+            raise Invalid(
+                f"第 {n} 项的规则「{str(rule)[:80]}」不在规则目录中，可用的规则：{'、'.join(CHECKS)}",
+                f"the rule '{str(rule)[:80]}' of entry {n} is not in the catalogue; the rules: "
+                f"{', '.join(CHECKS)}",
             )
-        where = f"第 {n} 项（{rule}{'，表 ' + str(entry['sheet'])[:80] if 'sheet' in entry else ''}）"
+        sheet = str(entry["sheet"])[:80] if "sheet" in entry else ""
+        where = Said(f"第 {n} 项（{rule}{'，表 ' + sheet if sheet else ''}）",
+                     f"entry {n} ({rule}{', sheet ' + sheet if sheet else ''})")
         fields = CHECKS[rule].model_fields
         if missing := [k for k, f in fields.items() if f.is_required() and k not in entry]:
-            raise ValueError(f"{where}缺少参数 {'、'.join(missing)}")
+            raise Invalid(f"{where.zh}缺少参数 {'、'.join(missing)}",
+                          f"{where.en} lacks the parameters {', '.join(missing)}")
         if unknown := [str(k) for k in entry if k not in fields]:
-            raise ValueError(
-                f"{where}有规则不认识的参数 {'、'.join(unknown)}，可用的参数：{'、'.join(fields)}"
+            raise Invalid(
+                f"{where.zh}有规则不认识的参数 {'、'.join(unknown)}，可用的参数：{'、'.join(fields)}",
+                f"{where.en} has parameters the rule does not know, {', '.join(unknown)}; its "
+                f"parameters: {', '.join(fields)}",
             )
     return entries
 
@@ -254,9 +272,11 @@ class Indicator(BaseModel):
     def _kind_fields(self) -> Indicator:
         if self.kind == "qualitative":
             if self.score is None or not self.reason:
-                raise ValueError(f"定性指标「{self.name}」须给出评分 score 和理由 reason")
+                raise Invalid(f"定性指标「{self.name}」须给出评分 score 和理由 reason",
+                              f"the qualitative indicator '{self.name}' needs a score and a reason")
         elif self.target is None or not self.metric:
-            raise ValueError(f"指标「{self.name}」须给出目标值 target 和度量 metric")
+            raise Invalid(f"指标「{self.name}」须给出目标值 target 和度量 metric",
+                          f"the indicator '{self.name}' needs a target and a metric")
         return self
 
 
@@ -283,7 +303,9 @@ class Programme(BaseModel):
     survey: Survey | None = None
     # The county template (SPEC §1.4): its sheets inline, or the name of a shared template
     # under data/raw/templates/, whose sheets load_programme reads in here.
-    template: Annotated[str, _matching(NAME, "模板名只能由小写英文字母、数字和下划线组成")] | None = None
+    template: Annotated[str, _matching(NAME, Said(
+        "模板名只能由小写英文字母、数字和下划线组成",
+        "a template name is lower-case letters, digits and underscores"))] | None = None
     sheets: list[SheetDecl] | None = None
     checks: Annotated[list[Check], BeforeValidator(_check_entries)] = []
     indicators: list[Indicator]
@@ -293,29 +315,39 @@ class Programme(BaseModel):
     @model_validator(mode="after")
     def _one_template(self) -> Programme:
         if not self.sheets:
-            raise ValueError(
+            raise Invalid(
                 "未声明区县报送模板：请在 sheets 下列出各表，或用 template 指定 "
-                "data/raw/templates/ 下的共享模板"
+                "data/raw/templates/ 下的共享模板",
+                "no county template is declared: list its sheets under sheets, or name a "
+                "shared template of data/raw/templates/ with template",
             )
         TemplateDecl(sheets=self.sheets)  # sheets that refer to each other must agree
         sheets = self.county_template.sheets
         if missing := declared_columns_missing(self, {k: set(s.fields) for k, s in sheets.items()}):
-            raise ValueError(missing[0])
+            raise Invalid(*missing[0])
         for n, check in enumerate(self.checks, 1):
             person, sheet = getattr(check, "person", None), sheets[check.sheet]
-            where = f"checks 第 {n} 项（{check.rule}）"
+            where = Said(f"checks 第 {n} 项（{check.rule}）", f"checks entry {n} ({check.rule})")
             kind = sheet.personal.get(person)
             if person and kind not in ("cert", "id", "hash"):
-                raise ValueError(f"{where}：person 应为表 {check.sheet} 中 personal: hash 的列")
+                raise Invalid(f"{where.zh}：person 应为表 {check.sheet} 中 personal: hash 的列",
+                              f"{where.en}: person should be a personal: hash column of sheet "
+                              f"{check.sheet}")  # fmt: skip
             if isinstance(check, AgeOutOfRange | OutOfCounty) and kind not in ("cert", "id"):
-                raise ValueError(
-                    f"{where}：person 应为表 {check.sheet} 中 format 为 resident_id 或 "
-                    f"disability_cert 的第一个散列证件列（其前 6 位与出生日期才入库）"
+                raise Invalid(
+                    f"{where.zh}：person 应为表 {check.sheet} 中 format 为 resident_id 或 "
+                    f"disability_cert 的第一个散列证件列（其前 6 位与出生日期才入库）",
+                    f"{where.en}: person should be the first hashed identity column of sheet "
+                    f"{check.sheet} whose format is resident_id or disability_cert (only its "
+                    "first 6 digits and birth date are stored)",
                 )
             if isinstance(check, AgeOutOfRange) and check.date != sheet.age_on:
-                raise ValueError(
-                    f"{where}：仓库按表 {check.sheet} 的 {sheet.age_on}（第一个 inYear 日期列）"
-                    f"保存年龄，date 应为 {sheet.age_on}"
+                raise Invalid(
+                    f"{where.zh}：仓库按表 {check.sheet} 的 {sheet.age_on}（第一个 inYear 日期列）"
+                    f"保存年龄，date 应为 {sheet.age_on}",
+                    f"{where.en}: the warehouse keeps ages on {sheet.age_on} of sheet "
+                    f"{check.sheet} (its first inYear date column), so date should be "
+                    f"{sheet.age_on}",
                 )
         return self
 
@@ -337,14 +369,15 @@ class Programme(BaseModel):
     def _weights_sum_to_100(self) -> Programme:
         total = sum(i.weight for i in self.indicators)
         if total != 100:
-            raise ValueError(f"指标权重合计为 {total}，应为 100")
+            raise Invalid(f"指标权重合计为 {total}，应为 100",
+                          f"the indicators' weights add up to {total}, not 100")
         ids = [i.id for i in self.indicators] + [f.id for f in self.facts]
         if len(ids) != len(set(ids)):
-            raise ValueError("指标与事实的 id 有重复")
+            raise Invalid("指标与事实的 id 有重复", "an id is given to two indicators or facts")
         try:
             load_vocabulary(self.vocabulary)
         except VocabularyError as exc:
-            raise ValueError(str(exc).rstrip("。")) from None
+            raise Invalid(str(exc).rstrip("。"), exc.en.rstrip(".")) from None
         return self
 
     def budget_line_code(self, text: str) -> str | None:
@@ -356,20 +389,24 @@ class Programme(BaseModel):
         return None
 
 
-def declared_columns_missing(programme: Programme, sheets: dict[str, set[str]]) -> list[str]:
-    """What the programme's checks and survey name that its template lacks, one Chinese
-    sentence each; ``sheets`` maps each sheet key of the template to its column keys."""
+def declared_columns_missing(programme: Programme, sheets: dict[str, set[str]]) -> list[Said]:
+    """What the programme's checks and survey name that its template lacks, one sentence
+    each; ``sheets`` maps each sheet key of the template to its column keys."""
     out = []
-    named = [(f"checks 第 {n} 项（{c.rule}）", c.sheet, c.columns())
+    named = [(Said(f"checks 第 {n} 项（{c.rule}）", f"checks entry {n} ({c.rule})"), c.sheet,
+              {Said(p, p): column for p, column in c.columns().items()})
              for n, c in enumerate(programme.checks, 1)]  # fmt: skip
     if s := programme.survey:
-        questions = {f"questions 第 {n} 题": q for n, q in enumerate(s.questions, 1)}
-        named.append(("survey", s.sheet, questions))
+        questions = {Said(f"questions 第 {n} 题", f"questions, question {n}"): q
+                     for n, q in enumerate(s.questions, 1)}  # fmt: skip
+        named.append((Said("survey", "survey"), s.sheet, questions))
     for where, sheet, columns in named:
         if sheet not in sheets:
-            out.append(f"{where}：模板中没有表 {sheet}")
+            out.append(Said(f"{where.zh}：模板中没有表 {sheet}",
+                            f"{where.en}: the template has no sheet {sheet}"))
             continue
-        out += [f"{where}：表 {sheet} 中没有列 {column}（参数 {param}）"
+        out += [Said(f"{where.zh}：表 {sheet} 中没有列 {column}（参数 {param.zh}）",
+                     f"{where.en}: sheet {sheet} has no column {column} (parameter {param.en})")
                 for param, column in columns.items() if column not in sheets[sheet]]  # fmt: skip
     return out
 
@@ -380,9 +417,16 @@ class _NoAliases(yaml.SafeLoader):
 
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark
-            raise yaml.YAMLError(f"第 {mark.line + 1} 行使用了 YAML 别名（*），不允许使用别名")
+            raise _Alias(self.peek_event().start_mark.line + 1)
         return super().compose_node(parent, index)
+
+
+class _Alias(yaml.YAMLError):
+    """An alias at line ``line`` (1-based), which _NoAliases refuses."""
+
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
 
 
 def _read(path: Path) -> str:
@@ -392,21 +436,26 @@ def _read(path: Path) -> str:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as exc:
         if os.path.islink(path):
-            raise ProgrammeError(f"{path} 是符号链接，不予跟随，请放置文件本身。") from None
-        raise ProgrammeError(f"无法读取 {path}：{exc.strerror}") from None
+            raise ProgrammeError(f"{path} 是符号链接，不予跟随，请放置文件本身。",
+                                 f"{path} is a symbolic link, not followed: put the file itself "
+                                 "there.") from None
+        raise ProgrammeError(f"无法读取 {path}：{exc.strerror}",
+                             f"cannot read {path}: {exc.strerror}") from None
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ProgrammeError(f"{path} 不是普通文件。")
+            raise ProgrammeError(f"{path} 不是普通文件。", f"{path} is not a regular file.")
         limit_kb = Limits.from_env().programme_kb
         data = fh.read((limit_kb << 10) + 1)
     if len(data) > limit_kb << 10:
         raise ProgrammeError(
-            f"{path} 超过 {limit_kb} KB（JIXIAO_MAX_PROGRAMME_KB），不像是一份绩效目标表。"
+            f"{path} 超过 {limit_kb} KB（JIXIAO_MAX_PROGRAMME_KB），不像是一份绩效目标表。",
+            f"{path} is over {limit_kb} KB (JIXIAO_MAX_PROGRAMME_KB): not a programme's targets.",
         )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ProgrammeError(f"{path} 不是 UTF-8 编码的文本。") from None
+        raise ProgrammeError(f"{path} 不是 UTF-8 编码的文本。",
+                             f"{path} is not text in UTF-8.") from None
 
 
 def _one_line(exc: yaml.YAMLError) -> str:
@@ -425,17 +474,28 @@ def _yaml(path: Path) -> object:
             pass
     try:
         return yaml.load(text, Loader=_NoAliases)
+    except _Alias as alias:
+        raise ProgrammeError(
+            f"{path} 不是有效的 YAML 文件：第 {alias.line} 行使用了 YAML 别名（*），不允许使用别名",
+            f"{path} is not valid YAML: line {alias.line} uses a YAML alias (*); aliases are "
+            "not allowed",
+        ) from None
     except yaml.YAMLError as exc:
-        raise ProgrammeError(f"{path} 不是有效的 YAML 文件：{_one_line(exc)}") from None
+        raise ProgrammeError(f"{path} 不是有效的 YAML 文件：{_one_line(exc)}",
+                             f"{path} is not valid YAML: {_one_line(exc)}") from None
     except RecursionError:
-        raise ProgrammeError(f"{path} 嵌套层次过深，不是一份绩效目标表。") from None
+        raise ProgrammeError(f"{path} 嵌套层次过深，不是一份绩效目标表。",
+                             f"{path} nests too deep: not a programme's targets.") from None
 
 
 def _first_error(path: Path, exc: ValidationError) -> ProgrammeError:
     first = exc.errors()[0]
     where = ".".join(str(p) for p in first["loc"])
     msg = first["msg"].removeprefix("Value error, ")
-    return ProgrammeError(f"{path} 无效：{where + '：' if where else ''}{msg}")
+    error = first.get("ctx", {}).get("error")  # a validator's own words, in both languages
+    msg_en = error.en if isinstance(error, Invalid) else msg
+    return ProgrammeError(f"{path} 无效：{where + '：' if where else ''}{msg}",
+                          f"{path} is invalid: {where + ': ' if where else ''}{msg_en}")
 
 
 def _shared_template(programme_yaml: Path, name: str) -> list[dict]:
@@ -443,7 +503,9 @@ def _shared_template(programme_yaml: Path, name: str) -> list[dict]:
     ``data/raw/<year>/<code>/``, read as untrusted as programme.yaml itself."""
     path = programme_yaml.resolve().parents[2] / "templates" / f"{name}.yaml"
     if not path.exists() and not path.is_symlink():
-        raise ProgrammeError(f"{programme_yaml} 引用的共享模板 {path} 不存在。")
+        raise ProgrammeError(f"{programme_yaml} 引用的共享模板 {path} 不存在。",
+                             f"the shared template {path} that {programme_yaml} names does not "
+                             "exist.")  # fmt: skip
     data = _yaml(path)
     try:
         return TemplateDecl.model_validate(data).model_dump(exclude_unset=True)["sheets"]
@@ -455,10 +517,13 @@ def load_programme(path: Path) -> Programme:
     """Read and validate programme.yaml, or raise ProgrammeError with one clear sentence."""
     data = _yaml(path)
     if not isinstance(data, dict):
-        raise ProgrammeError(f"{path} 无效：顶层应为键值映射（code、name、indicators …）。")
+        raise ProgrammeError(f"{path} 无效：顶层应为键值映射（code、name、indicators …）。",
+                             f"{path} is invalid: its top level should be a mapping (code, name, "
+                             "indicators …).")  # fmt: skip
     if isinstance(name := data.get("template"), str) and NAME.fullmatch(name):
         if "sheets" in data:
-            raise ProgrammeError(f"{path} 无效：sheets 与 template 只能二选一。")
+            raise ProgrammeError(f"{path} 无效：sheets 与 template 只能二选一。",
+                                 f"{path} is invalid: give sheets or template, not both.")
         data = data | {"sheets": _shared_template(path, name)}
     try:
         return Programme.model_validate(data)
@@ -471,11 +536,15 @@ def load_programme_folder(folder: Path) -> Programme:
     and code: the folder is where its reports and feedback are filed, and a copy of a
     programme under another year's folder must not pass for that year."""
     if folder.is_symlink() or folder.parent.is_symlink():
-        raise ProgrammeError(f"{folder} 是符号链接，不予跟随，请放置文件夹本身。")
+        raise ProgrammeError(f"{folder} 是符号链接，不予跟随，请放置文件夹本身。",
+                             f"{folder} is a symbolic link, not followed: put the folder itself "
+                             "there.")  # fmt: skip
     programme = load_programme(folder / "programme.yaml")
     if (folder.parent.name, folder.name) != (str(programme.year), programme.code):
         raise ProgrammeError(
             f"{folder} 与其 programme.yaml 不符：year 为 {programme.year}、code 为 "
-            f"{programme.code}，文件夹应为 {programme.year}/{programme.code}。"
+            f"{programme.code}，文件夹应为 {programme.year}/{programme.code}。",
+            f"{folder} does not match its programme.yaml: year {programme.year}, code "
+            f"{programme.code}, so the folder should be {programme.year}/{programme.code}.",
         )
     return programme

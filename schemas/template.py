@@ -23,6 +23,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from jixiao.said import Invalid, Said
+
 NAME = re.compile(r"[a-z][a-z0-9_]{0,62}")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -54,15 +56,18 @@ OWN_COLUMNS = frozenset(
 
 def _name(value: str) -> str:
     if not NAME.fullmatch(value):
-        raise ValueError(f"「{value[:64]}」不是有效的名称：只能由小写英文字母、数字和下划线组成，以字母开头")
+        raise Invalid(f"「{value[:64]}」不是有效的名称：只能由小写英文字母、数字和下划线组成，以字母开头",
+                      f"'{value[:64]}' is not a valid name: lower-case letters, digits and "
+                      "underscores, starting with a letter")  # fmt: skip
     if value in _reserved():
-        raise ValueError(f"「{value}」是 SQL 保留字，不能用作名称")
+        raise Invalid(f"「{value}」是 SQL 保留字，不能用作名称",
+                      f"'{value}' is an SQL keyword and cannot be a name")
     return value
 
 
 def _plain(value: str) -> str:
     if _CONTROL.search(value):
-        raise ValueError("含有控制字符或双向控制符")
+        raise Invalid("含有控制字符或双向控制符", "it holds control or bidirectional characters")
     return value
 
 
@@ -74,7 +79,9 @@ def excel_sheet_name(name: str) -> bool:
 
 def _sheet_title(value: str) -> str:
     if not excel_sheet_name(value):  # a county must be able to name its sheet so
-        raise ValueError(f"工作表标题「{value[:40]}」不能作为 Excel 工作表名（至多 31 个字符，不含 []:*?/\\）")
+        raise Invalid(f"工作表标题「{value[:40]}」不能作为 Excel 工作表名（至多 31 个字符，不含 []:*?/\\）",
+                      f"the sheet title '{value[:40]}' cannot name an Excel sheet (at most 31 "
+                      "characters, none of []:*?/\\)")  # fmt: skip
     return value
 
 
@@ -88,7 +95,8 @@ def hash_column(key: str) -> str:
 
 def _field_title(value: str) -> str:
     if value.startswith("_"):  # jixiao's own working columns (_file, _row) begin so
-        raise ValueError(f"字段标题「{value[:40]}」不能以下划线开头")
+        raise Invalid(f"字段标题「{value[:40]}」不能以下划线开头",
+                      f"the field title '{value[:40]}' cannot start with an underscore")
     return value
 
 
@@ -118,7 +126,9 @@ class Constraints(BaseModel):
             try:
                 re.compile(self.pattern)
             except re.error as exc:
-                raise ValueError(f"pattern「{self.pattern}」不是有效的正则表达式：{exc}") from None
+                raise Invalid(f"pattern「{self.pattern}」不是有效的正则表达式：{exc}",
+                              f"the pattern '{self.pattern}' is not a valid regular expression: "
+                              f"{exc}") from None
         return self
 
 
@@ -153,24 +163,31 @@ class FieldDecl(BaseModel):
         if self.type != "string":
             for key, value in string_only.items():
                 if value is not None:
-                    raise ValueError(f"字段「{self.name}」的 {key} 只适用于 string 类型")
+                    raise Invalid(f"字段「{self.name}」的 {key} 只适用于 string 类型",
+                                  f"{key} of field '{self.name}' applies to type string only")
             if self.constraints.enum == "budget_lines":
-                raise ValueError(f"字段「{self.name}」的 enum: budget_lines 只适用于 string 类型")
+                raise Invalid(f"字段「{self.name}」的 enum: budget_lines 只适用于 string 类型",
+                              f"enum: budget_lines of field '{self.name}' applies to type string only")  # fmt: skip
         if self.inYear and self.type != "date":
-            raise ValueError(f"字段「{self.name}」的 inYear 只适用于 date 类型")
+            raise Invalid(f"字段「{self.name}」的 inYear 只适用于 date 类型",
+                          f"inYear of field '{self.name}' applies to type date only")
         if (self.trueValues or self.falseValues) and self.type != "boolean":
-            raise ValueError(f"字段「{self.name}」的 trueValues/falseValues 只适用于 boolean 类型")
+            raise Invalid(f"字段「{self.name}」的 trueValues/falseValues 只适用于 boolean 类型",
+                          f"trueValues/falseValues of field '{self.name}' apply to type boolean only")  # fmt: skip
         c = self.constraints
         bounds = (c.minimum, c.maximum, c.exclusiveMinimum, c.exclusiveMaximum)
         if any(b is not None for b in bounds) and self.type not in (
             "integer", "number", "money", "date"
         ):  # fmt: skip
-            raise ValueError(f"字段「{self.name}」的取值范围只适用于数值、金额或日期")
+            raise Invalid(f"字段「{self.name}」的取值范围只适用于数值、金额或日期",
+                          f"the bounds of field '{self.name}' apply to numbers, money or dates only")  # fmt: skip
         for bound in bounds:
             if bound is not None and isinstance(bound, dt.date) != (self.type == "date"):
-                raise ValueError(f"字段「{self.name}」的取值范围与其类型 {self.type} 不符")
+                raise Invalid(f"字段「{self.name}」的取值范围与其类型 {self.type} 不符",
+                              f"the bounds of field '{self.name}' do not fit its type {self.type}")
         if self.personal == "hash" and self.name.endswith("_hash"):
-            raise ValueError(f"散列字段「{self.name}」的名称不能以 _hash 结尾")
+            raise Invalid(f"散列字段「{self.name}」的名称不能以 _hash 结尾",
+                          f"the hashed field '{self.name}' cannot have a name ending in _hash")
         return self
 
 
@@ -222,48 +239,64 @@ class SheetDecl(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> SheetDecl:
         if self.name in OWN_TABLES:
-            raise ValueError(f"表名「{self.name}」是 jixiao 自用的表名")
+            raise Invalid(f"表名「{self.name}」是 jixiao 自用的表名",
+                          f"the sheet name '{self.name}' is one of jixiao's own tables")
         names = [f.name for f in self.fields]
         labels = [f.label for f in self.fields]
-        for seen, what in ((names, "字段名"), (labels, "字段标题")):
+        for seen, what in ((names, Said("字段名", "field names")),
+                           (labels, Said("字段标题", "field titles"))):  # fmt: skip
             if dup := sorted({n for n in seen if seen.count(n) > 1}):
-                raise ValueError(f"表「{self.name}」的{what}重复：{'、'.join(dup)}")
+                raise Invalid(f"表「{self.name}」的{what.zh}重复：{'、'.join(dup)}",
+                              f"sheet '{self.name}' repeats {what.en}: {', '.join(dup)}")
         # A header may be a field's title or its name: one that is both is two columns' header.
         clash = sorted({f.label for f in self.fields if f.label != f.name and f.label in names})
         if clash:
-            raise ValueError(
-                f"表「{self.name}」的字段标题与另一字段的名称相同：{'、'.join(clash)}"
+            raise Invalid(
+                f"表「{self.name}」的字段标题与另一字段的名称相同：{'、'.join(clash)}",
+                f"in sheet '{self.name}', a field's title is another field's name: "
+                f"{', '.join(clash)}",
             )
         stored = [hash_column(f.name) if f.personal == "hash" else f.name
                   for f in self.fields if f.personal != "drop"]  # fmt: skip
         if dup := sorted({n for n in stored if stored.count(n) > 1}):
-            raise ValueError(
-                f"表「{self.name}」有多个字段存入仓库的同一列：{'、'.join(dup)}（散列字段存为 …_hash 列）"
+            raise Invalid(
+                f"表「{self.name}」有多个字段存入仓库的同一列：{'、'.join(dup)}（散列字段存为 …_hash 列）",
+                f"in sheet '{self.name}', several fields go to one warehouse column: "
+                f"{', '.join(dup)} (a hashed field is stored as a …_hash column)",
             )
         fields = {f.name: f for f in self.fields}
         for f in self.fields:
             if f.name in OWN_COLUMNS:
-                raise ValueError(f"表「{self.name}」的字段名「{f.name}」是 jixiao 自加的列名")
+                raise Invalid(f"表「{self.name}」的字段名「{f.name}」是 jixiao 自加的列名",
+                              f"field '{f.name}' of sheet '{self.name}' is a column jixiao adds "
+                              "itself")  # fmt: skip
             if f.atMost is not None:
                 other = fields.get(f.atMost)
                 if other is None or other.type != f.type or f.type not in (
                     "integer", "number", "money", "date"
                 ):  # fmt: skip
-                    raise ValueError(
-                        f"表「{self.name}」字段「{f.name}」的 atMost 应指向本表同类型的数值、金额或日期字段"
+                    raise Invalid(
+                        f"表「{self.name}」字段「{f.name}」的 atMost 应指向本表同类型的数值、金额或日期字段",
+                        f"atMost of field '{f.name}' of sheet '{self.name}' should name a number, "
+                        "money or date field of the same type in this sheet",
                     )
         for key in self.primaryKey:
             if key not in fields:
-                raise ValueError(f"表「{self.name}」的 primaryKey「{key}」不是本表的字段")
+                raise Invalid(f"表「{self.name}」的 primaryKey「{key}」不是本表的字段",
+                              f"primaryKey '{key}' of sheet '{self.name}' is not a field of it")
             fields[key].constraints.required = True  # Table Schema: a key is never empty
         for fk in self.foreignKeys:
             for key in fk.fields:
                 if key not in fields:
-                    raise ValueError(f"表「{self.name}」的 foreignKeys「{key}」不是本表的字段")
+                    raise Invalid(f"表「{self.name}」的 foreignKeys「{key}」不是本表的字段",
+                                  f"foreignKeys '{key}' of sheet '{self.name}' is not a field of it")  # fmt: skip
                 if fields[key].personal:
-                    raise ValueError(f"表「{self.name}」的 foreignKeys 不能使用个人信息字段「{key}」")
+                    raise Invalid(f"表「{self.name}」的 foreignKeys 不能使用个人信息字段「{key}」",
+                                  f"foreignKeys of sheet '{self.name}' cannot use the personal "
+                                  f"field '{key}'")  # fmt: skip
             if len(fk.fields) != len(fk.reference.fields):
-                raise ValueError(f"表「{self.name}」的 foreignKeys 两边字段数不同")
+                raise Invalid(f"表「{self.name}」的 foreignKeys 两边字段数不同",
+                              f"the foreignKeys of sheet '{self.name}' have unequal sides")
         return self
 
 
@@ -278,20 +311,25 @@ class TemplateDecl(BaseModel):
         by_name = {s.name: s for s in self.sheets}
         names = [s.name for s in self.sheets] + [s.title for s in self.sheets if s.title]
         if dup := sorted({n for n in names if names.count(n) > 1}):
-            raise ValueError(f"模板的表名或标题重复：{'、'.join(dup)}")
+            raise Invalid(f"模板的表名或标题重复：{'、'.join(dup)}",
+                          f"the template repeats sheet names or titles: {', '.join(dup)}")
         for sheet in self.sheets:
             for fk in sheet.foreignKeys:
                 target = by_name.get(fk.reference.resource)
                 if target is None or target is sheet:
-                    raise ValueError(
+                    raise Invalid(
                         f"表「{sheet.name}」的 foreignKeys 应指向模板中的另一张表，"
-                        f"而不是「{fk.reference.resource}」"
+                        f"而不是「{fk.reference.resource}」",
+                        f"the foreignKeys of sheet '{sheet.name}' should name another sheet of "
+                        f"the template, not '{fk.reference.resource}'",
                     )
                 have = {f.name for f in target.fields if not f.personal}
                 if missing := [k for k in fk.reference.fields if k not in have]:
-                    raise ValueError(
+                    raise Invalid(
                         f"表「{sheet.name}」的 foreignKeys 引用了「{target.name}」中没有的（或个人信息）字段："
-                        f"{'、'.join(missing)}"
+                        f"{'、'.join(missing)}",
+                        f"the foreignKeys of sheet '{sheet.name}' name fields '{target.name}' "
+                        f"lacks (or personal ones): {', '.join(missing)}",
                     )
         self.ordered()
         return self
@@ -307,7 +345,8 @@ class TemplateDecl(BaseModel):
             if sheet.name in done:
                 return
             if sheet.name in visiting:
-                raise ValueError(f"表「{sheet.name}」的 foreignKeys 形成循环引用")
+                raise Invalid(f"表「{sheet.name}」的 foreignKeys 形成循环引用",
+                              f"the foreignKeys of sheet '{sheet.name}' refer in a circle")
             visiting.add(sheet.name)
             for fk in sheet.foreignKeys:
                 visit(by_name[fk.reference.resource])

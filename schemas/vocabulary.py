@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from jixiao.said import Invalid
+
 DEFAULT_PATH = Path(__file__).with_name("vocabulary.yaml")
 
 KINDS = ("count", "money", "percent", "score", "date")
@@ -61,8 +63,8 @@ def fold(text: str) -> str:
     return text.translate(_FOLD)
 
 
-class VocabularyError(ValueError):
-    """A vocabulary block cannot be used; the message is one Chinese sentence."""
+class VocabularyError(Invalid):
+    """A vocabulary block cannot be used: one sentence in Chinese and in English."""
 
 
 @dataclass(frozen=True)
@@ -182,7 +184,8 @@ def _words(value: Any, where: str) -> list[str]:
     if isinstance(value, str | int | float):
         value = [value]
     if not isinstance(value, list):
-        raise VocabularyError(f"词表「{where}」应为词语列表。")
+        raise VocabularyError(f"词表「{where}」应为词语列表。",
+                              f"the vocabulary's '{where}' should be a list of words.")
     return [fold(str(v)) for v in value if str(v)]
 
 
@@ -190,13 +193,16 @@ def _mapping(value: Any, where: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise VocabularyError(f"词表「{where}」应为映射（键: 值）。")
+        raise VocabularyError(f"词表「{where}」应为映射（键: 值）。",
+                              f"the vocabulary's '{where}' should be a mapping (key: value).")
     return value
 
 
 def _choice(value: Any, allowed: tuple[str, ...], where: str) -> str:
     if value not in allowed:
-        raise VocabularyError(f"词表「{where}」的取值「{value}」无效，应为：{'、'.join(allowed)}。")
+        raise VocabularyError(f"词表「{where}」的取值「{value}」无效，应为：{'、'.join(allowed)}。",
+                              f"the vocabulary's '{where}' cannot be '{value}'; it should be one "
+                              f"of: {', '.join(allowed)}.")  # fmt: skip
     return value
 
 
@@ -213,13 +219,16 @@ def _canonical(raw: Any) -> dict[str, Any]:
     unknown = sorted(set(map(str, raw)) - _KEYS)
     if unknown:
         raise VocabularyError(
-            f"词表中有未知的键「{'、'.join(unknown)}」，可用的键为：{'、'.join(sorted(_KEYS))}。"
+            f"词表中有未知的键「{'、'.join(unknown)}」，可用的键为：{'、'.join(sorted(_KEYS))}。",
+            f"the vocabulary has unknown keys '{', '.join(unknown)}'; its keys: "
+            f"{', '.join(sorted(_KEYS))}.",
         )
     out: dict[str, Any] = {}
     if "scales" in raw:
         scales = _mapping(raw["scales"], "scales")
         if not all(isinstance(v, int) for v in scales.values()):
-            raise VocabularyError("词表「scales」的值应为整数（10 的幂次）。")
+            raise VocabularyError("词表「scales」的值应为整数（10 的幂次）。",
+                                  "the vocabulary's 'scales' should be integers (powers of 10).")
         out["scales"] = {fold(str(k)): v for k, v in scales.items()}
     if "subjects" in raw:
         out["subjects"] = {}
@@ -341,12 +350,16 @@ def _build(data: dict[str, Any]) -> Vocabulary:
         for written, unit in spec["units"].items():
             kind = spec.get("kind", "count")
             if kind == "date":
-                raise VocabularyError(f"词表「measures.{mid}」为日期，不能列计量单位。")
+                raise VocabularyError(f"词表「measures.{mid}」为日期，不能列计量单位。",
+                                      f"the vocabulary's 'measures.{mid}' is a date and can "
+                                      "list no units.")  # fmt: skip
             units[written] = Unit(written, unit, kind, mid)
     for word, unit in data.get("columns", {}).items():
         if unit != MONEY and unit not in units:
             raise VocabularyError(
-                f"词表「columns.{word}」的单位「{unit}」未在 measures 或 plain_units 中定义。"
+                f"词表「columns.{word}」的单位「{unit}」未在 measures 或 plain_units 中定义。",
+                f"the unit '{unit}' of the vocabulary's 'columns.{word}' is defined in neither "
+                "measures nor plain_units.",
             )
     bounds = data.get("bounds", {})
     approximate = data.get("approximate", {})

@@ -193,6 +193,8 @@ INGEST_LOG = Table(
         ),
         Column("notes", "VARCHAR[]",
                "读取时的说明：隐藏的行或工作表、未读取的工作表、表尾、栏次行等（区县看到的版式）"),
+        Column("notes_en", "VARCHAR[]",
+               "notes 的英文（--lang en 的输出用；旧版本写入的行为空，输出时改用 notes）"),
         Column(
             "status",
             "VARCHAR",

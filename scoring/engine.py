@@ -28,6 +28,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.ingest.claims import Claim
+from jixiao.said import SaidError
 from jixiao.schemas.programme import Indicator, Programme
 from jixiao.schemas.warehouse import SCORES
 from jixiao.scoring.metrics import Metric
@@ -47,8 +48,8 @@ BANDS = (
 TOTAL = "total"
 
 
-class ScoringError(Exception):
-    """An indicator cannot be scored as declared; the message is one Chinese sentence."""
+class ScoringError(SaidError):
+    """An indicator cannot be scored as declared: one sentence in Chinese and in English."""
 
 
 @dataclass(frozen=True)
@@ -184,13 +185,19 @@ def _indicator(ind: Indicator, metrics: dict[str, Metric], late_days: int) -> In
         return _qualitative(ind)
     metric = metrics.get(ind.id)
     if metric is None:
-        raise ScoringError(f"指标「{ind.name}」（{ind.id}）缺少度量结果，无法评分")
+        raise ScoringError(f"指标「{ind.name}」（{ind.id}）缺少度量结果，无法评分",
+                           f"indicator '{ind.name}' ({ind.id}) has no measured result and "
+                           "cannot be scored")  # fmt: skip
     if ind.kind == "deadline":
         if not isinstance(ind.target, dt.date):
-            raise ScoringError(f"时效指标「{ind.name}」的目标值应为日期，实际为 {ind.target}")
+            raise ScoringError(f"时效指标「{ind.name}」的目标值应为日期，实际为 {ind.target}",
+                               f"the target of the deadline indicator '{ind.name}' should be "
+                               f"a date, not {ind.target}")  # fmt: skip
         return _deadline(ind, metric.value_date, late_days)
     if not isinstance(ind.target, Decimal):
-        raise ScoringError(f"指标「{ind.name}」的目标值应为数值，实际为 {ind.target}")
+        raise ScoringError(f"指标「{ind.name}」的目标值应为数值，实际为 {ind.target}",
+                           f"the target of indicator '{ind.name}' should be a number, not "
+                           f"{ind.target}")  # fmt: skip
     actual = metric.value
     if actual is None:
         why, why_en = (
@@ -313,7 +320,9 @@ def _deadline(ind: Indicator, done: dt.date | None, late_days: int) -> Indicator
 def _qualitative(ind: Indicator) -> IndicatorScore:
     w, given = ind.weight, ind.score
     if not ZERO <= given <= w:
-        raise ScoringError(f"定性指标「{ind.name}」的评分 {given} 超出 0–{_num(w)} 分范围")
+        raise ScoringError(f"定性指标「{ind.name}」的评分 {given} 超出 0–{_num(w)} 分范围",
+                           f"the score {given} of the qualitative indicator '{ind.name}' is "
+                           f"outside 0–{_num(w)}")  # fmt: skip
     points = _round(given)
     band, band_en = next((zh, en) for floor, zh, en in BANDS if points >= floor * w)
     return IndicatorScore(

@@ -35,14 +35,16 @@ from decimal import ROUND_HALF_UP, Decimal
 import duckdb
 
 from jixiao.limits import Limits
+from jixiao.said import Said, SaidError
 from jixiao.schemas.programme import Fact, Indicator, Programme
 from jixiao.schemas.warehouse import BUDGET_LINES, METRICS
 
 VALUE_PLACES = Decimal("0.000001")  # metrics.value is DECIMAL(38,6)
 
 
-class MetricError(Exception):
-    """A metric cannot be computed; the message is one Chinese sentence naming the indicator."""
+class MetricError(SaidError):
+    """A metric cannot be computed: one sentence in Chinese and in English naming the
+    indicator."""
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,9 @@ def _problem(exc: duckdb.Error) -> str:
     return " ".join(lines)
 
 
-def _who(ind: Indicator | Fact) -> str:
-    return f"指标「{ind.name}」（{ind.id}）的度量 SQL "
+def _who(ind: Indicator | Fact) -> Said:
+    return Said(f"指标「{ind.name}」（{ind.id}）的度量 SQL ",
+                f"the metric SQL of indicator '{ind.name}' ({ind.id})")
 
 
 def _nodes(tree: object) -> Iterator[dict]:
@@ -241,15 +244,21 @@ def _parse(ind: Indicator | Fact, parser: duckdb.DuckDBPyConnection,
     try:
         statements = duckdb.extract_statements(sql)
     except duckdb.Error as exc:
-        raise MetricError(f"{who}无法解析：{_problem(exc)}") from None
+        raise MetricError(f"{who.zh}无法解析：{_problem(exc)}",
+                          f"{who.en} cannot be parsed: {_problem(exc)}") from None
     if len(statements) != 1:
-        raise MetricError(f"{who}应为一条 SELECT 语句，实际为 {len(statements)} 条语句")
+        raise MetricError(f"{who.zh}应为一条 SELECT 语句，实际为 {len(statements)} 条语句",
+                          f"{who.en} should be one SELECT statement, not {len(statements)} "
+                          "statements")  # fmt: skip
     if statements[0].type != duckdb.StatementType.SELECT:
         kind = statements[0].type.name
-        raise MetricError(f"{who}应为一条 SELECT 语句，实际为 {kind} 语句，不予执行")
+        raise MetricError(f"{who.zh}应为一条 SELECT 语句，实际为 {kind} 语句，不予执行",
+                          f"{who.en} should be one SELECT statement, not a {kind} statement; "
+                          "not run")  # fmt: skip
     tree = json.loads(parser.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
     if tree.get("error"):
-        raise MetricError(f"{who}无法解析：{tree.get('error_message', '')}")
+        raise MetricError(f"{who.zh}无法解析：{tree.get('error_message', '')}",
+                          f"{who.en} cannot be parsed: {tree.get('error_message', '')}")
     nodes = list(_nodes(tree))
     ctes = {entry["key"] for n in nodes if "map" in n for entry in n["map"] if "key" in entry}
     tables: set[str] = set()
@@ -259,11 +268,15 @@ def _parse(ind: Indicator | Fact, parser: duckdb.DuckDBPyConnection,
         name = node["table_name"]
         if node.get("catalog_name") or node.get("schema_name"):
             path = ".".join(node["qualified_name"]["path"])
-            raise MetricError(f"{who}只能直接使用本项目的表名，不能指定数据库或模式：{path}")
+            raise MetricError(f"{who.zh}只能直接使用本项目的表名，不能指定数据库或模式：{path}",
+                              f"{who.en} may only name the programme's tables, never a "
+                              f"database or schema: {path}")  # fmt: skip
         if name in ctes:
             continue
         if name not in allowed:
-            raise MetricError(f"{who}引用了不可用的表「{name}」；可用的表：{'、'.join(allowed)}")
+            raise MetricError(f"{who.zh}引用了不可用的表「{name}」；可用的表：{'、'.join(allowed)}",
+                              f"{who.en} reads the table '{name}', which it may not; the tables "
+                              f"it may read: {', '.join(allowed)}")  # fmt: skip
         tables.add(name)
     return tables, _meant(nodes, ctes)
 
@@ -301,18 +314,24 @@ def _metric(box: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
         rows = cursor.fetchmany(2)
         width = len(cursor.description)
     except duckdb.InterruptException:
-        raise MetricError(f"{who}运行超过 {seconds} 秒时限，已中止") from None
+        raise MetricError(f"{who.zh}运行超过 {seconds} 秒时限，已中止",
+                          f"{who.en} ran past its limit of {seconds} seconds and was "
+                          "stopped") from None  # fmt: skip
     except duckdb.Error as exc:
-        raise MetricError(f"{who}无法执行：{_problem(exc)}") from None
+        raise MetricError(f"{who.zh}无法执行：{_problem(exc)}",
+                          f"{who.en} cannot be run: {_problem(exc)}") from None
     finally:
         timer.cancel()
     if width != 1 or len(rows) > 1:
-        raise MetricError(f"{who}应只返回一个值（一行一列），实际返回多行或 {width} 列")
+        raise MetricError(f"{who.zh}应只返回一个值（一行一列），实际返回多行或 {width} 列",
+                          f"{who.en} should return one value (one row, one column), not "
+                          f"several rows or {width} columns")  # fmt: skip
     raw = rows[0][0] if rows else None
     value, value_date = None, None
     if isinstance(ind, Indicator) and ind.kind == "deadline":
         if raw is not None and not isinstance(raw, dt.date):
-            raise MetricError(f"{who}应返回完成日期，实际返回 {raw!r}")
+            raise MetricError(f"{who.zh}应返回完成日期，实际返回 {raw!r}",
+                              f"{who.en} should return the date of completion, not {raw!r}")
         value_date = raw.date() if isinstance(raw, dt.datetime) else raw
     elif isinstance(raw, float) and math.isnan(raw):
         pass  # 0 / 0 over no records: nothing measured, as when the query finds no row
@@ -322,7 +341,7 @@ def _metric(box: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
                   ind.unit, ind.metric)  # fmt: skip
 
 
-def _decimal(raw: object, who: str) -> Decimal:
+def _decimal(raw: object, who: Said) -> Decimal:
     if isinstance(raw, Decimal):
         number = raw
     elif isinstance(raw, int) and not isinstance(raw, bool):
@@ -330,5 +349,6 @@ def _decimal(raw: object, who: str) -> Decimal:
     elif isinstance(raw, float) and math.isfinite(raw):
         number = Decimal(repr(raw))  # shortest form that reads back as this double
     else:
-        raise MetricError(f"{who}应返回一个数值，实际返回 {raw!r}")
+        raise MetricError(f"{who.zh}应返回一个数值，实际返回 {raw!r}",
+                          f"{who.en} should return a number, not {raw!r}")
     return number.quantize(VALUE_PLACES, rounding=ROUND_HALF_UP)

@@ -55,10 +55,13 @@ def data_of(raw: Path) -> str:
         if path.suffix in (".yaml", ".txt", ".csv"):
             texts.append(_decoded(path.read_bytes()))
         elif path.suffix == ".xlsx":
-            book = openpyxl.load_workbook(path, read_only=True)
-            for sheet in book.worksheets:
-                texts += [sheet.title, *(str(v) for row in sheet.iter_rows(values_only=True)
-                                         for v in row if v is not None)]  # fmt: skip
+            try:  # a hostile file openpyxl cannot open holds nothing a message could quote
+                book = openpyxl.load_workbook(path, read_only=True)
+                for sheet in book.worksheets:
+                    texts += [sheet.title, *(str(v) for row in sheet.iter_rows(values_only=True)
+                                             for v in row if v is not None)]  # fmt: skip
+            except Exception:  # noqa: BLE001 - openpyxl fails in many ways on such files
+                continue
         elif path.suffix == ".docx":
             document = docx.Document(str(path))
             texts += [p.text for p in document.paragraphs]

@@ -342,10 +342,17 @@ def test_declared_columns_missing_names_each_gap():
     template = {k: set(v) for k, v in TEMPLATE.items() if k != "grants"}
     template["trainings"] -= {"certified"}
     template["feedback"] -= {"a1"}
-    assert declared_columns_missing(PROGRAMME, template) == [
+    missing = declared_columns_missing(PROGRAMME, template)
+    assert [m.zh for m in missing] == [
         "checks 第 5 项（RECORDS.COUNTED_TWICE）：表 trainings 中没有列 certified（参数 only）",
         "checks 第 7 项（RECORDS.OVERSPENT）：模板中没有表 grants",
         "survey：表 feedback 中没有列 a1（参数 questions 第 2 题）",
+    ]
+    assert [m.en for m in missing] == [
+        "checks entry 5 (RECORDS.COUNTED_TWICE): sheet trainings has no column certified "
+        "(parameter only)",
+        "checks entry 7 (RECORDS.OVERSPENT): the template has no sheet grants",
+        "survey: sheet feedback has no column a1 (parameter questions, question 2)",
     ]
 
 
