@@ -29,14 +29,15 @@ EMPTY_IN_SAMPLE = frozenset({"stated_totals", "reviews"})
 
 def jixiao_run(folder: Path, api: str, crash: str | None = None, *, args: tuple[str, ...] = (),
                env: dict[str, str] | None = None, prefix: tuple[str, ...] = (),
-               ) -> subprocess.CompletedProcess:  # fmt: skip
+               lang: str = "zh") -> subprocess.CompletedProcess:  # fmt: skip
     """`jixiao run` over ``folder``; ``crash`` names a checkpoint to die at (jixiao/checkpoints.py),
-    ``args`` are more options, ``env`` more variables, ``prefix`` a command to run it under."""
+    ``args`` are more options, ``env`` more variables, ``prefix`` a command to run it under,
+    ``lang`` the language it speaks (``--lang``)."""
     environ = {k: v for k, v in os.environ.items() if k != ENV}
     environ |= {"PREFECT_API_URL": api, "COLUMNS": "200"} | ({ENV: crash} if crash else {})
     return subprocess.run(
-        [*prefix, str(JIXIAO), "run", "--raw", "raw", "--db", str(DB), "--out", str(REPORTS),
-         *args],
+        [*prefix, str(JIXIAO), "--lang", lang, "run", "--raw", "raw", "--db", str(DB),
+         "--out", str(REPORTS), *args],
         cwd=folder, env=environ | (env or {}), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 

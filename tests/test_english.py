@@ -5,28 +5,37 @@ texts have English."""
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 from decimal import Decimal as D
 from pathlib import Path
 
 import docx
+import duckdb
 import httpx
 import openpyxl
 import pytest
 
 from jixiao.checks.catalogue import RULES
 from jixiao.checks.findings import Evidence, Finding
+from jixiao.ingest.personal import KEY_ENV
 from jixiao.ingest.reviews import DECISIONS, DECISIONS_EN, read_decisions
 from jixiao.publish.excel import write_findings_xlsx
 from jixiao.publish.review_page import render
 from jixiao.scoring import score, scorecard_rows
 from jixiao.scoring.metrics import Metric
-from tests.runs import PROGRAMME, REPORTS
+from tests.runs import DB, PROGRAMME, REPORTS, jixiao_run
+from tests.test_hostile import CASES as HOSTILE_FILES
+from tests.test_hostile import HOSTILE, VALID
+from tests.test_intake import county_file, programme_folder
 from tests.test_scoring import programme
 
 JIXIAO = Path(sys.executable).with_name("jixiao")
@@ -55,13 +64,10 @@ def data_of(raw: Path) -> str:
         if path.suffix in (".yaml", ".txt", ".csv"):
             texts.append(_decoded(path.read_bytes()))
         elif path.suffix == ".xlsx":
-            try:  # a hostile file openpyxl cannot open holds nothing a message could quote
-                book = openpyxl.load_workbook(path, read_only=True)
-                for sheet in book.worksheets:
-                    texts += [sheet.title, *(str(v) for row in sheet.iter_rows(values_only=True)
-                                             for v in row if v is not None)]  # fmt: skip
-            except Exception:  # noqa: BLE001 - openpyxl fails in many ways on such files
-                continue
+            book = openpyxl.load_workbook(path, read_only=True)
+            for sheet in book.worksheets:
+                texts += [sheet.title, *(str(v) for row in sheet.iter_rows(values_only=True)
+                                         for v in row if v is not None)]  # fmt: skip
         elif path.suffix == ".docx":
             document = docx.Document(str(path))
             texts += [p.text for p in document.paragraphs]
@@ -227,3 +233,223 @@ def test_an_english_findings_workbook_returned_with_decisions_is_read(tmp_path):
     assert not said
     assert (decision["fingerprint"], decision["decision"], decision["reason"], decision["reviewer"]) == (
         found[0].fingerprint, "不予采纳", "approved in writing", "Li")
+
+
+# --- every refusal a reader words has its English -------------------------------------------
+
+INGEST = Path(__file__).resolve().parent.parent / "ingest"
+
+
+def _chinese(node: ast.AST) -> bool:
+    """Whether an expression holds Chinese text: a Han character in one of its string
+    literals (f-strings' parts included), or a Said's Chinese (``.zh``)."""
+    return any(
+        (isinstance(n, ast.Constant) and isinstance(n.value, str) and HAN.search(n.value))
+        or (isinstance(n, ast.Attribute) and n.attr == "zh")
+        for n in ast.walk(node)
+    )
+
+
+def worded_without_english(source: str) -> list[str]:
+    """Each call of ``source`` giving a problem's ``detail`` or ``expected`` in Chinese words
+    (not a figure, not the data's own names) without its ``detail_en`` / ``expected_en``, as
+    'line: parameter'; a Problem's ``expected`` given by position (its sixth) is words when
+    Chinese or looked up in a table of words (TYPE_NAMES[…])."""
+    out = []
+    for call in (n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Call)):
+        given = {k.arg: k.value for k in call.keywords if k.arg}
+        out += [f"{call.lineno}: {name}" for name in ("detail", "expected")
+                if name in given and _chinese(given[name]) and f"{name}_en" not in given]
+        named = call.func.id if isinstance(call.func, ast.Name) else None
+        positional = call.args[5] if named == "Problem" and len(call.args) >= 6 else None
+        if positional and "expected_en" not in given and (
+            isinstance(positional, ast.Subscript) or _chinese(positional)
+        ):
+            out.append(f"{call.lineno}: expected (by position)")
+    return out
+
+
+@pytest.mark.parametrize("module", sorted(p.name for p in INGEST.glob("*.py")))
+def test_every_refusal_worded_in_chinese_has_its_english(module):
+    assert worded_without_english((INGEST / module).read_text(encoding="utf-8")) == []
+
+
+def test_a_refusal_without_english_is_found():
+    source = '''
+raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏")
+raise _refuse("FILE.CORRUPT", detail=f"部件 {name} 已损坏", detail_en=f"the part {name} is damaged")
+raise _refuse("SHEET.TOO_MANY", detail=f"{count:,}", expected=f"{limit:,}")
+Problem("FILE.UNSAFE", detail=LINK.zh)
+Problem("VALUE.TYPE", name, row, label, value, TYPE_NAMES[field.type])
+Problem("VALUE.OUTSIDE_YEAR", name, row, label, value, str(programme.year))
+'''
+    assert worded_without_english(source) == ["2: detail", "5: detail", "6: expected (by position)"]
+
+
+# --- the error paths, as a user meets them in English and in Chinese ------------------------
+
+SKIPPED = {  # programmes that cannot run: their folder, and what breaks them
+    "bad-weights": ("    weight: 10\n", "    weight: 9\n"),  # weights add up to 99
+    "bad-metric": ("FROM job_fairs\n", "FROM nowhere\n"),  # a metric reading no table of its own
+}
+# The hostile files of tests/test_hostile.py, one of each case that is refused without a limit
+# lowered for it, but for the 100 MB line: FILE.TOO_LARGE says figures only, and writing and
+# reading 100 MB is not worth the suite's time (csv-5MB-line reads the same way).
+HOSTILE_CASES = [p for p in HOSTILE_FILES if p.values[0].rule and not p.values[0].env
+                 and p.values[0].discovered and p.id != "csv-100MB-line"]  # fmt: skip
+
+
+def hostile_site(root: Path) -> str:
+    """``root``/raw: the sample programme with one valid county workbook and every hostile
+    file beside it, and two programmes that cannot run; returns the data a message may quote
+    (the valid inputs' texts, every path), read before the hostile files are written."""
+    folder = programme_folder(root)
+    counties = folder / "counties"
+    county_file(counties / f"{VALID}.xlsx", county=VALID)
+    data = data_of(root / "raw")
+    for version, case in enumerate(HOSTILE_CASES, 1):
+        case.values[0].build(counties, HOSTILE, version)
+    yaml = (folder / "programme.yaml").read_text(encoding="utf-8")
+    for code, (before, after) in SKIPPED.items():
+        text = yaml.replace(f"code: {folder.name}", f"code: {code}").replace(before, after, 1)
+        assert text.count(after) > yaml.count(after)
+        (folder.parent / code).mkdir()
+        (folder.parent / code / "programme.yaml").write_text(text, encoding="utf-8")
+    return "\n".join([data, *(p.relative_to(root).as_posix() for p in root.rglob("*"))])
+
+
+def said(done: subprocess.CompletedProcess) -> str:
+    return done.stdout + done.stderr
+
+
+def errors(text: str) -> list[str]:
+    """The CLI's error sentences and the run log's warnings and errors, language aside."""
+    return [line for line in text.splitlines()
+            if line.startswith(("错误：", "Error: ")) or re.search(r"\| (WARNING|ERROR) ", line)]  # fmt: skip
+
+
+def pages(root: Path) -> list[str]:
+    """The feedback pages of a run, the counties' and the operator's (a file no county can be
+    told for), under curated/."""
+    return sorted(p.relative_to(root / "curated").as_posix()
+                  for folder in ("feedback", "unassigned")
+                  for p in (root / "curated" / folder).rglob("*") if p.suffix in (".md", ".html"))  # fmt: skip
+
+
+def table_rows(page: str) -> list[list[str]]:
+    """The numbered rows of a Markdown feedback page's table, as cells."""
+    return [line.strip("|").split(" | ") for line in page.splitlines() if re.match(r"\| \d+ \|", line)]
+
+
+@pytest.fixture(scope="module")
+def hostile_runs(prefect_api, tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess, str]]:
+    """The hostile site run in English and in Chinese, each in a folder of its own: by
+    language, (folder, the run, the data its messages may quote)."""
+    out = {}
+    for lang in ("en", "zh"):
+        root = tmp_path_factory.mktemp(f"hostile-{lang}")
+        data = hostile_site(root)
+        done = jixiao_run(root, prefect_api, lang=lang, env={KEY_ENV: str(root / "hash.key")})
+        out[lang] = (root, done, data)
+    return out
+
+
+@pytest.mark.flow
+def test_refusals_and_skipped_programmes_say_in_english_what_chinese_says(hostile_runs):
+    (en, done, data), (zh, done_zh, _) = hostile_runs["en"], hostile_runs["zh"]
+    # Two programmes skipped (exit 1), the other audited and published.
+    assert done.returncode == done_zh.returncode == 1, said(done)[-3000:]
+    assert "Traceback" not in said(done) + said(done_zh)
+    skipped = [line for line in said(done).splitlines() if line.startswith("Error: ")]
+    assert [line.split(":")[1] for line in skipped] == [" programme 2022/bad-weights skipped",
+                                                         " programme 2022/bad-metric skipped"]
+    assert "weights add up to 99, not 100" in skipped[0] and "'nowhere'" in skipped[1]
+    # Every hostile file refused, by the rule its case names.
+    with duckdb.connect(str(en / DB), read_only=True) as con:
+        found = {p["rule_id"] for (e,) in con.execute(
+            "SELECT errors FROM ingest_log WHERE status = 'refused'").fetchall()
+            for p in json.loads(e)}  # fmt: skip
+    assert {p.values[0].rule for p in HOSTILE_CASES} <= found
+    feedback = pages(en)
+    assert len(feedback) == 2 * len(HOSTILE_CASES)  # each file's, HTML and Markdown
+    report = en / REPORTS / "2022" / PROGRAMME.name
+    outputs = {"cli": said(done)} | {
+        name: (en / "curated" / name).read_text(encoding="utf-8") for name in feedback
+    } | {name: (report / name).read_text(encoding="utf-8")
+         for name in ("report.html", "report.md", "findings.json")}  # fmt: skip
+    # What a county typed is quoted as typed (a value column, a sheet's name), and pages name
+    # the marked copy beside them (a file name): data too.
+    quoted = "\n".join([*(cell for name in feedback if name.endswith(".md")
+                          for row in table_rows(outputs[name]) for cell in row),
+                        *(p.name for p in (en / "curated").rglob("*"))])  # fmt: skip
+    assert {name: chinese_outside(text, data + quoted) for name, text in outputs.items()} == dict.fromkeys(
+        outputs, set()
+    )
+    # The Chinese run says the same things: as many errors and warnings, the same pages, each
+    # listing as many problems.
+    assert len(errors(said(done))) == len(errors(said(done_zh))) > 2
+    assert feedback == pages(zh)
+    for name in (n for n in feedback if n.endswith(".md")):
+        assert len(table_rows(outputs[name])) == len(table_rows((zh / "curated" / name).read_text(encoding="utf-8"))), name
+
+
+@contextlib.contextmanager
+def held(db: Path):
+    """The run lock of ``db`` held, as a run in progress holds it."""
+    with open(db.with_name(db.name + ".lock"), "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+@contextlib.contextmanager
+def replaced(path: Path, content: bytes | None):
+    """``path`` with ``content`` (None: gone) for a while, then as it was."""
+    kept = path.read_bytes()
+    path.unlink()
+    if content is not None:
+        path.write_bytes(content)
+    try:
+        yield
+    finally:
+        path.write_bytes(kept)
+
+
+@pytest.mark.flow
+def test_runs_that_stop_say_why_in_english_as_in_chinese(hostile_runs, prefect_api, tmp_path):
+    """No programme, no input folder, a busy warehouse, a damaged one, a lost key, another key:
+    one sentence each, in either language, and nothing else in Chinese."""
+    empty = tmp_path / "empty"
+    (empty / "raw").mkdir(parents=True)
+    for lang, (root, _, data) in hostile_runs.items():
+        db, key = root / DB, root / "hash.key"
+        other = secrets.token_hex(32).encode()
+        cut = db.read_bytes()[: db.stat().st_size - 5000]
+        scenarios = {  # the folder run, in what state
+            "no programme": (empty, contextlib.nullcontext()),
+            "no input folder": (tmp_path, contextlib.nullcontext()),  # it holds no raw/
+            "busy": (root, held(db)),
+            "damaged": (root, replaced(db, cut)),
+            "lost key": (root, replaced(key, None)),
+            "another key": (root, replaced(key, other)),
+        }
+        for scenario, (folder, state) in scenarios.items():
+            with state:
+                done = jixiao_run(folder, prefect_api, lang=lang, env={KEY_ENV: str(key)})
+            assert done.returncode == 1 and "Traceback" not in said(done), (scenario, said(done)[-2000:])
+            lines = [line for line in done.stderr.splitlines() if line.startswith(("错误：", "Error: "))]
+            assert len(lines) == 1, (scenario, said(done)[-2000:])
+            line = lines[0]
+            assert line.startswith("错误：" if lang == "zh" else "Error: "), (scenario, line)
+            if lang == "en":
+                assert chinese_outside(said(done), data) == set(), (scenario, said(done)[-2000:])
+            assert SAYS[scenario][lang] in line, (scenario, line)
+
+
+SAYS = {  # what each stop says, in either language
+    "no programme": {"zh": "下没有项目", "en": "no programme under"},
+    "no input folder": {"zh": "不存在", "en": "does not exist"},
+    "busy": {"zh": "另一个 jixiao 运行正在写入", "en": "another jixiao run is writing"},
+    "damaged": {"zh": "jixiao run --rebuild", "en": "`jixiao run --rebuild` rebuilds it"},
+    "lost key": {"zh": "找不到散列密钥文件", "en": "is missing, and the identity hashes"},
+    "another key": {"zh": "不是数据仓库", "en": "is not the key the warehouse"},
+}
