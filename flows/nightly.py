@@ -123,8 +123,8 @@ def library_versions() -> str:
     return json.dumps(versions, sort_keys=True)
 
 
-def programme_files(programmes: list[tuple[Path, Programme]],
-                    audits: list[AuditResult]) -> list[dict]:  # fmt: skip
+def programme_files(programmes: list[tuple[Path, Programme]], audits: list[AuditResult],
+                    lang: str = "zh") -> list[dict]:  # fmt: skip
     """Each programme's programme.yaml, report and returned review workbooks (reviews/) with
     their SHA-256, shaped like `inputs`.
     The report's is the audit's, of the bytes it read; a report the audit did not read (a
@@ -140,7 +140,7 @@ def programme_files(programmes: list[tuple[Path, Programme]],
             sha = audited.get((programme.code, programme.year)) or report_sha256(report)
             files.append(which | {"file": report.name, "sha256": sha})
         files += [which | {"file": rel, "sha256": sha256_of(path)}
-                  for path, rel in review_workbooks(programme_dir)]  # fmt: skip
+                  for path, rel in review_workbooks(programme_dir, lang)]  # fmt: skip
     return files
 
 
@@ -327,7 +327,7 @@ def ingest(
         key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped, lang)
         for programme_dir, programme in ready:
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
-            subs = submissions(programme_dir, programme.county_template)
+            subs = submissions(programme_dir, programme.county_template, lang)
             checkpoint("ingest.discovered")
             name, done, mine = f"{programme.year}/{programme.code}", 0, []
             for batch in process(subs, ctx):
@@ -362,7 +362,7 @@ def plan_partitions(programmes: list[tuple[Path, Programme]], staging: Path, db_
     folder, parts = parts_dir(staging), []
     for programme_dir, programme in ready:
         by_province: dict[str, list[int]] = {}
-        subs = submissions(programme_dir, programme.county_template)
+        subs = submissions(programme_dir, programme.county_template, lang)
         for i, sub in enumerate(subs):
             county = county_of_file(sub.county_text, programme.counties)
             by_province.setdefault(province(county), []).append(i)
@@ -559,7 +559,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     inputs, seen, limits = [], [], Limits.from_env()
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
         stats = {}
-        for sub in submissions(programme_dir, programme.county_template):
+        for sub in submissions(programme_dir, programme.county_template, lang):
             file = file_label(sub.rel, key)
             sha = cached_sha(sub.path, cache.get(file))
             if sha is None:  # not vouched for: hashed, and known by the cache from now on
@@ -576,7 +576,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             inputs.append({"programme": programme.code, "year": programme.year, "file": file,
                            "sha256": sha})  # fmt: skip
         seen.append((programme, stats))
-    files = programme_files(programmes, [])
+    files = programme_files(programmes, [], lang)
     if not (_same(last[7], inputs) and _same(last[8], files)):
         return None
     row = run | {
@@ -699,7 +699,7 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
             "finished_at": dt.datetime.now(dt.UTC),
             "duration_s": round(time.monotonic() - clock, 3),
             "inputs": json.dumps(inputs, ensure_ascii=False),
-            "programme_files": json.dumps(programme_files(programmes, audits),
+            "programme_files": json.dumps(programme_files(programmes, audits, lang),
                                           ensure_ascii=False),
             "files_seen": len(outcomes),
             "files_skipped": counts["skipped"],

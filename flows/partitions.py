@@ -109,7 +109,8 @@ def ingest_files(part: Partition, staging: Path, run_id: str, key: HashKey, feed
         con.execute("DETACH base")
         ctx = Context(programme, con, key.value, run_id, feedback_dir, lang, mask_free_text=False)
         outcomes = [o for batch in process(part.subs, ctx) for o in batch]
-    get_run_logger().info("[%s] %d 个文件", part.name, len(outcomes))
+    get_run_logger().info("[%s] %d 个文件" if lang == "zh" else "[%s] %d file(s)", part.name,
+                          len(outcomes))  # fmt: skip
     return outcomes
 
 

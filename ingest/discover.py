@@ -83,17 +83,24 @@ def _text(name: str) -> str:
     return _UNPRINTABLE.sub(lambda m: ascii(m[0])[1:-1], text)
 
 
-def _skipped(entry: os.DirEntry | Path, rel: str) -> bool:
-    """Not a submission (see the module's docstring); logs why (the path masked like any
-    text, personal.mask_text), except for plain folders."""
+def _skipped(entry: os.DirEntry | Path, rel: str, lang: str) -> bool:
+    """Not a submission (see the module's docstring); logs why in ``lang`` (the path masked
+    like any text, personal.mask_text), except for plain folders."""
+    zh = lang == "zh"
     if entry.is_file():  # follows a link: a link to a regular file is listed, then refused
         if not entry.name.startswith(_LOCK_FILES):
             return False
-        log.info("跳过 %s：Office 锁定文件（打开文件时自动生成），不是报送文件", mask_text(rel))
+        log.info("跳过 %s：Office 锁定文件（打开文件时自动生成），不是报送文件" if zh
+                 else "%s passed over: an Office lock file (made when a file is open), not a "
+                 "submission", mask_text(rel))  # fmt: skip
     elif entry.is_symlink():
-        log.warning("跳过 %s：指向文件夹或非普通文件的符号链接，不予跟随", mask_text(rel))
+        log.warning("跳过 %s：指向文件夹或非普通文件的符号链接，不予跟随" if zh
+                    else "%s passed over: a symbolic link to a folder or to no regular file, "
+                    "not followed", mask_text(rel))  # fmt: skip
     elif not entry.is_dir():
-        log.warning("跳过 %s：不是普通文件（如管道或设备文件）", mask_text(rel))
+        log.warning("跳过 %s：不是普通文件（如管道或设备文件）" if zh
+                    else "%s passed over: not a regular file (a pipe or a device, say)",
+                    mask_text(rel))  # fmt: skip
     return True
 
 
@@ -114,21 +121,22 @@ def _entries(folder: Path, parts: tuple[str, ...]) -> Iterator[tuple[os.DirEntry
             yield from _entries(path, here)
 
 
-def review_workbooks(programme_dir: Path) -> list[tuple[Path, str]]:
+def review_workbooks(programme_dir: Path, lang: str = "zh") -> list[tuple[Path, str]]:
     """The .xlsx files directly under reviews/, with their paths as shown, by name; lock
     files, links to folders and the like are passed over as under counties/."""
     found = []
     folder = programme_dir / "reviews"
     for path in sorted(folder.iterdir()) if folder.is_dir() else []:
         rel = "/".join(_text(p) for p in path.relative_to(programme_dir).parts)
-        if not _skipped(path, rel) and path.suffix.lower() == ".xlsx":
+        if not _skipped(path, rel, lang) and path.suffix.lower() == ".xlsx":
             found.append((path, rel))
     return found
 
 
-def submissions(programme_dir: Path, template: Template) -> list[Submission]:
+def submissions(programme_dir: Path, template: Template, lang: str = "zh") -> list[Submission]:
     """County files under counties/, ordered so that v1 comes before v2 and sheets
-    referenced by others come first; a CSV is named by a sheet of the programme's template."""
+    referenced by others come first; a CSV is named by a sheet of the programme's template.
+    What is passed over is logged in ``lang``."""
     counties = programme_dir / "counties"
     found = []
     # By the name's stem: every county names its CSVs the same way.
@@ -136,7 +144,7 @@ def submissions(programme_dir: Path, template: Template) -> list[Submission]:
                                                     "key", None))  # fmt: skip
     for entry, path, parts in _entries(counties, ()) if counties.is_dir() else []:
         rel = "/".join(("counties", *parts))
-        if _skipped(entry, rel):
+        if _skipped(entry, rel, lang):
             continue
         name = parts[-1]
         dot = name.rfind(".")  # as Path(name).suffix, without a Path for every file

@@ -47,7 +47,7 @@ def read_decisions(programme_dir: Path, notify: Callable[[str], object],
     cannot be used is told to ``notify``, in ``lang``, naming file, sheet and row."""
     zh = lang == "zh"
     out = []
-    found = [(p, rel, p.stat().st_mtime) for p, rel in review_workbooks(programme_dir)]
+    found = [(p, rel, p.stat().st_mtime) for p, rel in review_workbooks(programme_dir, lang)]
     for path, rel, mtime in sorted(found, key=lambda f: (f[2], f[1])):
         decided_at = dt.datetime.fromtimestamp(mtime, dt.UTC)
         try:
