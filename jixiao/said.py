@@ -8,8 +8,8 @@ from typing import NamedTuple
 
 
 class Said(NamedTuple):
-    """What a user reads about the report (a page not read, why a table is incomplete), in
-    Chinese and in English, for outputs in either (``--lang``)."""
+    """A phrase a user reads (a page not read, why a file was refused, a note on how a sheet
+    was read), in Chinese and in English, for outputs in either (``--lang``)."""
 
     zh: str
     en: str
@@ -30,16 +30,10 @@ class SaidError(Exception):
     def said(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
 
-    def told_in(self, lang: str) -> SaidError:
+    def told_in(self, lang: str) -> None:
         self.args = (self.said(lang),)
-        return self
 
 
 class Invalid(SaidError, ValueError):
     """A declaration that fails a validator (pydantic passes a ValueError on as its error, and
     keeps the exception itself, so both languages reach the message)."""
-
-
-def said(exc: BaseException, lang: str = "zh") -> str:
-    """An exception's text in ``lang``: both languages for a SaidError, else its own text."""
-    return exc.said(lang) if isinstance(exc, SaidError) else str(exc)
