@@ -270,6 +270,9 @@ class Ledger:
     # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
     keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]]
     stats: dict[str, tuple[Stat, str]]  # file -> its status when hashed, and the hash (file_stats)
+    # names this run's batches already stored (insert_names): a name recurs in batch after
+    # batch, and is hashed once
+    named: set[str] = field(default_factory=set)
 
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, programme: Programme) -> Ledger:
@@ -555,7 +558,7 @@ def _settle(items: list[_File | Outcome], ctx: Context, ledger: Ledger) -> list[
         item if isinstance(item, Outcome) else _decide(next(index), item, batch, ctx, ledger)
         for item in items
     ]
-    _load(ctx, batch)
+    _load(ctx, batch, ledger)
     ledger.loaded |= {(c, key) for key, counties in batch.winners.items() for c in counties}
     return outcomes
 
@@ -677,7 +680,7 @@ def _stated(batch: _Batch) -> dict[str, pl.DataFrame]:
     return out
 
 
-def _load(ctx: Context, batch: _Batch) -> None:
+def _load(ctx: Context, batch: _Batch, ledger: Ledger) -> None:
     """The batch in one transaction: a crash leaves it all out, and the staging file is
     published only after the whole run."""
     programme, files, checked = ctx.programme, batch.files, batch.checked
@@ -687,7 +690,7 @@ def _load(ctx: Context, batch: _Batch) -> None:
     free += [t["stated"] for t in totals.values()]  # what a clerk typed in a total's cell
     shown = masked_values(pl.concat(free), batch.names) if free and ctx.mask_free_text else {}
     with transaction(ctx.con):
-        insert_names(ctx.con, programme, batch.names, ctx.hash_key)
+        insert_names(ctx.con, programme, batch.names - ledger.named, ctx.hash_key)
         for key, counties in batch.deletes.items():
             delete_county_rows(ctx.con, key, programme, sorted(counties))
         for key, by_county in batch.winners.items():
@@ -716,4 +719,5 @@ def _load(ctx: Context, batch: _Batch) -> None:
         if batch.log:
             insert_log(ctx.con, list(batch.log.values()))
         checkpoint("load.before_commit")
+    ledger.named |= batch.names
     checkpoint("load.committed")

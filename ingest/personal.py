@@ -316,7 +316,9 @@ def _declared_names(values: pl.Series) -> set[str]:
         pl.col("squeezed").str.contains(f"^[{_HAN}{_DOTS}]{{2,20}}$")
         & ~pl.col("squeezed").is_in(list(_NOT_NAMES))
     )
-    return set(names["value"]) | set(names["squeezed"])
+    # united before they become Python strings: most names hold no space, and turning a
+    # value into a Python string is what costs here
+    return set(pl.concat([names["value"], names["squeezed"]]).unique().to_list())
 
 
 def _name_before(text: str, end: int) -> tuple[int, int, bool] | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -20,6 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 import xlsxwriter
+from python_calamine import CalamineWorkbook
 
 from jixiao.ingest import intake
 from jixiao.ingest.discover import submissions
@@ -849,7 +851,8 @@ def _ingest_sample(path: Path) -> tuple[list[tuple], dict[str, list[tuple]]]:
     tables = {
         table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall() for table in SHEETS
     } | {"ingest_log": con.execute("SELECT * EXCLUDE (ingested_at) FROM ingest_log ORDER BY ALL")
-         .fetchall()}  # fmt: skip
+         .fetchall(),
+         "name_hashes": con.execute("SELECT * FROM name_hashes ORDER BY ALL").fetchall()}  # fmt: skip
     con.close()
     return outcomes, tables
 
@@ -865,6 +868,17 @@ def test_batches_and_reader_processes_change_nothing(tmp_path, monkeypatch):
     assert whole == split
     assert {o[4] for o in whole[0]} == {"accepted", "refused"} and whole[1]["visits"]
     assert any("superseded" in row for row in whole[1]["ingest_log"])  # v1, by v2
+    # A name is stored once however many batches hold it (each batch hashes only the names
+    # earlier batches of the run did not store), as its HMAC-SHA256 under the name key: the
+    # values warehouses already hold. 530103.xlsx is accepted; its people are named in it.
+    stored = [h for _, _, h in split[1]["name_hashes"]]
+    assert len(stored) == len(set(stored))
+    book = CalamineWorkbook.from_path(str(SAMPLE / "counties/530103.xlsx"))
+    people = {row[1] for sheet in ("visits", "competition_entries")
+              for row in book.get_sheet_by_name(sheet).to_python()[1:]}  # fmt: skip
+    name_key = hmac.new(KEY, b"jixiao:name", hashlib.sha256).digest()
+    assert people and {hmac.new(name_key, p.encode(), hashlib.sha256).hexdigest()
+                       for p in people} <= set(stored)  # fmt: skip
 
 
 def test_symlinked_file_is_refused_without_reading_its_target(folder, ctx, tmp_path):
