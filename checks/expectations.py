@@ -44,7 +44,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -185,7 +185,8 @@ def summaries(programme: Programme) -> list[Summary]:
     """One summary per declared check, named ``<kind>_<sheet>`` (``_2`` … when one kind is
     declared twice on a sheet). Each unexpected row is one RECORDS finding; the other rows are
     one per county (and region, year, budget line or amount), so a summary's size does not
-    grow with the people."""
+    grow with the people. Every row names its county (``county_code``: for a finding across
+    counties, the first of its counties)."""
     out, taken = [], set()
     for check in programme.checks:
         kind, make = SUMMARIES[check.rule]
@@ -197,6 +198,63 @@ def summaries(programme: Programme) -> list[Summary]:
         taken.add(name)
         out.append(Summary(name, check, *make(query(check), programme.year)))
     return out
+
+
+@dataclass(frozen=True)
+class Since:
+    """What a run's summaries can be computed from besides the records: a summary of a rule
+    per county is kept in `summary_rows` (each run stores its own as ``run_id``), and with
+    ``base`` (the programme's last audit, whose rows are kept) and ``counties`` (those whose
+    records changed since), it is computed over those counties' rows alone."""
+
+    run_id: str
+    base: str | None = None
+    counties: tuple[str, ...] = ()
+
+
+def summary_frames(con: duckdb.DuckDBPyConnection, programme: Programme, specs: list[Summary],
+                   since: Since | None = None) -> dict[str, Any]:  # fmt: skip
+    """Each summary's rows as a pandas frame. With ``since``, the summaries of rules per
+    county are kept in `summary_rows` for the next run, and computed over the changed
+    counties' rows alone when the kept rows are ``since.base``'s: every row of such a summary
+    is one county's (its groups are), so the others are read back as kept, and the frame is
+    the one the whole computation gives. A summary of a rule across counties files a group
+    under the first of its counties, which any county's rows can move: computed whole."""
+    scope = {"code": programme.code, "year": programme.year}
+    kept = {s.name for s in specs if query(s.check).per_county} if since else set()
+    reuse = bool(since and since.base and kept) and con.execute(
+        "SELECT count(*) > 0 AND bool_and(run_id = $base) FROM summary_rows "
+        "WHERE programme_code = $code AND year = $year", scope | {"base": since.base}
+    ).fetchone()[0]  # fmt: skip
+    if since:
+        con.execute("DELETE FROM summary_rows WHERE programme_code = $code AND year = $year "
+                    "AND NOT list_contains($kept, summary)", scope | {"kept": sorted(kept)})  # fmt: skip
+    frames = {}
+    for spec in specs:
+        bound = values(programme, spec.check) | scope | {"summary": spec.name}
+        if spec.name not in kept:
+            frames[spec.name] = con.execute(spec.sql, params(spec.sql, bound)).df()
+            continue
+        sql = spec.sql
+        if reuse:
+            q = query(spec.check)
+            q = replace(q, rows=f"SELECT * FROM ({q.rows}) WHERE list_contains($by, county_code)")
+            shape = ", ".join(f'"{name}": "{kind}"' for name, kind, *_ in con.execute(
+                f"DESCRIBE {spec.sql}", params(spec.sql, bound)).fetchall())  # fmt: skip
+            sql = f"""SELECT * FROM (SELECT * FROM ({SUMMARIES[spec.rule_id][1](q, programme.year)[0]})
+                      UNION ALL BY NAME SELECT unnest(from_json("row", '{{{shape}}}'))
+                      FROM summary_rows WHERE programme_code = $code AND year = $year
+                      AND summary = $summary AND NOT list_contains($by, county_code)) ORDER BY ALL"""
+            bound |= {"by": list(since.counties)}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE summary AS {sql}", params(sql, bound))
+        frames[spec.name] = con.execute("SELECT * FROM summary").df()
+        con.execute("DELETE FROM summary_rows WHERE programme_code = $code AND year = $year "
+                    "AND summary = $summary", scope | {"summary": spec.name})  # fmt: skip
+        con.execute("INSERT INTO summary_rows SELECT $code, $year, $summary, county_code, $run, "
+                    "to_json(s)::VARCHAR FROM summary s",
+                    scope | {"summary": spec.name, "run": since.run_id})  # fmt: skip
+        con.execute("DROP TABLE summary")
+    return frames
 
 
 @dataclass(frozen=True)
@@ -231,18 +289,19 @@ def run_expectations(
     programme: Programme,
     out_dir: Path,
     engine: Literal["pandas", "sql"] = "pandas",
+    since: Since | None = None,
 ) -> ExpectationReport:
     """Validate the programme's summaries with GX and build Data Docs in ``out_dir/data_docs``
-    (replaced whole). Raises RuntimeError when GX cannot evaluate an expectation."""
+    (replaced whole). Raises RuntimeError when GX cannot evaluate an expectation. ``since``:
+    the summaries kept for the next run and computed only where the records changed
+    (`summary_frames`)."""
     out_dir = Path(out_dir).resolve()  # GX wants an absolute site directory
     site = out_dir / SITE
     shutil.rmtree(site, ignore_errors=True)
     site.mkdir(parents=True)
     started = time.perf_counter()
     specs = summaries(programme)
-    frames = {
-        s.name: con.execute(s.sql, params(s.sql, values(programme, s.check))).df() for s in specs
-    }
+    frames = summary_frames(con, programme, specs, since)
     with _LOCK, tempfile.TemporaryDirectory(dir=out_dir, prefix=".gx-") as scratch:
         context = _context()
         try:

@@ -25,7 +25,7 @@ from jixiao.checks.against_records import (
     rates_disagree,
     records_disagree,
 )
-from jixiao.checks.expectations import run_expectations
+from jixiao.checks.expectations import Since, run_expectations
 from jixiao.checks.findings import Finding, ordered
 from jixiao.checks.records import record_findings
 from jixiao.checks.report_check import ReportAudit, audit_report
@@ -275,7 +275,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
     texts are masked for the names the programme's county files paired with IDs, found by
     their keyed hashes (``hash_key``). With the run's ``setup`` (`SETUP`), the records are
-    re-checked only where they changed when `changed_counties` allows it."""
+    re-checked, and their expectations' summaries computed, only where they changed when
+    `changed_counties` allows it."""
     folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
@@ -306,10 +307,12 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     checkpoint("audit.scores_stored")
 
     staged.mkdir(parents=True, exist_ok=True)
-    expectations = run_expectations(con, programme, staged)
+    changed = changed_counties(con, programme_dir, programme, run_id, setup) if setup else None
+    since = Since(run_id) if changed is None else Since(
+        run_id, history.last_audit(con, programme.code, programme.year, run_id), tuple(changed[0]))
+    expectations = run_expectations(con, programme, staged, since=since)
     checkpoint("audit.expectations_done")
     clock = time.perf_counter()
-    changed = changed_counties(con, programme_dir, programme, run_id, setup) if setup else None
     on_records = record_findings(con, programme, *changed) if changed else record_findings(con, programme)
     sql_s = time.perf_counter() - clock
     coverage, missing = _coverage(con, programme, lang)

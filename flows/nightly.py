@@ -41,7 +41,7 @@ from jixiao.flows.partitions import (
     remove_parts,
 )
 from jixiao.ingest import reviews
-from jixiao.ingest.discover import programme_dirs, review_workbooks, submissions
+from jixiao.ingest.discover import Submission, programme_dirs, review_workbooks, submissions
 from jixiao.ingest.intake import (
     Context,
     Outcome,
@@ -142,6 +142,11 @@ def programme_files(programmes: list[tuple[Path, Programme]], audits: list[Audit
         files += [which | {"file": rel, "sha256": sha256_of(path)}
                   for path, rel in review_workbooks(programme_dir, lang)]  # fmt: skip
     return files
+
+
+# What `nothing_changed` found of each programme (by code and year): its county files as
+# discovered, and each one's status and SHA-256 by label (the stat cache's, or hashed now).
+Seen = dict[tuple[str, int], tuple[list[Submission], dict[str, tuple[Stat, str]]]]
 
 
 def status(value: str, lang: str = "zh") -> str:
@@ -307,9 +312,12 @@ def ingest(
     run: dict,
     lang: str,
     new_key: bool = False,
+    seen: Seen | None = None,
 ) -> tuple[list[Outcome], list[dict], list[Path], list[dict], list[dict]]:
     """All county files of all programmes, in batches, in a stable order; then the refusals
-    that accepted files answer are superseded (load.answer_refusals).
+    that accepted files answer are superseded (load.answer_refusals). ``seen``: the files
+    `nothing_changed` found and what it knew of each, which are neither listed nor looked
+    at again.
 
     ``run`` holds the run's id and start: its row in `runs` is opened first, so that the
     run has its place in the sequence. The key must be the one the warehouse's hashes were
@@ -327,10 +335,12 @@ def ingest(
         key, ready = _open_ingest(con, programmes, db_path, run, new_key, skipped, lang)
         for programme_dir, programme in ready:
             ctx = Context(programme, con, key, run_id, feedback_dir, lang)
-            subs = submissions(programme_dir, programme.county_template, lang)
+            subs, known = (seen or {}).get((programme.code, programme.year), (None, None))
+            if subs is None:
+                subs = submissions(programme_dir, programme.county_template, lang)
             checkpoint("ingest.discovered")
             name, done, mine = f"{programme.year}/{programme.code}", 0, []
-            for batch in process(subs, ctx):
+            for batch in process(subs, ctx, known):
                 for outcome in batch:
                     if outcome.status in ("refused", "superseded"):
                         logger.info("[%s] %s", name, describe(outcome, lang))
@@ -503,8 +513,10 @@ def _same(a: str | None, b: list[dict]) -> bool:
 @masked_errors
 @gc_paused
 def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out: Path,
-                    run: dict, clock: float, lang: str) -> dict | None:  # fmt: skip
-    """This run's `runs` row when it would give what the last run gave, else None.
+                    run: dict, clock: float, lang: str) -> tuple[dict | None, Seen | None]:  # fmt: skip
+    """This run's `runs` row when it would give what the last run gave, else None; and the
+    county files it found, with what it knew of each (`Seen`, for `ingest`), when it looked
+    at them all.
 
     That is when the last run completed (or was itself such a run), with this code, rule
     catalogue, libraries, hashing key, input folder and options, and no input changed since:
@@ -518,19 +530,19 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     so is whatever a run killed after publishing its warehouse left undone (reports not yet
     swapped in, the dictionary, feedback pages that no longer stand)."""
     if not db_path.exists() or warehouse.wal_path(db_path).exists() or warehouse.unreadable(db_path):
-        return None
+        return None, None
     if report.staging_root(out).exists() or not all(
         (out / str(p.year) / p.code).is_dir() for _, p in programmes
     ):
-        return None
+        return None, None
     written = db_path.with_name("DICTIONARY.md")
     rendered = dictionary.render([p for _, p in programmes]).encode("utf-8")
     if not written.exists() or written.read_bytes() != rendered:
-        return None
+        return None, None
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error:
-        return None
+        return None, None
     with con:
         try:
             last = con.execute(
@@ -544,22 +556,22 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                 "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = "
                 "current_database() AND schema_name = 'main'").fetchall())  # fmt: skip
         except duckdb.Error:  # published by a version without them: the full run migrates it
-            return None
+            return None, None
     if any((t.name, c.name) not in held for t in TABLES for c in t.columns):
-        return None  # published by a version without a column: the full run migrates it
+        return None, None  # published by a version without a column: the full run migrates it
     same = (run["raw_dir"], run["options"], run["code_version"], run["catalogue_version"],
             run["library_versions"])  # fmt: skip
     if stale or last is None or last[0] not in ("completed", "unchanged") or tuple(last[1:6]) != same:
-        return None
+        return None, None
     try:
         key = load_or_create_key(get_run_logger().warning, held_by=db_path, expected=last[6],
                                  lang=lang)
     except HashKeyError:  # the full run says why
-        return None
-    inputs, seen, limits = [], [], Limits.from_env()
+        return None, None
+    inputs, seen, limits = [], {}, Limits.from_env()
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
-        stats = {}
-        for sub in submissions(programme_dir, programme.county_template, lang):
+        stats, subs = {}, submissions(programme_dir, programme.county_template, lang)
+        for sub in subs:
             file = file_label(sub.rel, key)
             sha = cached_sha(sub.path, cache.get(file))
             if sha is None:  # not vouched for: hashed, and known by the cache from now on
@@ -569,16 +581,16 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                 except OSError:
                     st = None
                 if st is None:  # a link, or gone: the full run says what it is
-                    return None
+                    return None, None
             else:
                 st = cache[file][0]
             stats[file] = (st, sha)
             inputs.append({"programme": programme.code, "year": programme.year, "file": file,
                            "sha256": sha})  # fmt: skip
-        seen.append((programme, stats))
+        seen[programme.code, programme.year] = (subs, stats)
     files = programme_files(programmes, [], lang)
     if not (_same(last[7], inputs) and _same(last[8], files)):
-        return None
+        return None, seen
     row = run | {
         "finished_at": dt.datetime.now(dt.UTC),
         "inputs": json.dumps(inputs, ensure_ascii=False),
@@ -590,7 +602,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     try:
         con = duckdb.connect(str(db_path))
     except duckdb.Error:  # a reader opened it meanwhile
-        return None
+        return None, seen
     with con:
         with transaction(con):
             open_run(con, run["run_id"], run["started_at"])
@@ -598,14 +610,14 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             values = {k: v for k, v in row.items() if k != "run_id"}
             con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} "
                         "WHERE run_id = ?", [*values.values(), run["run_id"]])  # fmt: skip
-            for programme, stats in seen:
-                store_stats(con, programme, stats)
+            for _, programme in programmes:
+                store_stats(con, programme, seen[programme.code, programme.year][1])
         con.execute("CHECKPOINT")
     get_run_logger().info("所有输入与上次运行相同：未重新审计，沿用已发布的数据仓库、报告与退回说明"
                           "（本次运行 %s 已记入 runs）" if lang == "zh" else "every input is as "
                           "at the last run: not audited again; the published warehouse, reports "
                           "and feedback stand (this run, %s, is recorded in runs)", run["run_id"])  # fmt: skip
-    return row
+    return row, seen
 
 
 @task(cache_policy=NO_CACHE)
@@ -676,17 +688,21 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
         "library_versions": library_versions(),
     }
     with warehouse.exclusive(db_path):
-        if not (rebuild or new_key or skipped) and (
-            same := nothing_changed(quote(programmes), db_path, Path(out), run, clock, lang)
-        ):
+        same, seen = None, None
+        if not (rebuild or new_key or skipped):
+            same, seen = nothing_changed(quote(programmes), db_path, Path(out), run, clock, lang)
+        if same:
             return same | {"outcomes": [], "audits": [], "skipped": [], "unassigned": [],
                            "programmes": [f"{p.year}/{p.code}" for _, p in programmes]}  # fmt: skip
-        staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning, lang)
+        staging = warehouse.begin(db_path, rebuild or new_key, keep, get_run_logger().warning,
+                                  lang, readable=seen is not None)  # nothing_changed opened it
         remove_parts(staging)  # a crashed Dask run's partition files, which hold free text unmasked
         report.begin(Path(out))
-        outcomes, inputs, stale, clashing, unassigned = (ingest_on_dask if dask else ingest)(
-            quote(programmes), staging, db_path, {"run_id": run_id, "started_at": started}, lang, new_key
-        )
+        opened = {"run_id": run_id, "started_at": started}
+        outcomes, inputs, stale, clashing, unassigned = (
+            ingest_on_dask(quote(programmes), staging, db_path, opened, lang, new_key) if dask
+            else ingest(quote(programmes), staging, db_path, opened, lang, new_key, quote(seen))
+        )  # fmt: skip
         skipped += clashing
         programmes = [(d, p) for d, p in programmes
                       if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip

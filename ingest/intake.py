@@ -457,9 +457,15 @@ def foreign_keys(rows: pl.DataFrame, name: str, sheet: Sheet, template: Template
     return problems
 
 
-def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
+def process(subs: list[Submission], ctx: Context,
+            seen: dict[str, tuple[Stat, str]] | None = None) -> Iterator[list[Outcome]]:  # fmt: skip
     """Accept, refuse or supersede every file, batch by batch; yields each batch's outcomes
-    once it is committed. Never raises for anything a file contains."""
+    once it is committed. Never raises for anything a file contains.
+
+    ``seen``: what the run already knows of the files, by label (each one's status and
+    SHA-256, vouched for by the stat cache or hashed this run: flows.nightly.nothing_changed),
+    so that no file is looked at twice; a file whose hash is the one last processed is
+    skipped, the others are read (and hashed again, as their status may have moved)."""
     programme = ctx.programme
     template = programme.county_template
     learn_words(template.words)
@@ -468,7 +474,12 @@ def process(subs: list[Submission], ctx: Context) -> Iterator[list[Outcome]]:
     # night after night, so that it still tells a file from its earlier versions.
     subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
     counties = [county_of_file(sub.county_text, programme.counties) for sub in subs]
-    known = [ledger.unchanged(sub.rel, sub.path) for sub in subs]  # not even hashed
+    if seen is None:
+        known = [ledger.unchanged(sub.rel, sub.path) for sub in subs]  # not even hashed
+    else:
+        ledger.stats = seen
+        known = [sub.rel in seen and seen[sub.rel][1] == ledger.last_sha.get(sub.rel)
+                 for sub in subs]  # fmt: skip
     jobs = [
         (sub, ledger.last_sha.get(sub.rel), c is not None, template)
         for sub, c, k in zip(subs, counties, known, strict=True) if not k

@@ -134,19 +134,22 @@ def _stale_wal(db_path: Path, notify: Callable[[str], object], lang: str) -> Non
 
 
 def begin(db_path: Path, rebuild: bool = False, keep: tuple[str, ...] = (),
-          notify: Callable[[str], object] = print, lang: str = "zh") -> Path:  # fmt: skip
+          notify: Callable[[str], object] = print, lang: str = "zh",
+          readable: bool = False) -> Path:  # fmt: skip
     """A fresh staging copy of the published warehouse (empty when none is published yet).
 
     A staging file left by a crashed run is discarded: the published file is the truth.
     With ``rebuild`` the staging file starts empty but for the tables ``keep`` names, copied
     from the published file as far as it can still be read; a file that does not open is set
-    aside (the swap replaces one that does).
+    aside (the swap replaces one that does). ``readable``: `unreadable` found nothing wrong
+    with it under the lock the caller still holds (it is not asked again: it reads every
+    table's storage).
     """
     staging = staging_path(db_path)
     for leftover in (staging, wal_path(staging)):
         leftover.unlink(missing_ok=True)
     if db_path.exists():
-        reason = unreadable(db_path)
+        reason = None if readable and not wal_path(db_path).exists() else unreadable(db_path)
         if reason and wal_path(db_path).exists():
             _stale_wal(db_path, notify, lang)
             reason = unreadable(db_path)

@@ -47,7 +47,7 @@ def _reserved() -> frozenset[str]:
 # Tables jixiao keeps itself (schemas/warehouse.py), and the columns it adds to a sheet's rows
 # (scope, lineage, what a hashed identifier leaves): no sheet or field may take these names.
 OWN_TABLES = frozenset(
-    ["budget_lines", "ingest_log", "claims", "metrics", "scores", "findings", "finding_history", "reviews", "runs", "name_hashes", "stated_totals"]
+    ["budget_lines", "ingest_log", "claims", "metrics", "scores", "findings", "finding_history", "reviews", "runs", "name_hashes", "stated_totals", "summary_rows"]
 )
 OWN_COLUMNS = frozenset(
     ["programme_code", "year", "county_code", "source_file", "source_sha256", "source_sheet", "source_row", "region_code", "age", "disability_category", "disability_grade"]

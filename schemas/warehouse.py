@@ -239,6 +239,23 @@ FILE_STATS = Table(
 )
 
 
+SUMMARY_ROWS = Table(
+    "summary_rows",
+    "数据质量汇总缓存",
+    "最近一次审计中按区县核查的记录规则的汇总表（Great Expectations 所核查的行，"
+    "checks/expectations.py），每行属于一个区县：增量审计只重算记录有变化的区县的行，其余沿用，"
+    "与全量计算所得相同。跨区县的规则不在此，每次全量计算。--rebuild 清空它。",
+    (
+        Column("programme_code", "VARCHAR", "项目代码"),
+        Column("year", "INTEGER", "项目年度"),
+        Column("summary", "VARCHAR", "汇总表名（如 payments_visits）"),
+        Column("county_code", "VARCHAR", "该行所属区县（汇总表的 county_code 列）"),
+        Column("run_id", "VARCHAR", "计算或沿用它的运行"),
+        Column("row", "VARCHAR", "该行各列（JSON）"),
+    ),
+)
+
+
 def latest_log_entries(file: str) -> str:
     """ingest_log's latest row for each file, as a subquery: ``file`` lists the columns that
     name one (``programme_code, year, file``: a programme is its code and year). Runs follow
@@ -466,4 +483,5 @@ TABLES: tuple[Table, ...] = (
     RUNS,
     NAME_HASHES,
     STATED_TOTALS,
+    SUMMARY_ROWS,
 )

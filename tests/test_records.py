@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from jixiao.checks import records
-from jixiao.checks.expectations import offline, run_expectations
+from jixiao.checks.expectations import Since, offline, run_expectations, summaries, summary_frames
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.checks.records import CAP, record_findings
 from jixiao.ingest.discover import submissions
@@ -419,3 +419,46 @@ def test_offline_rewrites_cdn_references(tmp_path: Path):
     assert "http" not in text and "//cdn" not in text and "<script" not in text
     assert "<td>42</td>" in text and '<a href="validations/x.html">x</a>' in text
     assert ">GX<" in text and "news" not in text and text.count("<style>") == 2
+
+
+def test_kept_summaries_give_the_whole_computation_where_counties_changed(sample_db, planted):
+    """The summaries of the rules per county kept by one run (`summary_rows`) and computed
+    again only for the counties whose rows changed give the frames GX would get from the whole
+    computation, types included; a kept row of a county that did not change is read back,
+    not computed again."""
+    specs = summaries(PROGRAMME)
+    kept = duckdb.connect(str(sample_db), read_only=True)
+    before = kept.execute("SELECT * FROM summary_rows").fetchall()
+    assert before == []  # the intake alone keeps none
+    scratch = duckdb.connect()  # the sample's kept rows, as the run before the faults left them
+    scratch.execute(f"ATTACH '{sample_db}' AS sample (READ_ONLY)")
+    scratch.execute("CREATE TABLE summary_rows AS FROM sample.summary_rows")
+    for table in ("visits", "competition_entries", "fair_employers", "funds", "job_fairs",
+                  "survey_responses", "budget_lines", "counties", "stated_totals"):  # fmt: skip
+        scratch.execute(f"CREATE TABLE {table} AS FROM sample.{table}")
+    summary_frames(scratch, PROGRAMME, specs, Since("base"))
+    base_rows = scratch.execute("SELECT * FROM summary_rows").fetchall()
+    assert {r[2] for r in base_rows} == {s.name for s in specs if records.query(s.check).per_county}
+    kept.close()
+    planted.execute("DELETE FROM summary_rows")
+    planted.executemany("INSERT INTO summary_rows VALUES (?, ?, ?, ?, ?, ?)", base_rows)
+    planted.execute(f"ATTACH '{sample_db}' AS sample (READ_ONLY)")
+    changed = sorted({c for table in SHEETS for (c,) in planted.execute(
+        f"SELECT county_code FROM (FROM {table} EXCEPT ALL FROM sample.{table}) UNION "
+        f"SELECT county_code FROM (FROM sample.{table} EXCEPT ALL FROM {table})").fetchall()})  # fmt: skip
+    planted.execute("DETACH sample")
+    assert changed == ["530102", "530103", "530124"]
+    whole = summary_frames(planted, PROGRAMME, specs)
+    since = summary_frames(planted, PROGRAMME, specs, Since("night", "base", tuple(changed)))
+    for spec in specs:
+        assert since[spec.name].equals(whole[spec.name]), spec.name
+        assert list(since[spec.name].dtypes) == list(whole[spec.name].dtypes), spec.name
+
+    # A kept row of a county that did not change is what the next night reads back.
+    planted.execute("""UPDATE summary_rows SET "row" = replace("row", '"records":', '"records":1234')
+                       WHERE summary = 'years_visits' AND county_code = '530112'""")
+    again = summary_frames(planted, PROGRAMME, specs, Since("night2", "night", tuple(changed)))
+    years = again["years_visits"]
+    assert (years[years.county_code == "530112"].records >= 12340).all()
+    assert years[years.county_code != "530112"].equals(
+        whole["years_visits"][whole["years_visits"].county_code != "530112"])

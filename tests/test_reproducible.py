@@ -46,6 +46,7 @@ RUN_OWN = {
     "metrics": ("run_id",),
     "scores": ("run_id",),
     "findings": ("run_id",),
+    "summary_rows": ("run_id",),
     "file_stats": ("ctime_ns", "inode", "stat_at_ns"),  # the copy on disk, and when it was read
 }
 CLOCK_AND_IDS = {c for columns in RUN_OWN.values() for c in columns}
