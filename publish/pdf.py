@@ -86,9 +86,11 @@ class _Chromium:
 
     def __init__(self, exe: str):
         # A profile of its own: a Chromium the user has open, or another run's, is not disturbed.
-        self.profile = tempfile.TemporaryDirectory(prefix="jixiao-chromium-")
+        # Removed by this object once Chromium has ended (no finalizer that could remove it
+        # from under a Chromium still closing at the interpreter's exit).
+        self.profile = tempfile.mkdtemp(prefix="jixiao-chromium-")
         args = [exe, "--headless", "--disable-gpu", "--no-first-run", "--disable-extensions",
-                f"--user-data-dir={self.profile.name}", "--remote-debugging-pipe"]  # fmt: skip
+                f"--user-data-dir={self.profile}", "--remote-debugging-pipe"]  # fmt: skip
         if os.geteuid() == 0:  # Chromium will not start its sandbox as root
             args.insert(2, "--no-sandbox")
         commands, answers = os.pipe(), os.pipe()
@@ -107,7 +109,7 @@ class _Chromium:
         except OSError:
             os.close(commands[1])
             os.close(answers[0])
-            self.profile.cleanup()
+            shutil.rmtree(self.profile, ignore_errors=True)
             raise
         finally:
             for fd in theirs:
@@ -173,17 +175,16 @@ class _Chromium:
             self._end(job)
 
     def _end(self, job: _Print | None) -> None:
-        with self.lock:
-            self.ended = True
         os.close(self.commands)  # Chromium quits when the pipe closes, if it has not already
         os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)  # gone, not yet reaped
-        with self.lock:
+        with self.lock:  # why it ended, then ended: a print asked from now on fails with why
             code = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
             self.reaped = True
+            if self.why[0] == "nothing" and code != 0:
+                self.why = ("exit", {"code": code})
+            self.ended = True
         os.close(self.answers)
         _started.remove(self)
-        if self.why[0] == "nothing" and code != 0:
-            self.why = ("exit", {"code": code})
         while True:  # the print it was on, and the ones queued behind it
             if job is not None and not job.done.is_set():
                 job.why = self.why
@@ -192,7 +193,7 @@ class _Chromium:
                 job = self.jobs.get_nowait()
             except queue.Empty:
                 break
-        self.profile.cleanup()
+        shutil.rmtree(self.profile, ignore_errors=True)
 
     def _tab(self) -> str:
         """A tab to print in, its first print done (fonts and printer warm); its session."""
@@ -322,5 +323,5 @@ def _quit() -> None:
         chromium.submit(None)
         chromium.thread.join(timeout=2)
         if chromium.thread.is_alive():
-            chromium.stop()
-            chromium.thread.join(timeout=2)
+            chromium.stop()  # nothing when it has ended and its profile is being removed
+            chromium.thread.join(timeout=30)  # a bound against a hang: the removal is short
