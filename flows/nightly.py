@@ -21,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
-from prefect import flow, get_run_logger, task, unmapped
+from prefect import flow, flow_engine, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
@@ -81,6 +81,15 @@ from jixiao.said import SaidError
 from jixiao.schemas.programme import Programme, ProgrammeError, load_programme_folder
 from jixiao.schemas.warehouse import FINDINGS, HISTORY, TABLES, latest_log_entries
 from jixiao.scoring import MetricError, ScoringError
+
+# Prefect 3.9's sync engine joins its flow-heartbeat thread at the end of every flow run, and
+# that thread sleeps in one-second steps: up to a second added to each run. Its async engine
+# leaves the thread to end by itself (join_on_exit=False), as the sync one is made to here:
+# heartbeats, by which Prefect can mark a crashed run, still go out while the run lasts; the
+# stopped thread sends none and ends within its second; the run does not wait for it.
+if "join_on_exit" in inspect.signature(flow_engine._send_heartbeats).parameters:
+    flow_engine._send_heartbeats = functools.partial(flow_engine._send_heartbeats,
+                                                     join_on_exit=False)  # fmt: skip
 
 STATUS_ZH = {
     "accepted": "已接收",
@@ -698,6 +707,7 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
                                   lang, readable=seen is not None)  # nothing_changed opened it
         remove_parts(staging)  # a crashed Dask run's partition files, which hold free text unmasked
         report.begin(Path(out))
+        pdf.launch()  # its start-up overlaps ingest and audit; the prints are asked for later
         opened = {"run_id": run_id, "started_at": started}
         outcomes, inputs, stale, clashing, unassigned = (
             ingest_on_dask(quote(programmes), staging, db_path, opened, lang, new_key) if dask

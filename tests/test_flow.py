@@ -542,3 +542,33 @@ def test_report_states_what_it_rests_on(demo):
     assert {p.parent.parent.parent.name for p in pages} == {"530113", "530124", "530125", "530126"}
     md = (folder / "report.md").read_text(encoding="utf-8")
     assert "慰问就业困难户数（缺 东川区、宜良县、富民县、石林彝族自治县）" in md
+
+
+def test_a_flow_run_sends_its_heartbeat_without_waiting_for_the_thread(prefect_api, monkeypatch):
+    """Prefect's flow heartbeat, by which it can mark a crashed run, still goes out while a run
+    lasts; the run no longer joins the heartbeat thread at its end (which waited up to a second
+    for the thread's sleep): the stopped thread ends by itself (flows.nightly)."""
+    import threading
+
+    from prefect import flow, flow_engine
+
+    beats, joined = [], []
+
+    def beat(engine, *args):  # runs in the heartbeat thread: its join is recorded from now on
+        thread = threading.current_thread()
+        thread.join = lambda *a, **k: joined.append(thread)
+        beats.append(thread)
+
+    monkeypatch.setattr(flow_engine.FlowRunEngine, "_emit_flow_run_heartbeat", beat)
+
+    @flow
+    def short() -> None:
+        for _ in range(200):  # the first heartbeat goes out as the thread starts
+            if beats:
+                return
+            time.sleep(0.05)
+
+    short()
+    assert len(beats) == 1 and joined == []
+    threading.Thread.join(beats[0], timeout=30)  # a bound against a hang, not a timing
+    assert not beats[0].is_alive()
