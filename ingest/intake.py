@@ -64,10 +64,11 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 1_000_000
 BATCH_FILES = 2_000
 # Reader processes are started from this many files on; they take files in chunks and read
-# at most READ_AHEAD files ahead of the batch being checked.
+# at most READ_AHEAD files ahead of the batch being checked: a whole batch, so that they read
+# the next one while this one is checked and loaded, rather than wait for it.
 POOL_FROM = 200
 READ_CHUNK = 16
-READ_AHEAD = 512
+READ_AHEAD = BATCH_FILES
 # The stat cache trusts an entry only when the file's status last changed at least this long
 # before the status was read (git's "racily clean" guard; see `Stat`): longer than any file
 # system's timestamp tick (FAT's is 2 s; Linux's coarse clock, a few ms).
