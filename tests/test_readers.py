@@ -400,7 +400,9 @@ def test_csv_columns_hold_the_grid_the_records_hold(tmp_path_factory, lines, new
     assert isinstance(fast, Columns)
     assert (fast.header, fast.header_row) == (by_rows.header, by_rows.header_row)
     grid = [(number, _trimmed(cells)) for *cells, number in fast.frame.rows()]
-    assert grid == [(n, _trimmed(r)) for n, r in zip(by_rows.row_numbers, by_rows.rows, strict=True)]
+    assert grid == [
+        (n, _trimmed(r)) for n, r in zip(by_rows.row_numbers, by_rows.rows, strict=True)
+    ]
 
 
 @pytest.mark.parametrize(
