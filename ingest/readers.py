@@ -1242,7 +1242,7 @@ def _columns(text: str, name: str, limits: Limits) -> Columns | None:
     one native call for most files, instead of cell by cell in Python. None for any other
     file: `read_csv` reads it record by record (and refuses what it must, with the exact row
     and column)."""
-    if '"' in text:
+    if '"' in text or text.startswith("\ufeff"):  # polars would drop a byte order mark
         return None
     if "\r" in text:
         text = text.replace("\r\n", "\n")

@@ -367,7 +367,7 @@ def test_the_csv_scan_for_unusual_characters_misses_no_whitespace_a_strip_remove
     assert missed == []
 
 
-_GRID_CELL = st.text(alphabet="a9 \t\x0b\x0c\u3000\u00a0张-", max_size=4)
+_GRID_CELL = st.text(alphabet="a9 \t\x0b\x0c\u3000\u00a0\ufeff张-", max_size=4)
 
 
 def _trimmed(cells) -> list:
@@ -386,7 +386,7 @@ def _trimmed(cells) -> list:
 def test_csv_columns_hold_the_grid_the_records_hold(tmp_path_factory, lines, newline, final):
     """Cell by cell and row by row (their numbers included), the column-wise CSV path reads
     the grid the record-wise reader reads: blank lines, lines of commas or whitespace,
-    ragged lines and whitespace around cells included."""
+    ragged lines, whitespace around cells and a second byte order mark included."""
     path = tmp_path_factory.mktemp("csv") / "s.csv"
     path.write_bytes((newline.join(lines) + newline * final).encode("utf-8-sig"))  # BOM: no guess
     try:
@@ -397,6 +397,9 @@ def test_csv_columns_hold_the_grid_the_records_hold(tmp_path_factory, lines, new
             read_csv(path, columns=True)
         return
     fast = read_csv(path, columns=True)
+    if lines[0].startswith("\ufeff"):  # a second byte order mark: read record by record
+        assert isinstance(fast, RawSheet) and fast.header == by_rows.header
+        return
     assert isinstance(fast, Columns)
     assert (fast.header, fast.header_row) == (by_rows.header, by_rows.header_row)
     grid = [(number, _trimmed(cells)) for *cells, number in fast.frame.rows()]
