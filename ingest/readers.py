@@ -58,8 +58,7 @@ _CSV_CHUNK = 1 << 20  # CSV scanning
 # Never typed by a county; they can make what a reader sees differ from what is stored.
 # Tab and the line breaks are ordinary: Alt+Enter makes a line feed in a cell, and text pasted
 # from Word brings its manual line break as a vertical tab (U+000B) and page break as U+000C.
-_CONTROL_CLASS = r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"  # Python's and Rust's regex
-_CONTROL = re.compile(_CONTROL_CLASS)
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass

@@ -357,13 +357,14 @@ def test_csv_read_by_columns_is_what_the_rows_hold(tmp_path_factory, order, extr
 
 
 def test_the_csv_scan_for_unusual_characters_misses_no_whitespace_a_strip_removes():
-    """The column-wise CSV path skips stripping cells when its scan finds no whitespace other
-    than space and line feed: the scan's class must hold every other character str.strip
-    removes."""
-    from jixiao.ingest.readers import _UNUSUAL
+    """The column-wise CSV path skips stripping cells, and looking for control characters,
+    when its scan finds no whitespace other than space and line feed and no control: the
+    scan's class must hold every other character str.strip removes, and every control."""
+    from jixiao.ingest.readers import _CONTROL, _UNUSUAL
 
     missed = [hex(c) for c in range(0x110000)
-              if chr(c).isspace() and chr(c) not in " \n" and not _UNUSUAL.match(chr(c))]  # fmt: skip
+              if (chr(c).isspace() and chr(c) not in " \n" or _CONTROL.match(chr(c)))
+              and not _UNUSUAL.match(chr(c))]  # fmt: skip
     assert missed == []
 
 
