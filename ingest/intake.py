@@ -65,10 +65,11 @@ log = logging.getLogger(__name__)
 BATCH_ROWS = 1_000_000
 BATCH_FILES = 2_000
 # Reader processes are started from this many files on; they take files in chunks and read
-# at most READ_AHEAD files ahead of the batch being checked.
+# at most READ_AHEAD files ahead of the batch being checked: a whole batch, so that they read
+# the next one while this one is checked and loaded, rather than wait for it.
 POOL_FROM = 200
 READ_CHUNK = 16
-READ_AHEAD = 512
+READ_AHEAD = BATCH_FILES
 # The stat cache trusts an entry only when the file's status last changed at least this long
 # before the status was read (git's "racily clean" guard; see `Stat`): longer than any file
 # system's timestamp tick (FAT's is 2 s; Linux's coarse clock, a few ms).
@@ -349,20 +350,21 @@ class Read:
     failure: str | None = None  # the traceback of a reader that failed, for the log
 
 
-def read_file(sub: Submission, last_sha: str | None, wanted: bool,
-              template: Template) -> Read:  # fmt: skip
+def read_file(sub: Submission, last_sha: str | None, wanted: bool, template: Template,
+              limits: Limits | None = None) -> Read:  # fmt: skip
     """Hash a file and read its sheets, unless its content is what was last processed
     (``unchanged``). ``wanted`` is False when the file is refused whatever it holds (county
     unknown). Its status is read before it is hashed: a change while it is read shows in
     the status next time.
 
-    A file over the size limit is refused by its size alone (`content_sha`)."""
+    A file over the size limit is refused by its size alone (`content_sha`). ``limits``:
+    `Limits.from_env` unless given (read once for many files)."""
     try:
         st = Stat.of(sub.path)
         if st is None:  # a symbolic link, never followed, not even to hash: it may point anywhere
             link = hashlib.sha256(os.fsencode(os.readlink(sub.path))).hexdigest()
             return Read(link, 0, problems=[Problem("FILE.UNSAFE", detail=LINK.zh, detail_en=LINK.en)])
-        limits = Limits.from_env()
+        limits = limits or Limits.from_env()
         sha, problem = content_sha(sub.path, st, limits)
         if problem:
             return Read(sha, st.size, st, sha == last_sha, problems=[problem])
@@ -391,7 +393,8 @@ def read_file(sub: Submission, last_sha: str | None, wanted: bool,
 
 
 def _read_files(jobs: list[tuple[Submission, str | None, bool, Template]]) -> list[Read]:
-    return [read_file(*job) for job in jobs]
+    limits = Limits.from_env()
+    return [read_file(*job, limits) for job in jobs]
 
 
 def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterator[Read]:
@@ -401,7 +404,8 @@ def _reads(jobs: list[tuple[Submission, str | None, bool, Template]]) -> Iterato
     # A pool costs a second or two to start; a daemon process (a Dask worker, which runs one
     # partition of many: flows.partitions) may not start one, nor need it.
     if len(jobs) < POOL_FROM or multiprocessing.current_process().daemon:
-        yield from (read_file(*job) for job in jobs)
+        limits = Limits.from_env()
+        yield from (read_file(*job, limits) for job in jobs)
         return
     chunks = [jobs[i : i + READ_CHUNK] for i in range(0, len(jobs), READ_CHUNK)]
     spawn = multiprocessing.get_context("spawn")  # never fork a process holding DuckDB threads

@@ -19,8 +19,10 @@ column of one programme:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain
 
@@ -75,6 +77,12 @@ class Table:
     totals: pl.DataFrame | None = None
     notes: list[Said] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+@functools.lru_cache(maxsize=64)
+def _labels(sheet: Sheet) -> _Labels:
+    """A sheet's `_Labels`, made once per sheet (per template a reader process is handed)."""
+    return _Labels(sheet)
 
 
 class _Labels:
@@ -143,16 +151,22 @@ def _find_header(grid: list[tuple[int, list[str | None]]], labels: _Labels) -> _
     cell (a label merged down over both rows)."""
     best: _Header | None = None
     head = grid[:HEAD_ROWS]
-    tries = [((i,), [[c] for c in cells]) for i, (_, cells) in enumerate(head)]
-    for i in range(len(head) - 1):  # a pair only where it names more than any one row
-        upper, lower = head[i][1], head[i + 1][1]
-        pairs = []
-        for c in range(max(len(upper), len(lower))):
-            up = upper[c] if c < len(upper) else None
-            down = lower[c] if c < len(lower) else None
-            pairs.append([down, (up or "") + (down or ""), up])
-        tries.append(((i, i + 1), pairs))
-    for rows, columns in tries:
+
+    def tries() -> Iterator[tuple[tuple[int, ...], list[list[str | None]]]]:
+        """Each row, then each pair of rows, as candidates for each column: made only while
+        no row names every field (most sheets: the first row does)."""
+        for i, (_, cells) in enumerate(head):
+            yield (i,), [[c] for c in cells]
+        for i in range(len(head) - 1):  # a pair only where it names more than any one row
+            upper, lower = head[i][1], head[i + 1][1]
+            pairs = []
+            for c in range(max(len(upper), len(lower))):
+                up = upper[c] if c < len(upper) else None
+                down = lower[c] if c < len(lower) else None
+                pairs.append([down, (up or "") + (down or ""), up])
+            yield (i, i + 1), pairs
+
+    for rows, columns in tries():
         positions: dict[str, int] = {}
         units: dict[str, str] = {}
         duplicates = []
@@ -176,7 +190,7 @@ def _find_header(grid: list[tuple[int, list[str | None]]], labels: _Labels) -> _
 
 def header_score(raw: RawSheet | Columns, sheet: Sheet) -> int:
     """How many of the sheet's fields the best header row of the grid names."""
-    found = _find_header(_grid(raw, head_only=True), _Labels(sheet)) if raw.header else None
+    found = _find_header(_grid(raw, head_only=True), _labels(sheet)) if raw.header else None
     return len(found.positions) if found else 0
 
 
@@ -212,7 +226,7 @@ def locate(raw: RawSheet | Columns, sheet: Sheet) -> Table:
         return Table(name, (), None, problems=[Problem("SHEET.EMPTY_HEADER", name)])
     # A CSV's rows stay columns: only its first rows are looked at one by one.
     grid = _grid(raw, head_only=isinstance(raw, Columns))
-    header = _find_header(grid, _Labels(sheet))
+    header = _find_header(grid, _labels(sheet))
     if header is None:
         return Table(name, (), None, problems=[
             Problem("SHEET.NO_HEADER", name, detail=f"{min(HEAD_ROWS, len(grid))}",
@@ -329,11 +343,12 @@ def _read_body(raw: RawSheet | Columns, sheet: Sheet, header: _Header, body: pl.
         out |= set(repeated)
     data = body.filter(~pl.col("row").is_in(list(out))) if out else body
     # A column the header names but no row reaches (its cells all empty) holds nothing.
-    frame = data.select(
-        *(pl.col(f"c{positions[k]}").alias(k) if f"c{positions.get(k)}" in cells
-          else pl.lit(None, pl.String).alias(k) for k in sheet.labels),
-        pl.col("row").alias(ROW),
-    )  # fmt: skip
+    # Built from the columns themselves: a query per sheet would cost more than the rest.
+    frame = pl.DataFrame([
+        *(data.get_column(f"c{positions[k]}").alias(k) if f"c{positions.get(k)}" in cells
+          else pl.Series(k, [None] * data.height, pl.String) for k in sheet.labels),
+        data.get_column("row").alias(ROW),
+    ])  # fmt: skip
     problems = []
     rows = set(frame[ROW]) if isinstance(raw, RawSheet) and (raw.formulas or raw.hidden_rows) else set()
     if rows and raw.formulas:

@@ -1112,6 +1112,12 @@ def _scan_csv(handle: BinaryIO, limits: Limits) -> str:
             else:
                 non_ascii = non_ascii or not chunk.isascii()
                 wide = wide or bool(non_ascii and _WIDE_CHAR.search(decoded))
+        if length + len(chunk) <= limits.line_bytes:  # no line of it can be too long: count
+            breaks = chunk.count(b"\n") + chunk.count(b"\r") - chunk.count(b"\r\n")
+            last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))  # chunks never split CR LF
+            line += breaks
+            length = len(chunk) - last - 1 if breaks else length + len(chunk)
+            continue
         pieces = _LINE_BREAK.split(chunk)
         length += len(pieces[0])
         if len(pieces) > 1:
@@ -1245,43 +1251,78 @@ class Columns:
     text: str
 
 
+# A control character (`_CONTROL`) or whitespace other than space and line feed (what
+# str.isspace calls whitespace): rare in a CSV, so one scan rules both out for most files.
+_UNUSUAL = re.compile(
+    "[\x00-\x09\x0b-\x1f\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202a-\u202f\u205f"
+    "\u2066-\u2069\u3000]"
+)
+
+
+def _needs_cleanup(text: str, unusual: bool) -> bool:
+    """Whether a cell may change when stripped (whitespace at either end) or a line may hold
+    nothing but commas: only then does `_split` take its second pass. ``unusual``: whether
+    the text holds whitespace other than space and line feed."""
+    spaced = " " in text and (" ," in text or ", " in text or " \n" in text or "\n " in text
+                              or text.startswith(" ") or text.endswith(" "))  # fmt: skip
+    # An empty line, or one starting with a comma; the final line break ends no line.
+    blank = text.startswith(("\n", ",")) or "\n\n" in text or "\n," in text
+    return unusual or spaced or blank
+
+
 def _columns(text: str, name: str, limits: Limits) -> Columns | None:
     """The common CSV — no quotes, no control characters, CR only before LF, every line
-    within the cell, row and column limits — split in polars instead of cell by cell in
-    Python. None for any other file: `read_csv` reads it record by record (and refuses
-    what it must, with the exact row and column)."""
-    if '"' in text or _CONTROL.search(text):
+    within the cell, row and column limits — split by polars' CSV reader (no quoting), in
+    one native call for most files, instead of cell by cell in Python. None for any other
+    file: `read_csv` reads it record by record (and refuses what it must, with the exact row
+    and column)."""
+    if '"' in text or text.startswith("\ufeff"):  # polars would drop a byte order mark
         return None
-    text = text.replace("\r\n", "\n")
-    if "\r" in text or text.count("\n") >= limits.rows:
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    unusual = _UNUSUAL.search(text)  # a CR left is one too: ends a record in Excel, not here
+    if unusual and ("\r" in text or _CONTROL.search(text, unusual.start())):
         return None
-    lines = text.split("\n")
-    width = max(line.count(",") for line in lines) + 1
-    if (
-        max(map(len, lines)) > limits.cell_chars
-        or width > limits.columns
-        or width * len(lines) > limits.cells
+    lines = text.count("\n") + 1
+    if lines > limits.rows or (
+        len(text) > limits.cell_chars and max(map(len, text.split("\n"))) > limits.cell_chars
     ):
         return None
-    # Python's str.strip and polars' strip_chars differ only on U+001C–U+001F, refused above.
-    cell = pl.element().str.strip_chars()
-    rows = (
-        pl.LazyFrame({"cells": lines}, schema={"cells": pl.String})
-        .with_row_index("row", offset=1)
-        .with_columns(pl.col("cells").str.split(",").list.eval(pl.when(cell != "").then(cell)))
-        .filter(pl.col("cells").list.eval(pl.element().is_not_null()).list.any())
-        .select(
-            *(pl.col("cells").list.get(i, null_on_oob=True).alias(f"c{i}") for i in range(width)),
-            pl.col("row").cast(pl.Int64),
-        )
-        .collect()
-    )
-    if rows.is_empty():
+    width = text.partition("\n")[0].count(",") + 1  # the first line's
+    cleanup = _needs_cleanup(text, unusual is not None)
+    try:
+        rows = _split(text, width, lines, limits, cleanup)
+    except pl.exceptions.ComputeError:  # a line with more cells than the first: count them all
+        width = max(map(str.count, text.split("\n"), itertools.repeat(","))) + 1
+        rows = _split(text, width, lines, limits, cleanup)
+    if rows is None or rows.is_empty():
         return None
-    *header, header_row = rows.row(0)
+    row, *header = rows.row(0)
     while header and header[-1] is None:
         header.pop()
-    return Columns(name, header, header_row, rows.slice(1), text)
+    number, *cells = rows.get_columns()
+    frame = pl.DataFrame([*cells, number.cast(pl.Int64)])
+    return Columns(name, header, row, frame.slice(1), text)
+
+
+def _split(text: str, width: int, lines: int, limits: Limits,
+           cleanup: bool) -> pl.DataFrame | None:  # fmt: skip
+    """The lines' cells as text columns c0, c1 … (empty: null) after ``row``: a blank line is
+    a record, as in Excel, so numbers stay the lines'. With ``cleanup`` (`_needs_cleanup`),
+    cells stripped and rows holding nothing left out. None beyond the column or cell limits."""
+    if width > limits.columns or width * lines > limits.cells:
+        return None
+    names = [f"c{i}" for i in range(width)]
+    rows = pl.read_csv(text.encode(), has_header=False, quote_char=None, infer_schema=False,
+                       schema=dict.fromkeys(names, pl.String), missing_columns="insert",
+                       row_index_name="row", row_index_offset=1)  # fmt: skip
+    if not cleanup:
+        return rows
+    # Python's str.strip and polars' strip_chars differ only on U+001C–U+001F: controls.
+    cell = pl.col(names).str.strip_chars()
+    return rows.select("row", pl.when(cell != "").then(cell).name.keep()).filter(
+        pl.any_horizontal(pl.col(names).is_not_null())
+    )
 
 
 def read_csv(path: Path, limits: Limits | None = None, columns: bool = False) -> RawSheet | Columns:

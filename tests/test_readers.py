@@ -356,6 +356,59 @@ def test_csv_read_by_columns_is_what_the_rows_hold(tmp_path_factory, order, extr
     assert by_columns.frame.equals(by_rows.frame)
 
 
+def test_the_csv_scan_for_unusual_characters_misses_no_whitespace_a_strip_removes():
+    """The column-wise CSV path skips stripping cells, and looking for control characters,
+    when its scan finds no whitespace other than space and line feed and no control: the
+    scan's class must hold every other character str.strip removes, and every control."""
+    from jixiao.ingest.readers import _CONTROL, _UNUSUAL
+
+    missed = [hex(c) for c in range(0x110000)
+              if (chr(c).isspace() and chr(c) not in " \n" or _CONTROL.match(chr(c)))
+              and not _UNUSUAL.match(chr(c))]  # fmt: skip
+    assert missed == []
+
+
+_GRID_CELL = st.text(alphabet="a9 \t\x0b\x0c\u3000\u00a0\ufeff张-", max_size=4)
+
+
+def _trimmed(cells) -> list:
+    cells = list(cells)
+    while cells and cells[-1] is None:
+        cells.pop()
+    return cells
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.lists(_GRID_CELL, max_size=5).map(",".join), min_size=1, max_size=10),
+    newline=st.sampled_from(["\n", "\r\n"]),
+    final=st.integers(0, 2),
+)
+def test_csv_columns_hold_the_grid_the_records_hold(tmp_path_factory, lines, newline, final):
+    """Cell by cell and row by row (their numbers included), the column-wise CSV path reads
+    the grid the record-wise reader reads: blank lines, lines of commas or whitespace,
+    ragged lines, whitespace around cells and a second byte order mark included."""
+    path = tmp_path_factory.mktemp("csv") / "s.csv"
+    path.write_bytes((newline.join(lines) + newline * final).encode("utf-8-sig"))  # BOM: no guess
+    try:
+        by_rows = read_csv(path)
+    except FileRefused as refused:  # nothing but blanks: refused either way
+        assert [p.rule_id for p in refused.problems] in (["FILE.EMPTY"], ["SHEET.EMPTY_HEADER"])
+        with pytest.raises(FileRefused):
+            read_csv(path, columns=True)
+        return
+    fast = read_csv(path, columns=True)
+    if lines[0].startswith("\ufeff"):  # a second byte order mark: read record by record
+        assert isinstance(fast, RawSheet) and fast.header == by_rows.header
+        return
+    assert isinstance(fast, Columns)
+    assert (fast.header, fast.header_row) == (by_rows.header, by_rows.header_row)
+    grid = [(number, _trimmed(cells)) for *cells, number in fast.frame.rows()]
+    assert grid == [
+        (n, _trimmed(r)) for n, r in zip(by_rows.row_numbers, by_rows.rows, strict=True)
+    ]
+
+
 @pytest.mark.parametrize(
     "text",
     ['a,"b"\n1,2\n', "a,b\r1,2\n", "a,b\n1,\x07\n", "a,b\n1,\u202e2\n"],
