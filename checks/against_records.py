@@ -4,6 +4,7 @@ compared with what the county submissions give, within the figure's rounding int
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -77,7 +78,8 @@ def recorded_evidence(head: str, total: Decimal, unit: str, found: tuple[Source,
         said = (f"，据{counties}报送的「{titles}」表计得" if zh
                 else f", from the 「{titles}」 sheets of {counties}")  # fmt: skip
     out = [Evidence("", 0, head + said)]
-    one_file = {c for c in figures if sum(s.county_code == c for s in found) == 1}
+    files = Counter(s.county_code for s in found)
+    one_file = {c for c in figures if files[c] == 1}
     for s in found[:LISTED]:
         own = adds_up and s.county_code in one_file
         text = (f"{s.county}「{s.title}」{s.rows} 行" + (f"，计 {_figure(s.value, unit)}" if own else "")
