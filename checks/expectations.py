@@ -52,6 +52,7 @@ import duckdb
 
 from jixiao.checks.catalogue import rule
 from jixiao.checks.records import Query, params, query, values
+from jixiao.said import Said
 from jixiao.schemas.programme import Programme, RecordCheck
 
 SITE = "data_docs"
@@ -290,11 +291,13 @@ def run_expectations(
     out_dir: Path,
     engine: Literal["pandas", "sql"] = "pandas",
     since: Since | None = None,
+    lang: str = "zh",
 ) -> ExpectationReport:
     """Validate the programme's summaries with GX and build Data Docs in ``out_dir/data_docs``
     (replaced whole). Raises RuntimeError when GX cannot evaluate an expectation. ``since``:
     the summaries kept for the next run and computed only where the records changed
-    (`summary_frames`)."""
+    (`summary_frames`). ``lang``: the language of the index page's words (GX's own pages
+    are in English and do not show the expectations' meta)."""
     out_dir = Path(out_dir).resolve()  # GX wants an absolute site directory
     site = out_dir / SITE
     shutil.rmtree(site, ignore_errors=True)
@@ -317,7 +320,7 @@ def run_expectations(
             _forget(context, specs, engine)
     report = ExpectationReport(results, site / "index.html", engine, seconds)
     offline(site)
-    write_index(site, report, programme)
+    write_index(site, report, programme, lang)
     return report
 
 
@@ -622,19 +625,33 @@ def _page(site: Path, folder: str, suite: str) -> str | None:
     return pages[-1].relative_to(site).as_posix() if pages else None
 
 
-def write_index(site: Path, report: ExpectationReport, programme: Programme) -> None:
+_PASSED, _FAILED = Said("通过", "passed"), Said("未通过", "failed")
+_HEAD = (Said("规则", "Rule"), Said("汇总表", "Summary table"), Said("期望", "Expectation"),
+         Said("结果", "Result"), Said("观测值 / 不符合的值", "Observed / unexpected values"),
+         Said("不符合数", "Unexpected"), Said("行数", "Rows"))  # fmt: skip
+_TITLE = Said("数据质量核查", "Data quality checks")
+_HEADING = Said("数据质量核查（Great Expectations）", "Data quality checks (Great Expectations)")
+_ABOUT = Said("（{year} 年度，{code}）", " ({year}, {code})")
+_COUNT = Said("共 {total} 项期望，未通过 {failed} 项。生成于\n{at}；引擎：{engine}。",
+              "{total} expectations, {failed} failed. Generated at\n{at}; engine: {engine}.")  # fmt: skip
+
+
+def write_index(site: Path, report: ExpectationReport, programme: Programme,
+                lang: str = "zh") -> None:  # fmt: skip
     """The Data Docs' front page, as static HTML: GX's own index lists its results only
     through JavaScript, which the offline pages no longer carry."""
     e = html.escape
+    zh = lang == "zh"
     rows = []
     for r in report.results:
         validation = _page(site, "validations", r.suite)
         suite_page = _page(site, "expectations", r.suite)
-        status = '<span class="passed">通过</span>' if r.success else '<span class="failed">未通过</span>'  # fmt: skip
+        status = f'<span class="passed">{_PASSED(lang)}</span>' if r.success else f'<span class="failed">{_FAILED(lang)}</span>'  # fmt: skip
         name = f'<a href="{e(validation)}">{e(r.suite)}</a>' if validation else e(r.suite)
         expectation = f'<a href="{e(suite_page)}">{e(r.expectation)}</a>' if suite_page else e(r.expectation)  # fmt: skip
+        found = rule(r.rule_id)
         cells = (
-            f"{e(r.rule_id)}<br>{e(rule(r.rule_id).title_zh)}",
+            f"{e(r.rule_id)}<br>{e(found.title_zh if zh else found.title_en)}",
             name,
             f"{expectation}<br>{e(', '.join(r.columns))}",
             status,
@@ -644,15 +661,15 @@ def write_index(site: Path, report: ExpectationReport, programme: Programme) -> 
         )
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     failed = sum(not r.success for r in report.results)
-    head = ("规则", "汇总表", "期望", "结果", "观测值 / 不符合的值", "不符合数", "行数")
+    count = _COUNT(lang).format(total=len(report.results), failed=failed, engine=e(report.engine),
+                                at=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))  # fmt: skip
     page = f"""<!DOCTYPE html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>数据质量核查 — {e(programme.name)}</title>
+<html lang="{"zh-CN" if zh else "en"}"><head><meta charset="utf-8"><title>{_TITLE(lang)} — {e(programme.name)}</title>
 <style>{CSS}</style></head><body>
-<h1>数据质量核查（Great Expectations）</h1>
-<p>{e(programme.name)}（{programme.year} 年度，{e(programme.code)}）</p>
-<p>共 {len(report.results)} 项期望，未通过 {failed} 项。生成于
-{dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")}；引擎：{e(report.engine)}。</p>
-<table><thead><tr>{"".join(f"<th>{h}</th>" for h in head)}</tr></thead>
+<h1>{_HEADING(lang)}</h1>
+<p>{e(programme.name)}{_ABOUT(lang).format(year=programme.year, code=e(programme.code))}</p>
+<p>{count}</p>
+<table><thead><tr>{"".join(f"<th>{h(lang)}</th>" for h in _HEAD)}</tr></thead>
 <tbody>{"".join(rows)}</tbody></table>
 </body></html>
 """

@@ -310,7 +310,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     changed = changed_counties(con, programme_dir, programme, run_id, setup) if setup else None
     since = Since(run_id) if changed is None else Since(
         run_id, history.last_audit(con, programme.code, programme.year, run_id), tuple(changed[0]))
-    expectations = run_expectations(con, programme, staged, since=since)
+    expectations = run_expectations(con, programme, staged, since=since, lang=lang)
     checkpoint("audit.expectations_done")
     clock = time.perf_counter()
     on_records = record_findings(con, programme, *changed) if changed else record_findings(con, programme)

@@ -545,7 +545,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     ):
         return None, None
     written = db_path.with_name("DICTIONARY.md")
-    rendered = dictionary.render([p for _, p in programmes]).encode("utf-8")
+    rendered = dictionary.render([p for _, p in programmes], lang).encode("utf-8")
     if not written.exists() or written.read_bytes() != rendered:
         return None, None
     try:
@@ -656,7 +656,7 @@ def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme]
     pdf.finish(report.staging_root(out), get_run_logger().warning, lang)
     with blamed_on(out):
         report.publish(out)
-    write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render(programmes))
+    write_atomic(db_path.with_name("DICTIONARY.md"), dictionary.render(programmes, lang))
     checkpoint("nightly.dictionary_written")
 
 

@@ -6,8 +6,12 @@ import duckdb
 
 from jixiao.ingest.load import create_tables
 from jixiao.publish.views import VIEWS, View, create_views
+from jixiao.said import Said
 from jixiao.schemas.programme import Programme
 from jixiao.schemas.warehouse import PERSONAL_DATA, TABLES, Table, sheet_table
+
+_COUNTY_SHEET = Said("（区县报送表，用于：{}）", " (a county sheet, filled for: {})")
+_LISTED = Said("、", ", ")
 
 
 def declared_tables(programmes: list[Programme]) -> list[tuple[Table, list[str]]]:
@@ -21,35 +25,38 @@ def declared_tables(programmes: list[Programme]) -> list[tuple[Table, list[str]]
     return list(tables.values())
 
 
-def render(programmes: list[Programme]) -> str:
+def render(programmes: list[Programme], lang: str = "zh") -> str:
+    """The dictionary in the run's language (``--lang``); what the programmes declare (sheet
+    titles, column labels, descriptions) is their data and stays as written."""
     lines = [
         "# jixiao warehouse — data dictionary",
         "",
         "Generated from `schemas/` at every run; do not edit. Open the warehouse read-only:",
         "`duckdb.connect('data/curated/warehouse.duckdb', read_only=True)`.",
         "",
-        PERSONAL_DATA,
+        PERSONAL_DATA(lang),
     ]
     described = [*declared_tables(programmes), *((t, []) for t in TABLES)]
     for table, used_by in described:
         lines += [
-            f"## `{table.name}` — {table.title}",
+            f"## `{table.name}` — {table.title(lang)}",
             "",
-            table.description + (f"（区县报送表，用于：{'、'.join(used_by)}）" if used_by else ""),
+            table.description(lang) + (_COUNTY_SHEET(lang).format(_LISTED(lang).join(used_by)) if used_by else ""),
             "",
             "| column | type | meaning |",
             "|---|---|---|",
         ]
-        lines += [f"| `{c.name}` | {c.type} | {c.description} |" for c in table.columns]
+        lines += [f"| `{c.name}` | {c.type} | {c.description(lang)} |" for c in table.columns]
         lines.append("")
     lines += ["## Views", "", "Start here: the latest run, ready to read.", ""]
     tables = {t.name: {c.name: c.description for c in t.columns} for t, _ in described}
     anywhere = {c: d for columns in tables.values() for c, d in columns.items()}
     for view, columns in view_columns(programmes).items():
         meanings = anywhere | tables.get(view.source, {}) | dict(view.columns)
-        lines += [f"### `{view.name}`", "", view.description, "",
+        lines += [f"### `{view.name}`", "", view.description(lang), "",
                   "| column | type | meaning |", "|---|---|---|"]  # fmt: skip
-        lines += [f"| `{name}` | {kind} | {meanings.get(name, '')} |" for name, kind in columns]
+        lines += [f"| `{name}` | {kind} | {meanings[name](lang) if name in meanings else ''} |"
+                  for name, kind in columns]  # fmt: skip
         lines.append("")
     return "\n".join(lines)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import duckdb
 
 from jixiao.ingest.reviews import DISMISSED
+from jixiao.said import Said
 from jixiao.schemas.warehouse import latest_log_entries
 
 
@@ -23,10 +24,10 @@ class View:
     ``columns``: the meanings of the columns it computes."""
 
     name: str
-    description: str
+    description: Said
     select: str
     source: str = ""
-    columns: tuple[tuple[str, str], ...] = ()
+    columns: tuple[tuple[str, Said], ...] = ()
 
     @property
     def sql(self) -> str:
@@ -35,16 +36,20 @@ class View:
 
 _SEVERITY_ZH = "CASE severity WHEN 'error' THEN '错误' WHEN 'warning' THEN '警示' ELSE '提示' END"
 
+_SEVERITY_IN_CHINESE = Said("严重程度（错误 / 警示 / 提示）", "Severity in Chinese (error / warning / info)")
 _LATEST_FINDINGS_COLUMNS = (
-    ("severity_zh", "严重程度（错误 / 警示 / 提示）"),
-    ("severity_rank", "严重程度序号（0 错误，1 警示，2 提示），排序用"),
-    ("status_zh", "状态（新增 / 持续）"),
-)
+    ("severity_zh", _SEVERITY_IN_CHINESE),
+    ("severity_rank", Said("严重程度序号（0 错误，1 警示，2 提示），排序用",
+                           "Severity rank (0 error, 1 warning, 2 info), for sorting")),
+    ("status_zh", Said("状态（新增 / 持续）", "Status in Chinese (new / open)")),
+)  # fmt: skip
 
 VIEWS: tuple[View, ...] = (
     View(
         "v_latest_run",
-        "每个项目（项目代码与年度）最近一次运行的编号（其余视图据此取最新结果）。",
+        Said("每个项目（项目代码与年度）最近一次运行的编号（其余视图据此取最新结果）。",
+             "Each programme's (code and year) latest run (the other views take the latest "
+             "results by it)."),  # fmt: skip
         """
 SELECT p.programme_code, p.year, arg_max(p.run_id, r.seq) AS run_id
 FROM (
@@ -57,11 +62,13 @@ WHERE p.year IS NOT NULL  -- history an older warehouse could not date (ingest.l
 GROUP BY p.programme_code, p.year
 """,
         "runs",
-        (("run_id", "最近一次运行的编号"),),
+        (("run_id", Said("最近一次运行的编号", "The latest run's id")),),
     ),
     View(
         "v_latest_findings",
-        "最近一次运行的全部审计发现，含中文严重程度、状态（新增 / 持续）与排序用的严重程度序号。",
+        Said("最近一次运行的全部审计发现，含中文严重程度、状态（新增 / 持续）与排序用的严重程度序号。",
+             "Every finding of the latest run, with its severity and status (new / open) in "
+             "Chinese and a severity rank for sorting."),  # fmt: skip
         f"""
 SELECT f.*,
   {_SEVERITY_ZH} AS severity_zh,
@@ -75,8 +82,11 @@ JOIN v_latest_run l USING (programme_code, year, run_id)
     ),
     View(
         "v_findings_reviewed",
-        "最近一次运行的每条发现及其最新的复核结论（reviews 表，按指纹对应；未复核的 decision 为空）；"
-        f"counted 为假即经复核{DISMISSED}，不计入未解决的问题。",
+        Said("最近一次运行的每条发现及其最新的复核结论（reviews 表，按指纹对应；未复核的 decision 为空）；"
+             f"counted 为假即经复核{DISMISSED}，不计入未解决的问题。",
+             "Each finding of the latest run with its latest review decision (the reviews table, "
+             "matched by fingerprint; decision is empty when not reviewed); counted is false when "
+             "the finding was dismissed on review and is not counted as an open problem."),  # fmt: skip
         f"""
 SELECT f.*, r.decision, coalesce(r.decision, '未复核') AS decision_zh, r.reason, r.reviewer,
   r.decided_at, r.source_file, r.decision IS DISTINCT FROM '{DISMISSED}' AS counted
@@ -84,14 +94,23 @@ FROM v_latest_findings f
 LEFT JOIN reviews r USING (programme_code, year, fingerprint)
 """,
         "findings",
-        (*_LATEST_FINDINGS_COLUMNS, ("decision_zh", "复核结论，未复核的为「未复核」"),
-         ("source_file", "复核结论的来源：复核工作簿（项目目录下的相对路径）及工作表、行"),
-         ("counted", f"是否计入未解决的问题（经复核{DISMISSED}的为假）")),  # fmt: skip
+        (*_LATEST_FINDINGS_COLUMNS,
+         ("decision_zh", Said("复核结论，未复核的为「未复核」",
+                              "Review decision in Chinese, with a Chinese word for not reviewed")),
+         ("source_file", Said("复核结论的来源：复核工作簿（项目目录下的相对路径）及工作表、行",
+                              "Source of the decision: the review workbook (path relative to the "
+                              "programme folder), sheet and row")),
+         ("counted", Said(f"是否计入未解决的问题（经复核{DISMISSED}的为假）",
+                          "Whether it counts as an open problem (false when dismissed on review)"))),  # fmt: skip
     ),
     View(
         "v_findings_by_county",
-        "最近一次运行的发现按区县与严重程度计数（区县取自 subject 的 county:530102 或证据的 "
-        "county_code；涉及多个区县的发现在每个区县各计一次；county_code 为空即报告或全项目层面）。",
+        Said("最近一次运行的发现按区县与严重程度计数（区县取自 subject 的 county:530102 或证据的 "
+             "county_code；涉及多个区县的发现在每个区县各计一次；county_code 为空即报告或全项目层面）。",
+             "The latest run's findings counted by county and severity (the county taken from the "
+             "subject's county:530102 or the evidence's county_code; a finding about several "
+             "counties counts once in each; an empty county_code is the report or the whole "
+             "programme)."),  # fmt: skip
         f"""
 WITH located AS (
   SELECT programme_code, year, run_id, severity, status, amount_yuan,
@@ -113,13 +132,20 @@ FROM located LEFT JOIN counties c USING (programme_code, year, county_code)
 GROUP BY ALL
 """,
         "findings",
-        (("county_code", "区县代码；为空即报告或全项目层面"), ("county_name", "区县名称（counties 表）"),
-         ("severity_zh", "严重程度（错误 / 警示 / 提示）"), ("findings", "发现条数"),
-         ("new_findings", "其中本次新增的条数"), ("amount_yuan", "涉及金额合计（元）")),  # fmt: skip
+        (("county_code", Said("区县代码；为空即报告或全项目层面",
+                              "County code; empty for the report or the whole programme")),
+         ("county_name", Said("区县名称（counties 表）", "County name (the counties table)")),
+         ("severity_zh", _SEVERITY_IN_CHINESE),
+         ("findings", Said("发现条数", "Number of findings")),
+         ("new_findings", Said("其中本次新增的条数", "Of which new in this run")),
+         ("amount_yuan", Said("涉及金额合计（元）", "Total amount involved (yuan)"))),  # fmt: skip
     ),
     View(
         "v_indicator_status",
-        "最近一次运行的三级指标：目标、记录实际值、报告自评得分与不符的报告数据、重新计算得分、权重、扣分及项目总分等级。",
+        Said("最近一次运行的三级指标：目标、记录实际值、报告自评得分与不符的报告数据、重新计算得分、权重、扣分及项目总分等级。",
+             "The latest run's third-level indicators: target, actual from the records, the "
+             "report's self-assessed score and figures that disagree with the records, recomputed "
+             "score, weight, deduction and the programme's total grade."),  # fmt: skip
         """
 WITH latest AS (
   SELECT s.* FROM scores s
@@ -144,15 +170,24 @@ LEFT JOIN (SELECT programme_code, year, run_id, grade FROM latest WHERE level = 
 WHERE s.level = 3
 """,
         "scores",
-        (("unit", "计量单位"), ("recorded", "记录实际值（metrics 表的度量结果）"),
-         ("recorded_date", "记录的完成日期（时效指标）"),
-         ("disputed_claim", "报告中与记录不符的数据（REPORT.RECORDS_DISAGREE）"),
-         ("score_gap", "重新计算得分 − 报告自评得分")),  # fmt: skip
+        (("unit", Said("计量单位", "Unit of measure")),
+         ("recorded", Said("记录实际值（metrics 表的度量结果）",
+                           "Actual from the records (the metric's result in the metrics table)")),
+         ("recorded_date", Said("记录的完成日期（时效指标）",
+                                "Completion date from the records (deadline indicators)")),
+         ("disputed_claim", Said("报告中与记录不符的数据（REPORT.RECORDS_DISAGREE）",
+                                 "The report's figures that disagree with the records "
+                                 "(REPORT.RECORDS_DISAGREE)")),
+         ("score_gap", Said("重新计算得分 − 报告自评得分",
+                            "Recomputed score − the report's self-assessed score"))),  # fmt: skip
     ),
     View(
         "v_ingest_status",
-        "每个报送文件的最新状态（已接收 / 已拒收 / 已被替代）、行数、问题条数与反馈文件（仍被拒收的文件才有；"
-        "被后来接收的文件替代后，其反馈文件即撤下）。",
+        Said("每个报送文件的最新状态（已接收 / 已拒收 / 已被替代）、行数、问题条数与反馈文件（仍被拒收的文件才有；"
+             "被后来接收的文件替代后，其反馈文件即撤下）。",
+             "Each submitted file's latest status (accepted / refused / superseded), rows, "
+             "problems and feedback file (only files still refused have one; once a file "
+             "accepted later supersedes it, its feedback file is withdrawn)."),  # fmt: skip
         """
 SELECT programme_code, year, county_code, file, version, status,
   CASE status WHEN 'accepted' THEN '已接收' WHEN 'refused' THEN '已拒收'
@@ -163,7 +198,8 @@ SELECT programme_code, year, county_code, file, version, status,
 FROM """
         + latest_log_entries("programme_code, year, file") + "\n",
         "ingest_log",
-        (("status_zh", "状态（已接收 / 已拒收 / 已被替代）"),),
+        (("status_zh", Said("状态（已接收 / 已拒收 / 已被替代）",
+                            "Status in Chinese (accepted / refused / superseded)")),),  # fmt: skip
     ),
 )
 

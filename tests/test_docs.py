@@ -42,6 +42,12 @@ def test_dictionary_documents_every_column():
     visits = text.split("## `visits`")[1].split("## ")[0]  # personal columns per SPEC §4
     assert "| `cert_hash` | VARCHAR |" in visits and "`cert_no`" not in visits
     assert "| `name` |" not in visits
+    english = render([programme], "en")  # --lang en: the programme's own words stay as written
+    for table in [*sheets, *TABLES]:
+        for column in table.columns:
+            assert f"| `{column.name}` | {column.type} | {column.description.en} |" in english
+    assert "(a county sheet, filled for: 2022/530100-disability-employment)" in english
+    assert "| `amount_yuan` | DECIMAL(18,2) | 慰问金额(元): 慰问金额 (an amount of yuan, > 0, required) |" in english
 
 
 def test_dictionary_documents_every_view_column():

@@ -9,6 +9,7 @@ import ast
 import contextlib
 import datetime as dt
 import fcntl
+import html
 import json
 import os
 import re
@@ -25,11 +26,17 @@ import openpyxl
 import pytest
 
 from jixiao.checks.catalogue import RULES
+from jixiao.checks.expectations import summaries
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.ingest.personal import KEY_ENV
 from jixiao.ingest.reviews import DECISIONS, DECISIONS_EN, read_decisions
 from jixiao.publish.excel import write_findings_xlsx
 from jixiao.publish.review_page import render
+from jixiao.publish.views import VIEWS
+from jixiao.said import Said
+from jixiao.sample.generate import PROGRAMME_YAML
+from jixiao.schemas.programme import load_programme
+from jixiao.schemas.warehouse import CERT_COLUMNS, LINEAGE, PERSONAL_DATA, SCOPE, TABLES
 from jixiao.scoring import score, scorecard_rows
 from jixiao.scoring.metrics import Metric
 from tests.runs import DB, PROGRAMME, REPORTS, jixiao_run
@@ -134,6 +141,14 @@ def test_the_sample_in_english_says_nothing_in_chinese_but_its_data(prefect_api,
     assert len(pages) == 8  # the sample's four refused files, each in HTML and Markdown
     names = "\n".join(p.name for p in feedback.rglob("*"))
     outputs |= {p.name: p.read_text(encoding="utf-8") for p in pages}
+    # The analysts' dictionary beside the warehouse, and the Data Docs (GX's pages and the index).
+    outputs["DICTIONARY.md"] = (tmp_path / "curated" / "DICTIONARY.md").read_text(encoding="utf-8")
+    assert "## Personal data (SPEC §4)" in outputs["DICTIONARY.md"]
+    docs = folder / "data_docs"
+    outputs |= {p.relative_to(folder).as_posix(): html.unescape(p.read_text(encoding="utf-8"))
+                for p in sorted(docs.rglob("*.html"))}  # fmt: skip
+    assert "<h1>Data quality checks (Great Expectations)</h1>" in outputs["data_docs/index.html"]
+    assert len(list((docs / "expectations").glob("*.html"))) == len(summaries(load_programme(PROGRAMME_YAML)))
     # The review page (`jixiao --lang en review`): the decisions offered are SPEC §3.2's.
     page = render(tmp_path / "curated" / "warehouse.duckdb", tmp_path / "raw", "token", lang="en")
     outputs["review page"] = page
@@ -236,6 +251,21 @@ def test_an_english_findings_workbook_returned_with_decisions_is_read(tmp_path):
 
 
 # --- every refusal a reader words has its English -------------------------------------------
+
+def test_every_table_view_and_column_says_in_english_what_it_holds():
+    """DICTIONARY.md under --lang en: every table, view and column jixiao declares (its own
+    tables, its views, the scope, lineage and personal columns it adds to each sheet table)
+    has its meaning in English; a column declared without one fails here."""
+    said = [
+        PERSONAL_DATA,
+        *(s for t in TABLES for s in (t.title, t.description)),
+        *(c.description for t in TABLES for c in t.columns),
+        *(c.description for c in (*SCOPE, *LINEAGE, *CERT_COLUMNS)),
+        *(v.description for v in VIEWS),
+        *(meaning for v in VIEWS for _, meaning in v.columns),
+    ]
+    assert [s for s in said if not isinstance(s, Said) or not s.en.strip() or HAN.search(s.en)] == []
+
 
 INGEST = Path(__file__).resolve().parent.parent / "ingest"
 
