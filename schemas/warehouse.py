@@ -53,6 +53,12 @@ SCOPE = (
     Column("year", "INTEGER", Said("项目年度", "Programme year")),
     Column("county_code", "VARCHAR", Said("区县代码（GB/T 2260）", "County code (GB/T 2260)")),
 )
+# The first columns of every table a run writes per programme (metrics, scores, findings).
+RUN_SCOPE = (
+    Column("run_id", "VARCHAR", Said("运行编号", "Run id")),
+    Column("programme_code", "VARCHAR", Said("项目代码", "Programme code")),
+    Column("year", "INTEGER", Said("项目年度", "Programme year")),
+)
 LINEAGE = (
     Column(
         "source_file",
@@ -712,9 +718,7 @@ METRICS = Table(
         "The actual values each run computes from the warehouse with each indicator's SQL metric in programme.yaml.",
     ),
     (
-        Column("run_id", "VARCHAR", Said("运行编号", "Run id")),
-        Column("programme_code", "VARCHAR", Said("项目代码", "Programme code")),
-        Column("year", "INTEGER", Said("项目年度", "Programme year")),
+        *RUN_SCOPE,
         Column(
             "indicator_id",
             "VARCHAR",
@@ -744,9 +748,7 @@ SCORES = Table(
         "Scores recomputed with the scoring rules of programme.yaml, beside the report's self-assessed scores.",
     ),
     (
-        Column("run_id", "VARCHAR", Said("运行编号", "Run id")),
-        Column("programme_code", "VARCHAR", Said("项目代码", "Programme code")),
-        Column("year", "INTEGER", Said("项目年度", "Programme year")),
+        *RUN_SCOPE,
         Column(
             "level",
             "INTEGER",
@@ -836,9 +838,7 @@ FINDINGS = Table(
         "Every finding of every run (SPEC §3.1), followed by fingerprint as new or resolved.",
     ),
     (
-        Column("run_id", "VARCHAR", Said("运行编号", "Run id")),
-        Column("programme_code", "VARCHAR", Said("项目代码", "Programme code")),
-        Column("year", "INTEGER", Said("项目年度", "Programme year")),
+        *RUN_SCOPE,
         Column(
             "rule_id",
             "VARCHAR",
