@@ -166,7 +166,8 @@ def _chinese(text: str, scale: int = 0) -> tuple[Decimal, int] | None:
     if not _CN_DIGIT & set(text):
         return None
     whole, _, fraction = text.partition("点")
-    while len(whole) > 1 and whole[-1] in "万亿":  # 十二万元 is 12万元: a scale, as in Arabic
+    # 十二万元 is 12万元: a scale, as in Arabic; before a 点 it is the whole part's own (一万点零一)
+    while not fraction and len(whole) > 1 and whole[-1] in "万亿":
         scale += 4 if whole[-1] == "万" else 8
         whole = whole[:-1]
     if len(whole) > 1 and not set(whole) & set("〇零十百千万亿"):

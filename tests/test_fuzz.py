@@ -326,14 +326,12 @@ def test_chinese_decimals_read_back(number: Decimal):
     assert value == number, text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/claims.py _chinese takes a trailing 万/亿 of the whole part as a scale for "
-    "the fraction too: 一万点零一 (10000.01) reads 10100 (found by the property above)",
-)
 def test_chinese_decimal_above_ten_thousand():
-    value, _ = _chinese(cn2an.an2cn("10000.01"))
-    assert value == Decimal("10000.01")
+    """A 万 or 亿 before 点 belongs to the whole part (found by the property above)."""
+    for number in ("10000.01", "120000.5", "300000000.25"):
+        value, _ = _chinese(cn2an.an2cn(number))
+        assert value == Decimal(number), number
+    assert _chinese("十二万")[0] == Decimal(120000)
 
 
 @FAST
