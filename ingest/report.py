@@ -45,7 +45,6 @@ from jixiao.ingest.report_items import (
     Line,
     RawCell,
     RawTable,
-    Said,
     find_dates,
     is_value,
     parse_date,
@@ -53,7 +52,7 @@ from jixiao.ingest.report_items import (
 from jixiao.ingest.report_pdf import PASSWORD_PROTECTED, PdfRefused, PdfTooLong, read_pdf
 from jixiao.ingest.text_layouts import split_tables, tab_laid, text_items
 from jixiao.limits import Limits, env_name
-from jixiao.said import SaidError
+from jixiao.said import Said, SaidError
 from jixiao.schemas.vocabulary import fold
 
 __all__ = [

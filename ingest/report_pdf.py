@@ -35,8 +35,8 @@ import re
 import zlib
 from dataclasses import dataclass
 
-from jixiao.ingest.report_items import Line, RawCell, RawTable, Said
-from jixiao.said import SaidError
+from jixiao.ingest.report_items import Line, RawCell, RawTable
+from jixiao.said import Said, SaidError
 
 _HEADER = re.compile(rb"%PDF-\d")
 _STREAM = re.compile(rb"stream\r?\n")

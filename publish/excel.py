@@ -17,7 +17,6 @@ from pathlib import Path
 import xlsxwriter
 
 from jixiao.checks.findings import Finding
-from jixiao.ingest.report_items import Said
 from jixiao.ingest.reviews import (
     COLUMNS_EN,
     DECISIONS,
@@ -34,6 +33,7 @@ from jixiao.publish.findings import (
     report_place,
     severity_label,
 )
+from jixiao.said import Said
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 # Beside 涉及金额: how it is reached (Finding's amount_basis).

@@ -31,7 +31,6 @@ from jixiao.checks.against_records import counted
 from jixiao.checks.findings import Finding
 from jixiao.checks.report_text import GRADES_EN
 from jixiao.ingest.personal import mask_text
-from jixiao.ingest.report_items import Said
 from jixiao.ingest.reviews import CONFIRMED, DECISIONS_EN, PENDING
 from jixiao.publish import pdf
 from jixiao.publish.excel import write_findings_xlsx
@@ -51,6 +50,7 @@ from jixiao.publish.findings import (
     summary,
     table_rows,
 )
+from jixiao.said import Said
 
 
 @dataclass

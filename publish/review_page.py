@@ -25,7 +25,6 @@ from pathlib import Path
 import duckdb
 import xlsxwriter
 
-from jixiao.ingest.report_items import Said
 from jixiao.ingest.reviews import (
     DECISIONS,
     DECISIONS_EN,
@@ -37,6 +36,7 @@ from jixiao.ingest.reviews import (
 )
 from jixiao.publish.files import under
 from jixiao.publish.findings import page, review_text, severity_label
+from jixiao.said import Said
 
 SHEET = "网页复核"
 MAX_FIELD = 2000  # characters of a reason or a reviewer's name
