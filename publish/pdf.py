@@ -9,8 +9,9 @@ is staged (``start``), with the options ``chromium --print-to-pdf --no-pdf-heade
 uses, and waited for once, just before the staged reports are swapped in (``finish``). The PDF
 is written under a temporary name and renamed beside report.html only when Chromium printed
 it, so it goes out with the other reports in the same swap, or not at all. Without Chromium,
-or when it fails or overruns, the run says so once and publishes everything else: a PDF is a
-convenience, never a reason to fail a night.
+or without a font for Chinese (every character would print as an empty box), or when it fails
+or overruns, the run says so once and publishes everything else: a PDF is a convenience, never
+a reason to fail a night.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 import queue
 import shutil
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -48,6 +50,13 @@ MESSAGES = {
         "en": "Chromium (the chromium package) was not found or would not start: no report.pdf "
         "this run; the other reports are published as usual.",
     },
+    "no_font": {
+        "zh": "未找到中文字体（fonts-noto-cjk 软件包），Chromium 打印的中文将全是方框，本次未生成 "
+        "report.pdf；其余报告照常发布。",
+        "en": "no font for Chinese was found (the fonts-noto-cjk package): Chromium would print "
+        "every Chinese character as an empty box, so no report.pdf this run; the other reports "
+        "are published as usual.",
+    },
     "failed": {
         "zh": "Chromium 未能打印 {html}（{why}），本次未生成其 report.pdf；其余报告照常发布。",
         "en": "Chromium could not print {html} ({why}): no report.pdf for it this run; the "
@@ -62,6 +71,26 @@ MESSAGES = {
 
 def browser() -> str | None:
     return next((found for name in BROWSERS if (found := shutil.which(name))), None)
+
+
+def chinese_font() -> bool:
+    """Whether fontconfig, which Chromium draws text with on Linux, has a font for Chinese
+    (Debian's chromium brings none). True when fontconfig cannot be asked: nothing to tell."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return True
+    try:
+        found = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return True
+    return found.returncode != 0 or bool(found.stdout.strip())
+
+
+def printable() -> str | None:
+    """Why nothing can be printed here (a MESSAGES key), or None."""
+    if browser() is None:
+        return "missing"
+    return None if chinese_font() else "no_font"
 
 
 class _Closed(Exception):
@@ -236,19 +265,22 @@ class _Chromium:
 
 
 _chromium: _Chromium | None = None  # the one new prints go to
+_unprintable: str | None = None  # why launch started no Chromium (a MESSAGES key)
 _started: list[_Chromium] = []  # every one not yet ended, for the interpreter's exit
 _pending: list[_Print] = []
 
 
 def launch() -> None:
     """Start Chromium for this run's prints, unless it is running already or not installed."""
-    global _chromium
+    global _chromium, _unprintable
     if _chromium is not None and _chromium.usable:
         return
-    _chromium = None
-    if (exe := browser()) is not None:
-        with contextlib.suppress(OSError):  # found but not runnable: said as not found
-            _chromium = _Chromium(exe)
+    _chromium, _unprintable = None, printable()
+    if _unprintable is None:
+        try:
+            _chromium = _Chromium(browser())
+        except OSError:  # found but not runnable: said as not found
+            _unprintable = "missing"
 
 
 def start(html: Path) -> None:
@@ -267,7 +299,7 @@ def finish(root: Path, notify: Callable[[str], object], lang: str = "zh") -> Non
     mine = [p for p in _pending if p.html.is_relative_to(root)]
     _pending[:] = [p for p in _pending if p not in mine]
     if any(p.chromium is None for p in mine):
-        notify(MESSAGES["missing"][lang])
+        notify(MESSAGES[_unprintable or "missing"][lang])
     deadline = time.monotonic() + WAIT_S
     for p in (p for p in mine if p.chromium is not None):
         why = _wait(p, deadline, lang)

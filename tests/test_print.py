@@ -38,7 +38,8 @@ def published(prefect_api, tmp_path_factory):
     return folder / FOLDER, done
 
 
-@pytest.mark.skipif(pdf.browser() is None, reason="Chromium is not installed")
+@pytest.mark.skipif(pdf.printable() is not None, reason="no Chromium, or no font for Chinese "
+                    "(packages chromium, fonts-noto-cjk)")
 def test_a_run_writes_report_pdf_on_a4_within_the_margins(published):
     folder, done = published
     assert "report.pdf" not in done.stdout + done.stderr  # nothing to say when it prints
@@ -55,7 +56,26 @@ def test_a_run_writes_report_pdf_on_a4_within_the_margins(published):
     assert "编制人" in texts[-1] and "复核人" in texts[-1]
 
 
-@pytest.mark.skipif(pdf.browser() is None, reason="Chromium is not installed")
+def chinese_families() -> set[str]:
+    listed = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return {f.replace(" ", "").lower() for line in listed.stdout.splitlines()
+            for f in line.split(",")}  # fmt: skip
+
+
+@pytest.mark.skipif(pdf.printable() is not None or shutil.which("fc-list") is None,
+                    reason="no Chromium, or no font for Chinese, or no fontconfig to name one")
+def test_chinese_is_printed_in_a_chinese_font_not_as_boxes(published):
+    """Chromium draws a character no font has as an empty box in a Latin font, and the text
+    layer still says the character: only the fonts tell."""
+    families = chinese_families()
+    with pdfplumber.open(published[0] / "report.pdf") as doc:
+        han = [c for c in doc.pages[0].chars if "\u4e00" <= c["text"] <= "\u9fff"]
+    fonts = {c["fontname"].split("+")[-1].split("-")[0].lower() for c in han}
+    assert han and fonts and all(f in families for f in fonts), (fonts, families)
+
+
+@pytest.mark.skipif(pdf.printable() is not None, reason="no Chromium, or no font for Chinese "
+                    "(packages chromium, fonts-noto-cjk)")
 def test_printed_pages_are_filled_and_no_heading_ends_a_page(published):
     """Page 1 holds more than the title and contents (the chart that does not fit beside the
     summary used to leave it half blank), and no heading stands alone at a page's foot."""
@@ -137,6 +157,23 @@ def test_an_overrunning_print_is_stopped(tmp_path, monkeypatch):
     pdf.finish(tmp_path / "staging", said.append)
     assert len(said) == 1 and "秒内未完成" in said[0]
     assert not (staged / "report.pdf").exists()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_font_for_chinese_is_said_once_and_nothing_printed(tmp_path, monkeypatch, lang):
+    fake_browser(tmp_path, "for a; do case $a in --print-to-pdf=*) echo pdf > ${a#*=};; esac; done")
+    (tmp_path / "fc-list").write_text("#!/bin/sh\n")  # fontconfig knows no font for :lang=zh
+    (tmp_path / "fc-list").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert pdf.printable() == "no_font"
+    staged = tmp_path / "staging" / "P"
+    staged.mkdir(parents=True)
+    (staged / "report.html").write_text("<p>报告</p>", encoding="utf-8")
+    pdf.start(staged / "report.html")
+    said = []
+    pdf.finish(tmp_path / "staging", said.append, lang)
+    assert said == [pdf.MESSAGES["no_font"][lang]] and "fonts-noto-cjk" in said[0]
+    assert sorted(os.listdir(staged)) == ["report.html"]
 
 
 def test_no_chromium_is_said_once_for_all_programmes_in_english_too(tmp_path, monkeypatch):
