@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import html
 import math
 import os
 import shutil
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -156,7 +158,21 @@ PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.pro
 h3{break-after:avoid;page-break-after:avoid}
 nav.toc ol{margin:.3em 0 1em;padding-left:1em;list-style:none}
 table.sign td{height:2.2em}table.sign td:nth-child(odd){width:12%;background:#f7f7f7}
-@media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}}"""
+.print-only{display:none}
+@media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}
+tr.unprinted{display:none}.print-only{display:block}}"""
+# The printed copy lists at most this many findings of each rule: every kind of problem is on
+# paper, and a national year's thousands (900 pages, ten seconds of Chromium a night) are in
+# the files the note names, bound to the signed copy by findings.json's hash.
+PRINTED_PER_RULE = 20
+UNPRINTED = Said(
+    "打印稿每条规则至多列出前 {n} 条发现，其余 {left} 条未打印（{rules}）；全部 {total} 条见本报告网页版"
+    "（report.html）及同目录的 findings.xlsx 与 findings.json（SHA-256：{sha}）。",
+    "This printed copy lists at most the first {n} findings of each rule; the other {left} are "
+    "not printed ({rules}); all {total} are in the report's web page (report.html) and, beside "
+    "it, findings.xlsx and findings.json (SHA-256: {sha}).",
+)
+UNPRINTED_RULE = Said("{rule} 另 {left} 条", "{rule}: {left} more")
 ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
 
 
@@ -528,11 +544,27 @@ def _anchor(title: Said) -> str:
     return f"s{HEADINGS.index(title) + 1}"
 
 
+def _unprinted(pub: Publication, listed: str) -> str:
+    """What the printed copy leaves out of the findings table (PRINTED_PER_RULE), and where it
+    is; empty when it leaves out nothing."""
+    left = {rule: n - PRINTED_PER_RULE for rule, n in Counter(f.rule_id for f in pub.findings).items()
+            if n > PRINTED_PER_RULE}  # fmt: skip
+    if not left:
+        return ""
+    rules = ("；" if pub.lang == "zh" else "; ").join(
+        UNPRINTED_RULE(pub.lang).format(rule=rule, left=f"{n:,}") for rule, n in left.items()
+    )
+    return UNPRINTED(pub.lang).format(n=PRINTED_PER_RULE, left=f"{sum(left.values()):,}", rules=rules,
+                                      total=f"{len(pub.findings):,}", sha=listed or "—")  # fmt: skip
+
+
 def _h2(title: Said, lang: str) -> str:
     return f'<h2 id="{_anchor(title)}">{html.escape(title(lang))}</h2>'
 
 
-def render_html(pub: Publication) -> str:
+def render_html(pub: Publication, listed: str = "") -> str:
+    """The report's web page, which is also what report.pdf prints; ``listed``: the SHA-256 of
+    the findings.json beside it, which the printed copy names for the findings it leaves out."""
     esc, lang = html.escape, pub.lang
     zh = lang == "zh"
     out = [f"<h1>{esc(pub.title)}</h1>"]
@@ -563,7 +595,8 @@ def render_html(pub: Publication) -> str:
                if rows else f"<p>{'无评分结果。' if zh else 'No scores.'}</p>")  # fmt: skip
     out.append(_h2(H_FINDINGS, lang) + f"<p>{esc(summary(pub.findings, lang))}</p>")
     out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
-    out.append(findings_table(pub.findings, lang, pub.new, pub.reviews))
+    out.append(findings_table(pub.findings, lang, pub.new, pub.reviews, PRINTED_PER_RULE))
+    out += [f'<p class="print-only meta">{esc(line)}</p>'] if (line := _unprinted(pub, listed)) else []
     out.append(f"<h3>{H_DISMISSED(lang)}</h3>")
     out.append(_html_table(DISMISSED_HEAD(lang), dismissed_rows(pub)) if pub.dismissed
                else f"<p>{NONE(lang)}</p>")  # fmt: skip
@@ -648,10 +681,11 @@ def render_markdown(pub: Publication) -> str:
 def write_reports(pub: Publication, folder: Path) -> list[Path]:
     """The four files, each replaced whole: a reader never opens half a report."""
     folder.mkdir(parents=True, exist_ok=True)
+    listed = as_json(pub.findings + pub.dismissed, pub.lang, pub.reviews) + "\n"
     texts = {
-        "report.html": render_html(pub),
+        "report.html": render_html(pub, hashlib.sha256(listed.encode()).hexdigest()),
         "report.md": render_markdown(pub),
-        "findings.json": as_json(pub.findings + pub.dismissed, pub.lang, pub.reviews) + "\n",
+        "findings.json": listed,
     }
     for name, text in texts.items():
         write_atomic(folder / name, text)

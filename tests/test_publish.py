@@ -1,6 +1,8 @@
 """The published programme report (SPEC §3): the four files written for real and read back
 the way their readers open them — a browser's parser, Excel's (python-calamine), json, DuckDB."""
 
+import dataclasses
+import hashlib
 import html
 import json
 import re
@@ -37,7 +39,13 @@ from jixiao.publish.excel import (
 )
 from jixiao.publish.feedback import render
 from jixiao.publish.findings import md_text
-from jixiao.publish.report import Publication, render_html, render_markdown, write_reports
+from jixiao.publish.report import (
+    PRINTED_PER_RULE,
+    Publication,
+    render_html,
+    render_markdown,
+    write_reports,
+)
 from jixiao.publish.views import VIEWS, create_views
 
 DANGER = "=cmd|' /C calc'!A0"
@@ -565,3 +573,54 @@ def test_a_quiet_programme_still_gets_every_section(pub):
 def test_feedback_names_the_file_a_resubmission_takes(file, resubmit):
     page = render(file, "项目", [Problem("VALUE.REQUIRED", "慰问", 3, "姓名")])
     assert f"另存为 {md_text(resubmit)} 放回 counties 文件夹" in page
+
+
+def _many(pub: Publication, n: int) -> Publication:
+    """``pub`` with ``n`` more duplicate payments, each its own county's."""
+    more = [Finding("RECORDS.DUPLICATE_PAYMENT", f"county:53{i:04d}:visits", "2", "1",
+                    (Evidence("", 0, "400", f"53{i:04d}", f"第{i}测试区", f"counties/53{i:04d}.xlsx",
+                              "慰问", 2),), label=f"第{i}测试区", amount_yuan=Decimal("400"))
+            for i in range(n)]  # fmt: skip
+    return dataclasses.replace(pub, findings=ordered([*pub.findings, *more]))
+
+
+def test_the_printed_copy_lists_each_rules_first_findings_and_names_the_rest(pub, tmp_path):
+    """On screen every finding; on paper a rule's first PRINTED_PER_RULE, and a line saying
+    how many of which rule are left out and the hash of the findings.json that holds them."""
+    many = _many(pub, PRINTED_PER_RULE + 4)  # with pub's own: 25 duplicate payments
+    folder = tmp_path / "reports"
+    write_reports(many, folder)
+    raw = (folder / "report.html").read_text(encoding="utf-8")
+    page = Page()
+    page.feed(raw)
+    rows = [t[1]["class"].split() for t in page.tags if t[0] == "tr" and "class" in t[1]]
+    assert sum("unprinted" in r for r in rows) == 5
+    assert all("error" in r for r in rows if "unprinted" in r)  # the rule's, nobody else's
+    digest = hashlib.sha256((folder / "findings.json").read_bytes()).hexdigest()
+    note = "其余 5 条未打印（RECORDS.DUPLICATE_PAYMENT 另 5 条）"
+    assert note in raw and digest in raw and "全部 30 条" in raw
+    few = tmp_path / "few"
+    write_reports(pub, few)
+    assert "unprinted" not in (few / "report.html").read_text(encoding="utf-8").split("<body>")[1]
+    assert "未打印" not in (few / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: cannot print to PDF")
+def test_printed_findings_stop_at_each_rules_limit(pub, tmp_path):
+    many = _many(pub, PRINTED_PER_RULE + 4)
+    folder = tmp_path / "reports"
+    write_reports(many, folder)
+    printed = tmp_path / "report.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={printed}", (folder / "report.html").as_uri()],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    with pdfplumber.open(printed) as doc:
+        text = "".join(unicodedata.normalize("NFKC", p.extract_text() or "") for p in doc.pages)
+    text = text.replace("\n", "")
+    rows = re.findall(r'<tr class="([^"]*)">(.*?)</tr>', (folder / "report.html").read_text("utf-8"))
+    left = {m for c, r in rows if "unprinted" in c for m in re.findall(r"第\d+测试区", r)}
+    listed = {m for c, r in rows if "unprinted" not in c for m in re.findall(r"第\d+测试区", r)}
+    assert left and len(left) + len(listed) == PRINTED_PER_RULE + 4  # (pub's own is a sixth)
+    assert all(label in text for label in listed) and not any(label in text for label in left)
+    assert "未打印" in text
