@@ -8,6 +8,7 @@ import datetime as dt
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import cache, partial
@@ -39,6 +40,7 @@ from jixiao.publish.findings import md_text, summary
 from jixiao.publish.report import (
     Publication,
     coverage_cell,
+    printed_copy,
     staged_folder,
     unassigned_line,
     write_reports,
@@ -270,13 +272,15 @@ def changed_counties(con: duckdb.DuckDBPyConnection, programme_dir: Path, progra
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
                     out_dir: Path, run_id: str, lang: str = "zh", *, hash_key: bytes,
-                    feedback_dir: Path, setup: dict | None = None) -> AuditResult:  # fmt: skip
+                    feedback_dir: Path, setup: dict | None = None,
+                    print_with: Callable[[Path, str], object] | None = None) -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
     ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
     texts are masked for the names the programme's county files paired with IDs, found by
     their keyed hashes (``hash_key``). With the run's ``setup`` (`SETUP`), the records are
     re-checked, and their expectations' summaries computed, only where they changed when
-    `changed_counties` allows it."""
+    `changed_counties` allows it. ``print_with`` (publish.pdf.start) is asked to print the
+    staged report.html's printed copy."""
     folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
@@ -369,6 +373,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     )  # fmt: skip
     write_reports(pub, staged)
     checkpoint("audit.reports_written")
+    if print_with is not None:  # printed while the run goes on; waited for at publication
+        print_with(staged / "report.html", printed_copy(pub, staged))
     total = next(r for r in rows if r["level"] == 0)
     claimed_total = total["claimed_score"] or "—"
     markdown = "\n".join([

@@ -212,14 +212,9 @@ def _summary(result: dict, db: Path) -> None:
         table.add_column(name)
     from jixiao.flows.nightly import status
 
-    for o in result["outcomes"]:
-        if o.status != "skipped":
-            table.add_row(
-                o.file,
-                status(o.status, _lang["value"]),
-                str(o.rows or ""),
-                str(o.problems or ""),
-            )
+    for o in result["outcomes"]:  # the files read: the unchanged are only counted
+        table.add_row(o.file, status(o.status, _lang["value"]), str(o.rows or ""),
+                      str(o.problems or ""))  # fmt: skip
     if table.row_count:
         out.print(table)
     counts = (

@@ -480,12 +480,10 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             try:
                 result = audit_programme(con, programme_dir, programme, out, run_id, lang,
                                          hash_key=key, feedback_dir=staging.parent / "feedback",
-                                         setup=setup)  # fmt: skip
+                                         setup=setup, print_with=pdf.start)  # fmt: skip
             except (MetricError, ScoringError) as exc:
                 skip(skipped, name, exc, lang)
                 continue
-            # Printed while the run goes on; waited for when the reports are published.
-            pdf.start(report.staged_folder(out, programme.year, programme.code) / "report.html")
             zh = lang == "zh"
             logger.info("[%s] 总分 %s（%s），%d 条发现（新增 %d，已整改 %d）：%s" if zh
                         else "[%s] total %s (%s), %d findings (%d new, %d resolved): %s",
@@ -742,5 +740,8 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
             for path in feedback_files(page):
                 path.unlink(missing_ok=True)
         checkpoint("nightly.feedback_removed")
-    return run | {"outcomes": outcomes, "programmes": [f"{p.year}/{p.code}" for _, p in programmes],
+    # The files this run read (the summary's table); not the unchanged ones, which files_skipped
+    # counts: Prefect walks every field of what a flow returns (0.8 s for a national year's).
+    read = [o for o in outcomes if o.status != "skipped"]
+    return run | {"outcomes": read, "programmes": [f"{p.year}/{p.code}" for _, p in programmes],
                   "audits": audits, "skipped": skipped, "unassigned": unassigned}  # fmt: skip

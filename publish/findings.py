@@ -222,20 +222,25 @@ def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[st
                    reviews: Mapping[str, Mapping] | None = None,
                    printed: int | None = None) -> str:  # fmt: skip
     """The findings as an HTML table, every cell escaped; new fingerprints get a 新增 badge;
-    with ``reviews``, a last column gives each decision on record; with ``printed``, a rule's
-    rows after its first ``printed`` are on screen only (`unprinted`)."""
+    with ``reviews``, a last column gives each decision on record; with ``printed``, only each
+    rule's first ``printed`` findings (the report's printed copy), numbered as on screen."""
     esc = html.escape
-    body, seen = [], Counter()
-    for f, row in zip(findings, table_rows(findings, lang, (), reviews), strict=True):
-        seen[f.rule_id] += 1
-        shown = f.severity if printed is None or seen[f.rule_id] <= printed else f"{f.severity} unprinted"
+    numbered = list(enumerate(findings, 1))
+    if printed is not None:
+        seen = Counter()
+        numbered = [(n, f) for n, f in numbered
+                    if seen.update((f.rule_id,)) or seen[f.rule_id] <= printed]  # fmt: skip
+    findings = [f for _, f in numbered]
+    body = []
+    for (n, f), row in zip(numbered, table_rows(findings, lang, (), reviews), strict=True):
+        row = (str(n), *row[1:])
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if f.fingerprint in new:
             cells[1] = f'<td>{esc(row[1])}<span class="new">{NEW[lang]}</span></td>'
         amount, _, basis = row[5].partition("\n")
         basis = f'<span class="basis">{esc(basis)}</span>' if basis else ""
         cells[5] = f'<td class="num">{esc(amount)}{basis}</td>'
-        body.append(f'<tr class="{shown}">' + "".join(cells) + "</tr>")
+        body.append(f'<tr class="{f.severity}">' + "".join(cells) + "</tr>")
     names = HEAD[lang] + ((REVIEW_HEAD[lang],) if reviews is not None else ())
     head = "".join(f"<th>{esc(h)}</th>" for h in names)
     widths = REVIEW_WIDTHS if reviews is not None else WIDTHS

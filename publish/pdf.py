@@ -105,6 +105,7 @@ class _Refused(Exception):
 class _Print:
     html: Path
     chromium: _Chromium | None  # None: no Chromium to print with
+    text: str | None = None  # what to print in the place of ``html``
     done: threading.Event = field(default_factory=threading.Event)
     pdf: bytes = b""
     why: tuple[str, dict] | None = None  # the MESSAGES key and its fields, when it failed
@@ -187,7 +188,7 @@ class _Chromium:
             session = self._tab()
             while (job := self.jobs.get()) is not None:
                 try:
-                    job.pdf = self._print(session, job.html.resolve().as_uri())
+                    job.pdf = self._print(session, self._source(job))
                 except _Refused as exc:
                     job.why = ("said", {"message": str(exc)})
                 job.done.set()
@@ -223,6 +224,15 @@ class _Chromium:
             except queue.Empty:
                 break
         shutil.rmtree(self.profile, ignore_errors=True)
+
+    def _source(self, job: _Print) -> str:
+        """The address of what ``job`` prints: its text, if any, as a file of Chromium's profile
+        (gone with it), the one before it replaced; else its html."""
+        if job.text is None:
+            return job.html.resolve().as_uri()
+        source = Path(self.profile) / "print.html"
+        source.write_text(job.text, encoding="utf-8")
+        return source.as_uri()
 
     def _tab(self) -> str:
         """A tab to print in, its first print done (fonts and printer warm); its session."""
@@ -283,10 +293,11 @@ def launch() -> None:
             _unprintable = "missing"
 
 
-def start(html: Path) -> None:
-    """Start printing ``html`` (a staged report.html) to report.pdf beside it."""
+def start(html: Path, text: str | None = None) -> None:
+    """Start printing ``html`` (a staged report.html) to report.pdf beside it; ``text``: what
+    to print in its place (the report's printed copy, publish.report.printed_copy)."""
     launch()
-    job = _Print(html, _chromium)
+    job = _Print(html, _chromium, text)
     if _chromium is not None:
         _chromium.submit(job)
     _pending.append(job)

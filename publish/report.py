@@ -137,6 +137,9 @@ NONE = Said("无。", "None.")
 ACCEPTED, REFUSED = Said("已接收", "accepted"), Said("已拒收", "refused")
 
 
+NEWER_REFUSED = Said("（新报送文件被拒收）", " (a newer file refused)")
+
+
 def coverage_cell(lang: str, rows: int | None, refused: bool = False, absent: bool = False) -> str:
     """What one county submitted of one sheet: ``rows`` accepted (None: none accepted), a file
     of it ``refused``, or a workbook that left the sheet out (``absent``)."""
@@ -144,7 +147,7 @@ def coverage_cell(lang: str, rows: int | None, refused: bool = False, absent: bo
     if rows is not None:
         cell = (f"已接收 {rows} 行" if zh else f"accepted {rows} row{'s' if rows > 1 else ''}") if rows else (
             "已接收（无数据行）" if zh else "accepted (no data rows)")
-        return cell + (("（新报送文件被拒收）" if zh else " (a newer file refused)") if refused else "")
+        return cell + (NEWER_REFUSED(lang) if refused else "")
     if refused:
         return REFUSED(lang)
     if absent:
@@ -158,13 +161,14 @@ PRINT_CSS = """figure,table.sign{break-inside:avoid;page-break-inside:avoid}.pro
 h3{break-after:avoid;page-break-after:avoid}
 nav.toc ol{margin:.3em 0 1em;padding-left:1em;list-style:none}
 table.sign td{height:2.2em}table.sign td:nth-child(odd){width:12%;background:#f7f7f7}
-.print-only{display:none}
-@media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}
-tr.unprinted{display:none}.print-only{display:block}}"""
-# The printed copy lists at most this many findings of each rule: every kind of problem is on
-# paper, and a national year's thousands (900 pages, ten seconds of Chromium a night) are in
-# the files the note names, bound to the signed copy by findings.json's hash.
+@media print{nav.toc a{color:inherit;text-decoration:none}svg.chart{max-width:100%;max-height:105mm;width:auto;height:auto}}"""
+# The printed copy (report.pdf) is bounded: at most this many findings of each rule, so every
+# kind of problem is on paper, and, of more counties than PRINTED_COUNTIES, the coverage rows
+# with a refused sheet. A national year printed whole was 871 pages (1,775 findings on 709,
+# 2,844 counties on 158) and nine seconds of Chromium a night; what is left out is in the
+# files its lines name, the findings bound to the signed copy by findings.json's hash.
 PRINTED_PER_RULE = 20
+PRINTED_COUNTIES = 60
 UNPRINTED = Said(
     "打印稿每条规则至多列出前 {n} 条发现，其余 {left} 条未打印（{rules}）；全部 {total} 条见本报告网页版"
     "（report.html）及同目录的 findings.xlsx 与 findings.json（SHA-256：{sha}）。",
@@ -173,6 +177,11 @@ UNPRINTED = Said(
     "it, findings.xlsx and findings.json (SHA-256: {sha}).",
 )
 UNPRINTED_RULE = Said("{rule} 另 {left} 条", "{rule}: {left} more")
+UNPRINTED_COUNTIES = Said(
+    "打印稿只列出有报表被拒收的 {shown} 个区县；全部 {total} 个区县的报送情况见本报告网页版（report.html）。",
+    "This printed copy lists only the {shown} counties with a sheet refused; all {total} "
+    "counties' submissions are in the report's web page (report.html).",
+)
 ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
 
 
@@ -544,6 +553,11 @@ def _anchor(title: Said) -> str:
     return f"s{HEADINGS.index(title) + 1}"
 
 
+def printed_copy(pub: Publication, folder: Path) -> str:
+    """The report as report.pdf prints it, after `write_reports` wrote ``folder``."""
+    return render_html(pub, hashlib.sha256((folder / "findings.json").read_bytes()).hexdigest())
+
+
 def _unprinted(pub: Publication, listed: str) -> str:
     """What the printed copy leaves out of the findings table (PRINTED_PER_RULE), and where it
     is; empty when it leaves out nothing."""
@@ -555,17 +569,19 @@ def _unprinted(pub: Publication, listed: str) -> str:
         UNPRINTED_RULE(pub.lang).format(rule=rule, left=f"{n:,}") for rule, n in left.items()
     )
     return UNPRINTED(pub.lang).format(n=PRINTED_PER_RULE, left=f"{sum(left.values()):,}", rules=rules,
-                                      total=f"{len(pub.findings):,}", sha=listed or "—")  # fmt: skip
+                                      total=f"{len(pub.findings):,}", sha=listed)  # fmt: skip
 
 
 def _h2(title: Said, lang: str) -> str:
     return f'<h2 id="{_anchor(title)}">{html.escape(title(lang))}</h2>'
 
 
-def render_html(pub: Publication, listed: str = "") -> str:
-    """The report's web page, which is also what report.pdf prints; ``listed``: the SHA-256 of
-    the findings.json beside it, which the printed copy names for the findings it leaves out."""
+def render_html(pub: Publication, listed: str | None = None) -> str:
+    """The report's web page; with ``listed`` (the SHA-256 of the findings.json beside it),
+    its printed copy, which report.pdf is: bounded (PRINTED_PER_RULE, PRINTED_COUNTIES), and
+    saying what it leaves out and where that is."""
     esc, lang = html.escape, pub.lang
+    printed = listed is not None
     zh = lang == "zh"
     out = [f"<h1>{esc(pub.title)}</h1>"]
     out += [f'<p class="meta">{esc(m)}</p>' for m in _meta(pub)]
@@ -595,8 +611,9 @@ def render_html(pub: Publication, listed: str = "") -> str:
                if rows else f"<p>{'无评分结果。' if zh else 'No scores.'}</p>")  # fmt: skip
     out.append(_h2(H_FINDINGS, lang) + f"<p>{esc(summary(pub.findings, lang))}</p>")
     out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
-    out.append(findings_table(pub.findings, lang, pub.new, pub.reviews, PRINTED_PER_RULE))
-    out += [f'<p class="print-only meta">{esc(line)}</p>'] if (line := _unprinted(pub, listed)) else []
+    out.append(findings_table(pub.findings, lang, pub.new, pub.reviews,
+                              PRINTED_PER_RULE if printed else None))  # fmt: skip
+    out += [f'<p class="meta">{esc(line)}</p>'] if printed and (line := _unprinted(pub, listed)) else []
     out.append(f"<h3>{H_DISMISSED(lang)}</h3>")
     out.append(_html_table(DISMISSED_HEAD(lang), dismissed_rows(pub)) if pub.dismissed
                else f"<p>{NONE(lang)}</p>")  # fmt: skip
@@ -604,8 +621,13 @@ def render_html(pub: Publication, listed: str = "") -> str:
     out.append(_html_table(RESOLVED_HEAD(lang), resolved_rows(pub)) if pub.resolved
                else f"<p>{NONE(lang)}</p>")  # fmt: skip
     if pub.coverage:
-        out += [_h2(H_COVERAGE, lang), f"<p>{esc(coverage_line(pub))}</p>",
-                _html_table(pub.coverage_head, pub.coverage)]  # fmt: skip
+        out += [_h2(H_COVERAGE, lang), f"<p>{esc(coverage_line(pub))}</p>"]
+        rows = pub.coverage
+        if printed and len(rows) > PRINTED_COUNTIES:
+            rows = [r for r in rows
+                    if any(c == REFUSED(lang) or c.endswith(NEWER_REFUSED(lang)) for c in r[1:])]
+            out.append(f'<p class="meta">{esc(UNPRINTED_COUNTIES(lang).format(shown=len(rows), total=len(pub.coverage)))}</p>')
+        out.append(_html_table(pub.coverage_head, rows))
         if pub.refused:
             rows = "".join(f"<tr><td>{esc(c)}</td><td>{esc(f)}</td><td><a href=\"{esc(quote(p))}\">"
                            f"{esc(p.rsplit('/', 1)[-1])}</a></td></tr>" for c, f, p in pub.refused)
@@ -681,11 +703,10 @@ def render_markdown(pub: Publication) -> str:
 def write_reports(pub: Publication, folder: Path) -> list[Path]:
     """The four files, each replaced whole: a reader never opens half a report."""
     folder.mkdir(parents=True, exist_ok=True)
-    listed = as_json(pub.findings + pub.dismissed, pub.lang, pub.reviews) + "\n"
     texts = {
-        "report.html": render_html(pub, hashlib.sha256(listed.encode()).hexdigest()),
+        "report.html": render_html(pub),
         "report.md": render_markdown(pub),
-        "findings.json": listed,
+        "findings.json": as_json(pub.findings + pub.dismissed, pub.lang, pub.reviews) + "\n",
     }
     for name, text in texts.items():
         write_atomic(folder / name, text)

@@ -406,7 +406,8 @@ def test_changed_file_only_is_processed(demo, tmp_path):
     shutil.copyfile(demo["db"], db)
     withdraw_one_visit(raw)
     result = nightly(raw_dir=str(raw), db=str(db), out=str(tmp_path / "reports"))
-    changed = [o for o in result["outcomes"] if o.status != "skipped"]
+    changed = result["outcomes"]  # the files read; the unchanged are only counted
+    assert result["files_skipped"] > 0 and all(o.status != "skipped" for o in changed)
     assert [(o.file, o.status, o.rows) for o in changed] == [
         ("counties/530112/visits.csv", "accepted", 29)
     ]

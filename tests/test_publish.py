@@ -40,8 +40,10 @@ from jixiao.publish.excel import (
 from jixiao.publish.feedback import render
 from jixiao.publish.findings import md_text
 from jixiao.publish.report import (
+    PRINTED_COUNTIES,
     PRINTED_PER_RULE,
     Publication,
+    printed_copy,
     render_html,
     render_markdown,
     write_reports,
@@ -585,42 +587,74 @@ def _many(pub: Publication, n: int) -> Publication:
 
 
 def test_the_printed_copy_lists_each_rules_first_findings_and_names_the_rest(pub, tmp_path):
-    """On screen every finding; on paper a rule's first PRINTED_PER_RULE, and a line saying
-    how many of which rule are left out and the hash of the findings.json that holds them."""
+    """The web page every finding; the printed copy a rule's first PRINTED_PER_RULE, and a line
+    saying how many of which rule it leaves out, with the hash of the findings.json beside."""
     many = _many(pub, PRINTED_PER_RULE + 4)  # with pub's own: 25 duplicate payments
     folder = tmp_path / "reports"
     write_reports(many, folder)
-    raw = (folder / "report.html").read_text(encoding="utf-8")
-    page = Page()
-    page.feed(raw)
-    rows = [t[1]["class"].split() for t in page.tags if t[0] == "tr" and "class" in t[1]]
-    assert sum("unprinted" in r for r in rows) == 5
-    assert all("error" in r for r in rows if "unprinted" in r)  # the rule's, nobody else's
+    screen, paper = (folder / "report.html").read_text(encoding="utf-8"), printed_copy(many, folder)
+    assert len(_labels(screen)) == PRINTED_PER_RULE + 4 and "未打印" not in screen
+    # pub's own duplicate payment (五华区) is the rule's last in working-paper order
+    assert _labels(paper) == {f"第{i}测试区" for i in range(PRINTED_PER_RULE)}
+    assert "五华区" in screen and "五华区" not in paper
     digest = hashlib.sha256((folder / "findings.json").read_bytes()).hexdigest()
-    note = "其余 5 条未打印（RECORDS.DUPLICATE_PAYMENT 另 5 条）"
-    assert note in raw and digest in raw and "全部 30 条" in raw
+    assert "其余 5 条未打印（RECORDS.DUPLICATE_PAYMENT 另 5 条）" in paper
+    assert digest in paper and "全部 30 条" in paper
     few = tmp_path / "few"
     write_reports(pub, few)
-    assert "unprinted" not in (few / "report.html").read_text(encoding="utf-8").split("<body>")[1]
-    assert "未打印" not in (few / "report.html").read_text(encoding="utf-8")
+    rows = re.compile(r'<tr class="(?:error|warning|info)">')
+    assert len(rows.findall(printed_copy(pub, few))) == len(pub.findings)
+    assert "未打印" not in printed_copy(pub, few)
+
+
+def _labels(page: str) -> set[str]:
+    return set(re.findall(r"第\d+测试区", page))
+
+
+def test_the_printed_copy_of_many_counties_lists_those_with_a_sheet_refused(pub, tmp_path):
+    head = pub.coverage_head or ("区县", "慰问")
+    cells = ["已接收 3 行"] * (len(head) - 1)
+    rows = [(f"53{i:04d} 第{i}测试区", *cells) for i in range(PRINTED_COUNTIES + 1)]
+    rows[3] = (rows[3][0], "已拒收", *cells[1:])
+    rows[7] = (rows[7][0], "已接收 2 行（新报送文件被拒收）", *cells[1:])
+    rows[9] = (rows[9][0], "未报送", *cells[1:])
+    many = dataclasses.replace(pub, coverage_head=head, coverage=rows)
+    write_reports(many, tmp_path)
+    assert len(_labels((tmp_path / "report.html").read_text(encoding="utf-8"))) == len(rows)
+    paper = printed_copy(many, tmp_path)
+    assert _labels(paper) == {"第3测试区", "第7测试区"}
+    assert f"只列出有报表被拒收的 2 个区县；全部 {len(rows)} 个区县" in paper
+    few = dataclasses.replace(many, coverage=rows[:PRINTED_COUNTIES])  # printed whole
+    assert len(_labels(printed_copy(few, tmp_path))) == PRINTED_COUNTIES
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: cannot print to PDF")
-def test_printed_findings_stop_at_each_rules_limit(pub, tmp_path):
+def test_the_printed_copy_prints_what_it_lists(pub, tmp_path):
     many = _many(pub, PRINTED_PER_RULE + 4)
     folder = tmp_path / "reports"
     write_reports(many, folder)
+    paper = printed_copy(many, folder)
+    (tmp_path / "paper.html").write_text(paper, encoding="utf-8")
     printed = tmp_path / "report.pdf"
     subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
                     f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-                    f"--print-to-pdf={printed}", (folder / "report.html").as_uri()],
+                    f"--print-to-pdf={printed}", (tmp_path / "paper.html").as_uri()],
                    check=True, capture_output=True, timeout=180)  # fmt: skip
     with pdfplumber.open(printed) as doc:
         text = "".join(unicodedata.normalize("NFKC", p.extract_text() or "") for p in doc.pages)
     text = text.replace("\n", "")
-    rows = re.findall(r'<tr class="([^"]*)">(.*?)</tr>', (folder / "report.html").read_text("utf-8"))
-    left = {m for c, r in rows if "unprinted" in c for m in re.findall(r"第\d+测试区", r)}
-    listed = {m for c, r in rows if "unprinted" not in c for m in re.findall(r"第\d+测试区", r)}
-    assert left and len(left) + len(listed) == PRINTED_PER_RULE + 4  # (pub's own is a sixth)
-    assert all(label in text for label in listed) and not any(label in text for label in left)
-    assert "未打印" in text
+    left = _labels((folder / "report.html").read_text(encoding="utf-8")) - _labels(paper)
+    assert len(left) == 4  # and pub's own
+    assert all(label in text for label in _labels(paper)) and not any(label in text for label in left)
+    assert "未打印" in text and "编制与复核" in text
+
+
+def test_the_printed_copy_numbers_findings_as_the_web_page_does(pub, tmp_path):
+    many = _many(pub, PRINTED_PER_RULE + 4)
+    write_reports(many, tmp_path)
+    pattern = re.compile(r'<tr class="(?:error|warning|info)"><td>(\d+)</td>.*?(第\d+测试区|</tr>)')
+    screen = dict((label, n) for n, label in pattern.findall((tmp_path / "report.html").read_text("utf-8")))
+    paper = dict((label, n) for n, label in pattern.findall(printed_copy(many, tmp_path)))
+    paper.pop("</tr>", None)
+    assert len(paper) == PRINTED_PER_RULE and all(screen[label] == n for label, n in paper.items())
+    assert sorted(map(int, screen.values()), reverse=True)[0] > max(map(int, paper.values()))
