@@ -249,6 +249,7 @@ _ID_PROBE = (
     r"[ -]?\d{3}"
 )
 _CREDIT = re.compile(rf"(?<![0-9A-Za-z]){CREDIT_SHAPE}(?![0-9A-Za-z])", re.IGNORECASE)
+_SHORTEST = 17  # characters of the shortest text _ID or _CREDIT can find
 
 
 # --- names ------------------------------------------------------------------------------------
@@ -425,7 +426,7 @@ def mask_text(text: str, names: Collection[str] = ()) -> str:
     """The text as people may read it: every resident ID, certificate number and credit code
     masked (530102**********1234), every name in ``names`` and the name right before an ID
     masked (王**). Text without either comes back unchanged."""
-    if not text:
+    if len(text or "") < _SHORTEST and not names:  # no room for an ID (17) or a code (18)
         return text
     probe = text.translate(_PROBE)
     spans: list[tuple[int, int, Callable[[str], str]]] = []

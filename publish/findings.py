@@ -49,11 +49,21 @@ def public_review(review: Mapping | None) -> dict | None:
     return {**review, "decided_at": review["decided_at"].astimezone(BEIJING).isoformat()}
 
 
+def _public(f: Finding, lang: str) -> dict:
+    """``f.as_dict(lang)`` masked, made once per finding and language (each of a report's
+    files asks for it: a national year's 1,775 findings were a second of a night) and kept on
+    the finding, which is immutable."""
+    kept = f.__dict__.setdefault("_published", {})
+    if lang not in kept:
+        kept[lang] = _masked(f.as_dict(lang))
+    return kept[lang]
+
+
 def public_dict(f: Finding, lang: str = "zh", reviews: Mapping[str, Mapping] | None = None) -> dict:
     """Finding.as_dict (SPEC §3.1) as published: personal numbers masked, the amount a number
     (yuan to the fen: a double holds every such amount below 10¹³ exactly as written); with
     ``reviews`` (by fingerprint), the finding's ``review`` too (SPEC §3.2; null when none)."""
-    d = _masked(f.as_dict(lang))
+    d = dict(_public(f, lang))  # its own: the amount and the review are set on it
     if d["amount_yuan"] is not None:
         d["amount_yuan"] = float(d["amount_yuan"])
     if reviews is not None:
