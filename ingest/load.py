@@ -222,17 +222,19 @@ def hashed_with(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
 def refresh_budget_lines(con: duckdb.DuckDBPyConnection, programme: Programme) -> None:
     """programme.yaml's budget lines and counties, as this run reads them."""
     scope = [programme.code, programme.year]
+    # Each table in one statement (executemany is a statement a row: 0.3 s for 2,844 counties)
+    lines = pl.DataFrame([(b.code, b.name, b.amount_yuan) for b in programme.budget_lines],
+                         {"code": pl.String, "name": pl.String, "amount": pl.Decimal(18, 2)},
+                         orient="row")  # fmt: skip
+    counties = pl.DataFrame(list(programme.counties.items()),
+                            {"code": pl.String, "name": pl.String}, orient="row")  # fmt: skip
     with transaction(con):
         for table in (BUDGET_LINES, COUNTIES):
             con.execute(f"DELETE FROM {table.name} WHERE programme_code = ? AND year = ?", scope)
-        con.executemany(
-            f"INSERT INTO {BUDGET_LINES.name} VALUES (?, ?, ?, ?, ?)",
-            [[*scope, b.code, b.name, b.amount_yuan] for b in programme.budget_lines],
-        )
-        con.executemany(
-            f"INSERT INTO {COUNTIES.name} VALUES (?, ?, ?, ?)",
-            [[*scope, code, name] for code, name in programme.counties.items()],
-        )
+        for table, rows in ((BUDGET_LINES, lines), (COUNTIES, counties)):
+            con.register("incoming", rows)
+            con.execute(f"INSERT INTO {table.name} SELECT ?, ?, * FROM incoming", scope)
+            con.unregister("incoming")
     checkpoint("load.budget_lines_refreshed")
 
 
