@@ -392,16 +392,21 @@ CHROMIUM = next((b for b in ("chromium", "chromium-browser", "google-chrome") if
                 None)  # fmt: skip
 
 
+def chromium_print(html: Path, tmp_path: Path) -> Path:
+    """``html`` printed as a browser prints it, to report.pdf in ``tmp_path``."""
+    pdf = tmp_path / "report.pdf"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
+                    f"--print-to-pdf={pdf}", html.as_uri()],
+                   check=True, capture_output=True, timeout=180)  # fmt: skip
+    return pdf
+
+
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: cannot print to PDF")
 def test_report_prints_on_a4_within_the_page(written, tmp_path):
     """Printed as a browser prints it: A4 pages, nothing beyond the page's right margin, the
     contents on the first page and the sign-off block on the last."""
-    pdf = tmp_path / "report.pdf"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-                    f"--print-to-pdf={pdf}", (written / "report.html").as_uri()],
-                   check=True, capture_output=True, timeout=180)  # fmt: skip
-    with pdfplumber.open(pdf) as doc:
+    with pdfplumber.open(chromium_print(written / "report.html", tmp_path)) as doc:
         assert {(round(p.width), round(p.height)) for p in doc.pages} == {(595, 842)}
         for page in doc.pages:
             assert max((c["x1"] for c in page.chars), default=0) <= page.width - 12 * 72 / 25.4
@@ -635,12 +640,7 @@ def test_the_printed_copy_prints_what_it_lists(pub, tmp_path):
     write_reports(many, folder)
     paper = printed_copy(many, folder)
     (tmp_path / "paper.html").write_text(paper, encoding="utf-8")
-    printed = tmp_path / "report.pdf"
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                    f"--user-data-dir={tmp_path / 'profile'}", "--no-pdf-header-footer",
-                    f"--print-to-pdf={printed}", (tmp_path / "paper.html").as_uri()],
-                   check=True, capture_output=True, timeout=180)  # fmt: skip
-    with pdfplumber.open(printed) as doc:
+    with pdfplumber.open(chromium_print(tmp_path / "paper.html", tmp_path)) as doc:
         text = "".join(unicodedata.normalize("NFKC", p.extract_text() or "") for p in doc.pages)
     text = text.replace("\n", "")
     left = _labels((folder / "report.html").read_text(encoding="utf-8")) - _labels(paper)
