@@ -182,6 +182,11 @@ UNPRINTED_COUNTIES = Said(
     "This printed copy lists only the {shown} counties with a sheet refused; all {total} "
     "counties' submissions are in the report's web page (report.html).",
 )
+NO_COUNTY_REFUSED = Said(
+    "没有报表被拒收的区县，打印稿不列出各区县明细；全部 {total} 个区县的报送情况见本报告网页版（report.html）。",
+    "No county has a sheet refused, so this printed copy lists no county; all {total} "
+    "counties' submissions are in the report's web page (report.html).",
+)
 ANSWER_COLOURS = {"A": "#1a9850", "B": "#91cf60", "C": "#fee08b", "D": "#fc8d59", "E": "#d73027"}
 
 
@@ -626,8 +631,10 @@ def render_html(pub: Publication, listed: str | None = None) -> str:
         if printed and len(rows) > PRINTED_COUNTIES:
             rows = [r for r in rows
                     if any(c == REFUSED(lang) or c.endswith(NEWER_REFUSED(lang)) for c in r[1:])]
-            out.append(f'<p class="meta">{esc(UNPRINTED_COUNTIES(lang).format(shown=len(rows), total=len(pub.coverage)))}</p>')
-        out.append(_html_table(pub.coverage_head, rows))
+            line = UNPRINTED_COUNTIES if rows else NO_COUNTY_REFUSED
+            line = line(lang).format(shown=len(rows), total=len(pub.coverage))
+            out.append(f'<p class="meta">{esc(line)}</p>')
+        out += [_html_table(pub.coverage_head, rows)] if rows else []
         if pub.refused:
             rows = "".join(f"<tr><td>{esc(c)}</td><td>{esc(f)}</td><td><a href=\"{esc(quote(p))}\">"
                            f"{esc(p.rsplit('/', 1)[-1])}</a></td></tr>" for c, f, p in pub.refused)

@@ -631,6 +631,15 @@ def test_the_printed_copy_of_many_counties_lists_those_with_a_sheet_refused(pub,
     assert f"只列出有报表被拒收的 2 个区县；全部 {len(rows)} 个区县" in paper
     few = dataclasses.replace(many, coverage=rows[:PRINTED_COUNTIES])  # printed whole
     assert len(_labels(printed_copy(few, tmp_path))) == PRINTED_COUNTIES
+    clean = [(r[0], *cells) for r in rows]
+    paper = printed_copy(dataclasses.replace(many, coverage=clean), tmp_path)
+    assert not _labels(paper) and f"没有报表被拒收的区县，打印稿不列出各区县明细；全部 {len(rows)} 个" in paper
+    words = {"已拒收": "refused", "已接收 2 行（新报送文件被拒收）": "accepted 2 rows (a newer file refused)"}
+    rows_en = [tuple(words.get(c, c) for c in r) for r in rows]
+    english = printed_copy(dataclasses.replace(_many(pub, PRINTED_PER_RULE + 1), lang="en",
+                                               coverage_head=head, coverage=rows_en), tmp_path)
+    assert "the other 2 are not printed (RECORDS.DUPLICATE_PAYMENT: 2 more)" in english
+    assert f"lists only the 2 counties with a sheet refused; all {len(rows)} counties" in english
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed: cannot print to PDF")
