@@ -11,8 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta, timezone
 
 from jixiao.checks.findings import Finding
@@ -230,19 +229,15 @@ def colgroup(widths: tuple[int, ...]) -> str:
 
 def findings_table(findings: list[Finding], lang: str = "zh", new: Collection[str] = (),
                    reviews: Mapping[str, Mapping] | None = None,
-                   printed: int | None = None) -> str:  # fmt: skip
+                   numbers: Sequence[int] | None = None) -> str:  # fmt: skip
     """The findings as an HTML table, every cell escaped; new fingerprints get a 新增 badge;
-    with ``reviews``, a last column gives each decision on record; with ``printed``, only each
-    rule's first ``printed`` findings (the report's printed copy), numbered as on screen."""
+    with ``reviews``, a last column gives each decision on record; ``numbers``: each finding's
+    number where they are some of a list (the report's printed copy), else 1, 2, …"""
     esc = html.escape
-    numbered = list(enumerate(findings, 1))
-    if printed is not None:
-        seen = Counter()
-        numbered = [(n, f) for n, f in numbered
-                    if seen.update((f.rule_id,)) or seen[f.rule_id] <= printed]  # fmt: skip
-    findings = [f for _, f in numbered]
     body = []
-    for (n, f), row in zip(numbered, table_rows(findings, lang, (), reviews), strict=True):
+    numbers = numbers or range(1, len(findings) + 1)
+    rows = table_rows(findings, lang, (), reviews)
+    for f, n, row in zip(findings, numbers, rows, strict=True):
         row = (str(n), *row[1:])
         cells = [f"<td>{esc(c)}</td>" for c in row]
         if f.fingerprint in new:

@@ -275,29 +275,30 @@ class _Chromium:
 
 
 _chromium: _Chromium | None = None  # the one new prints go to
-_unprintable: str | None = None  # why launch started no Chromium (a MESSAGES key)
 _started: list[_Chromium] = []  # every one not yet ended, for the interpreter's exit
 _pending: list[_Print] = []
 
 
-def launch() -> None:
-    """Start Chromium for this run's prints, unless it is running already or not installed."""
-    global _chromium, _unprintable
+def launch() -> str | None:
+    """Start Chromium for this run's prints, unless it is running already; why none can be
+    started (a MESSAGES key), or None."""
+    global _chromium
     if _chromium is not None and _chromium.usable:
-        return
-    _chromium, _unprintable = None, printable()
-    if _unprintable is None:
+        return None
+    _chromium, why = None, printable()
+    if why is None:
         try:
             _chromium = _Chromium(browser())
         except OSError:  # found but not runnable: said as not found
-            _unprintable = "missing"
+            why = "missing"
+    return why
 
 
 def start(html: Path, text: str | None = None) -> None:
     """Start printing ``html`` (a staged report.html) to report.pdf beside it; ``text``: what
     to print in its place (the report's printed copy, publish.report.printed_copy)."""
-    launch()
-    job = _Print(html, _chromium, text)
+    why = launch()
+    job = _Print(html, _chromium, text, why=(why, {}) if why else None)
     if _chromium is not None:
         _chromium.submit(job)
     _pending.append(job)
@@ -309,8 +310,8 @@ def finish(root: Path, notify: Callable[[str], object], lang: str = "zh") -> Non
     nothing else is left to print."""
     mine = [p for p in _pending if p.html.is_relative_to(root)]
     _pending[:] = [p for p in _pending if p not in mine]
-    if any(p.chromium is None for p in mine):
-        notify(MESSAGES[_unprintable or "missing"][lang])
+    if unprinted := [p for p in mine if p.chromium is None]:  # said once for all of them
+        notify(MESSAGES[unprinted[0].why[0]][lang])
     deadline = time.monotonic() + WAIT_S
     for p in (p for p in mine if p.chromium is not None):
         why = _wait(p, deadline, lang)

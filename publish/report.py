@@ -563,13 +563,21 @@ def printed_copy(pub: Publication, folder: Path) -> str:
     return render_html(pub, hashlib.sha256((folder / "findings.json").read_bytes()).hexdigest())
 
 
-def _unprinted(pub: Publication, listed: str) -> str:
-    """What the printed copy leaves out of the findings table (PRINTED_PER_RULE), and where it
-    is; empty when it leaves out nothing."""
-    left = {rule: n - PRINTED_PER_RULE for rule, n in Counter(f.rule_id for f in pub.findings).items()
-            if n > PRINTED_PER_RULE}  # fmt: skip
-    if not left:
-        return ""
+def _printed(findings: list[Finding]) -> tuple[list[int], list[Finding], dict[str, int]]:
+    """What the printed copy lists of the findings: each rule's first PRINTED_PER_RULE, with
+    their numbers on screen; and how many of each rule it leaves out."""
+    seen, numbers, shown = Counter(), [], []
+    for n, f in enumerate(findings, 1):
+        seen[f.rule_id] += 1
+        if seen[f.rule_id] <= PRINTED_PER_RULE:
+            numbers.append(n)
+            shown.append(f)
+    return numbers, shown, {r: n - PRINTED_PER_RULE for r, n in seen.items() if n > PRINTED_PER_RULE}
+
+
+def _unprinted(pub: Publication, left: dict[str, int], listed: str) -> str:
+    """The line saying what the printed copy leaves out of the findings (``left``, by rule) and
+    where it is."""
     rules = ("；" if pub.lang == "zh" else "; ").join(
         UNPRINTED_RULE(pub.lang).format(rule=rule, left=f"{n:,}") for rule, n in left.items()
     )
@@ -616,9 +624,12 @@ def render_html(pub: Publication, listed: str | None = None) -> str:
                if rows else f"<p>{'无评分结果。' if zh else 'No scores.'}</p>")  # fmt: skip
     out.append(_h2(H_FINDINGS, lang) + f"<p>{esc(summary(pub.findings, lang))}</p>")
     out += [f'<p class="meta">{esc(pub.report_read)}</p>'] if pub.report_read else []
-    out.append(findings_table(pub.findings, lang, pub.new, pub.reviews,
-                              PRINTED_PER_RULE if printed else None))  # fmt: skip
-    out += [f'<p class="meta">{esc(line)}</p>'] if printed and (line := _unprinted(pub, listed)) else []
+    if printed:
+        numbers, shown, left = _printed(pub.findings)
+        out.append(findings_table(shown, lang, pub.new, pub.reviews, numbers))
+        out += [f'<p class="meta">{esc(_unprinted(pub, left, listed))}</p>'] if left else []
+    else:
+        out.append(findings_table(pub.findings, lang, pub.new, pub.reviews))
     out.append(f"<h3>{H_DISMISSED(lang)}</h3>")
     out.append(_html_table(DISMISSED_HEAD(lang), dismissed_rows(pub)) if pub.dismissed
                else f"<p>{NONE(lang)}</p>")  # fmt: skip
