@@ -203,58 +203,108 @@ def summaries(programme: Programme) -> list[Summary]:
 
 @dataclass(frozen=True)
 class Since:
-    """What a run's summaries can be computed from besides the records: a summary of a rule
-    per county is kept in `summary_rows` (each run stores its own as ``run_id``), and with
-    ``base`` (the programme's last audit, whose rows are kept) and ``counties`` (those whose
-    records changed since), it is computed over those counties' rows alone."""
+    """What a run's summaries can be computed from besides the records: every summary is kept
+    in `summary_rows` (each run stores its own as ``run_id``), and with ``base`` (the
+    programme's last audit, whose rows are kept), ``counties`` (those whose records changed
+    since) and ``before`` (the published warehouse: the records as ``base`` audited them), it
+    is computed over the rows those counties can change alone."""
 
     run_id: str
     base: str | None = None
     counties: tuple[str, ...] = ()
+    before: Path | None = None
+
+
+def _in(column: str, values: str) -> str:
+    return f'"{column}" IN (SELECT unnest(${values}))'
+
+
+@contextmanager
+def _attached(con: duckdb.DuckDBPyConnection, since: Since) -> Iterator[bool]:
+    """The published warehouse attached read-only as ``before`` while the summaries are
+    computed, when its last audit is ``since.base`` (a staging copy starts as it): whether it
+    is."""
+    try:
+        con.execute("ATTACH ? AS before (READ_ONLY)", [str(since.before)])
+    except duckdb.Error:  # none published, or open elsewhere in this process: whole, then
+        yield False
+        return
+    try:
+        last = con.execute("SELECT run_id FROM before.runs WHERE status IS DISTINCT FROM "
+                           "'unchanged' ORDER BY seq DESC LIMIT 1").fetchone()  # fmt: skip
+        yield last is not None and last[0] == since.base
+    finally:
+        con.execute("DETACH before")
+
+
+def _moved(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[str]:
+    """The counties whose rows of a summary across counties a change in ``$by`` can alter:
+    each group is filed under its first county, so every county where a subject with a row in
+    ``$by`` has a row, before the change (``before``'s records) or after it."""
+    subject = q.key[0]
+    sql = (f"SELECT DISTINCT county_code FROM ({q.rows}) WHERE \"{subject}\" IN "
+           f"(SELECT \"{subject}\" FROM ({q.rows}) WHERE {_in('county_code', 'by')})")  # fmt: skip
+    counties = {c for (c,) in con.execute(sql, params(sql, bound)).fetchall()}
+    con.execute("SET search_path = 'before.main'")  # the same query over the published tables
+    try:
+        counties |= {c for (c,) in con.execute(sql, params(sql, bound)).fetchall()}
+    finally:
+        con.execute("RESET search_path")
+    return sorted(counties | set(bound["by"]))
 
 
 def summary_frames(con: duckdb.DuckDBPyConnection, programme: Programme, specs: list[Summary],
                    since: Since | None = None) -> dict[str, Any]:  # fmt: skip
-    """Each summary's rows as a pandas frame. With ``since``, the summaries of rules per
-    county are kept in `summary_rows` for the next run, and computed over the changed
-    counties' rows alone when the kept rows are ``since.base``'s: every row of such a summary
-    is one county's (its groups are), so the others are read back as kept, and the frame is
-    the one the whole computation gives. A summary of a rule across counties files a group
-    under the first of its counties, which any county's rows can move: computed whole."""
+    """Each summary's rows as a pandas frame. With ``since``, the summaries are kept in
+    `summary_rows` for the next run, and computed over the changed counties' rows alone when
+    the kept rows are ``since.base``'s: every row of a summary names one county, so the other
+    counties' rows are read back as kept, and the frame is the one the whole computation
+    gives. A summary of a rule per county is recomputed for the changed counties; one across
+    counties, which files a group under the first of its counties, for every county where a
+    subject with a row in a changed county has a row before or after the change (`_moved`),
+    from all of those subjects' rows — or whole, without the records as they were before."""
     scope = {"code": programme.code, "year": programme.year}
-    kept = {s.name for s in specs if query(s.check).per_county} if since else set()
-    reuse = bool(since and since.base and kept) and con.execute(
+    reuse = bool(since and since.base) and con.execute(
         "SELECT count(*) > 0 AND bool_and(run_id = $base) FROM summary_rows "
         "WHERE programme_code = $code AND year = $year", scope | {"base": since.base}
     ).fetchone()[0]  # fmt: skip
     if since:
         con.execute("DELETE FROM summary_rows WHERE programme_code = $code AND year = $year "
-                    "AND NOT list_contains($kept, summary)", scope | {"kept": sorted(kept)})  # fmt: skip
+                    "AND NOT list_contains($kept, summary)", scope | {"kept": [s.name for s in specs]})  # fmt: skip
     frames = {}
-    for spec in specs:
-        bound = values(programme, spec.check) | scope | {"summary": spec.name}
-        if spec.name not in kept:
-            frames[spec.name] = con.execute(spec.sql, params(spec.sql, bound)).df()
-            continue
-        sql = spec.sql
-        if reuse:
-            q = query(spec.check)
-            q = replace(q, rows=f"SELECT * FROM ({q.rows}) WHERE list_contains($by, county_code)")
-            shape = ", ".join(f'"{name}": "{kind}"' for name, kind, *_ in con.execute(
-                f"DESCRIBE {spec.sql}", params(spec.sql, bound)).fetchall())  # fmt: skip
-            sql = f"""SELECT * FROM (SELECT * FROM ({SUMMARIES[spec.rule_id][1](q, programme.year)[0]})
-                      UNION ALL BY NAME SELECT unnest(from_json("row", '{{{shape}}}'))
-                      FROM summary_rows WHERE programme_code = $code AND year = $year
-                      AND summary = $summary AND NOT list_contains($by, county_code)) ORDER BY ALL"""
-            bound |= {"by": list(since.counties)}
-        con.execute(f"CREATE OR REPLACE TEMP TABLE summary AS {sql}", params(sql, bound))
-        frames[spec.name] = con.execute("SELECT * FROM summary").df()
-        con.execute("DELETE FROM summary_rows WHERE programme_code = $code AND year = $year "
-                    "AND summary = $summary", scope | {"summary": spec.name})  # fmt: skip
-        con.execute("INSERT INTO summary_rows SELECT $code, $year, $summary, county_code, $run, "
-                    "to_json(s)::VARCHAR FROM summary s",
-                    scope | {"summary": spec.name, "run": since.run_id})  # fmt: skip
-        con.execute("DROP TABLE summary")
+    across = reuse and since.before is not None
+    with _attached(con, since) if across else contextlib.nullcontext(False) as before:
+        for spec in specs:
+            bound = values(programme, spec.check) | scope | {"summary": spec.name}
+            if not since:
+                frames[spec.name] = con.execute(spec.sql, params(spec.sql, bound)).df()
+                continue
+            q, sql = query(spec.check), spec.sql
+            if reuse and (q.per_county or before):
+                bound |= {"by": list(since.counties)}
+                if q.per_county:
+                    rows = f"SELECT * FROM ({q.rows}) WHERE {_in('county_code', 'by')}"
+                else:
+                    bound["by"] = _moved(con, q, bound)
+                    subject = q.key[0]
+                    rows = (f"SELECT * FROM ({q.rows}) WHERE \"{subject}\" IN (SELECT \"{subject}\" "
+                            f"FROM ({q.rows}) WHERE {_in('county_code', 'by')})")  # fmt: skip
+                part = SUMMARIES[spec.rule_id][1](replace(q, rows=rows), programme.year)[0]
+                shape = ", ".join(f'"{name}": "{kind}"' for name, kind, *_ in con.execute(
+                    f"DESCRIBE {spec.sql}", params(spec.sql, bound)).fetchall())  # fmt: skip
+                sql = f"""SELECT * FROM (SELECT * FROM ({part}) WHERE {_in('county_code', 'by')}
+                          UNION ALL BY NAME SELECT unnest(from_json("row", '{{{shape}}}'))
+                          FROM summary_rows WHERE programme_code = $code AND year = $year
+                          AND summary = $summary AND NOT list_contains($by, county_code))
+                          ORDER BY ALL"""
+            con.execute(f"CREATE OR REPLACE TEMP TABLE summary AS {sql}", params(sql, bound))
+            frames[spec.name] = con.execute("SELECT * FROM summary").df()
+            con.execute("DELETE FROM summary_rows WHERE programme_code = $code AND year = $year "
+                        "AND summary = $summary", scope | {"summary": spec.name})  # fmt: skip
+            con.execute("INSERT INTO summary_rows SELECT $code, $year, $summary, county_code, $run, "
+                        "to_json(s)::VARCHAR FROM summary s",
+                        scope | {"summary": spec.name, "run": since.run_id})  # fmt: skip
+            con.execute("DROP TABLE summary")
     return frames
 
 

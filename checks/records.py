@@ -50,6 +50,7 @@ from jixiao.schemas.warehouse import ID_COLUMNS, STATED_TOTALS
 
 CAP = 20  # evidence rows listed per finding; the rest are counted
 _SCOPE = "programme_code = $code AND year = $year"
+IN_COUNTIES = "county_code IN (SELECT unnest($counties))"  # the counties an audit re-checks
 # What a person's identity column leaves in the warehouse beside its keyed hash (SPEC §4): the
 # region its first six digits name, and the age on the sheet's date.
 REGION, AGE = (c.name for c in ID_COLUMNS)
@@ -89,15 +90,16 @@ class Query:
         """Which offending rows an audit of the counties ``$counties`` re-checks: theirs, for a
         rule per county; else every row of a subject that has a row there, or whose value
         starts with one of ``prefixes`` (by length: the subjects of standing findings, so that
-        a finding that lost its rows there goes too), bound as ``$prefix_N``."""
+        a finding that lost its rows there goes too), bound as ``$prefix_N``. Each test is a
+        semi-join on a list's values (a list_contains per row costs a scan of the list: 1.7 s
+        instead of 0.5 for the national year's payments)."""
         if self.per_county:
-            return "list_contains($counties, county_code)"
+            return IN_COUNTIES
         subject = _quoted(self.key[0])
-        return " OR ".join([
-            f"{subject} IN (SELECT {subject} FROM offending "
-            "WHERE list_contains($counties, county_code))",
-            *(f"list_contains($prefix_{n}, left({subject}::VARCHAR, {n}))" for n in prefixes),
-        ])  # fmt: skip
+        found = [f"SELECT {subject} FROM offending WHERE {IN_COUNTIES}"]
+        found += [f"SELECT {subject} FROM offending WHERE left({subject}::VARCHAR, {n}) IN "
+                  f"(SELECT unnest($prefix_{n}))" for n in prefixes]  # fmt: skip
+        return f"{subject} IN ({' UNION ALL '.join(found)})"
 
     def sql(self, within: str = "TRUE") -> str:
         key = ", ".join(self.key)
@@ -554,7 +556,7 @@ def total_findings(con: duckdb.DuckDBPyConnection, programme: Programme,
     file names it and the cell."""
     template = programme.county_template
     bound = {"code": programme.code, "year": programme.year}
-    sql = totals_sql(template, "TRUE" if counties is None else "list_contains($counties, county_code)")
+    sql = totals_sql(template, "TRUE" if counties is None else IN_COUNTIES)
     if sql is None:
         return []
     names = names or _Names(programme)

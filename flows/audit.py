@@ -272,14 +272,15 @@ def changed_counties(con: duckdb.DuckDBPyConnection, programme_dir: Path, progra
 
 def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, programme: Programme,
                     out_dir: Path, run_id: str, lang: str = "zh", *, hash_key: bytes,
-                    feedback_dir: Path, setup: dict | None = None,
+                    feedback_dir: Path, setup: dict | None = None, before: Path | None = None,
                     print_with: Callable[[Path, str], object] | None = None) -> AuditResult:  # fmt: skip
     """Audit one programme; its reports are staged for ``out_dir`` and appear there only when
     ``publish.report.publish`` swaps them in, after the warehouse is published. The report's
     texts are masked for the names the programme's county files paired with IDs, found by
     their keyed hashes (``hash_key``). With the run's ``setup`` (`SETUP`), the records are
     re-checked, and their expectations' summaries computed, only where they changed when
-    `changed_counties` allows it. ``print_with`` (publish.pdf.start) is asked to print the
+    `changed_counties` allows it (``before``: the published warehouse, whose records are those
+    the last audit saw). ``print_with`` (publish.pdf.start) is asked to print the
     staged report.html's printed copy."""
     folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
@@ -313,7 +314,8 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     staged.mkdir(parents=True, exist_ok=True)
     changed = changed_counties(con, programme_dir, programme, run_id, setup) if setup else None
     since = Since(run_id) if changed is None else Since(
-        run_id, history.last_audit(con, programme.code, programme.year, run_id), tuple(changed[0]))
+        run_id, history.last_audit(con, programme.code, programme.year, run_id), tuple(changed[0]),
+        before)
     expectations = run_expectations(con, programme, staged, since=since, lang=lang)
     checkpoint("audit.expectations_done")
     clock = time.perf_counter()

@@ -462,11 +462,13 @@ def stale_pages(con: duckdb.DuckDBPyConnection, feedback_dir: Path) -> list[Path
 @task(cache_policy=NO_CACHE)
 @masked_errors
 def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, run_id: str,
-          lang: str, setup: dict | None = None) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
+          lang: str, setup: dict | None = None,
+          published: Path | None = None) -> tuple[list[AuditResult], list[dict]]:  # fmt: skip
     """Each programme's metrics, checks, scores, findings and staged reports. A programme whose
     metric is refused or fails is skipped before anything of its audit is written: its last
     published reports stand, and the run says why. ``setup``: the run's (flows.audit.SETUP),
-    for re-checking the records only where they changed; None: everywhere."""
+    for re-checking the records only where they changed, against the ``published`` warehouse's
+    records; None: everywhere."""
     logger = get_run_logger()
     results, skipped = [], []
     with duckdb.connect(staging) as con:
@@ -480,7 +482,8 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
             try:
                 result = audit_programme(con, programme_dir, programme, out, run_id, lang,
                                          hash_key=key, feedback_dir=staging.parent / "feedback",
-                                         setup=setup, print_with=pdf.start)  # fmt: skip
+                                         setup=setup, before=published,
+                                         print_with=pdf.start)  # fmt: skip
             except (MetricError, ScoringError) as exc:
                 skip(skipped, name, exc, lang)
                 continue
@@ -716,7 +719,8 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
                       if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip
         with blamed_on(Path(out)):  # the files the audit writes are the reports
             setup = None if rebuild or new_key else {k: run[k] for k in SETUP}
-            audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang, setup)
+            audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang, setup,
+                                      db_path)
         skipped += unaudited
         counts = Counter(o.status for o in outcomes)
         run |= {

@@ -491,12 +491,12 @@ def delete_county_rows(con: duckdb.DuckDBPyConnection, sheet_key: str, programme
     scope = [programme.code, programme.year, counties]
     con.execute(
         f"DELETE FROM {sheet_key} WHERE programme_code = ? AND year = ? "
-        "AND list_contains(?, county_code)",
+        "AND county_code IN (SELECT unnest(?))",  # a semi-join: list_contains scans the list a row
         scope,
     )
     con.execute(
         f"DELETE FROM {STATED_TOTALS.name} WHERE programme_code = ? AND year = ? "
-        "AND list_contains(?, county_code) AND sheet = ?",
+        "AND county_code IN (SELECT unnest(?)) AND sheet = ?",
         [*scope, sheet_key],
     )
     checkpoint("load.after_delete")

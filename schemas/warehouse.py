@@ -456,10 +456,11 @@ SUMMARY_ROWS = Table(
     "summary_rows",
     Said("数据质量汇总缓存", "Data-quality summary cache"),
     Said(
-        "最近一次审计中按区县核查的记录规则的汇总表（Great Expectations 所核查的行，"
-        "checks/expectations.py），每行属于一个区县：增量审计只重算记录有变化的区县的行，其余沿用，"
-        "与全量计算所得相同。跨区县的规则不在此，每次全量计算。--rebuild 清空它。",
-        "The latest audit's summary tables of the record rules checked per county (the rows Great Expectations checks, checks/expectations.py), each row belonging to one county: an incremental audit recomputes only the rows of counties whose records changed and keeps the others, the same as a full computation gives. Rules across counties are not here and are computed in full every time. --rebuild empties it.",
+        "最近一次审计中记录规则的汇总表（Great Expectations 所核查的行，checks/expectations.py），"
+        "每行属于一个区县（跨区县的规则：该组记录的第一个区县）：增量审计只重算变化可能触及的区县的行"
+        "（跨区县的规则：变化的区县中有记录的人或单位，在变化前后有记录的所有区县），其余沿用，"
+        "与全量计算所得相同。--rebuild 清空它。",
+        "The latest audit's summary tables of the record rules (the rows Great Expectations checks, checks/expectations.py), each row belonging to one county (for a rule across counties: its group's first county): an incremental audit recomputes only the rows of the counties a change can touch (for a rule across counties: every county where a person or employer with rows in a changed county has rows, before or after the change) and keeps the others, the same as a full computation gives. --rebuild empties it.",
     ),
     (
         Column("programme_code", "VARCHAR", Said("项目代码", "Programme code")),

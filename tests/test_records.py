@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import json
 import shutil
 import socket
 from decimal import Decimal
@@ -421,43 +422,64 @@ def test_offline_rewrites_cdn_references(tmp_path: Path):
     assert ">GX<" in text and "news" not in text and text.count("<style>") == 2
 
 
-def test_kept_summaries_give_the_whole_computation_where_counties_changed(sample_db, planted):
-    """The summaries of the rules per county kept by one run (`summary_rows`) and computed
-    again only for the counties whose rows changed give the frames GX would get from the whole
-    computation, types included; a kept row of a county that did not change is read back,
-    not computed again."""
+def test_kept_summaries_give_the_whole_computation_where_counties_changed(sample_db, planted,
+                                                                         tmp_path):  # fmt: skip
+    """The summaries one run keeps (`summary_rows`), computed again only where the changed
+    counties' rows can move them, give the frames GX would get from the whole computation,
+    types included: a rule per county's for those counties, a rule across counties' for every
+    county where a person with a row there has a row, before the change (the published
+    warehouse) or after. A kept row of a county the change cannot move is read back, not
+    computed again."""
     specs = summaries(PROGRAMME)
-    kept = duckdb.connect(str(sample_db), read_only=True)
-    before = kept.execute("SELECT * FROM summary_rows").fetchall()
-    assert before == []  # the intake alone keeps none
-    scratch = duckdb.connect()  # the sample's kept rows, as the run before the faults left them
-    scratch.execute(f"ATTACH '{sample_db}' AS sample (READ_ONLY)")
-    scratch.execute("CREATE TABLE summary_rows AS FROM sample.summary_rows")
-    for table in ("visits", "competition_entries", "fair_employers", "funds", "job_fairs",
-                  "survey_responses", "budget_lines", "counties", "stated_totals"):  # fmt: skip
-        scratch.execute(f"CREATE TABLE {table} AS FROM sample.{table}")
-    summary_frames(scratch, PROGRAMME, specs, Since("base"))
-    base_rows = scratch.execute("SELECT * FROM summary_rows").fetchall()
-    assert {r[2] for r in base_rows} == {s.name for s in specs if records.query(s.check).per_county}
-    kept.close()
+    with duckdb.connect(str(sample_db), read_only=True) as kept:
+        assert kept.execute("SELECT * FROM summary_rows").fetchall() == []  # the intake keeps none
+    # The base night's records, as it published them: the sample, and a person paid in 530102
+    # and 530112, whose group is filed under 530102. The night after, the 530102 row is gone:
+    # the group is 530112's, a county whose own rows did not change.
+    before, moved = tmp_path / "before.duckdb", person("P")
+    shutil.copyfile(sample_db, before)
+    with duckdb.connect(str(before)) as con:
+        visit(con, F1, 9, "530102", moved, dt.date(2022, 3, 2))
+        visit(con, "planted/530112.xlsx", 2, "530112", moved, dt.date(2022, 4, 2))
+        con.execute("INSERT INTO runs (run_id, seq, status) VALUES ('base', 1, 'completed')")
+        summary_frames(con, PROGRAMME, specs, Since("base"))
+        base_rows = con.execute("SELECT * FROM summary_rows").fetchall()
+    assert {r[2] for r in base_rows} == {s.name for s in specs}
+    visit(planted, "planted/530112.xlsx", 2, "530112", moved, dt.date(2022, 4, 2))
     planted.execute("DELETE FROM summary_rows")
     planted.executemany("INSERT INTO summary_rows VALUES (?, ?, ?, ?, ?, ?)", base_rows)
-    planted.execute(f"ATTACH '{sample_db}' AS sample (READ_ONLY)")
+    planted.execute(f"ATTACH '{before}' AS base (READ_ONLY)")
     changed = sorted({c for table in SHEETS for (c,) in planted.execute(
-        f"SELECT county_code FROM (FROM {table} EXCEPT ALL FROM sample.{table}) UNION "
-        f"SELECT county_code FROM (FROM sample.{table} EXCEPT ALL FROM {table})").fetchall()})  # fmt: skip
-    planted.execute("DETACH sample")
+        f"SELECT county_code FROM (FROM {table} EXCEPT ALL FROM base.{table}) UNION "
+        f"SELECT county_code FROM (FROM base.{table} EXCEPT ALL FROM {table})").fetchall()})  # fmt: skip
+    planted.execute("DETACH base")
     assert changed == ["530102", "530103", "530124"]
     whole = summary_frames(planted, PROGRAMME, specs)
-    since = summary_frames(planted, PROGRAMME, specs, Since("night", "base", tuple(changed)))
+    payments = whole["payments_visits"]
+    (kept,) = [json.loads(r[5]) for r in base_rows if r[2] == "payments_visits" and r[3] == "530112"]
+    assert payments[payments.county_code == "530112"].people.item() == kept["people"] + 1
+    since = summary_frames(planted, PROGRAMME, specs, Since("night", "base", tuple(changed), before))
     for spec in specs:
         assert since[spec.name].equals(whole[spec.name]), spec.name
         assert list(since[spec.name].dtypes) == list(whole[spec.name].dtypes), spec.name
 
+    # Without the records as they were, a summary across counties is computed whole.
+    planted.execute("""UPDATE summary_rows SET "row" = replace("row", '"payments":', '"payments":1234')
+                       WHERE summary = 'payments_visits' AND county_code = '530113'""")
+    blind = summary_frames(planted, PROGRAMME, specs, Since("night2", "night", tuple(changed)))
+    assert blind["payments_visits"].equals(whole["payments_visits"])
+    planted.execute("""UPDATE summary_rows SET "row" = replace("row", '"payments":', '"payments":1234')
+                       WHERE summary = 'payments_visits' AND county_code = '530113'""")
+    with duckdb.connect(str(before)) as con:  # the night the kept rows are from, published
+        con.execute("INSERT INTO runs (run_id, seq, status) VALUES ('night2', 2, 'completed')")
+    read = summary_frames(planted, PROGRAMME, specs, Since("night3", "night2", tuple(changed), before))
+    payments = read["payments_visits"]
+    assert (payments[payments.county_code == "530113"].payments >= 12340).all()
+
     # A kept row of a county that did not change is what the next night reads back.
     planted.execute("""UPDATE summary_rows SET "row" = replace("row", '"records":', '"records":1234')
                        WHERE summary = 'years_visits' AND county_code = '530112'""")
-    again = summary_frames(planted, PROGRAMME, specs, Since("night2", "night", tuple(changed)))
+    again = summary_frames(planted, PROGRAMME, specs, Since("night4", "night3", tuple(changed)))
     years = again["years_visits"]
     assert (years[years.county_code == "530112"].records >= 12340).all()
     assert years[years.county_code != "530112"].equals(
