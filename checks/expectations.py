@@ -240,16 +240,19 @@ def _attached(con: duckdb.DuckDBPyConnection, since: Since) -> Iterator[bool]:
 def _moved(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[str]:
     """The counties whose rows of a summary across counties a change in ``$by`` can alter:
     each group is filed under its first county, so every county where a subject with a row in
-    ``$by`` has a row, before the change (``before``'s records) or after it."""
+    ``$by`` before the change (``before``'s records) or after it has a row. Only those
+    counties' rows changed, so the subjects' rows elsewhere are looked up after it alone."""
     subject = q.key[0]
-    sql = (f"SELECT DISTINCT county_code FROM ({q.rows}) WHERE \"{subject}\" IN "
-           f"(SELECT \"{subject}\" FROM ({q.rows}) WHERE {_in('county_code', 'by')})")  # fmt: skip
-    counties = {c for (c,) in con.execute(sql, params(sql, bound)).fetchall()}
+    there = f'SELECT "{subject}" FROM ({q.rows}) WHERE {_in("county_code", "by")}'
     con.execute("SET search_path = 'before.main'")  # the same query over the published tables
     try:
-        counties |= {c for (c,) in con.execute(sql, params(sql, bound)).fetchall()}
+        con.execute(f"CREATE OR REPLACE TEMP TABLE gone AS {there}", params(there, bound))
     finally:
         con.execute("RESET search_path")
+    sql = (f'SELECT DISTINCT county_code FROM ({q.rows}) WHERE "{subject}" IN '
+           f"({there} UNION ALL SELECT * FROM temp.gone)")  # fmt: skip
+    counties = {c for (c,) in con.execute(sql, params(sql, bound)).fetchall()}
+    con.execute("DROP TABLE temp.gone")
     return sorted(counties | set(bound["by"]))
 
 

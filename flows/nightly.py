@@ -58,8 +58,10 @@ from jixiao.ingest.load import (
     create_sheet_tables,
     create_tables,
     hashed_with,
+    insert_run_inputs,
     open_run,
     refresh_budget_lines,
+    run_inputs,
     transaction,
 )
 from jixiao.ingest.normalise import county_of_file
@@ -135,7 +137,7 @@ def library_versions() -> str:
 def programme_files(programmes: list[tuple[Path, Programme]], audits: list[AuditResult],
                     lang: str = "zh") -> list[dict]:  # fmt: skip
     """Each programme's programme.yaml, report and returned review workbooks (reviews/) with
-    their SHA-256, shaped like `inputs`.
+    their SHA-256, shaped like `run_inputs`' entries.
     The report's is the audit's, of the bytes it read; a report the audit did not read (a
     programme skipped, a report refused) is hashed here, and one refused unread (a symbolic
     link, above its size limit) has none."""
@@ -307,7 +309,7 @@ def _close_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, progra
 
 
 def _inputs(programme: Programme, outcomes: list[Outcome]) -> list[dict]:
-    """The run's `inputs` entries of a programme's files."""
+    """The run's `run_inputs` entries of a programme's files."""
     return [{"programme": programme.code, "year": programme.year, "file": o.file,
              "sha256": o.sha256} for o in outcomes]  # fmt: skip
 
@@ -510,13 +512,13 @@ def audit(programmes: list[tuple[Path, Programme]], staging: Path, out: Path, ru
     return results, skipped
 
 
-def _same(a: str | None, b: list[dict]) -> bool:
-    """Whether the JSON list ``a`` (as `runs` keeps it) holds the entries of ``b``, in any order
-    (entries are flat: compared as multisets of their items, without a JSON text for each)."""
+def _same(a: list[dict] | None, b: list[dict]) -> bool:
+    """Whether the entries ``a`` (the last run's) are those of ``b``, in any order (entries are
+    flat: compared as multisets of their items, without a JSON text for each)."""
     def key(entry: dict) -> tuple:
         return tuple(sorted(entry.items()))
 
-    return a is not None and Counter(map(key, json.loads(a))) == Counter(map(key, b))
+    return a is not None and Counter(map(key, a)) == Counter(map(key, b))
 
 
 @task(cache_policy=NO_CACHE)
@@ -557,9 +559,10 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
         try:
             last = con.execute(
                 "SELECT status, raw_dir, options, code_version, catalogue_version, "
-                "library_versions, key_fingerprint, inputs, programme_files FROM runs "
+                "library_versions, key_fingerprint, run_id, programme_files FROM runs "
                 "ORDER BY seq DESC LIMIT 1"
             ).fetchone()
+            before = run_inputs(con, last[7]) if last else []
             caches = [stat_cache(con, p) for _, p in programmes]
             stale = stale_pages(con, db_path.parent / "feedback")
             held = set(con.execute(
@@ -599,11 +602,10 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                            "sha256": sha})  # fmt: skip
         seen[programme.code, programme.year] = (subs, stats)
     files = programme_files(programmes, [], lang)
-    if not (_same(last[7], inputs) and _same(last[8], files)):
+    if not (_same(before, inputs) and _same(json.loads(last[8] or "null"), files)):
         return None, seen
     row = run | {
         "finished_at": dt.datetime.now(dt.UTC),
-        "inputs": json.dumps(inputs, ensure_ascii=False),
         "programme_files": json.dumps(files, ensure_ascii=False),
         "files_seen": len(inputs), "files_skipped": len(inputs), "files_accepted": 0,
         "files_refused": 0, "files_superseded": 0, "rows_loaded": 0,
@@ -620,6 +622,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             values = {k: v for k, v in row.items() if k != "run_id"}
             con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} "
                         "WHERE run_id = ?", [*values.values(), run["run_id"]])  # fmt: skip
+            insert_run_inputs(con, run["run_id"], inputs)
             for _, programme in programmes:
                 store_stats(con, programme, seen[programme.code, programme.year][1])
         con.execute("CHECKPOINT")
@@ -632,14 +635,15 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
 
 @task(cache_policy=NO_CACHE)
 @masked_errors
-def record_run(staging: Path, run: dict) -> None:
-    """Complete the run's row, opened by `ingest`."""
+def record_run(staging: Path, run: dict, inputs: list[dict]) -> None:
+    """Complete the run's row, opened by `ingest`, and record the county files it saw."""
     with duckdb.connect(staging) as con:
         values = {k: v for k, v in run.items() if k != "run_id"}
         con.execute(
             f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE run_id = ?",
             [*values.values(), run["run_id"]],
         )
+        insert_run_inputs(con, run["run_id"], inputs)
         checkpoint("nightly.runs_row_inserted")
         con.execute("CHECKPOINT")
     checkpoint("nightly.staging_checkpointed")
@@ -726,7 +730,6 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
         run |= {
             "finished_at": dt.datetime.now(dt.UTC),
             "duration_s": round(time.monotonic() - clock, 3),
-            "inputs": json.dumps(inputs, ensure_ascii=False),
             "programme_files": json.dumps(programme_files(programmes, audits, lang),
                                           ensure_ascii=False),
             "files_seen": len(outcomes),
@@ -737,7 +740,7 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
             "rows_loaded": sum(o.rows for o in outcomes),
             "status": "partial" if skipped else "completed",
         }
-        record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)})
+        record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)}, inputs)
         publish(staging, db_path, Path(out), quote([p for _, p in programmes]), lang)
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says

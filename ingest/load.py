@@ -27,6 +27,7 @@ from jixiao.schemas.warehouse import (
     INGEST_LOG,
     METRICS,
     NAME_HASHES,
+    RUN_INPUTS,
     RUNS,
     SCORES,
     STATED_TOTALS,
@@ -46,6 +47,7 @@ def create_tables(con: duckdb.DuckDBPyConnection, *programmes: Programme,
     for table in TABLES:
         con.execute(table.ddl())
     _add_columns(con, RUNS, INGEST_LOG)
+    _run_inputs(con)
     _years(con, notify, lang)
     # their newer columns (findings' amount formula, label and params; scores' typed targets
     # and actuals), after _years: a year added here would be NULL, not the one _years gives
@@ -60,6 +62,38 @@ def _add_columns(con: duckdb.DuckDBPyConnection, *tables: Table) -> None:
             con.execute(
                 f"ALTER TABLE {table.name} ADD COLUMN IF NOT EXISTS {column.name} {column.type}"
             )
+
+
+def _run_inputs(con: duckdb.DuckDBPyConnection) -> None:
+    """A warehouse published before `run_inputs` kept each run's county files as one JSON
+    list in runs.inputs, written again whole by every run: they move to run_inputs, a row each,
+    and the column goes."""
+    if "inputs" not in _held(con, RUNS.name):
+        return
+    entry = '[{"programme": "VARCHAR", "year": "INTEGER", "file": "VARCHAR", "sha256": "VARCHAR"}]'
+    con.execute(
+        f"INSERT INTO {RUN_INPUTS.name} SELECT run_id, i.programme, i.year, i.file, i.sha256 "
+        f"FROM (SELECT run_id, unnest(from_json(inputs, '{entry}')) AS i FROM {RUNS.name} "
+        "WHERE inputs IS NOT NULL)"
+    )
+    con.execute(f"ALTER TABLE {RUNS.name} DROP COLUMN inputs")
+
+
+def insert_run_inputs(con: duckdb.DuckDBPyConnection, run_id: str, inputs: list[dict]) -> None:
+    """The county files a run saw, each an entry {programme, year, file, sha256}."""
+    frame = pl.DataFrame(inputs, {"programme": pl.String, "year": pl.Int32, "file": pl.String,
+                                  "sha256": pl.String})  # fmt: skip
+    con.register("incoming_inputs", frame)
+    con.execute(f"INSERT INTO {RUN_INPUTS.name} SELECT ?, * FROM incoming_inputs", [run_id])
+    con.unregister("incoming_inputs")
+
+
+def run_inputs(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict]:
+    """The entries `insert_run_inputs` stored for the run."""
+    return [{"programme": code, "year": year, "file": file, "sha256": sha}
+            for code, year, file, sha in con.execute(
+                f"SELECT programme_code, year, file, sha256 FROM {RUN_INPUTS.name} "
+                "WHERE run_id = ?", [run_id]).fetchall()]  # fmt: skip
 
 
 def _held(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:

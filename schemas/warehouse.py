@@ -500,8 +500,8 @@ RUNS = Table(
     "runs",
     Said("运行记录", "Runs"),
     Said(
-        "每次运行一行：输入及其散列、计数、耗时，代码、规则目录与各库的版本。",
-        "One row per run: inputs and their hashes, counts, duration, and the versions of the code, the rule catalogue and the libraries.",
+        "每次运行一行：项目文件及其散列（区县报送文件在 run_inputs）、计数、耗时，代码、规则目录与各库的版本。",
+        "One row per run: the programme files and their hashes (the county files are in run_inputs), counts, duration, and the versions of the code, the rule catalogue and the libraries.",
     ),
     (
         Column("run_id", "VARCHAR", Said("运行编号", "Run id")),
@@ -519,19 +519,12 @@ RUNS = Table(
         Column("duration_s", "DOUBLE", Said("耗时（秒）", "Duration (seconds)")),
         Column("raw_dir", "VARCHAR", Said("输入目录", "Input folder")),
         Column(
-            "inputs",
-            "JSON",
-            Said(
-                "本次见到的全部区县报送文件（项目代码、年度、文件）及其 SHA-256",
-                "Every county file this run saw (programme code, year, file) and its SHA-256",
-            ),
-        ),
-        Column(
             "programme_files",
             "JSON",
             Said(
-                "各项目的 programme.yaml、自评报告与 reviews/ 下的复核工作簿及其 SHA-256（形如 inputs）",
-                "Each programme's programme.yaml, self-evaluation report and review workbooks under reviews/, with their SHA-256 (shaped like inputs)",
+                "各项目的 programme.yaml、自评报告与 reviews/ 下的复核工作簿及其 SHA-256"
+                "（programme、year、file、sha256）；区县报送文件在 run_inputs",
+                "Each programme's programme.yaml, self-evaluation report and review workbooks under reviews/, with their SHA-256 (programme, year, file, sha256); the county files are in run_inputs",
             ),
         ),
         Column(
@@ -994,7 +987,23 @@ NAME_HASHES = Table(
 # `--new-key` keeps the others only.
 # REVIEWS are the auditors' decisions, kept with the history; their fingerprints do not depend
 # on the key.
-HISTORY: tuple[Table, ...] = (RUNS, METRICS, SCORES, FINDINGS, REVIEWS)
+RUN_INPUTS = Table(
+    "run_inputs",
+    Said("运行输入", "Run inputs"),
+    Said(
+        "每次运行见到的每个区县报送文件及其 SHA-256，一个文件一行（run_id 同 runs）。每晚写入仓库的只是"
+        "本次运行的行：放在 runs 的一个值里，每次运行都要重写全部历史的文件清单。",
+        "Every county file each run saw, with its SHA-256, a row per file (run_id as in runs). A night writes its own rows into the warehouse: held in a value of runs, the file lists of the whole history were written again by every run.",
+    ),
+    (
+        *RUN_SCOPE,
+        Column("file", "VARCHAR", Said("文件（同 ingest_log.file）", "File (as ingest_log.file)")),
+        Column("sha256", "VARCHAR", Said("文件内容的 SHA-256", "SHA-256 of the file's content")),
+    ),
+)
+
+
+HISTORY: tuple[Table, ...] = (RUNS, RUN_INPUTS, METRICS, SCORES, FINDINGS, REVIEWS)
 
 # jixiao's own tables; the sheet tables come from the programmes' templates (sheet_table).
 TABLES: tuple[Table, ...] = (
@@ -1008,6 +1017,7 @@ TABLES: tuple[Table, ...] = (
     INGEST_LOG,
     FILE_STATS,
     RUNS,
+    RUN_INPUTS,
     NAME_HASHES,
     STATED_TOTALS,
     SUMMARY_ROWS,

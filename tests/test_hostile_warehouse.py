@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -251,6 +252,23 @@ def test_runs_of_an_older_warehouse_are_numbered_in_their_order(tmp_path: Path):
             ("a", 1, "completed"), ("b", 2, "completed"), ("c", 3, "running")]  # fmt: skip
 
 
+def test_an_older_warehouses_run_inputs_move_to_their_table(tmp_path: Path):
+    """A warehouse published when runs kept each run's county files as a JSON list: the next
+    run finds them in run_inputs, a row each, and runs no longer carries them."""
+    entries = [{"programme": "530100-x", "year": 2022, "file": f"counties/{c}.xlsx",
+                "sha256": c * 8} for c in ("530102", "530103")]  # fmt: skip
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        con.execute("CREATE TABLE runs (run_id VARCHAR, seq BIGINT, inputs JSON)")
+        con.execute("INSERT INTO runs VALUES ('a', 1, ?), ('b', 2, NULL)", [json.dumps(entries)])
+        create_tables(con)
+        assert con.execute("SELECT * FROM run_inputs ORDER BY ALL").fetchall() == [
+            ("a", e["programme"], e["year"], e["file"], e["sha256"]) for e in entries]  # fmt: skip
+        assert "inputs" not in {c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'runs'").fetchall()}  # fmt: skip
+        create_tables(con)  # once moved, nothing more to do
+        assert con.execute("SELECT count(*) FROM run_inputs").fetchone() == (2,)
+
+
 def test_an_older_warehouse_keeps_the_age_not_the_birth_date(tmp_path):
     """A warehouse published when person tables kept the birth date: the next run keeps only
     the age on the sheet's date, computed from it, and the birth date is gone."""
@@ -303,7 +321,7 @@ def test_clock_set_back_between_two_runs(site: Path, prefect_api):
     db = site / DB
     ahead = "20991231T235959Z-0000ahead"  # the first run's clock stood in 2099
     with duckdb.connect(str(db)) as con:
-        for table in ("runs", "ingest_log", "metrics", "scores", "findings"):
+        for table in ("runs", "run_inputs", "ingest_log", "metrics", "scores", "findings"):
             con.execute(f"UPDATE {table} SET run_id = ?", [ahead])
         con.execute("UPDATE runs SET started_at = '2099-12-31 23:59:59+00', "
                     "finished_at = '2099-12-31 23:59:59+00'")  # fmt: skip

@@ -47,6 +47,7 @@ RUN_OWN = {
     "scores": ("run_id",),
     "findings": ("run_id",),
     "summary_rows": ("run_id",),
+    "run_inputs": ("run_id",),
     "file_stats": ("ctime_ns", "inode", "stat_at_ns"),  # the copy on disk, and when it was read
 }
 CLOCK_AND_IDS = {c for columns in RUN_OWN.values() for c in columns}
@@ -126,10 +127,12 @@ def _sha256(path: Path) -> str:
 
 def test_runs_records_inputs_and_versions(two_runs):
     a, b = two_runs
-    columns = "raw_dir, inputs, programme_files, code_version, catalogue_version, library_versions"
+    columns = "raw_dir, programme_files, code_version, catalogue_version, library_versions"
     (run,) = query(a, f"SELECT {columns}, status FROM runs")
     assert query(b, f"SELECT {columns}, status FROM runs") == [run]
-    raw_dir, inputs, programme_files, code, catalogue, libraries, status = run
+    raw_dir, programme_files, code, catalogue, libraries, status = run
+    seen = "SELECT programme_code AS programme, year, file, sha256 FROM run_inputs ORDER BY ALL"
+    assert query(b, seen) == query(a, seen)
     assert (raw_dir, status) == ("raw", "completed")
     # Every county file with its hash, and the programme's own files with theirs.
     programme = a / PROGRAMME
@@ -138,7 +141,8 @@ def test_runs_records_inputs_and_versions(two_runs):
         for p in (programme / "counties").rglob("*")
         if p.is_file()
     )
-    inputs = json.loads(inputs)
+    inputs = [dict(zip(("programme", "year", "file", "sha256"), row, strict=True))
+              for row in query(a, seen)]  # fmt: skip
     assert sorted(i["file"] for i in inputs) == on_disk
     files = json.loads(programme_files)
     assert [f["file"] for f in files] == ["programme.yaml", "report.docx"]
