@@ -5,6 +5,7 @@ The flow only orchestrates; every step is a plain function in ingest/ or publish
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import gc
@@ -713,34 +714,39 @@ task runner (`ingest_on_dask`; the CLI sets the runner, flows.dask_runner.task_r
         remove_parts(staging)  # a crashed Dask run's partition files, which hold free text unmasked
         report.begin(Path(out))
         pdf.launch()  # its start-up overlaps ingest and audit; the prints are asked for later
-        opened = {"run_id": run_id, "started_at": started}
-        outcomes, inputs, stale, clashing, unassigned = (
-            ingest_on_dask(quote(programmes), staging, db_path, opened, lang, new_key) if dask
-            else ingest(quote(programmes), staging, db_path, opened, lang, new_key, quote(seen))
-        )  # fmt: skip
-        skipped += clashing
-        programmes = [(d, p) for d, p in programmes
-                      if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip
-        with blamed_on(Path(out)):  # the files the audit writes are the reports
-            setup = None if rebuild or new_key else {k: run[k] for k in SETUP}
-            audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang, setup,
-                                      db_path)
-        skipped += unaudited
-        counts = Counter(o.status for o in outcomes)
-        run |= {
-            "finished_at": dt.datetime.now(dt.UTC),
-            "duration_s": round(time.monotonic() - clock, 3),
-            "programme_files": json.dumps(programme_files(programmes, audits, lang),
-                                          ensure_ascii=False),
-            "files_seen": len(outcomes),
-            "files_skipped": counts["skipped"],
-            "files_accepted": counts["accepted"],
-            "files_refused": counts["refused"],
-            "files_superseded": counts["superseded"],
-            "rows_loaded": sum(o.rows for o in outcomes),
-            "status": "partial" if skipped else "completed",
-        }
-        record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)}, inputs)
+        with contextlib.ExitStack() as held:
+            if not dask:  # Dask's workers open the staging file while they ingest: held after
+                held.enter_context(warehouse.held(staging))
+            opened = {"run_id": run_id, "started_at": started}
+            outcomes, inputs, stale, clashing, unassigned = (
+                ingest_on_dask(quote(programmes), staging, db_path, opened, lang, new_key) if dask
+                else ingest(quote(programmes), staging, db_path, opened, lang, new_key, quote(seen))
+            )  # fmt: skip
+            if dask:
+                held.enter_context(warehouse.held(staging))
+            skipped += clashing
+            programmes = [(d, p) for d, p in programmes
+                          if f"{p.year}/{p.code}" not in {s["programme"] for s in clashing}]  # fmt: skip
+            with blamed_on(Path(out)):  # the files the audit writes are the reports
+                setup = None if rebuild or new_key else {k: run[k] for k in SETUP}
+                audits, unaudited = audit(quote(programmes), staging, Path(out), run_id, lang, setup,
+                                          db_path)
+            skipped += unaudited
+            counts = Counter(o.status for o in outcomes)
+            run |= {
+                "finished_at": dt.datetime.now(dt.UTC),
+                "duration_s": round(time.monotonic() - clock, 3),
+                "programme_files": json.dumps(programme_files(programmes, audits, lang),
+                                              ensure_ascii=False),
+                "files_seen": len(outcomes),
+                "files_skipped": counts["skipped"],
+                "files_accepted": counts["accepted"],
+                "files_refused": counts["refused"],
+                "files_superseded": counts["superseded"],
+                "rows_loaded": sum(o.rows for o in outcomes),
+                "status": "partial" if skipped else "completed",
+            }
+            record_run(staging, run | {"skipped": json.dumps(skipped, ensure_ascii=False)}, inputs)
         publish(staging, db_path, Path(out), quote([p for _, p in programmes]), lang)
         checkpoint("nightly.published")
         for page in stale:  # the refusals they answered are no longer what the warehouse says

@@ -41,6 +41,7 @@ from jixiao.checks.history import previous
 from jixiao.ingest.intake import Ledger
 from jixiao.ingest.load import create_tables, open_run
 from jixiao.ingest.personal import KEY_ENV, hmac_pads
+from jixiao.publish import warehouse
 from jixiao.sample.generate import PROGRAMME_YAML, sample_folder
 from jixiao.schemas.programme import load_programme
 from tests.runs import DB, JIXIAO, PROGRAMME, REPO, completed, jixiao_run, tree
@@ -383,3 +384,43 @@ def test_markup_and_emoji_in_names_are_shown_as_written(site: Path, prefect_api)
                              env=os.environ | {"COLUMNS": "200"})  # fmt: skip
     assert checked.returncode == 0, checked.stderr
     assert report.name in checked.stdout
+
+
+def nights(db: Path, *deleting: str) -> tuple[int, int]:
+    """A table of twenty row groups, checkpointed; then one night per condition, each deleting
+    the rows it names and checkpointing as a run holds the file (`warehouse.held`): the rows
+    the table stores after the last, and those that are live."""
+    with duckdb.connect(str(db)) as con:
+        con.execute("CREATE TABLE t AS SELECT range AS i FROM range(20 * 122880)")
+    for condition in deleting:
+        with warehouse.held(db), duckdb.connect(str(db)) as con:
+            con.execute(f"DELETE FROM t WHERE {condition}")
+            con.execute("CHECKPOINT")
+    with duckdb.connect(str(db)) as con:
+        return con.execute("SELECT estimated_size, (SELECT count(*) FROM t) FROM duckdb_tables() "
+                           "WHERE table_name = 't'").fetchone()  # fmt: skip
+
+
+def test_a_few_deleted_rows_stay_until_reclaiming_them_is_worth_a_rewrite(tmp_path: Path):
+    """Deleted rows under VACUUM_AT of what the tables store are kept as tombstones (DuckDB's
+    vacuum would rewrite their row groups: a second of every night); the night after they
+    pass it, their table is rewritten without them."""
+    few = "i < 2 * 122880 AND i % 10 < 6"  # 60% of two row groups: 6% of the table
+    assert warehouse.VACUUM_AT > 0.06
+    assert nights(tmp_path / "few.duckdb", few, "i = 3 * 122880") == (
+        20 * 122880, 20 * 122880 - 147456 - 1)  # fmt: skip
+    many = "i < 8 * 122880 AND i % 10 < 6"  # 60% of eight: 24%, kept the night they go
+    assert nights(tmp_path / "many.duckdb", many) == (20 * 122880, 20 * 122880 - 4 * 147456)
+    assert nights(tmp_path / "next.duckdb", many, "i = 9 * 122880") == (
+        20 * 122880 - 4 * 147456, 20 * 122880 - 4 * 147456 - 1)  # rewritten, then one deleted
+    with duckdb.connect(str(tmp_path / "next.duckdb")) as con:  # the same rows, in their order
+        assert con.execute("SELECT count(*), min(i), max(i), bool_and(i > lag) FROM "
+                           "(SELECT i, lag(i, 1, -1) OVER () AS lag FROM t)").fetchone() == (
+            20 * 122880 - 4 * 147456 - 1, 6, 20 * 122880 - 1, True)  # fmt: skip
+    # Without the rule, DuckDB would have rewritten the few at once.
+    with duckdb.connect(str(tmp_path / "plain.duckdb")) as con:
+        con.execute("CREATE TABLE t AS SELECT range AS i FROM range(20 * 122880)")
+        con.execute("CHECKPOINT")
+        con.execute(f"DELETE FROM t WHERE {few}")
+        con.execute("CHECKPOINT")
+        assert con.execute("SELECT estimated_size FROM duckdb_tables()").fetchone()[0] < 20 * 122880
