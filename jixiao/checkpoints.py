@@ -25,6 +25,7 @@ POINTS: dict[str, str] = {
     "nightly.programmes_loaded": "every programme.yaml read, before the lock",
     "warehouse.locked": "run lock taken",
     "warehouse.staging_ready": "stale staging removed, published warehouse copied to staging",
+    "warehouse.compacted": "tables holding a tenth of the rows stored as tombstones rewritten",
     "ingest.tables_created": "staging tables created",
     "load.budget_lines_refreshed": "programme's budget lines replaced (committed)",
     "ingest.discovered": "county files of a programme discovered",
