@@ -219,6 +219,11 @@ def _in(column: str, values: str) -> str:
     return f'"{column}" IN (SELECT unnest(${values}))'
 
 
+def _subjects_there(q: Query) -> str:
+    """The subjects (``q.key[0]``) of a rule across counties with a row in ``$by``."""
+    return f'SELECT "{q.key[0]}" FROM ({q.rows}) WHERE {_in("county_code", "by")}'
+
+
 @contextmanager
 def _attached(con: duckdb.DuckDBPyConnection, since: Since) -> Iterator[bool]:
     """The published warehouse attached read-only as ``before`` while the summaries are
@@ -242,14 +247,13 @@ def _moved(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[str]:
     each group is filed under its first county, so every county where a subject with a row in
     ``$by`` before the change (``before``'s records) or after it has a row. Only those
     counties' rows changed, so the subjects' rows elsewhere are looked up after it alone."""
-    subject = q.key[0]
-    there = f'SELECT "{subject}" FROM ({q.rows}) WHERE {_in("county_code", "by")}'
+    there = _subjects_there(q)
     con.execute("SET search_path = 'before.main'")  # the same query over the published tables
     try:
         con.execute(f"CREATE OR REPLACE TEMP TABLE gone AS {there}", params(there, bound))
     finally:
         con.execute("RESET search_path")
-    sql = (f'SELECT DISTINCT county_code FROM ({q.rows}) WHERE "{subject}" IN '
+    sql = (f'SELECT DISTINCT county_code FROM ({q.rows}) WHERE "{q.key[0]}" IN '
            f"({there} UNION ALL SELECT * FROM temp.gone)")  # fmt: skip
     counties = {c for (c,) in con.execute(sql, params(sql, bound)).fetchall()}
     con.execute("DROP TABLE temp.gone")
@@ -289,9 +293,7 @@ def summary_frames(con: duckdb.DuckDBPyConnection, programme: Programme, specs: 
                     rows = f"SELECT * FROM ({q.rows}) WHERE {_in('county_code', 'by')}"
                 else:
                     bound["by"] = _moved(con, q, bound)
-                    subject = q.key[0]
-                    rows = (f"SELECT * FROM ({q.rows}) WHERE \"{subject}\" IN (SELECT \"{subject}\" "
-                            f"FROM ({q.rows}) WHERE {_in('county_code', 'by')})")  # fmt: skip
+                    rows = f'SELECT * FROM ({q.rows}) WHERE "{q.key[0]}" IN ({_subjects_there(q)})'
                 part = SUMMARIES[spec.rule_id][1](replace(q, rows=rows), programme.year)[0]
                 shape = ", ".join(f'"{name}": "{kind}"' for name, kind, *_ in con.execute(
                     f"DESCRIBE {spec.sql}", params(spec.sql, bound)).fetchall())  # fmt: skip
