@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
+from functools import cached_property
 
 from jixiao.checks.catalogue import rule
 
@@ -127,7 +128,7 @@ class Finding:
     def message(self, lang: str = "zh") -> str:
         return rule(self.rule_id).message(lang, **self._params(lang))
 
-    @property
+    @cached_property  # read for each of the four reports, the history and the review merge
     def fingerprint(self) -> str:
         return fingerprint(self.rule_id, self.subject, self.claimed, self.observed, self.year)
 

@@ -11,6 +11,7 @@ the value was neutralised.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
 
@@ -71,10 +72,13 @@ FOLDED = tuple(COLUMNS.zh.index(c) for c in ("规则编号", "所涉对象", FIN
 LINE_PT, MAX_PT = 15, 409  # a wrapped line's height; Excel's highest row
 
 
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # characters that take two columns
+
+
 def _lines(text: str, width: int) -> int:
     """How many lines ``text`` wraps to in a column ``width`` characters wide: a Chinese
     character takes two, and each line break starts a line."""
-    return sum(max(1, -(-sum(2 if ord(c) > 0x2E7F else 1 for c in part) // (width - 2)))
+    return sum(max(1, -(-(len(part) + len(_WIDE.findall(part))) // (width - 2)))
                for part in text.split("\n"))  # fmt: skip
 
 
