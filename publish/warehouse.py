@@ -189,7 +189,7 @@ def held(staging: Path) -> Iterator[None]:
     tables store: the tables holding them are then rewritten whole, once."""
     con = duckdb.connect(str(staging))
     try:
-        con.execute("SET max_vacuum_tasks = 0")
+        vacuum_off(con)
         deleted = _deleted(con)
         ((stored,),) = con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
                                    "WHERE database_name = current_database()").fetchall()  # fmt: skip
@@ -200,6 +200,12 @@ def held(staging: Path) -> Iterator[None]:
         yield
     finally:
         con.close()
+
+
+def vacuum_off(con: duckdb.DuckDBPyConnection) -> None:
+    """The checkpoints of ``con``'s database leave deleted rows and part-filled row groups as
+    they are (`held`). A connection opened beside a held one shares its database, and this."""
+    con.execute("SET max_vacuum_tasks = 0")
 
 
 def _deleted(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
