@@ -56,10 +56,10 @@ from jixiao.ingest.intake import (
 )
 from jixiao.ingest.load import (
     answer_refusals,
+    close_run,
     create_sheet_tables,
     create_tables,
     hashed_with,
-    insert_run_inputs,
     open_run,
     refresh_budget_lines,
     run_inputs,
@@ -623,10 +623,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
         with transaction(con):
             open_run(con, run["run_id"], run["started_at"])
             row["duration_s"] = round(time.monotonic() - clock, 3)
-            values = {k: v for k, v in row.items() if k != "run_id"}
-            con.execute(f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} "
-                        "WHERE run_id = ?", [*values.values(), run["run_id"]])  # fmt: skip
-            insert_run_inputs(con, run["run_id"], inputs)
+            close_run(con, row, inputs)
             for _, programme in programmes:
                 store_stats(con, programme, seen[programme.code, programme.year][1])
         con.execute("CHECKPOINT")
@@ -642,12 +639,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
 def record_run(staging: Path, run: dict, inputs: list[dict]) -> None:
     """Complete the run's row, opened by `ingest`, and record the county files it saw."""
     with duckdb.connect(staging) as con:
-        values = {k: v for k, v in run.items() if k != "run_id"}
-        con.execute(
-            f"UPDATE runs SET {', '.join(f'{k} = ?' for k in values)} WHERE run_id = ?",
-            [*values.values(), run["run_id"]],
-        )
-        insert_run_inputs(con, run["run_id"], inputs)
+        close_run(con, run, inputs)
         checkpoint("nightly.runs_row_inserted")
         con.execute("CHECKPOINT")
     checkpoint("nightly.staging_checkpointed")

@@ -236,6 +236,15 @@ def open_run(con: duckdb.DuckDBPyConnection, run_id: str, started: dt.datetime) 
     ).fetchone()[0]
 
 
+def close_run(con: duckdb.DuckDBPyConnection, run: dict, inputs: list[dict]) -> None:
+    """Complete the run's row that `open_run` began with ``run``'s fields, and record the
+    county files it saw (`insert_run_inputs`)."""
+    values = {k: v for k, v in run.items() if k != "run_id"}
+    con.execute(f"UPDATE {RUNS.name} SET {', '.join(f'{k} = ?' for k in values)} "
+                "WHERE run_id = ?", [*values.values(), run["run_id"]])  # fmt: skip
+    insert_run_inputs(con, run["run_id"], inputs)
+
+
 def hashed_with(con: duckdb.DuckDBPyConnection) -> tuple[str | None, bool]:
     """The fingerprint of the key the warehouse's hashes were made with (its latest run's; None
     before fingerprints were kept), and whether it holds any hash at all."""

@@ -190,9 +190,7 @@ def held(staging: Path) -> Iterator[None]:
     con = duckdb.connect(str(staging))
     try:
         vacuum_off(con)
-        deleted = _deleted(con)
-        ((stored,),) = con.execute("SELECT coalesce(sum(estimated_size), 0) FROM duckdb_tables() "
-                                   "WHERE database_name = current_database()").fetchall()  # fmt: skip
+        deleted, stored = _deleted(con)
         if stored and sum(deleted.values()) >= VACUUM_AT * stored:
             for table in deleted:
                 con.execute(f'CREATE OR REPLACE TABLE "{table}" AS FROM "{table}"')
@@ -208,16 +206,17 @@ def vacuum_off(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET max_vacuum_tasks = 0")
 
 
-def _deleted(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """The tables that store deleted rows, with how many."""
+def _deleted(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], int]:
+    """The tables that store deleted rows, with how many; and the rows all tables store,
+    deleted ones included."""
     tables = dict(con.execute(
         "SELECT table_name, estimated_size FROM duckdb_tables() WHERE database_name = "
         "current_database() AND schema_name = 'main'").fetchall())  # fmt: skip
     if not tables:
-        return {}
+        return {}, 0
     live = con.execute(" UNION ALL ".join(
         f"SELECT '{t}', count(*) FROM \"{t}\"" for t in tables)).fetchall()  # fmt: skip
-    return {t: tables[t] - n for t, n in live if tables[t] > n}
+    return {t: tables[t] - n for t, n in live if tables[t] > n}, sum(tables.values())
 
 
 def _start_from(staging: Path, old: Path, keep: tuple[str, ...]) -> bool:

@@ -982,18 +982,14 @@ NAME_HASHES = Table(
     ),
 )
 
-# The run history: kept by `jixiao run --rebuild` from an old warehouse that still opens, where
-# everything else is rebuilt from data/raw. FINDINGS name people by their keyed hash, so
-# `--new-key` keeps the others only.
-# REVIEWS are the auditors' decisions, kept with the history; their fingerprints do not depend
-# on the key.
+# A row per file, not a value of runs: each night then writes its own rows, where a list in
+# runs had every run's written again at each checkpoint.
 RUN_INPUTS = Table(
     "run_inputs",
     Said("运行输入", "Run inputs"),
     Said(
-        "每次运行见到的每个区县报送文件及其 SHA-256，一个文件一行（run_id 同 runs）。每晚写入仓库的只是"
-        "本次运行的行：放在 runs 的一个值里，每次运行都要重写全部历史的文件清单。",
-        "Every county file each run saw, with its SHA-256, a row per file (run_id as in runs). A night writes its own rows into the warehouse: held in a value of runs, the file lists of the whole history were written again by every run.",
+        "每次运行见到的每个区县报送文件及其 SHA-256，一个文件一行（run_id 同 runs）。",
+        "Every county file each run saw, with its SHA-256, a row per file (run_id as in runs).",
     ),
     (
         *RUN_SCOPE,
@@ -1003,6 +999,11 @@ RUN_INPUTS = Table(
 )
 
 
+# The run history: kept by `jixiao run --rebuild` from an old warehouse that still opens, where
+# everything else is rebuilt from data/raw. FINDINGS name people by their keyed hash, so
+# `--new-key` keeps the others only.
+# REVIEWS are the auditors' decisions, kept with the history; their fingerprints do not depend
+# on the key.
 HISTORY: tuple[Table, ...] = (RUNS, RUN_INPUTS, METRICS, SCORES, FINDINGS, REVIEWS)
 
 # jixiao's own tables; the sheet tables come from the programmes' templates (sheet_table).
