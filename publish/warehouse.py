@@ -86,33 +86,28 @@ def set_aside(path: Path, why: str) -> Path:
 
 def unreadable(db_path: Path) -> Said | None:
     """Why the database does not open read-only and answer (None when it does): its catalog
-    and every table's segment list must read, and the file must reach the last block its
-    tables use. A truncated file can still open and answer some queries; DuckDB finds a
-    missing block only when a query reaches it. (A block damaged in place is found by its
-    checksum when read: that the run reports.)"""
+    and every table must read, and the file must reach the last block its header counts. A
+    truncated file can still open and answer some queries; DuckDB finds a missing block only
+    when a query reaches it. (A block damaged in place is found by its checksum when read:
+    that the run reports.)"""
     try:
         with duckdb.connect(str(db_path), read_only=True) as con:
-            (size,) = con.execute(
-                "SELECT block_size FROM pragma_database_size() "
+            size, blocks = con.execute(
+                "SELECT block_size, total_blocks FROM pragma_database_size() "
                 "WHERE database_name = current_database()"
             ).fetchone()
-            last = -1
             for (table,) in con.execute(
                 "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()"
             ).fetchall():
-                quoted = table.replace("'", "''")
-                (used,) = con.execute(
-                    "SELECT max(greatest(block_id, coalesce(list_max(additional_block_ids), -1)))"
-                    f" FROM pragma_storage_info('{quoted}') WHERE persistent"
-                ).fetchone()
-                last = max(last, -1 if used is None else used)
-            con.execute("SELECT count(*) FROM runs").fetchone()
+                quoted = table.replace('"', '""')
+                con.execute(f'SELECT count(*) FROM "{quoted}"').fetchone()
+            con.execute("SELECT count(*) FROM runs").fetchone()  # a warehouse has its history
     except duckdb.Error as exc:
         if "Could not set lock" in str(exc):  # a live read-write session holds it: not damage
             return None
         error = str(exc).splitlines()[0][:160]
         return Said(f"已损坏：{error}", f"damaged: {error}")
-    if db_path.stat().st_size < _HEADERS + (last + 1) * size:
+    if db_path.stat().st_size < _HEADERS + blocks * size:
         return Said("文件被截断", "the file is cut short")
     return None
 
@@ -143,7 +138,7 @@ def begin(db_path: Path, rebuild: bool = False, keep: tuple[str, ...] = (),
     from the published file as far as it can still be read; a file that does not open is set
     aside (the swap replaces one that does). ``readable``: `unreadable` found nothing wrong
     with it under the lock the caller still holds (it is not asked again: it reads every
-    table's storage).
+    table).
     """
     staging = staging_path(db_path)
     for leftover in (staging, wal_path(staging)):

@@ -241,6 +241,33 @@ def test_truncated_warehouse_stops_and_rebuild_restores_it(site: Path, published
     assert query(site, "SELECT DISTINCT run_id FROM ingest_log") == [(after[-1][0],)]
 
 
+def test_a_warehouse_cut_short_by_a_block_or_a_few_bytes_is_named(tmp_path: Path):
+    """The file must reach the last block its header counts: cut by a whole block or by a
+    few bytes, it is named cut short; held by an analyst's session, it is busy, not damaged."""
+    db = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(db)) as con:
+        create_tables(con, load_programme(PROGRAMME_YAML))
+        open_run(con, "a", dt.datetime(2023, 1, 14, tzinfo=dt.UTC))
+        (size,) = con.execute("SELECT block_size FROM pragma_database_size() "
+                              "WHERE database_name = current_database()").fetchone()  # fmt: skip
+    assert warehouse.unreadable(db) is None
+    whole = db.read_bytes()
+    for cut in (size, 5000):
+        db.write_bytes(whole[:-cut])
+        assert warehouse.unreadable(db) == ("文件被截断", "the file is cut short")
+    db.write_bytes(whole)
+    holder = subprocess.Popen(  # an analyst's read-write session: busy, not damaged
+        [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+         "print(flush=True); sys.stdin.read()", str(db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        holder.stdout.readline()
+        assert warehouse.unreadable(db) is None
+    finally:
+        holder.communicate("")
+
+
 def test_runs_of_an_older_warehouse_are_numbered_in_their_order(tmp_path: Path):
     """A warehouse published before runs.seq: its runs numbered by their start, then on."""
     with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
