@@ -582,7 +582,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                                  lang=lang)
     except HashKeyError:  # the full run says why
         return None, None
-    inputs, seen, limits = [], {}, Limits.from_env()
+    inputs, seen, hashed, limits = [], {}, {}, Limits.from_env()
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
         stats, subs = {}, submissions(programme_dir, programme.county_template, lang)
         for sub in subs:
@@ -596,6 +596,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                     st = None
                 if st is None:  # a link, or gone: the full run says what it is
                     return None, None
+                hashed[programme.code, programme.year] = programme
             else:
                 st = cache[file][0]
             stats[file] = (st, sha)
@@ -624,8 +625,8 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             open_run(con, run["run_id"], run["started_at"])
             row["duration_s"] = round(time.monotonic() - clock, 3)
             close_run(con, row, inputs)
-            for _, programme in programmes:
-                store_stats(con, programme, seen[programme.code, programme.year][1])
+            for key, programme in hashed.items():  # the others' caches vouched for every file
+                store_stats(con, programme, seen[key][1])
         con.execute("CHECKPOINT")
     get_run_logger().info("所有输入与上次运行相同：未重新审计，沿用已发布的数据仓库、报告与退回说明"
                           "（本次运行 %s 已记入 runs）" if lang == "zh" else "every input is as "

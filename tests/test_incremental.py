@@ -223,9 +223,17 @@ def test_a_night_with_nothing_changed_keeps_what_a_full_audit_would_give(tmp_pat
     audit = audited(tmp_path, cold["run_id"])
     assert audit["findings"] and audit["visits"]
 
+    def cache() -> tuple[list, list]:  # the stat cache's rows, and the blocks holding them
+        with duckdb.connect(str(tmp_path / DB), read_only=True) as con:
+            return (con.execute("SELECT * FROM file_stats ORDER BY ALL").fetchall(),
+                    con.execute("SELECT block_id FROM pragma_storage_info('file_stats') "
+                                "ORDER BY ALL").fetchall())  # fmt: skip
+
+    cached = cache()
     (tmp_path / PROGRAMME / "programme.yaml").touch()  # touched, not changed
     same = night(tmp_path, prefect_api)
     assert same["status"] == "unchanged"
+    assert cache() == cached  # it vouched for every file: left as stored, not written again
     assert (same["files_seen"], same["files_skipped"], same["rows_loaded"]) == (
         cold["files_seen"], cold["files_seen"], 0)
     assert same["stats"] == cold["stats"]  # no county file read again
