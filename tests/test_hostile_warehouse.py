@@ -262,7 +262,7 @@ def test_a_warehouse_cut_short_by_a_block_or_a_few_bytes_is_named(tmp_path: Path
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        holder.stdout.readline()
+        assert holder.stdout.readline() == "\n"  # it has the file open
         assert warehouse.unreadable(db) is None
     finally:
         holder.communicate("")
