@@ -49,6 +49,11 @@ SAMPLE_RUNS = 5  # the bundled sample's runs, jixiao's and the floor's: each fig
 NOCHANGE_RUNS = 3  # nights with nothing changed: a 1 s figure is one pause of the machine from 2
 
 
+def _median_run(runs: list[tuple]) -> tuple:
+    """The run of median seconds (each run's first field), whole: its stages go with it."""
+    return sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+
+
 def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
@@ -218,7 +223,7 @@ def phase_jixiao(args: argparse.Namespace) -> dict:
         cpu.append(round(time.process_time() - clock, 3))
         runs.append((out["sample_run_s"], out["sample_run_stages"]))
     out["sample_runs_s"], out["sample_cpu_s"] = [s for s, _ in runs], statistics.median(cpu)
-    out["sample_run_s"], out["sample_run_stages"] = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+    out["sample_run_s"], out["sample_run_stages"] = _median_run(runs)
     out["sample_load"] = [round(v, 2) for v in os.getloadavg()]
     out["sample_rows"] = sample["rows_loaded"]
     out["sample_cli_s"] = _sample_cli(work / "sample_cli")
@@ -256,7 +261,7 @@ def phase_jixiao(args: argparse.Namespace) -> dict:
             same = timed("nochange", flow_nightly, raw, db, work / "flow" / "reports")
             nights.append((out["nochange_s"], out["nochange_stages"], same["status"]))
         out["nochange_runs_s"] = [s for s, _, _ in nights]
-        out["nochange_s"], out["nochange_stages"], _ = sorted(nights, key=lambda n: n[0])[len(nights) // 2]
+        out["nochange_s"], out["nochange_stages"], _ = _median_run(nights)
         out["nochange_status"] = "/".join(sorted({status for *_, status in nights}))
         changed = gen.mutate_files(work, args.scale, 0.01)
         out["incremental_files"] = len(changed)
