@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 
 import duckdb
-import polars as pl
 
 from jixiao.checks.findings import Evidence, Finding
 from jixiao.schemas.warehouse import FINDINGS
@@ -53,14 +52,9 @@ def store(con: duckdb.DuckDBPyConnection, run_id: str, programme_code: str, year
             "status": "new" if f.fingerprint in new else "open", "label": f.label,
             "params": json.dumps(f.params, ensure_ascii=False, sort_keys=True, default=str),
         })  # fmt: skip
-    # One set-based INSERT, not one statement per finding: every column goes in as text and
-    # DuckDB casts evidence to JSON and the amount to DECIMAL, as it did the bound strings.
-    frame = pl.DataFrame(rows, schema={c.name: pl.String for c in FINDINGS.columns})
     con.execute("DELETE FROM findings WHERE run_id = ? AND programme_code = ? AND year = ?",
                 [run_id, programme_code, year])  # fmt: skip
-    con.register("incoming_findings", frame)
-    con.execute("INSERT INTO findings BY NAME SELECT * FROM incoming_findings")
-    con.unregister("incoming_findings")
+    FINDINGS.insert(con, rows)
     current = {f.fingerprint for f in findings}
     resolved = [v for k, v in before.items() if k not in current]
     return new, resolved

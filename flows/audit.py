@@ -304,11 +304,7 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
         "DELETE FROM scores WHERE run_id = ? AND programme_code = ? AND year = ?",
         [run_id, programme.code, programme.year],
     )
-    columns = [c.name for c in SCORES.columns]
-    con.executemany(
-        f"INSERT INTO scores ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [[row[c] for c in columns] for row in rows],
-    )
+    SCORES.insert(con, rows)
     checkpoint("audit.scores_stored")
 
     staged.mkdir(parents=True, exist_ok=True)

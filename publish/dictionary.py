@@ -61,10 +61,21 @@ def render(programmes: list[Programme], lang: str = "zh") -> str:
     return "\n".join(lines)
 
 
+# view_columns' answers by the sheet tables they were made over: every run renders the
+# dictionary, and a scratch database of every table costs a tenth of a second or more.
+_VIEW_COLUMNS: dict[tuple[str, ...], dict[View, list[tuple[str, str]]]] = {}
+
+
 def view_columns(programmes: list[Programme]) -> dict[View, list[tuple[str, str]]]:
     """Each view's columns and types, as DuckDB gives them over the tables a run creates."""
-    with duckdb.connect() as con:
-        create_tables(con, *programmes, notify=lambda _: None)
-        create_views(con)
-        return {v: con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {v.name})").fetchall()
-                for v in VIEWS}  # fmt: skip
+    key = tuple(sheet_table(sheet).ddl() for programme in programmes
+                for sheet in programme.county_template.sheets.values())  # fmt: skip
+    if key not in _VIEW_COLUMNS:
+        with duckdb.connect() as con:
+            create_tables(con, *programmes, notify=lambda _: None)
+            create_views(con)
+            _VIEW_COLUMNS[key] = {
+                v: con.execute(f"SELECT column_name, column_type FROM (DESCRIBE {v.name})").fetchall()
+                for v in VIEWS
+            }  # fmt: skip
+    return _VIEW_COLUMNS[key]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import polars as pl
 
 from jixiao.said import Said
@@ -34,6 +35,24 @@ class Table:
     def ddl(self) -> str:
         cols = ",\n  ".join(f"{c.name} {c.type}" for c in self.columns)
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  {cols}\n)"
+
+    def insert(self, con: duckdb.DuckDBPyConnection, rows: list[dict]) -> None:
+        """``rows`` (values by column name; one a row lacks is NULL) in one set-based INSERT:
+        executemany is a statement a row, and outside a transaction a commit a row. Each value
+        goes in as its text, which DuckDB casts to the column's type exactly (a Decimal's text
+        is its value, a date's ISO 8601)."""
+        if not rows:
+            return
+        frame = pl.DataFrame(
+            [{c.name: None if row.get(c.name) is None else str(row[c.name]) for c in self.columns}
+             for row in rows],
+            schema={c.name: pl.String for c in self.columns},
+        )  # fmt: skip
+        con.register(f"incoming_{self.name}", frame)
+        try:
+            con.execute(f"INSERT INTO {self.name} BY NAME SELECT * FROM incoming_{self.name}")
+        finally:
+            con.unregister(f"incoming_{self.name}")
 
 
 _SQL_TYPES = {pl.String: "VARCHAR", pl.Int64: "BIGINT", pl.Float64: "DOUBLE", pl.Date: "DATE",

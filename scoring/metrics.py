@@ -62,12 +62,22 @@ class Metric:
     metric_sql: str
 
 
-def parse_metrics(programme: Programme) -> dict[str, tuple[set[str], set[str] | None]]:
+# parse_metrics' answers by what they depend on: a run asks for each programme's several times
+# (metrics, coverage, each finding's sources), a long-lived process every night.
+_PARSED: dict[tuple, dict[str, tuple[frozenset[str], frozenset[str] | None]]] = {}
+
+
+def parse_metrics(
+    programme: Programme,
+) -> dict[str, tuple[frozenset[str], frozenset[str] | None]]:
     """Each measurable indicator's and fact's metric, by id: the tables it reads and the
     column names it can mean (`_parse`); raises MetricError as `_parse` does."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
-    with duckdb.connect() as parser:
-        return {ind.id: _parse(ind, parser, readable(programme)) for ind in measurable}
+    key = (readable(programme), *((i.id, i.name, i.metric) for i in measurable))
+    if key not in _PARSED:
+        with duckdb.connect() as parser:
+            _PARSED[key] = {ind.id: _parse(ind, parser, key[0]) for ind in measurable}
+    return _PARSED[key]
 
 
 def readable(programme: Programme) -> tuple[str, ...]:
@@ -81,10 +91,10 @@ def compute_metrics(
     """Every measurable indicator's actual, and every fact, for ``programme``; raises
     MetricError, naming the first indicator whose metric is refused or fails."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
-    needed: dict[str, set[str] | None] = {}  # table -> the columns its metrics can mean
+    needed: dict[str, frozenset[str] | None] = {}  # table -> the columns its metrics can mean
     for tables, columns in parse_metrics(programme).values():
         for table in tables:
-            before = needed.get(table, set())
+            before = needed.get(table, frozenset())
             needed[table] = None if before is None or columns is None else before | columns
     limits = Limits.from_env()
     box = sandbox(con, programme, needed, limits.metric_mb)
@@ -133,12 +143,15 @@ def sources(con: duckdb.DuckDBPyConnection, programme: Programme, key: str,
     ).fetchall()
     limits, titles = Limits.from_env(), programme.county_template.titles
     values = dict.fromkeys(row[1] for row in found)
-    for county in values if len(values) <= shown else ():
-        box = sandbox(con, programme, dict.fromkeys(tables, columns), limits.metric_mb, county)
+    if len(values) <= shown:
+        box, kept = _locked(limits.metric_mb), _kept(con, dict.fromkeys(tables, columns))
         try:
-            values[county] = _metric(box, programme, "", ind, limits.metric_seconds).value
-        except MetricError:
-            values[county] = None
+            for county in values:  # one sandbox: each county's rows replace the last's
+                _fill(box, con, programme, kept, county)
+                try:
+                    values[county] = _metric(box, programme, "", ind, limits.metric_seconds).value
+                except MetricError:
+                    values[county] = None
         finally:
             box.close()
     return tuple(Source(county, programme.counties.get(county, county), file, sheet,
@@ -156,11 +169,7 @@ def store_metrics(con: duckdb.DuckDBPyConnection, metrics: list[Metric]) -> None
             f"DELETE FROM {METRICS.name} WHERE run_id = ? AND programme_code = ? AND year = ?",
             list(key),
         )
-    columns = [c.name for c in METRICS.columns]
-    con.executemany(
-        f"INSERT INTO {METRICS.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-        [[asdict(m)[c] for c in columns] for m in metrics],
-    )
+    METRICS.insert(con, [asdict(m) for m in metrics])
 
 
 def _quote(name: str) -> str:
@@ -168,14 +177,19 @@ def _quote(name: str) -> str:
 
 
 def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
-            tables: dict[str, set[str] | None], memory_mb: int,
-            county: str | None = None) -> duckdb.DuckDBPyConnection:  # fmt: skip
+            tables: dict[str, frozenset[str] | None], memory_mb: int) -> duckdb.DuckDBPyConnection:  # fmt: skip
     """An in-memory database holding ``tables`` (names from `readable`, each with the only column
     names its metrics can mean, None for all) with the programme's and year's rows only,
-    locked down before a single row is in it. A table none of whose columns is meant keeps
-    its rows (``count(*)``). With ``county``, a county sheet holds that county's rows only
-    (the budget lines, which are no county's, stay whole)."""
-    box = duckdb.connect(
+    locked down before a single row is in it (`_locked`, `_fill`)."""
+    box = _locked(memory_mb)
+    _fill(box, con, programme, _kept(con, tables))
+    return box
+
+
+def _locked(memory_mb: int) -> duckdb.DuckDBPyConnection:
+    """An empty in-memory database, locked down: no file, network or extension, nothing
+    spilled to disk, ``memory_mb`` at most, its configuration fixed."""
+    return duckdb.connect(
         config={
             "enable_external_access": False,  # files, network, ATTACH, extensions, replacement scans
             "autoinstall_known_extensions": False,
@@ -187,23 +201,39 @@ def sandbox(con: duckdb.DuckDBPyConnection, programme: Programme,
             "lock_configuration": True,
         }
     )
+
+
+def _kept(con: duckdb.DuckDBPyConnection,
+          tables: dict[str, frozenset[str] | None]) -> dict[str, str]:  # fmt: skip
+    """The select list each of ``tables`` is copied with: its columns a metric can mean, all
+    of them for None; a table none of whose columns is meant keeps its rows (``count(*)``)."""
+    kept = {}
     for table, columns in sorted(tables.items()):
-        kept = "*"
-        if columns is not None:
-            names = [c for (c,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() WHERE database_name = "
-                "current_database() AND schema_name = 'main' AND table_name = ?", [table],
-            ).fetchall()]  # fmt: skip
-            kept = ", ".join(_quote(c) for c in names if c in columns) or "year"
+        if columns is None:
+            kept[table] = "*"
+            continue
+        names = [c for (c,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = "
+            "current_database() AND schema_name = 'main' AND table_name = ?", [table],
+        ).fetchall()]  # fmt: skip
+        kept[table] = ", ".join(_quote(c) for c in names if c in columns) or "year"
+    return kept
+
+
+def _fill(box: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection,
+          programme: Programme, kept: dict[str, str], county: str | None = None) -> None:  # fmt: skip
+    """``box`` given each table's rows of the programme and year, its ``kept`` columns (as
+    `sandbox` says), in place of what it held under the name. With ``county``, a county sheet
+    holds that county's rows only (the budget lines, which are no county's, stay whole)."""
+    for table, columns in kept.items():
         only = county is not None and table != BUDGET_LINES.name
         rows = con.sql(
-            f"SELECT {kept} FROM {_quote(table)} WHERE programme_code = $code AND year = $year"
+            f"SELECT {columns} FROM {_quote(table)} WHERE programme_code = $code AND year = $year"
             + (" AND county_code = $county" if only else ""),
             params={"code": programme.code, "year": programme.year}
             | ({"county": county} if only else {}),
         ).to_arrow_table()
         box.register(table, rows)  # a view over the rows held here; the metric cannot write them
-    return box
 
 
 def _problem(exc: duckdb.Error) -> str:
@@ -235,7 +265,7 @@ def _nodes(tree: object) -> Iterator[dict]:
 
 
 def _parse(ind: Indicator | Fact, parser: duckdb.DuckDBPyConnection,
-           allowed: tuple[str, ...]) -> tuple[set[str], set[str] | None]:  # fmt: skip
+           allowed: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str] | None]:  # fmt: skip
     """The tables a metric reads and the column names it can mean (None: any column), after
     DuckDB's parser has shown it to be one SELECT naming only the programme's tables; raises
     MetricError. The columns only spare copying the others into the sandbox: a column left out
@@ -278,7 +308,8 @@ def _parse(ind: Indicator | Fact, parser: duckdb.DuckDBPyConnection,
                               f"{who.en} reads the table '{name}', which it may not; the tables "
                               f"it may read: {', '.join(allowed)}")  # fmt: skip
         tables.add(name)
-    return tables, _meant(nodes, ctes)
+    meant = _meant(nodes, ctes)
+    return frozenset(tables), None if meant is None else frozenset(meant)
 
 
 # Table references in json_serialize_sql's tree: their aliases name relations, not columns.

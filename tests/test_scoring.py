@@ -496,7 +496,25 @@ def test_store_metrics_fills_the_metrics_table(con, sample):
 def test_columns_left_out_of_the_sandbox_never_change_a_value(con, sample, monkeypatch):
     projected = values(compute_metrics(con, sample, "r1"))
     monkeypatch.setattr(metrics_module, "_meant", lambda nodes, ctes: None)  # every column
+    monkeypatch.setattr(metrics_module, "_PARSED", {})  # parsed again, with every column
     assert values(compute_metrics(con, sample, "r2")) == projected
+    assert all(columns is None for _, columns in metrics_module.parse_metrics(sample).values())
+
+
+def test_a_metric_edited_in_a_long_lived_process_is_run_as_edited(con, sample):
+    """What parse_metrics keeps is by the metric's text: `serve` runs every night in one
+    process, and programme.yaml may change between nights."""
+    def measured(sql: str) -> Decimal:
+        ind = sample.indicators[4].model_copy(update={"metric": sql})
+        edited = sample.model_copy(update={"indicators": [ind], "facts": []})
+        assert metrics_module.parse_metrics(edited)[ind.id][0] == {sql.rsplit(" ", 1)[1]}
+        return compute_metrics(con, edited, "r1")[0].value
+
+    assert measured("SELECT count(*) FROM job_fairs") == 5
+    assert measured("SELECT count(*) FROM visits") == con.execute(
+        "SELECT count(*) FROM visits WHERE programme_code = ? AND year = ?",
+        [sample.code, sample.year]).fetchone()[0] != 5  # fmt: skip
+    assert measured("SELECT count(*) FROM job_fairs") == 5
 
 
 @pytest.mark.parametrize(
