@@ -47,7 +47,7 @@ def store(con: duckdb.DuckDBPyConnection, run_id: str, programme_code: str, year
     for f in findings:
         d = f.as_dict(lang)
         rows.append({
-            **d, "run_id": run_id, "programme_code": programme_code, "year": str(year),
+            **d, "run_id": run_id, "programme_code": programme_code, "year": year,
             "evidence": json.dumps(d["evidence"], ensure_ascii=False),
             "status": "new" if f.fingerprint in new else "open", "label": f.label,
             "params": json.dumps(f.params, ensure_ascii=False, sort_keys=True, default=str),

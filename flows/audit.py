@@ -189,8 +189,6 @@ def missing_from(programme: Programme, missing: dict[str, tuple[str, ...]],
     return out
 
 
-
-
 def refused_files(con: duckdb.DuckDBPyConnection, programme: Programme, feedback_dir: Path,
                   folder: Path) -> list[tuple[str, str, str]]:  # fmt: skip
     """The county files that stand refused, each with the page telling its county what to fix:
