@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import gc
 import io
 import json
 import os
@@ -16,6 +17,7 @@ import random
 import re
 import shutil
 import time
+import weakref
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -27,6 +29,7 @@ import pytest
 from jixiao.checks.findings import ordered
 from jixiao.checks.records import query, record_findings
 from jixiao.flows.audit import report_path
+from jixiao.flows.nightly import heap_frozen
 from jixiao.ingest import intake
 from jixiao.sample.generate import write_csv, write_sample
 from jixiao.schemas.programme import load_programme, load_programme_folder
@@ -212,6 +215,45 @@ def audited(folder: Path, run_id: str) -> dict[str, list]:
     # What differs by design: the comparison with the run before (a re-audit finds nothing new).
     out["report.md"] = re.sub(r"与上次运行相比：新增 \d+ 条，已整改 \d+ 条。|（新增）", "", text)
     return out
+
+
+class _Held:
+    """An object in a reference cycle, which only the cyclic collector frees."""
+
+    def __init__(self):
+        self.me = self
+
+
+def test_a_night_walks_its_own_objects_and_leaves_the_rest_collectable():
+    """What the process held before a night is frozen while it runs (its collections do not
+    walk it), the night's own garbage is collected as it goes, and after the night, failed or
+    not, what it let go of is collected again."""
+    held = {"before": _Held()}
+    gone_before = weakref.ref(held["before"])
+    seen = {}
+
+    @heap_frozen
+    def night(fail: bool) -> None:
+        seen["frozen"] = gc.get_freeze_count()
+        mine = weakref.ref(_Held())  # the night's own cyclic garbage
+        del held["before"]  # held before the night, garbage during it
+        gc.collect()
+        seen["mine_gone"], seen["before_kept"] = mine() is None, gone_before() is not None
+        if fail:
+            raise ValueError("a failed night")
+
+    assert gc.get_freeze_count() == 0
+    night(False)
+    assert seen == {"frozen": seen["frozen"], "mine_gone": True, "before_kept": True}
+    assert seen["frozen"] > 1000  # the interpreter's and the libraries' objects
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert gone_before() is None
+
+    held["before"] = _Held()
+    with pytest.raises(ValueError):
+        night(True)
+    assert gc.get_freeze_count() == 0
 
 
 def test_a_night_with_nothing_changed_keeps_what_a_full_audit_would_give(tmp_path, prefect_api):
