@@ -128,11 +128,14 @@ def survey_answers(
     survey = programme.survey
     if survey is None:
         return {}
-    questions = ", ".join(f'"{q}"' for q in survey.questions)  # identifiers, validated
+    # One GROUP BY per question, not an UNPIVOT: that makes a row of every answer first
+    # (10 M for a national year's survey, 0.19 s against 0.05).
     rows = con.execute(
-        f'SELECT question, answer, count(*) FROM (UNPIVOT (SELECT {questions} FROM "{survey.sheet}" '
-        f"WHERE programme_code = ? AND year = ?) ON {questions} INTO NAME question VALUE answer) "
-        "GROUP BY ALL ORDER BY ALL",
+        " UNION ALL ".join(
+            f"SELECT '{q}', \"{q}\", count(*) FROM \"{survey.sheet}\" WHERE programme_code = $1 "
+            f'AND year = $2 AND "{q}" IS NOT NULL GROUP BY ALL'
+            for q in survey.questions  # identifiers, validated
+        ) + " ORDER BY ALL",
         [programme.code, programme.year],
     ).fetchall()
     out: dict[str, dict[str, int]] = {q: {} for q in survey.questions}
