@@ -17,7 +17,6 @@ import subprocess
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from importlib.metadata import version
 from pathlib import Path
@@ -220,38 +219,45 @@ def masked_errors(fn):
     return run
 
 
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Without the cyclic garbage collector (as a decorator: ``@gc_paused()``). What the night
-    reads before it knows whether anything changed (a national template, an entry for each of
-    some 15,000 county files) holds no reference cycles, but allocating it sets off
-    collections, each of which walks what the night has made so far."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
+def gc_paused(fn):
+    """``fn`` without the cyclic garbage collector. What the night reads before it knows
+    whether anything changed (a national template, an entry for each of some 15,000 county
+    files) holds no reference cycles, but allocating it sets off collections, each of which
+    walks what the night has made so far."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if not gc.isenabled():
+            return fn(*args, **kwargs)
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
             gc.enable()
 
+    return run
 
-@contextlib.contextmanager
-def heap_frozen() -> Iterator[None]:
-    """What the process held before frozen (gc.freeze) until the end (as a decorator:
-    ``@heap_frozen()``): a night's collections walk the night's own objects, not the modules,
-    Prefect's and GX's (some 600,000 objects once they are imported; two full collections a
-    night walking them cost 0.8 s at scale 1). What the night leaves behind is collected as
-    before."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+
+def heap_frozen(fn):
+    """``fn`` with what the process held before it frozen (gc.freeze) until it returns: a
+    night's collections walk the night's own objects, not the modules, Prefect's and GX's
+    (some 600,000 objects once they are imported; two full collections a night walking them
+    cost 0.8 s at scale 1). What the night leaves behind is collected as before."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        gc.freeze()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            gc.unfreeze()
+
+    return run
 
 
 @task(cache_policy=NO_CACHE)
 @masked_errors
-@gc_paused()
+@gc_paused
 def load_programmes(raw_dir: Path, lang: str) -> tuple[list[tuple[Path, Programme]], list[dict]]:
     """Every programme.yaml, read before anything is written; one that cannot be used skips
     its programme only."""
@@ -538,7 +544,7 @@ def _same(a: list[dict] | None, b: list[dict]) -> bool:
 
 @task(cache_policy=NO_CACHE)
 @masked_errors
-@gc_paused()
+@gc_paused
 def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out: Path,
                     run: dict, clock: float, lang: str) -> tuple[dict | None, Seen | None]:  # fmt: skip
     """This run's `runs` row when it would give what the last run gave, else None; and the
@@ -678,7 +684,7 @@ def publish(staging: Path, db_path: Path, out: Path, programmes: list[Programme]
 
 @flow(name="nightly")
 @masked_errors
-@heap_frozen()
+@heap_frozen
 def nightly(
     raw_dir: str = "data/raw",
     db: str = "data/curated/warehouse.duckdb",

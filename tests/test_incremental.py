@@ -232,7 +232,7 @@ def test_a_night_walks_its_own_objects_and_leaves_the_rest_collectable():
     gone_before = weakref.ref(held["before"])
     seen = {}
 
-    @heap_frozen()
+    @heap_frozen
     def night(fail: bool) -> None:
         seen["frozen"] = gc.get_freeze_count()
         mine = weakref.ref(_Held())  # the night's own cyclic garbage
