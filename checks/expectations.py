@@ -242,6 +242,13 @@ def _attached(con: duckdb.DuckDBPyConnection, since: Since) -> Iterator[bool]:
         con.execute("DETACH before")
 
 
+def _subject(q: Query) -> tuple:
+    """What `_subjects_there` selects, whatever else the rule's rows carry: its sheet, its
+    subject's column and the rows' conditions (`records._rows`: a person, a key, ``only``)."""
+    c, columns = q.check, q.check.columns()
+    return (c.sheet, q.key[0], columns.get("person"), columns.get("key"), getattr(c, "only", None))
+
+
 def _moved(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[str]:
     """The counties whose rows of a summary across counties a change in ``$by`` can alter:
     each group is filed under its first county, so every county where a subject with a row in
@@ -278,7 +285,7 @@ def summary_frames(con: duckdb.DuckDBPyConnection, programme: Programme, specs: 
     if since:
         con.execute("DELETE FROM summary_rows WHERE programme_code = $code AND year = $year "
                     "AND NOT list_contains($kept, summary)", scope | {"kept": [s.name for s in specs]})  # fmt: skip
-    frames = {}
+    frames, moved = {}, {}  # moved: `_moved`'s counties by subject (rules over the same people)
     across = reuse and since.before is not None
     with _attached(con, since) if across else contextlib.nullcontext(False) as before:
         for spec in specs:
@@ -292,7 +299,10 @@ def summary_frames(con: duckdb.DuckDBPyConnection, programme: Programme, specs: 
                 if q.per_county:
                     rows = f"SELECT * FROM ({q.rows}) WHERE {_in('county_code', 'by')}"
                 else:
-                    bound["by"] = _moved(con, q, bound)
+                    subject = _subject(q)
+                    if subject not in moved:
+                        moved[subject] = _moved(con, q, bound)
+                    bound["by"] = moved[subject]
                     rows = f'SELECT * FROM ({q.rows}) WHERE "{q.key[0]}" IN ({_subjects_there(q)})'
                 part = SUMMARIES[spec.rule_id][1](replace(q, rows=rows), programme.year)[0]
                 shape = ", ".join(f'"{name}": "{kind}"' for name, kind, *_ in con.execute(

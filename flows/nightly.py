@@ -219,40 +219,42 @@ def masked_errors(fn):
     return run
 
 
-def gc_paused(fn):
-    """``fn`` without the cyclic garbage collector. What the night reads before it knows
-    whether anything changed (a national template, an entry for each of some 15,000 county
-    files) holds no reference cycles, but allocating it sets off collections, each of which
-    walks what the night has made so far."""
+def _bracketed(enter, leave):
+    """A decorator: ``enter()`` before the function, ``leave(what enter returned)`` after it,
+    however it ends. A plain ``functools.wraps`` closure, which Dask pickles with the task it
+    wraps (a contextlib decorator holds a generator, which it cannot)."""
 
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        if not gc.isenabled():
-            return fn(*args, **kwargs)
-        gc.disable()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            gc.enable()
+    def decorate(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            entered = enter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                leave(entered)
 
-    return run
+        return run
+
+    return decorate
 
 
-def heap_frozen(fn):
-    """``fn`` with what the process held before it frozen (gc.freeze) until it returns: a
-    night's collections walk the night's own objects, not the modules, Prefect's and GX's
-    (some 600,000 objects once they are imported; two full collections a night walking them
-    cost 0.8 s at scale 1). What the night leaves behind is collected as before."""
+def _gc_off() -> bool:
+    enabled = gc.isenabled()
+    gc.disable()
+    return enabled
 
-    @functools.wraps(fn)
-    def run(*args, **kwargs):
-        gc.freeze()
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            gc.unfreeze()
 
-    return run
+# A function without the cyclic garbage collector. What the night reads before it knows
+# whether anything changed (a national template, an entry for each of some 15,000 county
+# files) holds no reference cycles, but allocating it sets off collections, each of which
+# walks what the night has made so far.
+gc_paused = _bracketed(_gc_off, lambda enabled: enabled and gc.enable())
+
+# A function with what the process held before it frozen (gc.freeze) until it returns: a
+# night's collections walk the night's own objects, not the modules, Prefect's and GX's (some
+# 600,000 objects once they are imported; two full collections a night walking them cost
+# 0.8 s at scale 1). What the night leaves behind is collected as before.
+heap_frozen = _bracketed(gc.freeze, lambda _: gc.unfreeze())
 
 
 @task(cache_policy=NO_CACHE)
