@@ -51,7 +51,7 @@ from typing import Any, Literal
 import duckdb
 
 from jixiao.checks.catalogue import rule
-from jixiao.checks.records import Query, params, query, values
+from jixiao.checks.records import Query, params, query, subject, values
 from jixiao.said import Said
 from jixiao.schemas.programme import Programme, RecordCheck
 
@@ -242,13 +242,6 @@ def _attached(con: duckdb.DuckDBPyConnection, since: Since) -> Iterator[bool]:
         con.execute("DETACH before")
 
 
-def _subject(q: Query) -> tuple:
-    """What `_subjects_there` selects, whatever else the rule's rows carry: its sheet, its
-    subject's column and the rows' conditions (`records._rows`: a person, a key, ``only``)."""
-    c, columns = q.check, q.check.columns()
-    return (c.sheet, q.key[0], columns.get("person"), columns.get("key"), getattr(c, "only", None))
-
-
 def _moved(con: duckdb.DuckDBPyConnection, q: Query, bound: dict) -> list[str]:
     """The counties whose rows of a summary across counties a change in ``$by`` can alter:
     each group is filed under its first county, so every county where a subject with a row in
@@ -299,10 +292,10 @@ def summary_frames(con: duckdb.DuckDBPyConnection, programme: Programme, specs: 
                 if q.per_county:
                     rows = f"SELECT * FROM ({q.rows}) WHERE {_in('county_code', 'by')}"
                 else:
-                    subject = _subject(q)
-                    if subject not in moved:
-                        moved[subject] = _moved(con, q, bound)
-                    bound["by"] = moved[subject]
+                    who = subject(q)
+                    if who not in moved:
+                        moved[who] = _moved(con, q, bound)
+                    bound["by"] = moved[who]
                     rows = f'SELECT * FROM ({q.rows}) WHERE "{q.key[0]}" IN ({_subjects_there(q)})'
                 part = SUMMARIES[spec.rule_id][1](replace(q, rows=rows), programme.year)[0]
                 shape = ", ".join(f'"{name}": "{kind}"' for name, kind, *_ in con.execute(

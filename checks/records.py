@@ -129,23 +129,39 @@ def values(programme: Programme, check: RecordCheck) -> dict:
             "deadline": getattr(check, "deadline", None)}  # fmt: skip
 
 
-def _rows(check: RecordCheck, *derived: tuple[str, str], only: str | None = None) -> str:
-    """The check's sheet in this programme and year: every declared column under its
-    parameter's name (a person as its hash; NULL for an optional column not declared), the
-    person's ``derived`` warehouse columns (name, column: its region, its age), the county
-    and the lineage. A row without the finding's subject (a person, a key) is left out;
-    ``only``: a boolean column the rows must have true."""
+def _columns(check: RecordCheck, *derived: tuple[str, str]) -> dict[str, str]:
+    """Each declared column under its parameter's name (a person as its hash; NULL for an
+    optional column not declared), and the person's ``derived`` warehouse columns."""
     columns = {p: "NULL" for p in check.column_parameters()}
     columns |= {p: _quoted(hash_column(c) if p == "person" else c)
                 for p, c in check.columns().items()}  # fmt: skip
-    columns |= {name: _quoted(column) for name, column in derived}
-    select = ", ".join(f"{sql} AS {_quoted(name)}" for name, sql in columns.items())
+    return columns | {name: _quoted(column) for name, column in derived}
+
+
+def _where(check: RecordCheck, columns: dict[str, str]) -> list[str]:
+    """The programme and year, the finding's subject (a person, a key) present, and the
+    check's ``only`` column true."""
     where = [_SCOPE, *(f"{columns[p]} IS NOT NULL" for p in ("person", "key") if p in columns)]
-    where += [_quoted(only)] if only else []
+    return where + ([_quoted(check.only)] if getattr(check, "only", None) else [])
+
+
+def _rows(check: RecordCheck, *derived: tuple[str, str]) -> str:
+    """The check's sheet in this programme and year: every declared column, the ``derived``
+    ones (name, column: the person's region, age), the county and the lineage, of the rows
+    `_where` keeps."""
+    columns = _columns(check, *derived)
+    select = ", ".join(f"{sql} AS {_quoted(name)}" for name, sql in columns.items())
     return (
         f"SELECT {select}, county_code, source_file, source_sheet, source_row "
-        f"FROM {_quoted(check.sheet)} WHERE {' AND '.join(where)}"
+        f"FROM {_quoted(check.sheet)} WHERE {' AND '.join(_where(check, columns))}"
     )
+
+
+def subject(q: Query) -> tuple:
+    """What decides which subjects (``q.key[0]``) a rule's rows hold in a county: its sheet,
+    the subject's column and the rows' conditions. Rules with the same subject share them."""
+    columns = _columns(q.check)
+    return (q.check.sheet, columns[q.key[0]], *_where(q.check, columns))
 
 
 def _duplicate(c: DuplicatePayment) -> Query:
@@ -187,7 +203,7 @@ def _counted_twice(c: CountedTwice) -> Query:
     places = "count(DISTINCT (county_code, across))"
     return Query(
         c,
-        _rows(c, only=c.only),
+        _rows(c),
         ("key",),
         f"{places} AS places, min(name) AS item",
         having=f"{places} > 1",
