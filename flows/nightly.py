@@ -157,7 +157,8 @@ def programme_files(programmes: list[tuple[Path, Programme]], audits: list[Audit
 
 
 # What `nothing_changed` found of each programme (by code and year): its county files as
-# discovered, and each one's status and SHA-256 by label (the stat cache's, or hashed now).
+# discovered, and the status and SHA-256 of those it knew, by label (the stat cache's, or
+# hashed now); a file absent from them is for `ingest` to hash as it reads it.
 Seen = dict[tuple[str, int], tuple[list[Submission], dict[str, tuple[Stat, str]]]]
 
 
@@ -605,11 +606,17 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     except HashKeyError:  # the full run says why
         return None, None
     inputs, seen, hashed, limits = [], {}, {}, Limits.from_env()
+    last_sha = {(i["programme"], i["year"], i["file"]): i["sha256"] for i in before}
+    # Once a file is known to differ from the last run's, the run is a full one: the files the
+    # cache cannot vouch for after it are left for `ingest`, which hashes them as it reads them.
+    moved = False
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
         stats, subs = {}, submissions(programme_dir, programme.county_template, lang)
         for sub in subs:
             file = file_label(sub.rel, key)
             sha = cached_sha(sub.path, cache.get(file))
+            if sha is None and moved:
+                continue
             if sha is None:  # not vouched for: hashed, and known by the cache from now on
                 try:
                     st = Stat.of(sub.path)
@@ -622,11 +629,14 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
             else:
                 st = cache[file][0]
             stats[file] = (st, sha)
+            moved = moved or sha != last_sha.get((programme.code, programme.year, file))
             inputs.append({"programme": programme.code, "year": programme.year, "file": file,
                            "sha256": sha})  # fmt: skip
         seen[programme.code, programme.year] = (subs, stats)
+    if moved or not _same(before, inputs):
+        return None, seen
     files = programme_files(programmes, [], lang)
-    if not (_same(before, inputs) and _same(json.loads(last[8] or "null"), files)):
+    if not _same(json.loads(last[8] or "null"), files):
         return None, seen
     row = run | {
         "finished_at": dt.datetime.now(dt.UTC),

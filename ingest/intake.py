@@ -276,7 +276,10 @@ class Ledger:
     named: set[str] = field(default_factory=set)
 
     @classmethod
-    def read(cls, con: duckdb.DuckDBPyConnection, programme: Programme) -> Ledger:
+    def read(cls, con: duckdb.DuckDBPyConnection, programme: Programme,
+             stats: dict[str, tuple[Stat, str]] | None = None) -> Ledger:  # fmt: skip
+        """The programme's ledger; ``stats``: its files' status and hash as the run already
+        knows them, in place of the stat cache."""
         def rows(sql: str) -> list[tuple]:
             return con.execute(sql, [programme.code, programme.year]).fetchall()
 
@@ -298,7 +301,7 @@ class Ledger:
             {(ref, fields): {county: set(values) for county, values in rows(
                 f"SELECT county_code, list(concat_ws(chr(31), {', '.join(fields)})) "
                 f"FROM {ref} WHERE {scope} GROUP BY 1")} for ref, fields in referenced(template)},
-            stat_cache(con, programme),
+            stat_cache(con, programme) if stats is None else stats,
         )  # fmt: skip
 
     def unchanged(self, file: str, path: Path) -> bool:
@@ -469,11 +472,12 @@ def process(subs: list[Submission], ctx: Context,
     ``seen``: what the run already knows of the files, by label (each one's status and
     SHA-256, vouched for by the stat cache or hashed this run: flows.nightly.nothing_changed),
     so that no file is looked at twice; a file whose hash is the one last processed is
-    skipped, the others are read (and hashed again, as their status may have moved)."""
+    skipped, the others, and those ``seen`` leaves out, are read (and hashed again, as their
+    status may have moved)."""
     programme = ctx.programme
     template = programme.county_template
     learn_words(template.words)
-    ledger = Ledger.read(ctx.con, programme)
+    ledger = Ledger.read(ctx.con, programme, seen)
     # A path names the file wherever it is logged, stored or shown: masked, and the same
     # night after night, so that it still tells a file from its earlier versions.
     subs = [replace(sub, rel=file_label(sub.rel, ctx.hash_key)) for sub in subs]
@@ -481,7 +485,6 @@ def process(subs: list[Submission], ctx: Context,
     if seen is None:
         known = [ledger.unchanged(sub.rel, sub.path) for sub in subs]  # not even hashed
     else:
-        ledger.stats = seen
         known = [sub.rel in seen and seen[sub.rel][1] == ledger.last_sha.get(sub.rel)
                  for sub in subs]  # fmt: skip
     jobs = [

@@ -19,6 +19,7 @@ import pytest
 from openpyxl import load_workbook
 
 from jixiao.flows.nightly import nightly
+from jixiao.ingest import intake
 from jixiao.ingest.layout import locate
 from jixiao.ingest.problems import FileRefused
 from jixiao.ingest.readers import read_csv, read_workbook
@@ -393,11 +394,12 @@ def test_second_run_skips_unchanged_files(demo):
     assert query(db, "SELECT count(*) FROM runs") == [(2,)]
 
 
-def withdraw_one_visit(raw: Path) -> None:
-    """County 530112 resubmits its visits CSV with the last row removed."""
-    visits = sample_folder(raw) / "counties" / "530112" / "visits.csv"
-    lines = visits.read_text(encoding="utf-8-sig").splitlines()
-    visits.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8-sig")
+def withdraw_one_visit(raw: Path, county: str = "530112") -> None:
+    """A county (530112 unless told) resubmits its visits CSV, in its encoding, with the last
+    row removed."""
+    visits = sample_folder(raw) / "counties" / county / "visits.csv"
+    lines = visits.read_bytes().splitlines()  # no GB18030 character holds a line-end byte
+    visits.write_bytes(b"\n".join(lines[:-1]) + b"\n")
 
 
 def test_changed_file_only_is_processed(demo, tmp_path):
@@ -428,6 +430,33 @@ def test_changed_file_only_is_processed(demo, tmp_path):
     assert len(files) == 10 and files["西山区"] == "counties/530112/visits.csv"
     assert {r for r, _, _ in new} <= {"REPORT.RECORDS_PROVISIONAL", "REPORT.SCORE_DIFFERS"}
     assert [a.resolved for a in result["audits"]] == [2]  # the two score findings it replaced
+
+
+def test_a_changed_night_hashes_each_file_it_reads_and_one_more_to_tell(prefect_api, tmp_path,
+                                                                        monkeypatch):
+    """Nothing-changed's look hashes the files the stat cache cannot vouch for only until one
+    differs from the last run's; ingest then hashes each changed file as it reads it."""
+    raw, curated = tmp_path / "raw", tmp_path / "curated"
+    write_sample(raw)
+    time.sleep(intake.RACY_NS / 1e9)  # the files older than a tick: the cache can vouch for them
+    run = {"raw_dir": str(raw), "db": str(curated / "warehouse.duckdb"), "out": str(curated / "reports")}
+    assert nightly(**run)["status"] == "completed"
+    for county in ("530112", "530114"):
+        withdraw_one_visit(raw, county)
+    hashed: list[str] = []
+    sha256_of = intake.sha256_of
+
+    def counted(path: Path) -> str:
+        hashed.append(path.relative_to(sample_folder(raw)).as_posix())
+        return sha256_of(path)
+
+    monkeypatch.setattr(intake, "sha256_of", counted)
+    result = nightly(**run)
+    changed = ["counties/530112/visits.csv", "counties/530114/visits.csv"]
+    assert sorted((o.file, o.status) for o in result["outcomes"]) == [(f, "accepted") for f in changed]
+    county_files = sorted(f for f in hashed if f.startswith("counties/"))
+    assert county_files in ([changed[0], *changed], [*changed, changed[1]])  # not twice each
+    assert result["files_skipped"] == result["files_seen"] - 2
 
 
 def test_reader_keeps_reading_during_a_run(demo, tmp_path, prefect_api):
