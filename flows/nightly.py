@@ -557,8 +557,8 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     That is when the last run completed (or was itself such a run), with this code, rule
     catalogue, libraries, hashing key, input folder and options, and no input changed since:
     the same county files (known by the stat cache, ingest.intake.Stat, or hashed when it
-    cannot vouch for them), programme.yaml, reports and reviews/ workbooks, each with the same
-    SHA-256. The run then records itself in the published warehouse (status ``unchanged``,
+    cannot vouch for them, unless their size or a new name already says they changed),
+    programme.yaml, reports and reviews/ workbooks, each with the same SHA-256. The run then records itself in the published warehouse (status ``unchanged``,
     every file skipped, and the stat cache brought up to date) and leaves its reports,
     feedback pages and findings as they are: they still name the run that audited them, and
     「新增」 still means new at that audit. A warehouse someone holds open (DuckDB then
@@ -607,33 +607,35 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
         return None, None
     inputs, seen, hashed, limits = [], {}, {}, Limits.from_env()
     last_sha = {(i["programme"], i["year"], i["file"]): i["sha256"] for i in before}
-    # Once a file is known to differ from the last run's, the run is a full one: the files the
-    # cache cannot vouch for after it are left for `ingest`, which hashes them as it reads them.
-    moved = False
+    changed = False  # a county file its status alone shows is not what the last run read
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
         stats, subs = {}, submissions(programme_dir, programme.county_template, lang)
         for sub in subs:
             file = file_label(sub.rel, key)
-            sha = cached_sha(sub.path, cache.get(file))
-            if sha is None and moved:
-                continue
-            if sha is None:  # not vouched for: hashed, and known by the cache from now on
+            cached, was = cache.get(file), last_sha.get((programme.code, programme.year, file))
+            sha = cached_sha(sub.path, cached)
+            if sha is None:  # not vouched for
                 try:
                     st = Stat.of(sub.path)
-                    sha = content_sha(sub.path, st, limits)[0] if st else None
                 except OSError:
                     st = None
                 if st is None:  # a link, or gone: the full run says what it is
                     return None, None
+                if was is None or (cached and cached[1] == was and cached[0].size != st.size):
+                    changed = True  # not hashed here: `ingest` hashes it as it reads it
+                    continue
+                try:  # hashed, and known by the cache from now on
+                    sha = content_sha(sub.path, st, limits)[0]
+                except OSError:
+                    return None, None
                 hashed[programme.code, programme.year] = programme
             else:
-                st = cache[file][0]
+                st = cached[0]
             stats[file] = (st, sha)
-            moved = moved or sha != last_sha.get((programme.code, programme.year, file))
             inputs.append({"programme": programme.code, "year": programme.year, "file": file,
                            "sha256": sha})  # fmt: skip
         seen[programme.code, programme.year] = (subs, stats)
-    if moved or not _same(before, inputs):
+    if changed or not _same(before, inputs):
         return None, seen
     files = programme_files(programmes, [], lang)
     if not _same(json.loads(last[8] or "null"), files):
