@@ -472,8 +472,8 @@ def process(subs: list[Submission], ctx: Context,
     ``seen``: what the run already knows of the files, by label (each one's status and
     SHA-256, vouched for by the stat cache or hashed this run: flows.nightly.nothing_changed),
     so that no file is looked at twice; a file whose hash is the one last processed is
-    skipped, the others, and those ``seen`` leaves out, are read (and hashed again, as their
-    status may have moved)."""
+    skipped; the others, and those ``seen`` leaves out, are read and hashed (again for those
+    it holds: their status may have moved)."""
     programme = ctx.programme
     template = programme.county_template
     learn_words(template.words)
