@@ -47,7 +47,6 @@ from jixiao.ingest.intake import (
     Context,
     Outcome,
     Stat,
-    cached_sha,
     content_sha,
     process,
     sha256_of,
@@ -558,8 +557,9 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
     catalogue, libraries, hashing key, input folder and options, and no input changed since:
     the same county files (known by the stat cache, ingest.intake.Stat, or hashed when it
     cannot vouch for them, unless their size or a new name already says they changed),
-    programme.yaml, reports and reviews/ workbooks, each with the same SHA-256. The run then records itself in the published warehouse (status ``unchanged``,
-    every file skipped, and the stat cache brought up to date) and leaves its reports,
+    programme.yaml, reports and reviews/ workbooks, each with the same SHA-256. The run then
+    records itself in the published warehouse (status ``unchanged``, every file skipped, and
+    the stat cache brought up to date) and leaves its reports,
     feedback pages and findings as they are: they still name the run that audited them, and
     「新增」 still means new at that audit. A warehouse someone holds open (DuckDB then
     refuses a writer), or one that needs repair or migration, is left to the full run, and
@@ -613,24 +613,23 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
         for sub in subs:
             file = file_label(sub.rel, key)
             cached, was = cache.get(file), last_sha.get((programme.code, programme.year, file))
-            sha = cached_sha(sub.path, cached)
-            if sha is None:  # not vouched for
+            try:
+                now = Stat.of(sub.path)
+            except OSError:
+                now = None
+            if now is None:  # a link, or gone: the full run says what it is
+                return None, None
+            if cached and cached[0].same_file(now):
+                st, sha = cached
+            elif was is None or (cached and cached[1] == was and cached[0].size != now.size):
+                changed = True  # not hashed here: `ingest` hashes it as it reads it
+                continue
+            else:  # hashed, and known by the cache from now on
                 try:
-                    st = Stat.of(sub.path)
-                except OSError:
-                    st = None
-                if st is None:  # a link, or gone: the full run says what it is
-                    return None, None
-                if was is None or (cached and cached[1] == was and cached[0].size != st.size):
-                    changed = True  # not hashed here: `ingest` hashes it as it reads it
-                    continue
-                try:  # hashed, and known by the cache from now on
-                    sha = content_sha(sub.path, st, limits)[0]
+                    st, sha = now, content_sha(sub.path, now, limits)[0]
                 except OSError:
                     return None, None
                 hashed[programme.code, programme.year] = programme
-            else:
-                st = cached[0]
             stats[file] = (st, sha)
             inputs.append({"programme": programme.code, "year": programme.year, "file": file,
                            "sha256": sha})  # fmt: skip
