@@ -607,7 +607,7 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
         return None, None
     inputs, seen, hashed, limits = [], {}, {}, Limits.from_env()
     last_sha = {(i["programme"], i["year"], i["file"]): i["sha256"] for i in before}
-    changed = False  # a county file its status alone shows is not what the last run read
+    changed = False  # a county file that is not what the last run read under its name
     for (programme_dir, programme), cache in zip(programmes, caches, strict=True):
         stats, subs = {}, submissions(programme_dir, programme.county_template, lang)
         for sub in subs:
@@ -630,11 +630,14 @@ def nothing_changed(programmes: list[tuple[Path, Programme]], db_path: Path, out
                 except OSError:
                     return None, None
                 hashed[programme.code, programme.year] = programme
+            changed |= sha != was
             stats[file] = (st, sha)
             inputs.append({"programme": programme.code, "year": programme.year, "file": file,
                            "sha256": sha})  # fmt: skip
         seen[programme.code, programme.year] = (subs, stats)
-    if changed or not _same(before, inputs):
+    # The same files as the last run's, each with its hash (a file's label is its own): none
+    # gone either.
+    if changed or not len(inputs) == len(last_sha) == len(before):
         return None, seen
     files = programme_files(programmes, [], lang)
     if not _same(json.loads(last[8] or "null"), files):

@@ -16,7 +16,7 @@ import stat
 import time
 import traceback
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -263,14 +263,16 @@ def mask(problems: list[Problem], names: Names, template: Template) -> list[Prob
 @dataclass
 class Ledger:
     """What the warehouse already holds for a programme (its code and year), read once and
-    kept up to date as files are decided, so that no file costs a query."""
+    kept up to date as files are decided, so that no file costs a query. Of the counties'
+    rows it holds those of the counties whose files the run reads (`hold`)."""
 
     last_sha: dict[str, str]  # file -> sha256 last processed under that name
     accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
-    loaded: set[tuple[str, str]]  # (county, sheet) with rows or stated totals in the warehouse
-    # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
-    keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]]
     stats: dict[str, tuple[Stat, str]]  # file -> its status when hashed, and the hash (file_stats)
+    loaded: set[tuple[str, str]] = field(default_factory=set)  # (county, sheet) with rows or
+    # stated totals in the warehouse
+    # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
+    keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]] = field(default_factory=dict)
     # names this run's batches already stored (insert_names): a name recurs in batch after
     # batch, and is hashed once
     named: set[str] = field(default_factory=set)
@@ -278,31 +280,40 @@ class Ledger:
     @classmethod
     def read(cls, con: duckdb.DuckDBPyConnection, programme: Programme,
              stats: dict[str, tuple[Stat, str]] | None = None) -> Ledger:  # fmt: skip
-        """The programme's ledger; ``stats``: its files' status and hash as the run already
-        knows them, in place of the stat cache."""
-        def rows(sql: str) -> list[tuple]:
-            return con.execute(sql, [programme.code, programme.year]).fetchall()
-
-        scope = "programme_code = $1 AND year = $2"
+        """The programme's ledger, before `hold`; ``stats``: its files' status and hash as the
+        run already knows them, in place of the stat cache."""
+        scope = [programme.code, programme.year]
         accepted: dict[str, dict[str, tuple[int, frozenset[str]]]] = {}
-        for county, file, version, sheets in rows(
-            f"SELECT county_code, file, version, sheets FROM ingest_log WHERE {scope} "
-            "AND status = 'accepted'"
-        ):
+        for county, file, version, sheets in con.execute(
+            "SELECT county_code, file, version, sheets FROM ingest_log WHERE programme_code = ? "
+            "AND year = ? AND status = 'accepted'", scope
+        ).fetchall():
             accepted.setdefault(county, {})[file] = (version, frozenset(sheets))
-        template = programme.county_template
+        last = latest_log_entries("programme_code, year, file")
         return cls(
-            dict(rows("SELECT file, sha256 FROM "
-                      f"{latest_log_entries('programme_code, year, file')} WHERE {scope}")),
+            dict(con.execute(f"SELECT file, sha256 FROM {last} WHERE programme_code = ? "
+                             "AND year = ?", scope).fetchall()),
             accepted,
-            {(county, key) for key in template.sheets for (county,) in
-             rows(f"SELECT county_code FROM {key} WHERE {scope} UNION SELECT county_code FROM "
-                  f"{STATED_TOTALS.name} WHERE {scope} AND sheet = '{key}'")},
-            {(ref, fields): {county: set(values) for county, values in rows(
-                f"SELECT county_code, list(concat_ws(chr(31), {', '.join(fields)})) "
-                f"FROM {ref} WHERE {scope} GROUP BY 1")} for ref, fields in referenced(template)},
             stat_cache(con, programme) if stats is None else stats,
         )  # fmt: skip
+
+    def hold(self, con: duckdb.DuckDBPyConnection, programme: Programme,
+             counties: Collection[str]) -> None:
+        """Which sheets of ``counties`` have rows (or stated totals) in the warehouse, and the
+        values its foreign keys refer to there: what deciding those counties' files asks,
+        read for them alone (a night that reads a few counties' files does not read every
+        county's keys)."""
+        def rows(sql: str) -> list[tuple]:
+            return con.execute(sql, [programme.code, programme.year, list(counties)]).fetchall()
+
+        scope = "programme_code = $1 AND year = $2 AND county_code IN (SELECT unnest($3))"
+        template = programme.county_template
+        self.loaded = {(county, key) for key in template.sheets for (county,) in rows(
+            f"SELECT county_code FROM {key} WHERE {scope} UNION SELECT county_code FROM "
+            f"{STATED_TOTALS.name} WHERE {scope} AND sheet = '{key}'")}  # fmt: skip
+        self.keys = {(ref, fields): {county: set(values) for county, values in rows(
+            f"SELECT county_code, list(concat_ws(chr(31), {', '.join(fields)})) "
+            f"FROM {ref} WHERE {scope} GROUP BY 1")} for ref, fields in referenced(template)}  # fmt: skip
 
     def unchanged(self, file: str, path: Path) -> bool:
         """Whether the file is known, by the stat cache, to hold what was last processed under
@@ -491,6 +502,8 @@ def process(subs: list[Submission], ctx: Context,
         (sub, ledger.last_sha.get(sub.rel), c is not None, template)
         for sub, c, k in zip(subs, counties, known, strict=True) if not k
     ]
+    ledger.hold(ctx.con, programme,
+                {c for c, k in zip(counties, known, strict=True) if not k and c is not None})
     reads = _reads(jobs)
     stats = {sub.rel: ledger.stats[sub.rel] for sub, k in zip(subs, known, strict=True) if k}
     batch: list[_File | Outcome] = []

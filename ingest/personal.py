@@ -450,6 +450,7 @@ def mask_text(text: str, names: Collection[str] = ()) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a night labels each county file twice (flows.nightly)
 def file_label(rel: str, key: bytes) -> str:
     """A submitted file's path as it is logged, stored and shown: masked like any text. Two
     files whose masked paths would be the same must not share a log line or a feedback page,

@@ -1087,7 +1087,10 @@ def test_every_name_a_template_accepts_is_usable_in_sql() -> None:
             sheet = programme.county_template.sheets[w]
             frame = pl.DataFrame({w: [w], "amount": [Decimal("1.50")], FILE: [0], ROW: [2]})
             insert_rows(con, sheet, warehouse_rows(frame, sheet, lineage), KEY)
-        assert Ledger.read(con, programme).keys == {(w, (w,)): {"530102": {w}} for w in words}
+        ledger = Ledger.read(con, programme)
+        ledger.hold(con, programme, ["530102"])
+        assert ledger.keys == {(w, (w,)): {"530102": {w}} for w in words}
+        assert ledger.loaded == {("530102", w) for w in words}
         assert {m.value for m in compute_metrics(con, programme, "t")} == {Decimal("1.5")}
         for w in words:
             delete_county_rows(con, w, programme, ["530102"])
