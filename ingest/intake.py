@@ -299,8 +299,8 @@ class Ledger:
 
     def hold(self, con: duckdb.DuckDBPyConnection, programme: Programme,
              counties: Collection[str]) -> None:
-        """Which sheets of ``counties`` have rows (or stated totals) in the warehouse, and the
-        values its foreign keys refer to there: what deciding those counties' files asks,
+        """Which sheets of ``counties`` have rows (or stated totals) in the warehouse, and
+        their values that foreign keys refer to: what deciding those counties' files asks,
         read for them alone (a night that reads a few counties' files does not read every
         county's keys)."""
         def rows(sql: str) -> list[tuple]:
