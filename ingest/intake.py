@@ -269,8 +269,8 @@ class Ledger:
     last_sha: dict[str, str]  # file -> sha256 last processed under that name
     accepted: dict[str, dict[str, tuple[int, frozenset[str]]]]  # county -> file -> version, sheets
     stats: dict[str, tuple[Stat, str]]  # file -> its status when hashed, and the hash (file_stats)
-    loaded: set[tuple[str, str]] = field(default_factory=set)  # (county, sheet) with rows or
-    # stated totals in the warehouse
+    # (county, sheet) with rows or stated totals in the warehouse
+    loaded: set[tuple[str, str]] = field(default_factory=set)
     # (sheet, its fields a foreign key refers to) -> county -> the values in the warehouse
     keys: dict[tuple[str, tuple[str, ...]], dict[str, set[str]]] = field(default_factory=dict)
     # names this run's batches already stored (insert_names): a name recurs in batch after
