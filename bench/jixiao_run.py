@@ -44,7 +44,7 @@ TIMED = (
     ("jixiao.flows.nightly", "refresh_budget_lines", "load.budget_lines"),
     ("jixiao.flows.nightly", "submissions", "read.discover"),
     ("jixiao.flows.nightly", "load_programme_folder", "read.programme_yaml"),
-    ("jixiao.flows.audit", "compute_metrics", "score.metrics"),
+    ("jixiao.flows.audit", "metrics_beside", "score.metrics"),
     ("jixiao.flows.audit", "store_metrics", "score.metrics"),
     ("jixiao.flows.audit", "claimed_scores", "score.scorecard"),
     ("jixiao.flows.audit", "score", "score.scorecard"),

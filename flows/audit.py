@@ -50,13 +50,12 @@ from jixiao.schemas.vocabulary import load_vocabulary
 from jixiao.schemas.warehouse import SCORES, latest_log_entries
 from jixiao.scoring import (
     claimed_scores,
-    compute_metrics,
     score,
     score_findings,
     scorecard_rows,
     store_metrics,
 )
-from jixiao.scoring.metrics import Source, parse_metrics, sources
+from jixiao.scoring.metrics import Source, metrics_beside, parse_metrics, sources
 
 
 @dataclass
@@ -286,14 +285,16 @@ def audit_programme(con: duckdb.DuckDBPyConnection, programme_dir: Path, program
     folder = under(out_dir, str(programme.year), programme.code)
     staged = staged_folder(out_dir, programme.year, programme.code)
     vocab = load_vocabulary(programme.vocabulary)
-    metrics = compute_metrics(con, programme, run_id)
+    path = report_path(programme_dir)
+    names = partial(known_names, con, programme, key=hash_key)
+    metrics, report = metrics_beside(
+        con, programme, run_id,
+        lambda: audit_report(path, programme, names) if path else ReportAudit(None, [], []),
+    )  # fmt: skip
     store_metrics(con, metrics)
     checkpoint("audit.metrics_stored")
     values = {m.indicator_id: m.value for m in metrics if m.value is not None}
 
-    path = report_path(programme_dir)
-    names = partial(known_names, con, programme, key=hash_key)
-    report = audit_report(path, programme, names) if path else ReportAudit(None, [], [])
     if path:
         replace_claims(con, programme, path.name, report.sha256, report.claims)
         checkpoint("audit.claims_replaced")

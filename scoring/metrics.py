@@ -28,9 +28,11 @@ import datetime as dt
 import json
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 import duckdb
 
@@ -40,6 +42,7 @@ from jixiao.schemas.programme import Fact, Indicator, Programme
 from jixiao.schemas.warehouse import BUDGET_LINES, METRICS
 
 VALUE_PLACES = Decimal("0.000001")  # metrics.value is DECIMAL(38,6)
+T = TypeVar("T")
 
 
 class MetricError(SaidError):
@@ -90,6 +93,15 @@ def compute_metrics(
 ) -> list[Metric]:
     """Every measurable indicator's actual, and every fact, for ``programme``; raises
     MetricError, naming the first indicator whose metric is refused or fails."""
+    return metrics_beside(con, programme, run_id, lambda: None)[0]
+
+
+def metrics_beside(con: duckdb.DuckDBPyConnection, programme: Programme, run_id: str,
+                   work: Callable[[], T]) -> tuple[list[Metric], T]:  # fmt: skip
+    """`compute_metrics` while ``work()`` runs: the sandbox is filled here (from ``con``), then
+    its queries run on a thread of their own, which touches the sandbox only and holds no lock
+    of Python's while DuckDB runs them, and ``work`` (the report's check, which is Python's)
+    in this one. When both are done, ``work``'s exception is raised, else the metrics'."""
     measurable = [*(i for i in programme.indicators if i.metric), *programme.facts]
     needed: dict[str, frozenset[str] | None] = {}  # table -> the columns its metrics can mean
     for tables, columns in parse_metrics(programme).values():
@@ -99,10 +111,13 @@ def compute_metrics(
     limits = Limits.from_env()
     box = sandbox(con, programme, needed, limits.metric_mb)
     try:
-        return [_metric(box, programme, run_id, ind, limits.metric_seconds)
-                for ind in measurable]  # fmt: skip
+        with ThreadPoolExecutor(1, thread_name_prefix="jixiao-metrics") as pool:
+            metrics = pool.submit(lambda: [_metric(box, programme, run_id, ind, limits.metric_seconds)
+                                           for ind in measurable])  # fmt: skip
+            done = work()
+            return metrics.result(), done
     finally:
-        box.close()
+        box.close()  # the pool's thread has ended: leaving its block waited for it
 
 
 @dataclass(frozen=True)

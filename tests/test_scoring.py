@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -475,6 +476,41 @@ def test_metric_must_be_one_value_of_the_right_type(con, sample, index, sql, exp
     with pytest.raises(MetricError, match=expected):
         compute_metrics(con, sample.model_copy(update={"indicators": [ind]}), "r1")
     assert con.execute("SELECT count(*) FROM job_fairs").fetchone()[0] == 5
+
+
+def test_the_metrics_run_beside_the_work_and_end_before_it_returns(con, sample, monkeypatch):
+    """metrics_beside (the nightly audit's: the report is checked meanwhile): the metrics'
+    queries on a thread of their own, the work in the caller's, the values those of the
+    metrics alone; a failure on either side is raised once both are done, the work's first,
+    and the sandbox is closed only then."""
+    alone = values(compute_metrics(con, sample, "r1"))
+    ran, boxes = [], []
+    run, fill = metrics_module._metric, metrics_module.sandbox
+
+    def metric(box, *args):
+        ran.append(threading.current_thread())
+        return run(box, *args)
+
+    monkeypatch.setattr(metrics_module, "_metric", metric)
+    monkeypatch.setattr(metrics_module, "sandbox", lambda *a: boxes.append(fill(*a)) or boxes[-1])
+    worked = []
+    got, done = metrics_module.metrics_beside(
+        con, sample, "r1", lambda: worked.append(threading.current_thread()) or "checked")
+    assert values(got) == alone and done == "checked"
+    assert worked == [threading.current_thread()] and len(ran) == len(alone)
+    assert {t.name.split("_")[0] for t in ran} == {"jixiao-metrics"}
+
+    ind = sample.indicators[4].model_copy(update={"metric": "SELECT count(nope) FROM job_fairs"})
+    broken = sample.model_copy(update={"indicators": [ind]})
+    worked.clear()
+    with pytest.raises(MetricError, match="nope"):
+        metrics_module.metrics_beside(con, broken, "r1", lambda: worked.append(1))
+    assert worked == [1]  # the work ran to its end before the metric's failure was raised
+    with pytest.raises(ZeroDivisionError):
+        metrics_module.metrics_beside(con, broken, "r1", lambda: 1 / 0)
+    for box in boxes:
+        with pytest.raises(duckdb.ConnectionException):
+            box.execute("SELECT 1")
 
 
 def test_store_metrics_fills_the_metrics_table(con, sample):
