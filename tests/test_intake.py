@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 import xlsxwriter
 from python_calamine import CalamineWorkbook
@@ -26,10 +27,18 @@ from python_calamine import CalamineWorkbook
 from jixiao.ingest import intake
 from jixiao.ingest.discover import submissions
 from jixiao.ingest.intake import Context, Outcome, process
-from jixiao.ingest.load import answer_refusals, create_tables, open_run
+from jixiao.ingest.load import (
+    answer_refusals,
+    create_tables,
+    insert_rows,
+    open_run,
+    warehouse_rows,
+)
 from jixiao.ingest.personal import cert_hash
+from jixiao.ingest.validate import ROW
 from jixiao.publish.feedback import UNASSIGNED, page_file
 from jixiao.sample.generate import PROGRAMME_YAML, SHEETS, write_csv, write_workbook
+from jixiao.schemas.contracts import FILE
 from jixiao.schemas.identifiers import credit_code_check, org_code_check, resident_id_check
 from jixiao.schemas.programme import load_programme
 from jixiao.schemas.warehouse import latest_log_entries
@@ -879,6 +888,41 @@ def test_batches_and_reader_processes_change_nothing(tmp_path, monkeypatch):
     name_key = hmac.new(KEY, b"jixiao:name", hashlib.sha256).digest()
     assert people and {hmac.new(name_key, p.encode(), hashlib.sha256).hexdigest()
                        for p in people} <= set(stored)  # fmt: skip
+
+
+def test_a_batch_beyond_a_row_group_loads_whole_in_order_and_hashed(tmp_path):
+    """A batch of 300,000 visits goes into DuckDB in row-group-sized chunks, scanned in
+    parallel: every row arrives once and in the batch's order, each ID as its HMAC-SHA256 and
+    the age on its visit's date, as the rows of a small batch do."""
+    programme = load_programme(SAMPLE / "programme.yaml")
+    sheet = programme.county_template.sheets["visits"]
+    n = 300_000  # two full row groups and part of a third
+    people = [cert("530102", f"19{50 + i % 40}0{1 + i % 9}15", i % 1000) for i in range(n)]
+    frame = pl.DataFrame({
+        "cert_no": people, "name": ["张三"] * n, "category": ["一户多残"] * n,
+        "visited_on": [dt.date(2022, 3, 1) + dt.timedelta(days=i % 300) for i in range(n)],
+        "amount_yuan": [Decimal(i % 1000) / 4 for i in range(n)], "paid_via": ["现金"] * n,
+        FILE: [i // 100_000 for i in range(n)], ROW: range(2, n + 2),
+    }, schema_overrides={"amount_yuan": pl.Decimal(18, 2), FILE: pl.Int64, ROW: pl.Int64})  # fmt: skip
+    lineage = pl.DataFrame({
+        FILE: [0, 1, 2], "programme_code": CODE, "year": 2022, "county_code": "530102",
+        "source_file": [f"counties/530102.v{v}.csv" for v in (1, 2, 3)],
+        "source_sha256": "0" * 64, "source_sheet": "慰问",
+    }, schema_overrides={FILE: pl.Int64, "year": pl.Int32})  # fmt: skip
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
+        create_tables(con, programme)
+        insert_rows(con, sheet, warehouse_rows(frame, sheet, lineage), KEY)
+        stored = con.execute(
+            "SELECT cert_hash, age, amount_yuan, source_file, source_row FROM visits"
+        ).fetchall()
+    assert len(stored) == n
+    assert [r[4] for r in stored] == list(range(2, n + 2))  # once each, in the batch's order
+    for i in (0, 122_879, 122_880, 245_760, n - 1):  # either side of each chunk's edge
+        born = dt.date(int(people[i][6:10]), int(people[i][10:12]), 15)
+        visited = dt.date(2022, 3, 1) + dt.timedelta(days=i % 300)
+        age = visited.year - born.year - ((visited.month, visited.day) < (born.month, born.day))
+        assert stored[i] == (cert_hash(KEY, people[i]), age, Decimal(i % 1000) / 4,
+                             f"counties/530102.v{i // 100_000 + 1}.csv", i + 2)  # fmt: skip
 
 
 def test_symlinked_file_is_refused_without_reading_its_target(folder, ctx, tmp_path):
