@@ -398,9 +398,8 @@ def insert_rows(
 
     The frame goes in as row-group-sized chunks: DuckDB scans one chunk per thread, so the
     hashing and the table's compression share the cores instead of running on one."""
-    chunks = range(0, rows.height, _ROW_GROUP)
-    con.register("incoming", pl.concat([rows.slice(i, _ROW_GROUP) for i in chunks], rechunk=False)
-                 if rows.height > _ROW_GROUP else rows)  # fmt: skip
+    big = rows.height > _ROW_GROUP
+    con.register("incoming", pl.concat(rows.iter_slices(_ROW_GROUP), rechunk=False) if big else rows)
     clear = [c for c in rows.columns if c.startswith(_CLEAR)]
     computed = [f"{_hmac(c)} AS {c.removeprefix(_CLEAR)}" for c in clear]
     if _BORN in rows.columns:
